@@ -1,0 +1,1 @@
+//! p2plab's chord node (see the crate's issue).

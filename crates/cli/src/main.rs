@@ -1,0 +1,3 @@
+//! The `p2plab` command.
+
+fn main() {}

@@ -1,0 +1,1 @@
+//! p2plab's gnutella node (see the crate's issue).

@@ -1,0 +1,1 @@
+//! p2plab's napster node (see the crate's issue).

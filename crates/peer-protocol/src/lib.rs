@@ -1,0 +1,36 @@
+//! # p2plab-peer-protocol
+//!
+//! What Napster, Gnutella and Chord nodes have in common, so that each protocol crate holds
+//! only what makes it different.
+//!
+//! ## Layout
+//!
+//! - [`node`] — the sans-IO contract: [`Input`]s in, effects out, [`Node::poll_timeout`].
+//! - [`outbox`] — the effects a core asks for: send, connect, close, report.
+//! - [`time`] — the [`Instant`] a core is handed; cores never read a clock.
+//! - [`codec`] — the [`WireMessage`] trait, [`CodecError`], and the [`FrameReader`] that
+//!   reassembles a TCP stream into messages.
+//! - [`library`] — the files a peer shares, from a folder or synthetic.
+//! - [`keywords`] — the one keyword matcher every search uses.
+//! - [`metrics`] — messages and bytes by kind, lookup hops and latency.
+//! - [`testnet`] — an in-memory network on virtual time, for testing cores.
+
+pub mod codec;
+pub mod keywords;
+pub mod library;
+pub mod metrics;
+pub mod node;
+pub mod outbox;
+pub mod testnet;
+pub mod time;
+
+pub use codec::{CodecError, FrameReader, WireMessage};
+pub use keywords::Query;
+pub use library::{Library, SharedFile};
+pub use metrics::{Metrics, Traffic};
+pub use node::{
+    Command, ConnId, Download, Event, Hit, Holder, Input, Node, RequestId, SearchError,
+    TransferNotice,
+};
+pub use outbox::{Effect, Outbox};
+pub use time::Instant;

@@ -1,0 +1,332 @@
+//! The files a peer shares: a real folder, or synthetic files for big scenarios.
+//!
+//! A library is a fixed list, built once. Every file has an index (its position) and a name
+//! with no path in it. Whatever a peer is asked for — by index, by name — is looked up in this
+//! list; a request's text is never joined onto a filesystem path, so no `../` or absolute
+//! name can reach a file the peer does not share.
+
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use rand::{RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::keywords::{normalize_name, Query};
+
+/// The most files one library may hold; a folder with more is refused.
+pub const MAX_FILES: usize = 100_000;
+
+/// The longest file name shared (bytes); Napster and Gnutella carry names in small messages.
+pub const MAX_NAME_LEN: usize = 255;
+
+/// Where a shared file's bytes come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Content {
+    /// A regular file inside the shared folder.
+    Disk(PathBuf),
+    /// Pseudo-random bytes from a seed: the same seed gives the same bytes everywhere.
+    Synthetic { seed: u64 },
+}
+
+/// One shared file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedFile {
+    /// Its position in the library, as Gnutella's QueryHit and GET carry it.
+    pub index: u32,
+    /// Its name, without any directory.
+    pub name: String,
+    /// Its size in bytes.
+    pub size: u64,
+    content: Content,
+}
+
+impl SharedFile {
+    /// Opens the file for reading from `offset` (which must not exceed the size).
+    ///
+    /// # Errors
+    /// I/O errors from the disk, or `InvalidInput` for an offset past the end.
+    pub fn open_at(&self, offset: u64) -> io::Result<Box<dyn Read + Send>> {
+        if offset > self.size {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "offset past the end of the file",
+            ));
+        }
+        let remaining = self.size - offset;
+        match &self.content {
+            Content::Disk(path) => {
+                let mut f = File::open(path)?;
+                f.seek(SeekFrom::Start(offset))?;
+                Ok(Box::new(f.take(remaining)))
+            }
+            Content::Synthetic { seed } => Ok(Box::new(
+                SyntheticReader::new(*seed, offset).take(remaining),
+            )),
+        }
+    }
+
+    /// Reads the whole file into memory (for tests and checks of small files).
+    ///
+    /// # Errors
+    /// As [`SharedFile::open_at`].
+    pub fn read_all(&self) -> io::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        self.open_at(0)?.read_to_end(&mut out)?;
+        Ok(out)
+    }
+}
+
+/// A library of shared files.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Library {
+    files: Vec<SharedFile>,
+}
+
+impl Library {
+    /// A library that shares nothing.
+    pub fn empty() -> Self {
+        Self::default()
+    }
+
+    /// Shares every regular file directly inside `dir`, sorted by name.
+    ///
+    /// Subfolders, symbolic links, and names that are not UTF-8 or are too long are skipped:
+    /// what is shared is exactly what `ls` shows as a plain file in that folder.
+    ///
+    /// # Errors
+    /// I/O errors reading the folder, or more than [`MAX_FILES`] files.
+    pub fn from_dir(dir: &Path) -> io::Result<Self> {
+        let mut found = Vec::new();
+        for entry in std::fs::read_dir(dir)? {
+            let entry = entry?;
+            let meta = std::fs::symlink_metadata(entry.path())?;
+            if !meta.file_type().is_file() {
+                continue;
+            }
+            let Ok(name) = entry.file_name().into_string() else {
+                continue;
+            };
+            if name.len() > MAX_NAME_LEN {
+                continue;
+            }
+            found.push((name, meta.len(), entry.path()));
+            if found.len() > MAX_FILES {
+                return Err(io::Error::other(format!(
+                    "more than {MAX_FILES} files in {}",
+                    dir.display()
+                )));
+            }
+        }
+        found.sort();
+        let files = found
+            .into_iter()
+            .zip(0u32..)
+            .map(|((name, size, path), index)| SharedFile {
+                index,
+                name,
+                size,
+                content: Content::Disk(path),
+            })
+            .collect();
+        Ok(Library { files })
+    }
+
+    /// Shares synthetic files: each `(name, size)` gets bytes derived from `seed` and its name,
+    /// so two peers given the same file produce the same bytes.
+    pub fn synthetic<I, S>(specs: I, seed: u64) -> Self
+    where
+        I: IntoIterator<Item = (S, u64)>,
+        S: Into<String>,
+    {
+        let files = specs
+            .into_iter()
+            .zip(0u32..)
+            .map(|((name, size), index)| {
+                let name = name.into();
+                let seed = seed ^ fnv1a(name.as_bytes());
+                SharedFile {
+                    index,
+                    name,
+                    size,
+                    content: Content::Synthetic { seed },
+                }
+            })
+            .collect();
+        Library { files }
+    }
+
+    /// All shared files, by index.
+    pub fn files(&self) -> &[SharedFile] {
+        &self.files
+    }
+
+    /// Number of shared files.
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    /// True when nothing is shared.
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    /// Total bytes shared.
+    pub fn total_bytes(&self) -> u64 {
+        self.files.iter().map(|f| f.size).sum()
+    }
+
+    /// The file at `index`, but only if its name is `name` too (as Gnutella's GET requires).
+    pub fn by_index(&self, index: u32, name: &str) -> Option<&SharedFile> {
+        let file = self.files.get(usize::try_from(index).ok()?)?;
+        (normalize_name(&file.name) == normalize_name(name)).then_some(file)
+    }
+
+    /// The file with this name (compared after [`normalize_name`]).
+    pub fn by_name(&self, name: &str) -> Option<&SharedFile> {
+        let wanted = normalize_name(name);
+        self.files
+            .iter()
+            .find(|f| normalize_name(&f.name) == wanted)
+    }
+
+    /// The files that match `query`, in index order.
+    pub fn search<'a>(&'a self, query: &'a Query) -> impl Iterator<Item = &'a SharedFile> + 'a {
+        self.files.iter().filter(move |f| query.matches(&f.name))
+    }
+}
+
+/// FNV-1a: a tiny stable hash to mix a file name into a seed (not for security).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// An endless stream of ChaCha8 bytes that can start at any offset.
+///
+/// The stream is a sequence of 32-bit words (little-endian), so reads of any size at any
+/// offset give the same bytes.
+struct SyntheticReader {
+    rng: ChaCha8Rng,
+    /// The current word, of which the first `used` bytes were already returned.
+    word: [u8; 4],
+    used: usize,
+}
+
+impl SyntheticReader {
+    fn new(seed: u64, offset: u64) -> Self {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        rng.set_word_pos(u128::from(offset / 4));
+        let mut reader = SyntheticReader {
+            rng,
+            word: [0; 4],
+            used: 4,
+        };
+        let skip = (offset % 4) as usize;
+        if skip > 0 {
+            reader.word = reader.rng.next_u32().to_le_bytes();
+            reader.used = skip;
+        }
+        reader
+    }
+}
+
+impl Read for SyntheticReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let mut n = 0;
+        while n < buf.len() {
+            if self.used == 4 {
+                // Fast path: whole words straight from the generator.
+                let aligned = (buf.len() - n) / 4 * 4;
+                if aligned > 0 {
+                    self.rng.fill_bytes(&mut buf[n..n + aligned]);
+                    n += aligned;
+                    continue;
+                }
+                self.word = self.rng.next_u32().to_le_bytes();
+                self.used = 0;
+            }
+            let take = (4 - self.used).min(buf.len() - n);
+            buf[n..n + take].copy_from_slice(&self.word[self.used..self.used + take]);
+            self.used += take;
+            n += take;
+        }
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn synthetic_bytes_are_the_same_from_any_offset() {
+        let lib = Library::synthetic([("song.mp3", 1000u64)], 7);
+        let f = &lib.files()[0];
+        let all = f.read_all().unwrap();
+        assert_eq!(all.len(), 1000);
+        for offset in [0u64, 1, 3, 4, 5, 999, 1000] {
+            let mut tail = Vec::new();
+            f.open_at(offset).unwrap().read_to_end(&mut tail).unwrap();
+            assert_eq!(tail, all[offset as usize..], "offset {offset}");
+        }
+        assert!(f.open_at(1001).is_err());
+    }
+
+    #[test]
+    fn tiny_reads_stay_in_step() {
+        let lib = Library::synthetic([("x", 10u64)], 1);
+        let all = lib.files()[0].read_all().unwrap();
+        let mut r = lib.files()[0].open_at(0).unwrap();
+        let mut got = Vec::new();
+        let mut b = [0u8; 3];
+        loop {
+            let n = r.read(&mut b).unwrap();
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&b[..n]);
+        }
+        assert_eq!(got, all);
+    }
+
+    #[test]
+    fn same_name_same_seed_same_bytes_different_name_different_bytes() {
+        let a = Library::synthetic([("a.mp3", 64u64), ("b.mp3", 64)], 9);
+        let b = Library::synthetic([("a.mp3", 64u64)], 9);
+        assert_eq!(
+            a.files()[0].read_all().unwrap(),
+            b.files()[0].read_all().unwrap()
+        );
+        assert_ne!(
+            a.files()[0].read_all().unwrap(),
+            a.files()[1].read_all().unwrap()
+        );
+    }
+
+    #[test]
+    fn a_folder_shares_only_its_plain_files() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("b song.mp3"), b"bbb").unwrap();
+        std::fs::write(dir.path().join("a.txt"), b"a").unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        std::fs::write(dir.path().join("sub/hidden.mp3"), b"h").unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink("/etc/passwd", dir.path().join("passwd")).unwrap();
+        let lib = Library::from_dir(dir.path()).unwrap();
+        let names: Vec<_> = lib.files().iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["a.txt", "b song.mp3"]);
+        assert_eq!(
+            lib.by_index(1, "B Song.mp3").unwrap().read_all().unwrap(),
+            b"bbb"
+        );
+        assert!(
+            lib.by_index(1, "a.txt").is_none(),
+            "index and name must agree"
+        );
+        assert!(lib.by_name("../passwd").is_none());
+        assert!(lib.by_name("sub/hidden.mp3").is_none());
+        assert_eq!(lib.search(&Query::parse("song")).count(), 1);
+    }
+}

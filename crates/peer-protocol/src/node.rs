@@ -1,0 +1,243 @@
+//! The sans-IO node contract every protocol core implements.
+//!
+//! A core is a plain struct. A driver (the tokio runtime, the in-memory [`TestNet`], the
+//! simulator) owns the sockets and the clock and feeds the core [`Input`]s; the core answers
+//! by pushing effects into an [`Outbox`] and by telling, through [`Node::poll_timeout`],
+//! when it next wants to be woken.
+//!
+//! The driver's loop, the same in every driver:
+//!
+//! 1. call [`Node::handle`] once with one input and `now`;
+//! 2. drain the outbox completely (send, connect, close, deliver events);
+//! 3. sleep until the next input or until [`Node::poll_timeout`], then feed
+//!    [`Input::Timeout`].
+//!
+//! Rules a driver keeps: `now` never goes backwards; [`Input::Start`] comes first;
+//! [`Input::Closed`] is reported only for connections the core did not close itself;
+//! a connection the core asked for with [`Outbox::connect`] gets either
+//! [`Input::Connected`] or [`Input::Closed`].
+//!
+//! [`TestNet`]: crate::testnet::TestNet
+//! [`Outbox`]: crate::outbox::Outbox
+//! [`Outbox::connect`]: crate::outbox::Outbox::connect
+
+use std::fmt;
+use std::net::{Ipv4Addr, SocketAddr};
+
+use serde::{Deserialize, Serialize};
+
+use crate::library::Library;
+use crate::metrics::Metrics;
+use crate::outbox::Outbox;
+use crate::time::Instant;
+use std::sync::Arc;
+
+/// Names one connection of one node. The driver's [`Outbox`](crate::outbox::Outbox) hands
+/// them out, for accepted and for dialled connections alike, so they never collide.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ConnId(pub u64);
+
+impl fmt::Display for ConnId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "conn#{}", self.0)
+    }
+}
+
+/// Ties a [`Command`] to the [`Event`] that answers it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct RequestId(pub u64);
+
+/// Something that happened to a node, fed to [`Node::handle`].
+#[derive(Debug)]
+pub enum Input<'a> {
+    /// The node has just been started: open the connections the configuration asks for.
+    Start,
+    /// A peer connected to the node's listener.
+    Accepted {
+        /// The id the driver gave the new connection.
+        conn: ConnId,
+        /// The peer's address as TCP reports it (its port is ephemeral, not a listen port).
+        remote: SocketAddr,
+    },
+    /// A connection the node asked for is established.
+    Connected {
+        /// The id returned by [`Outbox::connect`](crate::outbox::Outbox::connect).
+        conn: ConnId,
+    },
+    /// Bytes arrived on a connection. Chunk boundaries mean nothing: TCP is a stream.
+    Received {
+        /// The connection they came in on.
+        conn: ConnId,
+        /// The bytes, in order.
+        bytes: &'a [u8],
+    },
+    /// A connection is gone: closed by the peer, broken, or never established.
+    Closed {
+        /// The lost connection.
+        conn: ConnId,
+    },
+    /// The deadline from [`Node::poll_timeout`] has passed. Firing early does nothing.
+    Timeout,
+    /// The user (through the control protocol) or the scenario runner asks for something.
+    Command(Command),
+}
+
+/// What the user or the scenario runner can ask of any node.
+#[derive(Debug, Clone)]
+pub enum Command {
+    /// Find files whose names hold every word of `query` (see [`crate::keywords`]).
+    Search {
+        /// Echoed in [`Event::SearchDone`].
+        request: RequestId,
+        /// Free text; split into keywords by the shared matcher.
+        query: String,
+    },
+    /// Find out where to download `hit` from. Immediate for Gnutella and Chord, whose hits
+    /// carry the holder's address; a round trip to the index server (203/204) for Napster.
+    Locate {
+        /// Echoed in [`Event::Located`].
+        request: RequestId,
+        /// A hit from an earlier search.
+        hit: Hit,
+    },
+    /// The node now shares this library (it replaces the previous one).
+    Share {
+        /// The new set of shared files.
+        library: Arc<Library>,
+    },
+    /// A transfer began or ended: Napster tells its server (218/219, 220/221).
+    Transfer(TransferNotice),
+    /// Leave the network politely (hand over state, tell neighbours), then go quiet.
+    Leave {
+        /// Echoed in [`Event::Left`].
+        request: RequestId,
+    },
+}
+
+/// Transfer bookkeeping a node may report to its network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TransferNotice {
+    /// This node started downloading a file.
+    DownloadStarted,
+    /// This node finished (or gave up) a download.
+    DownloadFinished,
+    /// This node started serving a file.
+    UploadStarted,
+    /// This node finished serving a file.
+    UploadFinished,
+}
+
+/// What a node reports back: answers to commands, and things worth knowing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Event {
+    /// A search has finished.
+    SearchDone {
+        /// The [`Command::Search`] this answers.
+        request: RequestId,
+        /// The hits, or why the search could not run.
+        result: Result<Vec<Hit>, SearchError>,
+    },
+    /// A [`Command::Locate`] has finished.
+    Located {
+        /// The command this answers.
+        request: RequestId,
+        /// Where to download from, or why not.
+        result: Result<Download, SearchError>,
+    },
+    /// The node has left the network.
+    Left {
+        /// The [`Command::Leave`] this answers.
+        request: RequestId,
+    },
+}
+
+/// Why a search or locate failed. `Display` gives the sentence a user sees.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum SearchError {
+    /// The node has no way into the network (no server, no neighbours, no ring).
+    #[error("not connected to the network: {0}")]
+    NotConnected(String),
+    /// The network answered with an error.
+    #[error("the network refused: {0}")]
+    Refused(String),
+    /// No answer came in time.
+    #[error("no answer within {0} ms")]
+    Timeout(u64),
+}
+
+/// One search result: a file and who holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hit {
+    /// The file's name as its holder shares it.
+    pub name: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Who holds it and how to ask for it.
+    pub holder: Holder,
+    /// Overlay hops the answer took, where the network measures them.
+    pub hops: Option<u32>,
+}
+
+/// Who holds a file found by a search.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Holder {
+    /// A peer that serves the Gnutella 0.4 HTTP download (`GET /get/<index>/<name>/`).
+    Http {
+        /// Where it serves HTTP.
+        addr: SocketAddr,
+        /// The file's index in the holder's library.
+        index: u32,
+    },
+    /// A Napster user; the index server tells its data port on request (203 → 204).
+    Napster {
+        /// The user's nick on the server.
+        nick: String,
+        /// The address the server saw it connect from.
+        ip: Ipv4Addr,
+    },
+}
+
+impl fmt::Display for Holder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Holder::Http { addr, index } => write!(f, "{addr} (index {index})"),
+            Holder::Napster { nick, ip } => write!(f, "{nick}@{ip}"),
+        }
+    }
+}
+
+/// Everything needed to fetch a file, once located.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Download {
+    /// `GET /get/<index>/<name>/ HTTP/1.0` at `addr`.
+    Http {
+        /// The holder's HTTP address.
+        addr: SocketAddr,
+        /// The file's index in the holder's library.
+        index: u32,
+        /// The file's name.
+        name: String,
+    },
+    /// Napster's data-port transfer at `addr`: the `1` greeting, `GET`, `nick "name" offset`.
+    Napster {
+        /// The holder's data port.
+        addr: SocketAddr,
+        /// Our own nick, which the uploader expects in the request.
+        my_nick: String,
+        /// The file's name as the holder shares it.
+        name: String,
+    },
+}
+
+/// A protocol core: a state machine with no sockets, clocks or threads inside.
+pub trait Node {
+    /// Reacts to one input at time `now`, pushing effects into `out`.
+    fn handle(&mut self, now: Instant, input: Input<'_>, out: &mut Outbox);
+
+    /// When the node next wants [`Input::Timeout`], if ever.
+    #[must_use]
+    fn poll_timeout(&self) -> Option<Instant>;
+
+    /// Traffic and lookup counters.
+    fn metrics(&self) -> &Metrics;
+}

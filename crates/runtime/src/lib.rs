@@ -1,0 +1,1 @@
+//! Runs p2plab's protocol cores over real TCP with tokio.
