@@ -13,9 +13,12 @@
 //! - [`library`] — the files a peer shares, from a folder or synthetic.
 //! - [`keywords`] — the one keyword matcher every search uses.
 //! - [`metrics`] — messages and bytes by kind, lookup hops and latency.
+//! - [`transfer`] — the HTTP download every Gnutella and Chord peer serves.
+//! - [`control`] — JSON lines on a local port: how people and the runner drive nodes.
 //! - [`testnet`] — an in-memory network on virtual time, for testing cores.
 
 pub mod codec;
+pub mod control;
 pub mod keywords;
 pub mod library;
 pub mod metrics;
@@ -23,6 +26,7 @@ pub mod node;
 pub mod outbox;
 pub mod testnet;
 pub mod time;
+pub mod transfer;
 
 pub use codec::{CodecError, FrameReader, WireMessage};
 pub use keywords::Query;
