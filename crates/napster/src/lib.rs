@@ -1,1 +1,142 @@
-//! p2plab's napster node (see the crate's issue).
+//! # p2plab-napster
+//!
+//! Napster as OpenNap documented it: one **central index server** that knows every shared
+//! file, and **peers** that log in, tell the server what they share, ask it where files are,
+//! and then fetch them directly from each other. Both are sans-IO cores
+//! ([`p2plab_peer_protocol::Node`]): they never touch a socket or a clock.
+//!
+//! A search costs one round trip to the server, whatever the size of the network — and the
+//! server sees every search, holds every file name, and takes all search down with it when
+//! it dies. That trade-off is what p2plab measures against Gnutella and Chord.
+//!
+//! ## Layout
+//!
+//! - [`ip`] — the decimal IP encoding of 201/204/501 (`3437166285` = 205.254.222.204).
+//! - [`fields`] — the tokenizer for message data: bare words, quoted names, numbers.
+//! - [`message`] — [`Message`], one variant per message type, and its framing codec.
+//! - [`search`] — the 200 search syntax (`FILENAME CONTAINS "..." MAX_RESULTS n ...`).
+//! - [`index`] — the server's inverted keyword index: word → postings of (user, file).
+//! - [`server`] — [`Server`], the central index.
+//! - [`peer`] — [`Peer`], a user that shares a library and searches.
+//! - [`transfer`] — the peer-to-peer data-port transfer (`1`, `GET`, size, bytes), as pure
+//!   functions the runtime drives.
+//! - [`node`] — [`NapsterNode`], either of the two, for drivers that hold one node type.
+//!
+//! ## Wire format in one paragraph
+//!
+//! Every client↔server message is `<len:u16 LE><type:u16 LE><data>`, where `len` counts
+//! the data only. The data is ASCII text with no terminator; fields are separated by one
+//! space; file names and client-info strings are in double quotes, which are never escaped.
+//! See `PROTOCOLS.md` §2 and the doc block of each [`Message`] variant.
+
+pub mod fields;
+pub mod index;
+pub mod ip;
+pub mod message;
+pub mod search;
+pub mod transfer;
+
+pub use message::{FileInfo, Login, Message};
+pub use search::SearchRequest;
+
+use std::time::Duration;
+
+/// The largest data part of a message we accept or send, in bytes.
+///
+/// The length field allows 65,535, but the largest legitimate message — a 201 search result
+/// with a 255-byte file name, an md5, five numbers and a nick — stays under 400 bytes. A
+/// frame announcing more is garbage or abuse, and the connection is dropped before its
+/// bytes are buffered.
+pub const MAX_DATA_LEN: usize = 2048;
+
+/// The most results one search returns. napster.txt: "if it is greater than 100, the
+/// server will only return 100 results"; OpenNap's `max_results` defaults to 100.
+pub const MAX_RESULTS: usize = 100;
+
+/// The most files the server indexes for one user. It matches the largest
+/// [`Library`](p2plab_peer_protocol::Library) a peer can hold, so any honest peer fits,
+/// while one user cannot grow the index without bound.
+pub const MAX_FILES_PER_USER: usize = p2plab_peer_protocol::library::MAX_FILES;
+
+/// The most users one server serves at once (the default of
+/// [`ServerConfig::max_users`]); logins beyond it are refused with a type 0 error.
+pub const MAX_USERS: usize = 10_000;
+
+/// The longest nick accepted, in bytes. OpenNap's `max_nick_length` defaults to 19.
+pub const MAX_NICK_LEN: usize = 19;
+
+/// The highest link-type code: 0 unknown, 1 14.4k, … 9 T1, 10 T3 or faster.
+pub const MAX_LINK_TYPE: u8 = 10;
+
+/// How long a new connection may take to log in before the server closes it.
+pub const LOGIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The md5 field of a file with no hash: 32 `0`s, as OpenNap sends without `RESUME`.
+/// p2plab does not hash files; the field keeps its place and width.
+pub const NO_MD5: &str = "00000000000000000000000000000000";
+
+/// What OpenNap puts in a 204's md5 field when both ends are firewalled (data port 0).
+pub const FIREWALL_ERROR: &str = "firewallerror";
+
+/// Bit rate (kbit/s) announced for files that are not analysed as MP3: the common 128.
+pub const DEFAULT_BITRATE: u32 = 128;
+
+/// Sample rate (Hz) announced for files that are not analysed as MP3: CD quality.
+pub const DEFAULT_FREQUENCY: u32 = 44_100;
+
+/// Play length (seconds) announced for files that are not analysed as MP3: unknown, 0.
+pub const DEFAULT_PLAY_SECONDS: u32 = 0;
+
+/// The message type numbers, with OpenNap's names for them (opennap.h).
+pub mod types {
+    /// 0, S: error during login (`MSG_SERVER_ERROR`).
+    pub const ERROR: u16 = 0;
+    /// 2, C: login (`MSG_CLIENT_LOGIN`).
+    pub const LOGIN: u16 = 2;
+    /// 3, S: login ack carrying an email (`MSG_SERVER_EMAIL`).
+    pub const LOGIN_ACK: u16 = 3;
+    /// 6, C: register a nick and log in (`MSG_CLIENT_LOGIN_REGISTER`).
+    pub const LOGIN_REGISTER: u16 = 6;
+    /// 7, C: is this nick free?
+    pub const NICK_CHECK: u16 = 7;
+    /// 8, S: the nick is free.
+    pub const NICK_FREE: u16 = 8;
+    /// 9, S: the nick is already registered.
+    pub const NICK_TAKEN: u16 = 9;
+    /// 10, S: the nick is invalid.
+    pub const NICK_INVALID: u16 = 10;
+    /// 100, C: share a file (`MSG_CLIENT_ADD_FILE`).
+    pub const ADD_FILE: u16 = 100;
+    /// 102, C: stop sharing a file (`MSG_CLIENT_REMOVE_FILE`).
+    pub const REMOVE_FILE: u16 = 102;
+    /// 110, C: stop sharing everything.
+    pub const UNSHARE_ALL: u16 = 110;
+    /// 200, C: search (`MSG_CLIENT_SEARCH`).
+    pub const SEARCH: u16 = 200;
+    /// 201, S: one search result (`MSG_SERVER_SEARCH_RESULT`).
+    pub const SEARCH_RESULT: u16 = 201;
+    /// 202, S: end of search results (`MSG_SERVER_SEARCH_END`).
+    pub const SEARCH_END: u16 = 202;
+    /// 203, C: where can I download this? (`MSG_CLIENT_DOWNLOAD`).
+    pub const DOWNLOAD: u16 = 203;
+    /// 204, S: here: ip and data port (`MSG_SERVER_FILE_READY`).
+    pub const DOWNLOAD_ACK: u16 = 204;
+    /// 206, S: that user or file is unavailable (`MSG_SERVER_SEND_ERROR`).
+    pub const GET_ERROR: u16 = 206;
+    /// 214, C/S: server statistics.
+    pub const STATS: u16 = 214;
+    /// 218, C: I started a download.
+    pub const DOWNLOADING: u16 = 218;
+    /// 219, C: I finished a download.
+    pub const DOWNLOAD_DONE: u16 = 219;
+    /// 220, C: I started an upload.
+    pub const UPLOADING: u16 = 220;
+    /// 221, C: I finished an upload.
+    pub const UPLOAD_DONE: u16 = 221;
+    /// 404, S: error after login (`MSG_SERVER_NOSUCH`).
+    pub const NOSUCH: u16 = 404;
+    /// 500, C: ask a firewalled holder to push a file (`MSG_CLIENT_DOWNLOAD_FIREWALL`).
+    pub const DOWNLOAD_FIREWALL: u16 = 500;
+    /// 501, S: to the holder: connect out to this downloader (`MSG_SERVER_UPLOAD_FIREWALL`).
+    pub const UPLOAD_FIREWALL: u16 = 501;
+}

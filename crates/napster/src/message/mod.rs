@@ -1,0 +1,318 @@
+//! Napster messages: [`Message`], one variant per type p2plab speaks, and its codec.
+//!
+//! Decoding is two steps: [`Frame`] cuts one `<len><type><data>` out of the stream (and can
+//! skip a type it does not know), then [`Message::from_frame`] reads the data into a typed
+//! variant. [`WireMessage::decode`] does both at once. Encoding writes the data as text and
+//! frames it. The submodules hold the layouts, one group of types each, with a wire-format
+//! block in each module's docs.
+
+pub mod download;
+pub mod frame;
+pub mod login;
+pub mod result;
+pub mod share;
+
+use std::fmt::Write as _;
+
+use p2plab_peer_protocol::{CodecError, WireMessage};
+
+pub use download::{Endpoint, NickFile};
+pub use frame::{Frame, HEADER_LEN};
+pub use login::Login;
+pub use result::SearchResult;
+pub use share::FileInfo;
+
+use crate::fields::Fields;
+use crate::search::SearchRequest;
+use crate::types as t;
+
+/// One Napster message. Names follow napster.txt; the numbers are in [`crate::types`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Message {
+    /// 0, S: a login was refused; the server closes the connection after it.
+    Error(String),
+    /// 2, C: log in.
+    Login {
+        /// Nick, password, data port, client info, link type.
+        login: Login,
+        /// The optional client build number.
+        build: Option<String>,
+    },
+    /// 3, S: logged in.
+    LoginAck {
+        /// The registered email, or a dummy one.
+        email: String,
+    },
+    /// 6, C: register the nick and log in.
+    Register {
+        /// Nick, password, data port, client info, link type.
+        login: Login,
+        /// The email to register.
+        email: String,
+    },
+    /// 7, C: is this nick free?
+    NickCheck {
+        /// The nick asked about.
+        nick: String,
+    },
+    /// 8, S: the nick is free.
+    NickFree,
+    /// 9, S: the nick is already registered.
+    NickTaken,
+    /// 10, S: the nick is invalid.
+    NickInvalid,
+    /// 100, C: share this file.
+    AddFile(FileInfo),
+    /// 102, C: stop sharing this file.
+    RemoveFile {
+        /// The file's name.
+        name: String,
+    },
+    /// 110, C: stop sharing every file.
+    UnshareAll,
+    /// 200, C: search.
+    Search(SearchRequest),
+    /// 201, S: one hit.
+    SearchResult(SearchResult),
+    /// 202, S: no more hits for the oldest search.
+    SearchEnd,
+    /// 203, C: where can I download this file from this user?
+    Download(NickFile),
+    /// 204, S: from this address and data port.
+    DownloadAck(Endpoint),
+    /// 206, S: that user or file is unavailable.
+    GetError(NickFile),
+    /// 214, C: how big is the server? (no data)
+    StatsRequest,
+    /// 214, S: this big.
+    Stats {
+        /// Users online.
+        users: u64,
+        /// Files indexed.
+        files: u64,
+        /// Gigabytes shared, rounded down.
+        gigabytes: u64,
+    },
+    /// 218, C: a download started.
+    Downloading,
+    /// 219, C: a download ended.
+    DownloadDone,
+    /// 220, C: an upload started.
+    Uploading,
+    /// 221, C: an upload ended.
+    UploadDone,
+    /// 404, S: an error after login, as text.
+    NoSuch(String),
+    /// 500, C: the holder is firewalled; ask it to push the file to me.
+    DownloadFirewall(NickFile),
+    /// 501, S: to a firewalled holder: connect to this downloader and send the file.
+    UploadFirewall(Endpoint),
+}
+
+impl Message {
+    /// The type number on the wire.
+    pub fn type_number(&self) -> u16 {
+        match self {
+            Message::Error(_) => t::ERROR,
+            Message::Login { .. } => t::LOGIN,
+            Message::LoginAck { .. } => t::LOGIN_ACK,
+            Message::Register { .. } => t::LOGIN_REGISTER,
+            Message::NickCheck { .. } => t::NICK_CHECK,
+            Message::NickFree => t::NICK_FREE,
+            Message::NickTaken => t::NICK_TAKEN,
+            Message::NickInvalid => t::NICK_INVALID,
+            Message::AddFile(_) => t::ADD_FILE,
+            Message::RemoveFile { .. } => t::REMOVE_FILE,
+            Message::UnshareAll => t::UNSHARE_ALL,
+            Message::Search(_) => t::SEARCH,
+            Message::SearchResult(_) => t::SEARCH_RESULT,
+            Message::SearchEnd => t::SEARCH_END,
+            Message::Download(_) => t::DOWNLOAD,
+            Message::DownloadAck(_) => t::DOWNLOAD_ACK,
+            Message::GetError(_) => t::GET_ERROR,
+            Message::StatsRequest | Message::Stats { .. } => t::STATS,
+            Message::Downloading => t::DOWNLOADING,
+            Message::DownloadDone => t::DOWNLOAD_DONE,
+            Message::Uploading => t::UPLOADING,
+            Message::UploadDone => t::UPLOAD_DONE,
+            Message::NoSuch(_) => t::NOSUCH,
+            Message::DownloadFirewall(_) => t::DOWNLOAD_FIREWALL,
+            Message::UploadFirewall(_) => t::UPLOAD_FIREWALL,
+        }
+    }
+
+    /// Reads a frame's data as the message its type says.
+    ///
+    /// # Errors
+    /// [`CodecError::UnknownType`] for a type p2plab does not speak (the frame itself is
+    /// sound and may be skipped); [`CodecError::Malformed`] for data that is not UTF-8 or
+    /// breaks the type's layout.
+    pub fn from_frame(frame: &Frame) -> Result<Self, CodecError> {
+        let data = std::str::from_utf8(&frame.data)
+            .map_err(|_| CodecError::malformed("data is not text"))?;
+        match frame.ty {
+            t::ERROR => Ok(Message::Error(data.to_owned())),
+            t::LOGIN => {
+                login::parse_login(data).map(|(login, build)| Message::Login { login, build })
+            }
+            t::LOGIN_ACK => Ok(Message::LoginAck {
+                email: login::parse_word(data, "email")?,
+            }),
+            t::LOGIN_REGISTER => {
+                login::parse_register(data).map(|(login, email)| Message::Register { login, email })
+            }
+            t::NICK_CHECK => Ok(Message::NickCheck {
+                nick: login::parse_word(data, "nick")?,
+            }),
+            t::ADD_FILE => share::parse_share(data).map(Message::AddFile),
+            t::REMOVE_FILE => share::parse_remove(data).map(|name| Message::RemoveFile { name }),
+            t::SEARCH => SearchRequest::parse(data).map(Message::Search),
+            t::SEARCH_RESULT => SearchResult::parse(data).map(Message::SearchResult),
+            t::DOWNLOAD => NickFile::parse(data).map(Message::Download),
+            t::DOWNLOAD_ACK => Endpoint::parse(data).map(Message::DownloadAck),
+            t::GET_ERROR => NickFile::parse(data).map(Message::GetError),
+            t::STATS if data.is_empty() => Ok(Message::StatsRequest),
+            t::STATS => parse_stats(data),
+            t::NOSUCH => Ok(Message::NoSuch(data.to_owned())),
+            t::DOWNLOAD_FIREWALL => NickFile::parse(data).map(Message::DownloadFirewall),
+            t::UPLOAD_FIREWALL => Endpoint::parse(data).map(Message::UploadFirewall),
+            ty => empty_message(ty, data),
+        }
+    }
+
+    /// The data part, as text.
+    pub fn data(&self) -> String {
+        let mut out = String::new();
+        match self {
+            Message::Error(text) | Message::NoSuch(text) => out.push_str(text),
+            Message::Login { login, build } => {
+                login.write(&mut out);
+                if let Some(build) = build {
+                    let _ = write!(out, " {build}");
+                }
+            }
+            Message::LoginAck { email } => out.push_str(email),
+            Message::Register { login, email } => {
+                login.write(&mut out);
+                let _ = write!(out, " {email}");
+            }
+            Message::NickCheck { nick } => out.push_str(nick),
+            Message::AddFile(info) => info.write(&mut out),
+            Message::RemoveFile { name } => out.push_str(name),
+            Message::Search(request) => request.write(&mut out),
+            Message::SearchResult(result) => result.write(&mut out),
+            Message::Download(nf) | Message::GetError(nf) | Message::DownloadFirewall(nf) => {
+                nf.write(&mut out)
+            }
+            Message::DownloadAck(ep) | Message::UploadFirewall(ep) => ep.write(&mut out),
+            Message::Stats {
+                users,
+                files,
+                gigabytes,
+            } => {
+                let _ = write!(out, "{users} {files} {gigabytes}");
+            }
+            Message::NickFree
+            | Message::NickTaken
+            | Message::NickInvalid
+            | Message::UnshareAll
+            | Message::SearchEnd
+            | Message::StatsRequest
+            | Message::Downloading
+            | Message::DownloadDone
+            | Message::Uploading
+            | Message::UploadDone => {}
+        }
+        out
+    }
+
+    /// The message in its frame.
+    pub fn to_frame(&self) -> Frame {
+        Frame {
+            ty: self.type_number(),
+            data: self.data().into_bytes(),
+        }
+    }
+}
+
+/// The types whose data is empty; anything else is unknown.
+fn empty_message(ty: u16, data: &str) -> Result<Message, CodecError> {
+    let msg = match ty {
+        t::NICK_FREE => Message::NickFree,
+        t::NICK_TAKEN => Message::NickTaken,
+        t::NICK_INVALID => Message::NickInvalid,
+        t::UNSHARE_ALL => Message::UnshareAll,
+        t::SEARCH_END => Message::SearchEnd,
+        t::DOWNLOADING => Message::Downloading,
+        t::DOWNLOAD_DONE => Message::DownloadDone,
+        t::UPLOADING => Message::Uploading,
+        t::UPLOAD_DONE => Message::UploadDone,
+        other => return Err(CodecError::UnknownType(u32::from(other))),
+    };
+    if data.is_empty() {
+        Ok(msg)
+    } else {
+        Err(CodecError::malformed(format!("type {ty} carries no data")))
+    }
+}
+
+/// Reads a server's 214: `<users> <files> <GB>`.
+fn parse_stats(data: &str) -> Result<Message, CodecError> {
+    let mut f = Fields::new(data);
+    let msg = Message::Stats {
+        users: f.number("users")?,
+        files: f.number("files")?,
+        gigabytes: f.number("gigabytes")?,
+    };
+    f.finish()?;
+    Ok(msg)
+}
+
+impl WireMessage for Message {
+    fn decode(buf: &[u8]) -> Result<(Self, usize), CodecError> {
+        let (frame, used) = Frame::decode(buf)?;
+        Ok((Message::from_frame(&frame)?, used))
+    }
+
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.to_frame().encode(out);
+    }
+
+    fn encoded_len(&self) -> usize {
+        HEADER_LEN + self.data().len()
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            Message::Error(_) => "error",
+            Message::Login { .. } => "login",
+            Message::LoginAck { .. } => "login_ack",
+            Message::Register { .. } => "register",
+            Message::NickCheck { .. } => "nick_check",
+            Message::NickFree => "nick_free",
+            Message::NickTaken => "nick_taken",
+            Message::NickInvalid => "nick_invalid",
+            Message::AddFile(_) => "share",
+            Message::RemoveFile { .. } => "unshare",
+            Message::UnshareAll => "unshare_all",
+            Message::Search(_) => "search",
+            Message::SearchResult(_) => "search_result",
+            Message::SearchEnd => "search_end",
+            Message::Download(_) => "download",
+            Message::DownloadAck(_) => "download_ack",
+            Message::GetError(_) => "get_error",
+            Message::StatsRequest => "stats_request",
+            Message::Stats { .. } => "stats",
+            Message::Downloading => "downloading",
+            Message::DownloadDone => "download_done",
+            Message::Uploading => "uploading",
+            Message::UploadDone => "upload_done",
+            Message::NoSuch(_) => "nosuch",
+            Message::DownloadFirewall(_) => "download_firewall",
+            Message::UploadFirewall(_) => "upload_firewall",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

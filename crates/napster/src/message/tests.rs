@@ -1,0 +1,372 @@
+//! Byte-literal tests written from PROTOCOLS.md §2, and round trips.
+
+use std::net::Ipv4Addr;
+
+use p2plab_peer_protocol::{CodecError, WireMessage};
+use proptest::prelude::*;
+
+use super::*;
+use crate::search::{Compare, Limit};
+
+/// `len LE, type LE, data`, written out by hand.
+fn framed(ty: u16, data: &[u8]) -> Vec<u8> {
+    let mut out = vec![
+        data.len() as u8,
+        (data.len() >> 8) as u8,
+        ty as u8,
+        (ty >> 8) as u8,
+    ];
+    out.extend_from_slice(data);
+    out
+}
+
+fn decodes_to(bytes: &[u8], want: Message) {
+    assert_eq!(Message::decode(bytes), Ok((want.clone(), bytes.len())));
+    assert_eq!(want.to_bytes(), bytes, "encoding of {want:?}");
+    assert_eq!(want.encoded_len(), bytes.len());
+}
+
+fn foo_login() -> Login {
+    Login {
+        nick: "foo".into(),
+        password: "badpass".into(),
+        port: 6699,
+        client_info: "nap v0.8".into(),
+        link_type: 3,
+    }
+}
+
+#[test]
+fn login_is_framed_as_the_spec_shows() {
+    let mut bytes = vec![0x1d, 0x00, 0x02, 0x00];
+    bytes.extend_from_slice(b"foo badpass 6699 \"nap v0.8\" 3");
+    decodes_to(
+        &bytes,
+        Message::Login {
+            login: foo_login(),
+            build: None,
+        },
+    );
+    decodes_to(
+        &framed(2, b"foo badpass 6699 \"nap v0.8\" 3 42"),
+        Message::Login {
+            login: foo_login(),
+            build: Some("42".into()),
+        },
+    );
+}
+
+#[test]
+fn register_ack_error_and_nick_check() {
+    decodes_to(
+        &framed(6, b"foo badpass 6699 \"nap v0.8\" 3 email@here.com"),
+        Message::Register {
+            login: foo_login(),
+            email: "email@here.com".into(),
+        },
+    );
+    decodes_to(
+        &[
+            0x0b, 0x00, 0x03, 0x00, b'a', b'n', b'o', b'n', b'@', b'p', b'2', b'p', b'l', b'a',
+            b'b',
+        ],
+        Message::LoginAck {
+            email: "anon@p2plab".into(),
+        },
+    );
+    decodes_to(
+        &framed(0, b"foo is already active"),
+        Message::Error("foo is already active".into()),
+    );
+    decodes_to(
+        &framed(7, b"foo"),
+        Message::NickCheck { nick: "foo".into() },
+    );
+    decodes_to(&[0, 0, 8, 0], Message::NickFree);
+    decodes_to(&[0, 0, 9, 0], Message::NickTaken);
+    decodes_to(&[0, 0, 10, 0], Message::NickInvalid);
+}
+
+fn song() -> FileInfo {
+    FileInfo {
+        name: "generic band - generic song.mp3".into(),
+        md5: "b92870e0d41bc8e698cf2f0a1ddfeac7".into(),
+        size: 443_332,
+        bitrate: 128,
+        frequency: 44_100,
+        seconds: 60,
+    }
+}
+
+#[test]
+fn share_remove_and_unshare_all() {
+    decodes_to(
+        &framed(
+            100,
+            b"\"generic band - generic song.mp3\" b92870e0d41bc8e698cf2f0a1ddfeac7 443332 128 44100 60",
+        ),
+        Message::AddFile(song()),
+    );
+    decodes_to(
+        &[
+            0x08, 0x00, 0x66, 0x00, b'a', b' ', b'b', b'.', b'm', b'p', b'3', b'x',
+        ],
+        Message::RemoveFile {
+            name: "a b.mp3x".into(),
+        },
+    );
+    decodes_to(&[0x00, 0x00, 0x6e, 0x00], Message::UnshareAll);
+}
+
+#[test]
+fn search_result_and_end() {
+    let data = b"\"random band - random song.mp3\" 7d733c1e7419674744768db71bff8bcd 2558199 128 44100 159 lefty 3437166285 4";
+    let want = Message::SearchResult(SearchResult {
+        file: FileInfo {
+            name: "random band - random song.mp3".into(),
+            md5: "7d733c1e7419674744768db71bff8bcd".into(),
+            size: 2_558_199,
+            bitrate: 128,
+            frequency: 44_100,
+            seconds: 159,
+        },
+        nick: "lefty".into(),
+        ip: Ipv4Addr::new(205, 254, 222, 204),
+        link_type: 4,
+    });
+    decodes_to(&framed(0xc9, data), want.clone());
+    let mut weighted = data.to_vec();
+    weighted.extend_from_slice(b" 7");
+    assert_eq!(
+        Message::decode(&framed(201, &weighted)).map(|m| m.0),
+        Ok(want)
+    );
+    decodes_to(&[0x00, 0x00, 0xca, 0x00], Message::SearchEnd);
+}
+
+#[test]
+fn search_request() {
+    decodes_to(
+        &framed(
+            0xc8,
+            b"FILENAME CONTAINS \"daft punk\" MAX_RESULTS 100 BITRATE \"AT LEAST\" \"128\"",
+        ),
+        Message::Search(SearchRequest {
+            contains: vec!["daft punk".into()],
+            max_results: Some(100),
+            bitrate: Some(Limit {
+                compare: Compare::AtLeast,
+                value: 128,
+            }),
+            ..SearchRequest::default()
+        }),
+    );
+}
+
+fn lefty_ack() -> Endpoint {
+    Endpoint {
+        nick: "lefty".into(),
+        ip: Ipv4Addr::new(205, 254, 222, 204),
+        port: 6699,
+        name: "generic band - generic song.mp3".into(),
+        md5: "10fe9e623b1962da85eea61df7ac1f69".into(),
+        link_type: 3,
+    }
+}
+
+#[test]
+fn download_request_ack_and_error() {
+    let nf = NickFile {
+        nick: "mred".into(),
+        name: "generic cowboy song.mp3".into(),
+    };
+    decodes_to(
+        &framed(0xcb, b"mred \"generic cowboy song.mp3\""),
+        Message::Download(nf.clone()),
+    );
+    decodes_to(
+        &framed(0xce, b"mred \"generic cowboy song.mp3\""),
+        Message::GetError(nf.clone()),
+    );
+    decodes_to(
+        &framed(0x1f4, b"mred \"generic cowboy song.mp3\""),
+        Message::DownloadFirewall(nf),
+    );
+    let data = b"lefty 3437166285 6699 \"generic band - generic song.mp3\" 10fe9e623b1962da85eea61df7ac1f69 3";
+    decodes_to(&framed(0xcc, data), Message::DownloadAck(lefty_ack()));
+    decodes_to(&framed(0x1f5, data), Message::UploadFirewall(lefty_ack()));
+}
+
+#[test]
+fn stats_transfers_and_general_error() {
+    decodes_to(&[0x00, 0x00, 0xd6, 0x00], Message::StatsRequest);
+    decodes_to(
+        &framed(214, b"553 64692 254"),
+        Message::Stats {
+            users: 553,
+            files: 64_692,
+            gigabytes: 254,
+        },
+    );
+    decodes_to(&[0, 0, 0xda, 0], Message::Downloading);
+    decodes_to(&[0, 0, 0xdb, 0], Message::DownloadDone);
+    decodes_to(&[0, 0, 0xdc, 0], Message::Uploading);
+    decodes_to(&[0, 0, 0xdd, 0], Message::UploadDone);
+    decodes_to(
+        &framed(0x194, b"User x is not currently online."),
+        Message::NoSuch("User x is not currently online.".into()),
+    );
+}
+
+#[test]
+fn broken_frames_are_errors() {
+    let login = framed(2, b"foo badpass 6699 \"nap v0.8\" 3");
+    for cut in 0..login.len() {
+        assert_eq!(
+            Message::decode(&login[..cut]),
+            Err(CodecError::Incomplete),
+            "cut {cut}"
+        );
+    }
+    assert_eq!(
+        Message::decode(&[0xff, 0xff, 0x02, 0x00]),
+        Err(CodecError::TooLarge {
+            len: 0xffff,
+            max: crate::MAX_DATA_LEN
+        })
+    );
+    assert_eq!(
+        Message::decode(&[0, 0, 4, 0]),
+        Err(CodecError::UnknownType(4))
+    );
+    assert_eq!(
+        Message::decode(&framed(205, b"x hi")),
+        Err(CodecError::UnknownType(205))
+    );
+    for (ty, data) in [
+        (2u16, &b"foo badpass notaport \"nap\" 3"[..]),
+        (2, b"foo badpass 70000 \"nap\" 3"),
+        (2, b"foo badpass 6699 nap 3"),
+        (6, b"foo badpass 6699 \"nap\" 3"),
+        (100, b"\"x\" md5 -5 128 44100 0"),
+        (102, b""),
+        (200, b"FILENAME CONTAINS \"x\" SORTED"),
+        (201, b"\"x\" md5 1 128 44100 0 nick notanip 3"),
+        (202, b"junk"),
+        (203, b"nick unquoted.mp3"),
+        (204, b"nick 1 2"),
+        (214, b"1 2"),
+        (3, &[0xff, 0xfe]),
+    ] {
+        assert!(
+            matches!(
+                Message::decode(&framed(ty, data)),
+                Err(CodecError::Malformed(_))
+            ),
+            "type {ty} data {data:?}"
+        );
+    }
+}
+
+fn word() -> impl Strategy<Value = String> {
+    "[a-zA-Z0-9_.@-]{1,12}"
+}
+
+fn name() -> impl Strategy<Value = String> {
+    "[a-zA-Z0-9 ._()-]{0,40}".prop_map(|s| format!("f{s}"))
+}
+
+fn file_info() -> impl Strategy<Value = FileInfo> {
+    (
+        name(),
+        word(),
+        any::<u64>(),
+        any::<u32>(),
+        any::<u32>(),
+        any::<u32>(),
+    )
+        .prop_map(|(name, md5, size, bitrate, frequency, seconds)| FileInfo {
+            name,
+            md5,
+            size,
+            bitrate,
+            frequency,
+            seconds,
+        })
+}
+
+fn endpoint() -> impl Strategy<Value = Endpoint> {
+    (
+        word(),
+        any::<u32>(),
+        any::<u16>(),
+        name(),
+        word(),
+        any::<u8>(),
+    )
+        .prop_map(|(nick, ip, port, name, md5, link_type)| Endpoint {
+            nick,
+            ip: crate::ip::from_wire(ip),
+            port,
+            name,
+            md5,
+            link_type,
+        })
+}
+
+fn login() -> impl Strategy<Value = Login> {
+    (word(), word(), any::<u16>(), name(), any::<u8>()).prop_map(
+        |(nick, password, port, client_info, link_type)| Login {
+            nick,
+            password,
+            port,
+            client_info,
+            link_type,
+        },
+    )
+}
+
+fn message() -> impl Strategy<Value = Message> {
+    prop_oneof![
+        (login(), proptest::option::of(word()))
+            .prop_map(|(login, build)| Message::Login { login, build }),
+        (login(), word()).prop_map(|(login, email)| Message::Register { login, email }),
+        file_info().prop_map(Message::AddFile),
+        name().prop_map(|name| Message::RemoveFile { name }),
+        (file_info(), word(), any::<u32>(), any::<u8>()).prop_map(|(file, nick, ip, link_type)| {
+            Message::SearchResult(SearchResult {
+                file,
+                nick,
+                ip: crate::ip::from_wire(ip),
+                link_type,
+            })
+        }),
+        (word(), name()).prop_map(|(nick, name)| Message::Download(NickFile { nick, name })),
+        endpoint().prop_map(Message::DownloadAck),
+        endpoint().prop_map(Message::UploadFirewall),
+        (any::<u64>(), any::<u64>(), any::<u64>()).prop_map(|(users, files, gigabytes)| {
+            Message::Stats {
+                users,
+                files,
+                gigabytes,
+            }
+        }),
+        "[a-z ]{0,30}".prop_map(Message::NoSuch),
+        Just(Message::SearchEnd),
+        Just(Message::StatsRequest),
+    ]
+}
+
+proptest! {
+    #[test]
+    fn every_message_round_trips(msg in message()) {
+        let bytes = msg.to_bytes();
+        prop_assert_eq!(bytes.len(), msg.encoded_len());
+        prop_assert_eq!(Message::decode(&bytes), Ok((msg, bytes.len())));
+    }
+
+    #[test]
+    fn garbage_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+        let _ = Message::decode(&bytes);
+    }
+}

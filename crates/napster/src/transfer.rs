@@ -1,0 +1,362 @@
+//! The peer-to-peer transfer on the sharer's data port (napster.txt §4.1), as pure
+//! functions: the runtime owns the socket and the file, these say what to write and how to
+//! read what came.
+//!
+//! ```text
+//! downloader                                uploader (listening on its data port)
+//!     ── TCP connect ─────────────────────▶
+//!     ◀──────────────────────────────── "1"                      GREETING
+//!     ── "GET" ───────────────────────────▶                      request(): first write
+//!     ── bob "song.mp3" 0 ────────────────▶                      request(): second write
+//!                                                                parse_request() → serve()
+//!     ◀──────────────────────── "443332" + file bytes from the offset
+//!     or ◀───────────── "FILE NOT SHARED" / "INVALID REQUEST", then close
+//! ```
+//!
+//! Two quirks of the protocol shape the parsers:
+//!
+//! - The request has **no terminator**. The uploader takes it as complete once the whole
+//!   pattern `GET<nick> "<name>" <digits>` is there. That holds because the downloader
+//!   writes `<nick> "<name>" <offset>` in one write, as napster.txt prescribes and
+//!   [`request`] returns it; the uploader sends nothing until it answered.
+//! - The size reply has no terminator either, and file bytes follow at once — and may
+//!   begin with a digit. The downloader knows the size from the search result, so
+//!   [`parse_size_reply`] reads exactly its digits. The size is the **whole** file's size
+//!   ("the remote client will then return the file size"), whatever the offset; the bytes
+//!   that follow start at the offset.
+//!
+//! Files are only ever found with [`Library::by_name`]: the name in a request is never
+//! joined onto a path, so `../` names find nothing.
+
+use p2plab_peer_protocol::{Library, SharedFile};
+
+/// What the uploader writes as soon as it accepts a data connection: ASCII `1`.
+pub const GREETING: &[u8] = b"1";
+
+/// The first write of a download request.
+pub const GET: &[u8] = b"GET";
+
+/// The uploader's answer to a request for a file it does not share.
+pub const FILE_NOT_SHARED: &[u8] = b"FILE NOT SHARED";
+
+/// The uploader's answer to a request it cannot honour (an offset past the end).
+pub const INVALID_REQUEST: &[u8] = b"INVALID REQUEST";
+
+/// The longest request accepted, `GET` included: a nick, a 255-byte name, quotes and a
+/// 20-digit offset fit well within it.
+pub const MAX_REQUEST_LEN: usize = 1024;
+
+/// The longest error text a downloader reads before giving up on it.
+pub const MAX_ERROR_LEN: usize = 256;
+
+/// A download request, as the uploader read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransferRequest {
+    /// The downloader's nick.
+    pub nick: String,
+    /// The file asked for.
+    pub name: String,
+    /// Where to start, in bytes; 0 for the whole file.
+    pub offset: u64,
+}
+
+/// Why a transfer cannot go on. The runtime closes the data connection on any of these.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransferError {
+    /// The bytes do not form a request.
+    #[error("malformed transfer request: {0}")]
+    Malformed(String),
+    /// The request grew past [`MAX_REQUEST_LEN`] without completing.
+    #[error("transfer request longer than {0} bytes")]
+    TooLong(usize),
+    /// The uploader answered with an error text instead of a size.
+    #[error("the uploader refused: {0}")]
+    Refused(String),
+    /// The uploader announced a size other than the one the search reported.
+    #[error("the uploader announced size {got}, expected {expected}")]
+    SizeMismatch {
+        /// The size from the search result.
+        expected: u64,
+        /// What the uploader sent, as far as it was read.
+        got: String,
+    },
+}
+
+/// The downloader's two writes: `GET`, then `<nick> "<name>" <offset>`.
+pub fn request(my_nick: &str, name: &str, offset: u64) -> (Vec<u8>, Vec<u8>) {
+    (
+        GET.to_vec(),
+        format!("{my_nick} \"{name}\" {offset}").into_bytes(),
+    )
+}
+
+/// The uploader reads a request from `buf` (what arrived after it sent [`GREETING`]).
+///
+/// Returns `Ok(None)` while the request may still be incomplete, and the request with the
+/// number of bytes it used once complete.
+///
+/// # Errors
+/// [`TransferError::Malformed`] for bytes that cannot start a request (not `GET`, no quoted
+/// name, an offset out of range); [`TransferError::TooLong`] past [`MAX_REQUEST_LEN`].
+pub fn parse_request(buf: &[u8]) -> Result<Option<(TransferRequest, usize)>, TransferError> {
+    if buf.len() < GET.len() {
+        return if GET.starts_with(buf) {
+            Ok(None)
+        } else {
+            Err(TransferError::Malformed("expected GET".into()))
+        };
+    }
+    if !buf.starts_with(GET) {
+        return Err(TransferError::Malformed("expected GET".into()));
+    }
+    let parsed = parse_request_line(&buf[GET.len()..])?;
+    match parsed {
+        Some(req) => Ok(Some((req, buf.len()))),
+        None if buf.len() > MAX_REQUEST_LEN => Err(TransferError::TooLong(MAX_REQUEST_LEN)),
+        None => Ok(None),
+    }
+}
+
+/// Reads `<nick> "<name>" <digits>` making up all of `line`.
+fn parse_request_line(line: &[u8]) -> Result<Option<TransferRequest>, TransferError> {
+    let Some(space) = line.iter().position(|&b| b == b' ') else {
+        return Ok(None);
+    };
+    let nick = std::str::from_utf8(&line[..space])
+        .map_err(|_| TransferError::Malformed("nick is not text".into()))?;
+    if nick.is_empty() {
+        return Err(TransferError::Malformed("empty nick".into()));
+    }
+    let rest = &line[space + 1..];
+    let Some(body) = rest.strip_prefix(b"\"") else {
+        return if rest.is_empty() {
+            Ok(None)
+        } else {
+            Err(TransferError::Malformed("file name is not quoted".into()))
+        };
+    };
+    // The name ends at the last quote; after it come a space and the offset's digits.
+    let Some(close) = body.iter().rposition(|&b| b == b'"') else {
+        return Ok(None);
+    };
+    let Some(digits) = body[close + 1..].strip_prefix(b" ") else {
+        return Ok(None);
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return Ok(None);
+    }
+    let name = std::str::from_utf8(&body[..close])
+        .map_err(|_| TransferError::Malformed("file name is not text".into()))?;
+    let offset = std::str::from_utf8(digits)
+        .ok()
+        .and_then(|d| d.parse().ok())
+        .ok_or_else(|| TransferError::Malformed("offset out of range".into()))?;
+    Ok(Some(TransferRequest {
+        nick: nick.to_owned(),
+        name: name.to_owned(),
+        offset,
+    }))
+}
+
+/// The uploader decides: the file and the size reply to write before its bytes, or the
+/// error text to write before closing.
+///
+/// # Errors
+/// [`FILE_NOT_SHARED`] for a name the library does not share (including any path);
+/// [`INVALID_REQUEST`] for an offset past the end of the file.
+pub fn serve<'a>(
+    library: &'a Library,
+    req: &TransferRequest,
+) -> Result<(&'a SharedFile, Vec<u8>), Vec<u8>> {
+    let file = library
+        .by_name(&req.name)
+        .ok_or_else(|| FILE_NOT_SHARED.to_vec())?;
+    if req.offset > file.size {
+        return Err(INVALID_REQUEST.to_vec());
+    }
+    Ok((file, file.size.to_string().into_bytes()))
+}
+
+/// The downloader reads the uploader's reply to its request from `buf`.
+///
+/// Returns `Ok(None)` until the reply can be told, then the size and the number of bytes
+/// it took; the file's bytes start right after.
+///
+/// # Errors
+/// [`TransferError::Refused`] for an error text (read up to [`MAX_ERROR_LEN`]);
+/// [`TransferError::SizeMismatch`] when the digits are not `expected_size`.
+pub fn parse_size_reply(
+    buf: &[u8],
+    expected_size: u64,
+) -> Result<Option<(u64, usize)>, TransferError> {
+    let Some(&first) = buf.first() else {
+        return Ok(None);
+    };
+    if !first.is_ascii_digit() {
+        return parse_error_text(buf).map(|_| None);
+    }
+    let want = expected_size.to_string();
+    let n = want.len().min(buf.len());
+    if buf[..n] != want.as_bytes()[..n] {
+        return Err(TransferError::SizeMismatch {
+            expected: expected_size,
+            got: digits_prefix(buf),
+        });
+    }
+    if n < want.len() {
+        return Ok(None);
+    }
+    Ok(Some((expected_size, want.len())))
+}
+
+/// An error text: known ones as soon as they are whole, others once they stop growing
+/// past [`MAX_ERROR_LEN`]. Texts have no terminator; the uploader closes after one.
+fn parse_error_text(buf: &[u8]) -> Result<(), TransferError> {
+    for known in [FILE_NOT_SHARED, INVALID_REQUEST] {
+        if buf.starts_with(known) {
+            return Err(refused(known));
+        }
+        if known.starts_with(buf) {
+            return Ok(());
+        }
+    }
+    if buf.iter().any(|b| !(b.is_ascii_graphic() || *b == b' ')) || buf.len() >= MAX_ERROR_LEN {
+        return Err(refused(&buf[..buf.len().min(MAX_ERROR_LEN)]));
+    }
+    Ok(())
+}
+
+fn refused(text: &[u8]) -> TransferError {
+    TransferError::Refused(String::from_utf8_lossy(text).into_owned())
+}
+
+fn digits_prefix(buf: &[u8]) -> String {
+    let end = buf
+        .iter()
+        .position(|b| !b.is_ascii_digit())
+        .unwrap_or(buf.len())
+        .min(20);
+    String::from_utf8_lossy(&buf[..end]).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn library() -> Library {
+        Library::synthetic([("song one.mp3", 443_332u64), ("empty.txt", 0)], 1)
+    }
+
+    #[test]
+    fn the_downloader_writes_get_then_the_request_line() {
+        let (a, b) = request("bob", "song one.mp3", 0);
+        assert_eq!(a, b"GET");
+        assert_eq!(b, b"bob \"song one.mp3\" 0");
+    }
+
+    #[test]
+    fn the_uploader_reads_a_request_only_once_whole() {
+        let wire = b"GETbob \"song one.mp3\" 1024";
+        for cut in 0..wire.len() - 4 {
+            assert_eq!(parse_request(&wire[..cut]), Ok(None), "cut {cut}");
+        }
+        let want = TransferRequest {
+            nick: "bob".into(),
+            name: "song one.mp3".into(),
+            offset: 1024,
+        };
+        assert_eq!(parse_request(wire), Ok(Some((want, wire.len()))));
+        let quoted = b"GETbob \"say \"hi\" now.mp3\" 0";
+        let (req, _) = parse_request(quoted).unwrap().unwrap();
+        assert_eq!(req.name, "say \"hi\" now.mp3");
+    }
+
+    #[test]
+    fn the_uploader_rejects_garbage_and_bounds_the_request() {
+        assert!(parse_request(b"PUT").is_err());
+        assert!(parse_request(b"G3").is_err());
+        assert!(parse_request(b"GET bob").is_err(), "empty nick");
+        assert!(
+            parse_request(b"GETbob song.mp3 0").is_err(),
+            "unquoted name"
+        );
+        assert!(parse_request(b"GETbob \"a\" 99999999999999999999999").is_err());
+        let mut long = b"GETbob \"".to_vec();
+        long.extend(std::iter::repeat_n(b'a', MAX_REQUEST_LEN));
+        assert_eq!(
+            parse_request(&long),
+            Err(TransferError::TooLong(MAX_REQUEST_LEN))
+        );
+    }
+
+    #[test]
+    fn serve_answers_the_whole_size_or_an_error() {
+        let lib = library();
+        let ask = |name: &str, offset| TransferRequest {
+            nick: "bob".into(),
+            name: name.into(),
+            offset,
+        };
+        let (file, reply) = serve(&lib, &ask("Song  One.MP3", 100)).unwrap();
+        assert_eq!(file.name, "song one.mp3");
+        assert_eq!(reply, b"443332");
+        assert_eq!(serve(&lib, &ask("empty.txt", 0)).unwrap().1, b"0");
+        assert_eq!(
+            serve(&lib, &ask("song one.mp3", 443_332)).unwrap().1,
+            b"443332"
+        );
+        assert_eq!(
+            serve(&lib, &ask("song one.mp3", 443_333)).unwrap_err(),
+            b"INVALID REQUEST"
+        );
+        assert_eq!(
+            serve(&lib, &ask("../song one.mp3", 0)).unwrap_err(),
+            b"FILE NOT SHARED"
+        );
+        assert_eq!(
+            serve(&lib, &ask("/etc/passwd", 0)).unwrap_err(),
+            b"FILE NOT SHARED"
+        );
+        assert_eq!(
+            serve(&lib, &ask("other.mp3", 0)).unwrap_err(),
+            b"FILE NOT SHARED"
+        );
+    }
+
+    #[test]
+    fn the_downloader_reads_exactly_the_expected_digits() {
+        assert_eq!(parse_size_reply(b"", 443_332), Ok(None));
+        assert_eq!(parse_size_reply(b"4433", 443_332), Ok(None));
+        // The file's first bytes happen to be digits: they are not part of the size.
+        assert_eq!(
+            parse_size_reply(b"44333212\xff", 443_332),
+            Ok(Some((443_332, 6)))
+        );
+        assert_eq!(parse_size_reply(b"0", 0), Ok(Some((0, 1))));
+        assert_eq!(
+            parse_size_reply(b"5000", 443_332),
+            Err(TransferError::SizeMismatch {
+                expected: 443_332,
+                got: "5000".into()
+            })
+        );
+    }
+
+    #[test]
+    fn the_downloader_recognises_error_texts() {
+        assert_eq!(parse_size_reply(b"FILE NOT", 10), Ok(None));
+        assert_eq!(
+            parse_size_reply(b"FILE NOT SHARED", 10),
+            Err(TransferError::Refused("FILE NOT SHARED".into()))
+        );
+        assert_eq!(
+            parse_size_reply(b"INVALID REQUEST", 10),
+            Err(TransferError::Refused("INVALID REQUEST".into()))
+        );
+        assert!(matches!(
+            parse_size_reply(b"BUSY\xff", 10),
+            Err(TransferError::Refused(_))
+        ));
+        assert_eq!(parse_size_reply(b"SERVER BUS", 10), Ok(None));
+    }
+}
