@@ -1,1 +1,106 @@
-//! p2plab's gnutella node (see the crate's issue).
+//! # p2plab-gnutella
+//!
+//! A Gnutella 0.4 servent as a sans-IO core: it speaks the wire format of the Gnutella
+//! Protocol Specification v0.4 byte for byte, floods Pings and Queries through an unstructured
+//! overlay, and routes Pongs, QueryHits and Pushes back along the reverse path.
+//!
+//! Gnutella has no server and no structure. Every servent keeps a handful of TCP connections to
+//! other servents (its *neighbours*). A search is a Query descriptor sent to every neighbour;
+//! each one answers from its own files and passes the Query on to *its* neighbours, one hop
+//! further, until the descriptor's TTL runs out. Answers (QueryHits) do not flood: each servent
+//! remembers which connection a Query came in on and sends the answer back that way only. The
+//! price of needing no structure is the flood itself — a Query with TTL 7 on a graph of degree 4
+//! may reach thousands of servents, and a file just beyond the TTL horizon is never found.
+//!
+//! ## Layout
+//!
+//! - [`guid`] — the 16-byte descriptor and servent identifiers.
+//! - [`header`] — the 23-byte descriptor header.
+//! - [`message`] — one module per payload: [`Ping`], [`Pong`], [`Query`], [`QueryHit`], [`Push`].
+//! - [`descriptor`] — header + payload, the [`WireMessage`] the servent reads and writes.
+//! - [`handshake`] — the text handshake: `GNUTELLA CONNECT/0.4` (and 0.6, accepted).
+//! - [`routing`] — the seen table and the reverse-path tables, bounded and expiring.
+//! - [`host_cache`] — addresses of servents learned from Pongs, for (re)connecting.
+//! - [`config`] — [`ServentConfig`], what the runtime chooses.
+//! - [`servent`] — [`Servent`], the core implementing [`Node`].
+//!
+//! Downloads are not in this crate: a QueryHit names the holder's HTTP address and the file's
+//! index, and the shared HTTP transfer (`GET /get/<index>/<name>/`) fetches it. The runtime sniffs
+//! each incoming connection and hands only those that begin with `GNUTELLA` to the servent.
+//!
+//! [`WireMessage`]: p2plab_peer_protocol::WireMessage
+//! [`Node`]: p2plab_peer_protocol::Node
+
+use std::time::Duration;
+
+pub mod config;
+pub mod descriptor;
+pub mod guid;
+pub mod handshake;
+pub mod header;
+pub mod host_cache;
+pub mod message;
+pub mod routing;
+pub mod servent;
+
+pub use config::ServentConfig;
+pub use descriptor::{Descriptor, Payload};
+pub use guid::Guid;
+pub use header::{Header, PayloadType};
+pub use message::{HitRecord, Ping, Pong, Push, Query, QueryHit};
+pub use servent::Servent;
+
+/// Length of the descriptor header: 16 (GUID) + 1 (type) + 1 (TTL) + 1 (Hops) + 4 (length).
+pub const HEADER_LEN: usize = 23;
+
+/// The TTL a servent gives the descriptors it starts. The spec calls 7 the usual value, and
+/// `TTL(i) + Hops(i) = TTL(0)` means no descriptor should ever carry more.
+pub const DEFAULT_TTL: u8 = 7;
+
+/// The default ceiling on TTL + Hops: a descriptor arriving above it has its TTL lowered (never
+/// raised) so that TTL + Hops equals it. The spec requires accepting 1..=7.
+pub const MAX_TTL: u8 = 7;
+
+/// The largest payload accepted. The spec only calls 2 GB "excessive"; Wireshark treats any
+/// length over 4096 as "not a message" and [BERG] says messages should not exceed 4 kB. A
+/// larger announced length means the stream cannot be trusted, and the connection is dropped.
+pub const MAX_PAYLOAD: usize = 4096;
+
+/// The most result records one QueryHit carries. The count field is one byte (at most 255);
+/// smaller QueryHits keep within the spec's advice to stay near 2 kB.
+pub const MAX_HITS_PER_QUERYHIT: usize = 32;
+
+/// How many descriptor IDs the seen table (and each reverse-path table) remembers. A Query
+/// flood touches each servent once per search, so this covers thousands of searches in flight.
+pub const ROUTE_TABLE_CAPACITY: usize = 16_384;
+
+/// How long a descriptor ID is remembered, for duplicate detection and for routing answers
+/// back. Answers arrive within seconds; a late one after this is dropped as unroutable.
+pub const ROUTE_EXPIRY: Duration = Duration::from_secs(120);
+
+/// How many servent addresses the host cache keeps; the oldest are forgotten first.
+pub const HOST_CACHE_SIZE: usize = 256;
+
+/// The longest text handshake accepted (all header lines together). A peer that talks longer
+/// without a blank line is not doing a Gnutella handshake.
+pub const MAX_HANDSHAKE_LEN: usize = 4096;
+
+/// Connections still in their handshake that a servent tolerates beyond `max_peers`, so a
+/// burst of half-open connections cannot grow its memory without bound.
+pub const MAX_PENDING_HANDSHAKES: usize = 16;
+
+/// Pings accepted per connection within one [`PING_WINDOW`]; more are dropped. Every Ping
+/// costs a Pong and a flood, so a neighbour that pings too often is throttled.
+pub const MAX_PINGS_PER_WINDOW: u32 = 64;
+
+/// The window over which [`MAX_PINGS_PER_WINDOW`] is counted.
+pub const PING_WINDOW: Duration = Duration::from_secs(1);
+
+/// How long a servent with fewer than `min_peers` neighbours waits before dialling again.
+pub const DIAL_RETRY: Duration = Duration::from_secs(2);
+
+/// The most distinct hits one search collects; the rest are ignored.
+pub const MAX_HITS_PER_SEARCH: usize = 1_000;
+
+/// The `User-Agent` sent in the 0.6 handshake.
+pub const USER_AGENT: &str = concat!("p2plab-gnutella/", env!("CARGO_PKG_VERSION"));

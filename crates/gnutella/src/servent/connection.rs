@@ -1,0 +1,269 @@
+//! One connection's life: dial or accept, text handshake, descriptors, close.
+//!
+//! ```text
+//! dialled:   Dialling --Connected / send CONNECT/0.4--> SentConnect --"GNUTELLA OK"--> Open
+//! accepted:  AwaitConnect --CONNECT/0.4 / send OK--------------------------------> Open
+//!            AwaitConnect --CONNECT/0.6 / send 0.6 200--> AwaitClientOk --200-----> Open
+//! ```
+//!
+//! Anything unexpected — bytes that do not begin with `GNUTELLA`, a refusal, a handshake that
+//! does not finish within `handshake_timeout`, a descriptor stream that loses sync — closes
+//! that connection and nothing else.
+
+use std::net::SocketAddr;
+
+use p2plab_peer_protocol::{CodecError, ConnId, FrameReader, Instant, Outbox, WireMessage};
+use tracing::debug;
+
+use super::Servent;
+use crate::descriptor::Descriptor;
+use crate::handshake::{self, Block, Greeting, CONNECT_04, OK_04, REFUSE_06};
+use crate::header::Header;
+use crate::{
+    HEADER_LEN, MAX_HANDSHAKE_LEN, MAX_PAYLOAD, MAX_PENDING_HANDSHAKES, MAX_PINGS_PER_WINDOW,
+    PING_WINDOW,
+};
+
+/// Where a connection is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// We dialled; TCP is not up yet.
+    Dialling,
+    /// We sent `GNUTELLA CONNECT/0.4` and wait for `GNUTELLA OK`.
+    SentConnect,
+    /// A peer connected to us; we wait for its `GNUTELLA CONNECT`.
+    AwaitConnect,
+    /// We answered a 0.6 `CONNECT` and wait for the client's `200 OK`.
+    AwaitClientOk,
+    /// Handshake done: descriptors flow.
+    Open,
+}
+
+/// Counts Pings accepted from one neighbour in the current [`PING_WINDOW`].
+#[derive(Debug, Clone, Copy)]
+struct PingLimit {
+    window_start: Instant,
+    count: u32,
+}
+
+/// One connection's state.
+#[derive(Debug)]
+pub(super) struct Conn {
+    phase: Phase,
+    /// The address we dialled (outgoing connections only).
+    dialled: Option<SocketAddr>,
+    /// The neighbour's listening address, once it told us.
+    listen: Option<SocketAddr>,
+    reader: FrameReader,
+    /// Until the handshake is done: when it times out.
+    deadline: Option<Instant>,
+    pings: PingLimit,
+}
+
+impl Conn {
+    fn new(phase: Phase, dialled: Option<SocketAddr>, deadline: Instant) -> Self {
+        Conn {
+            phase,
+            dialled,
+            listen: None,
+            reader: FrameReader::new(MAX_HANDSHAKE_LEN.max(HEADER_LEN + MAX_PAYLOAD)),
+            deadline: Some(deadline),
+            pings: PingLimit {
+                window_start: Instant::ZERO,
+                count: 0,
+            },
+        }
+    }
+
+    /// True once the handshake is done.
+    pub(super) fn is_open(&self) -> bool {
+        self.phase == Phase::Open
+    }
+
+    /// When the handshake times out, while it runs.
+    pub(super) fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+
+    /// The neighbour's listening address, if known.
+    pub(super) fn peer_addr(&self) -> Option<SocketAddr> {
+        self.listen.or(self.dialled)
+    }
+
+    /// Learns the neighbour's listening address, unless already known.
+    pub(super) fn learn_listen_addr(&mut self, addr: SocketAddr) {
+        self.listen.get_or_insert(addr);
+    }
+
+    /// Counts one Ping; false if this neighbour has used up its Pings for the window.
+    pub(super) fn allow_ping(&mut self, now: Instant) -> bool {
+        if now.saturating_since(self.pings.window_start) >= PING_WINDOW {
+            self.pings = PingLimit {
+                window_start: now,
+                count: 0,
+            };
+        }
+        self.pings.count += 1;
+        self.pings.count <= MAX_PINGS_PER_WINDOW
+    }
+}
+
+impl Servent {
+    /// Dials `addr` as a would-be neighbour.
+    pub(super) fn dial(&mut self, now: Instant, addr: SocketAddr, out: &mut Outbox) {
+        let conn = out.connect(addr);
+        let deadline = now + self.config.handshake_timeout;
+        self.conns
+            .insert(conn, Conn::new(Phase::Dialling, Some(addr), deadline));
+    }
+
+    pub(super) fn accepted(&mut self, now: Instant, conn: ConnId, out: &mut Outbox) {
+        if self.left || self.conns.len() >= self.config.max_peers + MAX_PENDING_HANDSHAKES {
+            out.close(conn);
+            return;
+        }
+        let deadline = now + self.config.handshake_timeout;
+        self.conns
+            .insert(conn, Conn::new(Phase::AwaitConnect, None, deadline));
+    }
+
+    pub(super) fn connected(&mut self, now: Instant, conn: ConnId, out: &mut Outbox) {
+        match self.conns.get_mut(&conn) {
+            Some(c) if c.phase == Phase::Dialling && !self.left => {
+                c.phase = Phase::SentConnect;
+                self.send_text(conn, CONNECT_04, out);
+            }
+            _ => self.drop_conn(now, conn, "unexpected connect", out),
+        }
+    }
+
+    pub(super) fn received(&mut self, now: Instant, conn: ConnId, bytes: &[u8], out: &mut Outbox) {
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        c.reader.extend(bytes);
+        self.advance_handshake(now, conn, out);
+        if self.conns.get(&conn).is_some_and(Conn::is_open) {
+            self.read_descriptors(now, conn, out);
+        }
+    }
+
+    /// The peer closed `conn` (or it never came up).
+    pub(super) fn closed(&mut self, now: Instant, conn: ConnId, out: &mut Outbox) {
+        if let Some(c) = self.conns.remove(&conn) {
+            self.forget(c);
+            self.maintain(now, out);
+        }
+    }
+
+    /// We close `conn`, for `why`.
+    pub(super) fn drop_conn(&mut self, now: Instant, conn: ConnId, why: &str, out: &mut Outbox) {
+        out.close(conn);
+        if let Some(c) = self.conns.remove(&conn) {
+            debug!(%conn, why, "closing connection");
+            self.forget(c);
+            self.maintain(now, out);
+        }
+    }
+
+    /// A dialled address that never completed a handshake is dropped from the host cache.
+    fn forget(&mut self, c: Conn) {
+        if let (false, Some(addr)) = (c.is_open(), c.dialled) {
+            self.host_cache.remove(addr);
+        }
+    }
+
+    fn send_text(&mut self, conn: ConnId, text: &[u8], out: &mut Outbox) {
+        self.metrics.record_out("handshake", text.len());
+        out.send(conn, text.to_vec());
+    }
+
+    fn has_room(&self) -> bool {
+        self.neighbour_count() < self.config.max_peers
+    }
+
+    /// Reads handshake blocks until the connection is open, closed, or out of bytes.
+    fn advance_handshake(&mut self, now: Instant, conn: ConnId, out: &mut Outbox) {
+        while let Some(c) = self.conns.get_mut(&conn).filter(|c| !c.is_open()) {
+            match handshake::read_block(c.reader.buffered()) {
+                Ok(None) => return,
+                Ok(Some((block, used))) => {
+                    c.reader.consume(used);
+                    self.metrics.record_in("handshake", used);
+                    self.on_block(now, conn, &block, out);
+                }
+                Err(e) => {
+                    self.metrics.record_drop("malformed");
+                    return self.drop_conn(now, conn, &e.to_string(), out);
+                }
+            }
+        }
+    }
+
+    fn on_block(&mut self, now: Instant, conn: ConnId, block: &Block, out: &mut Outbox) {
+        let Some(phase) = self.conns.get(&conn).map(|c| c.phase) else {
+            return;
+        };
+        match (phase, block.greeting()) {
+            (Phase::AwaitConnect, Greeting::Connect04) if self.has_room() => {
+                self.send_text(conn, OK_04, out);
+                self.open(now, conn, out);
+            }
+            (Phase::AwaitConnect, Greeting::Connect06) if self.has_room() => {
+                let ok = handshake::ok_06(self.config.advertise);
+                self.send_text(conn, &ok, out);
+                if let Some(c) = self.conns.get_mut(&conn) {
+                    c.listen = block.listen_addr();
+                    c.phase = Phase::AwaitClientOk;
+                }
+            }
+            (Phase::AwaitConnect, Greeting::Connect06) => {
+                self.send_text(conn, REFUSE_06, out);
+                self.drop_conn(now, conn, "full", out);
+            }
+            (Phase::AwaitClientOk, Greeting::Status06(200)) => self.open(now, conn, out),
+            // A legacy servent may echo our CONNECT instead of saying OK; the spec allows it.
+            (Phase::SentConnect, Greeting::Ok04 | Greeting::Connect04) if self.has_room() => {
+                self.open(now, conn, out);
+            }
+            _ => self.drop_conn(now, conn, "handshake refused or unexpected", out),
+        }
+    }
+
+    /// The handshake is done: `conn` is a neighbour. Ping it to learn its address and more.
+    fn open(&mut self, now: Instant, conn: ConnId, out: &mut Outbox) {
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.phase = Phase::Open;
+            c.deadline = None;
+            self.ping(now, &[conn], out);
+        }
+    }
+
+    /// Decodes every whole descriptor buffered on `conn` and handles it.
+    fn read_descriptors(&mut self, now: Instant, conn: ConnId, out: &mut Outbox) {
+        while let Some(c) = self.conns.get_mut(&conn) {
+            let buf = c.reader.buffered();
+            match Descriptor::decode(buf) {
+                Ok((d, used)) => {
+                    c.reader.consume(used);
+                    self.metrics.record_in(d.kind(), used);
+                    self.on_descriptor(now, conn, d, out);
+                }
+                Err(CodecError::Incomplete) => return,
+                // The header framed it, only the payload is bad: skip this one descriptor.
+                Err(CodecError::Malformed(why)) => {
+                    let used = Header::decode(buf).map_or(buf.len(), |h| h.frame_len());
+                    c.reader.consume(used);
+                    debug!(%conn, why, "malformed descriptor dropped");
+                    self.metrics.record_in("malformed", used);
+                    self.metrics.record_drop("malformed");
+                }
+                // An absurd length or an unknown type: the stream cannot be trusted.
+                Err(e) => {
+                    self.metrics.record_drop("malformed");
+                    return self.drop_conn(now, conn, &e.to_string(), out);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! The routing rules of section 4 of the 0.4 spec, one handler per descriptor type.
+//!
+//! - Ping and Query: drop if seen before (rule 6); remember where they came from; answer
+//!   locally whatever the TTL; forward to every *other* neighbour with TTL − 1 and Hops + 1,
+//!   unless the TTL is then 0 (rules 4 and 5).
+//! - Pong and QueryHit: send back along the remembered path only, or drop if there is none
+//!   (rules 1 and 2). A Pong saying "firewalled" (port or IP 0) is not forwarded.
+//! - Push: send towards the servent ID's QueryHits, or drop (rule 3).
+//!
+//! Before any of this, TTL + Hops above `max_ttl` is lowered to fit (a TTL may be lowered,
+//! never raised), and TTL 0 with Hops 0 — an impossible descriptor — is dropped.
+
+use p2plab_peer_protocol::{ConnId, Instant, Outbox};
+use tracing::{debug, trace};
+
+use super::Servent;
+use crate::descriptor::{Descriptor, Payload};
+use crate::header::PayloadType;
+use crate::message::{Pong, Push, Query, QueryHit};
+use crate::routing::Route;
+
+impl Servent {
+    pub(super) fn on_descriptor(
+        &mut self,
+        now: Instant,
+        from: ConnId,
+        d: Descriptor,
+        out: &mut Outbox,
+    ) {
+        if d.ttl == 0 && d.hops == 0 {
+            self.metrics.record_drop("malformed");
+            return;
+        }
+        let d = self.clamp_ttl(d);
+        match &d.payload {
+            Payload::Ping(_) => self.on_ping(now, from, &d, out),
+            Payload::Pong(pong) => self.on_pong(now, from, &d, pong, out),
+            Payload::Query(query) => self.on_query(now, from, &d, query, out),
+            Payload::QueryHit(hit) => self.on_query_hit(now, from, &d, hit, out),
+            Payload::Push(push) => self.on_push(now, from, &d, push, out),
+            Payload::Extension { code, .. } => {
+                trace!(code, "ignoring an extension descriptor");
+                self.metrics.record_drop("ignored");
+            }
+        }
+    }
+
+    /// Lowers the TTL so that TTL + Hops does not exceed `max_ttl`.
+    fn clamp_ttl(&self, mut d: Descriptor) -> Descriptor {
+        if u16::from(d.ttl) + u16::from(d.hops) > u16::from(self.config.max_ttl) {
+            d.ttl = self.config.max_ttl.saturating_sub(d.hops);
+        }
+        d
+    }
+
+    /// The TTL of a Pong or QueryHit answering a descriptor that arrived with `hops`: enough
+    /// to travel back `hops + 1` links, plus one of headroom (PROTOCOLS §1.4), within `max_ttl`.
+    pub(super) fn reply_ttl(&self, hops: u8) -> u8 {
+        hops.saturating_add(2).min(self.config.max_ttl.max(1))
+    }
+
+    /// Remembers a Ping or Query's way back; false (and counted) if it is a duplicate.
+    fn first_sighting(&mut self, now: Instant, from: ConnId, d: &Descriptor) -> bool {
+        let fresh = self
+            .routes
+            .insert_new(now, (d.payload.code(), d.guid), Route::Conn(from));
+        if !fresh {
+            self.metrics.record_drop("duplicate");
+        }
+        fresh
+    }
+
+    fn on_ping(&mut self, now: Instant, from: ConnId, d: &Descriptor, out: &mut Outbox) {
+        if !self.conns.get_mut(&from).is_some_and(|c| c.allow_ping(now)) {
+            self.metrics.record_drop("rate");
+            return;
+        }
+        if !self.first_sighting(now, from, d) {
+            return;
+        }
+        let pong = Descriptor::new(
+            d.guid,
+            self.reply_ttl(d.hops),
+            Payload::Pong(self.own_pong()),
+        );
+        out.send_message(from, &pong, &mut self.metrics);
+        self.flood(from, d, out);
+    }
+
+    fn on_pong(
+        &mut self,
+        now: Instant,
+        from: ConnId,
+        d: &Descriptor,
+        pong: &Pong,
+        out: &mut Outbox,
+    ) {
+        if let Some(addr) = pong.addr().filter(|a| *a != self.config.advertise) {
+            self.host_cache.add(addr);
+            if d.hops == 0 {
+                if let Some(c) = self.conns.get_mut(&from) {
+                    c.learn_listen_addr(addr);
+                }
+            }
+        }
+        match self
+            .routes
+            .get(now, &(PayloadType::Ping.code(), d.guid))
+            .copied()
+        {
+            Some(Route::Local) => {}
+            Some(Route::Conn(_)) if pong.addr().is_none() => self.metrics.record_drop("firewalled"),
+            Some(Route::Conn(back)) => self.route_back(back, d, out),
+            None => self.metrics.record_drop("unroutable"),
+        }
+    }
+
+    fn on_query(
+        &mut self,
+        now: Instant,
+        from: ConnId,
+        d: &Descriptor,
+        query: &Query,
+        out: &mut Outbox,
+    ) {
+        if !self.first_sighting(now, from, d) {
+            return;
+        }
+        self.queries_handled += 1;
+        self.answer_query(from, d, query, out);
+        self.flood(from, d, out);
+    }
+
+    fn on_query_hit(
+        &mut self,
+        now: Instant,
+        from: ConnId,
+        d: &Descriptor,
+        hit: &QueryHit,
+        out: &mut Outbox,
+    ) {
+        self.push_routes.put(now, hit.servent_id, from);
+        match self
+            .routes
+            .get(now, &(PayloadType::Query.code(), d.guid))
+            .copied()
+        {
+            Some(Route::Local) => self.collect_hits(now, d, hit),
+            Some(Route::Conn(back)) => self.route_back(back, d, out),
+            None => self.metrics.record_drop("unroutable"),
+        }
+    }
+
+    fn on_push(
+        &mut self,
+        now: Instant,
+        from: ConnId,
+        d: &Descriptor,
+        push: &Push,
+        out: &mut Outbox,
+    ) {
+        if !self.first_sighting(now, from, d) {
+            return;
+        }
+        if push.servent_id == self.servent_id {
+            // The upload itself (`GIV`) belongs to the HTTP transfer outside this core.
+            debug!(index = push.index, ip = %push.ip, port = push.port, "push addressed to us");
+            return;
+        }
+        match self.push_routes.get(now, &push.servent_id).copied() {
+            Some(back) => self.route_back(back, d, out),
+            None => self.metrics.record_drop("unroutable"),
+        }
+    }
+
+    /// Forwards a Ping or Query to every open neighbour except `from` (rules 4 and 5).
+    fn flood(&mut self, from: ConnId, d: &Descriptor, out: &mut Outbox) {
+        if d.ttl <= 1 {
+            self.metrics.record_drop("ttl");
+            return;
+        }
+        let next = d.forwarded();
+        let targets: Vec<ConnId> = self
+            .conns
+            .iter()
+            .filter(|(id, c)| **id != from && c.is_open())
+            .map(|(id, _)| *id)
+            .collect();
+        for conn in targets {
+            out.send_message(conn, &next, &mut self.metrics);
+        }
+    }
+
+    /// Sends an answer one step back along its path, if the path and the TTL allow.
+    fn route_back(&mut self, back: ConnId, d: &Descriptor, out: &mut Outbox) {
+        if !self.conns.get(&back).is_some_and(|c| c.is_open()) {
+            self.metrics.record_drop("unroutable");
+        } else if d.ttl <= 1 {
+            self.metrics.record_drop("ttl");
+        } else {
+            out.send_message(back, &d.forwarded(), &mut self.metrics);
+        }
+    }
+}

@@ -1,0 +1,202 @@
+//! [`Servent`]: a Gnutella 0.4 servent as a sans-IO state machine.
+//!
+//! The servent is driven through [`Node::handle`] and never touches a socket or a clock:
+//!
+//! - [`Input::Start`] dials the bootstrap servents and arms the ping timer;
+//! - [`Input::Accepted`] / [`Input::Connected`] begin a handshake ([`connection`]);
+//! - [`Input::Received`] feeds a connection's handshake, then its descriptors ([`flood`]);
+//! - [`Input::Closed`] forgets a neighbour and dials a replacement if too few are left
+//!   ([`overlay`]);
+//! - [`Input::Timeout`] closes stalled handshakes, ends searches ([`search`]), pings, dials;
+//! - [`Input::Command`] searches, locates, shares or leaves.
+//!
+//! `now` must never go backwards. After each input the driver drains the outbox and asks
+//! [`Node::poll_timeout`] when to call again; calling early does nothing.
+
+mod connection;
+mod flood;
+mod overlay;
+mod search;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+use p2plab_peer_protocol::{Command, ConnId, Event, Input, Instant, Metrics, Node, Outbox};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::config::ServentConfig;
+use crate::guid::Guid;
+use crate::host_cache::HostCache;
+use crate::routing::{ExpiringMap, Route};
+use crate::{HOST_CACHE_SIZE, ROUTE_EXPIRY, ROUTE_TABLE_CAPACITY};
+
+use connection::Conn;
+use search::Search;
+
+/// A Gnutella 0.4 servent. Build it with [`Servent::new`], drive it through [`Node`].
+#[derive(Debug)]
+pub struct Servent {
+    config: ServentConfig,
+    rng: ChaCha8Rng,
+    /// Our servent ID, sent in every QueryHit so Pushes can find us.
+    servent_id: Guid,
+    /// Every connection, from dial or accept to close, in id order (runs are reproducible).
+    conns: BTreeMap<ConnId, Conn>,
+    host_cache: HostCache,
+    /// Seen (payload type, descriptor ID) → where answers go: routing rules 1, 2 and 6.
+    routes: ExpiringMap<(u8, Guid), Route>,
+    /// Servent ID → the connection its QueryHits came from: routing rule 3.
+    push_routes: ExpiringMap<Guid, ConnId>,
+    /// Our searches still collecting QueryHits, by their Query's descriptor ID.
+    searches: BTreeMap<Guid, Search>,
+    next_ping: Option<Instant>,
+    next_dial: Option<Instant>,
+    /// Set by [`Command::Leave`]: the servent closes everything and stays quiet.
+    left: bool,
+    metrics: Metrics,
+    queries_handled: u64,
+}
+
+impl Servent {
+    /// A servent that will connect when it gets [`Input::Start`].
+    pub fn new(config: ServentConfig) -> Self {
+        let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+        let servent_id = Guid::random(&mut rng);
+        Servent {
+            config,
+            rng,
+            servent_id,
+            conns: BTreeMap::new(),
+            host_cache: HostCache::new(HOST_CACHE_SIZE),
+            routes: ExpiringMap::new(ROUTE_TABLE_CAPACITY, ROUTE_EXPIRY),
+            push_routes: ExpiringMap::new(ROUTE_TABLE_CAPACITY, ROUTE_EXPIRY),
+            searches: BTreeMap::new(),
+            next_ping: None,
+            next_dial: None,
+            left: false,
+            metrics: Metrics::default(),
+            queries_handled: 0,
+        }
+    }
+
+    /// The configuration it runs with.
+    pub fn config(&self) -> &ServentConfig {
+        &self.config
+    }
+
+    /// Our servent ID, as QueryHits carry it.
+    pub fn servent_id(&self) -> Guid {
+        self.servent_id
+    }
+
+    /// The listening addresses of the neighbours (handshake done) whose address is known:
+    /// the address we dialled, or the one a neighbour gave in its `Listen-IP` header or its
+    /// own (hops 0) Pong.
+    pub fn neighbours(&self) -> Vec<SocketAddr> {
+        self.conns
+            .values()
+            .filter(|c| c.is_open())
+            .filter_map(Conn::peer_addr)
+            .collect()
+    }
+
+    /// Number of neighbours (connections whose handshake is done).
+    pub fn neighbour_count(&self) -> usize {
+        self.conns.values().filter(|c| c.is_open()).count()
+    }
+
+    /// Number of addresses in the host cache.
+    pub fn host_cache_len(&self) -> usize {
+        self.host_cache.len()
+    }
+
+    /// Distinct Queries from other servents this one has handled (answered and passed on):
+    /// each flood counts once here, however many copies of it arrived.
+    pub fn queries_handled(&self) -> u64 {
+        self.queries_handled
+    }
+
+    fn command(&mut self, now: Instant, command: Command, out: &mut Outbox) {
+        match command {
+            Command::Search { request, query } => self.start_search(now, request, &query, out),
+            Command::Locate { request, hit } => out.report(Event::Located {
+                request,
+                result: search::locate(hit),
+            }),
+            Command::Share { library } => self.config.library = library,
+            Command::Transfer(_) => {}
+            Command::Leave { request } => self.leave(now, request, out),
+        }
+    }
+
+    fn leave(&mut self, now: Instant, request: p2plab_peer_protocol::RequestId, out: &mut Outbox) {
+        self.left = true;
+        for conn in std::mem::take(&mut self.conns).into_keys() {
+            out.close(conn);
+        }
+        let pending: Vec<Guid> = self.searches.keys().copied().collect();
+        for guid in pending {
+            self.finish_search(guid, out);
+        }
+        self.next_ping = None;
+        self.next_dial = None;
+        out.report(Event::Left { request });
+    }
+
+    fn timeout(&mut self, now: Instant, out: &mut Outbox) {
+        let stalled: Vec<ConnId> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| c.deadline().is_some_and(|d| d <= now))
+            .map(|(id, _)| *id)
+            .collect();
+        for conn in stalled {
+            self.drop_conn(now, conn, "handshake timeout", out);
+        }
+        let done: Vec<Guid> = self
+            .searches
+            .iter()
+            .filter(|(_, s)| s.deadline <= now)
+            .map(|(g, _)| *g)
+            .collect();
+        for guid in done {
+            self.finish_search(guid, out);
+        }
+        if self.next_ping.is_some_and(|t| t <= now) {
+            self.ping_all(now, out);
+            self.next_ping = Some(now + self.config.ping_interval);
+        }
+        if self.next_dial.is_some_and(|t| t <= now) {
+            self.maintain(now, out);
+        }
+    }
+}
+
+impl Node for Servent {
+    fn handle(&mut self, now: Instant, input: Input<'_>, out: &mut Outbox) {
+        match input {
+            Input::Start => self.start(now, out),
+            Input::Accepted { conn, .. } => self.accepted(now, conn, out),
+            Input::Connected { conn } => self.connected(now, conn, out),
+            Input::Received { conn, bytes } => self.received(now, conn, bytes, out),
+            Input::Closed { conn } => self.closed(now, conn, out),
+            Input::Timeout => self.timeout(now, out),
+            Input::Command(command) => self.command(now, command, out),
+        }
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        let handshakes = self.conns.values().filter_map(Conn::deadline);
+        let searches = self.searches.values().map(|s| s.deadline);
+        handshakes
+            .chain(searches)
+            .chain(self.next_ping)
+            .chain(self.next_dial)
+            .min()
+    }
+
+    fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+}

@@ -1,0 +1,111 @@
+//! Keeping the overlay together: bootstrap, Pings that fill the host cache, and dialling a
+//! replacement whenever fewer than `min_peers` neighbours are left.
+//!
+//! A servent starts by dialling its bootstrap list. Each new neighbour is pinged at once, and
+//! all neighbours every `ping_interval`; the Pongs that come back — from the neighbour itself
+//! (hops 0) and from servents further out — fill the host cache. When a neighbour dies, the
+//! servent dials the freshest cached addresses it is not connected to, and keeps trying every
+//! [`DIAL_RETRY`] until it has `min_peers` again. Addresses that fail are forgotten.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use p2plab_peer_protocol::{ConnId, Instant, Outbox};
+
+use super::Servent;
+use crate::descriptor::{Descriptor, Payload};
+use crate::guid::Guid;
+use crate::header::PayloadType;
+use crate::message::{Ping, Pong};
+use crate::routing::Route;
+use crate::DIAL_RETRY;
+
+impl Servent {
+    pub(super) fn start(&mut self, now: Instant, out: &mut Outbox) {
+        for addr in self.config.bootstrap.iter().rev() {
+            self.host_cache.add(*addr);
+        }
+        let bootstrap = self.config.bootstrap.clone();
+        for addr in bootstrap {
+            if self.conns.len() < self.config.max_peers && self.dialable(addr) {
+                self.dial(now, addr, out);
+            }
+        }
+        self.next_ping = Some(now + self.config.ping_interval);
+        self.maintain(now, out);
+    }
+
+    /// Dials replacements if fewer than `min_peers` connections are open or opening.
+    pub(super) fn maintain(&mut self, now: Instant, out: &mut Outbox) {
+        if self.left || self.conns.len() >= self.config.min_peers {
+            self.next_dial = None;
+            return;
+        }
+        let want = self.config.min_peers - self.conns.len();
+        let mut picks = self.host_cache.pick(want, |a| self.dialable(a));
+        if picks.is_empty() {
+            picks = self
+                .config
+                .bootstrap
+                .iter()
+                .copied()
+                .filter(|a| self.dialable(*a))
+                .take(want)
+                .collect();
+        }
+        for addr in picks {
+            self.dial(now, addr, out);
+        }
+        self.next_dial = Some(now + DIAL_RETRY);
+    }
+
+    /// Not ourselves, and not someone we are already connected or connecting to.
+    fn dialable(&self, addr: SocketAddr) -> bool {
+        addr != self.config.advertise && self.conns.values().all(|c| c.peer_addr() != Some(addr))
+    }
+
+    /// Pings every neighbour with one new Ping.
+    pub(super) fn ping_all(&mut self, now: Instant, out: &mut Outbox) {
+        let open: Vec<ConnId> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| c.is_open())
+            .map(|(id, _)| *id)
+            .collect();
+        if !open.is_empty() {
+            self.ping(now, &open, out);
+        }
+    }
+
+    /// Sends one new Ping (TTL `ping_ttl`) to `conns`; its Pongs will come back to us.
+    pub(super) fn ping(&mut self, now: Instant, conns: &[ConnId], out: &mut Outbox) {
+        let guid = Guid::random(&mut self.rng);
+        self.routes
+            .put(now, (PayloadType::Ping.code(), guid), Route::Local);
+        let ping = Descriptor::new(guid, self.config.ping_ttl, Payload::Ping(Ping::default()));
+        for conn in conns {
+            out.send_message(*conn, &ping, &mut self.metrics);
+        }
+    }
+
+    /// Our Pong: where we listen and what we share.
+    pub(super) fn own_pong(&self) -> Pong {
+        let (ip, port) = self.advertised_v4();
+        let library = &self.config.library;
+        Pong {
+            port,
+            ip,
+            files: u32::try_from(library.len()).unwrap_or(u32::MAX),
+            kbytes: u32::try_from(library.total_bytes() / 1024).unwrap_or(u32::MAX),
+            extra: Vec::new(),
+        }
+    }
+
+    /// Our advertised address as the wire format can carry it (IPv4 only).
+    pub(super) fn advertised_v4(&self) -> (Ipv4Addr, u16) {
+        let ip = match self.config.advertise.ip() {
+            IpAddr::V4(v4) => v4,
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().unwrap_or(Ipv4Addr::UNSPECIFIED),
+        };
+        (ip, self.config.advertise.port())
+    }
+}

@@ -1,0 +1,210 @@
+//! Searching: starting a Query, answering others' Queries, collecting QueryHits.
+//!
+//! A search sends one Query (minimum speed 0, the query text as criteria) to every neighbour
+//! and then waits `search_window`: QueryHits trickle back from servents at different
+//! distances, and there is no way to know when the last has come. Hits are reported together
+//! when the window closes, one per (holder address, file index).
+//!
+//! Answering uses the shared keyword matcher, so Gnutella finds exactly what Napster's index
+//! and Chord's keyword entries find. Matches are packed into as few QueryHits as
+//! [`MAX_HITS_PER_QUERYHIT`] and [`MAX_PAYLOAD`] allow.
+
+use std::net::SocketAddr;
+
+use p2plab_peer_protocol::keywords;
+use p2plab_peer_protocol::{
+    ConnId, Download, Event, Hit, Holder, Instant, Outbox, RequestId, SearchError, SharedFile,
+};
+
+use super::Servent;
+use crate::descriptor::{Descriptor, Payload};
+use crate::guid::Guid;
+use crate::header::PayloadType;
+use crate::message::{HitRecord, Query, QueryHit};
+use crate::routing::Route;
+use crate::{MAX_HITS_PER_QUERYHIT, MAX_HITS_PER_SEARCH, MAX_PAYLOAD};
+
+/// One of our searches, collecting hits.
+#[derive(Debug)]
+pub(super) struct Search {
+    request: RequestId,
+    started: Instant,
+    pub(super) deadline: Instant,
+    hits: Vec<Hit>,
+    /// When the first QueryHit came, and its hops: the lookup's latency and path length.
+    first: Option<(Instant, u8)>,
+}
+
+/// Where to download a hit from: Gnutella hits carry the address already.
+pub(super) fn locate(hit: Hit) -> Result<Download, SearchError> {
+    match hit.holder {
+        Holder::Http { addr, index } => Ok(Download::Http {
+            addr,
+            index,
+            name: hit.name,
+        }),
+        Holder::Napster { .. } => Err(SearchError::Refused("not a gnutella hit".into())),
+    }
+}
+
+impl Servent {
+    pub(super) fn start_search(
+        &mut self,
+        now: Instant,
+        request: RequestId,
+        text: &str,
+        out: &mut Outbox,
+    ) {
+        let open: Vec<ConnId> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| c.is_open())
+            .map(|(id, _)| *id)
+            .collect();
+        if open.is_empty() {
+            let why = SearchError::NotConnected("no gnutella neighbours".into());
+            out.report(Event::SearchDone {
+                request,
+                result: Err(why),
+            });
+            return;
+        }
+        let guid = Guid::random(&mut self.rng);
+        self.routes
+            .put(now, (PayloadType::Query.code(), guid), Route::Local);
+        let query = Descriptor::new(guid, self.config.ttl, Payload::Query(Query::new(text)));
+        for conn in open {
+            out.send_message(conn, &query, &mut self.metrics);
+        }
+        let search = Search {
+            request,
+            started: now,
+            deadline: now + self.config.search_window,
+            hits: Vec::new(),
+            first: None,
+        };
+        self.searches.insert(guid, search);
+    }
+
+    /// Answers a Query from our library, back on the connection it came from.
+    pub(super) fn answer_query(
+        &mut self,
+        from: ConnId,
+        d: &Descriptor,
+        query: &Query,
+        out: &mut Outbox,
+    ) {
+        if u32::from(query.min_speed) > self.config.speed_kbps {
+            return;
+        }
+        let wanted = keywords::Query::parse(&query.text());
+        let library = self.config.library.clone();
+        let records: Vec<HitRecord> = library.search(&wanted).filter_map(record_for).collect();
+        let ttl = self.reply_ttl(d.hops);
+        for results in pack(records) {
+            let hit = self.own_query_hit(results);
+            let reply = Descriptor::new(d.guid, ttl, Payload::QueryHit(hit));
+            out.send_message(from, &reply, &mut self.metrics);
+        }
+    }
+
+    fn own_query_hit(&self, results: Vec<HitRecord>) -> QueryHit {
+        let (ip, port) = self.advertised_v4();
+        QueryHit {
+            port,
+            ip,
+            speed: self.config.speed_kbps,
+            results,
+            trailer: Vec::new(),
+            servent_id: self.servent_id,
+        }
+    }
+
+    /// Adds a QueryHit's results to the search it answers.
+    pub(super) fn collect_hits(&mut self, now: Instant, d: &Descriptor, qh: &QueryHit) {
+        let Some(search) = self.searches.get_mut(&d.guid) else {
+            self.metrics.record_drop("late");
+            return;
+        };
+        search.first.get_or_insert((now, d.hops));
+        let addr = SocketAddr::from((qh.ip, qh.port));
+        for record in &qh.results {
+            let hit = Hit {
+                name: record.name_text().into_owned(),
+                size: u64::from(record.size),
+                holder: Holder::Http {
+                    addr,
+                    index: record.index,
+                },
+                hops: Some(u32::from(d.hops)),
+            };
+            let known = search.hits.iter().any(|h| h.holder == hit.holder);
+            if !known && search.hits.len() < MAX_HITS_PER_SEARCH {
+                search.hits.push(hit);
+            }
+        }
+    }
+
+    /// Reports a search's hits and records it as a lookup.
+    pub(super) fn finish_search(&mut self, guid: Guid, out: &mut Outbox) {
+        let Some(search) = self.searches.remove(&guid) else {
+            return;
+        };
+        if let Some((at, hops)) = search.first {
+            self.metrics
+                .record_lookup(u32::from(hops), at.saturating_since(search.started));
+        }
+        out.report(Event::SearchDone {
+            request: search.request,
+            result: Ok(search.hits),
+        });
+    }
+}
+
+/// The record answering for `file`, unless it cannot be carried: its size must fit the 32-bit
+/// field and the record must fit a QueryHit on its own.
+fn record_for(file: &SharedFile) -> Option<HitRecord> {
+    let size = u32::try_from(file.size).ok()?;
+    let record = HitRecord::new(file.index, size, &file.name);
+    (QueryHit::MIN_LEN + record.len() <= MAX_PAYLOAD).then_some(record)
+}
+
+/// Splits records into QueryHit-sized groups: at most [`MAX_HITS_PER_QUERYHIT`] records and
+/// [`MAX_PAYLOAD`] bytes each.
+fn pack(records: Vec<HitRecord>) -> Vec<Vec<HitRecord>> {
+    let mut groups: Vec<Vec<HitRecord>> = Vec::new();
+    let mut len = QueryHit::MIN_LEN;
+    for record in records {
+        let full = groups
+            .last()
+            .is_none_or(|g| g.len() >= MAX_HITS_PER_QUERYHIT || len + record.len() > MAX_PAYLOAD);
+        if full {
+            groups.push(Vec::new());
+            len = QueryHit::MIN_LEN;
+        }
+        len += record.len();
+        if let Some(group) = groups.last_mut() {
+            group.push(record);
+        }
+    }
+    groups
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packing_respects_both_the_count_and_the_byte_limit() {
+        let small: Vec<HitRecord> = (0..70).map(|i| HitRecord::new(i, 1, "a.mp3")).collect();
+        let sizes: Vec<usize> = pack(small).iter().map(Vec::len).collect();
+        assert_eq!(sizes, [MAX_HITS_PER_QUERYHIT, MAX_HITS_PER_QUERYHIT, 6]);
+        let name = "n".repeat(250);
+        let big: Vec<HitRecord> = (0..40).map(|i| HitRecord::new(i, 1, &name)).collect();
+        for group in pack(big) {
+            let len: usize = QueryHit::MIN_LEN + group.iter().map(HitRecord::len).sum::<usize>();
+            assert!(len <= MAX_PAYLOAD, "{len} bytes");
+        }
+        assert!(pack(Vec::new()).is_empty());
+    }
+}
