@@ -21,7 +21,9 @@ mod search;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
-use p2plab_peer_protocol::{Command, ConnId, Event, Input, Instant, Metrics, Node, Outbox};
+use p2plab_peer_protocol::{
+    Command, ConnId, Event, Input, Instant, Metrics, Node, Outbox, RequestId,
+};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -126,11 +128,11 @@ impl Servent {
             }),
             Command::Share { library } => self.config.library = library,
             Command::Transfer(_) => {}
-            Command::Leave { request } => self.leave(now, request, out),
+            Command::Leave { request } => self.leave(request, out),
         }
     }
 
-    fn leave(&mut self, now: Instant, request: p2plab_peer_protocol::RequestId, out: &mut Outbox) {
+    fn leave(&mut self, request: RequestId, out: &mut Outbox) {
         self.left = true;
         for conn in std::mem::take(&mut self.conns).into_keys() {
             out.close(conn);
