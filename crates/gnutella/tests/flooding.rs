@@ -1,0 +1,129 @@
+//! Flooding on random overlays, checked against a BFS of the graph: a Query with TTL t is
+//! handled once by exactly the servents within t hops; each QueryHit retraces its Query's path;
+//! cycles cost duplicates that are dropped, never re-forwarded; beyond the TTL horizon a file
+//! is simply not found.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::{bfs, build, dropped, one_file, random_graph, search, sent};
+use p2plab_peer_protocol::{Holder, Library};
+
+/// (servents, links per servent, seed): sparse to dense, trees to many cycles.
+const GRAPHS: [(usize, usize, u64); 4] = [(12, 1, 1), (20, 2, 2), (40, 2, 3), (30, 3, 4)];
+
+#[test]
+fn a_query_reaches_exactly_the_servents_within_its_ttl_once_each() {
+    for (n, links, seed) in GRAPHS {
+        let adj = random_graph(n, links, seed);
+        let dist = bfs(&adj, 0);
+        for ttl in 1..=4u8 {
+            let mut net = build(&adj, ttl, |_| Library::empty(), |_| {});
+            let before: Vec<u64> = (0..n).map(|i| net.node(i).queries_handled()).collect();
+            let hits = search(&mut net, 0, "nothing matches this").expect("connected");
+            assert!(hits.is_empty());
+            for i in 0..n {
+                let handled = net.node(i).queries_handled() - before[i];
+                let within = dist[i].is_some_and(|d| d > 0 && d <= usize::from(ttl));
+                assert_eq!(
+                    handled,
+                    u64::from(within),
+                    "n={n} links={links} ttl={ttl}: servent {i} at distance {:?}",
+                    dist[i]
+                );
+            }
+            if links == 1 {
+                assert_eq!(dropped(&net, "duplicate"), 0, "a tree has no cycles");
+            }
+        }
+    }
+}
+
+#[test]
+fn cycles_cost_duplicates_which_are_dropped_not_forwarded() {
+    let adj = random_graph(30, 3, 4);
+    let dist = bfs(&adj, 0);
+    let mut net = build(&adj, 7, |_| Library::empty(), |_| {});
+    let queries_before = sent(&net, "query");
+    search(&mut net, 0, "nothing").expect("connected");
+    let queries = sent(&net, "query") - queries_before;
+    // Every servent sends the Query once on every link but the one it came in on (the source
+    // on all of its links), unless the TTL ran out. With TTL 7 on this small graph, nobody runs
+    // out, so the count is exact: deg(0) + sum over the others of (deg - 1).
+    let expected: usize = adj[0].len() + (1..30).map(|i| adj[i].len() - 1).sum::<usize>();
+    assert!(dist.iter().all(|d| d.is_some_and(|d| d < 7)));
+    assert_eq!(queries, expected as u64);
+    // Every copy beyond the first at each servent (the source included) was a duplicate.
+    let first_copies = 29;
+    assert_eq!(dropped(&net, "duplicate"), queries - first_copies);
+}
+
+#[test]
+fn each_query_hit_retraces_its_querys_path() {
+    for (n, links, seed) in GRAPHS {
+        let adj = random_graph(n, links, seed);
+        let dist = bfs(&adj, 0);
+        let ttl = 3;
+        let mut net = build(
+            &adj,
+            ttl,
+            |i| one_file(&format!("common song {i}.mp3")),
+            |_| {},
+        );
+        let hits_before = sent(&net, "query_hit");
+        let hits = search(&mut net, 0, "common song").expect("connected");
+        let holders: Vec<usize> = (1..n)
+            .filter(|&i| dist[i].is_some_and(|d| d <= usize::from(ttl)))
+            .collect();
+        assert_eq!(
+            hits.len(),
+            holders.len(),
+            "n={n}: one hit per servent in range"
+        );
+        let mut path_links = 0;
+        for hit in &hits {
+            let Holder::Http { addr, index } = hit.holder else {
+                panic!("gnutella hits are http: {hit:?}");
+            };
+            let i = net.idx_of(addr).expect("a servent's advertised address");
+            let d = dist[i].expect("reachable");
+            assert_eq!(index, 0);
+            assert_eq!(hit.name, format!("common song {i}.mp3"));
+            assert_eq!(
+                hit.hops,
+                Some(d as u32 - 1),
+                "servent {i} is {d} links away"
+            );
+            path_links += d as u64;
+        }
+        // Each QueryHit crossed exactly the links of its path, once: no flooding of answers.
+        assert_eq!(sent(&net, "query_hit") - hits_before, path_links);
+        assert_eq!(dropped(&net, "unroutable"), 0);
+    }
+}
+
+#[test]
+fn a_file_beyond_the_ttl_horizon_is_not_found() {
+    // A path 0 - 1 - 2 - 3 - 4 - 5: the file sits 5 links away.
+    let adj: Vec<BTreeSet<usize>> = (0..6usize)
+        .map(|i| {
+            [i.checked_sub(1), (i < 5).then_some(i + 1)]
+                .into_iter()
+                .flatten()
+                .collect()
+        })
+        .collect();
+    let files = |i: usize| {
+        if i == 5 {
+            one_file("rare bootleg.ogg")
+        } else {
+            Library::empty()
+        }
+    };
+    for ttl in 1..=7u8 {
+        let mut net = build(&adj, ttl, files, |_| {});
+        let hits = search(&mut net, 0, "rare bootleg").expect("connected");
+        assert_eq!(hits.len(), usize::from(ttl >= 5), "ttl {ttl}");
+    }
+}
