@@ -33,11 +33,17 @@ pub mod fields;
 pub mod index;
 pub mod ip;
 pub mod message;
+pub mod node;
+pub mod peer;
 pub mod search;
+pub mod server;
 pub mod transfer;
 
 pub use message::{FileInfo, Login, Message};
+pub use node::NapsterNode;
+pub use peer::{Peer, PeerConfig};
 pub use search::SearchRequest;
+pub use server::{Server, ServerConfig};
 
 use std::time::Duration;
 

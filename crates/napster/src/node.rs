@@ -1,0 +1,69 @@
+//! [`NapsterNode`]: a server or a peer behind one type, for drivers that hold a single node
+//! type (the in-memory [`TestNet`](p2plab_peer_protocol::testnet::TestNet), the runtime).
+
+use p2plab_peer_protocol::{Input, Instant, Metrics, Node, Outbox};
+
+use crate::peer::Peer;
+use crate::server::Server;
+
+/// Either Napster node.
+#[derive(Debug)]
+pub enum NapsterNode {
+    /// The central index.
+    Server(Server),
+    /// A user.
+    Peer(Peer),
+}
+
+impl NapsterNode {
+    /// The server, if this is one.
+    pub fn as_server(&self) -> Option<&Server> {
+        match self {
+            NapsterNode::Server(s) => Some(s),
+            NapsterNode::Peer(_) => None,
+        }
+    }
+
+    /// The peer, if this is one.
+    pub fn as_peer(&self) -> Option<&Peer> {
+        match self {
+            NapsterNode::Peer(p) => Some(p),
+            NapsterNode::Server(_) => None,
+        }
+    }
+}
+
+impl Node for NapsterNode {
+    fn handle(&mut self, now: Instant, input: Input<'_>, out: &mut Outbox) {
+        match self {
+            NapsterNode::Server(s) => s.handle(now, input, out),
+            NapsterNode::Peer(p) => p.handle(now, input, out),
+        }
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        match self {
+            NapsterNode::Server(s) => s.poll_timeout(),
+            NapsterNode::Peer(p) => p.poll_timeout(),
+        }
+    }
+
+    fn metrics(&self) -> &Metrics {
+        match self {
+            NapsterNode::Server(s) => s.metrics(),
+            NapsterNode::Peer(p) => p.metrics(),
+        }
+    }
+}
+
+impl From<Server> for NapsterNode {
+    fn from(s: Server) -> Self {
+        NapsterNode::Server(s)
+    }
+}
+
+impl From<Peer> for NapsterNode {
+    fn from(p: Peer) -> Self {
+        NapsterNode::Peer(p)
+    }
+}

@@ -1,0 +1,363 @@
+//! A Napster peer: a user that shares a library and searches through the index server.
+//!
+//! On [`Input::Start`] the peer dials the server and logs in (2). When the ack (3) comes,
+//! it shares every file of its library (one 100 each). Then:
+//!
+//! - [`Command::Search`] sends `FILENAME CONTAINS "<words>" MAX_RESULTS 100` (200), collects
+//!   the 201s until the 202 and reports the hits — one hop each, the server being the whole
+//!   overlay;
+//! - [`Command::Locate`] asks where a hit's holder listens (203) and reports the 204 as a
+//!   [`Download::Napster`](p2plab_peer_protocol::Download::Napster), or the 206/404 as a refusal;
+//! - [`Command::Share`] sends the difference with what was shared: 102s, then 100s;
+//! - [`Command::Transfer`] tells the server 218/219/220/221;
+//! - [`Command::Leave`] closes the connection.
+//!
+//! When the server connection is lost, every request in flight fails with
+//! [`SearchError::NotConnected`], new ones fail at once, and the peer dials again every
+//! [`PeerConfig::reconnect_every`].
+//!
+//! Firewalled uploads (501: connect out to a downloader) need the runtime to dial a data
+//! connection for the core; p2plab peers listen on a data port instead, so a 501 is logged
+//! and counted, and a 204 naming a firewalled holder (port 0) is reported as a refusal.
+
+mod pending;
+mod replies;
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use p2plab_peer_protocol::{
+    Command, ConnId, Event, FrameReader, Hit, Holder, Input, Instant, Library, Metrics, Node,
+    Outbox, Query, RequestId, SearchError, TransferNotice,
+};
+
+use crate::message::{FileInfo, Login, Message, NickFile, HEADER_LEN};
+use crate::search::SearchRequest;
+use crate::MAX_DATA_LEN;
+use pending::Pending;
+
+/// How a peer is set up.
+#[derive(Debug, Clone)]
+pub struct PeerConfig {
+    /// The index server's address.
+    pub server: SocketAddr,
+    /// The nick to log in as.
+    pub nick: String,
+    /// The password (p2plab servers accept any).
+    pub password: String,
+    /// The port this peer serves files on (the [`crate::transfer`] protocol); 0 if
+    /// firewalled.
+    pub data_port: u16,
+    /// The files shared at start.
+    pub library: Arc<Library>,
+    /// The link-type code announced, 0..=10.
+    pub link_type: u8,
+    /// How long a search or locate may wait for the server.
+    pub search_timeout: Duration,
+    /// How long to wait before dialling the server again after losing it.
+    pub reconnect_every: Duration,
+}
+
+/// The client-info string sent at login.
+pub const CLIENT_INFO: &str = "p2plab 0.1";
+
+/// Where the peer stands with the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Link {
+    /// No connection; dial again at `retry_at`.
+    Down { retry_at: Instant },
+    /// Dialling.
+    Dialing(ConnId),
+    /// Connected, login sent, no ack yet.
+    LoggingIn(ConnId),
+    /// Logged in.
+    Online(ConnId),
+    /// Left on command; never dials again.
+    Left,
+}
+
+/// A Napster peer: a sans-IO core.
+#[derive(Debug)]
+pub struct Peer {
+    config: PeerConfig,
+    link: Link,
+    reader: FrameReader,
+    pending: Pending,
+    /// The names announced to the server on this connection.
+    shared: BTreeSet<String>,
+    metrics: Metrics,
+}
+
+impl Peer {
+    /// A peer that has not dialled yet.
+    pub fn new(config: PeerConfig) -> Self {
+        Peer {
+            config,
+            link: Link::Down {
+                retry_at: Instant::ZERO,
+            },
+            reader: FrameReader::new(HEADER_LEN + MAX_DATA_LEN),
+            pending: Pending::default(),
+            shared: BTreeSet::new(),
+            metrics: Metrics::default(),
+        }
+    }
+
+    /// True when logged in to the server.
+    pub fn is_online(&self) -> bool {
+        matches!(self.link, Link::Online(_))
+    }
+
+    /// The nick.
+    pub fn nick(&self) -> &str {
+        &self.config.nick
+    }
+
+    /// The library shared now.
+    pub fn library(&self) -> &Arc<Library> {
+        &self.config.library
+    }
+
+    /// The names the server was told about on the current connection.
+    pub fn shared_names(&self) -> impl Iterator<Item = &str> {
+        self.shared.iter().map(String::as_str)
+    }
+
+    fn server_conn(&self) -> Option<ConnId> {
+        match self.link {
+            Link::Dialing(c) | Link::LoggingIn(c) | Link::Online(c) => Some(c),
+            Link::Down { .. } | Link::Left => None,
+        }
+    }
+
+    fn online_conn(&self) -> Result<ConnId, SearchError> {
+        match self.link {
+            Link::Online(c) => Ok(c),
+            Link::Left => Err(SearchError::NotConnected(
+                "this peer left the network".into(),
+            )),
+            _ => Err(SearchError::NotConnected(
+                "not logged in to the index server".into(),
+            )),
+        }
+    }
+
+    fn send(&mut self, conn: ConnId, msg: &Message, out: &mut Outbox) {
+        out.send_message(conn, msg, &mut self.metrics);
+    }
+
+    fn dial(&mut self, out: &mut Outbox) {
+        self.reader = FrameReader::new(HEADER_LEN + MAX_DATA_LEN);
+        self.shared.clear();
+        self.link = Link::Dialing(out.connect(self.config.server));
+    }
+
+    fn on_connected(&mut self, conn: ConnId, out: &mut Outbox) {
+        if self.link != Link::Dialing(conn) {
+            return;
+        }
+        let login = Message::Login {
+            login: Login {
+                nick: self.config.nick.clone(),
+                password: self.config.password.clone(),
+                port: self.config.data_port,
+                client_info: CLIENT_INFO.to_owned(),
+                link_type: self.config.link_type,
+            },
+            build: None,
+        };
+        self.send(conn, &login, out);
+        self.link = Link::LoggingIn(conn);
+    }
+
+    /// The server connection is gone: fail what waits, and dial again later.
+    fn lost(&mut self, now: Instant, why: &str, out: &mut Outbox) {
+        tracing::debug!(nick = self.config.nick, why, "lost the index server");
+        let err = SearchError::NotConnected(format!("lost the index server: {why}"));
+        for event in self.pending.fail_all(&err) {
+            out.report(event);
+        }
+        self.shared.clear();
+        self.link = Link::Down {
+            retry_at: now + self.config.reconnect_every,
+        };
+    }
+
+    /// Announces every shareable file of the library (after login).
+    fn share_all(&mut self, conn: ConnId, out: &mut Outbox) {
+        let library = Arc::clone(&self.config.library);
+        for file in library.files() {
+            self.share_one(conn, &FileInfo::from_shared(file), out);
+        }
+    }
+
+    /// Sends a 100, unless the name cannot travel in one: a `"` would end the quoted name
+    /// early (quotes are never escaped), and a duplicate name means nothing new.
+    fn share_one(&mut self, conn: ConnId, info: &FileInfo, out: &mut Outbox) {
+        if info.name.is_empty() || info.name.contains('"') || self.shared.contains(&info.name) {
+            tracing::debug!(name = info.name, "not sharing a name Napster cannot carry");
+            return;
+        }
+        self.shared.insert(info.name.clone());
+        self.send(conn, &Message::AddFile(info.clone()), out);
+    }
+
+    fn share(&mut self, library: Arc<Library>, out: &mut Outbox) {
+        self.config.library = library;
+        let Link::Online(conn) = self.link else {
+            return;
+        };
+        let wanted: BTreeSet<String> = self
+            .config
+            .library
+            .files()
+            .iter()
+            .map(|f| f.name.clone())
+            .collect();
+        let gone: Vec<String> = self.shared.difference(&wanted).cloned().collect();
+        for name in gone {
+            self.shared.remove(&name);
+            self.send(conn, &Message::RemoveFile { name }, out);
+        }
+        let library = Arc::clone(&self.config.library);
+        for file in library.files() {
+            if !self.shared.contains(&file.name) {
+                self.share_one(conn, &FileInfo::from_shared(file), out);
+            }
+        }
+    }
+
+    fn search(&mut self, now: Instant, request: RequestId, text: &str, out: &mut Outbox) {
+        let result = self.online_conn().and_then(|conn| {
+            let msg = Message::Search(SearchRequest::keywords(text));
+            if msg.data().len() > MAX_DATA_LEN {
+                return Err(SearchError::Refused("query too long".into()));
+            }
+            Ok((conn, msg))
+        });
+        match result {
+            Err(e) => out.report(Event::SearchDone {
+                request,
+                result: Err(e),
+            }),
+            Ok(_) if Query::parse(text).is_empty() => out.report(Event::SearchDone {
+                request,
+                result: Ok(Vec::new()),
+            }),
+            Ok((conn, msg)) => {
+                self.send(conn, &msg, out);
+                let deadline = now + self.config.search_timeout;
+                self.pending.push_search(request, now, deadline);
+            }
+        }
+    }
+
+    fn locate(&mut self, now: Instant, request: RequestId, hit: &Hit, out: &mut Outbox) {
+        let target = match (&hit.holder, self.online_conn()) {
+            (_, Err(e)) => Err(e),
+            (Holder::Http { .. }, Ok(_)) => Err(SearchError::Refused("not a Napster hit".into())),
+            (Holder::Napster { nick, .. }, Ok(conn)) => Ok((conn, nick.clone())),
+        };
+        match target {
+            Err(e) => out.report(Event::Located {
+                request,
+                result: Err(e),
+            }),
+            Ok((conn, nick)) => {
+                let msg = Message::Download(NickFile {
+                    nick,
+                    name: hit.name.clone(),
+                });
+                self.send(conn, &msg, out);
+                let deadline = now + self.config.search_timeout;
+                self.pending.push_locate(request, now, deadline);
+            }
+        }
+    }
+
+    fn transfer(&mut self, notice: TransferNotice, out: &mut Outbox) {
+        let Link::Online(conn) = self.link else {
+            return;
+        };
+        let msg = match notice {
+            TransferNotice::DownloadStarted => Message::Downloading,
+            TransferNotice::DownloadFinished => Message::DownloadDone,
+            TransferNotice::UploadStarted => Message::Uploading,
+            TransferNotice::UploadFinished => Message::UploadDone,
+        };
+        self.send(conn, &msg, out);
+    }
+
+    fn leave(&mut self, request: RequestId, out: &mut Outbox) {
+        if let Some(conn) = self.server_conn() {
+            out.close(conn);
+        }
+        let err = SearchError::NotConnected("this peer left the network".into());
+        for event in self.pending.fail_all(&err) {
+            out.report(event);
+        }
+        self.shared.clear();
+        self.link = Link::Left;
+        out.report(Event::Left { request });
+    }
+
+    fn command(&mut self, now: Instant, cmd: Command, out: &mut Outbox) {
+        match cmd {
+            Command::Search { request, query } => self.search(now, request, &query, out),
+            Command::Locate { request, hit } => self.locate(now, request, &hit, out),
+            Command::Share { library } => self.share(library, out),
+            Command::Transfer(notice) => self.transfer(notice, out),
+            Command::Leave { request } => self.leave(request, out),
+        }
+    }
+
+    fn timeout(&mut self, now: Instant, out: &mut Outbox) {
+        let ms = u64::try_from(self.config.search_timeout.as_millis()).unwrap_or(u64::MAX);
+        for event in self.pending.expire(now, ms) {
+            out.report(event);
+        }
+        if matches!(self.link, Link::Down { retry_at } if retry_at <= now) {
+            self.dial(out);
+        }
+    }
+}
+
+impl Node for Peer {
+    fn handle(&mut self, now: Instant, input: Input<'_>, out: &mut Outbox) {
+        match input {
+            Input::Start => self.dial(out),
+            Input::Accepted { conn, .. } => {
+                tracing::debug!(%conn, "a Napster peer takes no connections on its server port");
+                out.close(conn);
+            }
+            Input::Connected { conn } => self.on_connected(conn, out),
+            Input::Received { conn, bytes } if self.server_conn() == Some(conn) => {
+                self.receive(now, conn, bytes, out);
+            }
+            Input::Received { .. } => {}
+            Input::Closed { conn } if self.server_conn() == Some(conn) => {
+                self.lost(now, "the connection closed", out);
+            }
+            Input::Closed { .. } => {}
+            Input::Timeout => self.timeout(now, out),
+            Input::Command(cmd) => self.command(now, cmd, out),
+        }
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        let retry = match self.link {
+            Link::Down { retry_at } => Some(retry_at),
+            _ => None,
+        };
+        match (retry, self.pending.next_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+}

@@ -1,0 +1,132 @@
+//! What the peer does with each message from the server.
+
+use std::net::SocketAddr;
+
+use p2plab_peer_protocol::{
+    CodecError, ConnId, Download, Hit, Holder, Instant, Outbox, SearchError, WireMessage,
+};
+
+use super::{Link, Peer};
+use crate::message::{Endpoint, Frame, Message};
+use crate::FIREWALL_ERROR;
+
+impl Peer {
+    /// Reads every whole frame from the server. A broken stream closes the connection (and
+    /// the peer dials again later); a type the peer does not speak is skipped.
+    pub(super) fn receive(&mut self, now: Instant, conn: ConnId, bytes: &[u8], out: &mut Outbox) {
+        self.reader.extend(bytes);
+        while self.server_conn() == Some(conn) {
+            let frame = match self.reader.next_message::<Frame>() {
+                Ok(Some((frame, len))) => (frame, len),
+                Ok(None) => return,
+                Err(e) => return self.broken(now, conn, &e, out),
+            };
+            match Message::from_frame(&frame.0) {
+                Ok(msg) => {
+                    self.metrics.record_in(msg.kind(), frame.1);
+                    self.on_message(now, conn, msg, out);
+                }
+                Err(CodecError::UnknownType(ty)) => {
+                    tracing::debug!(ty, "skipping a server message p2plab does not speak");
+                    self.metrics.record_drop("unknown_type");
+                }
+                Err(e) => return self.broken(now, conn, &e, out),
+            }
+        }
+    }
+
+    fn broken(&mut self, now: Instant, conn: ConnId, e: &CodecError, out: &mut Outbox) {
+        self.metrics.record_drop("malformed");
+        out.close(conn);
+        self.lost(now, &format!("it sent a bad message ({e})"), out);
+    }
+
+    fn on_message(&mut self, now: Instant, conn: ConnId, msg: Message, out: &mut Outbox) {
+        match msg {
+            Message::LoginAck { .. } if self.link == Link::LoggingIn(conn) => {
+                self.link = Link::Online(conn);
+                self.share_all(conn, out);
+            }
+            Message::Error(text) => {
+                tracing::info!(
+                    nick = self.config.nick,
+                    text,
+                    "the server refused the login"
+                );
+            }
+            Message::SearchResult(r) => {
+                let hit = Hit {
+                    name: r.file.name,
+                    size: r.file.size,
+                    holder: Holder::Napster {
+                        nick: r.nick,
+                        ip: r.ip,
+                    },
+                    hops: Some(1),
+                };
+                if !self.pending.on_result(hit) {
+                    self.metrics.record_drop("unsolicited_result");
+                }
+            }
+            Message::SearchEnd => self.search_end(now, out),
+            Message::DownloadAck(ep) => {
+                let result = self.download_from(ep);
+                self.locate_reply(result, out);
+            }
+            Message::GetError(nf) => {
+                let why = format!("{} does not share {:?}", nf.nick, nf.name);
+                self.locate_reply(Err(SearchError::Refused(why)), out);
+            }
+            Message::NoSuch(text) => {
+                if let Some(event) = self.pending.on_error(text) {
+                    out.report(event);
+                }
+            }
+            Message::UploadFirewall(ep) => {
+                tracing::debug!(to = ep.nick, "push uploads are not supported");
+                self.metrics.record_drop("push_unsupported");
+            }
+            Message::Stats { .. } => {}
+            other => {
+                tracing::debug!(?other, "unexpected message from the server");
+                self.metrics.record_drop("unexpected");
+            }
+        }
+    }
+
+    fn search_end(&mut self, now: Instant, out: &mut Outbox) {
+        let Some(done) = self.pending.on_search_end() else {
+            return;
+        };
+        if done.result.is_ok() {
+            self.metrics
+                .record_lookup(1, now.saturating_since(done.started));
+        }
+        out.report(p2plab_peer_protocol::Event::SearchDone {
+            request: done.id,
+            result: done.result,
+        });
+    }
+
+    fn locate_reply(&mut self, result: Result<Download, SearchError>, out: &mut Outbox) {
+        match self.pending.on_locate_reply(result) {
+            Some(event) => out.report(event),
+            None => self.metrics.record_drop("unsolicited_download_reply"),
+        }
+    }
+
+    /// A 204 becomes a download address, unless the holder is firewalled.
+    fn download_from(&self, ep: Endpoint) -> Result<Download, SearchError> {
+        if ep.md5 == FIREWALL_ERROR || ep.port == 0 {
+            return Err(SearchError::Refused(format!(
+                "{} is firewalled and cannot be downloaded from directly",
+                ep.nick
+            )));
+        }
+        Ok(Download::Napster {
+            addr: SocketAddr::new(ep.ip.into(), ep.port),
+            my_nick: self.config.nick.clone(),
+            name: ep.name,
+        })
+    }
+}

@@ -1,0 +1,307 @@
+//! The central index server.
+//!
+//! A [`Server`] accepts connections from peers. Each must log in (2 or 6) within
+//! [`ServerConfig::login_timeout`]; until then anything else is refused with a type 0 error
+//! and the connection is closed. A logged-in user tells the server its files (100, 102,
+//! 110), searches (200 → 201… 202), asks where a file is (203 → 204 or 206; 500 → 501 to a
+//! firewalled holder), and reports its transfers (218–221). When its connection closes, all
+//! its files leave the index at once.
+//!
+//! Peer input never stops the server: a client whose frame is malformed or oversized is
+//! dropped (and counted in [`Metrics::dropped`]), and every other client goes on. A search
+//! whose syntax is invalid is answered, as by OpenNap, with 404 "invalid search request"
+//! (and a 202, so the client's result stream stays in step).
+//!
+//! Method kinds, as in every p2plab core: getters take `&self`; [`Node::handle`] takes one
+//! input at a time with a `now` that never goes backwards; [`Node::poll_timeout`] tells the
+//! next login deadline.
+
+mod handlers;
+mod session;
+
+use std::collections::{BTreeSet, HashMap};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use p2plab_peer_protocol::{
+    CodecError, Command, ConnId, Event, Input, Instant, Metrics, Node, Outbox, SearchError,
+};
+
+use crate::index::Index;
+use crate::message::{Frame, Message};
+use crate::{types, LOGIN_TIMEOUT, MAX_FILES_PER_USER, MAX_RESULTS, MAX_USERS};
+
+use session::Session;
+pub use session::{valid_nick, User};
+
+/// How a server is set up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerConfig {
+    /// The most users online at once; further logins are refused.
+    pub max_users: usize,
+    /// The most results one search returns (capped again at [`MAX_RESULTS`]).
+    pub max_results: usize,
+    /// The most files indexed per user.
+    pub max_files_per_user: usize,
+    /// How long a new connection may take to log in.
+    pub login_timeout: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            max_users: MAX_USERS,
+            max_results: MAX_RESULTS,
+            max_files_per_user: MAX_FILES_PER_USER,
+            login_timeout: LOGIN_TIMEOUT,
+        }
+    }
+}
+
+/// The email a login ack (3) carries for an unregistered nick.
+pub const DUMMY_EMAIL: &str = "anon@p2plab";
+
+/// The central index server: a sans-IO core.
+#[derive(Debug)]
+pub struct Server {
+    config: ServerConfig,
+    sessions: HashMap<ConnId, Session>,
+    nicks: HashMap<String, ConnId>,
+    index: Index<ConnId>,
+    /// Login deadlines of connections not yet logged in, soonest first.
+    deadlines: BTreeSet<(Instant, ConnId)>,
+    metrics: Metrics,
+}
+
+impl Server {
+    /// A server with no users.
+    pub fn new(config: ServerConfig) -> Self {
+        Server {
+            index: Index::new(config.max_files_per_user),
+            config,
+            sessions: HashMap::new(),
+            nicks: HashMap::new(),
+            deadlines: BTreeSet::new(),
+            metrics: Metrics::default(),
+        }
+    }
+
+    /// Users logged in.
+    pub fn user_count(&self) -> usize {
+        self.nicks.len()
+    }
+
+    /// Files indexed.
+    pub fn file_count(&self) -> usize {
+        self.index.len()
+    }
+
+    /// Connections open, logged in or not.
+    pub fn connection_count(&self) -> usize {
+        self.sessions.len()
+    }
+
+    /// The user logged in as `nick`, if any.
+    pub fn user(&self, nick: &str) -> Option<&User> {
+        let conn = self.nicks.get(nick)?;
+        self.sessions.get(conn)?.user.as_ref()
+    }
+
+    /// The index, to inspect.
+    pub fn index(&self) -> &Index<ConnId> {
+        &self.index
+    }
+
+    fn accept(&mut self, now: Instant, conn: ConnId, remote: SocketAddr) {
+        let ip = match remote.ip() {
+            IpAddr::V4(ip) => ip,
+            IpAddr::V6(ip) => ip.to_ipv4_mapped().unwrap_or(Ipv4Addr::UNSPECIFIED),
+        };
+        let deadline = now + self.config.login_timeout;
+        self.sessions.insert(conn, Session::new(ip, deadline));
+        self.deadlines.insert((deadline, conn));
+    }
+
+    /// Reads every whole frame `conn` has sent, stopping if the connection is dropped.
+    fn receive(&mut self, conn: ConnId, bytes: &[u8], out: &mut Outbox) {
+        let Some(session) = self.sessions.get_mut(&conn) else {
+            return;
+        };
+        session.reader.extend(bytes);
+        loop {
+            let Some(session) = self.sessions.get_mut(&conn) else {
+                return;
+            };
+            let logged_in = session.user.is_some();
+            match session.reader.next_message::<Frame>() {
+                Ok(None) => return,
+                Ok(Some((frame, len))) => self.on_frame(conn, logged_in, &frame, len, out),
+                Err(e) => {
+                    tracing::debug!(%conn, error = %e, "dropping client: broken stream");
+                    self.metrics.record_drop("malformed");
+                    self.drop_client(conn, out);
+                }
+            }
+        }
+    }
+
+    fn on_frame(
+        &mut self,
+        conn: ConnId,
+        logged_in: bool,
+        frame: &Frame,
+        len: usize,
+        out: &mut Outbox,
+    ) {
+        match Message::from_frame(frame) {
+            Ok(msg) => {
+                use p2plab_peer_protocol::WireMessage as _;
+                self.metrics.record_in(msg.kind(), len);
+                if logged_in {
+                    self.on_message(conn, msg, out);
+                } else {
+                    self.on_message_before_login(conn, msg, out);
+                }
+            }
+            Err(CodecError::UnknownType(ty)) if logged_in => {
+                tracing::debug!(%conn, ty, "ignoring a message type p2plab does not speak");
+                self.metrics.record_drop("unknown_type");
+            }
+            Err(CodecError::Malformed(why)) if logged_in && frame.ty == types::SEARCH => {
+                tracing::debug!(%conn, why, "invalid search");
+                self.metrics.record_in("search", len);
+                self.send(conn, &Message::NoSuch("invalid search request".into()), out);
+                self.send(conn, &Message::SearchEnd, out);
+            }
+            Err(e) => {
+                tracing::debug!(%conn, error = %e, "dropping client: bad message");
+                self.metrics.record_drop("malformed");
+                if !logged_in {
+                    self.send(conn, &Message::Error("invalid message".into()), out);
+                }
+                self.drop_client(conn, out);
+            }
+        }
+    }
+
+    fn on_message(&mut self, conn: ConnId, msg: Message, out: &mut Outbox) {
+        match msg {
+            Message::AddFile(info) => self.add_file(conn, info),
+            Message::RemoveFile { name } => self.remove_file(conn, &name),
+            Message::UnshareAll => {
+                self.index.remove_user(conn);
+            }
+            Message::Search(req) => self.search(conn, &req, out),
+            Message::Download(nf) => self.download(conn, &nf, out),
+            Message::DownloadFirewall(nf) => self.download_firewall(conn, &nf, out),
+            Message::StatsRequest => self.stats(conn, out),
+            Message::Downloading
+            | Message::DownloadDone
+            | Message::Uploading
+            | Message::UploadDone => self.transfer(conn, &msg),
+            Message::NickCheck { nick } => self.nick_check(conn, &nick, out),
+            Message::Login { .. } | Message::Register { .. } => {
+                self.send(conn, &Message::NoSuch("already logged in".into()), out);
+            }
+            other => {
+                tracing::debug!(%conn, ?other, "a client sent a server's message");
+                self.metrics.record_drop("unexpected");
+            }
+        }
+    }
+
+    fn on_message_before_login(&mut self, conn: ConnId, msg: Message, out: &mut Outbox) {
+        match msg {
+            Message::Login { login, .. } => self.login(conn, &login, DUMMY_EMAIL, out),
+            Message::Register { login, email } => self.login(conn, &login, &email, out),
+            Message::NickCheck { nick } => self.nick_check(conn, &nick, out),
+            _ => {
+                self.metrics.record_drop("before_login");
+                self.send(conn, &Message::Error("you must log in first".into()), out);
+                self.drop_client(conn, out);
+            }
+        }
+    }
+
+    /// Encodes, counts and queues `msg` for `conn`.
+    fn send(&mut self, conn: ConnId, msg: &Message, out: &mut Outbox) {
+        out.send_message(conn, msg, &mut self.metrics);
+    }
+
+    /// Closes `conn` and forgets it: its user logs out and its files leave the index.
+    fn drop_client(&mut self, conn: ConnId, out: &mut Outbox) {
+        out.close(conn);
+        self.forget(conn);
+    }
+
+    /// Forgets a connection that is gone.
+    fn forget(&mut self, conn: ConnId) {
+        let Some(session) = self.sessions.remove(&conn) else {
+            return;
+        };
+        self.deadlines.remove(&(session.deadline, conn));
+        if let Some(user) = session.user {
+            self.nicks.remove(&user.nick);
+            let files = self.index.remove_user(conn);
+            tracing::debug!(%conn, nick = user.nick, files, "user left");
+        }
+    }
+
+    /// Closes connections that did not log in in time.
+    fn expire_logins(&mut self, now: Instant, out: &mut Outbox) {
+        while let Some(&(deadline, conn)) = self.deadlines.first() {
+            if deadline > now {
+                break;
+            }
+            self.deadlines.pop_first();
+            tracing::debug!(%conn, "closing a connection that never logged in");
+            self.metrics.record_drop("login_timeout");
+            self.drop_client(conn, out);
+        }
+    }
+
+    fn command(&mut self, cmd: Command, out: &mut Outbox) {
+        let refused = || SearchError::NotConnected("this node is the index server".into());
+        match cmd {
+            Command::Search { request, .. } => out.report(Event::SearchDone {
+                request,
+                result: Err(refused()),
+            }),
+            Command::Locate { request, .. } => out.report(Event::Located {
+                request,
+                result: Err(refused()),
+            }),
+            Command::Leave { request } => {
+                let conns: Vec<ConnId> = self.sessions.keys().copied().collect();
+                for conn in conns {
+                    self.drop_client(conn, out);
+                }
+                out.report(Event::Left { request });
+            }
+            Command::Share { .. } | Command::Transfer(_) => {
+                tracing::debug!("the index server shares no files and makes no transfers");
+            }
+        }
+    }
+}
+
+impl Node for Server {
+    fn handle(&mut self, now: Instant, input: Input<'_>, out: &mut Outbox) {
+        match input {
+            Input::Start | Input::Connected { .. } => {}
+            Input::Accepted { conn, remote } => self.accept(now, conn, remote),
+            Input::Received { conn, bytes } => self.receive(conn, bytes, out),
+            Input::Closed { conn } => self.forget(conn),
+            Input::Timeout => self.expire_logins(now, out),
+            Input::Command(cmd) => self.command(cmd, out),
+        }
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        self.deadlines.first().map(|(t, _)| *t)
+    }
+
+    fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+}
