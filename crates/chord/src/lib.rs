@@ -1,1 +1,117 @@
-//! p2plab's chord node (see the crate's issue).
+//! # p2plab-chord
+//!
+//! A Chord node (Stoica, Morris, Karger, Kaashoek, Balakrishnan: SIGCOMM 2001; IEEE/ACM
+//! ToN 11(1), 2003) as a sans-IO core: a plain struct that implements
+//! [`p2plab_peer_protocol::Node`], with no sockets, clock or threads inside. The names follow
+//! the paper's pseudocode (ToN Fig. 5 and 6) so the two can be read side by side:
+//! `find_successor`, `closest_preceding_node`, `create`, `join`, `stabilize`, `notify`,
+//! `fix_fingers`, `check_predecessor`.
+//!
+//! On top of the ring sits a file index: every shared file is filed under the key of its
+//! normalised name and under the key of each of its keywords, at successor(key) and the next
+//! `replicas - 1` nodes. A search looks up its first keyword's key and keeps the names that
+//! match the whole query — the same answer Napster and Gnutella give.
+//!
+//! ## Layout
+//!
+//! - [`id`] — [`Id`]s on the 2^m circle and the interval arithmetic Chord routes by.
+//! - [`node_ref`] — [`NodeRef`]: a node's id and address, checked to agree.
+//! - [`finger`] — the finger table and `fix_fingers`'s cycling index.
+//! - [`successor_list`] — the r successors that keep the ring whole through failures.
+//! - [`lookup`] — the iterative `find_successor` as a state machine ([`Lookup`]).
+//! - [`rpc`] — requests in flight, with ids and deadlines.
+//! - [`store`] — index entries with expiry.
+//! - [`record`] — one index entry: a file and its holder.
+//! - [`wire`] and [`message`] — the binary wire format, documented field by field.
+//! - [`config`] — [`ChordConfig`] and [`Routing`].
+//! - [`node`] — [`ChordNode`], the core itself.
+//! - [`ring`] — [`RingView`], a serialisable snapshot for `p2plab chord ring`.
+//!
+//! ## Connections
+//!
+//! A node keeps **one outgoing connection per peer address** and reuses it for every
+//! request it sends there; the peer answers on the same connection. Requests from a peer
+//! arrive on the connection *it* opened. So each message is counted once, and a lookup's
+//! cost in messages is the same on TestNet, in the simulator and over real TCP.
+
+pub mod config;
+pub mod finger;
+pub mod id;
+pub mod lookup;
+pub mod message;
+pub mod node;
+pub mod node_ref;
+pub mod record;
+pub mod ring;
+pub mod rpc;
+pub mod store;
+pub mod successor_list;
+pub mod wire;
+
+use std::time::Duration;
+
+pub use config::{ChordConfig, Routing};
+pub use id::{Id, Ring};
+pub use lookup::{Answer, Lookup, Step};
+pub use message::{Frame, Message};
+pub use node::ChordNode;
+pub use node_ref::NodeRef;
+pub use record::Record;
+pub use ring::RingView;
+
+/// m: bits in an identifier, the width of SHA-1's output (ToN §IV-A: "m must be large
+/// enough to make the probability of two nodes or keys hashing to the same identifier
+/// negligible").
+pub const M: u32 = 160;
+
+/// r: successor-list length. The paper asks for r = Ω(log N); 8 keeps a ring of a few
+/// thousand nodes connected when a fifth of them fail at once (0.2^8 ≈ 3·10⁻⁶ per node).
+pub const DEFAULT_SUCCESSORS: usize = 8;
+
+/// Copies of each index entry: successor(key) and the next two nodes.
+pub const DEFAULT_REPLICAS: usize = 3;
+
+/// Period of `stabilize`. The paper's churn experiments stabilise every ~30 s; a second
+/// suits loopback clusters that should settle while a person watches.
+pub const STABILIZE_EVERY: Duration = Duration::from_secs(1);
+
+/// Period of `fix_fingers` (one finger per call).
+pub const FIX_FINGERS_EVERY: Duration = Duration::from_millis(500);
+
+/// Period of `check_predecessor`.
+pub const CHECK_PREDECESSOR_EVERY: Duration = Duration::from_secs(2);
+
+/// Period of re-publishing our files and re-replicating what we own.
+pub const REPUBLISH_EVERY: Duration = Duration::from_secs(60);
+
+/// Lifetime of a stored entry: three re-publishing periods, so one lost update is harmless.
+pub const ENTRY_TTL: Duration = Duration::from_secs(180);
+
+/// Wait for a reply before a peer counts as failed.
+pub const RPC_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Largest frame, head included. Below 2^24, so a frame's first byte is always 0x00 and can
+/// never be the `G` of an HTTP `GET `.
+pub const MAX_FRAME: usize = 64 * 1024;
+
+/// Most node references in one list on the wire (successor lists, closer nodes).
+pub const MAX_SUCCESSORS: usize = 32;
+
+/// Most nodes a `closer_nodes` reply offers: the closest preceding node and fallbacks.
+pub const CLOSER_NODES: usize = 4;
+
+/// Most records in one message: 128 records of the longest name still fit in a frame.
+pub const MAX_RECORDS: usize = 128;
+
+/// Most records one key may hold on one node; more are refused.
+pub const MAX_RECORDS_PER_KEY: usize = 4096;
+
+/// Longest query text a `get` carries (bytes).
+pub const MAX_QUERY_LEN: usize = 1024;
+
+/// Most nodes one lookup may ask before giving up. Healthy lookups take about
+/// (1/2) log2 N; this bounds the work a ring full of stale or lying entries can cause.
+pub const MAX_LOOKUP_ASKS: usize = 64;
+
+/// Most frames queued on a connection that is still being set up.
+pub const MAX_QUEUED_FRAMES: usize = 1024;

@@ -1,0 +1,154 @@
+//! The finger table (ToN §IV-D, Table I): m shortcuts around the circle.
+//!
+//! Entry `i` (1 ≤ i ≤ m) of node `n` is meant to hold `successor(n + 2^(i-1))`, the first
+//! node at least `2^(i-1)` past `n`. Finger 1 is the successor; each
+//! higher finger reaches twice as far, so a lookup halves its remaining distance per hop and
+//! takes O(log N) hops. Only about log2 N entries are distinct: the low fingers all point at
+//! the successor.
+//!
+//! Fingers only make lookups fast; correctness rests on successor pointers. A stale finger
+//! costs a detour or a timeout, never a wrong answer.
+
+use std::net::SocketAddr;
+
+use crate::id::{Id, Ring};
+use crate::node_ref::NodeRef;
+
+/// Node `owner`'s m fingers, with `fix_fingers`'s cycling index `next`.
+#[derive(Clone, Debug)]
+pub struct FingerTable {
+    owner: Id,
+    ring: Ring,
+    /// `fingers[i - 1]` is finger i, `None` until found (or after it failed).
+    fingers: Vec<Option<NodeRef>>,
+    /// The finger `fix_fingers` refreshed last (ToN Fig. 6 `next`), 1-based, 0 at first.
+    next: usize,
+}
+
+impl FingerTable {
+    /// An empty table for `owner` on `ring`.
+    pub fn new(owner: Id, ring: Ring) -> Self {
+        FingerTable {
+            owner,
+            ring,
+            fingers: vec![None; ring.bits() as usize],
+            next: 0,
+        }
+    }
+
+    /// m, the number of fingers.
+    pub fn len(&self) -> usize {
+        self.fingers.len()
+    }
+
+    /// Always false: a ring has at least one bit.
+    pub fn is_empty(&self) -> bool {
+        self.fingers.is_empty()
+    }
+
+    /// `finger[i].start = n + 2^(i-1) mod 2^m`, for 1 ≤ i ≤ m.
+    pub fn start(&self, i: usize) -> Id {
+        self.ring.add_pow2(self.owner, i.saturating_sub(1) as u32)
+    }
+
+    /// Finger i (1-based).
+    pub fn get(&self, i: usize) -> Option<NodeRef> {
+        self.fingers.get(i.checked_sub(1)?).copied().flatten()
+    }
+
+    /// All fingers, finger 1 first.
+    pub fn entries(&self) -> &[Option<NodeRef>] {
+        &self.fingers
+    }
+
+    /// `next = next + 1; if next > m then next = 1` — the finger to refresh now.
+    pub fn advance(&mut self) -> usize {
+        self.next = if self.next >= self.len() {
+            1
+        } else {
+            self.next + 1
+        };
+        self.next
+    }
+
+    /// Records `node = successor(start(i))` in finger i, and in every following finger
+    /// whose start also lies in `(start(i), node]` — they share that successor. Moves `next`
+    /// past them, so the cycle does not look them up again. Returns how many were set.
+    pub fn fill(&mut self, i: usize, node: NodeRef) -> usize {
+        let Some(first) = i.checked_sub(1).filter(|f| *f < self.len()) else {
+            return 0;
+        };
+        let from = self.start(i);
+        let mut set = 0;
+        for j in first..self.len() {
+            let start = self.start(j + 1);
+            if j > first && !self.ring.in_half_open(start, from, node.id) {
+                break;
+            }
+            self.fingers[j] = Some(node);
+            set += 1;
+        }
+        self.next = self.next.max(first + set);
+        set
+    }
+
+    /// Clears every finger that points at `addr` (a node that failed).
+    pub fn forget(&mut self, addr: SocketAddr) {
+        for f in &mut self.fingers {
+            if f.is_some_and(|n| n.addr == addr) {
+                *f = None;
+            }
+        }
+    }
+
+    /// Distinct fingers, in table order.
+    pub fn distinct(&self) -> Vec<NodeRef> {
+        let mut out: Vec<NodeRef> = Vec::new();
+        for n in self.fingers.iter().flatten() {
+            if !out.contains(n) {
+                out.push(*n);
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{Ipv4Addr, SocketAddr};
+
+    fn node(id: u64) -> NodeRef {
+        NodeRef {
+            id: Id::from_u64(id),
+            addr: SocketAddr::from((Ipv4Addr::LOCALHOST, id as u16)),
+        }
+    }
+
+    #[test]
+    fn starts_double_their_reach() {
+        let t = FingerTable::new(Id::from_u64(8), Ring::new(6));
+        let starts: Vec<u64> = (1..=6).map(|i| t.start(i).low_u64()).collect();
+        assert_eq!(starts, [9, 10, 12, 16, 24, 40]);
+    }
+
+    #[test]
+    fn one_answer_fills_every_finger_it_covers() {
+        let mut t = FingerTable::new(Id::from_u64(8), Ring::new(6));
+        assert_eq!(t.advance(), 1);
+        assert_eq!(t.fill(1, node(14)), 3, "9, 10 and 12 all have successor 14");
+        assert_eq!(t.advance(), 4);
+        assert_eq!(t.fill(4, node(21)), 1);
+        assert_eq!(t.get(3), Some(node(14)));
+        t.forget(node(14).addr);
+        assert_eq!(t.get(2), None);
+        assert_eq!(t.distinct(), [node(21)]);
+    }
+
+    #[test]
+    fn next_cycles_through_all_m_fingers() {
+        let mut t = FingerTable::new(Id::ZERO, Ring::new(3));
+        let seen: Vec<usize> = (0..7).map(|_| t.advance()).collect();
+        assert_eq!(seen, [1, 2, 3, 1, 2, 3, 1]);
+    }
+}

@@ -1,0 +1,310 @@
+//! Identifiers on the Chord circle, and the modular arithmetic Chord routes by.
+//!
+//! Every node and every key gets an m-bit identifier: the SHA-1 digest of its address or
+//! of its key text, cut to the top m bits. Identifiers live on a circle modulo 2^m, and all
+//! of Chord's reasoning is about *clockwise intervals* on that circle (ToN §IV-B):
+//!
+//! - `x ∈ (a, b)`  — [`Ring::in_open`]: strictly after `a` and strictly before `b`;
+//! - `x ∈ (a, b]`  — [`Ring::in_half_open`]: after `a`, up to and including `b`.
+//!
+//! Both wrap around zero: on a 6-bit ring, 62 ∈ (56, 1) and 0 ∈ (56, 8]. When `a == b` the
+//! interval is the whole circle (without `a` itself for the open one), which is what makes a
+//! ring of one node answer for every key.
+//!
+//! [`Id`] stores the value as 20 big-endian bytes whatever m is; [`Ring`] knows m and does
+//! the arithmetic modulo 2^m.
+
+use std::fmt;
+use std::net::SocketAddr;
+
+use sha1::{Digest, Sha1};
+
+use crate::M;
+
+/// Bytes in an identifier: SHA-1's 160 bits.
+pub const ID_BYTES: usize = 20;
+
+/// A point on the identifier circle: an unsigned integer below 2^m, big-endian.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Id([u8; ID_BYTES]);
+
+impl Id {
+    /// The identifier 0.
+    pub const ZERO: Id = Id([0; ID_BYTES]);
+
+    /// The identifier with these big-endian bytes.
+    pub const fn from_bytes(bytes: [u8; ID_BYTES]) -> Self {
+        Id(bytes)
+    }
+
+    /// The big-endian bytes.
+    pub const fn as_bytes(&self) -> &[u8; ID_BYTES] {
+        &self.0
+    }
+
+    /// A small identifier, as the paper's 6-bit examples use.
+    pub fn from_u64(value: u64) -> Self {
+        let mut bytes = [0; ID_BYTES];
+        bytes[ID_BYTES - 8..].copy_from_slice(&value.to_be_bytes());
+        Id(bytes)
+    }
+
+    /// The low 64 bits (the whole value on rings of up to 64 bits).
+    pub fn low_u64(&self) -> u64 {
+        let mut low = [0; 8];
+        low.copy_from_slice(&self.0[ID_BYTES - 8..]);
+        u64::from_be_bytes(low)
+    }
+
+    /// The top `bits` bits of SHA-1(`bytes`), as a value below 2^`bits`.
+    pub fn hash(bytes: &[u8], bits: u32) -> Self {
+        let digest: [u8; ID_BYTES] = Sha1::digest(bytes).into();
+        Id(digest).shr(M - Ring::new(bits).bits())
+    }
+
+    /// A node's identifier: the hash of its listen address written as `ip:port`.
+    pub fn of_addr(addr: SocketAddr, bits: u32) -> Self {
+        Id::hash(addr.to_string().as_bytes(), bits)
+    }
+
+    /// A key's identifier: the hash of the key text (a normalised name or a keyword).
+    pub fn of_key(key: &str, bits: u32) -> Self {
+        Id::hash(key.as_bytes(), bits)
+    }
+
+    /// Shifts right by `s` bits (`s` < 160).
+    fn shr(self, s: u32) -> Self {
+        let bytes = (s / 8) as usize;
+        let bits = s % 8;
+        let mut out = [0u8; ID_BYTES];
+        for i in (bytes..ID_BYTES).rev() {
+            let hi = self.0[i - bytes];
+            let lo_carry = if bits > 0 && i > bytes {
+                self.0[i - bytes - 1] << (8 - bits)
+            } else {
+                0
+            };
+            out[i] = (hi >> bits) | lo_carry;
+        }
+        Id(out)
+    }
+}
+
+impl fmt::Debug for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Id({self})")
+    }
+}
+
+/// Lower-case hex without leading zero bytes (`0x38` for 56); `0x0` for zero.
+impl fmt::Display for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let first = self.0.iter().position(|b| *b != 0).unwrap_or(ID_BYTES - 1);
+        write!(f, "0x{:x}", self.0[first])?;
+        for b in &self.0[first + 1..] {
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The identifier circle of one network: arithmetic modulo 2^m.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ring {
+    bits: u32,
+}
+
+impl Ring {
+    /// The circle of 2^`bits` identifiers; `bits` is clamped to 1..=[`M`].
+    pub fn new(bits: u32) -> Self {
+        Ring {
+            bits: bits.clamp(1, M),
+        }
+    }
+
+    /// m, the number of bits in an identifier.
+    pub fn bits(&self) -> u32 {
+        self.bits
+    }
+
+    /// True when `id` is a value of this circle (below 2^m).
+    pub fn contains(&self, id: Id) -> bool {
+        self.mask(id) == id
+    }
+
+    /// `n + 2^k mod 2^m`: the start of finger `k + 1` of node `n` (ToN Table I).
+    pub fn add_pow2(&self, n: Id, k: u32) -> Id {
+        let mut step = [0u8; ID_BYTES];
+        if k < M {
+            step[ID_BYTES - 1 - (k / 8) as usize] = 1 << (k % 8);
+        }
+        self.mask(add(n, Id(step)))
+    }
+
+    /// The clockwise distance from `from` to `to`: `(to - from) mod 2^m`.
+    pub fn distance(&self, from: Id, to: Id) -> Id {
+        self.mask(sub(to, from))
+    }
+
+    /// `x ∈ (a, b)` clockwise; the whole circle but `a` when `a == b`.
+    pub fn in_open(&self, x: Id, a: Id, b: Id) -> bool {
+        let dx = self.distance(a, x);
+        dx != Id::ZERO && (a == b || dx < self.distance(a, b))
+    }
+
+    /// `x ∈ (a, b]` clockwise; the whole circle when `a == b`.
+    pub fn in_half_open(&self, x: Id, a: Id, b: Id) -> bool {
+        let dx = self.distance(a, x);
+        a == b || (dx != Id::ZERO && dx <= self.distance(a, b))
+    }
+
+    /// Keeps the low m bits.
+    fn mask(&self, id: Id) -> Id {
+        let mut out = id.0;
+        let zero_bits = M - self.bits;
+        for (i, byte) in out.iter_mut().enumerate() {
+            let bit_start = i as u32 * 8;
+            if bit_start + 8 <= zero_bits {
+                *byte = 0;
+            } else if bit_start < zero_bits {
+                *byte &= 0xff >> (zero_bits - bit_start);
+            }
+        }
+        Id(out)
+    }
+}
+
+/// `a + b mod 2^160`.
+fn add(a: Id, b: Id) -> Id {
+    let mut out = [0u8; ID_BYTES];
+    let mut carry = 0u16;
+    for i in (0..ID_BYTES).rev() {
+        let s = u16::from(a.0[i]) + u16::from(b.0[i]) + carry;
+        out[i] = s as u8;
+        carry = s >> 8;
+    }
+    Id(out)
+}
+
+/// `a - b mod 2^160`.
+fn sub(a: Id, b: Id) -> Id {
+    let mut out = [0u8; ID_BYTES];
+    let mut borrow = 0i16;
+    for i in (0..ID_BYTES).rev() {
+        let mut d = i16::from(a.0[i]) - i16::from(b.0[i]) - borrow;
+        borrow = i16::from(d < 0);
+        if d < 0 {
+            d += 256;
+        }
+        out[i] = d as u8;
+    }
+    Id(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn id(v: u64) -> Id {
+        Id::from_u64(v)
+    }
+
+    #[test]
+    fn the_papers_six_bit_intervals_wrap_around_zero() {
+        let r = Ring::new(6);
+        assert!(r.in_open(id(62), id(56), id(1)));
+        assert!(r.in_half_open(id(0), id(56), id(8)));
+        assert!(r.in_half_open(id(8), id(56), id(8)));
+        assert!(!r.in_open(id(8), id(56), id(8)));
+        assert!(!r.in_half_open(id(56), id(56), id(8)));
+        assert!(
+            r.in_half_open(id(56), id(56), id(56)),
+            "a ring of one owns all"
+        );
+        assert!(!r.in_open(id(56), id(56), id(56)));
+        assert_eq!(r.add_pow2(id(8), 5), id(40));
+        assert_eq!(r.add_pow2(id(56), 5), id(24), "56 + 32 mod 64");
+        assert_eq!(r.distance(id(60), id(2)), id(6));
+    }
+
+    #[test]
+    fn hashing_keeps_the_top_bits_of_sha1() {
+        // SHA-1("abc") = a9993e36 4706816a ba3e2571 7850c26c 9cd0d89d
+        let full = Id::hash(b"abc", 160);
+        assert_eq!(
+            full.to_string(),
+            "0xa9993e364706816aba3e25717850c26c9cd0d89d"
+        );
+        assert_eq!(Id::hash(b"abc", 8), id(0xa9));
+        assert_eq!(Id::hash(b"abc", 6), id(0xa9 >> 2));
+        assert_eq!(Id::hash(b"abc", 12), id(0xa99));
+        assert!(Ring::new(6).contains(Id::hash(b"abc", 6)));
+    }
+
+    #[test]
+    fn full_width_arithmetic_wraps_at_two_to_the_160() {
+        let r = Ring::new(160);
+        let top = Id::from_bytes([0xff; ID_BYTES]);
+        assert_eq!(r.add_pow2(top, 0), Id::ZERO);
+        assert_eq!(r.distance(top, Id::ZERO), id(1));
+        let mut half = [0u8; ID_BYTES];
+        half[0] = 0x80;
+        assert_eq!(r.add_pow2(Id::ZERO, 159), Id::from_bytes(half));
+        assert!(r.in_open(Id::ZERO, top, id(1)));
+    }
+
+    /// The same intervals computed the obvious way on u64, for m up to 63.
+    fn model_open(x: u64, a: u64, b: u64) -> bool {
+        if a < b {
+            a < x && x < b
+        } else {
+            x > a || x < b
+        }
+    }
+
+    fn model_half_open(x: u64, a: u64, b: u64) -> bool {
+        if a < b {
+            a < x && x <= b
+        } else {
+            x > a || x <= b
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn intervals_match_the_integer_model(bits in 1u32..=63, x: u64, a: u64, b: u64) {
+            let r = Ring::new(bits);
+            let m = (1u64 << bits) - 1;
+            let (x, a, b) = (x & m, a & m, b & m);
+            prop_assert_eq!(r.in_open(id(x), id(a), id(b)), model_open(x, a, b) && !(a == b && x == a));
+            prop_assert_eq!(r.in_half_open(id(x), id(a), id(b)), model_half_open(x, a, b) || a == b);
+        }
+
+        #[test]
+        fn adding_powers_of_two_is_modular(bits in 1u32..=63, n: u64, k in 0u32..63) {
+            let r = Ring::new(bits);
+            let m = (1u64 << bits) - 1;
+            let n = n & m;
+            let want = if k < bits { n.wrapping_add(1 << k) & m } else { n };
+            prop_assert_eq!(r.add_pow2(id(n), k), id(want));
+        }
+
+        #[test]
+        fn distances_go_round_the_circle(a: [u8; 20], b: [u8; 20], bits in 1u32..=160) {
+            let r = Ring::new(bits);
+            let (a, b) = (r.mask(Id(a)), r.mask(Id(b)));
+            let there = r.distance(a, b);
+            let back = r.distance(b, a);
+            prop_assert!(r.contains(there));
+            prop_assert_eq!(r.mask(add(there, back)), Id::ZERO);
+            // Every point other than a and b is in exactly one of (a, b) and (b, a).
+            if a != b {
+                let x = r.mask(add(a, Id::from_u64(1)));
+                if x != b {
+                    prop_assert!(r.in_open(x, a, b) != r.in_open(x, b, a));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! What to do with each message that arrives, and with each request that fails.
+//!
+//! Every message is checked before it is acted on: each node reference in it must carry
+//! the id its address hashes to ([`NodeRef::is_genuine`]). A response must match a request
+//! we sent, on the connection we sent it on ([`RpcTable::take`](crate::rpc::RpcTable::take));
+//! anything else is counted in the metrics as dropped and otherwise ignored.
+
+use p2plab_peer_protocol::{ConnId, Event, Instant, Outbox, Query, SearchError};
+
+use super::{ChordNode, Purpose};
+use crate::lookup::Answer;
+use crate::message::{Frame, Message};
+use crate::rpc::Pending;
+
+impl ChordNode {
+    pub(super) fn on_frame(&mut self, now: Instant, conn: ConnId, frame: Frame, out: &mut Outbox) {
+        if !frame
+            .msg
+            .node_refs()
+            .iter()
+            .all(|n| n.is_genuine(self.ring))
+        {
+            tracing::debug!(
+                kind = frame.msg.kind(),
+                "node id does not match its address"
+            );
+            self.metrics.record_drop("forged_id");
+            return;
+        }
+        let request = frame.request;
+        match frame.msg {
+            Message::FindSuccessor { target } => {
+                let msg = match self.answer(target) {
+                    Answer::SuccessorIs(node) => Message::SuccessorIs { node },
+                    Answer::Closer(nodes) => Message::CloserNodes { nodes },
+                };
+                self.reply(conn, request, msg, out);
+            }
+            Message::GetPredecessor => {
+                let msg = Message::Neighbours {
+                    predecessor: self.predecessor,
+                    successors: self.successors.as_slice().to_vec(),
+                };
+                self.reply(conn, request, msg, out);
+            }
+            Message::Notify { node } => self.notify(now, node, out),
+            Message::Ping => self.reply(conn, request, Message::Pong, out),
+            Message::Store {
+                key,
+                replica,
+                records,
+            } => self.on_store(now, key, replica, records, out),
+            Message::Get { key, query } => {
+                let records = self.store.get(key, &Query::parse(&query), now);
+                self.reply(conn, request, Message::Values { records }, out);
+            }
+            Message::Leaving {
+                node,
+                predecessor,
+                successors,
+            } => self.on_leaving(node, predecessor, &successors),
+            Message::RouteRecursive {
+                origin,
+                target,
+                hops,
+            } => self.on_route_recursive(now, request, origin, target, hops, out),
+            Message::RecursiveFound { node, hops } => {
+                self.on_recursive_found(now, request, node, hops, out)
+            }
+            msg => self.on_response(now, conn, request, msg, out),
+        }
+    }
+
+    /// A response to one of our requests (sent on `conn`).
+    fn on_response(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        request: u64,
+        msg: Message,
+        out: &mut Outbox,
+    ) {
+        let Some(p) = self.rpc.take(request, Some(conn)) else {
+            self.metrics.record_drop("unsolicited_response");
+            return;
+        };
+        match (&p.purpose, msg) {
+            (Purpose::Ask { lookup }, Message::SuccessorIs { node }) => {
+                self.on_step_answer(now, *lookup, p.peer, Answer::SuccessorIs(node), out)
+            }
+            (Purpose::Ask { lookup }, Message::CloserNodes { nodes }) => {
+                self.on_step_answer(now, *lookup, p.peer, Answer::Closer(nodes), out)
+            }
+            (
+                Purpose::Stabilize,
+                Message::Neighbours {
+                    predecessor,
+                    successors,
+                },
+            ) => self.on_neighbours(p.peer, predecessor, &successors, out),
+            (Purpose::CheckPredecessor, Message::Pong) => {}
+            (Purpose::Get(run), Message::Values { records }) => {
+                let run = run.clone();
+                self.search_answered(now, run, records, out);
+            }
+            _ => {
+                self.metrics.record_drop("mismatched_response");
+                self.on_failed(now, p, out);
+            }
+        }
+    }
+
+    /// A request got no (usable) answer: its peer counts as failed.
+    pub(super) fn on_failed(&mut self, now: Instant, p: Pending<Purpose>, out: &mut Outbox) {
+        tracing::debug!(peer = ?p.peer, "request failed");
+        match p.purpose {
+            Purpose::Ask { lookup } => self.on_step_failed(now, lookup, p.peer, out),
+            Purpose::Recursive { lookup } => self.drive(now, lookup, out),
+            Purpose::Stabilize => {
+                self.forget(p.peer.addr);
+                self.stabilize(now, out);
+            }
+            Purpose::CheckPredecessor => self.forget(p.peer.addr),
+            Purpose::Get(run) => {
+                let ms = u64::try_from(self.config.rpc_timeout.as_millis()).unwrap_or(u64::MAX);
+                out.report(Event::SearchDone {
+                    request: run.request,
+                    result: Err(SearchError::Timeout(ms)),
+                });
+            }
+        }
+    }
+
+    /// Drops a failed node from the successor list, the fingers and the predecessor.
+    pub(super) fn forget(&mut self, addr: std::net::SocketAddr) {
+        self.successors.remove(addr);
+        self.fingers.forget(addr);
+        if self.predecessor.is_some_and(|p| p.addr == addr) {
+            self.predecessor = None;
+        }
+    }
+}

@@ -1,0 +1,283 @@
+//! The file index on the ring.
+//!
+//! Every shared file is filed under `SHA-1(normalize_name(name))` and under `SHA-1(word)`
+//! for each of its keywords ([`keywords::words`]). The holder looks up each key's owner,
+//! successor(key), and sends it the records in a primary `store`; the owner keeps them and
+//! copies them as replicas to its next `replicas - 1` successors.
+//!
+//! A search looks up the key of its query's first word and sends the owner a `get` with the
+//! whole query; the owner returns the records whose names match every word
+//! ([`Query::matches`]) — the same rule Napster's server and Gnutella's servents apply.
+//!
+//! # Implementation notes
+//!
+//! - Holders re-publish every `republish_every`; copies expire `entry_ttl` after they were
+//!   last stored, so a departed holder's records fade away.
+//! - Owners re-replicate the keys they own on the same period, so replicas lost with a
+//!   failed node come back; a replica is stored with a fresh expiry, so a departed holder's
+//!   records may outlive it by up to two TTLs.
+//! - When a new predecessor joins between us and the old one, the keys in
+//!   `(old predecessor, new]` move to it; a leaving node sends its keys to its successor.
+
+use std::collections::BTreeMap;
+
+use p2plab_peer_protocol::keywords::{normalize_name, words};
+use p2plab_peer_protocol::{Event, Instant, Outbox, Query, RequestId, SearchError};
+
+use super::{ChordNode, Goal, Purpose, SearchRun};
+use crate::id::Id;
+use crate::message::Message;
+use crate::node_ref::NodeRef;
+use crate::record::Record;
+use crate::{MAX_QUERY_LEN, MAX_RECORDS};
+
+impl ChordNode {
+    /// The keys and records our library publishes.
+    fn our_entries(&self) -> BTreeMap<Id, Vec<Record>> {
+        let bits = self.ring.bits();
+        let mut entries: BTreeMap<Id, Vec<Record>> = BTreeMap::new();
+        for file in self.library.files() {
+            let record = Record::of(file, self.me.addr);
+            let name_key = Id::of_key(&normalize_name(&file.name), bits);
+            let word_keys = words(&file.name).into_iter().map(|w| Id::of_key(&w, bits));
+            for key in std::iter::once(name_key).chain(word_keys) {
+                let list = entries.entry(key).or_default();
+                if !list.contains(&record) {
+                    list.push(record.clone());
+                }
+            }
+        }
+        entries
+    }
+
+    /// Looks up the owner of every key of our library and stores our records there.
+    pub(super) fn publish_all(&mut self, now: Instant, out: &mut Outbox) {
+        for (key, records) in self.our_entries() {
+            self.start_lookup(now, key, Goal::Publish { key, records }, out);
+        }
+    }
+
+    /// The periodic task: publish our files again, and copy the keys we own to our
+    /// replica successors again.
+    pub(super) fn republish(&mut self, now: Instant, out: &mut Outbox) {
+        self.publish_all(now, out);
+        let me = self.me.id;
+        let pred = self.predecessor;
+        let ring = self.ring;
+        let owned = self
+            .store
+            .select(now, |k| pred.is_none_or(|p| ring.in_half_open(k, p.id, me)));
+        for (key, records) in owned {
+            self.replicate(key, &records, out);
+        }
+    }
+
+    /// Sends `records` to `owner` as primary copies (or keeps them, if that is us).
+    fn store_at(
+        &mut self,
+        now: Instant,
+        owner: NodeRef,
+        key: Id,
+        records: Vec<Record>,
+        out: &mut Outbox,
+    ) {
+        if owner.id == self.me.id {
+            self.on_store(now, key, false, records, out);
+        } else {
+            self.send_records(owner, key, false, &records, out);
+        }
+    }
+
+    /// Sends `records` in as many `store` frames as [`MAX_RECORDS`] requires.
+    fn send_records(
+        &mut self,
+        to: NodeRef,
+        key: Id,
+        replica: bool,
+        records: &[Record],
+        out: &mut Outbox,
+    ) {
+        for chunk in records.chunks(MAX_RECORDS) {
+            let msg = Message::Store {
+                key,
+                replica,
+                records: chunk.to_vec(),
+            };
+            self.send_to(to.addr, 0, msg, out);
+        }
+    }
+
+    /// Copies `records` to the next `replicas - 1` successors.
+    fn replicate(&mut self, key: Id, records: &[Record], out: &mut Outbox) {
+        let copies = self.config.replicas - 1;
+        let targets: Vec<NodeRef> = self
+            .successors
+            .as_slice()
+            .iter()
+            .take(copies)
+            .copied()
+            .collect();
+        for t in targets {
+            self.send_records(t, key, true, records, out);
+        }
+    }
+
+    /// A `store` arrived (or we are the owner of our own records).
+    pub(super) fn on_store(
+        &mut self,
+        now: Instant,
+        key: Id,
+        replica: bool,
+        records: Vec<Record>,
+        out: &mut Outbox,
+    ) {
+        let expires = now + self.config.entry_ttl;
+        for r in &records {
+            if !self.store.put(key, r.clone(), expires) {
+                self.metrics.record_drop("key_full");
+            }
+        }
+        if !replica {
+            self.replicate(key, &records, out);
+        }
+    }
+
+    /// Gives a new predecessor `n` the keys in `(old, n]`.
+    pub(super) fn hand_over(&mut self, now: Instant, old: Id, n: NodeRef, out: &mut Outbox) {
+        let ring = self.ring;
+        let moving = self.store.select(now, |k| ring.in_half_open(k, old, n.id));
+        for (key, records) in moving {
+            self.send_records(n, key, true, &records, out);
+        }
+    }
+
+    /// Leaving: gives the successor every key we own, as primary copies so that it
+    /// restores the replica count.
+    pub(super) fn hand_over_all(&mut self, now: Instant, succ: NodeRef, out: &mut Outbox) {
+        let (me, pred, ring) = (self.me.id, self.predecessor, self.ring);
+        let owned = self
+            .store
+            .select(now, |k| pred.is_none_or(|p| ring.in_half_open(k, p.id, me)));
+        for (key, records) in owned {
+            self.send_records(succ, key, false, &records, out);
+        }
+    }
+
+    /// `Command::Search`: look up the first word's key, then ask its owner.
+    pub(super) fn search(
+        &mut self,
+        now: Instant,
+        request: RequestId,
+        text: &str,
+        out: &mut Outbox,
+    ) {
+        if !self.is_joined() {
+            out.report(Event::SearchDone {
+                request,
+                result: Err(SearchError::NotConnected("not in a Chord ring".into())),
+            });
+            return;
+        }
+        let query = Query::parse(text);
+        let Some(first) = query.words().first() else {
+            out.report(Event::SearchDone {
+                request,
+                result: Ok(Vec::new()),
+            });
+            return;
+        };
+        let key = Id::of_key(first, self.ring.bits());
+        let run = SearchRun {
+            request,
+            query,
+            key,
+            started: now,
+            hops: 0,
+        };
+        self.start_lookup(now, key, Goal::Search(run), out);
+    }
+
+    /// The search's key has owner `owner`, found in `hops` hops: read the records there.
+    fn search_owner_found(
+        &mut self,
+        now: Instant,
+        mut run: SearchRun,
+        owner: NodeRef,
+        hops: u32,
+        out: &mut Outbox,
+    ) {
+        run.hops = hops;
+        if owner.id == self.me.id {
+            let records = self.store.get(run.key, &run.query, now);
+            return self.search_answered(now, run, records, out);
+        }
+        let query = query_text(&run.query);
+        let msg = Message::Get {
+            key: run.key,
+            query,
+        };
+        self.request(now, owner, msg, Purpose::Get(run), out);
+    }
+
+    /// The owner answered a search: report the matching records as hits.
+    pub(super) fn search_answered(
+        &mut self,
+        now: Instant,
+        run: SearchRun,
+        records: Vec<Record>,
+        out: &mut Outbox,
+    ) {
+        let hits = records
+            .iter()
+            .filter(|r| run.query.matches(&r.name))
+            .map(|r| r.to_hit(run.hops))
+            .collect();
+        self.metrics
+            .record_lookup(run.hops, now.saturating_since(run.started));
+        out.report(Event::SearchDone {
+            request: run.request,
+            result: Ok(hits),
+        });
+    }
+
+    /// A lookup ended: act on its goal.
+    pub(super) fn lookup_done(
+        &mut self,
+        now: Instant,
+        goal: Goal,
+        found: Option<(NodeRef, u32)>,
+        out: &mut Outbox,
+    ) {
+        match (goal, found) {
+            (Goal::Publish { key, records }, Some((owner, _))) => {
+                self.store_at(now, owner, key, records, out)
+            }
+            (Goal::Search(run), Some((owner, hops))) => {
+                self.search_owner_found(now, run, owner, hops, out)
+            }
+            (Goal::Search(run), None) => out.report(Event::SearchDone {
+                request: run.request,
+                result: Err(SearchError::Timeout(
+                    u64::try_from(self.config.rpc_timeout.as_millis()).unwrap_or(u64::MAX),
+                )),
+            }),
+            (Goal::Publish { .. }, None) => self.metrics.record_drop("publish_lookup_failed"),
+            (goal, found) => self.upkeep_lookup_done(now, &goal, found.map(|(n, _)| n), out),
+        }
+    }
+}
+
+/// The query's words, space-separated, cut to [`MAX_QUERY_LEN`] bytes at a word boundary.
+fn query_text(query: &Query) -> String {
+    let mut text = String::new();
+    for w in query.words() {
+        if text.len() + 1 + w.len() > MAX_QUERY_LEN {
+            break;
+        }
+        if !text.is_empty() {
+            text.push(' ');
+        }
+        text.push_str(w);
+    }
+    text
+}

@@ -1,0 +1,191 @@
+//! Connections: one cached outgoing connection per peer, frames in and out.
+//!
+//! A request goes out on our connection to the peer's listen address, dialled on first use
+//! and reused afterwards; frames sent before the dial completes wait in the link's queue.
+//! The peer answers on that same connection. Requests from peers arrive on connections
+//! they dialled, and are answered there.
+//!
+//! Bytes off the wire go through a [`FrameReader`]; a frame that does not decode, or a
+//! stream that piles up more than [`MAX_FRAME`] bytes without completing one, closes the
+//! connection. The node itself carries on: requests pending on that connection fail as if
+//! the peer had died.
+
+use std::net::SocketAddr;
+
+use p2plab_peer_protocol::{ConnId, FrameReader, Instant, Outbox, WireMessage};
+
+use super::{ChordNode, Purpose};
+use crate::message::{Frame, Message};
+use crate::node_ref::NodeRef;
+use crate::rpc::Pending;
+use crate::{MAX_FRAME, MAX_QUEUED_FRAMES};
+
+/// One connection's state.
+#[derive(Debug)]
+pub(super) struct Link {
+    reader: FrameReader,
+    /// False while a dial is in progress.
+    ready: bool,
+    /// Frames waiting for the dial to complete.
+    queue: Vec<Vec<u8>>,
+    /// The peer's listen address, for connections we dialled.
+    dialled_to: Option<SocketAddr>,
+}
+
+impl Link {
+    fn new(ready: bool, dialled_to: Option<SocketAddr>) -> Self {
+        Link {
+            reader: FrameReader::new(MAX_FRAME),
+            ready,
+            queue: Vec::new(),
+            dialled_to,
+        }
+    }
+}
+
+impl ChordNode {
+    pub(super) fn on_accepted(&mut self, conn: ConnId) {
+        self.links.insert(conn, Link::new(true, None));
+    }
+
+    pub(super) fn on_connected(&mut self, conn: ConnId, out: &mut Outbox) {
+        if let Some(link) = self.links.get_mut(&conn) {
+            link.ready = true;
+            for bytes in link.queue.drain(..) {
+                out.send(conn, bytes);
+            }
+        }
+    }
+
+    pub(super) fn on_closed(&mut self, now: Instant, conn: ConnId, out: &mut Outbox) {
+        if let Some(link) = self.links.remove(&conn) {
+            if let Some(addr) = link.dialled_to {
+                self.dialled.remove(&addr);
+            }
+        }
+        for failed in self.rpc.on_closed(conn) {
+            self.on_failed(now, failed, out);
+        }
+    }
+
+    pub(super) fn on_received(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        bytes: &[u8],
+        out: &mut Outbox,
+    ) {
+        let Some(link) = self.links.get_mut(&conn) else {
+            return;
+        };
+        link.reader.extend(bytes);
+        loop {
+            let Some(link) = self.links.get_mut(&conn) else {
+                return;
+            };
+            match link.reader.next_message::<Frame>() {
+                Ok(Some((frame, len))) => {
+                    self.metrics.record_in(frame.msg.kind(), len);
+                    self.on_frame(now, conn, frame, out);
+                }
+                Ok(None) => return,
+                Err(e) => {
+                    tracing::debug!(%conn, error = %e, "closing a connection that sent garbage");
+                    self.metrics.record_drop("malformed");
+                    out.close(conn);
+                    self.on_closed(now, conn, out);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Our connection to `addr`, dialled now if there is none.
+    fn conn_to(&mut self, addr: SocketAddr, out: &mut Outbox) -> ConnId {
+        if let Some(conn) = self.dialled.get(&addr) {
+            return *conn;
+        }
+        let conn = out.connect(addr);
+        self.links.insert(conn, Link::new(false, Some(addr)));
+        self.dialled.insert(addr, conn);
+        conn
+    }
+
+    /// Encodes `frame` onto `conn`, counting it as sent.
+    pub(super) fn send_frame(&mut self, conn: ConnId, frame: &Frame, out: &mut Outbox) {
+        let Some(link) = self.links.get_mut(&conn) else {
+            return;
+        };
+        if link.ready {
+            out.send_message(conn, frame, &mut self.metrics);
+        } else if link.queue.len() < MAX_QUEUED_FRAMES {
+            let bytes = frame.to_bytes();
+            self.metrics.record_out(frame.kind(), bytes.len());
+            link.queue.push(bytes);
+        } else {
+            self.metrics.record_drop("queue_full");
+        }
+    }
+
+    /// Sends a one-way message to the node listening at `addr`.
+    pub(super) fn send_to(
+        &mut self,
+        addr: SocketAddr,
+        request: u64,
+        msg: Message,
+        out: &mut Outbox,
+    ) {
+        if addr == self.me.addr {
+            return;
+        }
+        let conn = self.conn_to(addr, out);
+        self.send_frame(conn, &Frame { request, msg }, out);
+    }
+
+    /// Sends a request to `peer`, to be answered within the RPC timeout.
+    pub(super) fn request(
+        &mut self,
+        now: Instant,
+        peer: NodeRef,
+        msg: Message,
+        purpose: Purpose,
+        out: &mut Outbox,
+    ) {
+        let conn = self.conn_to(peer.addr, out);
+        let pending = Pending {
+            peer,
+            conn,
+            deadline: now + self.config.rpc_timeout,
+            purpose,
+        };
+        let request = self.rpc.start(&mut self.rng, pending);
+        self.send_frame(conn, &Frame { request, msg }, out);
+    }
+
+    /// Answers request `request` on the connection it came in on.
+    pub(super) fn reply(&mut self, conn: ConnId, request: u64, msg: Message, out: &mut Outbox) {
+        self.send_frame(conn, &Frame { request, msg }, out);
+    }
+
+    /// After leaving: sends what waited for this dial, then hangs up.
+    pub(super) fn flush_and_close(&mut self, conn: ConnId, out: &mut Outbox) {
+        self.on_connected(conn, out);
+        self.links.remove(&conn);
+        out.close(conn);
+    }
+
+    /// After leaving: hangs up every connection that has nothing left to send.
+    pub(super) fn close_idle_links(&mut self, out: &mut Outbox) {
+        let idle: Vec<ConnId> = self
+            .links
+            .iter()
+            .filter(|(_, l)| l.ready)
+            .map(|(c, _)| *c)
+            .collect();
+        for conn in idle {
+            self.links.remove(&conn);
+            out.close(conn);
+        }
+        self.dialled.clear();
+    }
+}

@@ -1,0 +1,223 @@
+//! Keeping the ring whole (ToN Fig. 6), plus a voluntary leave.
+//!
+//! ```text
+//! n.create()            predecessor = nil; successor = n
+//! n.join(n')            predecessor = nil; successor = n'.find_successor(n)
+//! n.stabilize()         x = successor.predecessor
+//!                       if x ∈ (n, successor) then successor = x
+//!                       successor.notify(n)
+//! n.notify(n')          if predecessor is nil or n' ∈ (predecessor, n) then predecessor = n'
+//! n.fix_fingers()       next = next + 1; if next > m then next = 1
+//!                       finger[next] = find_successor(n + 2^(next-1))
+//! n.check_predecessor() if predecessor has failed then predecessor = nil
+//! ```
+//!
+//! # Implementation notes
+//!
+//! - `stabilize`'s question also returns the successor's successor list, from which ours is
+//!   rebuilt (ToN §V-B); a successor that does not answer is dropped and the next one
+//!   asked at once.
+//! - `notify` hands the keys in `(old predecessor, n']` to a new predecessor that joined
+//!   between: they are its keys now.
+//! - `fix_fingers` fills a finger without a message when its start lies in
+//!   `(n, successor]`, and one lookup answer fills every following finger whose start it
+//!   also covers ([`FingerTable::fill`](crate::finger::FingerTable::fill)); only about log N
+//!   fingers ever need a lookup.
+
+use std::net::SocketAddr;
+
+use p2plab_peer_protocol::{Event, Instant, Outbox, RequestId};
+
+use super::{ChordNode, Goal, Phase, Purpose};
+use crate::message::Message;
+use crate::node_ref::NodeRef;
+
+impl ChordNode {
+    /// `n.create()`: a new ring of one.
+    pub(super) fn create(&mut self, now: Instant, out: &mut Outbox) {
+        self.phase = Phase::Joined;
+        self.predecessor = None;
+        self.publish_all(now, out);
+    }
+
+    /// `n.join(n')`: find our successor through `bootstrap`.
+    pub(super) fn join(&mut self, now: Instant, bootstrap: SocketAddr, out: &mut Outbox) {
+        tracing::debug!(%bootstrap, "joining");
+        self.phase = Phase::Joining;
+        self.predecessor = None;
+        self.start_lookup(now, self.me.id, Goal::Join, out);
+    }
+
+    /// The join lookup found our successor.
+    pub(super) fn joined(&mut self, now: Instant, successor: NodeRef, out: &mut Outbox) {
+        if self.phase != Phase::Joining || successor.id == self.me.id {
+            return;
+        }
+        self.successors.set_successor(successor);
+        self.fingers.fill(1, successor);
+        self.phase = Phase::Joined;
+        // Publish once the ring has had a moment to take us in.
+        self.timers.republish = now + self.config.stabilize_every * 2;
+        self.stabilize(now, out);
+    }
+
+    /// `n.stabilize()`, or a retry of a join that has not completed.
+    pub(super) fn stabilize(&mut self, now: Instant, out: &mut Outbox) {
+        match self.phase {
+            Phase::Joining => {
+                let joining = self.lookups.values().any(|a| matches!(a.goal, Goal::Join));
+                if let (false, Some(bootstrap)) = (joining, self.config.join) {
+                    self.join(now, bootstrap, out);
+                }
+            }
+            Phase::Joined => {
+                let succ = self.successor();
+                if succ.id == self.me.id {
+                    // Alone (or all successors lost): our predecessor, if any, follows us.
+                    if let Some(p) = self.predecessor {
+                        self.successors.set_successor(p);
+                        self.send_notify(out);
+                    }
+                } else {
+                    self.request(now, succ, Message::GetPredecessor, Purpose::Stabilize, out);
+                }
+            }
+            Phase::Fresh | Phase::Left => {}
+        }
+    }
+
+    /// The successor told us its predecessor and successor list.
+    pub(super) fn on_neighbours(
+        &mut self,
+        succ: NodeRef,
+        predecessor: Option<NodeRef>,
+        successors: &[NodeRef],
+        out: &mut Outbox,
+    ) {
+        if succ != self.successor() {
+            return;
+        }
+        self.successors.adopt(succ, successors);
+        if let Some(x) = predecessor {
+            if self.ring.in_open(x.id, self.me.id, succ.id) {
+                self.successors.set_successor(x);
+            }
+        }
+        self.fingers.fill(1, self.successor());
+        self.send_notify(out);
+    }
+
+    fn send_notify(&mut self, out: &mut Outbox) {
+        let succ = self.successor();
+        if succ.id != self.me.id {
+            self.send_to(succ.addr, 0, Message::Notify { node: self.me }, out);
+        }
+    }
+
+    /// `n.notify(n')`: `n'` thinks it might be our predecessor.
+    pub(super) fn notify(&mut self, now: Instant, n: NodeRef, out: &mut Outbox) {
+        if n.id == self.me.id {
+            return;
+        }
+        let adopt = match self.predecessor {
+            None => true,
+            Some(p) => self.ring.in_open(n.id, p.id, self.me.id),
+        };
+        if !adopt {
+            return;
+        }
+        let old = self.predecessor.replace(n);
+        if let Some(old) = old {
+            self.hand_over(now, old.id, n, out);
+        }
+    }
+
+    /// `n.fix_fingers()`: refresh the next finger.
+    pub(super) fn fix_fingers(&mut self, now: Instant, out: &mut Outbox) {
+        if self
+            .lookups
+            .values()
+            .any(|a| matches!(a.goal, Goal::FixFinger(_)))
+        {
+            return;
+        }
+        let i = self.fingers.advance();
+        let start = self.fingers.start(i);
+        let succ = self.successor();
+        if self.ring.in_half_open(start, self.me.id, succ.id) {
+            self.fingers.fill(i, succ);
+        } else {
+            self.start_lookup(now, start, Goal::FixFinger(i), out);
+        }
+    }
+
+    /// `n.check_predecessor()`: ping the predecessor; no answer clears it.
+    pub(super) fn check_predecessor(&mut self, now: Instant, out: &mut Outbox) {
+        if let Some(p) = self.predecessor {
+            self.request(now, p, Message::Ping, Purpose::CheckPredecessor, out);
+        }
+    }
+
+    /// A lookup started by ring upkeep ended.
+    pub(super) fn upkeep_lookup_done(
+        &mut self,
+        now: Instant,
+        goal: &Goal,
+        found: Option<NodeRef>,
+        out: &mut Outbox,
+    ) {
+        match (goal, found) {
+            (Goal::Join, Some(s)) => self.joined(now, s, out),
+            (Goal::FixFinger(i), Some(s)) => {
+                self.fingers.fill(*i, s);
+            }
+            _ => {}
+        }
+    }
+
+    /// Leaves voluntarily: our keys go to the successor, both neighbours learn to route
+    /// around us, then the node goes quiet.
+    pub(super) fn leave(&mut self, now: Instant, request: RequestId, out: &mut Outbox) {
+        if self.phase == Phase::Joined {
+            let succ = self.successor();
+            if succ.id != self.me.id {
+                self.hand_over_all(now, succ, out);
+            }
+            let msg = Message::Leaving {
+                node: self.me,
+                predecessor: self.predecessor,
+                successors: self.successors.as_slice().to_vec(),
+            };
+            let mut told: Vec<SocketAddr> = Vec::new();
+            for n in [Some(succ), self.predecessor].into_iter().flatten() {
+                if n.id != self.me.id && !told.contains(&n.addr) {
+                    told.push(n.addr);
+                    self.send_to(n.addr, 0, msg.clone(), out);
+                }
+            }
+        }
+        self.phase = Phase::Left;
+        self.lookups.clear();
+        out.report(Event::Left { request });
+        self.close_idle_links(out);
+    }
+
+    /// A neighbour is leaving: route around it.
+    pub(super) fn on_leaving(
+        &mut self,
+        node: NodeRef,
+        predecessor: Option<NodeRef>,
+        successors: &[NodeRef],
+    ) {
+        if self.predecessor == Some(node) {
+            self.predecessor = predecessor.filter(|p| p.id != self.me.id);
+        }
+        if self.successor() == node {
+            if let Some((first, rest)) = successors.split_first() {
+                self.successors.adopt(*first, rest);
+            }
+        }
+        self.successors.remove(node.addr);
+        self.fingers.forget(node.addr);
+    }
+}

@@ -1,0 +1,371 @@
+//! [`ChordNode`]: the Chord protocol core.
+//!
+//! The node is split by concern, one file each, all `impl ChordNode`:
+//!
+//! - [`links`] — connections: one cached outgoing connection per peer, frames in and out;
+//! - [`maintenance`] — the paper's ring upkeep: `create`, `join`, `stabilize`, `notify`,
+//!   `fix_fingers`, `check_predecessor`, and a voluntary `leave`;
+//! - [`routing`] — `find_successor` steps: answering them, and running lookups
+//!   (iterative, or recursive with an iterative fallback);
+//! - [`index`] — the file index: publishing, storing, replicating, searching.
+//!
+//! # Using it
+//!
+//! Build with [`ChordNode::new`], then drive it through [`Node::handle`] as every core is
+//! driven (see [`p2plab_peer_protocol::node`]): [`Input::Start`] first, `now` never going
+//! back, the outbox drained after every call, [`Input::Timeout`] at
+//! [`Node::poll_timeout`]. The getters (`id`, `successor`, `fingers`, `ring_view`, ...) read
+//! the node's state at any time.
+
+mod dispatch;
+mod index;
+mod links;
+mod maintenance;
+mod routing;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use p2plab_peer_protocol::{
+    Command, ConnId, Download, Event, Holder, Input, Instant, Library, Metrics, Node, Outbox,
+    Query, RequestId, SearchError,
+};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::config::ChordConfig;
+use crate::finger::FingerTable;
+use crate::id::{Id, Ring};
+use crate::lookup::Lookup;
+use crate::node_ref::NodeRef;
+use crate::record::Record;
+use crate::ring::{id_text, FingerView, PeerView, RingView};
+use crate::rpc::RpcTable;
+use crate::store::Store;
+use crate::successor_list::SuccessorList;
+use crate::MAX_SUCCESSORS;
+
+use links::Link;
+
+/// Where the node is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// Built, not started.
+    Fresh,
+    /// Looking up its own successor through the bootstrap node.
+    Joining,
+    /// In the ring.
+    Joined,
+    /// Left voluntarily; ignores everything.
+    Left,
+}
+
+/// Why a request was sent: what to do with its answer or its failure.
+#[derive(Clone, Debug)]
+enum Purpose {
+    /// A `find_successor` step of lookup `lookup`.
+    Ask { lookup: u64 },
+    /// A recursive lookup `lookup`, handed to its first hop.
+    Recursive { lookup: u64 },
+    /// `stabilize`'s question to the successor.
+    Stabilize,
+    /// `check_predecessor`'s ping.
+    CheckPredecessor,
+    /// A search's read of the records under `key` from their owner.
+    Get(SearchRun),
+}
+
+/// A search between its lookup and its answer.
+#[derive(Clone, Debug)]
+struct SearchRun {
+    request: RequestId,
+    query: Query,
+    key: Id,
+    started: Instant,
+    hops: u32,
+}
+
+/// What a lookup is for.
+#[derive(Clone, Debug)]
+enum Goal {
+    /// Our own successor, to join the ring.
+    Join,
+    /// successor(finger[i].start).
+    FixFinger(usize),
+    /// The owner of `key`, to store our records there.
+    Publish { key: Id, records: Vec<Record> },
+    /// The owner of a search's key.
+    Search(SearchRun),
+}
+
+/// A lookup in progress and its goal.
+#[derive(Clone, Debug)]
+struct Active {
+    lookup: Lookup,
+    goal: Goal,
+}
+
+/// When each periodic task next runs.
+#[derive(Clone, Copy, Debug)]
+struct Timers {
+    stabilize: Instant,
+    fix_fingers: Instant,
+    check_predecessor: Instant,
+    republish: Instant,
+}
+
+/// A Chord node: ring membership, routing, and its share of the file index.
+pub struct ChordNode {
+    config: ChordConfig,
+    ring: Ring,
+    me: NodeRef,
+    phase: Phase,
+    predecessor: Option<NodeRef>,
+    successors: SuccessorList,
+    fingers: FingerTable,
+    store: Store,
+    library: Arc<Library>,
+    rpc: RpcTable<Purpose>,
+    lookups: BTreeMap<u64, Active>,
+    next_lookup: u64,
+    links: BTreeMap<ConnId, Link>,
+    dialled: BTreeMap<SocketAddr, ConnId>,
+    timers: Timers,
+    rng: ChaCha8Rng,
+    metrics: Metrics,
+}
+
+impl ChordNode {
+    /// A node that will create or join a ring when started.
+    pub fn new(mut config: ChordConfig) -> Self {
+        let ring = Ring::new(config.id_bits);
+        config.id_bits = ring.bits();
+        config.successors = config.successors.clamp(1, MAX_SUCCESSORS);
+        config.replicas = config.replicas.max(1);
+        let me = NodeRef::at(config.addr, ring);
+        ChordNode {
+            ring,
+            me,
+            phase: Phase::Fresh,
+            predecessor: None,
+            successors: SuccessorList::new(me, config.successors),
+            fingers: FingerTable::new(me.id, ring),
+            store: Store::new(),
+            library: config.library.clone(),
+            rpc: RpcTable::default(),
+            lookups: BTreeMap::new(),
+            next_lookup: 0,
+            links: BTreeMap::new(),
+            dialled: BTreeMap::new(),
+            timers: Timers {
+                stabilize: Instant::ZERO,
+                fix_fingers: Instant::ZERO,
+                check_predecessor: Instant::ZERO,
+                republish: Instant::ZERO,
+            },
+            rng: ChaCha8Rng::seed_from_u64(config.seed),
+            metrics: Metrics::default(),
+            config,
+        }
+    }
+
+    /// Our identifier.
+    pub fn id(&self) -> Id {
+        self.me.id
+    }
+
+    /// Our reference: id and listen address.
+    pub fn me(&self) -> NodeRef {
+        self.me
+    }
+
+    /// The identifier circle we live on.
+    pub fn ring(&self) -> Ring {
+        self.ring
+    }
+
+    /// True once the node is in a ring (and has not left).
+    pub fn is_joined(&self) -> bool {
+        self.phase == Phase::Joined
+    }
+
+    /// Our successor (ourselves in a ring of one).
+    pub fn successor(&self) -> NodeRef {
+        self.successors.successor()
+    }
+
+    /// The successor list, nearest first.
+    pub fn successor_list(&self) -> &[NodeRef] {
+        self.successors.as_slice()
+    }
+
+    /// Our predecessor, if known.
+    pub fn predecessor(&self) -> Option<NodeRef> {
+        self.predecessor
+    }
+
+    /// The finger table, finger 1 first (`None` for fingers not yet found).
+    pub fn fingers(&self) -> &[Option<NodeRef>] {
+        self.fingers.entries()
+    }
+
+    /// `finger[i].start` for 1 ≤ i ≤ m.
+    pub fn finger_start(&self, i: usize) -> Id {
+        self.fingers.start(i)
+    }
+
+    /// The keys we hold entries for (as owner or replica).
+    pub fn stored_keys(&self) -> Vec<Id> {
+        self.store.keys().collect()
+    }
+
+    /// The records we hold under `key` that match `query`, as of `now`.
+    pub fn stored_records(&self, key: Id, query: &Query, now: Instant) -> Vec<Record> {
+        self.store.get(key, query, now)
+    }
+
+    /// A serialisable snapshot of our view of the ring.
+    pub fn ring_view(&self) -> RingView {
+        let bits = self.ring.bits();
+        RingView {
+            id_bits: bits,
+            node: PeerView::of(self.me, bits),
+            predecessor: self.predecessor.map(|p| PeerView::of(p, bits)),
+            successors: self
+                .successor_list()
+                .iter()
+                .map(|s| PeerView::of(*s, bits))
+                .collect(),
+            fingers: (1..=self.fingers.len())
+                .map(|i| FingerView {
+                    index: i,
+                    start: id_text(self.fingers.start(i), bits),
+                    node: self.fingers.get(i).map(|n| PeerView::of(n, bits)),
+                })
+                .collect(),
+            stored_keys: self.store.keys().count(),
+        }
+    }
+
+    /// A random delay in `[0, period)`, so that periodic tasks of nodes started together
+    /// do not all fire at once.
+    fn jitter(&mut self, period: Duration) -> Duration {
+        let micros = u64::try_from(period.as_micros()).unwrap_or(u64::MAX).max(1);
+        Duration::from_micros(self.rng.random_range(0..micros))
+    }
+
+    fn on_start(&mut self, now: Instant, out: &mut Outbox) {
+        let c = &self.config;
+        let (s, f, p, r) = (
+            c.stabilize_every,
+            c.fix_fingers_every,
+            c.check_predecessor_every,
+            c.republish_every,
+        );
+        self.timers = Timers {
+            stabilize: now + self.jitter(s),
+            fix_fingers: now + self.jitter(f),
+            check_predecessor: now + self.jitter(p),
+            republish: now + r + self.jitter(r),
+        };
+        match self.config.join.filter(|a| *a != self.me.addr) {
+            None => self.create(now, out),
+            Some(bootstrap) => self.join(now, bootstrap, out),
+        }
+    }
+
+    fn on_timeout(&mut self, now: Instant, out: &mut Outbox) {
+        for failed in self.rpc.expired(now) {
+            self.on_failed(now, failed, out);
+        }
+        if now >= self.timers.stabilize {
+            self.timers.stabilize = now + self.config.stabilize_every;
+            self.store.expire(now);
+            self.stabilize(now, out);
+        }
+        if self.phase != Phase::Joined {
+            return;
+        }
+        if now >= self.timers.fix_fingers {
+            self.timers.fix_fingers = now + self.config.fix_fingers_every;
+            self.fix_fingers(now, out);
+        }
+        if now >= self.timers.check_predecessor {
+            self.timers.check_predecessor = now + self.config.check_predecessor_every;
+            self.check_predecessor(now, out);
+        }
+        if now >= self.timers.republish {
+            self.timers.republish = now + self.config.republish_every;
+            self.republish(now, out);
+        }
+    }
+
+    fn on_command(&mut self, now: Instant, cmd: Command, out: &mut Outbox) {
+        match cmd {
+            Command::Search { request, query } => self.search(now, request, &query, out),
+            Command::Locate { request, hit } => {
+                let result = match hit.holder {
+                    Holder::Http { addr, index } => Ok(Download::Http {
+                        addr,
+                        index,
+                        name: hit.name,
+                    }),
+                    Holder::Napster { .. } => {
+                        Err(SearchError::Refused("not a hit from a Chord search".into()))
+                    }
+                };
+                out.report(Event::Located { request, result });
+            }
+            Command::Share { library } => {
+                self.library = library;
+                if self.phase == Phase::Joined {
+                    self.publish_all(now, out);
+                }
+            }
+            Command::Transfer(_) => {}
+            Command::Leave { request } => self.leave(now, request, out),
+        }
+    }
+}
+
+impl Node for ChordNode {
+    fn handle(&mut self, now: Instant, input: Input<'_>, out: &mut Outbox) {
+        if self.phase == Phase::Left {
+            if let Input::Connected { conn } = input {
+                self.flush_and_close(conn, out);
+            }
+            return;
+        }
+        match input {
+            Input::Start if self.phase == Phase::Fresh => self.on_start(now, out),
+            Input::Start => {}
+            Input::Accepted { conn, .. } => self.on_accepted(conn),
+            Input::Connected { conn } => self.on_connected(conn, out),
+            Input::Received { conn, bytes } => self.on_received(now, conn, bytes, out),
+            Input::Closed { conn } => self.on_closed(now, conn, out),
+            Input::Timeout => self.on_timeout(now, out),
+            Input::Command(cmd) => self.on_command(now, cmd, out),
+        }
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        let rpc = self.rpc.next_deadline();
+        let t = &self.timers;
+        let periodic = match self.phase {
+            Phase::Fresh | Phase::Left => return None,
+            Phase::Joining => t.stabilize,
+            Phase::Joined => t
+                .stabilize
+                .min(t.fix_fingers)
+                .min(t.check_predecessor)
+                .min(t.republish),
+        };
+        Some(rpc.map_or(periodic, |r| r.min(periodic)))
+    }
+
+    fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+}

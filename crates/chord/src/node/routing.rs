@@ -1,0 +1,249 @@
+//! `find_successor`, hop by hop (ToN Fig. 5).
+//!
+//! ```text
+//! n.find_successor(id)
+//!     if id ∈ (n, successor] return successor
+//!     else n' = closest_preceding_node(id); return n'.find_successor(id)
+//!
+//! n.closest_preceding_node(id)
+//!     for i = m downto 1
+//!         if finger[i] ∈ (n, id) return finger[i]
+//!     return n
+//! ```
+//!
+//! [`ChordNode::answer`] is one step of it, what a node replies to a `find_successor`
+//! message: either "the successor is s" or "ask these closer nodes". Following the paper's
+//! §V-B, the candidates come from the successor list as well as the fingers, and several
+//! are offered so the asker has a fallback when the best one is dead.
+//!
+//! Lookups run iteratively by default: a [`Lookup`] state machine decides whom to ask next.
+//! With [`Routing::Recursive`] the first hop is handed a `route_recursive` message that
+//! each node forwards to its own closest preceding node; the last one tells the origin. If
+//! no answer comes within the RPC timeout, the same lookup is redone iteratively.
+
+use p2plab_peer_protocol::{Instant, Outbox};
+
+use super::{Active, ChordNode, Goal, Purpose};
+use crate::config::Routing;
+use crate::id::Id;
+use crate::lookup::{Answer, Lookup, Step};
+use crate::message::Message;
+use crate::node_ref::NodeRef;
+use crate::{CLOSER_NODES, MAX_LOOKUP_ASKS};
+
+impl ChordNode {
+    /// One step of `find_successor(target)`: the successor if `target ∈ (n, successor]`,
+    /// else the closest preceding nodes we know of, best first.
+    pub fn answer(&self, target: Id) -> Answer {
+        let succ = self.successor();
+        if self.ring.in_half_open(target, self.me.id, succ.id) {
+            Answer::SuccessorIs(succ)
+        } else {
+            Answer::Closer(self.closest_preceding_nodes(target, CLOSER_NODES))
+        }
+    }
+
+    /// `closest_preceding_node(id)` (ToN Fig. 5): the known node that most closely
+    /// precedes `target`, or ourselves if none does.
+    pub fn closest_preceding_node(&self, target: Id) -> NodeRef {
+        self.closest_preceding_nodes(target, 1)
+            .first()
+            .copied()
+            .unwrap_or(self.me)
+    }
+
+    /// Up to `k` known nodes in `(n, target)`, fingers and successor list together,
+    /// nearest to `target` first.
+    pub fn closest_preceding_nodes(&self, target: Id, k: usize) -> Vec<NodeRef> {
+        let mut nodes = self.fingers.distinct();
+        for s in self.successors.as_slice() {
+            if !nodes.contains(s) {
+                nodes.push(*s);
+            }
+        }
+        nodes.retain(|n| self.ring.in_open(n.id, self.me.id, target));
+        nodes.sort_by_key(|n| self.ring.distance(n.id, target));
+        nodes.truncate(k);
+        nodes
+    }
+
+    /// Starts a lookup of `target` for `goal`.
+    pub(super) fn start_lookup(&mut self, now: Instant, target: Id, goal: Goal, out: &mut Outbox) {
+        self.next_lookup += 1;
+        let id = self.next_lookup;
+        let lookup = match (&goal, self.config.join) {
+            (Goal::Join, Some(bootstrap)) => Lookup::new(
+                self.ring,
+                target,
+                self.config.rpc_timeout,
+                None,
+                [NodeRef::at(bootstrap, self.ring)],
+            ),
+            _ => Lookup::new(
+                self.ring,
+                target,
+                self.config.rpc_timeout,
+                Some(self.me),
+                [],
+            ),
+        };
+        let recursive = self.config.routing == Routing::Recursive && !matches!(goal, Goal::Join);
+        self.lookups.insert(id, Active { lookup, goal });
+        if recursive {
+            self.start_recursive(now, id, target, out);
+        } else {
+            self.drive(now, id, out);
+        }
+    }
+
+    /// Runs lookup `id` until it waits for an answer or ends.
+    pub(super) fn drive(&mut self, now: Instant, id: u64, out: &mut Outbox) {
+        loop {
+            let Some(active) = self.lookups.get_mut(&id) else {
+                return;
+            };
+            let target = active.lookup.target();
+            match active.lookup.next(now) {
+                Step::Ask(node) if node.id == self.me.id => {
+                    let answer = self.answer(target);
+                    if let Some(active) = self.lookups.get_mut(&id) {
+                        active.lookup.on_reply(self.me.id, answer);
+                    }
+                }
+                Step::Ask(node) => {
+                    let msg = Message::FindSuccessor { target };
+                    self.request(now, node, msg, Purpose::Ask { lookup: id }, out);
+                    return;
+                }
+                Step::Waiting => return,
+                Step::Found { node, hops } => {
+                    return self.end_lookup(now, id, Some((node, hops)), out)
+                }
+                Step::Failed => return self.end_lookup(now, id, None, out),
+            }
+        }
+    }
+
+    /// A lookup step's answer arrived from `from`.
+    pub(super) fn on_step_answer(
+        &mut self,
+        now: Instant,
+        id: u64,
+        from: NodeRef,
+        answer: Answer,
+        out: &mut Outbox,
+    ) {
+        if let Some(active) = self.lookups.get_mut(&id) {
+            active.lookup.on_reply(from.id, answer);
+        }
+        self.drive(now, id, out);
+    }
+
+    /// A lookup step's peer failed: forget it and try the next-best node.
+    pub(super) fn on_step_failed(
+        &mut self,
+        now: Instant,
+        id: u64,
+        peer: NodeRef,
+        out: &mut Outbox,
+    ) {
+        self.forget(peer.addr);
+        if let Some(active) = self.lookups.get_mut(&id) {
+            active.lookup.on_timeout(peer.id);
+        }
+        self.drive(now, id, out);
+    }
+
+    fn end_lookup(
+        &mut self,
+        now: Instant,
+        id: u64,
+        found: Option<(NodeRef, u32)>,
+        out: &mut Outbox,
+    ) {
+        if let Some(active) = self.lookups.remove(&id) {
+            self.lookup_done(now, active.goal, found, out);
+        }
+    }
+
+    /// Hands recursive lookup `id` to the first hop, or answers it locally.
+    fn start_recursive(&mut self, now: Instant, id: u64, target: Id, out: &mut Outbox) {
+        match self.answer(target) {
+            Answer::SuccessorIs(s) => self.end_lookup(now, id, Some((s, 0)), out),
+            Answer::Closer(nodes) => match nodes.first() {
+                Some(first) => {
+                    let msg = Message::RouteRecursive {
+                        origin: self.me,
+                        target,
+                        hops: 0,
+                    };
+                    self.request(now, *first, msg, Purpose::Recursive { lookup: id }, out);
+                }
+                None => self.drive(now, id, out),
+            },
+        }
+    }
+
+    /// A `route_recursive` reached us: answer the origin, or pass it on.
+    pub(super) fn on_route_recursive(
+        &mut self,
+        now: Instant,
+        request: u64,
+        origin: NodeRef,
+        target: Id,
+        hops: u8,
+        out: &mut Outbox,
+    ) {
+        let hops = hops.saturating_add(1);
+        match self.answer(target) {
+            Answer::SuccessorIs(node) if origin.id == self.me.id => {
+                self.on_recursive_found(now, request, node, hops, out);
+            }
+            Answer::SuccessorIs(node) => {
+                let msg = Message::RecursiveFound { node, hops };
+                self.send_to(origin.addr, request, msg, out);
+            }
+            Answer::Closer(nodes) if usize::from(hops) < MAX_LOOKUP_ASKS => {
+                if let Some(next) = nodes.first() {
+                    let msg = Message::RouteRecursive {
+                        origin,
+                        target,
+                        hops,
+                    };
+                    self.send_to(next.addr, request, msg, out);
+                }
+            }
+            Answer::Closer(_) => self.metrics.record_drop("recursive_hop_limit"),
+        }
+    }
+
+    /// The end of a recursive lookup arrived.
+    pub(super) fn on_recursive_found(
+        &mut self,
+        now: Instant,
+        request: u64,
+        node: NodeRef,
+        hops: u8,
+        out: &mut Outbox,
+    ) {
+        match self.rpc.take(request, None) {
+            Some(p) => match p.purpose {
+                Purpose::Recursive { lookup } => {
+                    self.end_lookup(now, lookup, Some((node, u32::from(hops))), out)
+                }
+                other => {
+                    self.metrics.record_drop("mismatched_response");
+                    self.on_failed(
+                        now,
+                        crate::rpc::Pending {
+                            purpose: other,
+                            ..p
+                        },
+                        out,
+                    );
+                }
+            },
+            None => self.metrics.record_drop("unsolicited_response"),
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! A snapshot of one node's view of the ring, for `p2plab chord ring` and for tests.
+
+use std::net::SocketAddr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::id::Id;
+use crate::node_ref::NodeRef;
+
+/// A peer as the snapshot shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeerView {
+    /// Its id: decimal on rings of up to 64 bits, hex otherwise.
+    pub id: String,
+    /// Its listen address.
+    pub addr: SocketAddr,
+}
+
+/// One finger.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FingerView {
+    /// i, from 1 to m.
+    pub index: usize,
+    /// `n + 2^(i-1) mod 2^m`.
+    pub start: String,
+    /// The node the finger points at, if known.
+    pub node: Option<PeerView>,
+}
+
+/// What one node knows of the ring.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RingView {
+    /// m.
+    pub id_bits: u32,
+    /// The node itself.
+    pub node: PeerView,
+    /// Its predecessor, if known.
+    pub predecessor: Option<PeerView>,
+    /// Its successor list, nearest first.
+    pub successors: Vec<PeerView>,
+    /// Its fingers, finger 1 first.
+    pub fingers: Vec<FingerView>,
+    /// How many keys it stores entries for.
+    pub stored_keys: usize,
+}
+
+/// An id as text: decimal when it fits in 64 bits on a small ring, else hex.
+pub fn id_text(id: Id, id_bits: u32) -> String {
+    if id_bits <= 64 {
+        id.low_u64().to_string()
+    } else {
+        id.to_string()
+    }
+}
+
+impl PeerView {
+    /// The view of `node`.
+    pub fn of(node: NodeRef, id_bits: u32) -> Self {
+        PeerView {
+            id: id_text(node.id, id_bits),
+            addr: node.addr,
+        }
+    }
+}
