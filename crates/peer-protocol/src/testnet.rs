@@ -9,7 +9,7 @@
 //! Steps are bounded ([`TestNet::MAX_STEPS`]): a livelock fails the test instead of hanging it.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
@@ -86,8 +86,11 @@ struct Peer {
 pub struct TestNet<N> {
     slots: Vec<Slot<N>>,
     by_addr: HashMap<SocketAddr, NodeIdx>,
-    /// (node, conn) → the other end.
+    /// (node, conn) → the other end, while the node may still send on it.
     links: HashMap<(NodeIdx, ConnId), Peer>,
+    /// Connection ends that may still receive: bytes sent before a close still arrive,
+    /// as with TCP, until the `Closed` itself is delivered.
+    open: HashSet<(NodeIdx, ConnId)>,
     queue: BinaryHeap<Reverse<(Instant, u64, NodeIdx)>>,
     pending: HashMap<u64, Delivery>,
     timers: BinaryHeap<Reverse<(Instant, NodeIdx)>>,
@@ -109,6 +112,7 @@ impl<N: Node> TestNet<N> {
             slots: Vec::new(),
             by_addr: HashMap::new(),
             links: HashMap::new(),
+            open: HashSet::new(),
             queue: BinaryHeap::new(),
             pending: HashMap::new(),
             timers: BinaryHeap::new(),
@@ -314,7 +318,7 @@ impl<N: Node> TestNet<N> {
         match delivery {
             Delivery::Connected { conn } => self.input(idx, Input::Connected { conn }),
             Delivery::Received { conn, bytes } => {
-                if self.links.contains_key(&(idx, conn)) {
+                if self.open.contains(&(idx, conn)) {
                     self.input(
                         idx,
                         Input::Received {
@@ -324,7 +328,10 @@ impl<N: Node> TestNet<N> {
                     );
                 }
             }
-            Delivery::Closed { conn } => self.input(idx, Input::Closed { conn }),
+            Delivery::Closed { conn } => {
+                self.open.remove(&(idx, conn));
+                self.input(idx, Input::Closed { conn });
+            }
             Delivery::Dial { from, from_conn } => self.accept(idx, from, from_conn),
         }
     }
@@ -353,6 +360,8 @@ impl<N: Node> TestNet<N> {
             },
         );
         self.next_ephemeral = self.next_ephemeral.checked_add(1).unwrap_or(40_000);
+        self.open.insert((idx, conn));
+        self.open.insert((from, from_conn));
         let remote = SocketAddr::new(self.slots[from].addr.ip(), self.next_ephemeral);
         self.input(idx, Input::Accepted { conn, remote });
         self.schedule(back, from, Delivery::Connected { conn: from_conn });
@@ -380,6 +389,7 @@ impl<N: Node> TestNet<N> {
     }
 
     fn close_link(&mut self, idx: NodeIdx, conn: ConnId) {
+        self.open.remove(&(idx, conn));
         if let Some((peer, at)) = self.link_arrival(idx, conn) {
             self.links.remove(&(idx, conn));
             self.links.remove(&(peer.node, peer.conn));
@@ -505,6 +515,27 @@ mod tests {
         net.run_for(ms(100));
         assert_eq!(net.node(server).got, b"hi");
         assert_eq!(net.node(client).got, b"hi");
+    }
+
+    #[test]
+    fn bytes_sent_before_a_close_still_arrive() {
+        let mut net = TestNet::new(Latency::Uniform(ms(1), ms(9)), 5);
+        let server = net.add(Echo::default());
+        let client = net.add(Echo {
+            dial: Some(net.addr(server)),
+            ..Echo::default()
+        });
+        net.run_for(ms(30));
+        // A last "!" and the close leave together; the server must still see the "!".
+        let conn = ConnId(1);
+        net.slots[client].out.send(conn, b"!".to_vec());
+        net.slots[client].out.close(conn);
+        while let Some(effect) = net.slots[client].out.pop() {
+            net.apply(client, effect);
+        }
+        net.run_for(ms(100));
+        assert_eq!(net.node(server).got, b"hi!");
+        assert_eq!(net.node(server).closed, 1);
     }
 
     #[test]
