@@ -235,3 +235,132 @@ impl Lookup {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{Ipv4Addr, SocketAddr};
+
+    /// The ToN paper's example ring: m = 6, ten nodes (Fig. 3).
+    const NODES: [u64; 10] = [1, 8, 14, 21, 32, 38, 42, 48, 51, 56];
+    const TIMEOUT: Duration = Duration::from_secs(1);
+
+    fn node(id: u64) -> NodeRef {
+        NodeRef {
+            id: Id::from_u64(id),
+            addr: SocketAddr::from((Ipv4Addr::LOCALHOST, id as u16)),
+        }
+    }
+
+    /// successor(k) on the example ring.
+    fn successor(k: u64) -> u64 {
+        NODES.iter().copied().find(|n| *n >= k).unwrap_or(NODES[0])
+    }
+
+    /// What node `n` answers with perfect fingers, as `ChordNode::answer` does.
+    fn answer(n: u64, target: Id) -> Answer {
+        let ring = Ring::new(6);
+        let succ = successor((n + 1) % 64);
+        if ring.in_half_open(target, Id::from_u64(n), Id::from_u64(succ)) {
+            return Answer::SuccessorIs(node(succ));
+        }
+        let mut fingers: Vec<u64> = (0..6).map(|i| successor((n + (1 << i)) % 64)).collect();
+        fingers.dedup();
+        fingers.retain(|f| ring.in_open(Id::from_u64(*f), Id::from_u64(n), target));
+        fingers.sort_by_key(|f| ring.distance(Id::from_u64(*f), target));
+        Answer::Closer(fingers.into_iter().take(4).map(node).collect())
+    }
+
+    /// Runs `lookup` against the example ring; `dead` nodes never answer.
+    fn run(lookup: &mut Lookup, dead: &[u64]) -> Step {
+        let mut now = Instant::ZERO;
+        loop {
+            match lookup.next(now) {
+                Step::Ask(n) if dead.contains(&n.id.low_u64()) => now += TIMEOUT,
+                Step::Ask(n) => lookup.on_reply(n.id, answer(n.id.low_u64(), lookup.target())),
+                Step::Waiting => now += TIMEOUT,
+                end => return end,
+            }
+        }
+    }
+
+    #[test]
+    fn the_papers_lookup_of_54_from_8_goes_via_42_and_51_to_56() {
+        let mut l = Lookup::new(Ring::new(6), Id::from_u64(54), TIMEOUT, Some(node(8)), []);
+        let end = run(&mut l, &[]);
+        assert_eq!(
+            end,
+            Step::Found {
+                node: node(56),
+                hops: 2
+            }
+        );
+        assert_eq!(l.path(), [node(42), node(51)]);
+    }
+
+    #[test]
+    fn a_dead_hop_times_out_and_the_next_best_finger_is_asked() {
+        let mut l = Lookup::new(Ring::new(6), Id::from_u64(54), TIMEOUT, Some(node(8)), []);
+        let end = run(&mut l, &[42]);
+        assert_eq!(
+            end,
+            Step::Found {
+                node: node(56),
+                hops: 3
+            }
+        );
+        assert_eq!(l.path(), [node(32), node(48), node(51)]);
+    }
+
+    #[test]
+    fn every_key_from_every_node_finds_its_successor() {
+        for n in NODES {
+            for k in 0..64 {
+                let mut l = Lookup::new(Ring::new(6), Id::from_u64(k), TIMEOUT, Some(node(n)), []);
+                match run(&mut l, &[]) {
+                    Step::Found { node: s, hops } => {
+                        assert_eq!(s, node(successor(k)), "key {k} from {n}");
+                        assert!(hops <= 6);
+                    }
+                    other => panic!("key {k} from {n}: {other:?}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn answers_that_point_backwards_or_come_unasked_are_ignored() {
+        let mut l = Lookup::new(Ring::new(6), Id::from_u64(54), TIMEOUT, Some(node(8)), []);
+        assert_eq!(l.next(Instant::ZERO), Step::Ask(node(8)));
+        l.on_reply(Id::from_u64(8), answer(8, Id::from_u64(54)));
+        assert_eq!(l.next(Instant::ZERO), Step::Ask(node(42)));
+        // 32 was never asked (it is only a candidate): ignored.
+        l.on_reply(Id::from_u64(32), Answer::SuccessorIs(node(38)));
+        // 42 points back at 14, behind itself.
+        l.on_reply(Id::from_u64(42), Answer::Closer(vec![node(14)]));
+        assert_eq!(
+            l.next(Instant::ZERO),
+            Step::Ask(node(32)),
+            "14 was not accepted"
+        );
+        // 32 claims 38 as successor(54), which (32, 38] does not cover.
+        l.on_reply(Id::from_u64(32), Answer::SuccessorIs(node(38)));
+        assert_eq!(l.next(Instant::ZERO), Step::Ask(node(21)));
+        l.on_timeout(Id::from_u64(21));
+        assert_eq!(l.next(Instant::ZERO), Step::Ask(node(14)));
+        l.on_timeout(Id::from_u64(14));
+        assert_eq!(l.next(Instant::ZERO), Step::Failed);
+    }
+
+    #[test]
+    fn a_joining_node_starts_from_its_bootstrap_only() {
+        let mut l = Lookup::new(Ring::new(6), Id::from_u64(26), TIMEOUT, None, [node(1)]);
+        let end = run(&mut l, &[]);
+        assert!(matches!(end, Step::Found { node: n, .. } if n == node(32)));
+        assert_eq!(
+            l.path().first(),
+            Some(&node(1)),
+            "the bootstrap answer is a hop"
+        );
+    }
+}

@@ -421,3 +421,264 @@ impl WireMessage for Frame {
         self.msg.kind()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::net::{Ipv4Addr, SocketAddr};
+
+    fn node(id: u64, last: u8) -> NodeRef {
+        NodeRef {
+            id: Id::from_u64(id),
+            addr: SocketAddr::from((Ipv4Addr::new(10, 0, 0, last), 6346)),
+        }
+    }
+
+    fn id_bytes(v: u8) -> Vec<u8> {
+        let mut b = vec![0u8; 19];
+        b.push(v);
+        b
+    }
+
+    fn check(frame: Frame, bytes: &[u8]) {
+        assert_eq!(frame.to_bytes(), bytes, "encoding of {frame:?}");
+        assert_eq!(frame.encoded_len(), bytes.len());
+        assert_eq!(Frame::decode(bytes), Ok((frame, bytes.len())));
+    }
+
+    #[test]
+    fn ping_is_a_bare_head() {
+        check(
+            Frame {
+                request: 1,
+                msg: Message::Ping,
+            },
+            &[0, 0, 0, 9, 0x04, 0, 0, 0, 0, 0, 0, 0, 1],
+        );
+    }
+
+    #[test]
+    fn find_successor_carries_a_twenty_byte_id() {
+        let mut bytes = vec![0, 0, 0, 29, 0x01, 1, 2, 3, 4, 5, 6, 7, 8];
+        bytes.extend(id_bytes(54));
+        check(
+            Frame {
+                request: 0x0102_0304_0506_0708,
+                msg: Message::FindSuccessor {
+                    target: Id::from_u64(54),
+                },
+            },
+            &bytes,
+        );
+    }
+
+    #[test]
+    fn notify_carries_a_node_reference() {
+        let mut bytes = vec![0, 0, 0, 36, 0x03, 0, 0, 0, 0, 0, 0, 0, 0];
+        bytes.extend(id_bytes(56));
+        bytes.extend([4, 10, 0, 0, 7, 0x18, 0xca]);
+        check(
+            Frame {
+                request: 0,
+                msg: Message::Notify { node: node(56, 7) },
+            },
+            &bytes,
+        );
+    }
+
+    #[test]
+    fn neighbours_with_no_predecessor_and_one_successor() {
+        let mut bytes = vec![0, 0, 0, 38, 0x83, 0, 0, 0, 0, 0, 0, 0, 9];
+        bytes.push(0); // no predecessor
+        bytes.push(1); // one successor
+        bytes.extend(id_bytes(14));
+        bytes.extend([4, 10, 0, 0, 2, 0x18, 0xca]);
+        check(
+            Frame {
+                request: 9,
+                msg: Message::Neighbours {
+                    predecessor: None,
+                    successors: vec![node(14, 2)],
+                },
+            },
+            &bytes,
+        );
+    }
+
+    #[test]
+    fn store_carries_records() {
+        let mut bytes = vec![0, 0, 0, 57, 0x05, 0, 0, 0, 0, 0, 0, 0, 0];
+        bytes.extend(id_bytes(5));
+        bytes.push(1); // replica
+        bytes.extend([0, 1]); // one record
+        bytes.extend([4, 127, 0, 0, 1, 0x1f, 0x90]); // holder 127.0.0.1:8080
+        bytes.extend([0, 0, 0, 2]); // index
+        bytes.extend([0, 0, 0, 0, 0, 0, 0x03, 0xe8]); // size 1000
+        bytes.push(5);
+        bytes.extend(b"a.mp3");
+        check(
+            Frame {
+                request: 0,
+                msg: Message::Store {
+                    key: Id::from_u64(5),
+                    replica: true,
+                    records: vec![Record {
+                        name: "a.mp3".into(),
+                        size: 1000,
+                        holder: SocketAddr::from((Ipv4Addr::LOCALHOST, 8080)),
+                        index: 2,
+                    }],
+                },
+            },
+            &bytes,
+        );
+    }
+
+    #[test]
+    fn get_carries_the_query_text() {
+        let mut bytes = vec![0, 0, 0, 34, 0x06, 0, 0, 0, 0, 0, 0, 0, 3];
+        bytes.extend(id_bytes(7));
+        bytes.extend([0, 3]);
+        bytes.extend(b"one");
+        check(
+            Frame {
+                request: 3,
+                msg: Message::Get {
+                    key: Id::from_u64(7),
+                    query: "one".into(),
+                },
+            },
+            &bytes,
+        );
+    }
+
+    #[test]
+    fn partial_frames_wait_and_bad_frames_fail() {
+        let ping = [0, 0, 0, 9, 0x04, 0, 0, 0, 0, 0, 0, 0, 1];
+        for cut in 0..ping.len() {
+            assert_eq!(Frame::decode(&ping[..cut]), Err(CodecError::Incomplete));
+        }
+        let mut unknown = ping;
+        unknown[4] = 0x7f;
+        assert_eq!(Frame::decode(&unknown), Err(CodecError::UnknownType(0x7f)));
+        let huge = [0x00, 0xff, 0xff, 0xff, 0x04];
+        assert!(matches!(
+            Frame::decode(&huge),
+            Err(CodecError::TooLarge { .. })
+        ));
+        let trailing = [0, 0, 0, 10, 0x04, 0, 0, 0, 0, 0, 0, 0, 1, 0xaa];
+        assert!(matches!(
+            Frame::decode(&trailing),
+            Err(CodecError::Malformed(_))
+        ));
+        let short_head = [0, 0, 0, 2, 0x04, 0];
+        assert!(matches!(
+            Frame::decode(&short_head),
+            Err(CodecError::Malformed(_))
+        ));
+        let mut too_many = vec![0, 0, 0, 10, 0x82, 0, 0, 0, 0, 0, 0, 0, 1];
+        too_many.push(MAX_SUCCESSORS as u8 + 1);
+        assert!(matches!(
+            Frame::decode(&too_many),
+            Err(CodecError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn an_http_request_is_never_a_frame() {
+        assert!(Frame::decode(b"GET /get/1/a.mp3/ HTTP/1.0\r\n\r\n").is_err());
+    }
+
+    fn arb_node() -> impl Strategy<Value = NodeRef> {
+        (any::<[u8; 20]>(), any::<[u8; 4]>(), any::<u16>()).prop_map(|(id, ip, port)| NodeRef {
+            id: Id::from_bytes(id),
+            addr: SocketAddr::from((ip, port)),
+        })
+    }
+
+    fn arb_record() -> impl Strategy<Value = Record> {
+        (
+            "[a-z0-9 ._-]{0,40}",
+            any::<u64>(),
+            any::<[u8; 16]>(),
+            any::<u16>(),
+            any::<u32>(),
+        )
+            .prop_map(|(name, size, ip, port, index)| Record {
+                name,
+                size,
+                holder: SocketAddr::from((ip, port)),
+                index,
+            })
+    }
+
+    fn arb_message() -> impl Strategy<Value = Message> {
+        let nodes = || prop::collection::vec(arb_node(), 0..=MAX_SUCCESSORS);
+        let id = || any::<[u8; 20]>().prop_map(Id::from_bytes);
+        prop_oneof![
+            id().prop_map(|target| Message::FindSuccessor { target }),
+            arb_node().prop_map(|node| Message::SuccessorIs { node }),
+            nodes().prop_map(|nodes| Message::CloserNodes { nodes }),
+            Just(Message::GetPredecessor),
+            (prop::option::of(arb_node()), nodes()).prop_map(|(predecessor, successors)| {
+                Message::Neighbours {
+                    predecessor,
+                    successors,
+                }
+            }),
+            arb_node().prop_map(|node| Message::Notify { node }),
+            Just(Message::Ping),
+            Just(Message::Pong),
+            (
+                id(),
+                any::<bool>(),
+                prop::collection::vec(arb_record(), 0..8)
+            )
+                .prop_map(|(key, replica, records)| Message::Store {
+                    key,
+                    replica,
+                    records
+                }),
+            (id(), "[a-z ]{0,60}").prop_map(|(key, query)| Message::Get { key, query }),
+            prop::collection::vec(arb_record(), 0..8)
+                .prop_map(|records| Message::Values { records }),
+            (arb_node(), prop::option::of(arb_node()), nodes()).prop_map(
+                |(node, predecessor, successors)| Message::Leaving {
+                    node,
+                    predecessor,
+                    successors
+                }
+            ),
+            (arb_node(), id(), any::<u8>()).prop_map(|(origin, target, hops)| {
+                Message::RouteRecursive {
+                    origin,
+                    target,
+                    hops,
+                }
+            }),
+            (arb_node(), any::<u8>())
+                .prop_map(|(node, hops)| Message::RecursiveFound { node, hops }),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn every_message_round_trips_and_starts_with_a_zero_byte(
+            request: u64,
+            msg in arb_message(),
+        ) {
+            let frame = Frame { request, msg };
+            let bytes = frame.to_bytes();
+            prop_assert_eq!(bytes.len(), frame.encoded_len());
+            prop_assert_eq!(bytes[0], 0);
+            prop_assert!(bytes.len() <= MAX_FRAME);
+            prop_assert_eq!(Frame::decode(&bytes), Ok((frame, bytes.len())));
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
+            let _ = Frame::decode(&bytes);
+        }
+    }
+}
