@@ -62,7 +62,7 @@ pub const DEFAULT_TTL: u8 = 7;
 pub const MAX_TTL: u8 = 7;
 
 /// The largest payload accepted. The spec only calls 2 GB "excessive"; Wireshark treats any
-/// length over 4096 as "not a message" and [BERG] says messages should not exceed 4 kB. A
+/// length over 4096 as "not a message" and Bergner's thesis says messages should not exceed 4 kB. A
 /// larger announced length means the stream cannot be trusted, and the connection is dropped.
 pub const MAX_PAYLOAD: usize = 4096;
 

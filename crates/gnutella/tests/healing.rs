@@ -100,3 +100,84 @@ fn survivors_reconnect_from_their_host_caches_and_find_live_files_again() {
         assert!(hits.is_empty(), "servent {v} is dead, and so is its file");
     }
 }
+
+mod dialling {
+    use super::common::bench::{closed, sent_bytes, Bench};
+    use p2plab_gnutella::handshake::CONNECT_04;
+    use p2plab_gnutella::{Descriptor, Payload, DIAL_RETRY};
+    use p2plab_peer_protocol::{ConnId, Effect, Input, Instant, Node, WireMessage};
+    use std::net::SocketAddr;
+
+    fn dials(effects: &[Effect]) -> Vec<(ConnId, SocketAddr)> {
+        effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Connect { conn, addr } => Some((*conn, *addr)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn bootstrap() -> Vec<SocketAddr> {
+        ["10.0.0.2:6346", "10.0.0.3:6346"]
+            .iter()
+            .map(|a| a.parse().expect("addr"))
+            .collect()
+    }
+
+    #[test]
+    fn outgoing_connections_speak_04_and_a_refusal_forgets_the_address() {
+        let mut b = Bench::new(|c| {
+            c.bootstrap = bootstrap();
+            c.min_peers = 2;
+        });
+        b.now = Instant::ZERO;
+        let started = b.input(Input::Timeout);
+        assert!(dials(&started).is_empty(), "the start already dialled");
+        let (first, second) = (ConnId(1), ConnId(2));
+        let effects = b.input(Input::Connected { conn: first });
+        assert_eq!(sent_bytes(&effects, first), CONNECT_04);
+        let effects = b.recv(first, b"GNUTELLA OK\n\n");
+        let ping = Descriptor::decode(&sent_bytes(&effects, first))
+            .expect("ping")
+            .0;
+        assert!(matches!(ping.payload, Payload::Ping(_)));
+        assert_eq!(b.servent.neighbours(), [bootstrap()[0]]);
+
+        b.input(Input::Connected { conn: second });
+        let effects = b.recv(second, b"GNUTELLA/0.6 503 Full\r\n\r\n");
+        assert!(closed(&effects, second));
+        assert_eq!(
+            b.servent.host_cache_len(),
+            1,
+            "the refusing servent is forgotten"
+        );
+    }
+
+    #[test]
+    fn a_dead_bootstrap_is_retried_at_a_bounded_rate() {
+        let mut b = Bench::new(|c| {
+            c.bootstrap = bootstrap()[..1].to_vec();
+            c.min_peers = 1;
+        });
+        let mut attempts = 1;
+        let mut conn = ConnId(1);
+        for _ in 0..5 {
+            let effects = b.input(Input::Closed { conn });
+            assert!(
+                dials(&effects).is_empty(),
+                "no redial before the retry timer"
+            );
+            let retry = b.servent.poll_timeout().expect("a retry is armed");
+            assert!(retry.saturating_since(b.now) <= DIAL_RETRY);
+            b.now = retry;
+            let effects = b.input(Input::Timeout);
+            let redials = dials(&effects);
+            assert_eq!(redials.len(), 1);
+            attempts += 1;
+            conn = redials[0].0;
+        }
+        assert_eq!(attempts, 6);
+        assert_eq!(b.now, Instant::ZERO + DIAL_RETRY * 5);
+    }
+}

@@ -204,3 +204,31 @@ fn without_neighbours_a_search_fails_and_locate_is_immediate() {
         }
     );
 }
+
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// Whatever arrives, in whatever chunks, on a fresh or an open connection, the servent
+        /// survives and keeps serving its other neighbour.
+        #[test]
+        fn garbage_never_takes_the_servent_down(
+            open in any::<bool>(),
+            chunks in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..300), 1..8)
+        ) {
+            let mut b = Bench::new(|_| {});
+            let good = b.neighbour();
+            let victim = if open { b.neighbour() } else { b.accept() };
+            for chunk in &chunks {
+                b.recv(victim, chunk);
+            }
+            b.now = Instant::ZERO + std::time::Duration::from_secs(60);
+            b.input(Input::Timeout);
+            let effects = b.recv(good, &ping(0xEE, 1));
+            prop_assert_eq!(descriptors(&effects, good).len(), 1);
+        }
+    }
+}

@@ -3,11 +3,11 @@
 //! The servent is driven through [`Node::handle`] and never touches a socket or a clock:
 //!
 //! - [`Input::Start`] dials the bootstrap servents and arms the ping timer;
-//! - [`Input::Accepted`] / [`Input::Connected`] begin a handshake ([`connection`]);
-//! - [`Input::Received`] feeds a connection's handshake, then its descriptors ([`flood`]);
+//! - [`Input::Accepted`] / [`Input::Connected`] begin a handshake (`connection.rs`);
+//! - [`Input::Received`] feeds a connection's handshake, then its descriptors (`flood.rs`);
 //! - [`Input::Closed`] forgets a neighbour and dials a replacement if too few are left
-//!   ([`overlay`]);
-//! - [`Input::Timeout`] closes stalled handshakes, ends searches ([`search`]), pings, dials;
+//!   (`overlay.rs`);
+//! - [`Input::Timeout`] closes stalled handshakes, ends searches (`search.rs`), pings, dials;
 //! - [`Input::Command`] searches, locates, shares or leaves.
 //!
 //! `now` must never go backwards. After each input the driver drains the outbox and asks
@@ -54,6 +54,8 @@ pub struct Servent {
     searches: BTreeMap<Guid, Search>,
     next_ping: Option<Instant>,
     next_dial: Option<Instant>,
+    /// When the servent last dialled a round of would-be neighbours.
+    last_dial: Option<Instant>,
     /// Set by [`Command::Leave`]: the servent closes everything and stays quiet.
     left: bool,
     metrics: Metrics,
@@ -76,6 +78,7 @@ impl Servent {
             searches: BTreeMap::new(),
             next_ping: None,
             next_dial: None,
+            last_dial: None,
             left: false,
             metrics: Metrics::default(),
             queries_handled: 0,

@@ -28,6 +28,7 @@ impl Servent {
         for addr in bootstrap {
             if self.conns.len() < self.config.max_peers && self.dialable(addr) {
                 self.dial(now, addr, out);
+                self.last_dial = Some(now);
             }
         }
         self.next_ping = Some(now + self.config.ping_interval);
@@ -35,9 +36,16 @@ impl Servent {
     }
 
     /// Dials replacements if fewer than `min_peers` connections are open or opening.
+    ///
+    /// At most one round of dials per [`DIAL_RETRY`]: a dial that fails soon after a round waits
+    /// for the next one instead of hammering the next address (or a dead bootstrap servent).
     pub(super) fn maintain(&mut self, now: Instant, out: &mut Outbox) {
         if self.left || self.conns.len() >= self.config.min_peers {
             self.next_dial = None;
+            return;
+        }
+        if let Some(next) = self.last_dial.map(|t| t + DIAL_RETRY).filter(|t| *t > now) {
+            self.next_dial = Some(next);
             return;
         }
         let want = self.config.min_peers - self.conns.len();
@@ -55,6 +63,7 @@ impl Servent {
         for addr in picks {
             self.dial(now, addr, out);
         }
+        self.last_dial = Some(now);
         self.next_dial = Some(now + DIAL_RETRY);
     }
 
