@@ -1,3 +1,87 @@
-//! The `p2plab` command.
+//! The `p2plab` command: start nodes of any network, and drive them through their control
+//! ports.
 
-fn main() {}
+mod client;
+mod nodes;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Run and compare Napster, Gnutella 0.4 and Chord on one machine.
+#[derive(Debug, Parser)]
+#[command(name = "p2plab", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Napster: the central index server and its peers.
+    #[command(subcommand)]
+    Napster(nodes::NapsterCmd),
+    /// Search the network through a node's control port; prints one hit a line
+    /// (name, size, holder). Exits with 1 when nothing is found.
+    Search {
+        /// The node's control address.
+        #[arg(long)]
+        control: SocketAddr,
+        /// Keywords; a file matches when its name has every one.
+        #[arg(required = true)]
+        words: Vec<String>,
+    },
+    /// Find a file by name through a node's control port and download it.
+    Get {
+        /// The node's control address.
+        #[arg(long)]
+        control: SocketAddr,
+        /// The file's exact name.
+        name: String,
+        /// Where to write it.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Print a node's counters and state as JSON.
+    Stats {
+        /// The node's control address.
+        #[arg(long)]
+        control: SocketAddr,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Cmd::Napster(cmd) => nodes::napster(cmd).await,
+        Cmd::Search { control, words } => client::search(control, &words.join(" ")).await,
+        Cmd::Get { control, name, out } => client::get(control, &name, &out).await,
+        Cmd::Stats { control } => client::stats(control).await,
+    }
+}

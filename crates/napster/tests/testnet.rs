@@ -279,7 +279,7 @@ fn a_keyword_search_finds_the_right_files_and_holders() {
 
     let m = lab.peer_node(c).metrics();
     assert_eq!(m.lookups, 3, "the empty query never reached the server");
-    assert_eq!(m.hops[&1], 3);
+    assert_eq!(m.hops[1], 3);
     assert_eq!(m.sent["search"].messages, 3);
     assert_eq!(m.received["search_result"].messages, 3);
     assert_eq!(m.received["search_end"].messages, 3);

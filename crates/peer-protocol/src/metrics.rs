@@ -32,8 +32,8 @@ pub struct Metrics {
     pub sent: BTreeMap<String, Traffic>,
     /// Lookups this node started and saw finish.
     pub lookups: u64,
-    /// How many finished lookups took each number of overlay hops.
-    pub hops: BTreeMap<u32, u64>,
+    /// `hops[h]` = how many finished lookups took `h` overlay hops.
+    pub hops: Vec<u64>,
     /// Sum of lookup latencies, in microseconds (mean = this / `lookups`).
     pub lookup_micros: u64,
     /// Messages dropped as malformed, duplicate, unroutable or over a limit, by reason.
@@ -70,7 +70,11 @@ impl Metrics {
     /// Records a finished lookup.
     pub fn record_lookup(&mut self, hops: u32, latency: Duration) {
         self.lookups += 1;
-        *self.hops.entry(hops).or_default() += 1;
+        let h = hops as usize;
+        if self.hops.len() <= h {
+            self.hops.resize(h + 1, 0);
+        }
+        self.hops[h] += 1;
         self.lookup_micros += u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
     }
 
@@ -86,7 +90,7 @@ impl Metrics {
 
     /// Mean hops over finished lookups, if any.
     pub fn mean_hops(&self) -> Option<f64> {
-        let total: u64 = self.hops.iter().map(|(h, n)| u64::from(*h) * n).sum();
+        let total: u64 = self.hops.iter().zip(0u64..).map(|(n, h)| h * n).sum();
         (self.lookups > 0).then(|| total as f64 / self.lookups as f64)
     }
 }

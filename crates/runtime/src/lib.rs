@@ -1,1 +1,27 @@
-//! Runs p2plab's protocol cores over real TCP with tokio.
+//! # p2plab-runtime
+//!
+//! Runs p2plab's sans-IO protocol cores over real TCP with tokio. Many nodes can live in one
+//! process, each with its own listener on 127.0.0.1.
+//!
+//! ## Layout
+//!
+//! - [`launch`] — start a node of each kind: bind its listeners, build its core, drive it.
+//! - [`handle`] — [`NodeHandle`], how callers search, download, share, leave or crash a node.
+//! - [`control`] — the JSON-lines control server in front of a handle.
+//! - `driver` — the loop that feeds one core its inputs and carries out its effects.
+//! - `connection` — one task per TCP connection, moving raw bytes.
+//! - `listen` — accept loops; peeks `GET ` to split HTTP downloads from protocol traffic.
+//! - `upload`, [`download`] — both sides of the HTTP and Napster data-port transfers.
+
+pub mod control;
+pub mod download;
+pub mod handle;
+pub mod launch;
+
+mod connection;
+mod driver;
+mod listen;
+mod upload;
+
+pub use driver::{CONNECT_TIMEOUT, MAX_CONNECTIONS};
+pub use handle::{Fetched, NodeError, NodeHandle, SharedLibrary};

@@ -60,6 +60,24 @@ pub struct PeerConfig {
     pub reconnect_every: Duration,
 }
 
+impl PeerConfig {
+    /// A peer with the usual settings: any password (p2plab servers accept any), link type
+    /// T3 (10; it is loopback), searches that give up after 10 s, and a new dial to a lost
+    /// server every 2 s.
+    pub fn new(server: SocketAddr, nick: &str, data_port: u16, library: Arc<Library>) -> Self {
+        PeerConfig {
+            server,
+            nick: nick.to_owned(),
+            password: "p2plab".to_owned(),
+            data_port,
+            library,
+            link_type: 10,
+            search_timeout: Duration::from_secs(10),
+            reconnect_every: Duration::from_secs(2),
+        }
+    }
+}
+
 /// The client-info string sent at login.
 pub const CLIENT_INFO: &str = "p2plab 0.1";
 

@@ -1,0 +1,89 @@
+//! The client side of the control protocol: one request, one reply, printed for a person.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+use p2plab_peer_protocol::control::{ControlReply, ControlRequest};
+
+/// Sends one request to a node's control port and reads its reply.
+async fn ask(control: SocketAddr, req: &ControlRequest) -> anyhow::Result<ControlReply> {
+    let stream = TcpStream::connect(control)
+        .await
+        .with_context(|| format!("no node answers on control port {control}"))?;
+    let (rd, mut wr) = stream.into_split();
+    let mut line = serde_json::to_string(req)?;
+    line.push('\n');
+    wr.write_all(line.as_bytes()).await?;
+    let mut reply = String::new();
+    BufReader::new(rd).read_line(&mut reply).await?;
+    if reply.is_empty() {
+        bail!("the node at {control} closed the control connection without answering");
+    }
+    serde_json::from_str(&reply)
+        .with_context(|| format!("unreadable reply from {control}: {reply}"))
+}
+
+/// `p2plab search`: one hit a line; exit code 1 when nothing is found.
+pub async fn search(control: SocketAddr, query: &str) -> anyhow::Result<ExitCode> {
+    match ask(
+        control,
+        &ControlRequest::Search {
+            query: query.to_owned(),
+        },
+    )
+    .await?
+    {
+        ControlReply::Hits { hits } if hits.is_empty() => {
+            eprintln!("no file matches {query:?}");
+            Ok(ExitCode::from(1))
+        }
+        ControlReply::Hits { hits } => {
+            for hit in hits {
+                println!("{}\t{}\t{}", hit.name, hit.size, hit.holder);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ControlReply::Error { message } => bail!("search failed: {message}"),
+        other => bail!("unexpected reply: {other:?}"),
+    }
+}
+
+/// `p2plab get`: locate, then download into `out`.
+pub async fn get(control: SocketAddr, name: &str, out: &Path) -> anyhow::Result<ExitCode> {
+    // The node writes the file, so it needs a path that does not depend on our directory.
+    let out =
+        std::path::absolute(out).with_context(|| format!("bad output path {}", out.display()))?;
+    match ask(
+        control,
+        &ControlRequest::Get {
+            name: name.to_owned(),
+            out: out.clone(),
+        },
+    )
+    .await?
+    {
+        ControlReply::Downloaded { bytes, from, .. } => {
+            println!("{name}: {bytes} bytes from {from} -> {}", out.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        ControlReply::Error { message } => bail!("get failed: {message}"),
+        other => bail!("unexpected reply: {other:?}"),
+    }
+}
+
+/// `p2plab stats`: the node's counters and state, pretty JSON.
+pub async fn stats(control: SocketAddr) -> anyhow::Result<ExitCode> {
+    match ask(control, &ControlRequest::Stats).await? {
+        ControlReply::Stats(stats) => {
+            println!("{}", serde_json::to_string_pretty(&stats)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        ControlReply::Error { message } => bail!("stats failed: {message}"),
+        other => bail!("unexpected reply: {other:?}"),
+    }
+}

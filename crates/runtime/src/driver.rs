@@ -1,0 +1,281 @@
+//! The tokio driver: runs one sans-IO core over real sockets and timers.
+//!
+//! The loop is the one every driver of p2plab runs (see `p2plab_peer_protocol::node`):
+//! take one input, hand it to the core with `now`, carry out every effect in the outbox,
+//! then wait for the next input or for the core's deadline, whichever comes first.
+//! Everything that happens to the node reaches the loop as a [`ToDriver`] message on one
+//! channel, so the core is only ever touched by this one task.
+
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info_span, Instrument};
+
+use p2plab_peer_protocol::control::NodeStats;
+use p2plab_peer_protocol::{
+    Command, ConnId, Effect, Event, Hit, Input, Instant, Library, Node, Outbox, RequestId,
+    TransferNotice,
+};
+
+use crate::handle::{NodeHandle, SharedLibrary};
+
+/// The most connections one node holds at once; more are refused at accept.
+pub const MAX_CONNECTIONS: usize = 1024;
+
+/// How long a dial may take before it counts as failed.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A request from a handle that expects an answering [`Event`].
+#[derive(Debug)]
+pub(crate) enum Call {
+    Search(String),
+    Locate(Hit),
+    Leave,
+}
+
+/// Everything that can happen to a node, as its driver loop receives it.
+pub(crate) enum ToDriver {
+    Accepted {
+        stream: TcpStream,
+        remote: SocketAddr,
+    },
+    Connected {
+        conn: ConnId,
+        stream: TcpStream,
+    },
+    ConnectFailed {
+        conn: ConnId,
+    },
+    Received {
+        conn: ConnId,
+        bytes: Vec<u8>,
+    },
+    Closed {
+        conn: ConnId,
+    },
+    Call {
+        call: Call,
+        reply: oneshot::Sender<Event>,
+    },
+    Share(Arc<Library>),
+    Notice(TransferNotice),
+    Stats(oneshot::Sender<NodeStats>),
+}
+
+/// What the driver needs besides the core.
+pub(crate) struct DriverSpec<N> {
+    /// `napster-server`, `napster-peer`, `gnutella`, `chord`.
+    pub kind: &'static str,
+    /// The node's advertised address.
+    pub addr: SocketAddr,
+    /// What the node shares (read by the upload servers, replaced by `share`).
+    pub library: SharedLibrary,
+    /// The node's own account of its state, for `stats`.
+    pub describe: fn(&N) -> serde_json::Value,
+}
+
+struct Driver<N> {
+    core: N,
+    out: Outbox,
+    epoch: std::time::Instant,
+    conns: HashMap<ConnId, mpsc::UnboundedSender<Vec<u8>>>,
+    dialing: HashSet<ConnId>,
+    calls: HashMap<RequestId, oneshot::Sender<Event>>,
+    next_request: u64,
+    tasks: JoinSet<()>,
+    tx: mpsc::UnboundedSender<ToDriver>,
+    spec: DriverSpec<N>,
+}
+
+/// Starts the driver task for `core`; returns the handle and the sender that listeners use.
+pub(crate) fn spawn<N: Node + Send + 'static>(core: N, spec: DriverSpec<N>) -> NodeHandle {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let cancel = CancellationToken::new();
+    let handle = NodeHandle::new(
+        tx.clone(),
+        spec.addr,
+        spec.kind,
+        spec.library.clone(),
+        cancel.clone(),
+    );
+    let span = info_span!("node", kind = spec.kind, addr = %spec.addr);
+    let driver = Driver {
+        core,
+        out: Outbox::new(),
+        epoch: std::time::Instant::now(),
+        conns: HashMap::new(),
+        dialing: HashSet::new(),
+        calls: HashMap::new(),
+        next_request: 0,
+        tasks: JoinSet::new(),
+        tx,
+        spec,
+    };
+    tokio::spawn(driver.run(rx, cancel).instrument(span));
+    handle
+}
+
+impl<N: Node> Driver<N> {
+    fn now(&self) -> Instant {
+        Instant::from_micros(u64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(u64::MAX))
+    }
+
+    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<ToDriver>, cancel: CancellationToken) {
+        self.handle(Input::Start);
+        loop {
+            let deadline = self.core.poll_timeout().map(|t| {
+                tokio::time::Instant::from_std(self.epoch) + Duration::from_micros(t.as_micros())
+            });
+            tokio::select! {
+                _ = cancel.cancelled() => break,
+                msg = rx.recv() => match msg {
+                    Some(msg) => self.on_message(msg),
+                    None => break,
+                },
+                _ = sleep_until(deadline) => self.handle(Input::Timeout),
+                Some(_) = self.tasks.join_next(), if !self.tasks.is_empty() => {}
+            }
+        }
+        debug!("node stopped");
+        // Dropping `self` aborts every connection task (the JoinSet) and drops every socket.
+    }
+
+    fn on_message(&mut self, msg: ToDriver) {
+        match msg {
+            ToDriver::Accepted { stream, remote } => {
+                if self.conns.len() >= MAX_CONNECTIONS {
+                    debug!(%remote, "refused: connection limit");
+                    return;
+                }
+                let conn = self.out.next_conn_id();
+                self.open(conn, stream);
+                self.handle(Input::Accepted { conn, remote });
+            }
+            ToDriver::Connected { conn, stream } => {
+                if self.dialing.remove(&conn) {
+                    self.open(conn, stream);
+                    self.handle(Input::Connected { conn });
+                }
+            }
+            ToDriver::ConnectFailed { conn } => {
+                if self.dialing.remove(&conn) {
+                    self.handle(Input::Closed { conn });
+                }
+            }
+            ToDriver::Received { conn, bytes } => {
+                if self.conns.contains_key(&conn) {
+                    self.handle(Input::Received {
+                        conn,
+                        bytes: &bytes,
+                    });
+                }
+            }
+            ToDriver::Closed { conn } => {
+                if self.conns.remove(&conn).is_some() {
+                    self.handle(Input::Closed { conn });
+                }
+            }
+            ToDriver::Call { call, reply } => self.call(call, reply),
+            ToDriver::Share(library) => self.handle(Input::Command(Command::Share { library })),
+            ToDriver::Notice(notice) => self.handle(Input::Command(Command::Transfer(notice))),
+            ToDriver::Stats(reply) => {
+                let library = self.spec.library.get();
+                let _ = reply.send(NodeStats {
+                    kind: self.spec.kind.to_owned(),
+                    addr: self.spec.addr,
+                    files: library.len(),
+                    metrics: self.core.metrics().clone(),
+                    state: (self.spec.describe)(&self.core),
+                });
+            }
+        }
+    }
+
+    fn call(&mut self, call: Call, reply: oneshot::Sender<Event>) {
+        self.next_request += 1;
+        let request = RequestId(self.next_request);
+        self.calls.insert(request, reply);
+        let command = match call {
+            Call::Search(query) => Command::Search { request, query },
+            Call::Locate(hit) => Command::Locate { request, hit },
+            Call::Leave => Command::Leave { request },
+        };
+        self.handle(Input::Command(command));
+    }
+
+    /// One input to the core, then every effect it asked for.
+    fn handle(&mut self, input: Input<'_>) {
+        let now = self.now();
+        self.core.handle(now, input, &mut self.out);
+        while let Some(effect) = self.out.pop() {
+            self.apply(effect);
+        }
+    }
+
+    fn apply(&mut self, effect: Effect) {
+        match effect {
+            Effect::Send { conn, bytes } => {
+                if let Some(writer) = self.conns.get(&conn) {
+                    let _ = writer.send(bytes);
+                }
+            }
+            Effect::Connect { conn, addr } => {
+                self.dialing.insert(conn);
+                let tx = self.tx.clone();
+                self.tasks.spawn(async move {
+                    let dial =
+                        tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr)).await;
+                    let msg = match dial {
+                        Ok(Ok(stream)) => {
+                            let _ = stream.set_nodelay(true);
+                            ToDriver::Connected { conn, stream }
+                        }
+                        _ => ToDriver::ConnectFailed { conn },
+                    };
+                    let _ = tx.send(msg);
+                });
+            }
+            Effect::Close { conn } => {
+                self.dialing.remove(&conn);
+                // Dropping the sender lets the connection task flush and shut down.
+                self.conns.remove(&conn);
+            }
+            Effect::Report(event) => self.report(event),
+        }
+    }
+
+    fn report(&mut self, event: Event) {
+        let request = match &event {
+            Event::SearchDone { request, .. }
+            | Event::Located { request, .. }
+            | Event::Left { request } => *request,
+        };
+        if let Some(reply) = self.calls.remove(&request) {
+            let _ = reply.send(event);
+        }
+    }
+
+    fn open(&mut self, conn: ConnId, stream: TcpStream) {
+        let (writer, outgoing) = mpsc::unbounded_channel();
+        self.conns.insert(conn, writer);
+        self.tasks.spawn(crate::connection::run(
+            conn,
+            stream,
+            outgoing,
+            self.tx.clone(),
+        ));
+    }
+}
+
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(t) => tokio::time::sleep_until(t).await,
+        None => std::future::pending().await,
+    }
+}

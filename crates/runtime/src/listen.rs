@@ -1,0 +1,96 @@
+//! Accept loops: take connections off a listener and hand each to the right server.
+//!
+//! Gnutella servents and Chord nodes serve file downloads on their protocol port, as
+//! Gnutella 0.4 does. The listener peeks at the first four bytes of each connection:
+//! `GET ` goes to the HTTP uploader, anything else to the protocol core.
+
+use std::io;
+use std::time::Duration;
+
+use tokio::net::{TcpListener, TcpStream};
+use tracing::debug;
+
+use crate::handle::NodeHandle;
+use crate::upload;
+
+/// How long a new connection may stay silent before the listener gives up on it.
+pub const SNIFF_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What a listener serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Serves {
+    /// Only the protocol core (the Napster index server).
+    Core,
+    /// The protocol core, and HTTP downloads for connections that begin with `GET `.
+    #[allow(dead_code)] // Gnutella and Chord listeners; constructed once they launch here.
+    CoreAndHttp,
+    /// Only Napster's data-port transfer (a Napster peer's data port).
+    NapsterData,
+}
+
+/// Runs an accept loop until the node stops.
+pub(crate) fn spawn(listener: TcpListener, node: NodeHandle, serves: Serves) {
+    let cancel = node.cancel_token();
+    tokio::spawn(async move {
+        loop {
+            let accepted = tokio::select! {
+                _ = cancel.cancelled() => return,
+                a = listener.accept() => a,
+            };
+            let Ok((stream, remote)) = accepted else {
+                continue;
+            };
+            let _ = stream.set_nodelay(true);
+            let node = node.clone();
+            match serves {
+                Serves::Core => node.accepted(stream, remote),
+                Serves::CoreAndHttp => spawn_guarded(node.clone(), async move {
+                    if starts_with_get(&stream).await? {
+                        upload::serve_http(stream, node).await
+                    } else {
+                        node.accepted(stream, remote);
+                        Ok(())
+                    }
+                }),
+                Serves::NapsterData => {
+                    spawn_guarded(node.clone(), upload::serve_napster(stream, node))
+                }
+            }
+        }
+    });
+}
+
+/// Runs `task` until it ends or the node stops, whichever is first.
+fn spawn_guarded<F>(node: NodeHandle, task: F)
+where
+    F: std::future::Future<Output = io::Result<()>> + Send + 'static,
+{
+    let cancel = node.cancel_token();
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = cancel.cancelled() => {}
+            r = task => if let Err(e) = r { debug!("transfer ended: {e}") },
+        }
+    });
+}
+
+/// Peeks until the first four bytes are known: are they `GET `?
+async fn starts_with_get(stream: &TcpStream) -> io::Result<bool> {
+    const GET: &[u8] = b"GET ";
+    tokio::time::timeout(SNIFF_TIMEOUT, async {
+        let mut buf = [0u8; 4];
+        loop {
+            let n = stream.peek(&mut buf).await?;
+            if n == 0 || !GET.starts_with(&buf[..n]) {
+                return Ok(false);
+            }
+            if n == GET.len() {
+                return Ok(true);
+            }
+            // Only part of the prefix is here; peek returns at once, so wait a moment.
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    })
+    .await
+    .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "silent connection"))?
+}

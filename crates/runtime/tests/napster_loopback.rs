@@ -1,0 +1,106 @@
+//! Napster end to end on real loopback sockets: an index server, peers sharing real folders,
+//! a search, a download, and what happens when the holder and then the server die.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use p2plab_peer_protocol::{Hit, Library};
+use p2plab_runtime::{launch, NodeError, NodeHandle};
+
+fn any_port() -> SocketAddr {
+    "127.0.0.1:0".parse().unwrap()
+}
+
+fn folder(files: &[(&str, &[u8])]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, bytes) in files {
+        std::fs::write(dir.path().join(name), bytes).unwrap();
+    }
+    dir
+}
+
+async fn peer(server: SocketAddr, nick: &str, dir: &Path) -> NodeHandle {
+    launch::napster_peer(server, any_port(), nick, Library::from_dir(dir).unwrap())
+        .await
+        .unwrap()
+}
+
+/// Searches until `done` holds for the hits (peers log in and share asynchronously), at most
+/// a bounded number of times.
+async fn search_until(node: &NodeHandle, query: &str, done: impl Fn(&[Hit]) -> bool) -> Vec<Hit> {
+    for _ in 0..200 {
+        if let Ok(hits) = node.search(query).await {
+            if done(&hits) {
+                return hits;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("search for {query:?} never reached the expected state");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_download_and_the_single_point_of_failure() {
+    let server = launch::napster_server(any_port(), Default::default())
+        .await
+        .unwrap();
+    let song: Vec<u8> = (0..200_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    let a = folder(&[
+        ("Daft Punk - Around the World.mp3", &song),
+        ("notes.txt", b"hello"),
+    ]);
+    let b = folder(&[("Air - La Femme d'Argent.mp3", b"air")]);
+    let c = folder(&[("Daft Punk - Da Funk.mp3", b"funk")]);
+    let empty = folder(&[]);
+    let alice = peer(server.addr(), "alice", a.path()).await;
+    let _bob = peer(server.addr(), "bob", b.path()).await;
+    let _carol = peer(server.addr(), "carol", c.path()).await;
+    let dave = peer(server.addr(), "dave", empty.path()).await;
+
+    let hits = search_until(&dave, "daft punk", |h| h.len() == 2).await;
+    let mut names: Vec<_> = hits.iter().map(|h| h.name.as_str()).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "Daft Punk - Around the World.mp3",
+            "Daft Punk - Da Funk.mp3"
+        ]
+    );
+    let world = hits.iter().find(|h| h.name.contains("World")).unwrap();
+    assert_eq!(world.size, song.len() as u64);
+    assert_eq!(world.holder.to_string(), "alice@127.0.0.1");
+
+    let out = empty.path().join("downloaded.mp3");
+    let fetched = dave
+        .get("Daft Punk - Around the World.mp3", &out)
+        .await
+        .unwrap();
+    assert_eq!(fetched.bytes, song.len() as u64);
+    assert_eq!(std::fs::read(&out).unwrap(), song);
+
+    // The holder dies: its files leave the index with its connection.
+    alice.crash();
+    search_until(&dave, "world", |h| h.is_empty()).await;
+    let gone = dave.get("Daft Punk - Around the World.mp3", &out).await;
+    assert!(matches!(gone, Err(NodeError::NotFound(_))), "{gone:?}");
+
+    // The server dies: nobody can search any more.
+    server.crash();
+    let mut last = None;
+    for _ in 0..200 {
+        match dave.search("funk").await {
+            Err(e) => {
+                last = Some(e);
+                break;
+            }
+            Ok(_) => tokio::time::sleep(Duration::from_millis(25)).await,
+        }
+    }
+    let err = last.expect("searches must fail once the index server is gone");
+    assert!(
+        err.to_string().contains("not connected"),
+        "unclear error: {err}"
+    );
+}
