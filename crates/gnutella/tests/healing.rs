@@ -181,3 +181,41 @@ mod dialling {
         assert_eq!(b.now, Instant::ZERO + DIAL_RETRY * 5);
     }
 }
+
+mod duplicate_links {
+    use super::common::bench::{closed, Bench};
+    use p2plab_gnutella::{Descriptor, Guid, Payload, Pong};
+    use p2plab_peer_protocol::{ConnId, Input, WireMessage};
+    use std::net::{Ipv4Addr, SocketAddr};
+
+    /// The servent (10.0.0.1 unless `me` says otherwise) dials `peer` and `peer` dials it.
+    /// Returns which of the two links it closed, if any.
+    fn crossed_dials(me: &str, peer: [u8; 4]) -> (bool, bool) {
+        let peer_addr = SocketAddr::from((peer, 6346));
+        let mut b = Bench::new(|c| {
+            c.advertise = me.parse().expect("addr");
+            c.bootstrap = vec![peer_addr];
+        });
+        let ours = ConnId(1);
+        b.input(Input::Connected { conn: ours });
+        b.recv(ours, b"GNUTELLA OK\n\n");
+        let theirs = b.neighbour();
+        let pong = Pong {
+            port: 6346,
+            ip: Ipv4Addr::from(peer),
+            files: 0,
+            kbytes: 0,
+            extra: Vec::new(),
+        };
+        let own_pong = Descriptor::new(Guid([3; 16]), 1, Payload::Pong(pong)).to_bytes();
+        let effects = b.recv(theirs, &own_pong);
+        assert_eq!(b.servent.neighbours(), [peer_addr]);
+        (closed(&effects, ours), closed(&effects, theirs))
+    }
+
+    #[test]
+    fn both_ends_keep_the_link_the_smaller_address_dialled() {
+        assert_eq!(crossed_dials("10.0.0.1:6346", [10, 0, 0, 5]), (false, true));
+        assert_eq!(crossed_dials("10.0.0.9:6346", [10, 0, 0, 5]), (true, false));
+    }
+}

@@ -85,6 +85,11 @@ impl Conn {
         self.deadline
     }
 
+    /// True if we dialled it.
+    pub(super) fn is_outbound(&self) -> bool {
+        self.dialled.is_some()
+    }
+
     /// The neighbour's listening address, if known.
     pub(super) fn peer_addr(&self) -> Option<SocketAddr> {
         self.listen.or(self.dialled)
@@ -236,6 +241,7 @@ impl Servent {
             c.phase = Phase::Open;
             c.deadline = None;
             self.ping(now, &[conn], out);
+            self.drop_duplicate_link(now, conn, out);
         }
     }
 

@@ -101,6 +101,7 @@ impl Servent {
                 if let Some(c) = self.conns.get_mut(&from) {
                     c.learn_listen_addr(addr);
                 }
+                self.drop_duplicate_link(now, from, out);
             }
         }
         match self

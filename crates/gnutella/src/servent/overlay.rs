@@ -11,6 +11,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use p2plab_peer_protocol::{ConnId, Instant, Outbox};
 
+use super::connection::Conn;
 use super::Servent;
 use crate::descriptor::{Descriptor, Payload};
 use crate::guid::Guid;
@@ -70,6 +71,35 @@ impl Servent {
     /// Not ourselves, and not someone we are already connected or connecting to.
     fn dialable(&self, addr: SocketAddr) -> bool {
         addr != self.config.advertise && self.conns.values().all(|c| c.peer_addr() != Some(addr))
+    }
+
+    /// Closes one of two connections to the same servent, once its address shows they are.
+    ///
+    /// Two servents that dial each other at the same moment end up linked twice, which wastes
+    /// a slot at both and doubles every flood between them. Both ends keep the link dialled by
+    /// the servent with the smaller address, so they close the same one.
+    pub(super) fn drop_duplicate_link(&mut self, now: Instant, conn: ConnId, out: &mut Outbox) {
+        let Some(addr) = self.conns.get(&conn).and_then(Conn::peer_addr) else {
+            return;
+        };
+        let twin = self
+            .conns
+            .iter()
+            .find(|(id, c)| **id != conn && c.is_open() && c.peer_addr() == Some(addr))
+            .map(|(id, _)| *id);
+        let Some(twin) = twin else {
+            return;
+        };
+        let keep_ours = self.config.advertise < addr;
+        let victim = [conn, twin]
+            .into_iter()
+            .find(|id| {
+                self.conns
+                    .get(id)
+                    .is_some_and(|c| c.is_outbound() != keep_ours)
+            })
+            .unwrap_or(conn.max(twin));
+        self.drop_conn(now, victim, "duplicate link", out);
     }
 
     /// Pings every neighbour with one new Ping.
