@@ -4,7 +4,8 @@
 //! 3, 5 and 7, it runs searches from random servents for a file one random servent holds and
 //! prints, per search: the Query and QueryHit messages sent network-wide, the duplicate copies
 //! dropped, the fraction of the other servents that handled the Query, the fraction within TTL
-//! hops in the graph (the most a flood could reach), and how often the file was found.
+//! hops in the graph (the most a flood could reach), and how often the file was found (a
+//! search by the holder itself counts as found: it has the file).
 //!
 //! Latency is uniform between 5 and 50 ms, so a Query may first reach a servent along a longer
 //! path, with less TTL left, than the shortest one; a flood then reaches a little less than
