@@ -15,7 +15,7 @@ use p2plab_peer_protocol::{Input, Instant, Library, Metrics, Node, Outbox};
 /// up, nothing is answered), or a raw peer that sends scripted bytes.
 pub enum TestNode {
     Chord {
-        node: ChordNode,
+        node: Box<ChordNode>,
         muted: Rc<Cell<bool>>,
     },
     Raw(RawPeer),
@@ -95,7 +95,7 @@ pub fn config(addr: SocketAddr, join: Option<SocketAddr>, seed: u64) -> ChordCon
 
 pub fn chord(config: ChordConfig) -> TestNode {
     TestNode::Chord {
-        node: ChordNode::new(config),
+        node: Box::new(ChordNode::new(config)),
         muted: Rc::new(Cell::new(false)),
     }
 }
