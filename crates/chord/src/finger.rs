@@ -72,7 +72,7 @@ impl FingerTable {
     }
 
     /// Records `node = successor(start(i))` in finger i, and in every following finger
-    /// whose start also lies in `(start(i), node]` — they share that successor. Moves `next`
+    /// whose start also lies in `[start(i), node]` — they share that successor. Moves `next`
     /// past them, so the cycle does not look them up again. Returns how many were set.
     pub fn fill(&mut self, i: usize, node: NodeRef) -> usize {
         let Some(first) = i.checked_sub(1).filter(|f| *f < self.len()) else {
@@ -82,7 +82,9 @@ impl FingerTable {
         let mut set = 0;
         for j in first..self.len() {
             let start = self.start(j + 1);
-            if j > first && !self.ring.in_half_open(start, from, node.id) {
+            // start ∈ [start(i), node]: no node lies between them, so node is its successor.
+            let covered = self.ring.distance(from, start) <= self.ring.distance(from, node.id);
+            if j > first && !covered {
                 break;
             }
             self.fingers[j] = Some(node);
@@ -140,9 +142,15 @@ mod tests {
         assert_eq!(t.advance(), 4);
         assert_eq!(t.fill(4, node(21)), 1);
         assert_eq!(t.get(3), Some(node(14)));
+        assert_eq!(
+            t.fill(5, node(24)),
+            1,
+            "start 24 is node 24 itself: nothing more"
+        );
+        assert_eq!(t.get(6), None);
         t.forget(node(14).addr);
         assert_eq!(t.get(2), None);
-        assert_eq!(t.distinct(), [node(21)]);
+        assert_eq!(t.distinct(), [node(21), node(24)]);
     }
 
     #[test]
