@@ -8,6 +8,7 @@ use anyhow::{bail, Context};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
+use p2plab_chord::ring::{PeerView, RingView};
 use p2plab_peer_protocol::control::{ControlReply, ControlRequest};
 
 /// Sends one request to a node's control port and reads its reply.
@@ -86,4 +87,58 @@ pub async fn stats(control: SocketAddr) -> anyhow::Result<ExitCode> {
         ControlReply::Error { message } => bail!("stats failed: {message}"),
         other => bail!("unexpected reply: {other:?}"),
     }
+}
+
+/// `p2plab chord ring`: the node's id, predecessor, successor list and fingers.
+pub async fn ring(control: SocketAddr) -> anyhow::Result<ExitCode> {
+    let stats = match ask(control, &ControlRequest::Stats).await? {
+        ControlReply::Stats(stats) => stats,
+        ControlReply::Error { message } => bail!("ring failed: {message}"),
+        other => bail!("unexpected reply: {other:?}"),
+    };
+    if stats.kind != "chord" {
+        bail!(
+            "the node at {control} is a {} node, not a Chord node",
+            stats.kind
+        );
+    }
+    let view: RingView = serde_json::from_value(stats.state).context("unreadable ring view")?;
+    print!("{}", ring_text(&view));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The ring view as text; runs of fingers that point at the same node share one line.
+fn ring_text(view: &RingView) -> String {
+    let peer = |p: &PeerView| format!("{} {}", p.id, p.addr);
+    let mut out = format!("node         {} (m = {})\n", peer(&view.node), view.id_bits);
+    let pred = view
+        .predecessor
+        .as_ref()
+        .map_or_else(|| "unknown".to_owned(), peer);
+    out.push_str(&format!("predecessor  {pred}\n"));
+    for (i, s) in view.successors.iter().enumerate() {
+        out.push_str(&format!("successor {:<2} {}\n", i + 1, peer(s)));
+    }
+    let mut i = 0;
+    while i < view.fingers.len() {
+        let target = &view.fingers[i].node;
+        let run = view.fingers[i..]
+            .iter()
+            .take_while(|f| &f.node == target)
+            .count();
+        let (first, last) = (&view.fingers[i], &view.fingers[i + run - 1]);
+        let node = target.as_ref().map_or_else(|| "unknown".to_owned(), peer);
+        let span = if run == 1 {
+            format!("{}", first.index)
+        } else {
+            format!("{}..{}", first.index, last.index)
+        };
+        out.push_str(&format!(
+            "finger {span:<8} start {:<12} -> {node}\n",
+            first.start
+        ));
+        i += run;
+    }
+    out.push_str(&format!("stored keys  {}\n", view.stored_keys));
+    out
 }

@@ -23,6 +23,12 @@ enum Cmd {
     /// Napster: the central index server and its peers.
     #[command(subcommand)]
     Napster(nodes::NapsterCmd),
+    /// Gnutella 0.4: a flooding servent.
+    #[command(subcommand)]
+    Gnutella(nodes::GnutellaCmd),
+    /// Chord: a node of the distributed hash table, and a look at its ring.
+    #[command(subcommand)]
+    Chord(nodes::ChordCmd),
     /// Search the network through a node's control port; prints one hit a line
     /// (name, size, holder). Exits with 1 when nothing is found.
     Search {
@@ -80,6 +86,9 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Cmd::Napster(cmd) => nodes::napster(cmd).await,
+        Cmd::Gnutella(cmd) => nodes::gnutella(cmd).await,
+        Cmd::Chord(nodes::ChordCmd::Ring { control }) => client::ring(control).await,
+        Cmd::Chord(cmd) => nodes::chord(cmd).await,
         Cmd::Search { control, words } => client::search(control, &words.join(" ")).await,
         Cmd::Get { control, name, out } => client::get(control, &name, &out).await,
         Cmd::Stats { control } => client::stats(control).await,

@@ -73,6 +73,117 @@ pub async fn napster(cmd: NapsterCmd) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// `p2plab gnutella ...`
+#[derive(Debug, Subcommand)]
+pub enum GnutellaCmd {
+    /// A servent: joins the overlay, shares a folder, answers and floods queries, serves
+    /// HTTP downloads on the same port.
+    Node {
+        /// Where to listen (Gnutella's usual port is 6346).
+        #[arg(long, default_value = "127.0.0.1:6346")]
+        listen: SocketAddr,
+        /// A servent to connect to at start (repeat for several).
+        #[arg(long)]
+        connect: Vec<SocketAddr>,
+        /// The folder to share (its plain files).
+        #[arg(long)]
+        share: PathBuf,
+        /// Control port for `p2plab search`, `get`, `stats`.
+        #[arg(long, default_value = "127.0.0.1:0")]
+        control: SocketAddr,
+        /// TTL of the queries this servent starts (1..=7).
+        #[arg(long, default_value_t = p2plab_gnutella::DEFAULT_TTL, value_parser = clap::value_parser!(u8).range(1..=7))]
+        ttl: u8,
+        /// The most neighbours to keep.
+        #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+        max_peers: u16,
+    },
+}
+
+/// `p2plab chord ...`
+#[derive(Debug, Subcommand)]
+pub enum ChordCmd {
+    /// A Chord node: joins the ring, stores index entries for its keys, publishes its
+    /// files' names and keywords, serves HTTP downloads on the same port.
+    Node {
+        /// Where to listen.
+        #[arg(long, default_value = "127.0.0.1:7400")]
+        listen: SocketAddr,
+        /// A ring member to join through (omit to create a new ring).
+        #[arg(long)]
+        join: Option<SocketAddr>,
+        /// The folder to share (its plain files).
+        #[arg(long)]
+        share: PathBuf,
+        /// Control port for `p2plab search`, `get`, `stats`, `chord ring`.
+        #[arg(long, default_value = "127.0.0.1:0")]
+        control: SocketAddr,
+        /// Length r of the successor list.
+        #[arg(long, default_value_t = p2plab_chord::DEFAULT_SUCCESSORS as u8, value_parser = clap::value_parser!(u8).range(1..=32))]
+        successors: u8,
+        /// Copies k of each index entry (on the key's successor and the next k-1 nodes).
+        #[arg(long, default_value_t = p2plab_chord::DEFAULT_REPLICAS as u8, value_parser = clap::value_parser!(u8).range(1..=16))]
+        replicas: u8,
+        /// Identifier bits m (160 = SHA-1; small values make the paper's teaching rings).
+        #[arg(long, default_value_t = p2plab_chord::M, value_parser = clap::value_parser!(u32).range(1..=160))]
+        id_bits: u32,
+    },
+    /// Print the ring as one node sees it: id, predecessor, successor list, fingers.
+    Ring {
+        /// The node's control address.
+        #[arg(long)]
+        control: SocketAddr,
+    },
+}
+
+/// Runs a Gnutella servent until it stops.
+pub async fn gnutella(cmd: GnutellaCmd) -> anyhow::Result<ExitCode> {
+    let GnutellaCmd::Node {
+        listen,
+        connect,
+        share: dir,
+        control,
+        ttl,
+        max_peers,
+    } = cmd;
+    let library = share(&dir)?;
+    let node = launch::gnutella_servent(listen, library, |c| {
+        c.bootstrap = connect;
+        c.ttl = ttl;
+        c.max_peers = usize::from(max_peers);
+        c.min_peers = c.min_peers.min(c.max_peers);
+    })
+    .await
+    .with_context(|| format!("cannot listen on {listen}"))?;
+    run_until_stopped(node, Some(control)).await
+}
+
+/// Runs a Chord node until it stops.
+pub async fn chord(cmd: ChordCmd) -> anyhow::Result<ExitCode> {
+    let ChordCmd::Node {
+        listen,
+        join,
+        share: dir,
+        control,
+        successors,
+        replicas,
+        id_bits,
+    } = cmd
+    else {
+        unreachable!("`chord ring` is a client command, handled in main");
+    };
+    let library = share(&dir)?;
+    let node = launch::chord_node(listen, library, |c| {
+        c.join = join;
+        c.successors = usize::from(successors);
+        c.replicas = usize::from(replicas);
+        c.id_bits = id_bits;
+    })
+    .await
+    .with_context(|| format!("cannot listen on {listen}"))?;
+    run_until_stopped(node, Some(control)).await
+}
+
 /// Prints where the node listens, serves its control port, and waits for Ctrl-C or a stop.
 async fn run_until_stopped(
     node: NodeHandle,

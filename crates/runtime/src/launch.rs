@@ -6,6 +6,8 @@ use std::net::SocketAddr;
 
 use tokio::net::TcpListener;
 
+use p2plab_chord::{ChordConfig, ChordNode};
+use p2plab_gnutella::{Servent, ServentConfig};
 use p2plab_napster::{PeerConfig, Server, ServerConfig};
 use p2plab_peer_protocol::Library;
 
@@ -60,5 +62,64 @@ pub async fn napster_peer(
     };
     let node = driver::spawn(p2plab_napster::Peer::new(config), spec);
     listen::spawn(listener, node.clone(), Serves::NapsterData);
+    Ok(node)
+}
+
+/// Starts a Gnutella 0.4 servent on `listen`, which also serves HTTP downloads.
+/// `configure` adjusts the defaults (bootstrap peers, TTL, neighbour bounds, seed).
+///
+/// # Errors
+/// If the address cannot be bound.
+pub async fn gnutella_servent(
+    listen: SocketAddr,
+    library: Library,
+    configure: impl FnOnce(&mut ServentConfig),
+) -> io::Result<NodeHandle> {
+    let listener = TcpListener::bind(listen).await?;
+    let addr = listener.local_addr()?;
+    let shared = SharedLibrary::new(library);
+    let mut config = ServentConfig::new(addr, shared.get());
+    configure(&mut config);
+    let spec = DriverSpec {
+        kind: "gnutella",
+        addr,
+        library: shared,
+        describe: |servent: &Servent| {
+            serde_json::json!({
+                "servent_id": servent.servent_id().to_string(),
+                "neighbours": servent.neighbours(),
+                "host_cache": servent.host_cache_len(),
+                "queries_handled": servent.queries_handled(),
+            })
+        },
+    };
+    let node = driver::spawn(Servent::new(config), spec);
+    listen::spawn(listener, node.clone(), Serves::CoreAndHttp);
+    Ok(node)
+}
+
+/// Starts a Chord node on `listen`, which also serves HTTP downloads. `configure` adjusts
+/// the defaults (the node to join through, successors, replicas, periods, seed).
+///
+/// # Errors
+/// If the address cannot be bound.
+pub async fn chord_node(
+    listen: SocketAddr,
+    library: Library,
+    configure: impl FnOnce(&mut ChordConfig),
+) -> io::Result<NodeHandle> {
+    let listener = TcpListener::bind(listen).await?;
+    let addr = listener.local_addr()?;
+    let shared = SharedLibrary::new(library);
+    let mut config = ChordConfig::new(addr, None, shared.get());
+    configure(&mut config);
+    let spec = DriverSpec {
+        kind: "chord",
+        addr,
+        library: shared,
+        describe: |node: &ChordNode| serde_json::to_value(node.ring_view()).unwrap_or_default(),
+    };
+    let node = driver::spawn(ChordNode::new(config), spec);
+    listen::spawn(listener, node.clone(), Serves::CoreAndHttp);
     Ok(node)
 }

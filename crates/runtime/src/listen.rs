@@ -22,7 +22,6 @@ pub(crate) enum Serves {
     /// Only the protocol core (the Napster index server).
     Core,
     /// The protocol core, and HTTP downloads for connections that begin with `GET `.
-    #[allow(dead_code)] // Gnutella and Chord listeners; constructed once they launch here.
     CoreAndHttp,
     /// Only Napster's data-port transfer (a Napster peer's data port).
     NapsterData,

@@ -1,0 +1,1 @@
+//! Scenario files, clusters, workload, faults and reports (see the crate's issue).
