@@ -1,0 +1,252 @@
+//! Failures: a fifth of the ring crashing at once, a node that hangs, a polite leave.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use common::*;
+use p2plab_chord::{Id, NodeRef};
+use p2plab_peer_protocol::keywords::normalize_name;
+use p2plab_peer_protocol::testnet::NodeIdx;
+use p2plab_peer_protocol::{Command, Event, Hit, Holder, Library, Query, RequestId};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+/// One published file: its name key, its name, its holder.
+struct Entry {
+    key: Id,
+    name: String,
+    holder: SocketAddr,
+}
+
+/// A converged ring of `n` nodes, each sharing three files, published after convergence.
+/// Re-publishing is pushed out of the test's horizon so only replication is measured.
+fn ring_with_files(n: usize, replicas: usize, seed: u64) -> (Net, Vec<NodeIdx>, Vec<Entry>) {
+    let mut net = net(seed);
+    let ids = ring(&mut net, n, |c| {
+        c.replicas = replicas;
+        c.republish_every = secs(3600);
+        c.entry_ttl = secs(7200);
+    });
+    assert!(net.run_until_cond(secs(600), |n| ring_is_exact(n)));
+    let mut entries = Vec::new();
+    for (i, idx) in ids.iter().enumerate() {
+        let names: Vec<(String, u64)> =
+            (0..3).map(|j| (format!("Song {i} {j}.mp3"), 100)).collect();
+        for (name, _) in &names {
+            let key = Id::of_key(&normalize_name(name), 160);
+            entries.push(Entry {
+                key,
+                name: name.clone(),
+                holder: net.addr(*idx),
+            });
+        }
+        let library = Arc::new(Library::synthetic(names, i as u64));
+        net.command(*idx, Command::Share { library });
+    }
+    net.run_for(secs(10));
+    (net, ids, entries)
+}
+
+/// The nodes that got a copy of `key` when it was published: its successor and the next
+/// `replicas - 1` nodes.
+fn holders(members: &[NodeRef], key: Id, replicas: usize) -> Vec<SocketAddr> {
+    let first = members.partition_point(|n| n.id < key);
+    (0..replicas.min(members.len()))
+        .map(|k| members[(first + k) % members.len()].addr)
+        .collect()
+}
+
+fn is_stored(net: &Net, e: &Entry) -> bool {
+    let owner = true_successor(&membership(net), e.key);
+    let idx = net.idx_of(owner.addr).expect("owner is in the net");
+    node(net, idx)
+        .stored_records(e.key, &Query::parse(&e.name), net.now())
+        .iter()
+        .any(|r| r.holder == e.holder && r.name == e.name)
+}
+
+/// Crashes a fifth of the ring, lets it stabilise, and checks lookups and entries.
+/// Returns (entries whose copies all died, entries lost).
+fn crash_a_fifth(replicas: usize, seed: u64) -> (BTreeSet<Id>, BTreeSet<Id>) {
+    let (mut net, ids, entries) = ring_with_files(50, replicas, seed);
+    let before = membership(&net);
+    assert!(entries.iter().all(|e| is_stored(&net, e)), "all published");
+
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut victims = ids.clone();
+    victims.shuffle(&mut rng);
+    victims.truncate(ids.len() / 5);
+    for v in &victims {
+        net.crash(*v);
+    }
+    let dead: BTreeSet<SocketAddr> = victims.iter().map(|v| net.addr(*v)).collect();
+    net.run_for(secs(60));
+
+    // The ring heals: successors and predecessors exact, every lookup right.
+    let members = membership(&net);
+    let live: Vec<NodeIdx> = net.alive().collect();
+    for m in &members {
+        let n = node(&net, net.idx_of(m.addr).expect("member"));
+        assert_eq!(
+            n.successor(),
+            true_successor(&members, n.ring().add_pow2(m.id, 0))
+        );
+        assert_eq!(n.predecessor(), Some(true_predecessor(&members, *m)));
+    }
+    for (k, e) in entries.iter().enumerate() {
+        let from = live[k % live.len()];
+        let found = oracle_lookup(&net, from, e.key).map(|(n, _)| n);
+        assert_eq!(found, Some(true_successor(&members, e.key)));
+    }
+
+    let all_died: BTreeSet<Id> = entries
+        .iter()
+        .filter(|e| {
+            holders(&before, e.key, replicas)
+                .iter()
+                .all(|h| dead.contains(h))
+        })
+        .map(|e| e.key)
+        .collect();
+    let lost: BTreeSet<Id> = entries
+        .iter()
+        .filter(|e| !is_stored(&net, e))
+        .map(|e| e.key)
+        .collect();
+    eprintln!(
+        "replicas = {replicas}: {} of {} entries had every copy on a crashed node, {} lost",
+        all_died.len(),
+        entries.len(),
+        lost.len()
+    );
+    (all_died, lost)
+}
+
+#[test]
+fn with_three_replicas_a_fifth_crashing_loses_only_entries_whose_copies_all_died() {
+    let (all_died, lost) = crash_a_fifth(3, 11);
+    assert_eq!(lost, all_died);
+}
+
+#[test]
+fn with_one_copy_exactly_the_entries_of_crashed_owners_are_lost() {
+    let (all_died, lost) = crash_a_fifth(1, 12);
+    assert!(!lost.is_empty(), "a fifth of the owners died");
+    assert_eq!(lost, all_died);
+}
+
+fn search(net: &mut Net, from: NodeIdx, query: &str) -> Vec<Hit> {
+    net.command(
+        from,
+        Command::Search {
+            request: RequestId(7),
+            query: query.into(),
+        },
+    );
+    net.run_for(secs(10));
+    let events = net.take_events(from);
+    match events.as_slice() {
+        [Event::SearchDone {
+            result: Ok(hits), ..
+        }] => hits.clone(),
+        other => panic!("search {query:?}: {other:?}"),
+    }
+}
+
+#[test]
+fn a_hung_node_is_routed_around() {
+    let (mut net, ids, entries) = ring_with_files(30, 2, 13);
+    // The node most others have a finger to.
+    let hung = *ids
+        .iter()
+        .max_by_key(|i| {
+            let addr = net.addr(**i);
+            ids.iter()
+                .filter(|j| {
+                    node(&net, **j)
+                        .fingers()
+                        .iter()
+                        .flatten()
+                        .any(|f| f.addr == addr)
+                })
+                .count()
+        })
+        .expect("nodes");
+    mute(&net, hung);
+    net.run_for(secs(15));
+    let hung_addr = net.addr(hung);
+    for (k, e) in entries
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.holder != hung_addr)
+    {
+        let from = ids[k % ids.len()];
+        if from == hung {
+            continue;
+        }
+        let hits = search(&mut net, from, &e.name);
+        let held_there = |h: &Hit| {
+            h.name == e.name && matches!(h.holder, Holder::Http { addr, .. } if addr == e.holder)
+        };
+        assert!(
+            hits.iter().any(held_there),
+            "{} from {from}: {hits:?}",
+            e.name
+        );
+    }
+}
+
+#[test]
+fn a_leaving_node_hands_its_entries_to_its_successor() {
+    let (mut net, ids, entries) = ring_with_files(12, 1, 14);
+    let leaver = ids[5];
+    let leaver_addr = net.addr(leaver);
+    net.command(
+        leaver,
+        Command::Leave {
+            request: RequestId(9),
+        },
+    );
+    assert!(matches!(
+        net.take_events(leaver).as_slice(),
+        [Event::Left {
+            request: RequestId(9)
+        }]
+    ));
+    net.crash(leaver);
+    net.run_for(secs(20));
+    let members = membership(&net);
+    for m in &members {
+        let n = node(&net, net.idx_of(m.addr).expect("member"));
+        assert!(n.successor_list().iter().all(|s| s.addr != leaver_addr));
+    }
+    // With one copy, only the hand-over can have saved the leaver's keys.
+    for e in &entries {
+        assert!(is_stored(&net, e), "{} lost", e.name);
+    }
+}
+
+#[test]
+fn a_node_outside_any_ring_says_so() {
+    let mut net = net(15);
+    let lonely = net.add(chord(config(Net::addr_for(0), Some(Net::addr_for(99)), 0)));
+    net.run_for(secs(5));
+    net.command(
+        lonely,
+        Command::Search {
+            request: RequestId(1),
+            query: "x".into(),
+        },
+    );
+    assert!(matches!(
+        net.take_events(lonely).as_slice(),
+        [Event::SearchDone {
+            result: Err(p2plab_peer_protocol::SearchError::NotConnected(_)),
+            ..
+        }]
+    ));
+}
