@@ -17,6 +17,23 @@ fn converge_and_look_up(n: usize, seed: u64) -> (f64, u32, u32) {
     let converged = net.run_until_cond(secs(600), |net| {
         net.now().as_micros() % 5_000_000 < 20_000 && ring_is_exact(net)
     });
+    if !converged {
+        let members = membership(&net);
+        let (mut succ, mut pred, mut fing) = (0, 0, 0);
+        for m in &members {
+            let nd = node(&net, net.idx_of(m.addr).expect("member"));
+            succ += usize::from(
+                nd.successor() != true_successor(&members, nd.ring().add_pow2(m.id, 0)),
+            );
+            pred += usize::from(nd.predecessor() != Some(true_predecessor(&members, *m)));
+            fing += (1..=160)
+                .filter(|i| {
+                    nd.fingers()[i - 1] != Some(true_successor(&members, nd.finger_start(*i)))
+                })
+                .count();
+        }
+        eprintln!("wrong successors {succ}, predecessors {pred}, fingers {fing}");
+    }
     assert!(
         converged,
         "{n} concurrent joins did not converge in 10 minutes"
