@@ -49,6 +49,9 @@ pub struct GetRequest {
     pub name: String,
     /// The first byte wanted (`Range: bytes=<start>-`), 0 without a Range.
     pub start: u64,
+    /// Whether the downloader wants the connection kept open for another request:
+    /// `Connection: Keep-Alive` in HTTP/1.0, the default in HTTP/1.1.
+    pub keep_alive: bool,
 }
 
 /// Why a request could not be served; each maps to an HTTP status.
@@ -110,15 +113,28 @@ pub fn parse_request(buf: &[u8]) -> Result<Option<(GetRequest, usize)>, HttpErro
         return Err(HttpError::BadRequest("only GET is served".into()));
     }
     let (index, name) = parse_path(req.path.unwrap_or_default())?;
-    let start = match req
-        .headers
-        .iter()
-        .find(|h| h.name.eq_ignore_ascii_case("range"))
-    {
+    let header = |name: &str| {
+        req.headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(name))
+    };
+    let start = match header("range") {
         Some(h) => parse_range(h.value)?,
         None => 0,
     };
-    Ok(Some((GetRequest { index, name, start }, used)))
+    let keep_alive = match header("connection") {
+        Some(h) => h.value.eq_ignore_ascii_case(b"keep-alive"),
+        None => req.version == Some(1),
+    };
+    Ok(Some((
+        GetRequest {
+            index,
+            name,
+            start,
+            keep_alive,
+        },
+        used,
+    )))
 }
 
 /// `/get/<index>/<name>/` (trailing slash optional) → index and decoded name.
@@ -276,7 +292,8 @@ mod tests {
             GetRequest {
                 index: 2468,
                 name: "Foobar.mp3".into(),
-                start: 0
+                start: 0,
+                keep_alive: true
             }
         );
         assert_eq!(used, text.len());
@@ -296,9 +313,26 @@ mod tests {
             GetRequest {
                 index: 1,
                 name: "my song.ogg".into(),
-                start: 4
+                start: 4,
+                keep_alive: true
             }
         );
+    }
+
+    #[test]
+    fn http_10_closes_unless_asked_to_keep_alive() {
+        let close = parse("GET /get/0/a/ HTTP/1.0\r\n\r\n").unwrap().unwrap().0;
+        assert!(!close.keep_alive);
+        let v11 = parse("GET /get/0/a/ HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap()
+            .unwrap()
+            .0;
+        assert!(v11.keep_alive);
+        let v11_close = parse("GET /get/0/a/ HTTP/1.1\r\nConnection: close\r\n\r\n")
+            .unwrap()
+            .unwrap()
+            .0;
+        assert!(!v11_close.keep_alive);
     }
 
     #[test]

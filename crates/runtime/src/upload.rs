@@ -22,7 +22,8 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// Bytes read from disk (or generated) per write to the socket.
 const CHUNK: usize = 64 * 1024;
 
-/// Serves HTTP `GET` requests on one connection (keep-alive: several in a row).
+/// Serves HTTP `GET` requests on one connection: several in a row while the downloader
+/// asks for keep-alive, else one.
 pub(crate) async fn serve_http(mut stream: TcpStream, node: NodeHandle) -> io::Result<()> {
     let mut buf = Vec::new();
     loop {
@@ -47,6 +48,9 @@ pub(crate) async fn serve_http(mut stream: TcpStream, node: NodeHandle) -> io::R
             .write_all(&http::response_head(&file, req.start))
             .await?;
         send_file(&mut stream, &file, req.start, &node).await?;
+        if !req.keep_alive {
+            return stream.shutdown().await;
+        }
     }
 }
 
