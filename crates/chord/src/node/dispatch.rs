@@ -97,7 +97,7 @@ impl ChordNode {
                     predecessor,
                     successors,
                 },
-            ) => self.on_neighbours(p.peer, predecessor, &successors, out),
+            ) => self.on_neighbours(now, p.peer, predecessor, &successors, out),
             (Purpose::CheckPredecessor, Message::Pong) => {}
             (Purpose::Get(run), Message::Values { records }) => {
                 let run = run.clone();

@@ -17,6 +17,9 @@
 //! - `stabilize`'s question also returns the successor's successor list, from which ours is
 //!   rebuilt (ToN §V-B); a successor that does not answer is dropped and the next one
 //!   asked at once.
+//! - When `stabilize` adopts a closer successor it asks that one at once instead of waiting
+//!   a period: each step moves strictly closer, so this ends, and a crowd that joined
+//!   through one node sorts itself out in round trips rather than in periods.
 //! - `notify` hands the keys in `(old predecessor, n']` to a new predecessor that joined
 //!   between: they are its keys now.
 //! - `fix_fingers` fills a finger without a message when its start lies in
@@ -89,6 +92,7 @@ impl ChordNode {
     /// The successor told us its predecessor and successor list.
     pub(super) fn on_neighbours(
         &mut self,
+        now: Instant,
         succ: NodeRef,
         predecessor: Option<NodeRef>,
         successors: &[NodeRef],
@@ -98,13 +102,17 @@ impl ChordNode {
             return;
         }
         self.successors.adopt(succ, successors);
-        if let Some(x) = predecessor {
-            if self.ring.in_open(x.id, self.me.id, succ.id) {
-                self.successors.set_successor(x);
-            }
+        let closer = predecessor.filter(|x| self.ring.in_open(x.id, self.me.id, succ.id));
+        if let Some(x) = closer {
+            self.successors.set_successor(x);
         }
         self.fingers.fill(1, self.successor());
         self.send_notify(out);
+        if closer.is_some() {
+            // Walk on at once: after many joins at one spot, the true successor may be
+            // several predecessor hops away, and one hop per period would take long.
+            self.stabilize(now, out);
+        }
     }
 
     fn send_notify(&mut self, out: &mut Outbox) {
