@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Checks that p2plab's Gnutella bytes are real Gnutella 0.4, as Wireshark's dissector reads them.
+#
+# Two servents talk on loopback port 6346 (the port the dissector registers) while tshark
+# captures; one searches for the other's file. The capture must then hold at least one Ping,
+# Pong, Query and QueryHit, and no Gnutella frame may decode as malformed — except the text
+# handshake, which the dissector does not understand (PROTOCOLS.md §3).
+#
+# Needs tshark (Debian package `tshark`); installs it with apt-get when run as root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PORT=6346
+if ! command -v tshark >/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        apt-get update -qq
+        echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q tshark >/dev/null
+    else
+        echo "gnutella-wire-check: tshark is missing and cannot be installed here" >&2
+        exit 1
+    fi
+fi
+
+cargo build --release --quiet --bin p2plab
+BIN=target/release/p2plab
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+mkdir -p "$WORK/a" "$WORK/b"
+echo "a song that is on the wire" > "$WORK/a/Wire Song.mp3"
+
+tshark -i lo -f "tcp port $PORT" -w "$WORK/capture.pcapng" >"$WORK/tshark.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 100); do grep -q "Capturing on" "$WORK/tshark.log" && break; sleep 0.1; done
+
+"$BIN" gnutella node --listen 127.0.0.1:$PORT --share "$WORK/a" --control 127.0.0.1:0 >"$WORK/a.log" 2>&1 &
+PIDS+=($!)
+sleep 0.5
+"$BIN" gnutella node --listen 127.0.0.1:$((PORT + 1)) --connect 127.0.0.1:$PORT --share "$WORK/b" \
+    --control 127.0.0.1:$((PORT + 2)) >"$WORK/b.log" 2>&1 &
+PIDS+=($!)
+sleep 1
+"$BIN" search --control 127.0.0.1:$((PORT + 2)) wire song
+sleep 1
+kill -INT "${PIDS[0]}"
+wait "${PIDS[0]}" 2>/dev/null || true
+
+read_capture() {
+    tshark -r "$WORK/capture.pcapng" -o tcp.desegment_tcp_streams:FALSE -d tcp.port==$PORT,gnutella "$@" 2>/dev/null
+}
+status=0
+for type in 0x00:Ping 0x01:Pong 0x80:Query 0x81:QueryHit; do
+    n=$(read_capture -Y "gnutella.header.payload == ${type%%:*}" | wc -l)
+    echo "${type##*:}: $n frame(s)"
+    [ "$n" -gt 0 ] || { echo "missing: ${type##*:}" >&2; status=1; }
+done
+echo "search text on the wire: $(read_capture -Y 'gnutella.header.payload == 0x80' -T fields -e gnutella.query.search | sort -u | tr '\n' ' ')"
+echo "hit name on the wire: $(read_capture -Y 'gnutella.header.payload == 0x81' -T fields -e gnutella.queryhit.hit.name | sort -u | tr '\n' ' ')"
+bad=$(read_capture -Y '_ws.malformed && gnutella && !(tcp.payload contains "GNUTELLA")' | wc -l)
+echo "malformed Gnutella frames (handshake text excluded): $bad"
+[ "$bad" -eq 0 ] || { read_capture -Y '_ws.malformed && gnutella && !(tcp.payload contains "GNUTELLA")' >&2; status=1; }
+[ "$status" -eq 0 ] && echo "gnutella-wire-check: ok"
+exit "$status"
