@@ -9,7 +9,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
 use p2plab_chord::ring::{PeerView, RingView};
-use p2plab_peer_protocol::control::{ControlReply, ControlRequest};
+use p2plab_peer_protocol::control::{ControlReply, ControlRequest, NodeStats};
 
 /// Sends one request to a node's control port and reads its reply.
 async fn ask(control: SocketAddr, req: &ControlRequest) -> anyhow::Result<ControlReply> {
@@ -77,25 +77,25 @@ pub async fn get(control: SocketAddr, name: &str, out: &Path) -> anyhow::Result<
     }
 }
 
-/// `p2plab stats`: the node's counters and state, pretty JSON.
-pub async fn stats(control: SocketAddr) -> anyhow::Result<ExitCode> {
+/// A node's counters and state.
+pub async fn node_stats(control: SocketAddr) -> anyhow::Result<NodeStats> {
     match ask(control, &ControlRequest::Stats).await? {
-        ControlReply::Stats(stats) => {
-            println!("{}", serde_json::to_string_pretty(&stats)?);
-            Ok(ExitCode::SUCCESS)
-        }
+        ControlReply::Stats(stats) => Ok(*stats),
         ControlReply::Error { message } => bail!("stats failed: {message}"),
         other => bail!("unexpected reply: {other:?}"),
     }
 }
 
+/// `p2plab stats`: the node's counters and state, pretty JSON.
+pub async fn stats(control: SocketAddr) -> anyhow::Result<ExitCode> {
+    let stats = node_stats(control).await?;
+    println!("{}", serde_json::to_string_pretty(&stats)?);
+    Ok(ExitCode::SUCCESS)
+}
+
 /// `p2plab chord ring`: the node's id, predecessor, successor list and fingers.
 pub async fn ring(control: SocketAddr) -> anyhow::Result<ExitCode> {
-    let stats = match ask(control, &ControlRequest::Stats).await? {
-        ControlReply::Stats(stats) => stats,
-        ControlReply::Error { message } => bail!("ring failed: {message}"),
-        other => bail!("unexpected reply: {other:?}"),
-    };
+    let stats = node_stats(control).await?;
     if stats.kind != "chord" {
         bail!(
             "the node at {control} is a {} node, not a Chord node",

@@ -1,6 +1,7 @@
 //! The `p2plab` command: start nodes of any network, and drive them through their control
 //! ports.
 
+mod bench;
 mod client;
 mod nodes;
 
@@ -50,12 +51,21 @@ enum Cmd {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Measure a network's building blocks on loopback.
+    #[command(subcommand)]
+    Bench(BenchCmd),
     /// Print a node's counters and state as JSON.
     Stats {
         /// The node's control address.
         #[arg(long)]
         control: SocketAddr,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCmd {
+    /// The Napster index server: searches per second from N clients, memory per indexed file.
+    Napster(bench::NapsterBench),
 }
 
 fn main() -> ExitCode {
@@ -92,5 +102,6 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Cmd::Search { control, words } => client::search(control, &words.join(" ")).await,
         Cmd::Get { control, name, out } => client::get(control, &name, &out).await,
         Cmd::Stats { control } => client::stats(control).await,
+        Cmd::Bench(BenchCmd::Napster(args)) => bench::napster(args).await,
     }
 }

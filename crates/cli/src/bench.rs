@@ -1,0 +1,258 @@
+//! `p2plab bench napster`: how fast one index server answers searches on loopback, and how
+//! much memory each indexed file costs it.
+//!
+//! The server runs in its own process, so its resident memory can be read before and after
+//! the files are indexed. Sharing peers run here and publish synthetic files; then N clients
+//! speak the OpenNap protocol directly (login, then search after search, each answered by
+//! results and an end marker) for a fixed time.
+
+use std::net::SocketAddr;
+use std::process::{ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use clap::Args;
+use hdrhistogram::Histogram;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+use tokio::process::{Child, Command};
+
+use p2plab_napster::{Login, Message, SearchRequest};
+use p2plab_peer_protocol::{FrameReader, Library, WireMessage};
+use p2plab_runtime::launch;
+
+use crate::client;
+
+/// Words file names are made of; names have three, queries ask for two.
+const VOCABULARY: usize = 200;
+
+/// `p2plab bench napster` settings.
+#[derive(Debug, Args)]
+pub struct NapsterBench {
+    /// Files to index, spread over the sharing peers.
+    #[arg(long, default_value_t = 20_000)]
+    files: usize,
+    /// Peers that share the files.
+    #[arg(long, default_value_t = 10)]
+    sharers: usize,
+    /// Clients searching at once, each one search after another.
+    #[arg(long, default_value_t = 8)]
+    clients: usize,
+    /// How long the clients search.
+    #[arg(long, default_value_t = 5)]
+    seconds: u64,
+    /// Seed for file names and queries.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+/// Runs the benchmark and prints its figures.
+pub async fn napster(args: NapsterBench) -> anyhow::Result<ExitCode> {
+    let (mut server, addr, control) = spawn_server().await?;
+    let pid = server.id().context("the server exited at once")?;
+    let before = rss_bytes(pid)?;
+    let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
+    let mut sharers = Vec::new();
+    for s in 0..args.sharers {
+        let count = args.files / args.sharers + usize::from(s < args.files % args.sharers);
+        let names: Vec<(String, u64)> = (0..count)
+            .map(|i| (file_name(&mut rng, s, i), 1_000))
+            .collect();
+        let library = Library::synthetic(names, args.seed);
+        sharers.push(
+            launch::napster_peer(addr, "127.0.0.1:0".parse()?, &format!("sharer{s}"), library)
+                .await?,
+        );
+    }
+    wait_until_indexed(control, args.files).await?;
+    let after = rss_bytes(pid)?;
+
+    let deadline = Instant::now() + Duration::from_secs(args.seconds);
+    let mut tasks = tokio::task::JoinSet::new();
+    for c in 0..args.clients {
+        let seed = args.seed ^ (c as u64 + 1);
+        tasks.spawn(search_loop(addr, format!("bench{c}"), seed, deadline));
+    }
+    let mut latency = Histogram::<u64>::new(3)?;
+    let (mut searches, mut results) = (0u64, 0u64);
+    while let Some(done) = tasks.join_next().await {
+        let (h, n, r) = done??;
+        latency.add(h)?;
+        searches += n;
+        results += r;
+    }
+    let _ = server.kill().await;
+    drop(sharers);
+
+    let per_file = after.saturating_sub(before) as f64 / args.files as f64;
+    println!("napster index server benchmark (server in its own process)");
+    println!(
+        "files indexed       {} from {} sharing peers",
+        args.files, args.sharers
+    );
+    println!(
+        "server memory       RSS {:.1} MiB before, {:.1} MiB after: {per_file:.0} bytes per indexed file",
+        mib(before),
+        mib(after)
+    );
+    println!(
+        "searches            {} clients x {} s: {searches} searches, {:.0} searches/s",
+        args.clients,
+        args.seconds,
+        searches as f64 / args.seconds as f64
+    );
+    println!(
+        "results per search  {:.1} (mean)",
+        results as f64 / searches.max(1) as f64
+    );
+    println!(
+        "latency             p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
+        ms(latency.value_at_quantile(0.5)),
+        ms(latency.value_at_quantile(0.99)),
+        ms(latency.max())
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn word(rng: &mut ChaCha8Rng) -> String {
+    format!("w{}", rng.random_range(0..VOCABULARY))
+}
+
+fn file_name(rng: &mut ChaCha8Rng, sharer: usize, i: usize) -> String {
+    format!("{} {} {} {sharer}-{i}.mp3", word(rng), word(rng), word(rng))
+}
+
+fn mib(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
+fn ms(micros: u64) -> f64 {
+    micros as f64 / 1000.0
+}
+
+/// Starts `p2plab napster server` as a child; returns it, its address and control port.
+async fn spawn_server() -> anyhow::Result<(Child, SocketAddr, SocketAddr)> {
+    let exe = std::env::current_exe().context("cannot find the p2plab binary")?;
+    let mut child = Command::new(exe)
+        .args([
+            "napster",
+            "server",
+            "--listen",
+            "127.0.0.1:0",
+            "--control",
+            "127.0.0.1:0",
+        ])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .context("cannot start the index server")?;
+    let stdout = child.stdout.take().context("no stdout from the server")?;
+    let mut lines = BufReader::new(stdout).lines();
+    let (mut addr, mut control) = (None, None);
+    while addr.is_none() || control.is_none() {
+        let line = lines
+            .next_line()
+            .await?
+            .context("the server exited before listening")?;
+        if let Some(a) = line.strip_prefix("napster-server listening on ") {
+            addr = Some(a.parse()?);
+        } else if let Some(c) = line.strip_prefix("control port ") {
+            control = Some(c.parse()?);
+        }
+    }
+    Ok((
+        child,
+        addr.context("no address")?,
+        control.context("no control port")?,
+    ))
+}
+
+/// Resident memory of a process, from /proc.
+fn rss_bytes(pid: u32) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .context("no VmRSS in /proc")?;
+    let kib: u64 = line
+        .split_whitespace()
+        .nth(1)
+        .context("bad VmRSS line")?
+        .parse()?;
+    Ok(kib * 1024)
+}
+
+async fn wait_until_indexed(control: SocketAddr, files: usize) -> anyhow::Result<()> {
+    for _ in 0..1200 {
+        let stats = client::node_stats(control).await?;
+        if stats.state["files"].as_u64() == Some(files as u64) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    bail!("the server did not index {files} files within a minute")
+}
+
+/// One client: log in, then search until the deadline. Returns latencies (µs), the number
+/// of searches and of results.
+async fn search_loop(
+    server: SocketAddr,
+    nick: String,
+    seed: u64,
+    deadline: Instant,
+) -> anyhow::Result<(Histogram<u64>, u64, u64)> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut stream = TcpStream::connect(server).await?;
+    stream.set_nodelay(true)?;
+    let login = Login {
+        nick,
+        password: "x".into(),
+        port: 0,
+        client_info: "bench".into(),
+        link_type: 10,
+    };
+    stream
+        .write_all(&Message::Login { login, build: None }.to_bytes())
+        .await?;
+    let mut reader = FrameReader::new(p2plab_napster::MAX_DATA_LEN * 4);
+    match next(&mut stream, &mut reader).await? {
+        Message::LoginAck { .. } => {}
+        other => bail!("login refused: {other:?}"),
+    }
+    let mut latency = Histogram::<u64>::new(3)?;
+    let (mut searches, mut results) = (0u64, 0u64);
+    while Instant::now() < deadline {
+        let query = format!("{} {}", word(&mut rng), word(&mut rng));
+        let started = Instant::now();
+        stream
+            .write_all(&Message::Search(SearchRequest::keywords(&query)).to_bytes())
+            .await?;
+        loop {
+            match next(&mut stream, &mut reader).await? {
+                Message::SearchResult(_) => results += 1,
+                Message::SearchEnd => break,
+                _ => {}
+            }
+        }
+        latency.record(u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX))?;
+        searches += 1;
+    }
+    Ok((latency, searches, results))
+}
+
+async fn next(stream: &mut TcpStream, reader: &mut FrameReader) -> anyhow::Result<Message> {
+    loop {
+        if let Some((msg, _)) = reader.next_message::<Message>()? {
+            return Ok(msg);
+        }
+        let mut chunk = [0u8; 8192];
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 {
+            bail!("the server closed the connection");
+        }
+        reader.extend(&chunk[..n]);
+    }
+}
