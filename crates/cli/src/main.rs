@@ -4,6 +4,7 @@
 mod bench;
 mod client;
 mod nodes;
+mod scenario_cmd;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -60,6 +61,30 @@ enum Cmd {
         #[arg(long)]
         control: SocketAddr,
     },
+    /// Run a scenario file on every network it names, at once, and write a report
+    /// (report.json, report.md, SVG charts) into --out.
+    Run {
+        /// The scenario (see scenarios/README.md).
+        scenario: PathBuf,
+        /// Where the report goes.
+        #[arg(long, default_value = "out/run")]
+        out: PathBuf,
+        /// Start every node as its own `p2plab` process, driven over its control port.
+        #[arg(long)]
+        processes: bool,
+    },
+    /// Napster, Gnutella and Chord side by side: run the default scenario and print the table.
+    Compare {
+        /// The scenario to run.
+        #[arg(long, default_value = scenario_cmd::DEFAULT_SCENARIO)]
+        scenario: PathBuf,
+        /// Where the report goes.
+        #[arg(long, default_value = "out/compare")]
+        out: PathBuf,
+        /// Start every node as its own `p2plab` process, driven over its control port.
+        #[arg(long)]
+        processes: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -102,6 +127,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Cmd::Search { control, words } => client::search(control, &words.join(" ")).await,
         Cmd::Get { control, name, out } => client::get(control, &name, &out).await,
         Cmd::Stats { control } => client::stats(control).await,
+        Cmd::Run {
+            scenario,
+            out,
+            processes,
+        }
+        | Cmd::Compare {
+            scenario,
+            out,
+            processes,
+        } => scenario_cmd::run_file(&scenario, &out, processes).await,
         Cmd::Bench(BenchCmd::Napster(args)) => bench::napster(args).await,
     }
 }

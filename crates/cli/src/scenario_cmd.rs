@@ -1,0 +1,94 @@
+//! `p2plab run` and `p2plab compare`: read a scenario, run it on every network at once,
+//! write the report and print its tables.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use p2plab_scenario::{load, markdown, run, write_report, RunOptions, Scenario};
+
+/// File descriptors a node may hold open at once in the worst case: its listener, its
+/// links, a few downloads and control connections.
+const FDS_PER_NODE: u64 = 24;
+
+/// Runs `scenario` into `out` and prints the tables; `processes` runs each node as its own
+/// child process.
+pub async fn run_file(scenario: &Path, out: &Path, processes: bool) -> anyhow::Result<ExitCode> {
+    let spec = load(scenario).map_err(|e| anyhow::anyhow!("{}: {e}", scenario.display()))?;
+    check_fd_limit(&spec, processes)?;
+    let exe = if processes {
+        Some(std::env::current_exe().context("cannot find the p2plab binary to start nodes")?)
+    } else {
+        None
+    };
+    let opts = RunOptions {
+        scratch: out.join("scratch"),
+        processes: exe,
+        progress: true,
+    };
+    let report = tokio::select! {
+        r = run(&spec, &opts) => r?,
+        _ = tokio::signal::ctrl_c() => {
+            // Dropping the run drops every cluster, which kills every child node.
+            anyhow::bail!("interrupted; every node was stopped");
+        }
+    };
+    let _ = std::fs::remove_dir_all(&opts.scratch);
+    let (_, charts) = write_report(&report, out)?;
+    println!("{}", markdown::tables(&report));
+    println!(
+        "report: {} and {} ({} charts in {})",
+        out.join("report.md").display(),
+        out.join("report.json").display(),
+        charts.len(),
+        out.join("charts").display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Refuses a run that would exhaust the open-file limit, with advice, and raises the soft
+/// limit to the hard one with `prlimit` when that is enough.
+fn check_fd_limit(spec: &Scenario, processes: bool) -> anyhow::Result<()> {
+    if processes {
+        return Ok(());
+    }
+    let nodes = spec.nodes.values().into_iter().max().unwrap_or(0) as u64;
+    let needed = nodes * spec.networks.len() as u64 * FDS_PER_NODE;
+    let Some((soft, hard)) = open_file_limits() else {
+        return Ok(());
+    };
+    if needed <= soft {
+        return Ok(());
+    }
+    if needed <= hard {
+        let raised = std::process::Command::new("prlimit")
+            .args([
+                "--pid",
+                &std::process::id().to_string(),
+                &format!("--nofile={hard}:{hard}"),
+            ])
+            .status()
+            .is_ok_and(|s| s.success());
+        if raised {
+            return Ok(());
+        }
+    }
+    anyhow::bail!(
+        "this scenario may need {needed} open files but the limit is {soft} (hard {hard}); \
+         raise it with `ulimit -n {needed}` (as root if above the hard limit) and run again"
+    )
+}
+
+/// The soft and hard `Max open files` of this process, from `/proc/self/limits`.
+fn open_file_limits() -> Option<(u64, u64)> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    let mut nums = line["Max open files".len()..].split_whitespace();
+    let soft = nums.next()?.parse().ok()?;
+    let hard = nums.next()?.parse().ok()?;
+    Some((soft, hard))
+}
+
+/// The scenario `p2plab compare` runs when none is given.
+pub const DEFAULT_SCENARIO: &str = "scenarios/default.json";

@@ -1,0 +1,187 @@
+//! [`Peer`]: one running node, whether it is a task of this process or a child process
+//! driven over its control port. The measurement code only ever sees this type, so the
+//! numbers mean the same in both modes.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+use tokio::process::Child;
+use tokio::sync::Mutex;
+
+use p2plab_peer_protocol::control::{ControlReply, ControlRequest, NodeStats};
+use p2plab_peer_protocol::Hit;
+use p2plab_runtime::NodeHandle;
+
+use crate::{CONTROL_TIMEOUT, MAX_REPLY_LEN};
+
+/// A running node of any network.
+#[derive(Debug, Clone)]
+pub enum Peer {
+    /// A node running as tasks of this process.
+    Local(NodeHandle),
+    /// A `p2plab ... node` child process, driven through its control port.
+    Remote(Arc<RemoteNode>),
+}
+
+/// A child process and the ports it reported on its standard output.
+#[derive(Debug)]
+pub struct RemoteNode {
+    /// Where the node listens (a Napster peer's data port).
+    pub addr: SocketAddr,
+    /// Its control port.
+    pub control: SocketAddr,
+    /// Its process id, to read its memory use.
+    pub pid: Option<u32>,
+    /// The child; killed when dropped (`kill_on_drop`) or crashed.
+    pub child: Mutex<Child>,
+}
+
+impl Peer {
+    /// The node's listen address: what Gnutella and Chord hits name as the holder.
+    pub fn addr(&self) -> SocketAddr {
+        match self {
+            Peer::Local(h) => h.addr(),
+            Peer::Remote(r) => r.addr,
+        }
+    }
+
+    /// Searches the network from this node.
+    ///
+    /// # Errors
+    /// The node's error, as a sentence.
+    pub async fn search(&self, query: &str) -> Result<Vec<Hit>, String> {
+        match self {
+            Peer::Local(h) => h.search(query).await.map_err(|e| e.to_string()),
+            Peer::Remote(r) => match r
+                .ask(&ControlRequest::Search {
+                    query: query.into(),
+                })
+                .await?
+            {
+                ControlReply::Hits { hits } => Ok(hits),
+                other => Err(unexpected(other)),
+            },
+        }
+    }
+
+    /// Finds `name` and downloads it into `out`; the number of bytes written.
+    ///
+    /// # Errors
+    /// The node's error, as a sentence.
+    pub async fn get(&self, name: &str, out: &Path) -> Result<u64, String> {
+        match self {
+            Peer::Local(h) => h
+                .get(name, out)
+                .await
+                .map(|f| f.bytes)
+                .map_err(|e| e.to_string()),
+            Peer::Remote(r) => {
+                let req = ControlRequest::Get {
+                    name: name.into(),
+                    out: out.to_owned(),
+                };
+                match r.ask(&req).await? {
+                    ControlReply::Downloaded { bytes, .. } => Ok(bytes),
+                    other => Err(unexpected(other)),
+                }
+            }
+        }
+    }
+
+    /// The node's counters and state.
+    ///
+    /// # Errors
+    /// If the node has stopped or does not answer.
+    pub async fn stats(&self) -> Result<NodeStats, String> {
+        match self {
+            Peer::Local(h) => h.stats().await.map_err(|e| e.to_string()),
+            Peer::Remote(r) => match r.ask(&ControlRequest::Stats).await? {
+                ControlReply::Stats(stats) => Ok(*stats),
+                other => Err(unexpected(other)),
+            },
+        }
+    }
+
+    /// Stops the node at once, as if its machine died.
+    pub async fn crash(&self) {
+        match self {
+            Peer::Local(h) => h.crash(),
+            Peer::Remote(r) => r.kill().await,
+        }
+    }
+
+    /// Leaves politely, then stops.
+    pub async fn leave(&self) {
+        match self {
+            Peer::Local(h) => {
+                if let Err(e) = h.leave().await {
+                    tracing::debug!(addr = %h.addr(), "leave: {e}");
+                }
+            }
+            Peer::Remote(r) => {
+                if let Err(e) = r.ask(&ControlRequest::Leave).await {
+                    tracing::debug!(addr = %r.addr, "leave: {e}");
+                }
+                r.kill().await;
+            }
+        }
+    }
+}
+
+fn unexpected(reply: ControlReply) -> String {
+    match reply {
+        ControlReply::Error { message } => message,
+        other => format!("unexpected reply: {other:?}"),
+    }
+}
+
+impl RemoteNode {
+    /// Kills the child and reaps it.
+    pub async fn kill(&self) {
+        let mut child = self.child.lock().await;
+        if let Err(e) = child.kill().await {
+            tracing::debug!(pid = ?self.pid, "kill: {e}");
+        }
+    }
+
+    /// One request, one reply, on a fresh control connection.
+    async fn ask(&self, req: &ControlRequest) -> Result<ControlReply, String> {
+        let exchange = async {
+            let stream = TcpStream::connect(self.control)
+                .await
+                .map_err(|e| format!("control port {}: {e}", self.control))?;
+            let (rd, mut wr) = stream.into_split();
+            let mut line = serde_json::to_string(req).map_err(|e| e.to_string())?;
+            line.push('\n');
+            wr.write_all(line.as_bytes())
+                .await
+                .map_err(|e| e.to_string())?;
+            let mut reply = String::new();
+            let mut reader = BufReader::new(rd.take(MAX_REPLY_LEN));
+            reader
+                .read_line(&mut reply)
+                .await
+                .map_err(|e| e.to_string())?;
+            if reply.is_empty() {
+                return Err("the node closed its control connection".to_owned());
+            }
+            serde_json::from_str(&reply).map_err(|e| format!("unreadable reply: {e}"))
+        };
+        tokio::time::timeout(CONTROL_TIMEOUT, exchange)
+            .await
+            .unwrap_or_else(|_| Err(format!("no answer within {CONTROL_TIMEOUT:?}")))
+    }
+}
+
+/// Reads a `key` line's address from a child's standard output (`chord listening on
+/// 127.0.0.1:41234`, `control port 127.0.0.1:40000`).
+pub fn address_after(line: &str, marker: &str) -> Option<SocketAddr> {
+    line.split_once(marker)?.1.trim().parse().ok()
+}
+
+/// Waits so long, then gives up: used to bound every wait for a child's output.
+pub const STARTUP_TIMEOUT: Duration = Duration::from_secs(20);

@@ -1,0 +1,382 @@
+//! The runner: for each node count, start every network, play the timeline on all of them
+//! at once, measure each phase, stop everything.
+//!
+//! Each step is a phase. Its traffic is the difference of the nodes' counters around it;
+//! its queries are the plan's queries for that phase, the same in every network; its
+//! victims are drawn from the same seeded stream, and since every network has the same
+//! peers up at every step, the same peers die everywhere.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::future::join_all;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::cluster::{Cluster, Launcher};
+use crate::plan::{Plan, PlannedQuery};
+use crate::process::{memory_kib, ProcessLauncher};
+use crate::ready::wait_ready;
+use crate::report::{Memory, NetworkReport, PhaseReport, Report, RunReport, Versions};
+use crate::spec::{Network, Scenario, Step};
+use crate::stats::Snapshot;
+use crate::workload::{ask, download_and_check, judge, Answered, Issued, Tally, Verdict};
+use crate::{DOWNLOAD_CONCURRENCY, READY_TIMEOUT_BASE, READY_TIMEOUT_PER_NODE};
+
+/// How to run a scenario.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Where scratch files (downloads, shared folders of child nodes) go.
+    pub scratch: PathBuf,
+    /// `Some(p2plab binary)` to run every node as its own process.
+    pub processes: Option<PathBuf>,
+    /// Draw a progress bar on stderr (only if stderr is a terminal).
+    pub progress: bool,
+}
+
+/// Runs a scenario and returns its report.
+///
+/// # Errors
+/// If nodes cannot be started or scratch files cannot be written.
+pub async fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<Report> {
+    let started = Instant::now();
+    std::fs::create_dir_all(&opts.scratch)?;
+    let bar = progress_bar(scenario, opts.progress);
+    let mut runs = Vec::new();
+    for n in scenario.nodes.values() {
+        runs.push(run_one(scenario, n, opts, &bar).await?);
+    }
+    bar.finish_and_clear();
+    Ok(Report {
+        scenario: scenario.clone(),
+        versions: Versions::default(),
+        mode: if opts.processes.is_some() {
+            "processes"
+        } else {
+            "in-process"
+        }
+        .to_owned(),
+        runs,
+        runner_memory: memory_kib("self").map(|(rss_kib, peak_kib)| Memory { rss_kib, peak_kib }),
+        wall_s: started.elapsed().as_secs_f64(),
+    })
+}
+
+fn progress_bar(s: &Scenario, wanted: bool) -> ProgressBar {
+    use std::io::IsTerminal;
+    let runs = s.nodes.values();
+    let steps = (runs.len() * s.timeline.len()) as u64;
+    if !wanted || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(steps), ProgressDrawTarget::stderr());
+    if let Ok(style) =
+        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {msg}")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+/// What every phase of a run needs to read.
+struct Ctx<'a> {
+    scenario: &'a Scenario,
+    plan: Arc<Plan>,
+    scratch: PathBuf,
+}
+
+async fn run_one(
+    s: &Scenario,
+    n: usize,
+    opts: &RunOptions,
+    bar: &ProgressBar,
+) -> anyhow::Result<RunReport> {
+    let plan = Arc::new(Plan::new(s.seed, n, &s.files));
+    let scratch = opts.scratch.join(format!("n{n}"));
+    std::fs::create_dir_all(&scratch)?;
+    let ctx = Ctx {
+        scenario: s,
+        plan: plan.clone(),
+        scratch: scratch.clone(),
+    };
+    let mut clusters = Vec::new();
+    let mut reports = Vec::new();
+    for &network in &s.networks {
+        let launcher = match &opts.processes {
+            None => Launcher::InProcess,
+            Some(exe) => Launcher::Processes(ProcessLauncher {
+                exe: exe.clone(),
+                dir: scratch.join(network.name()),
+            }),
+        };
+        bar.set_message(format!("N={n}: starting {network}"));
+        let mut cluster = Cluster::new(network, plan.clone(), s.settings.clone(), launcher, s.seed);
+        let report = start(&mut cluster, &s.timeline[0], opts.processes.is_some()).await?;
+        clusters.push(cluster);
+        reports.push(report);
+    }
+    bar.inc(1);
+    for (k, step) in s.timeline.iter().enumerate().skip(1) {
+        bar.set_message(format!("N={n}: {} ({})", step.label(), step.kind()));
+        let phases = join_all(clusters.iter_mut().map(|c| phase(c, &ctx, step, k as u64))).await;
+        for (report, p) in reports.iter_mut().zip(phases) {
+            report.phases.push(p);
+        }
+        bar.inc(1);
+    }
+    for c in &mut clusters {
+        c.shutdown().await;
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    Ok(RunReport {
+        nodes: n,
+        networks: reports,
+    })
+}
+
+/// The `start` step for one network: start it, wait until it is ready, settle.
+async fn start(c: &mut Cluster, step: &Step, processes: bool) -> anyhow::Result<NetworkReport> {
+    let Step::Start { label, settle_s } = step else {
+        anyhow::bail!("the first step must be `start`");
+    };
+    let rss_before = memory_kib("self").map_or(0, |m| m.0);
+    let t0 = Instant::now();
+    c.start_all(|| {}).await?;
+    let n = c.peers.len() as u32;
+    let ready = wait_ready(c, READY_TIMEOUT_BASE + READY_TIMEOUT_PER_NODE * n).await;
+    let startup_s = t0.elapsed().as_secs_f64();
+    tokio::time::sleep(Duration::from_secs_f64(*settle_s)).await;
+    let memory_kib = if processes {
+        Some(children_rss(c))
+    } else {
+        memory_kib("self").map(|m| m.0.saturating_sub(rss_before))
+    };
+    let after = Snapshot::take(c.nodes()).await;
+    let mut p = PhaseReport {
+        label: label.clone(),
+        kind: step.kind().to_owned(),
+        seconds: t0.elapsed().as_secs_f64(),
+        ..PhaseReport::default()
+    };
+    finish(c, &mut p);
+    p.fill(
+        &Tally::default(),
+        &Snapshot::zero_like(&after).delta(&after),
+    );
+    Ok(NetworkReport {
+        network: c.network,
+        startup_s,
+        ready,
+        memory_kib,
+        phases: vec![p],
+    })
+}
+
+fn children_rss(c: &Cluster) -> u64 {
+    c.nodes()
+        .filter_map(|p| match p {
+            crate::peer::Peer::Remote(r) => r.pid,
+            crate::peer::Peer::Local(_) => None,
+        })
+        .filter_map(|pid| memory_kib(&pid.to_string()))
+        .map(|m| m.0)
+        .sum()
+}
+
+fn finish(c: &Cluster, p: &mut PhaseReport) {
+    p.live_peers = c.live().len();
+    p.server_up = (c.network == Network::Napster).then(|| c.server.is_some());
+}
+
+/// One step on one network.
+async fn phase(c: &mut Cluster, ctx: &Ctx<'_>, step: &Step, k: u64) -> PhaseReport {
+    let before = Snapshot::take(c.nodes()).await;
+    let t0 = Instant::now();
+    let w = &ctx.scenario.workload;
+    let mut answered = Vec::new();
+    match step {
+        Step::Start { .. } => {}
+        Step::Wait { seconds, .. } => tokio::time::sleep(Duration::from_secs_f64(*seconds)).await,
+        Step::Queries { count, .. } => {
+            let queries = ctx.plan.queries(k, *count, w);
+            answered = drive(c, ctx, queries, None, k).await;
+        }
+        Step::KillPeers { fraction, .. } => {
+            let live = c.live().len();
+            let count = ((live as f64 * fraction).ceil() as usize).clamp(1, live.max(1));
+            for v in c.pick_live(&mut ctx.plan.victims_rng(k), count) {
+                c.stop_peer(v, true).await;
+            }
+        }
+        Step::KillServer { .. } => c.kill_server().await,
+        Step::Churn { seconds, .. } => {
+            let count = (w.rate * seconds).round() as usize;
+            let queries = ctx.plan.queries(k, count, w);
+            answered = drive(c, ctx, queries, Some(step), k).await;
+        }
+    }
+    let seconds = t0.elapsed().as_secs_f64();
+    let after = Snapshot::take(c.nodes()).await;
+    let mut tally = Tally::default();
+    let verdicts: Vec<Verdict> = answered.iter().map(|a| judge(&ctx.plan, a)).collect();
+    for (a, v) in answered.iter().zip(&verdicts) {
+        tally.add(*v, a.latency);
+    }
+    downloads(ctx, &answered, &verdicts, &mut tally, c.network).await;
+    let mut p = PhaseReport {
+        label: step.label().to_owned(),
+        kind: step.kind().to_owned(),
+        seconds,
+        ..PhaseReport::default()
+    };
+    finish(c, &mut p);
+    p.fill(&tally, &before.delta(&after));
+    p
+}
+
+/// Downloads the sampled found files through the peers that searched for them, after the
+/// phase's traffic was read (a download repeats the search, which is not the query's cost).
+async fn downloads(
+    ctx: &Ctx<'_>,
+    answered: &[Answered],
+    verdicts: &[Verdict],
+    tally: &mut Tally,
+    net: Network,
+) {
+    let picks: Vec<(usize, &Answered)> = answered
+        .iter()
+        .zip(verdicts)
+        .enumerate()
+        .filter(|(_, (a, v))| a.issued.query.download && matches!(v, Verdict::Found { .. }))
+        .map(|(i, (a, _))| (i, a))
+        .collect();
+    for chunk in picks.chunks(DOWNLOAD_CONCURRENCY) {
+        let mut set = JoinSet::new();
+        for (i, a) in chunk {
+            let (plan, origin) = (ctx.plan.clone(), a.issued.origin.clone());
+            let Some(file) = a.issued.query.file else {
+                continue;
+            };
+            let dir = ctx.scratch.clone();
+            let tag = format!("{net}-{i}");
+            set.spawn(async move { download_and_check(&plan, &origin, file, &dir, &tag).await });
+        }
+        while let Some(done) = set.join_next().await {
+            tally.downloads += 1;
+            tally.downloads_ok += u64::from(matches!(done, Ok(true)));
+        }
+    }
+}
+
+/// Asks `queries` at the workload's rate (at most `concurrency` in flight) and, for a churn
+/// step, makes peers leave and rejoin on their own schedules meanwhile.
+async fn drive(
+    c: &mut Cluster,
+    ctx: &Ctx<'_>,
+    queries: Vec<PlannedQuery>,
+    churn: Option<&Step>,
+    k: u64,
+) -> Vec<Answered> {
+    let w = &ctx.scenario.workload;
+    let slots = Arc::new(Semaphore::new(w.concurrency));
+    let start = tokio::time::Instant::now();
+    let at = |secs: f64| start + Duration::from_secs_f64(secs);
+    let (end, leave_every, join_every, crash) = match churn {
+        Some(Step::Churn {
+            seconds,
+            joins_per_s,
+            leaves_per_s,
+            crash,
+            ..
+        }) => (
+            *seconds,
+            period(*leaves_per_s),
+            period(*joins_per_s),
+            *crash,
+        ),
+        _ => (0.0, None, None, true),
+    };
+    let (mut next_leave, mut next_join) = (leave_every, join_every);
+    let mut rng = ctx.plan.victims_rng(k);
+    let mut truth = Truth::of(c);
+    let mut set = JoinSet::new();
+    let mut next_q = 0;
+    loop {
+        let tq = (next_q < queries.len()).then(|| next_q as f64 / w.rate);
+        let tl = next_leave.filter(|&t| t < end);
+        let tj = next_join.filter(|&t| t < end);
+        let Some(t) = [tq, tl, tj].into_iter().flatten().min_by(f64::total_cmp) else {
+            break;
+        };
+        tokio::time::sleep_until(at(t)).await;
+        if tq == Some(t) {
+            let q = queries[next_q].clone();
+            next_q += 1;
+            let Some(origin) = origin_for(c, q.origin) else {
+                continue;
+            };
+            let Ok(permit) = slots.clone().acquire_owned().await else {
+                break;
+            };
+            let issued = Issued {
+                query: q,
+                origin,
+                alive: truth.alive.clone(),
+                holders: truth.holders.clone(),
+            };
+            set.spawn(async move {
+                let answered = ask(issued).await;
+                drop(permit);
+                answered
+            });
+        } else if tl == Some(t) {
+            next_leave = next_leave.zip(leave_every).map(|(a, b)| a + b);
+            if let Some(&v) = c.pick_live(&mut rng, 1).first() {
+                c.stop_peer(v, crash).await;
+                truth = Truth::of(c);
+            }
+        } else {
+            next_join = next_join.zip(join_every).map(|(a, b)| a + b);
+            if let Some(d) = c.pick_down(&mut rng) {
+                if let Err(e) = c.start_peer(d).await {
+                    tracing::warn!(network = %c.network, peer = d, "rejoin failed: {e:#}");
+                }
+                truth = Truth::of(c);
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(queries.len());
+    while let Some(done) = set.join_next().await {
+        if let Ok(a) = done {
+            out.push(a);
+        }
+    }
+    out
+}
+
+fn period(per_s: f64) -> Option<f64> {
+    (per_s > 0.0).then(|| 1.0 / per_s)
+}
+
+/// The peer that asks: the planned one, or the next one up.
+fn origin_for(c: &Cluster, planned: usize) -> Option<crate::peer::Peer> {
+    let n = c.peers.len();
+    (0..n).find_map(|j| c.peers[(planned + j) % n].clone())
+}
+
+/// Who is up, and who each hit's holder is: the truth a query is judged against.
+struct Truth {
+    alive: Arc<Vec<bool>>,
+    holders: Arc<crate::cluster::HolderMap>,
+}
+
+impl Truth {
+    fn of(c: &Cluster) -> Self {
+        Truth {
+            alive: Arc::new(c.peers.iter().map(Option::is_some).collect()),
+            holders: Arc::new(c.holder_map()),
+        }
+    }
+}

@@ -1,0 +1,590 @@
+//! The scenario file: what a run starts, what it asks and how it breaks things.
+//!
+//! A scenario is one JSON document (see `scenarios/README.md`). Every struct here refuses
+//! fields it does not know (`deny_unknown_fields`), so a typo is an error rather than a
+//! setting silently left at its default. [`load`] and [`parse`] name the field that is
+//! wrong by its path (`timeline[2].fraction`) and by line and column, before anything starts.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{MAX_FILES, MAX_NODES, MAX_QUERIES_PER_PHASE, MAX_SECONDS, MAX_STEPS};
+
+/// The three networks a scenario can compare.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Network {
+    /// Central index server plus peers (OpenNap).
+    Napster,
+    /// Gnutella 0.4 flooding overlay.
+    Gnutella,
+    /// Chord distributed hash table.
+    Chord,
+}
+
+impl Network {
+    /// The name used in reports and file names.
+    pub fn name(self) -> &'static str {
+        match self {
+            Network::Napster => "napster",
+            Network::Gnutella => "gnutella",
+            Network::Chord => "chord",
+        }
+    }
+}
+
+impl fmt::Display for Network {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A whole scenario file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Short name, used as the report's title.
+    pub name: String,
+    /// The question the scenario answers, one or two sentences.
+    #[serde(default)]
+    pub description: String,
+    /// Which networks take part; they all run at once, side by side.
+    pub networks: Vec<Network>,
+    /// Peers per network (the Napster index server comes on top): one number, or a list to
+    /// sweep over (the scenario then runs once per value, and the report has one row per
+    /// value).
+    pub nodes: NodeCount,
+    /// Seeds files, placement, queries, victims: the same seed gives the same run in every
+    /// network.
+    pub seed: u64,
+    /// The files the peers share.
+    pub files: FilesSpec,
+    /// The queries.
+    pub workload: WorkloadSpec,
+    /// Per-network knobs.
+    #[serde(default)]
+    pub settings: Settings,
+    /// What happens, in order; the first step must be `start`.
+    pub timeline: Vec<Step>,
+}
+
+/// Peers per network: one value, or a sweep.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum NodeCount {
+    /// One run with this many peers.
+    One(usize),
+    /// One run per value, in order.
+    Sweep(Vec<usize>),
+}
+
+impl NodeCount {
+    /// The values to run, in order.
+    pub fn values(&self) -> Vec<usize> {
+        match self {
+            NodeCount::One(n) => vec![*n],
+            NodeCount::Sweep(ns) => ns.clone(),
+        }
+    }
+}
+
+/// The shared files: how many distinct files, how many copies of each, how big.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilesSpec {
+    /// Distinct files in the whole network.
+    pub count: usize,
+    /// Peers holding each file (placed at random, seeded).
+    pub copies: usize,
+    /// Smallest file, bytes.
+    pub min_size: u64,
+    /// Largest file, bytes.
+    pub max_size: u64,
+}
+
+/// The queries peers ask.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkloadSpec {
+    /// Queries per second started across the network (they run concurrently).
+    pub rate: f64,
+    /// Zipf exponent s of file popularity: file k (from 1) is asked with weight 1/k^s;
+    /// 0 asks all files equally.
+    pub zipf: f64,
+    /// Share of queries, 0..=1, for files that exist nowhere (they must find nothing).
+    pub missing_share: f64,
+    /// Share of successful queries, 0..=1, whose file is then downloaded and checked.
+    pub download_share: f64,
+    /// The most queries in flight at once per network.
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
+}
+
+fn default_concurrency() -> usize {
+    64
+}
+
+/// Knobs for each network; all optional.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Napster's.
+    #[serde(default)]
+    pub napster: NapsterSettings,
+    /// Gnutella's.
+    #[serde(default)]
+    pub gnutella: GnutellaSettings,
+    /// Chord's.
+    #[serde(default)]
+    pub chord: ChordSettings,
+}
+
+/// Napster knobs.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NapsterSettings {
+    /// Where the index server listens; default 127.0.0.1:0 (any free port).
+    pub server: Option<SocketAddr>,
+}
+
+/// Gnutella knobs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GnutellaSettings {
+    /// Earlier servents each new servent dials at start (the overlay's mean degree is about
+    /// twice this).
+    pub degree: usize,
+    /// The most neighbours a servent keeps.
+    pub max_peers: usize,
+    /// TTL of queries: the search horizon in hops.
+    pub ttl: u8,
+    /// TTL of pings.
+    pub ping_ttl: u8,
+    /// Seconds between pings to all neighbours.
+    pub ping_interval_s: f64,
+    /// Milliseconds a search collects QueryHits.
+    pub search_window_ms: u64,
+}
+
+impl Default for GnutellaSettings {
+    fn default() -> Self {
+        GnutellaSettings {
+            degree: 3,
+            max_peers: 8,
+            ttl: 4,
+            ping_ttl: 2,
+            ping_interval_s: 30.0,
+            search_window_ms: 1_000,
+        }
+    }
+}
+
+/// Chord knobs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChordSettings {
+    /// r: successor-list length.
+    pub successors: usize,
+    /// Copies of every index entry.
+    pub replicas: usize,
+    /// Milliseconds between `stabilize` rounds.
+    pub stabilize_ms: u64,
+    /// Milliseconds between `fix_fingers` calls.
+    pub fix_fingers_ms: u64,
+    /// Nodes that join through node 0 at the same time.
+    pub join_batch: usize,
+}
+
+impl Default for ChordSettings {
+    fn default() -> Self {
+        ChordSettings {
+            successors: p2plab_chord::DEFAULT_SUCCESSORS,
+            replicas: p2plab_chord::DEFAULT_REPLICAS,
+            stabilize_ms: 250,
+            fix_fingers_ms: 100,
+            join_batch: 8,
+        }
+    }
+}
+
+/// One step of the timeline. Every step has a label the report uses.
+///
+/// A step is written as an object with one key, its kind:
+/// `{"kill_peers": {"label": "20% die", "fraction": 0.2}}`. (An outer tag, not a `"step"`
+/// field inside, so that an error deep in a step is reported with its full path.)
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Step {
+    /// Start every network and wait until each is ready (index filled, overlay connected,
+    /// ring closed), plus `settle_s` seconds.
+    Start {
+        /// The phase's name in the report.
+        label: String,
+        /// Extra seconds after the networks are ready.
+        #[serde(default)]
+        settle_s: f64,
+    },
+    /// Do nothing for a while: measures background (maintenance) traffic.
+    Wait {
+        /// The phase's name in the report.
+        label: String,
+        /// How long.
+        seconds: f64,
+    },
+    /// Ask `count` queries at the workload's rate.
+    Queries {
+        /// The phase's name in the report.
+        label: String,
+        /// How many.
+        count: usize,
+    },
+    /// Crash a share of the live peers (at least one), chosen by the seed.
+    KillPeers {
+        /// The phase's name in the report.
+        label: String,
+        /// Share of live peers, 0..=1.
+        fraction: f64,
+    },
+    /// Crash Napster's index server (the other networks have none).
+    KillServer {
+        /// The phase's name in the report.
+        label: String,
+    },
+    /// For `seconds`, peers leave and come back (with their files) while queries run at
+    /// the workload's rate.
+    Churn {
+        /// The phase's name in the report.
+        label: String,
+        /// How long.
+        seconds: f64,
+        /// Peers (re)joining per second.
+        joins_per_s: f64,
+        /// Peers leaving per second.
+        leaves_per_s: f64,
+        /// Whether leaving peers crash (true) or leave politely (false).
+        #[serde(default)]
+        crash: bool,
+    },
+}
+
+impl Step {
+    /// The step's label.
+    pub fn label(&self) -> &str {
+        match self {
+            Step::Start { label, .. }
+            | Step::Wait { label, .. }
+            | Step::Queries { label, .. }
+            | Step::KillPeers { label, .. }
+            | Step::KillServer { label }
+            | Step::Churn { label, .. } => label,
+        }
+    }
+
+    /// The step's kind, as written in the file.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Step::Start { .. } => "start",
+            Step::Wait { .. } => "wait",
+            Step::Queries { .. } => "queries",
+            Step::KillPeers { .. } => "kill_peers",
+            Step::KillServer { .. } => "kill_server",
+            Step::Churn { .. } => "churn",
+        }
+    }
+}
+
+/// Why a scenario file was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum SpecError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The JSON does not fit the format.
+    #[error("{field}: {message} at line {line} column {column}")]
+    Syntax {
+        /// Path of the offending field, e.g. `timeline[2].fraction` (`.` for the root).
+        field: String,
+        /// What is wrong.
+        message: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+    },
+    /// The JSON fits, but a value makes no sense.
+    #[error("{field}: {message}")]
+    Invalid {
+        /// Path of the offending field.
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Reads and checks a scenario file.
+///
+/// # Errors
+/// [`SpecError`] naming the file, field and position.
+pub fn load(path: &Path) -> Result<Scenario, SpecError> {
+    let text = std::fs::read_to_string(path).map_err(|source| SpecError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
+    parse(&text)
+}
+
+/// Parses and checks scenario text.
+///
+/// # Errors
+/// [`SpecError::Syntax`] with the field path and line/column, or [`SpecError::Invalid`].
+pub fn parse(text: &str) -> Result<Scenario, SpecError> {
+    let de = &mut serde_json::Deserializer::from_str(text);
+    let scenario: Scenario = serde_path_to_error::deserialize(de).map_err(|e| {
+        let field = e.path().to_string();
+        let inner = e.into_inner();
+        SpecError::Syntax {
+            field,
+            line: inner.line(),
+            column: inner.column(),
+            message: strip_position(&inner.to_string()),
+        }
+    })?;
+    validate(&scenario)?;
+    Ok(scenario)
+}
+
+/// serde_json appends " at line L column C"; the error carries them apart.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+fn invalid(field: impl Into<String>, message: impl Into<String>) -> SpecError {
+    SpecError::Invalid {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+fn check(ok: bool, field: &str, message: &str) -> Result<(), SpecError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(field, message))
+    }
+}
+
+fn share(x: f64) -> bool {
+    (0.0..=1.0).contains(&x)
+}
+
+fn seconds(x: f64) -> bool {
+    x.is_finite() && (0.0..=MAX_SECONDS).contains(&x)
+}
+
+fn validate(s: &Scenario) -> Result<(), SpecError> {
+    check(
+        !s.networks.is_empty(),
+        "networks",
+        "name at least one network",
+    )?;
+    let nodes = s.nodes.values();
+    check(!nodes.is_empty(), "nodes", "give at least one node count")?;
+    for (i, n) in nodes.iter().enumerate() {
+        let field = if nodes.len() == 1 {
+            "nodes".to_owned()
+        } else {
+            format!("nodes[{i}]")
+        };
+        check(
+            (2..=MAX_NODES).contains(n),
+            &field,
+            &format!("must be 2..={MAX_NODES}"),
+        )?;
+        check(
+            s.files.copies <= *n,
+            "files.copies",
+            "more copies than peers",
+        )?;
+    }
+    let f = &s.files;
+    check(
+        (1..=MAX_FILES).contains(&f.count),
+        "files.count",
+        &format!("must be 1..={MAX_FILES}"),
+    )?;
+    check(f.copies >= 1, "files.copies", "must be at least 1")?;
+    check(
+        f.min_size <= f.max_size,
+        "files.min_size",
+        "larger than files.max_size",
+    )?;
+    check(
+        f.max_size <= crate::MAX_FILE_SIZE,
+        "files.max_size",
+        "too large",
+    )?;
+    let w = &s.workload;
+    check(
+        w.rate.is_finite() && w.rate > 0.0,
+        "workload.rate",
+        "must be positive",
+    )?;
+    check(
+        w.zipf.is_finite() && w.zipf >= 0.0,
+        "workload.zipf",
+        "must be 0 or more",
+    )?;
+    check(
+        share(w.missing_share),
+        "workload.missing_share",
+        "must be 0..=1",
+    )?;
+    check(
+        share(w.download_share),
+        "workload.download_share",
+        "must be 0..=1",
+    )?;
+    check(
+        w.concurrency >= 1,
+        "workload.concurrency",
+        "must be at least 1",
+    )?;
+    validate_settings(&s.settings)?;
+    validate_timeline(&s.timeline)
+}
+
+fn validate_settings(s: &Settings) -> Result<(), SpecError> {
+    let g = &s.gnutella;
+    check(
+        g.degree >= 1,
+        "settings.gnutella.degree",
+        "must be at least 1",
+    )?;
+    check(
+        g.max_peers >= g.degree,
+        "settings.gnutella.max_peers",
+        "below degree",
+    )?;
+    check(
+        (1..=7).contains(&g.ttl),
+        "settings.gnutella.ttl",
+        "must be 1..=7",
+    )?;
+    check(
+        (1..=7).contains(&g.ping_ttl),
+        "settings.gnutella.ping_ttl",
+        "must be 1..=7",
+    )?;
+    check(
+        g.ping_interval_s.is_finite() && g.ping_interval_s > 0.0,
+        "settings.gnutella.ping_interval_s",
+        "must be positive",
+    )?;
+    check(
+        g.search_window_ms >= 1,
+        "settings.gnutella.search_window_ms",
+        "must be positive",
+    )?;
+    let c = &s.chord;
+    check(
+        (1..=p2plab_chord::MAX_SUCCESSORS).contains(&c.successors),
+        "settings.chord.successors",
+        "must be 1..=32",
+    )?;
+    check(
+        c.replicas >= 1,
+        "settings.chord.replicas",
+        "must be at least 1",
+    )?;
+    check(
+        c.stabilize_ms >= 1,
+        "settings.chord.stabilize_ms",
+        "must be positive",
+    )?;
+    check(
+        c.fix_fingers_ms >= 1,
+        "settings.chord.fix_fingers_ms",
+        "must be positive",
+    )?;
+    check(
+        c.join_batch >= 1,
+        "settings.chord.join_batch",
+        "must be at least 1",
+    )
+}
+
+fn validate_timeline(steps: &[Step]) -> Result<(), SpecError> {
+    check(
+        matches!(steps.first(), Some(Step::Start { .. })),
+        "timeline[0]",
+        "the first step must be `start`",
+    )?;
+    check(
+        steps.len() <= MAX_STEPS,
+        "timeline",
+        &format!("at most {MAX_STEPS} steps"),
+    )?;
+    for (i, step) in steps.iter().enumerate() {
+        let at = |f: &str| format!("timeline[{i}].{}.{f}", step.kind());
+        if i > 0 && matches!(step, Step::Start { .. }) {
+            return Err(invalid(
+                format!("timeline[{i}]"),
+                "only the first step may be `start`",
+            ));
+        }
+        if steps[..i].iter().any(|s| s.label() == step.label()) {
+            return Err(invalid(
+                at("label"),
+                format!("label {:?} is used twice", step.label()),
+            ));
+        }
+        match step {
+            Step::Start { settle_s: t, .. } | Step::Wait { seconds: t, .. } => check(
+                seconds(*t),
+                &at(if i == 0 { "settle_s" } else { "seconds" }),
+                "bad duration",
+            )?,
+            Step::Queries { count, .. } => check(
+                (1..=MAX_QUERIES_PER_PHASE).contains(count),
+                &at("count"),
+                &format!("must be 1..={MAX_QUERIES_PER_PHASE}"),
+            )?,
+            Step::KillPeers { fraction, .. } => check(
+                *fraction > 0.0 && *fraction <= 1.0,
+                &at("fraction"),
+                "must be in (0, 1]",
+            )?,
+            Step::KillServer { .. } => {}
+            Step::Churn {
+                seconds: t,
+                joins_per_s,
+                leaves_per_s,
+                ..
+            } => {
+                check(seconds(*t), &at("seconds"), "bad duration")?;
+                check(
+                    joins_per_s.is_finite() && *joins_per_s >= 0.0,
+                    &at("joins_per_s"),
+                    "must be 0 or more",
+                )?;
+                check(
+                    leaves_per_s.is_finite() && *leaves_per_s >= 0.0,
+                    &at("leaves_per_s"),
+                    "must be 0 or more",
+                )?;
+            }
+        }
+    }
+    Ok(())
+}

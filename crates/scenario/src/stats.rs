@@ -1,0 +1,185 @@
+//! Traffic over a phase: every node's counters before and after, and their difference.
+//!
+//! A phase's traffic is the sum, over the nodes that were up both before and after it, of
+//! what each sent during the phase (a message is sent once and received once; counting the
+//! sending side counts it once). A node's *load* is what it sent plus what it received: the
+//! share of all messages that passed through it.
+
+use std::collections::BTreeMap;
+
+use p2plab_peer_protocol::control::NodeStats;
+
+use crate::peer::Peer;
+
+/// Asks every node for its stats, at most [`crate::STATS_CONCURRENCY`] at once; nodes that
+/// do not answer are left out.
+pub async fn gather<'a>(nodes: impl Iterator<Item = &'a Peer>) -> Vec<NodeStats> {
+    let nodes: Vec<Peer> = nodes.cloned().collect();
+    let mut out = Vec::with_capacity(nodes.len());
+    for chunk in nodes.chunks(crate::STATS_CONCURRENCY) {
+        let mut set = tokio::task::JoinSet::new();
+        for node in chunk {
+            let node = node.clone();
+            set.spawn(async move { node.stats().await });
+        }
+        while let Some(done) = set.join_next().await {
+            if let Ok(Ok(stats)) = done {
+                out.push(stats);
+            }
+        }
+    }
+    out
+}
+
+/// Each node's counters at one moment, by node address.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    nodes: BTreeMap<String, Counters>,
+}
+
+/// The few numbers of a node's metrics a phase needs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counters {
+    /// Messages sent.
+    pub sent: u64,
+    /// Bytes sent.
+    pub bytes: u64,
+    /// Messages received.
+    pub received: u64,
+}
+
+impl Snapshot {
+    /// Reads every running node of a cluster.
+    pub async fn take<'a>(nodes: impl Iterator<Item = &'a Peer>) -> Snapshot {
+        let stats = gather(nodes).await;
+        Snapshot::from_stats(&stats)
+    }
+
+    /// Builds a snapshot from stats already read.
+    pub fn from_stats(stats: &[NodeStats]) -> Snapshot {
+        let nodes = stats
+            .iter()
+            .map(|s| {
+                let sent = s.metrics.total_sent();
+                let counters = Counters {
+                    sent: sent.messages,
+                    bytes: sent.bytes,
+                    received: s.metrics.total_received().messages,
+                };
+                (format!("{} {}", s.kind, s.addr), counters)
+            })
+            .collect();
+        Snapshot { nodes }
+    }
+
+    /// A snapshot of the same nodes with every counter at zero: the state before a node
+    /// started.
+    pub fn zero_like(after: &Snapshot) -> Snapshot {
+        let nodes = after
+            .nodes
+            .keys()
+            .map(|k| (k.clone(), Counters::default()))
+            .collect();
+        Snapshot { nodes }
+    }
+
+    /// What happened between `self` (before) and `after`.
+    pub fn delta(&self, after: &Snapshot) -> Delta {
+        let mut d = Delta::default();
+        for (node, a) in &after.nodes {
+            let Some(b) = self.nodes.get(node) else {
+                continue;
+            };
+            let sent = a.sent.saturating_sub(b.sent);
+            let load = sent + a.received.saturating_sub(b.received);
+            d.messages += sent;
+            d.bytes += a.bytes.saturating_sub(b.bytes);
+            d.nodes += 1;
+            if load > d.busiest_load {
+                d.busiest_load = load;
+                d.busiest = node.clone();
+            }
+        }
+        d
+    }
+}
+
+/// Traffic during a phase.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Delta {
+    /// Messages sent, all nodes.
+    pub messages: u64,
+    /// Bytes sent, all nodes.
+    pub bytes: u64,
+    /// Nodes counted (up before and after).
+    pub nodes: u64,
+    /// The node that sent plus received the most.
+    pub busiest: String,
+    /// Its messages sent plus received.
+    pub busiest_load: u64,
+}
+
+impl Delta {
+    /// The busiest node's share of all messages: 1.0 when every message came from or went
+    /// to it (a central server), about 2/N when load is spread evenly.
+    pub fn busiest_share(&self) -> Option<f64> {
+        (self.messages > 0).then(|| self.busiest_load as f64 / self.messages as f64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snap(entries: &[(&str, u64, u64, u64)]) -> Snapshot {
+        Snapshot {
+            nodes: entries
+                .iter()
+                .map(|&(n, sent, bytes, received)| {
+                    (
+                        n.to_owned(),
+                        Counters {
+                            sent,
+                            bytes,
+                            received,
+                        },
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn delta_counts_nodes_up_on_both_sides() {
+        // The server talks to a and b; every message has it at one end.
+        let before = snap(&[
+            ("server", 10, 100, 10),
+            ("a", 5, 50, 5),
+            ("b", 0, 0, 0),
+            ("gone", 1, 1, 1),
+        ]);
+        let after = snap(&[
+            ("server", 24, 240, 26),
+            ("a", 17, 170, 15),
+            ("b", 4, 40, 4),
+            ("new", 9, 9, 9),
+        ]);
+        let d = before.delta(&after);
+        assert_eq!(d.messages, 30);
+        assert_eq!(d.bytes, 300);
+        assert_eq!(d.nodes, 3);
+        assert_eq!(d.busiest, "server");
+        assert_eq!(d.busiest_load, 30);
+        assert_eq!(d.busiest_share(), Some(1.0));
+    }
+
+    #[test]
+    fn no_traffic_no_share() {
+        assert_eq!(
+            Snapshot::default()
+                .delta(&Snapshot::default())
+                .busiest_share(),
+            None
+        );
+    }
+}

@@ -1,0 +1,127 @@
+//! Scenario files: the shipped ones parse, and a bad file is refused with the field and
+//! the line and column that are wrong.
+
+#![allow(clippy::unwrap_used)] // a test fails by panicking
+
+use p2plab_scenario::spec::{NodeCount, Step};
+use p2plab_scenario::{load, parse, SpecError};
+
+const GOOD: &str = r#"{
+  "name": "t",
+  "networks": ["napster", "chord"],
+  "nodes": [16, 64],
+  "seed": 1,
+  "files": { "count": 10, "copies": 2, "min_size": 1, "max_size": 10 },
+  "workload": { "rate": 10, "zipf": 1, "missing_share": 0.1, "download_share": 0.1 },
+  "timeline": [
+    { "start": { "label": "up" } },
+    { "kill_peers": { "label": "20%", "fraction": 0.2 } },
+    { "churn": { "label": "churn", "seconds": 5, "joins_per_s": 1, "leaves_per_s": 1 } }
+  ]
+}"#;
+
+fn syntax(text: &str) -> (String, String, usize, usize) {
+    match parse(text).unwrap_err() {
+        SpecError::Syntax {
+            field,
+            message,
+            line,
+            column,
+        } => (field, message, line, column),
+        other => panic!("expected a syntax error, got {other}"),
+    }
+}
+
+#[test]
+fn a_good_file_parses_with_defaults() {
+    let s = parse(GOOD).unwrap();
+    assert_eq!(s.nodes, NodeCount::Sweep(vec![16, 64]));
+    assert_eq!(s.nodes.values(), [16, 64]);
+    assert_eq!(s.workload.concurrency, 64);
+    assert_eq!(s.settings.gnutella.ttl, 4);
+    assert!(matches!(s.timeline[2], Step::Churn { crash: false, .. }));
+}
+
+#[test]
+fn an_unknown_field_is_named_with_its_line_and_column() {
+    let bad = GOOD.replace(r#""zipf": 1,"#, r#""zipf": 1, "zipff": 2,"#);
+    let (field, message, line, column) = syntax(&bad);
+    assert_eq!(field, "workload.zipff");
+    assert!(message.contains("unknown field `zipff`"), "{message}");
+    // The column of the unknown key's closing quote.
+    assert_eq!((line, column), (7, 46));
+}
+
+#[test]
+fn a_wrong_type_deep_in_the_timeline_is_named() {
+    let bad = GOOD.replace(r#""fraction": 0.2"#, r#""fraction": "a fifth""#);
+    let (field, message, line, _) = syntax(&bad);
+    assert_eq!(field, "timeline[1].kill_peers.fraction");
+    assert!(message.contains("invalid type: string"), "{message}");
+    assert_eq!(line, 10);
+    let err = parse(&bad).unwrap_err().to_string();
+    assert!(
+        err.starts_with("timeline[1].kill_peers.fraction: invalid type"),
+        "{err}"
+    );
+    assert!(err.ends_with("line 10 column 59"), "{err}");
+}
+
+#[test]
+fn an_unknown_step_and_network_are_refused() {
+    let (field, message, ..) = syntax(&GOOD.replace(r#""churn": {"#, r#""dance": {"#));
+    assert_eq!(field, "timeline[2]");
+    assert!(message.contains("unknown variant `dance`"), "{message}");
+    let (field, ..) = syntax(&GOOD.replace(r#""chord"]"#, r#""kazaa"]"#));
+    assert_eq!(field, "networks[1]");
+}
+
+#[test]
+fn values_that_make_no_sense_are_refused_by_field() {
+    let cases = [
+        (
+            GOOD.replace(r#""fraction": 0.2"#, r#""fraction": 1.5"#),
+            "timeline[1].kill_peers.fraction",
+        ),
+        (
+            GOOD.replace(r#""copies": 2"#, r#""copies": 20"#),
+            "files.copies",
+        ),
+        (GOOD.replace("[16, 64]", "[16, 1]"), "nodes[1]"),
+        (
+            GOOD.replace(r#""label": "20%""#, r#""label": "up""#),
+            "timeline[1].kill_peers.label",
+        ),
+        (
+            GOOD.replace(r#""missing_share": 0.1"#, r#""missing_share": 2"#),
+            "workload.missing_share",
+        ),
+        (
+            GOOD.replace(
+                r#""start": { "label": "up" }"#,
+                r#""wait": { "label": "up", "seconds": 1 }"#,
+            ),
+            "timeline[0]",
+        ),
+    ];
+    for (text, want) in cases {
+        match parse(&text) {
+            Err(SpecError::Invalid { field, .. }) => assert_eq!(field, want),
+            other => panic!("{want}: expected Invalid, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn every_shipped_scenario_parses() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "json") {
+            load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            seen += 1;
+        }
+    }
+    assert!(seen >= 6, "default plus the five questions, found {seen}");
+}
