@@ -49,6 +49,11 @@ pub struct ChordConfig {
     /// Period at which we re-publish our own files' entries and re-replicate the entries
     /// we own.
     pub republish_every: Duration,
+    /// Also re-publish soon after joining — 2, 4, 8 and 16 stabilize periods apart — before
+    /// settling into `republish_every`. Entries published while the ring is still forming
+    /// can reach a node that is not (or soon is not) their owner; this puts them right in
+    /// seconds instead of one republish period. Off only to study replication alone.
+    pub early_republish: bool,
     /// How long a stored entry lives without being re-published.
     pub entry_ttl: Duration,
     /// How long to wait for a reply before a peer counts as failed.
@@ -73,6 +78,7 @@ impl ChordConfig {
             fix_fingers_every: FIX_FINGERS_EVERY,
             check_predecessor_every: CHECK_PREDECESSOR_EVERY,
             republish_every: REPUBLISH_EVERY,
+            early_republish: true,
             entry_ttl: ENTRY_TTL,
             rpc_timeout: RPC_TIMEOUT,
             routing: Routing::Iterative,

@@ -29,6 +29,7 @@ fn ring_with_files(n: usize, replicas: usize, seed: u64) -> (Net, Vec<NodeIdx>, 
     let ids = ring(&mut net, n, |c| {
         c.replicas = replicas;
         c.republish_every = secs(3600);
+        c.early_republish = false;
         c.entry_ttl = secs(7200);
     });
     assert!(net.run_until_cond(secs(600), |n| ring_is_exact(n)));

@@ -1,10 +1,12 @@
-//! `p2plab bench napster`: how fast one index server answers searches on loopback, and how
-//! much memory each indexed file costs it.
+//! `p2plab bench ...`: figures measured on loopback with real sockets.
 //!
-//! The server runs in its own process, so its resident memory can be read before and after
-//! the files are indexed. Sharing peers run here and publish synthetic files; then N clients
-//! speak the OpenNap protocol directly (login, then search after search, each answered by
-//! results and an end marker) for a fixed time.
+//! - `napster`: how fast one index server answers searches, and how much memory each indexed
+//!   file costs it. The server runs in its own process, so its resident memory can be read
+//!   before and after the files are indexed. Sharing peers run here and publish synthetic
+//!   files; then N clients speak the OpenNap protocol directly (login, then search after
+//!   search, each answered by results and an end marker) for a fixed time.
+//! - `chord`: hops and latency of lookups on a ring of N real nodes, against the paper's
+//!   ½·log₂ N.
 
 use std::net::SocketAddr;
 use std::process::{ExitCode, Stdio};
@@ -255,4 +257,123 @@ async fn next(stream: &mut TcpStream, reader: &mut FrameReader) -> anyhow::Resul
         }
         reader.extend(&chunk[..n]);
     }
+}
+
+/// `p2plab bench chord` settings.
+#[derive(Debug, Args)]
+pub struct ChordBench {
+    /// Nodes in the ring.
+    #[arg(long, default_value_t = 32)]
+    nodes: usize,
+    /// Lookups, each from a random node for a random node's file.
+    #[arg(long, default_value_t = 1_000)]
+    lookups: usize,
+    /// Seconds to let fingers settle once every successor is right.
+    #[arg(long, default_value_t = 10)]
+    settle: u64,
+    /// Seed for the lookups.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+/// Builds a ring, lets it stabilize, then times lookups.
+pub async fn chord(args: ChordBench) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let mut nodes = Vec::new();
+    for i in 0..args.nodes {
+        let library = Library::synthetic([(format!("f{i}.bin"), 100u64)], args.seed);
+        let join = nodes.first().map(p2plab_runtime::NodeHandle::addr);
+        nodes.push(
+            launch::chord_node("127.0.0.1:0".parse()?, library, |c| {
+                c.join = join;
+                c.stabilize_every = Duration::from_millis(250);
+                c.fix_fingers_every = Duration::from_millis(100);
+                c.check_predecessor_every = Duration::from_millis(500);
+            })
+            .await?,
+        );
+    }
+    wait_for_ring(&nodes).await?;
+    let ring_time = started.elapsed();
+    tokio::time::sleep(Duration::from_secs(args.settle)).await;
+
+    let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
+    let (mut hops, mut latency) = (Histogram::<u64>::new(3)?, Histogram::<u64>::new(3)?);
+    let mut failed = 0;
+    for _ in 0..args.lookups {
+        let (from, target) = (
+            rng.random_range(0..args.nodes),
+            rng.random_range(0..args.nodes),
+        );
+        let t = Instant::now();
+        let found = nodes[from].search(&format!("f{target}")).await;
+        let elapsed = u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX);
+        match found
+            .ok()
+            .and_then(|h| h.into_iter().find(|h| h.name == format!("f{target}.bin")))
+        {
+            Some(hit) => {
+                hops.record(u64::from(hit.hops.unwrap_or_default()))?;
+                latency.record(elapsed)?;
+            }
+            None => failed += 1,
+        }
+    }
+    for node in &nodes {
+        node.crash();
+    }
+    let n = args.nodes as f64;
+    println!(
+        "chord lookup benchmark: {} real nodes on loopback",
+        args.nodes
+    );
+    println!(
+        "ring formed in      {:.1} s (then {} s for fingers)",
+        ring_time.as_secs_f64(),
+        args.settle
+    );
+    println!("lookups             {} ({failed} failed)", args.lookups);
+    println!(
+        "hops                mean {:.2} (1/2 log2 N = {:.2}), p1 {}, p50 {}, p99 {}, max {}",
+        hops.mean(),
+        n.log2() / 2.0,
+        hops.value_at_quantile(0.01),
+        hops.value_at_quantile(0.5),
+        hops.value_at_quantile(0.99),
+        hops.max()
+    );
+    println!(
+        "latency             mean {:.3} ms, p50 {:.3} ms, p99 {:.3} ms",
+        latency.mean() / 1000.0,
+        ms(latency.value_at_quantile(0.5)),
+        ms(latency.value_at_quantile(0.99))
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Waits until every node's successor is the next node clockwise (ids from `stats`).
+async fn wait_for_ring(nodes: &[p2plab_runtime::NodeHandle]) -> anyhow::Result<()> {
+    for _ in 0..2400 {
+        let mut ring = Vec::new();
+        for node in nodes {
+            let view: p2plab_chord::RingView = serde_json::from_value(node.stats().await?.state)?;
+            let successor = view.successors.first().map(|s| s.addr);
+            // Ids print as hex without leading zeros: longer is larger, then the digits.
+            ring.push((
+                (view.node.id.len(), view.node.id),
+                view.node.addr,
+                successor,
+            ));
+        }
+        ring.sort();
+        let settled = (0..ring.len()).all(|i| ring[i].2 == Some(ring[(i + 1) % ring.len()].1));
+        if settled {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!(
+        "the ring of {} nodes did not settle within four minutes",
+        nodes.len()
+    )
 }

@@ -91,6 +91,8 @@ enum Cmd {
 enum BenchCmd {
     /// The Napster index server: searches per second from N clients, memory per indexed file.
     Napster(bench::NapsterBench),
+    /// Chord: lookup hops and latency on a ring of N real nodes.
+    Chord(bench::ChordBench),
 }
 
 fn main() -> ExitCode {
@@ -138,5 +140,6 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             processes,
         } => scenario_cmd::run_file(&scenario, &out, processes).await,
         Cmd::Bench(BenchCmd::Napster(args)) => bench::napster(args).await,
+        Cmd::Bench(BenchCmd::Chord(args)) => bench::chord(args).await,
     }
 }

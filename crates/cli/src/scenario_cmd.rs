@@ -8,9 +8,9 @@ use anyhow::Context;
 
 use p2plab_scenario::{load, markdown, run, write_report, RunOptions, Scenario};
 
-/// File descriptors a node may hold open at once in the worst case: its listener, its
-/// links, a few downloads and control connections.
-const FDS_PER_NODE: u64 = 24;
+/// File descriptors a node holds open on average: its listener and one end of each of its
+/// links (a link between two nodes of this process holds two descriptors, one per end).
+const FDS_PER_NODE: u64 = 6;
 
 /// Runs `scenario` into `out` and prints the tables; `processes` runs each node as its own
 /// child process.

@@ -59,8 +59,10 @@ impl ChordNode {
         self.successors.set_successor(successor);
         self.fingers.fill(1, successor);
         self.phase = Phase::Joined;
-        // Publish once the ring has had a moment to take us in.
-        self.timers.republish = now + self.config.stabilize_every * 2;
+        // Publish once the ring has had a moment to take us in, then again after waits
+        // that double up to the republish period (see `Timers::republish_gap`).
+        self.timers.republish_gap = self.config.stabilize_every * 2;
+        self.timers.republish = now + self.timers.republish_gap;
         self.stabilize(now, out);
     }
 

@@ -107,6 +107,10 @@ struct Active {
     goal: Goal,
 }
 
+/// After a join, re-publications come 2, 4, 8 and 16 stabilize periods apart (until the
+/// gap reaches this many periods), then every `republish_every`.
+const EARLY_REPUBLISH_SPAN: u32 = 16;
+
 /// When each periodic task next runs.
 #[derive(Clone, Copy, Debug)]
 struct Timers {
@@ -114,6 +118,10 @@ struct Timers {
     fix_fingers: Instant,
     check_predecessor: Instant,
     republish: Instant,
+    /// The wait before the next re-publication: with `early_republish`, it starts at two
+    /// stabilize periods after a join and doubles while under [`EARLY_REPUBLISH_SPAN`]
+    /// periods; then it is `republish_every`.
+    republish_gap: Duration,
 }
 
 /// A Chord node: ring membership, routing, and its share of the file index.
@@ -164,6 +172,7 @@ impl ChordNode {
                 fix_fingers: Instant::ZERO,
                 check_predecessor: Instant::ZERO,
                 republish: Instant::ZERO,
+                republish_gap: Duration::ZERO,
             },
             rng: ChaCha8Rng::seed_from_u64(config.seed),
             metrics: Metrics::default(),
@@ -269,6 +278,7 @@ impl ChordNode {
             fix_fingers: now + self.jitter(f),
             check_predecessor: now + self.jitter(p),
             republish: now + r + self.jitter(r),
+            republish_gap: r,
         };
         match self.config.join.filter(|a| *a != self.me.addr) {
             None => self.create(now, out),
@@ -297,7 +307,14 @@ impl ChordNode {
             self.check_predecessor(now, out);
         }
         if now >= self.timers.republish {
-            self.timers.republish = now + self.config.republish_every;
+            let early = self.config.early_republish
+                && self.timers.republish_gap < self.config.stabilize_every * EARLY_REPUBLISH_SPAN;
+            self.timers.republish_gap = if early {
+                (self.timers.republish_gap * 2).min(self.config.republish_every)
+            } else {
+                self.config.republish_every
+            };
+            self.timers.republish = now + self.timers.republish_gap;
             self.republish(now, out);
         }
     }
