@@ -53,6 +53,8 @@ enum Delivery {
     Received {
         conn: ConnId,
         bytes: Vec<u8>,
+        from: NodeIdx,
+        sent: Instant,
     },
     Closed {
         conn: ConnId,
@@ -100,6 +102,23 @@ pub struct TestNet<N> {
     latency: Latency,
     steps: u64,
     next_ephemeral: u16,
+    /// Every delivered chunk of bytes, when recording (see [`TestNet::record`]).
+    trace: Option<Vec<Transmission>>,
+}
+
+/// One chunk of bytes delivered from one node to another: what `p2plab trace` is made of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transmission {
+    /// When the sender wrote it.
+    pub sent: Instant,
+    /// When the receiver got it.
+    pub delivered: Instant,
+    /// The sending node.
+    pub from: NodeIdx,
+    /// The receiving node.
+    pub to: NodeIdx,
+    /// The bytes, exactly as written (one `send` of the sender).
+    pub bytes: Vec<u8>,
 }
 
 impl<N: Node> TestNet<N> {
@@ -122,6 +141,7 @@ impl<N: Node> TestNet<N> {
             latency,
             steps: 0,
             next_ephemeral: 40_000,
+            trace: None,
         }
     }
 
@@ -202,6 +222,16 @@ impl<N: Node> TestNet<N> {
     /// Takes the events a node reported so far.
     pub fn take_events(&mut self, idx: NodeIdx) -> Vec<Event> {
         std::mem::take(&mut self.slots[idx].events)
+    }
+
+    /// Starts (or restarts) recording every delivered chunk of bytes.
+    pub fn record(&mut self) {
+        self.trace = Some(Vec::new());
+    }
+
+    /// Takes what was recorded since [`TestNet::record`] or the last call.
+    pub fn take_trace(&mut self) -> Vec<Transmission> {
+        self.trace.as_mut().map(std::mem::take).unwrap_or_default()
     }
 
     /// Crashes a node: it stops at once, and every peer sees its connections close.
@@ -317,8 +347,22 @@ impl<N: Node> TestNet<N> {
         }
         match delivery {
             Delivery::Connected { conn } => self.input(idx, Input::Connected { conn }),
-            Delivery::Received { conn, bytes } => {
+            Delivery::Received {
+                conn,
+                bytes,
+                from,
+                sent,
+            } => {
                 if self.open.contains(&(idx, conn)) {
+                    if let Some(trace) = &mut self.trace {
+                        trace.push(Transmission {
+                            sent,
+                            delivered: self.now,
+                            from,
+                            to: idx,
+                            bytes: bytes.clone(),
+                        });
+                    }
                     self.input(
                         idx,
                         Input::Received {
@@ -428,6 +472,8 @@ impl<N: Node> TestNet<N> {
                         peer.node,
                         Delivery::Received {
                             conn: peer.conn,
+                            from: idx,
+                            sent: self.now,
                             bytes,
                         },
                     );
@@ -536,6 +582,29 @@ mod tests {
         net.run_for(ms(100));
         assert_eq!(net.node(server).got, b"hi!");
         assert_eq!(net.node(server).closed, 1);
+    }
+
+    #[test]
+    fn a_recording_lists_each_delivery_with_its_ends() {
+        let mut net = TestNet::new(Latency::Constant(ms(2)), 0);
+        let server = net.add(Echo::default());
+        net.record();
+        let client = net.add(Echo {
+            dial: Some(net.addr(server)),
+            ..Echo::default()
+        });
+        net.run_for(ms(100));
+        let trace = net.take_trace();
+        let ends: Vec<_> = trace
+            .iter()
+            .map(|t| (t.from, t.to, t.bytes.as_slice()))
+            .collect();
+        assert_eq!(
+            ends,
+            [(client, server, &b"hi"[..]), (server, client, &b"hi"[..])]
+        );
+        assert_eq!(trace[0].delivered.saturating_since(trace[0].sent), ms(2));
+        assert!(net.take_trace().is_empty());
     }
 
     #[test]
