@@ -49,8 +49,8 @@ pub struct ChordConfig {
     /// Period at which we re-publish our own files' entries and re-replicate the entries
     /// we own.
     pub republish_every: Duration,
-    /// Also re-publish soon after joining — 2, 4, 8 and 16 stabilize periods apart — before
-    /// settling into `republish_every`. Entries published while the ring is still forming
+    /// Also re-publish soon after joining — 2, 4, 8, ... stabilize periods apart, doubling
+    /// up to `republish_every`. Entries published while the ring is still forming
     /// can reach a node that is not (or soon is not) their owner; this puts them right in
     /// seconds instead of one republish period. Off only to study replication alone.
     pub early_republish: bool,

@@ -107,10 +107,6 @@ struct Active {
     goal: Goal,
 }
 
-/// After a join, re-publications come 2, 4, 8 and 16 stabilize periods apart (until the
-/// gap reaches this many periods), then every `republish_every`.
-const EARLY_REPUBLISH_SPAN: u32 = 16;
-
 /// When each periodic task next runs.
 #[derive(Clone, Copy, Debug)]
 struct Timers {
@@ -119,8 +115,7 @@ struct Timers {
     check_predecessor: Instant,
     republish: Instant,
     /// The wait before the next re-publication: with `early_republish`, it starts at two
-    /// stabilize periods after a join and doubles while under [`EARLY_REPUBLISH_SPAN`]
-    /// periods; then it is `republish_every`.
+    /// stabilize periods after a join and doubles up to `republish_every`.
     republish_gap: Duration,
 }
 
@@ -307,9 +302,7 @@ impl ChordNode {
             self.check_predecessor(now, out);
         }
         if now >= self.timers.republish {
-            let early = self.config.early_republish
-                && self.timers.republish_gap < self.config.stabilize_every * EARLY_REPUBLISH_SPAN;
-            self.timers.republish_gap = if early {
+            self.timers.republish_gap = if self.config.early_republish {
                 (self.timers.republish_gap * 2).min(self.config.republish_every)
             } else {
                 self.config.republish_every
