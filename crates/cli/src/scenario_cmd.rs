@@ -10,7 +10,7 @@ use p2plab_scenario::{load, markdown, run, write_report, RunOptions, Scenario};
 
 /// File descriptors a node holds open on average: its listener and one end of each of its
 /// links (a link between two nodes of this process holds two descriptors, one per end).
-const FDS_PER_NODE: u64 = 6;
+const FDS_PER_NODE: u64 = 16;
 
 /// Runs `scenario` into `out` and prints the tables; `processes` runs each node as its own
 /// child process.
@@ -47,8 +47,8 @@ pub async fn run_file(scenario: &Path, out: &Path, processes: bool) -> anyhow::R
     Ok(ExitCode::SUCCESS)
 }
 
-/// Refuses a run that would exhaust the open-file limit, with advice, and raises the soft
-/// limit to the hard one with `prlimit` when that is enough.
+/// Refuses a run that would exhaust the open-file limit, with advice, after trying to raise
+/// the limit with `prlimit` (util-linux).
 fn check_fd_limit(spec: &Scenario, processes: bool) -> anyhow::Result<()> {
     if processes {
         return Ok(());
