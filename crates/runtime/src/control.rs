@@ -20,18 +20,9 @@ use crate::handle::NodeHandle;
 pub async fn serve(node: &NodeHandle, addr: SocketAddr) -> io::Result<SocketAddr> {
     let listener = TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
-    let node = node.clone();
-    let cancel = node.cancel_token();
-    tokio::spawn(async move {
-        loop {
-            let accepted = tokio::select! {
-                _ = cancel.cancelled() => return,
-                a = listener.accept() => a,
-            };
-            if let Ok((stream, _)) = accepted {
-                tokio::spawn(session(stream, node.clone()));
-            }
-        }
+    let session_node = node.clone();
+    crate::listen::accept_until_stopped(listener, node, move |stream, _| {
+        tokio::spawn(session(stream, session_node.clone()));
     });
     Ok(local)
 }

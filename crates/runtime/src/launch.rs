@@ -1,42 +1,69 @@
-//! Starting nodes: bind the listeners, build the core with the addresses it must advertise,
+//! Starting nodes: bind the listener, build the core with the address it must advertise,
 //! and hand both to a driver.
 
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
 use p2plab_chord::{ChordConfig, ChordNode};
 use p2plab_gnutella::{Servent, ServentConfig};
-use p2plab_napster::{PeerConfig, Server, ServerConfig};
-use p2plab_peer_protocol::Library;
+use p2plab_napster::{Peer, PeerConfig, Server, ServerConfig};
+use p2plab_peer_protocol::{Library, Node};
 
 use crate::driver::{self, DriverSpec};
 use crate::handle::{NodeHandle, SharedLibrary};
 use crate::listen::{self, Serves};
+
+/// Binds `listen`, builds the core from the bound address and the library, and runs both.
+async fn start<N: Node + Send + 'static>(
+    listen: SocketAddr,
+    library: Library,
+    kind: &'static str,
+    serves: Serves,
+    build: impl FnOnce(SocketAddr, Arc<Library>) -> N,
+    describe: fn(&N) -> serde_json::Value,
+) -> io::Result<NodeHandle> {
+    let listener = TcpListener::bind(listen).await?;
+    let addr = listener.local_addr()?;
+    let library = SharedLibrary::new(library);
+    let core = build(addr, library.get());
+    let node = driver::spawn(
+        core,
+        DriverSpec {
+            kind,
+            addr,
+            library,
+            describe,
+        },
+    );
+    listen::spawn(listener, node.clone(), serves);
+    Ok(node)
+}
 
 /// Starts a Napster index server listening on `listen`.
 ///
 /// # Errors
 /// If the address cannot be bound.
 pub async fn napster_server(listen: SocketAddr, config: ServerConfig) -> io::Result<NodeHandle> {
-    let listener = TcpListener::bind(listen).await?;
-    let addr = listener.local_addr()?;
-    let spec = DriverSpec {
-        kind: "napster-server",
-        addr,
-        library: SharedLibrary::default(),
-        describe: |server: &Server| {
-            serde_json::json!({
-                "users": server.user_count(),
-                "files": server.file_count(),
-                "connections": server.connection_count(),
-            })
-        },
+    let describe = |server: &Server| {
+        serde_json::json!({
+            "users": server.user_count(),
+            "files": server.file_count(),
+            "connections": server.connection_count(),
+        })
     };
-    let node = driver::spawn(Server::new(config), spec);
-    listen::spawn(listener, node.clone(), Serves::Core);
-    Ok(node)
+    let build = |_, _| Server::new(config);
+    start(
+        listen,
+        Library::empty(),
+        "napster-server",
+        Serves::Core,
+        build,
+        describe,
+    )
+    .await
 }
 
 /// Starts a Napster peer: it logs in to `server` and serves its files on a data port bound
@@ -50,19 +77,19 @@ pub async fn napster_peer(
     nick: &str,
     library: Library,
 ) -> io::Result<NodeHandle> {
-    let listener = TcpListener::bind(data_listen).await?;
-    let addr = listener.local_addr()?;
-    let shared = SharedLibrary::new(library);
-    let config = PeerConfig::new(server, nick, addr.port(), shared.get());
-    let spec = DriverSpec {
-        kind: "napster-peer",
-        addr,
-        library: shared,
-        describe: |peer: &p2plab_napster::Peer| serde_json::json!({ "nick": peer.nick(), "online": peer.is_online() }),
-    };
-    let node = driver::spawn(p2plab_napster::Peer::new(config), spec);
-    listen::spawn(listener, node.clone(), Serves::NapsterData);
-    Ok(node)
+    let describe =
+        |peer: &Peer| serde_json::json!({ "nick": peer.nick(), "online": peer.is_online() });
+    let build =
+        |addr: SocketAddr, library| Peer::new(PeerConfig::new(server, nick, addr.port(), library));
+    start(
+        data_listen,
+        library,
+        "napster-peer",
+        Serves::NapsterData,
+        build,
+        describe,
+    )
+    .await
 }
 
 /// Starts a Gnutella 0.4 servent on `listen`, which also serves HTTP downloads.
@@ -75,27 +102,28 @@ pub async fn gnutella_servent(
     library: Library,
     configure: impl FnOnce(&mut ServentConfig),
 ) -> io::Result<NodeHandle> {
-    let listener = TcpListener::bind(listen).await?;
-    let addr = listener.local_addr()?;
-    let shared = SharedLibrary::new(library);
-    let mut config = ServentConfig::new(addr, shared.get());
-    configure(&mut config);
-    let spec = DriverSpec {
-        kind: "gnutella",
-        addr,
-        library: shared,
-        describe: |servent: &Servent| {
-            serde_json::json!({
-                "servent_id": servent.servent_id().to_string(),
-                "neighbours": servent.neighbours(),
-                "host_cache": servent.host_cache_len(),
-                "queries_handled": servent.queries_handled(),
-            })
-        },
+    let describe = |servent: &Servent| {
+        serde_json::json!({
+            "servent_id": servent.servent_id().to_string(),
+            "neighbours": servent.neighbours(),
+            "host_cache": servent.host_cache_len(),
+            "queries_handled": servent.queries_handled(),
+        })
     };
-    let node = driver::spawn(Servent::new(config), spec);
-    listen::spawn(listener, node.clone(), Serves::CoreAndHttp);
-    Ok(node)
+    let build = |addr, library| {
+        let mut config = ServentConfig::new(addr, library);
+        configure(&mut config);
+        Servent::new(config)
+    };
+    start(
+        listen,
+        library,
+        "gnutella",
+        Serves::CoreAndHttp,
+        build,
+        describe,
+    )
+    .await
 }
 
 /// Starts a Chord node on `listen`, which also serves HTTP downloads. `configure` adjusts
@@ -108,18 +136,19 @@ pub async fn chord_node(
     library: Library,
     configure: impl FnOnce(&mut ChordConfig),
 ) -> io::Result<NodeHandle> {
-    let listener = TcpListener::bind(listen).await?;
-    let addr = listener.local_addr()?;
-    let shared = SharedLibrary::new(library);
-    let mut config = ChordConfig::new(addr, None, shared.get());
-    configure(&mut config);
-    let spec = DriverSpec {
-        kind: "chord",
-        addr,
-        library: shared,
-        describe: |node: &ChordNode| serde_json::to_value(node.ring_view()).unwrap_or_default(),
+    let describe = |node: &ChordNode| serde_json::to_value(node.ring_view()).unwrap_or_default();
+    let build = |addr, library| {
+        let mut config = ChordConfig::new(addr, None, library);
+        configure(&mut config);
+        ChordNode::new(config)
     };
-    let node = driver::spawn(ChordNode::new(config), spec);
-    listen::spawn(listener, node.clone(), Serves::CoreAndHttp);
-    Ok(node)
+    start(
+        listen,
+        library,
+        "chord",
+        Serves::CoreAndHttp,
+        build,
+        describe,
+    )
+    .await
 }

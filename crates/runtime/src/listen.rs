@@ -5,6 +5,7 @@
 //! `GET ` goes to the HTTP uploader, anything else to the protocol core.
 
 use std::io;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use tokio::net::{TcpListener, TcpStream};
@@ -27,8 +28,12 @@ pub(crate) enum Serves {
     NapsterData,
 }
 
-/// Runs an accept loop until the node stops.
-pub(crate) fn spawn(listener: TcpListener, node: NodeHandle, serves: Serves) {
+/// Accepts connections until the node stops, handing each to `on_accept`.
+pub(crate) fn accept_until_stopped(
+    listener: TcpListener,
+    node: &NodeHandle,
+    mut on_accept: impl FnMut(TcpStream, SocketAddr) + Send + 'static,
+) {
     let cancel = node.cancel_token();
     tokio::spawn(async move {
         loop {
@@ -36,25 +41,29 @@ pub(crate) fn spawn(listener: TcpListener, node: NodeHandle, serves: Serves) {
                 _ = cancel.cancelled() => return,
                 a = listener.accept() => a,
             };
-            let Ok((stream, remote)) = accepted else {
-                continue;
-            };
-            let _ = stream.set_nodelay(true);
-            let node = node.clone();
-            match serves {
-                Serves::Core => node.accepted(stream, remote),
-                Serves::CoreAndHttp => spawn_guarded(node.clone(), async move {
-                    if starts_with_get(&stream).await? {
-                        upload::serve_http(stream, node).await
-                    } else {
-                        node.accepted(stream, remote);
-                        Ok(())
-                    }
-                }),
-                Serves::NapsterData => {
-                    spawn_guarded(node.clone(), upload::serve_napster(stream, node))
-                }
+            if let Ok((stream, remote)) = accepted {
+                on_accept(stream, remote);
             }
+        }
+    });
+}
+
+/// Runs an accept loop that serves what `serves` says, until the node stops.
+pub(crate) fn spawn(listener: TcpListener, node: NodeHandle, serves: Serves) {
+    accept_until_stopped(listener, &node.clone(), move |stream, remote| {
+        let _ = stream.set_nodelay(true);
+        let node = node.clone();
+        match serves {
+            Serves::Core => node.accepted(stream, remote),
+            Serves::CoreAndHttp => spawn_guarded(node.clone(), async move {
+                if starts_with_get(&stream).await? {
+                    upload::serve_http(stream, node).await
+                } else {
+                    node.accepted(stream, remote);
+                    Ok(())
+                }
+            }),
+            Serves::NapsterData => spawn_guarded(node.clone(), upload::serve_napster(stream, node)),
         }
     });
 }

@@ -3,10 +3,11 @@
 
 #![allow(clippy::unwrap_used)] // a test fails by panicking
 
+mod common;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -22,7 +23,7 @@ fn song(i: usize) -> (String, u64) {
 
 async fn node(i: usize, join: Option<SocketAddr>) -> NodeHandle {
     let library = Library::synthetic([song(i)], 5);
-    launch::chord_node("127.0.0.1:0".parse().unwrap(), library, |c| {
+    launch::chord_node(common::any_port(), library, |c| {
         c.join = join;
         c.stabilize_every = Duration::from_millis(100);
         c.fix_fingers_every = Duration::from_millis(50);
@@ -123,17 +124,7 @@ async fn a_ring_finds_downloads_and_survives_a_quarter_dying() {
     assert_eq!(std::fs::read(&out).unwrap(), expected);
 
     // A quarter of the ring dies at once.
-    let mut victims: Vec<usize> = (1..N).collect();
-    victims.shuffle(&mut ChaCha8Rng::seed_from_u64(4));
-    victims.truncate(N / 4);
-    for &v in &victims {
-        nodes[v].crash();
-    }
-    let live: Vec<usize> = all
-        .iter()
-        .copied()
-        .filter(|i| !victims.contains(i))
-        .collect();
+    let live = common::crash_random(&nodes, N / 4, &mut ChaCha8Rng::seed_from_u64(4));
     ring_settles(&nodes, &live).await;
     all_found(&nodes, live[live.len() / 2], &live).await;
 }

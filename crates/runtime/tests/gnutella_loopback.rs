@@ -4,11 +4,13 @@
 
 #![allow(clippy::unwrap_used)] // a test fails by panicking
 
+mod common;
+
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use rand::seq::{IndexedRandom, SliceRandom};
+use rand::seq::IndexedRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -20,17 +22,13 @@ use p2plab_runtime::{launch, NodeHandle};
 const N: usize = 20;
 const MIN_PEERS: usize = 3;
 
-fn any_port() -> SocketAddr {
-    "127.0.0.1:0".parse().unwrap()
-}
-
 fn track(i: usize) -> Library {
     Library::synthetic([(format!("track {i}.mp3"), 1_000 + i as u64)], 1)
 }
 
 /// Starts servent `i` with bootstrap peers; a short search window keeps the test quick.
 async fn servent(library: Library, bootstrap: Vec<SocketAddr>) -> NodeHandle {
-    launch::gnutella_servent(any_port(), library, |c| {
+    launch::gnutella_servent(common::any_port(), library, |c| {
         c.bootstrap = bootstrap;
         c.min_peers = MIN_PEERS;
         c.max_peers = 8;
@@ -136,17 +134,7 @@ async fn a_random_overlay_finds_far_files_and_heals_after_a_crash() {
     assert_eq!(std::fs::read(&out).unwrap(), expected);
 
     // 30% crash; the survivors dial replacements from their host caches.
-    let mut victims: Vec<usize> = (1..N).collect();
-    victims.shuffle(&mut rng);
-    victims.truncate(N * 3 / 10);
-    for &v in &victims {
-        nodes[v].crash();
-    }
-    let live: Vec<usize> = all
-        .iter()
-        .copied()
-        .filter(|i| !victims.contains(i))
-        .collect();
+    let live = common::crash_random(&nodes, N * 3 / 10, &mut rng);
     settle(&nodes, &live).await;
     let searches = live[1..].iter().map(|&i| {
         let node = nodes[0].clone();

@@ -3,16 +3,14 @@
 
 #![allow(clippy::unwrap_used)] // a test fails by panicking
 
+mod common;
+
 use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
 use p2plab_peer_protocol::{Hit, Library};
 use p2plab_runtime::{launch, NodeError, NodeHandle};
-
-fn any_port() -> SocketAddr {
-    "127.0.0.1:0".parse().unwrap()
-}
 
 fn folder(files: &[(&str, &[u8])]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -23,9 +21,14 @@ fn folder(files: &[(&str, &[u8])]) -> tempfile::TempDir {
 }
 
 async fn peer(server: SocketAddr, nick: &str, dir: &Path) -> NodeHandle {
-    launch::napster_peer(server, any_port(), nick, Library::from_dir(dir).unwrap())
-        .await
-        .unwrap()
+    launch::napster_peer(
+        server,
+        common::any_port(),
+        nick,
+        Library::from_dir(dir).unwrap(),
+    )
+    .await
+    .unwrap()
 }
 
 /// Searches until `done` holds for the hits (peers log in and share asynchronously), at most
@@ -44,7 +47,7 @@ async fn search_until(node: &NodeHandle, query: &str, done: impl Fn(&[Hit]) -> b
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn search_download_and_the_single_point_of_failure() {
-    let server = launch::napster_server(any_port(), Default::default())
+    let server = launch::napster_server(common::any_port(), Default::default())
         .await
         .unwrap();
     let song: Vec<u8> = (0..200_000u32).map(|i| (i * 7 % 251) as u8).collect();
@@ -104,5 +107,56 @@ async fn search_download_and_the_single_point_of_failure() {
     assert!(
         err.to_string().contains("not connected"),
         "unclear error: {err}"
+    );
+}
+
+/// Speaks Napster's data-port protocol by hand: the `1` greeting, `GET`, the request.
+async fn data_port_reply(addr: SocketAddr, request: &str) -> Vec<u8> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut greeting = [0u8; 1];
+    s.read_exact(&mut greeting).await.unwrap();
+    assert_eq!(&greeting, b"1");
+    s.write_all(b"GET").await.unwrap();
+    s.write_all(request.as_bytes()).await.unwrap();
+    let mut reply = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut reply))
+        .await
+        .unwrap()
+        .unwrap();
+    reply
+}
+
+#[tokio::test]
+async fn the_data_port_serves_only_shared_files() {
+    let server = launch::napster_server(common::any_port(), Default::default())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let shared = dir.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::write(shared.join("song.mp3"), b"0123456789").unwrap();
+    std::fs::write(dir.path().join("secret.txt"), b"top secret").unwrap();
+    let alice = peer(server.addr(), "alice", &shared).await;
+
+    // The size is the whole file's; the bytes start at the offset.
+    assert_eq!(
+        data_port_reply(alice.addr(), r#"bob "song.mp3" 4"#).await,
+        b"10456789"
+    );
+    for request in [
+        r#"bob "../secret.txt" 0"#,
+        r#"bob "secret.txt" 0"#,
+        r#"bob "/etc/passwd" 0"#,
+    ] {
+        assert_eq!(
+            data_port_reply(alice.addr(), request).await,
+            b"FILE NOT SHARED",
+            "{request}"
+        );
+    }
+    assert_eq!(
+        data_port_reply(alice.addr(), r#"bob "song.mp3" 11"#).await,
+        b"INVALID REQUEST"
     );
 }
