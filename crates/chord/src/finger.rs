@@ -118,14 +118,8 @@ impl FingerTable {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::net::{Ipv4Addr, SocketAddr};
 
-    fn node(id: u64) -> NodeRef {
-        NodeRef {
-            id: Id::from_u64(id),
-            addr: SocketAddr::from((Ipv4Addr::LOCALHOST, id as u16)),
-        }
-    }
+    use crate::node_ref::test_node as node;
 
     #[test]
     fn starts_double_their_reach() {

@@ -38,3 +38,13 @@ impl fmt::Debug for NodeRef {
         write!(f, "{}@{}", self.id, self.addr)
     }
 }
+
+/// A node with a small id, listening on loopback at a port equal to its id: the paper's
+/// examples, for tests.
+#[cfg(test)]
+pub(crate) fn test_node(id: u64) -> NodeRef {
+    NodeRef {
+        id: Id::from_u64(id),
+        addr: SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, id as u16)),
+    }
+}

@@ -77,15 +77,8 @@ impl SuccessorList {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::id::Id;
-    use std::net::Ipv4Addr;
 
-    fn node(id: u64) -> NodeRef {
-        NodeRef {
-            id: Id::from_u64(id),
-            addr: SocketAddr::from((Ipv4Addr::LOCALHOST, id as u16)),
-        }
-    }
+    use crate::node_ref::test_node as node;
 
     #[test]
     fn stabilize_copies_the_successors_list_and_drops_the_last() {

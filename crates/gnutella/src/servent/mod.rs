@@ -63,6 +63,15 @@ pub struct Servent {
 }
 
 impl Servent {
+    /// The connections whose handshake is done, in id order.
+    pub(super) fn open_conns(&self) -> Vec<ConnId> {
+        self.conns
+            .iter()
+            .filter(|(_, c)| c.is_open())
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
     /// A servent that will connect when it gets [`Input::Start`].
     pub fn new(config: ServentConfig) -> Self {
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);

@@ -104,12 +104,7 @@ impl Servent {
 
     /// Pings every neighbour with one new Ping.
     pub(super) fn ping_all(&mut self, now: Instant, out: &mut Outbox) {
-        let open: Vec<ConnId> = self
-            .conns
-            .iter()
-            .filter(|(_, c)| c.is_open())
-            .map(|(id, _)| *id)
-            .collect();
+        let open = self.open_conns();
         if !open.is_empty() {
             self.ping(now, &open, out);
         }

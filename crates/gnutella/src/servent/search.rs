@@ -55,12 +55,7 @@ impl Servent {
         text: &str,
         out: &mut Outbox,
     ) {
-        let open: Vec<ConnId> = self
-            .conns
-            .iter()
-            .filter(|(_, c)| c.is_open())
-            .map(|(id, _)| *id)
-            .collect();
+        let open = self.open_conns();
         if open.is_empty() {
             let why = SearchError::NotConnected("no gnutella neighbours".into());
             out.report(Event::SearchDone {
