@@ -1,0 +1,185 @@
+//! The Chord ring: the identifier circle, 0 at the top, ids growing clockwise.
+//!
+//! Every node sits at its id. The key is the orange diamond. Faint orange chords are the
+//! searcher's fingers. Blue arrows are the lookup's jumps, numbered, each labelled with the
+//! table entry that chose it (`finger[i]`); the green arrow is the `get` to the key's owner.
+
+use std::f64::consts::TAU;
+
+use super::{side_anchor, step_mark, Canvas, Point, ANSWER, ASK, FAINT, HOLDER, INK};
+use crate::model::{RingFigure, Trace};
+
+const SIZE: u32 = 800;
+const CENTRE: Point = (400.0, 430.0);
+const RADIUS: f64 = 300.0;
+const NODE: f64 = 7.0;
+
+fn point(id: u64, bits: u32, radius: f64) -> Point {
+    let a = TAU * id as f64 / (1u64 << bits) as f64;
+    (CENTRE.0 + radius * a.sin(), CENTRE.1 - radius * a.cos())
+}
+
+/// A curve from `a` to `b` bowing towards the centre, so chords stay inside the ring.
+/// Returns the curve's middle point.
+fn chord_curve(
+    c: &mut Canvas,
+    a: Point,
+    b: Point,
+    colour: &str,
+    width: f64,
+    dash: Option<&str>,
+) -> Point {
+    let mid = ((a.0 + b.0) / 2.0, (a.1 + b.1) / 2.0);
+    let control = (
+        mid.0 + (CENTRE.0 - mid.0) * 0.35,
+        mid.1 + (CENTRE.1 - mid.1) * 0.35,
+    );
+    c.curve(a, control, b, colour, width, dash);
+    ((mid.0 + control.0) / 2.0, (mid.1 + control.1) / 2.0)
+}
+
+/// Draws the ring.
+pub fn draw(trace: &Trace, ring: &RingFigure) -> String {
+    let mut c = Canvas::new(SIZE, SIZE + 60);
+    c.text((20.0, 30.0), 16, "start", INK, &trace.title);
+    c.text(
+        (20.0, 52.0),
+        12,
+        "start",
+        INK,
+        "0 at the top, ids grow clockwise",
+    );
+    c.circle(CENTRE, RADIUS, "none", FAINT, None);
+    let at = |i: usize| point(ring.nodes[i].id, ring.bits, RADIUS);
+    let origin = &ring.nodes[trace.origin];
+    let mut fingers: Vec<u64> = origin.fingers.iter().flatten().copied().collect();
+    fingers.dedup();
+    for f in fingers.iter().filter(|&&f| f != origin.id) {
+        chord_curve(
+            &mut c,
+            at(trace.origin),
+            point(*f, ring.bits, RADIUS),
+            HOLDER,
+            1.0,
+            Some("4 3"),
+        );
+    }
+    let mut marks = Vec::new();
+    for jump in &ring.jumps {
+        marks.push(chord_curve(
+            &mut c,
+            at(jump.from),
+            at(jump.to),
+            ASK,
+            2.5,
+            None,
+        ));
+    }
+    if let Some(owner) = ring.owner {
+        chord_curve(
+            &mut c,
+            at(trace.origin),
+            at(owner),
+            ANSWER,
+            2.0,
+            Some("7 3"),
+        );
+    }
+    for (k, (mark, jump)) in marks.iter().zip(&ring.jumps).enumerate() {
+        step_mark(&mut c, *mark, k + 1, ASK);
+        let line = format!(
+            "{}. {} → {}: {}",
+            k + 1,
+            trace.label(jump.from),
+            trace.label(jump.to),
+            jump.via
+        );
+        c.text(
+            (f64::from(SIZE) - 20.0, 76.0 + 16.0 * k as f64),
+            12,
+            "end",
+            ASK,
+            &line,
+        );
+    }
+    if let Some(owner) = ring.owner {
+        let line = format!(
+            "then get from {} = successor({})",
+            trace.label(owner),
+            ring.key
+        );
+        let y = 76.0 + 16.0 * ring.jumps.len() as f64;
+        c.text((f64::from(SIZE) - 20.0, y), 12, "end", ANSWER, &line);
+    }
+    let key = point(ring.key, ring.bits, RADIUS);
+    c.line(
+        (key.0 - 8.0, key.1),
+        (key.0, key.1 - 8.0),
+        HOLDER,
+        3.0,
+        None,
+        false,
+    );
+    c.line(
+        (key.0, key.1 - 8.0),
+        (key.0 + 8.0, key.1),
+        HOLDER,
+        3.0,
+        None,
+        false,
+    );
+    c.line(
+        (key.0 + 8.0, key.1),
+        (key.0, key.1 + 8.0),
+        HOLDER,
+        3.0,
+        None,
+        false,
+    );
+    c.line(
+        (key.0, key.1 + 8.0),
+        (key.0 - 8.0, key.1),
+        HOLDER,
+        3.0,
+        None,
+        false,
+    );
+    let key_label = point(ring.key, ring.bits, RADIUS + 40.0);
+    c.text(
+        key_label,
+        12,
+        "middle",
+        HOLDER,
+        &format!("key {} = \"{}\"", ring.key, ring.key_word),
+    );
+    for (i, n) in ring.nodes.iter().enumerate() {
+        let fill = if i == trace.origin {
+            ASK
+        } else if Some(i) == ring.owner {
+            ANSWER
+        } else {
+            "white"
+        };
+        c.circle(at(i), NODE, fill, INK, None);
+        let l = point(n.id, ring.bits, RADIUS + 12.0);
+        c.text(
+            (l.0, l.1 + 4.0),
+            10,
+            side_anchor(CENTRE, l),
+            INK,
+            &n.id.to_string(),
+        );
+    }
+    c.legend(
+        (20.0, f64::from(SIZE) + 0.0),
+        &[
+            (
+                ASK,
+                "lookup jumps, in order, with the table entry that chose each",
+            ),
+            (HOLDER, "the searcher's fingers; the key"),
+            (ANSWER, "get: the records from successor(key)"),
+        ],
+    );
+    c.finish()
+}
