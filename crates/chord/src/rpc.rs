@@ -78,6 +78,11 @@ impl<P> RpcTable<P> {
         self.take_where(|p| p.conn == conn)
     }
 
+    /// True while some request on `conn` waits for its answer.
+    pub fn is_waiting_on(&self, conn: ConnId) -> bool {
+        self.pending.values().any(|p| p.conn == conn)
+    }
+
     /// The earliest deadline.
     pub fn next_deadline(&self) -> Option<Instant> {
         self.pending.values().map(|p| p.deadline).min()

@@ -18,7 +18,7 @@ use super::{ChordNode, Purpose};
 use crate::message::{Frame, Message};
 use crate::node_ref::NodeRef;
 use crate::rpc::Pending;
-use crate::{MAX_FRAME, MAX_QUEUED_FRAMES};
+use crate::{LINK_IDLE_PERIODS, MAX_DIALLED, MAX_FRAME, MAX_QUEUED_FRAMES};
 
 /// One connection's state.
 #[derive(Debug)]
@@ -30,22 +30,25 @@ pub(super) struct Link {
     queue: Vec<Vec<u8>>,
     /// The peer's listen address, for connections we dialled.
     dialled_to: Option<SocketAddr>,
+    /// When a frame last went out or came in.
+    last_used: Instant,
 }
 
 impl Link {
-    fn new(ready: bool, dialled_to: Option<SocketAddr>) -> Self {
+    fn new(ready: bool, dialled_to: Option<SocketAddr>, now: Instant) -> Self {
         Link {
             reader: FrameReader::new(MAX_FRAME),
             ready,
             queue: Vec::new(),
             dialled_to,
+            last_used: now,
         }
     }
 }
 
 impl ChordNode {
     pub(super) fn on_accepted(&mut self, conn: ConnId) {
-        self.links.insert(conn, Link::new(true, None));
+        self.links.insert(conn, Link::new(true, None, self.now));
     }
 
     pub(super) fn on_connected(&mut self, conn: ConnId, out: &mut Outbox) {
@@ -79,6 +82,7 @@ impl ChordNode {
             return;
         };
         link.reader.extend(bytes);
+        link.last_used = now;
         loop {
             let Some(link) = self.links.get_mut(&conn) else {
                 return;
@@ -105,8 +109,12 @@ impl ChordNode {
         if let Some(conn) = self.dialled.get(&addr) {
             return *conn;
         }
+        if self.dialled.len() >= MAX_DIALLED {
+            self.evict_least_recently_used(out);
+        }
         let conn = out.connect(addr);
-        self.links.insert(conn, Link::new(false, Some(addr)));
+        self.links
+            .insert(conn, Link::new(false, Some(addr), self.now));
         self.dialled.insert(addr, conn);
         conn
     }
@@ -116,6 +124,7 @@ impl ChordNode {
         let Some(link) = self.links.get_mut(&conn) else {
             return;
         };
+        link.last_used = self.now;
         if link.ready {
             out.send_message(conn, frame, &mut self.metrics);
         } else if link.queue.len() < MAX_QUEUED_FRAMES {
@@ -165,6 +174,51 @@ impl ChordNode {
     /// Answers request `request` on the connection it came in on.
     pub(super) fn reply(&mut self, conn: ConnId, request: u64, msg: Message, out: &mut Outbox) {
         self.send_frame(conn, &Frame { request, msg }, out);
+    }
+
+    /// A dialled connection can be closed when it is up, has nothing queued, and no
+    /// request on it waits for an answer.
+    fn is_idle(&self, conn: ConnId, link: &Link) -> bool {
+        link.ready && link.queue.is_empty() && !self.rpc.is_waiting_on(conn)
+    }
+
+    fn close_dialled(&mut self, conn: ConnId, out: &mut Outbox) {
+        if let Some(addr) = self.links.remove(&conn).and_then(|l| l.dialled_to) {
+            self.dialled.remove(&addr);
+        }
+        out.close(conn);
+    }
+
+    /// Makes room for one more dial: closes the idle dialled connection used longest ago.
+    fn evict_least_recently_used(&mut self, out: &mut Outbox) {
+        let victim = self
+            .dialled
+            .values()
+            .filter_map(|c| self.links.get(c).map(|l| (*c, l)))
+            .filter(|(c, l)| self.is_idle(*c, l))
+            .min_by_key(|(_, l)| l.last_used)
+            .map(|(c, _)| c);
+        if let Some(conn) = victim {
+            self.close_dialled(conn, out);
+        }
+    }
+
+    /// Closes dialled connections idle for [`LINK_IDLE_PERIODS`] stabilize periods.
+    pub(super) fn close_stale_links(&mut self, now: Instant, out: &mut Outbox) {
+        let idle_for = self.config.stabilize_every * LINK_IDLE_PERIODS;
+        let stale: Vec<ConnId> = self
+            .dialled
+            .values()
+            .filter(|c| {
+                self.links.get(c).is_some_and(|l| {
+                    self.is_idle(**c, l) && now.saturating_since(l.last_used) >= idle_for
+                })
+            })
+            .copied()
+            .collect();
+        for conn in stale {
+            self.close_dialled(conn, out);
+        }
     }
 
     /// After leaving: sends what waited for this dial, then hangs up.

@@ -134,6 +134,8 @@ pub struct ChordNode {
     lookups: BTreeMap<u64, Active>,
     next_lookup: u64,
     links: BTreeMap<ConnId, Link>,
+    /// The `now` of the input being handled, for bookkeeping deep in helpers.
+    now: Instant,
     dialled: BTreeMap<SocketAddr, ConnId>,
     timers: Timers,
     rng: ChaCha8Rng,
@@ -161,6 +163,7 @@ impl ChordNode {
             lookups: BTreeMap::new(),
             next_lookup: 0,
             links: BTreeMap::new(),
+            now: Instant::ZERO,
             dialled: BTreeMap::new(),
             timers: Timers {
                 stabilize: Instant::ZERO,
@@ -231,6 +234,13 @@ impl ChordNode {
     }
 
     /// A serialisable snapshot of our view of the ring.
+    /// How many connections this node has dialled and keeps open (bounded by
+    /// [`crate::MAX_DIALLED`]).
+    pub fn dialled_count(&self) -> usize {
+        self.dialled.len()
+    }
+
+    /// What this node knows of the ring, for `p2plab chord ring`.
     pub fn ring_view(&self) -> RingView {
         let bits = self.ring.bits();
         RingView {
@@ -288,6 +298,7 @@ impl ChordNode {
         if now >= self.timers.stabilize {
             self.timers.stabilize = now + self.config.stabilize_every;
             self.store.expire(now);
+            self.close_stale_links(now, out);
             self.stabilize(now, out);
         }
         if self.phase != Phase::Joined {
@@ -342,6 +353,7 @@ impl ChordNode {
 
 impl Node for ChordNode {
     fn handle(&mut self, now: Instant, input: Input<'_>, out: &mut Outbox) {
+        self.now = now;
         if self.phase == Phase::Left {
             if let Input::Connected { conn } = input {
                 self.flush_and_close(conn, out);
