@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::Subcommand;
@@ -97,6 +98,21 @@ pub enum GnutellaCmd {
         /// The most neighbours to keep.
         #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
         max_peers: u16,
+        /// The fewest neighbours to keep; below it, dial addresses from the host cache.
+        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(0..=256))]
+        min_peers: u16,
+        /// TTL of this servent's periodic Pings (how far it looks for addresses).
+        #[arg(long, default_value_t = p2plab_gnutella::DEFAULT_TTL, value_parser = clap::value_parser!(u8).range(1..=7))]
+        ping_ttl: u8,
+        /// Milliseconds between periodic Pings.
+        #[arg(long, default_value_t = 30_000)]
+        ping_interval_ms: u64,
+        /// Milliseconds a search collects QueryHits before it reports.
+        #[arg(long, default_value_t = 3_000)]
+        search_window_ms: u64,
+        /// Seed for descriptor ids and the servent id (default: from the address).
+        #[arg(long)]
+        seed: Option<u64>,
     },
 }
 
@@ -127,6 +143,15 @@ pub enum ChordCmd {
         /// Identifier bits m (160 = SHA-1; small values make the paper's teaching rings).
         #[arg(long, default_value_t = p2plab_chord::M, value_parser = clap::value_parser!(u32).range(1..=160))]
         id_bits: u32,
+        /// Milliseconds between runs of `stabilize`.
+        #[arg(long, default_value_t = p2plab_chord::STABILIZE_EVERY.as_millis() as u64)]
+        stabilize_ms: u64,
+        /// Milliseconds between runs of `fix_fingers`.
+        #[arg(long, default_value_t = p2plab_chord::FIX_FINGERS_EVERY.as_millis() as u64)]
+        fix_fingers_ms: u64,
+        /// Seed for request ids and timer jitter.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
     },
     /// Print the ring as one node sees it: id, predecessor, successor list, fingers.
     Ring {
@@ -145,13 +170,24 @@ pub async fn gnutella(cmd: GnutellaCmd) -> anyhow::Result<ExitCode> {
         control,
         ttl,
         max_peers,
+        min_peers,
+        ping_ttl,
+        ping_interval_ms,
+        search_window_ms,
+        seed,
     } = cmd;
     let library = share(&dir)?;
     let node = launch::gnutella_servent(listen, library, |c| {
         c.bootstrap = connect;
         c.ttl = ttl;
         c.max_peers = usize::from(max_peers);
-        c.min_peers = c.min_peers.min(c.max_peers);
+        c.min_peers = usize::from(min_peers).min(c.max_peers);
+        c.ping_ttl = ping_ttl;
+        c.ping_interval = Duration::from_millis(ping_interval_ms);
+        c.search_window = Duration::from_millis(search_window_ms);
+        if let Some(seed) = seed {
+            c.seed = seed;
+        }
     })
     .await
     .with_context(|| format!("cannot listen on {listen}"))?;
@@ -168,6 +204,9 @@ pub async fn chord(cmd: ChordCmd) -> anyhow::Result<ExitCode> {
         successors,
         replicas,
         id_bits,
+        stabilize_ms,
+        fix_fingers_ms,
+        seed,
     } = cmd
     else {
         unreachable!("`chord ring` is a client command, handled in main");
@@ -178,6 +217,9 @@ pub async fn chord(cmd: ChordCmd) -> anyhow::Result<ExitCode> {
         c.successors = usize::from(successors);
         c.replicas = usize::from(replicas);
         c.id_bits = id_bits;
+        c.stabilize_every = Duration::from_millis(stabilize_ms);
+        c.fix_fingers_every = Duration::from_millis(fix_fingers_ms);
+        c.seed = seed;
     })
     .await
     .with_context(|| format!("cannot listen on {listen}"))?;

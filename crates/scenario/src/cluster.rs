@@ -256,6 +256,14 @@ impl Cluster {
                     ("--control", any_port().to_string()),
                     ("--ttl", g.ttl.to_string()),
                     ("--max-peers", g.max_peers.to_string()),
+                    ("--min-peers", g.degree.to_string()),
+                    ("--ping-ttl", g.ping_ttl.to_string()),
+                    (
+                        "--ping-interval-ms",
+                        ((g.ping_interval_s * 1000.0) as u64).to_string(),
+                    ),
+                    ("--search-window-ms", g.search_window_ms.to_string()),
+                    ("--seed", seed.to_string()),
                 ]));
                 for b in bootstrap {
                     a.extend(args([("--connect", b.to_string())]));
@@ -295,6 +303,9 @@ impl Cluster {
                     ("--control", any_port().to_string()),
                     ("--successors", c.successors.to_string()),
                     ("--replicas", c.replicas.to_string()),
+                    ("--stabilize-ms", c.stabilize_ms.to_string()),
+                    ("--fix-fingers-ms", c.fix_fingers_ms.to_string()),
+                    ("--seed", seed.to_string()),
                 ]));
                 if let Some(j) = join {
                     a.extend(args([("--join", j.to_string())]));
