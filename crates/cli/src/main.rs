@@ -5,6 +5,7 @@ mod bench;
 mod client;
 mod nodes;
 mod scenario_cmd;
+mod trace_cmd;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -85,6 +86,9 @@ enum Cmd {
         #[arg(long)]
         processes: bool,
     },
+    /// Follow one search through a small in-memory network and show every message it caused,
+    /// and why: as text, as an SVG picture (--svg), or one message's bytes (--hex KIND).
+    Trace(trace_cmd::TraceArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -139,6 +143,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             out,
             processes,
         } => scenario_cmd::run_file(&scenario, &out, processes).await,
+        Cmd::Trace(args) => trace_cmd::run(&args),
         Cmd::Bench(BenchCmd::Napster(args)) => bench::napster(args).await,
         Cmd::Bench(BenchCmd::Chord(args)) => bench::chord(args).await,
     }
