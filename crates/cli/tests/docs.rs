@@ -1,0 +1,192 @@
+//! The book in `docs/` stays true to the binary: every `p2plab` command quoted in a ```sh
+//! block parses with the current command line, and every figure, link and include the
+//! chapters point at exists.
+//!
+//! A command is checked by running the real binary on it, in an empty scratch directory, for
+//! at most [`PARSE_WAIT`]: a command line clap refuses exits at once with status 2 and a
+//! `Usage:` line; anything else parsed (it may then fail for want of a server or a file, or
+//! run on, and is stopped).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long a command may run before it counts as parsed and is stopped.
+const PARSE_WAIT: Duration = Duration::from_millis(1500);
+
+fn book() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/src")
+}
+
+fn markdown_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let entries = std::fs::read_dir(dir).expect("docs/src is readable");
+    for entry in entries.map(|e| e.expect("a directory entry").path()) {
+        if entry.is_dir() {
+            markdown_files(&entry, out);
+        } else if entry.extension().is_some_and(|e| e == "md") {
+            out.push(entry);
+        }
+    }
+    out.sort();
+}
+
+/// Splits a command line the way a POSIX shell would, for the simple lines the book
+/// quotes: quotes and backslashes, and it stops at a comment or at `>`, `|`, `&`, `;`.
+fn shell_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word: Option<String> = None;
+    let mut chars = line.chars();
+    let mut quote: Option<char> = None;
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some('"'), '\\') => word.get_or_insert_default().extend(chars.next()),
+            (Some(_), c) => word.get_or_insert_default().push(c),
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                word.get_or_insert_default();
+            }
+            (None, '\\') => word.get_or_insert_default().extend(chars.next()),
+            (None, '#') if word.is_none() => break,
+            (None, '>' | '|' | '&' | ';') => break,
+            (None, c) if c.is_whitespace() => words.extend(word.take()),
+            (None, c) => word.get_or_insert_default().push(c),
+        }
+    }
+    words.extend(word);
+    words
+}
+
+/// The `p2plab ...` lines of the ```sh blocks of one chapter.
+fn commands(markdown: &str) -> Vec<String> {
+    let mut in_sh = false;
+    let mut out = Vec::new();
+    for line in markdown.lines().map(str::trim) {
+        if let Some(info) = line.strip_prefix("```") {
+            in_sh = !in_sh && matches!(info.trim(), "sh" | "bash" | "console");
+        } else if in_sh && line.starts_with("p2plab ") {
+            out.push(line.to_owned());
+        }
+    }
+    out
+}
+
+/// `Err(clap's message)` if the binary refuses the command line.
+fn parses(args: &[String], scratch: &Path) -> Result<(), String> {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_p2plab"))
+        .args(args)
+        .current_dir(scratch)
+        .env("RUST_LOG", "error")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the p2plab binary starts");
+    let started = Instant::now();
+    while started.elapsed() < PARSE_WAIT {
+        if let Some(status) = child.try_wait().expect("waiting on p2plab") {
+            let mut stderr = String::new();
+            if let Some(mut e) = child.stderr.take() {
+                let _ = std::io::Read::read_to_string(&mut e, &mut stderr);
+            }
+            let refused = status.code() == Some(2) && stderr.contains("Usage:");
+            return if refused { Err(stderr) } else { Ok(()) };
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    Ok(())
+}
+
+#[test]
+fn the_splitter_follows_shell_quoting() {
+    assert_eq!(
+        shell_words(r#"p2plab get --control 1:2 "A \"B\" C.mp3" --out /tmp/x  # note"#),
+        [
+            "p2plab",
+            "get",
+            "--control",
+            "1:2",
+            r#"A "B" C.mp3"#,
+            "--out",
+            "/tmp/x"
+        ]
+    );
+    assert_eq!(
+        shell_words("p2plab trace chord > x.txt"),
+        ["p2plab", "trace", "chord"]
+    );
+    assert_eq!(
+        shell_words("p2plab search 'four seasons' &"),
+        ["p2plab", "search", "four seasons"]
+    );
+    assert_eq!(shell_words("p2plab x#a"), ["p2plab", "x#a"]);
+}
+
+#[test]
+fn every_p2plab_command_in_the_book_parses() {
+    let scratch = std::env::temp_dir().join(format!("p2plab-docs-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).expect("a scratch directory");
+    let mut files = Vec::new();
+    markdown_files(&book(), &mut files);
+    let mut checked = 0;
+    let mut refused = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).expect("a chapter");
+        for line in commands(&text) {
+            let words = shell_words(&line);
+            if let Err(why) = parses(&words[1..], &scratch) {
+                refused.push(format!("{}: {line}\n{why}", file.display()));
+            }
+            checked += 1;
+        }
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    assert!(checked >= 20, "the book quotes commands ({checked} found)");
+    assert!(refused.is_empty(), "refused:\n{}", refused.join("\n"));
+}
+
+/// Link targets `](target)` and include paths `{{#include path}}` in `text`.
+fn targets(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for part in text.split("](").skip(1) {
+        if let Some(end) = part.find(')') {
+            out.push(part[..end].to_owned());
+        }
+    }
+    for part in text.split("{{#include ").skip(1) {
+        if let Some(end) = part.find("}}") {
+            out.push(part[..end].split(':').next().unwrap_or_default().to_owned());
+        }
+    }
+    out.retain(|t| !t.starts_with("http") && !t.starts_with('#'));
+    out
+}
+
+#[test]
+fn every_figure_link_and_include_exists() {
+    let root = book();
+    let mut files = Vec::new();
+    markdown_files(&root, &mut files);
+    let mut missing = Vec::new();
+    let mut figures = 0;
+    for file in &files {
+        let text = std::fs::read_to_string(file).expect("a chapter");
+        // Generated fragments are included into chapters, so their links are relative to
+        // the book's root like the chapters'.
+        let base = if file.starts_with(root.join("generated")) {
+            root.clone()
+        } else {
+            file.parent().expect("a directory").to_path_buf()
+        };
+        for target in targets(&text) {
+            figures += usize::from(target.ends_with(".svg"));
+            if !base.join(&target).exists() {
+                missing.push(format!("{}: {target}", file.display()));
+            }
+        }
+    }
+    assert!(figures >= 5, "the book shows figures ({figures} found)");
+    assert!(missing.is_empty(), "missing:\n{}", missing.join("\n"));
+}

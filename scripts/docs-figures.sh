@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Regenerates every figure and every number the book (docs/) shows, from real runs with
+# fixed seeds. Chapters include the files written here with mdBook's {{#include ...}}, so
+# no number in the book is typed by hand. Run from anywhere; takes several minutes, most of
+# it in the scenario runs. Pass --traces-only to skip the scenario runs, or --all to run every
+# scenario in scenarios/ and not only the default tour (the larger ones need many open
+# files: 24,000 for find-anything's 500 peers per network).
+#
+#   docs/src/generated/*.txt, *.md   text: traces, hex dumps, scenario reports
+#   docs/src/figures/*.svg           pictures: traces and scenario charts
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cargo build --release --bin p2plab
+P="${CARGO_TARGET_DIR:-target}/release/p2plab"
+GEN=docs/src/generated
+FIG=docs/src/figures
+mkdir -p "$GEN" "$FIG"
+
+# One search through each network: the text, the picture, and the bytes of its messages.
+"$P" trace napster --svg "$FIG/trace-napster.svg" > "$GEN/trace-napster.txt"
+for kind in login search search_result search_end; do
+    "$P" trace napster --hex "$kind" > "$GEN/hex-napster-$kind.txt"
+done
+
+"$P" trace gnutella --ttl 3 --svg "$FIG/trace-gnutella.svg" > "$GEN/trace-gnutella.txt"
+"$P" trace gnutella --ttl 2 --svg "$FIG/trace-gnutella-ttl2.svg" > "$GEN/trace-gnutella-ttl2.txt"
+"$P" trace gnutella --ttl 7 > "$GEN/trace-gnutella-ttl7.txt"
+for kind in query query_hit; do
+    "$P" trace gnutella --ttl 3 --hex "$kind" > "$GEN/hex-gnutella-$kind.txt"
+done
+
+"$P" trace chord --svg "$FIG/trace-chord.svg" > "$GEN/trace-chord.txt"
+"$P" trace chord --nodes 64 --id-bits 16 --svg "$FIG/trace-chord-64.svg" > "$GEN/trace-chord-64.txt"
+for kind in find_successor closer_nodes get values; do
+    "$P" trace chord --hex "$kind" > "$GEN/hex-chord-$kind.txt"
+done
+
+# Summaries: the last lines of each trace, for the chapters' prose.
+for t in napster gnutella gnutella-ttl2 gnutella-ttl7 chord chord-64; do
+    awk 'BEGIN{RS=""} {last=$0} END{print last}' "$GEN/trace-$t.txt" > "$GEN/summary-$t.txt"
+done
+
+if [ "${1:-}" = "--traces-only" ]; then
+    exit 0
+fi
+
+# The scenarios, side by side: each report's tables and charts.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+scenarios="default"
+if [ "${1:-}" = "--all" ]; then
+    scenarios="default find-anything query-cost single-point-of-failure churn scaling"
+fi
+for s in $scenarios; do
+    out="out/docs/$s"
+    rm -rf "$out"
+    "$P" run "scenarios/$s.json" --out "$out"
+    # The report's headings move down two levels, to sit inside chapter 6's sections.
+    sed -e 's/^## /#### /' -e '1s/^# /### /' "$out/report.md" > "$GEN/report-$s.md"
+    mkdir -p "$FIG/$s"
+    rm -f "$FIG/$s"/*.svg
+    cp "$out"/charts/*.svg "$FIG/$s/"
+    # Markdown image links to the charts, for chapter 6 to include.
+    for chart in "$FIG/$s"/*.svg; do
+        name=$(basename "$chart" .svg)
+        printf '![%s: %s](figures/%s/%s.svg)\n\n' "$s" "$name" "$s" "$name"
+    done > "$GEN/charts-$s.md"
+done
