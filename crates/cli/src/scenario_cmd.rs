@@ -6,11 +6,22 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
+use p2plab_scenario::spec::Network;
 use p2plab_scenario::{load, markdown, run, write_report, RunOptions, Scenario};
 
-/// File descriptors a node holds open on average: its listener and one end of each of its
-/// links (a link between two nodes of this process holds two descriptors, one per end).
-const FDS_PER_NODE: u64 = 16;
+/// File descriptors one peer of `network` may hold in this process: its listener and one
+/// end of each of its links (a link between two nodes of this process holds two
+/// descriptors, one per end, counted at each node).
+fn fds_per_node(network: Network, spec: &Scenario) -> u64 {
+    match network {
+        // The data-port listener, and both ends of the link to the index server.
+        Network::Napster => 3,
+        // The listener and one end per neighbour.
+        Network::Gnutella => 1 + spec.settings.gnutella.max_peers as u64,
+        // The listener, its own dials, and as many dials from others on average.
+        Network::Chord => 1 + 2 * p2plab_chord::MAX_DIALLED as u64,
+    }
+}
 
 /// Runs `scenario` into `out` and prints the tables; `processes` runs each node as its own
 /// child process.
@@ -54,7 +65,12 @@ fn check_fd_limit(spec: &Scenario, processes: bool) -> anyhow::Result<()> {
         return Ok(());
     }
     let nodes = spec.nodes.values().into_iter().max().unwrap_or(0) as u64;
-    let needed = nodes * spec.networks.len() as u64 * FDS_PER_NODE;
+    let per_network = spec.networks.iter().map(|&n| nodes * fds_per_node(n, spec));
+    let needed = if spec.one_at_a_time {
+        per_network.max().unwrap_or(0)
+    } else {
+        per_network.sum()
+    };
     let Some((soft, hard)) = open_file_limits() else {
         return Ok(());
     };
@@ -76,7 +92,8 @@ fn check_fd_limit(spec: &Scenario, processes: bool) -> anyhow::Result<()> {
     }
     anyhow::bail!(
         "this scenario may need {needed} open files but the limit is {soft} (hard {hard}); \
-         raise it with `ulimit -n {needed}` (as root if above the hard limit) and run again"
+         raise it with `ulimit -n {needed}` (as root if above the hard limit), or set \
+         \"one_at_a_time\": true in the scenario, and run again"
     )
 }
 

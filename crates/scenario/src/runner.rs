@@ -67,7 +67,8 @@ pub async fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<Repor
 fn progress_bar(s: &Scenario, wanted: bool) -> ProgressBar {
     use std::io::IsTerminal;
     let runs = s.nodes.values();
-    let steps = (runs.len() * s.timeline.len()) as u64;
+    let groups = if s.one_at_a_time { s.networks.len() } else { 1 };
+    let steps = (runs.len() * groups * s.timeline.len()) as u64;
     if !wanted || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
@@ -101,18 +102,49 @@ async fn run_one(
         plan: plan.clone(),
         scratch: scratch.clone(),
     };
+    let groups: Vec<Vec<Network>> = if s.one_at_a_time {
+        s.networks.iter().map(|n| vec![*n]).collect()
+    } else {
+        vec![s.networks.clone()]
+    };
+    let mut reports = Vec::new();
+    for group in groups {
+        reports.extend(play(&ctx, &group, n, opts, bar).await?);
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    Ok(RunReport {
+        nodes: n,
+        networks: reports,
+    })
+}
+
+/// Starts `networks` side by side, plays the whole timeline on them, stops them.
+async fn play(
+    ctx: &Ctx<'_>,
+    networks: &[Network],
+    n: usize,
+    opts: &RunOptions,
+    bar: &ProgressBar,
+) -> anyhow::Result<Vec<NetworkReport>> {
+    let s = ctx.scenario;
     let mut clusters = Vec::new();
     let mut reports = Vec::new();
-    for &network in &s.networks {
+    for &network in networks {
         let launcher = match &opts.processes {
             None => Launcher::InProcess,
             Some(exe) => Launcher::Processes(ProcessLauncher {
                 exe: exe.clone(),
-                dir: scratch.join(network.name()),
+                dir: ctx.scratch.join(network.name()),
             }),
         };
         bar.set_message(format!("N={n}: starting {network}"));
-        let mut cluster = Cluster::new(network, plan.clone(), s.settings.clone(), launcher, s.seed);
+        let mut cluster = Cluster::new(
+            network,
+            ctx.plan.clone(),
+            s.settings.clone(),
+            launcher,
+            s.seed,
+        );
         let report = start(&mut cluster, &s.timeline[0], opts.processes.is_some()).await?;
         clusters.push(cluster);
         reports.push(report);
@@ -120,7 +152,7 @@ async fn run_one(
     bar.inc(1);
     for (k, step) in s.timeline.iter().enumerate().skip(1) {
         bar.set_message(format!("N={n}: {} ({})", step.label(), step.kind()));
-        let phases = join_all(clusters.iter_mut().map(|c| phase(c, &ctx, step, k as u64))).await;
+        let phases = join_all(clusters.iter_mut().map(|c| phase(c, ctx, step, k as u64))).await;
         for (report, p) in reports.iter_mut().zip(phases) {
             report.phases.push(p);
         }
@@ -129,11 +161,7 @@ async fn run_one(
     for c in &mut clusters {
         c.shutdown().await;
     }
-    let _ = std::fs::remove_dir_all(&scratch);
-    Ok(RunReport {
-        nodes: n,
-        networks: reports,
-    })
+    Ok(reports)
 }
 
 /// The `start` step for one network: start it, wait until it is ready, settle.

@@ -53,6 +53,11 @@ pub struct Scenario {
     pub description: String,
     /// Which networks take part; they all run at once, side by side.
     pub networks: Vec<Network>,
+    /// Run the networks one after another instead of side by side: each gets the whole
+    /// machine (file descriptors, cores) for sizes that would not fit at once. The plan,
+    /// queries and victims are the same either way.
+    #[serde(default)]
+    pub one_at_a_time: bool,
     /// Peers per network (the Napster index server comes on top): one number, or a list to
     /// sweep over (the scenario then runs once per value, and the report has one row per
     /// value).
