@@ -86,10 +86,11 @@ impl Snapshot {
     /// What happened between `self` (before) and `after`.
     pub fn delta(&self, after: &Snapshot) -> Delta {
         let mut d = Delta::default();
+        let zero = Counters::default();
         for (node, a) in &after.nodes {
-            let Some(b) = self.nodes.get(node) else {
-                continue;
-            };
+            // A node that started during the phase counts from zero. One that died during
+            // it took its counters along: its messages are missing from the sum.
+            let b = self.nodes.get(node).unwrap_or(&zero);
             let sent = a.sent.saturating_sub(b.sent);
             let load = sent + a.received.saturating_sub(b.received);
             d.messages += sent;
@@ -111,7 +112,7 @@ pub struct Delta {
     pub messages: u64,
     /// Bytes sent, all nodes.
     pub bytes: u64,
-    /// Nodes counted (up before and after).
+    /// Nodes counted (up at the end of the phase).
     pub nodes: u64,
     /// The node that sent plus received the most.
     pub busiest: String,
@@ -122,8 +123,10 @@ pub struct Delta {
 impl Delta {
     /// The busiest node's share of all messages: 1.0 when every message came from or went
     /// to it (a central server), about 2/N when load is spread evenly.
+    /// Capped at 1.0: under churn the busiest node also counts messages from peers that
+    /// died before the phase ended, whose own counters are gone.
     pub fn busiest_share(&self) -> Option<f64> {
-        (self.messages > 0).then(|| self.busiest_load as f64 / self.messages as f64)
+        (self.messages > 0).then(|| (self.busiest_load as f64 / self.messages as f64).min(1.0))
     }
 }
 
@@ -150,8 +153,9 @@ mod tests {
     }
 
     #[test]
-    fn delta_counts_nodes_up_on_both_sides() {
-        // The server talks to a and b; every message has it at one end.
+    fn delta_counts_nodes_up_at_the_end() {
+        // The server talks to a and b, and to "new", which joined during the phase (counted
+        // from zero) and sent 9; "gone" died and took its counters along.
         let before = snap(&[
             ("server", 10, 100, 10),
             ("a", 5, 50, 5),
@@ -165,12 +169,20 @@ mod tests {
             ("new", 9, 9, 9),
         ]);
         let d = before.delta(&after);
-        assert_eq!(d.messages, 30);
-        assert_eq!(d.bytes, 300);
-        assert_eq!(d.nodes, 3);
+        assert_eq!(d.messages, 39);
+        assert_eq!(d.bytes, 309);
+        assert_eq!(d.nodes, 4);
         assert_eq!(d.busiest, "server");
         assert_eq!(d.busiest_load, 30);
-        assert_eq!(d.busiest_share(), Some(1.0));
+        assert_eq!(d.busiest_share(), Some(30.0 / 39.0));
+    }
+
+    #[test]
+    fn the_share_never_exceeds_one() {
+        // The server heard from a peer that died before the phase ended.
+        let before = snap(&[("server", 0, 0, 0), ("gone", 0, 0, 0)]);
+        let after = snap(&[("server", 5, 50, 10)]);
+        assert_eq!(before.delta(&after).busiest_share(), Some(1.0));
     }
 
     #[test]
