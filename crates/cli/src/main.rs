@@ -99,6 +99,11 @@ enum BenchCmd {
     Chord(bench::ChordBench),
 }
 
+/// When this variable is set, `p2plab` only checks its command line: it exits with 0 if the
+/// line parses and with 2 and clap's message if not, and runs nothing. The docs test uses it
+/// to check every command the book quotes.
+const CHECK_ARGS_ENV: &str = "P2PLAB_CHECK_ARGS";
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -108,6 +113,10 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    if std::env::var_os(CHECK_ARGS_ENV).is_some() {
+        // The command line parsed; do not run it.
+        return ExitCode::SUCCESS;
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
