@@ -271,6 +271,14 @@ pub struct ChordBench {
     /// Seconds to let fingers settle once every successor is right.
     #[arg(long, default_value_t = 10)]
     settle: u64,
+    /// Milliseconds between runs of `stabilize` on every node. Hundreds of nodes share
+    /// this machine's two cores: too short a period saturates them, answers come late,
+    /// and nodes time each other out.
+    #[arg(long, default_value_t = p2plab_chord::STABILIZE_EVERY.as_millis() as u64)]
+    stabilize_ms: u64,
+    /// Milliseconds between runs of `fix_fingers` on every node.
+    #[arg(long, default_value_t = p2plab_chord::FIX_FINGERS_EVERY.as_millis() as u64)]
+    fix_fingers_ms: u64,
     /// Seed for the lookups.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -286,9 +294,8 @@ pub async fn chord(args: ChordBench) -> anyhow::Result<ExitCode> {
         nodes.push(
             launch::chord_node("127.0.0.1:0".parse()?, library, |c| {
                 c.join = join;
-                c.stabilize_every = Duration::from_millis(250);
-                c.fix_fingers_every = Duration::from_millis(100);
-                c.check_predecessor_every = Duration::from_millis(500);
+                c.stabilize_every = Duration::from_millis(args.stabilize_ms);
+                c.fix_fingers_every = Duration::from_millis(args.fix_fingers_ms);
             })
             .await?,
         );
