@@ -17,10 +17,11 @@ use std::collections::{BTreeSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
+use p2plab_gnutella::topology::random_overlay;
 use p2plab_gnutella::{Servent, ServentConfig};
 use p2plab_peer_protocol::testnet::{Latency, TestNet};
 use p2plab_peer_protocol::{Command, Event, Library, Node, RequestId};
-use rand::{Rng, SeedableRng};
+use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 const SIZES: [usize; 3] = [20, 100, 500];
@@ -29,18 +30,6 @@ const TTLS: [u8; 3] = [3, 5, 7];
 const LINKS: usize = 2;
 const SEARCHES: usize = 20;
 const WINDOW: Duration = Duration::from_secs(3);
-
-fn random_graph(n: usize, rng: &mut ChaCha8Rng) -> Vec<BTreeSet<usize>> {
-    let mut adj = vec![BTreeSet::new(); n];
-    for i in 1..n {
-        while adj[i].len() < LINKS.min(i) {
-            let j = rng.random_range(0..i);
-            adj[i].insert(j);
-            adj[j].insert(i);
-        }
-    }
-    adj
-}
 
 fn within(adj: &[BTreeSet<usize>], src: usize, ttl: usize) -> usize {
     let mut dist = vec![usize::MAX; adj.len()];
@@ -107,7 +96,7 @@ struct Row {
 }
 
 fn measure(n: usize, ttl: u8, rng: &mut ChaCha8Rng) -> Row {
-    let adj = random_graph(n, rng);
+    let adj = random_overlay(n, LINKS, rng.next_u64());
     let mut net = build(&adj, ttl);
     let before = [
         total(&net, |s| sent(s, "query")),

@@ -42,6 +42,7 @@ pub mod host_cache;
 pub mod message;
 pub mod routing;
 pub mod servent;
+pub mod topology;
 
 pub use config::ServentConfig;
 pub use descriptor::{Descriptor, Payload};

@@ -7,7 +7,8 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{bfs, build, dropped, one_file, random_graph, search, sent};
+use common::{bfs, build, dropped, one_file, search, sent};
+use p2plab_gnutella::topology::random_overlay as random_graph;
 use p2plab_peer_protocol::{Holder, Library};
 
 /// (servents, links per servent, seed): sparse to dense, trees to many cycles.

@@ -6,7 +6,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{build, one_file, random_graph, search};
+use common::{build, one_file, search};
+use p2plab_gnutella::topology::random_overlay as random_graph;
 use p2plab_peer_protocol::Node;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;

@@ -18,8 +18,6 @@ use std::time::Duration;
 use p2plab_gnutella::{Descriptor, Guid, Payload, Servent, ServentConfig};
 use p2plab_peer_protocol::testnet::{Latency, NodeIdx, TestNet};
 use p2plab_peer_protocol::{Instant, WireMessage};
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 
 use crate::catalogue;
 use crate::decode::{decode_all, Decoded};
@@ -40,19 +38,7 @@ pub fn label(idx: NodeIdx) -> String {
     format!("s{idx}")
 }
 
-/// Servent `i > 0` links to `links` distinct earlier servents (all of them, if fewer).
-pub fn random_overlay(n: usize, links: usize, seed: u64) -> Vec<BTreeSet<NodeIdx>> {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut adj = vec![BTreeSet::new(); n];
-    for i in 1..n {
-        while adj[i].len() < links.min(i) {
-            let j = rng.random_range(0..i);
-            adj[i].insert(j);
-            adj[j].insert(i);
-        }
-    }
-    adj
-}
+pub use p2plab_gnutella::topology::random_overlay;
 
 fn build(config: &TraceConfig) -> TestNet<Servent> {
     let mut net = TestNet::new(Latency::Constant(LINK_LATENCY), config.seed);

@@ -12,27 +12,10 @@ use std::time::Duration;
 use p2plab_gnutella::{Servent, ServentConfig};
 use p2plab_peer_protocol::testnet::{Latency, NodeIdx, TestNet};
 use p2plab_peer_protocol::{Command, Event, Hit, Library, Node, RequestId};
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 
 /// Every message takes exactly this long, so a flood advances one hop per tick and the first
 /// copy of a Query to reach a servent is one that came along a shortest path.
 pub const LINK: Duration = Duration::from_millis(10);
-
-/// A connected random graph: servent `i > 0` links to `links` distinct earlier servents (or all
-/// of them, if fewer), so the mean degree is close to `2 * links`.
-pub fn random_graph(n: usize, links: usize, seed: u64) -> Vec<BTreeSet<usize>> {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut adj = vec![BTreeSet::new(); n];
-    for i in 1..n {
-        while adj[i].len() < links.min(i) {
-            let j = rng.random_range(0..i);
-            adj[i].insert(j);
-            adj[j].insert(i);
-        }
-    }
-    adj
-}
 
 /// Hop distances from `src` (None: unreachable).
 pub fn bfs(adj: &[BTreeSet<usize>], src: usize) -> Vec<Option<usize>> {
