@@ -95,12 +95,8 @@ fn layout(flood: &Flood) -> BTreeMap<NodeIdx, Point> {
 /// Draws the flood.
 pub fn draw(trace: &Trace, flood: &Flood) -> String {
     let mut c = Canvas::new(SIZE, SIZE + 60);
-    c.text((20.0, 30.0), 16, "start", INK, &trace.title);
-    c.text(
-        (20.0, 52.0),
-        12,
-        "start",
-        INK,
+    c.heading(
+        &trace.title,
         "rings: the hop at which each servent first got the Query",
     );
     let place = layout(flood);

@@ -126,6 +126,12 @@ impl Canvas {
         );
     }
 
+    /// The picture's title and, under it, one line saying how to read it.
+    pub fn heading(&mut self, title: &str, how_to_read: &str) {
+        self.text((20.0, 30.0), 16, "start", INK, title);
+        self.text((20.0, 52.0), 12, "start", INK, how_to_read);
+    }
+
     /// Text; `anchor` is `start`, `middle` or `end`.
     pub fn text(&mut self, at: Point, size: u32, anchor: &str, colour: &str, text: &str) {
         let _ = writeln!(

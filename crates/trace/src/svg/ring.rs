@@ -41,14 +41,7 @@ fn chord_curve(
 /// Draws the ring.
 pub fn draw(trace: &Trace, ring: &RingFigure) -> String {
     let mut c = Canvas::new(SIZE, SIZE + 60);
-    c.text((20.0, 30.0), 16, "start", INK, &trace.title);
-    c.text(
-        (20.0, 52.0),
-        12,
-        "start",
-        INK,
-        "0 at the top, ids grow clockwise",
-    );
+    c.heading(&trace.title, "0 at the top, ids grow clockwise");
     c.circle(CENTRE, RADIUS, "none", FAINT, None);
     let at = |i: usize| point(ring.nodes[i].id, ring.bits, RADIUS);
     let origin = &ring.nodes[trace.origin];

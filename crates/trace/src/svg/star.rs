@@ -17,12 +17,8 @@ const NODE: f64 = 14.0;
 /// Draws the star.
 pub fn draw(trace: &Trace, star: &Star) -> String {
     let mut c = Canvas::new(SIZE, SIZE + 40);
-    c.text((20.0, 30.0), 16, "start", INK, &trace.title);
-    c.text(
-        (20.0, 52.0),
-        12,
-        "start",
-        INK,
+    c.heading(
+        &trace.title,
         "every search is one round trip to the central index",
     );
     let place = |k: usize| -> Point {
