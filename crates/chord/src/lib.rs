@@ -122,6 +122,7 @@ pub const MAX_QUEUED_FRAMES: usize = 1024;
 /// fit in the machine's file descriptors.
 pub const MAX_DIALLED: usize = 8;
 
-/// A dialled connection unused for this many stabilize periods is closed. The successor
-/// and predecessor are talked to every period, so their connections stay open.
+/// A dialled connection unused for this many stabilize periods is closed (an accepted one
+/// after twice as many). The successor and predecessor are talked to every period, so their
+/// connections stay open.
 pub const LINK_IDLE_PERIODS: u32 = 3;

@@ -182,7 +182,7 @@ impl ChordNode {
         link.ready && link.queue.is_empty() && !self.rpc.is_waiting_on(conn)
     }
 
-    fn close_dialled(&mut self, conn: ConnId, out: &mut Outbox) {
+    fn close_link(&mut self, conn: ConnId, out: &mut Outbox) {
         if let Some(addr) = self.links.remove(&conn).and_then(|l| l.dialled_to) {
             self.dialled.remove(&addr);
         }
@@ -199,25 +199,31 @@ impl ChordNode {
             .min_by_key(|(_, l)| l.last_used)
             .map(|(c, _)| c);
         if let Some(conn) = victim {
-            self.close_dialled(conn, out);
+            self.close_link(conn, out);
         }
     }
 
-    /// Closes dialled connections idle for [`LINK_IDLE_PERIODS`] stabilize periods.
+    /// Closes connections we dialled that were idle for [`LINK_IDLE_PERIODS`] stabilize
+    /// periods, and connections peers dialled that were idle for twice as long.
     pub(super) fn close_stale_links(&mut self, now: Instant, out: &mut Outbox) {
         let idle_for = self.config.stabilize_every * LINK_IDLE_PERIODS;
         let stale: Vec<ConnId> = self
-            .dialled
-            .values()
-            .filter(|c| {
-                self.links.get(c).is_some_and(|l| {
-                    self.is_idle(**c, l) && now.saturating_since(l.last_used) >= idle_for
-                })
+            .links
+            .iter()
+            .filter(|(c, l)| {
+                // The dialler hangs up first; we let go of a connection a peer dialled only
+                // after twice as long, so a request it sends at that moment is not lost.
+                let limit = if l.dialled_to.is_some() {
+                    idle_for
+                } else {
+                    idle_for * 2
+                };
+                self.is_idle(**c, l) && now.saturating_since(l.last_used) >= limit
             })
-            .copied()
+            .map(|(c, _)| *c)
             .collect();
         for conn in stale {
-            self.close_dialled(conn, out);
+            self.close_link(conn, out);
         }
     }
 

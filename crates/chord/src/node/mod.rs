@@ -240,6 +240,11 @@ impl ChordNode {
         self.dialled.len()
     }
 
+    /// How many connections this node holds, dialled and accepted.
+    pub fn link_count(&self) -> usize {
+        self.links.len()
+    }
+
     /// What this node knows of the ring, for `p2plab chord ring`.
     pub fn ring_view(&self) -> RingView {
         let bits = self.ring.bits();
