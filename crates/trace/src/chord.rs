@@ -261,18 +261,7 @@ impl<'a> Following<'a> {
             *self.background.entry(d.msg.msg.kind()).or_default() += 1;
             return None;
         };
-        let (sent, delivered) = d.times_since(start);
-        Some(TracedMessage {
-            sent,
-            delivered,
-            from: d.from,
-            to: d.to,
-            kind: d.msg.msg.kind(),
-            summary,
-            why,
-            role,
-            bytes: d.bytes.clone(),
-        })
+        Some(d.traced(start, d.msg.msg.kind(), (summary, why, role)))
     }
 
     fn on_ask(&mut self, d: &Decoded<Frame>) -> (String, String, Role) {

@@ -15,6 +15,7 @@ use std::time::Duration;
 use p2plab_peer_protocol::testnet::{NodeIdx, Transmission};
 use p2plab_peer_protocol::{CodecError, Instant, WireMessage};
 
+use crate::model::{Role, TracedMessage};
 use crate::MAX_PENDING_BYTES;
 
 /// One decoded message and where it travelled.
@@ -35,6 +36,28 @@ pub struct Decoded<M> {
 }
 
 impl<M> Decoded<M> {
+    /// This message as the trace shows it: its ends, its times counted from `origin`, its
+    /// bytes, and what the network's tracer says of it.
+    pub fn traced(
+        &self,
+        origin: Instant,
+        kind: &'static str,
+        (summary, why, role): (String, String, Role),
+    ) -> TracedMessage {
+        let (sent, delivered) = self.times_since(origin);
+        TracedMessage {
+            sent,
+            delivered,
+            from: self.from,
+            to: self.to,
+            kind,
+            summary,
+            why,
+            role,
+            bytes: self.bytes.clone(),
+        }
+    }
+
     /// Sent and delivered times, counted from `origin`.
     pub fn times_since(&self, origin: Instant) -> (Duration, Duration) {
         (

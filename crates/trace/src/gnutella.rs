@@ -181,18 +181,7 @@ impl Flooding {
                 Role::Answer,
             ),
         };
-        let (sent, delivered) = d.times_since(start);
-        TracedMessage {
-            sent,
-            delivered,
-            from: d.from,
-            to: d.to,
-            kind: d.msg.kind(),
-            summary,
-            why,
-            role,
-            bytes: d.bytes.clone(),
-        }
+        d.traced(start, d.msg.kind(), (summary, why, role))
     }
 
     fn on_query(&mut self, d: &Decoded<Descriptor>, text: &str) -> (String, String, Role) {

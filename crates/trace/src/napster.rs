@@ -148,7 +148,6 @@ fn summary(
 }
 
 fn explain(d: &Decoded<Message>, start: Instant) -> TracedMessage {
-    let (sent, delivered) = d.times_since(start);
     let (summary, why, role) = match &d.msg {
         Message::Search(req) => (
             format!("200 search {}", req.contains.join(" ")),
@@ -174,17 +173,7 @@ fn explain(d: &Decoded<Message>, start: Instant) -> TracedMessage {
             Role::Answer,
         ),
     };
-    TracedMessage {
-        sent,
-        delivered,
-        from: d.from,
-        to: d.to,
-        kind: d.msg.kind(),
-        summary,
-        why,
-        role,
-        bytes: d.bytes.clone(),
-    }
+    d.traced(start, d.msg.kind(), (summary, why, role))
 }
 
 /// The fields of a Napster message, for [`crate::hexdump`]: `<len:u16 LE><type:u16 LE><data>`.
