@@ -13,7 +13,7 @@ use std::time::Duration;
 use rand::seq::IndexedRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
 use p2plab_peer_protocol::Library;
@@ -151,22 +151,12 @@ async fn a_random_overlay_finds_far_files_and_heals_after_a_crash() {
     }
 }
 
-/// Reads until `n` bytes have arrived.
-async fn read_exact(stream: &mut TcpStream, n: usize) -> Vec<u8> {
-    let mut buf = vec![0u8; n];
-    tokio::time::timeout(Duration::from_secs(10), stream.read_exact(&mut buf))
-        .await
-        .unwrap()
-        .unwrap();
-    buf
-}
-
 #[tokio::test]
 async fn a_client_written_from_the_spec_gets_a_spec_query_hit() {
     let node = servent(Library::synthetic([("Foobar.mp3", 300u64)], 3), Vec::new()).await;
     let mut s = TcpStream::connect(node.addr()).await.unwrap();
     s.write_all(b"GNUTELLA CONNECT/0.4\n\n").await.unwrap();
-    assert_eq!(read_exact(&mut s, 13).await, b"GNUTELLA OK\n\n");
+    assert_eq!(common::read_exact(&mut s, 13).await, b"GNUTELLA OK\n\n");
 
     // A Query: GUID, type 0x80, TTL 7, hops 0, length 9 LE; min speed 0, "foobar" NUL.
     let guid = [0x11u8; 16];
@@ -178,9 +168,9 @@ async fn a_client_written_from_the_spec_gets_a_spec_query_hit() {
 
     // Skip whatever Pings the servent sends, until the QueryHit with our GUID arrives.
     let (header, payload) = loop {
-        let header = read_exact(&mut s, 23).await;
+        let header = common::read_exact(&mut s, 23).await;
         let len = u32::from_le_bytes(header[19..23].try_into().unwrap()) as usize;
-        let payload = read_exact(&mut s, len).await;
+        let payload = common::read_exact(&mut s, len).await;
         if header[16] == 0x81 {
             break (header, payload);
         }
@@ -217,12 +207,7 @@ async fn a_client_written_from_the_spec_gets_a_spec_query_hit() {
 /// Sends one raw HTTP request to `addr` and returns the whole reply.
 async fn http(addr: SocketAddr, request: &str) -> String {
     let mut s = TcpStream::connect(addr).await.unwrap();
-    s.write_all(request.as_bytes()).await.unwrap();
-    let mut reply = Vec::new();
-    tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut reply))
-        .await
-        .unwrap()
-        .unwrap();
+    let reply = common::exchange(&mut s, &[request.as_bytes()]).await;
     String::from_utf8_lossy(&reply).into_owned()
 }
 

@@ -112,19 +112,9 @@ async fn search_download_and_the_single_point_of_failure() {
 
 /// Speaks Napster's data-port protocol by hand: the `1` greeting, `GET`, the request.
 async fn data_port_reply(addr: SocketAddr, request: &str) -> Vec<u8> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let mut greeting = [0u8; 1];
-    s.read_exact(&mut greeting).await.unwrap();
-    assert_eq!(&greeting, b"1");
-    s.write_all(b"GET").await.unwrap();
-    s.write_all(request.as_bytes()).await.unwrap();
-    let mut reply = Vec::new();
-    tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut reply))
-        .await
-        .unwrap()
-        .unwrap();
-    reply
+    assert_eq!(common::read_exact(&mut s, 1).await, b"1");
+    common::exchange(&mut s, &[b"GET", request.as_bytes()]).await
 }
 
 #[tokio::test]

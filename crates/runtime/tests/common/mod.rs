@@ -3,11 +3,14 @@
 #![allow(dead_code, clippy::unwrap_used)] // each test file uses some of them
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
 use p2plab_runtime::NodeHandle;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 /// Any free port on loopback.
 pub fn any_port() -> SocketAddr {
@@ -23,4 +26,30 @@ pub fn crash_random(nodes: &[NodeHandle], count: usize, rng: &mut ChaCha8Rng) ->
         nodes[v].crash();
     }
     (0..nodes.len()).filter(|i| !victims.contains(i)).collect()
+}
+
+/// How long a raw client waits for bytes before the test fails.
+const READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Reads exactly `n` bytes.
+pub async fn read_exact(stream: &mut TcpStream, n: usize) -> Vec<u8> {
+    let mut buf = vec![0u8; n];
+    tokio::time::timeout(READ_TIMEOUT, stream.read_exact(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    buf
+}
+
+/// Writes each of `writes` (one `write_all` apiece), then reads until the peer closes.
+pub async fn exchange(stream: &mut TcpStream, writes: &[&[u8]]) -> Vec<u8> {
+    for w in writes {
+        stream.write_all(w).await.unwrap();
+    }
+    let mut reply = Vec::new();
+    tokio::time::timeout(READ_TIMEOUT, stream.read_to_end(&mut reply))
+        .await
+        .unwrap()
+        .unwrap();
+    reply
 }
