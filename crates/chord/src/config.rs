@@ -8,7 +8,7 @@ use p2plab_peer_protocol::Library;
 
 use crate::{
     CHECK_PREDECESSOR_EVERY, DEFAULT_REPLICAS, DEFAULT_SUCCESSORS, ENTRY_TTL, FIX_FINGERS_EVERY, M,
-    REPUBLISH_EVERY, RPC_TIMEOUT, STABILIZE_EVERY,
+    MAX_DIALLED, REPUBLISH_EVERY, RPC_TIMEOUT, STABILIZE_EVERY,
 };
 
 /// Who drives a lookup from hop to hop (ToN §IV-C).
@@ -54,6 +54,8 @@ pub struct ChordConfig {
     /// can reach a node that is not (or soon is not) their owner; this puts them right in
     /// seconds instead of one republish period. Off only to study replication alone.
     pub early_republish: bool,
+    /// The most connections this node keeps dialled at once ([`crate::MAX_DIALLED`]).
+    pub max_dialled: usize,
     /// How long a stored entry lives without being re-published.
     pub entry_ttl: Duration,
     /// How long to wait for a reply before a peer counts as failed.
@@ -79,6 +81,7 @@ impl ChordConfig {
             check_predecessor_every: CHECK_PREDECESSOR_EVERY,
             republish_every: REPUBLISH_EVERY,
             early_republish: true,
+            max_dialled: MAX_DIALLED,
             entry_ttl: ENTRY_TTL,
             rpc_timeout: RPC_TIMEOUT,
             routing: Routing::Iterative,

@@ -116,10 +116,11 @@ pub const MAX_LOOKUP_ASKS: usize = 64;
 /// Most frames queued on a connection that is still being set up.
 pub const MAX_QUEUED_FRAMES: usize = 1024;
 
-/// The most connections a node keeps dialled at once. Ring upkeep needs two (successor and
-/// predecessor); lookups and finger refreshes reach further nodes for a moment. Past this,
-/// the least recently used idle connection is closed — so a thousand nodes in one process
-/// fit in the machine's file descriptors.
+/// The default bound on the connections a node keeps dialled at once
+/// ([`ChordConfig::max_dialled`]). Ring upkeep needs two (successor and predecessor);
+/// lookups and finger refreshes reach further nodes for a moment. Past the bound, the least
+/// recently used idle connection is closed — so a thousand nodes in one process come closer
+/// to fitting in the machine's file descriptors.
 pub const MAX_DIALLED: usize = 8;
 
 /// A dialled connection unused for this many stabilize periods is closed (an accepted one

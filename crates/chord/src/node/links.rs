@@ -18,7 +18,7 @@ use super::{ChordNode, Purpose};
 use crate::message::{Frame, Message};
 use crate::node_ref::NodeRef;
 use crate::rpc::Pending;
-use crate::{LINK_IDLE_PERIODS, MAX_DIALLED, MAX_FRAME, MAX_QUEUED_FRAMES};
+use crate::{LINK_IDLE_PERIODS, MAX_FRAME, MAX_QUEUED_FRAMES};
 
 /// One connection's state.
 #[derive(Debug)]
@@ -109,7 +109,7 @@ impl ChordNode {
         if let Some(conn) = self.dialled.get(&addr) {
             return *conn;
         }
-        if self.dialled.len() >= MAX_DIALLED {
+        if self.dialled.len() >= self.config.max_dialled {
             self.evict_least_recently_used(out);
         }
         let conn = out.connect(addr);

@@ -235,7 +235,7 @@ impl ChordNode {
 
     /// A serialisable snapshot of our view of the ring.
     /// How many connections this node has dialled and keeps open (bounded by
-    /// [`crate::MAX_DIALLED`]).
+    /// `max_dialled`).
     pub fn dialled_count(&self) -> usize {
         self.dialled.len()
     }
