@@ -119,9 +119,15 @@ pub const MAX_QUEUED_FRAMES: usize = 1024;
 /// The default bound on the connections a node keeps dialled at once
 /// ([`ChordConfig::max_dialled`]). Ring upkeep needs two (successor and predecessor);
 /// lookups and finger refreshes reach further nodes for a moment. Past the bound, the least
-/// recently used idle connection is closed — so a thousand nodes in one process come closer
-/// to fitting in the machine's file descriptors.
+/// recently used idle connection is closed, and when none is idle the message waits for one
+/// ([`MAX_WAITING`]) — so a thousand nodes in one process fit in the machine's file
+/// descriptors.
 pub const MAX_DIALLED: usize = 8;
+
+/// Most messages a node holds while all [`ChordConfig::max_dialled`] connections are busy:
+/// a burst of requests waits for a free connection instead of opening more sockets; past
+/// this, new ones are dropped and fail at their deadline.
+pub const MAX_WAITING: usize = 1024;
 
 /// A dialled connection unused for this many stabilize periods is closed (an accepted one
 /// after twice as many). The successor and predecessor are talked to every period, so their

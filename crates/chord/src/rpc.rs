@@ -19,8 +19,9 @@ use crate::node_ref::NodeRef;
 pub struct Pending<P> {
     /// The node asked.
     pub peer: NodeRef,
-    /// The connection the request went out on.
-    pub conn: ConnId,
+    /// The connection the request went out on; `None` while it waits for a free connection
+    /// slot (every one of the node's dialled connections busy).
+    pub conn: Option<ConnId>,
     /// When it fails if unanswered.
     pub deadline: Instant,
     /// What the answer is for.
@@ -60,7 +61,7 @@ impl<P> RpcTable<P> {
         let ok = self
             .pending
             .get(&id)
-            .is_some_and(|p| conn.is_none_or(|c| c == p.conn));
+            .is_some_and(|p| conn.is_none_or(|c| Some(c) == p.conn));
         if ok {
             self.pending.remove(&id)
         } else {
@@ -75,12 +76,24 @@ impl<P> RpcTable<P> {
 
     /// Takes every request sent on `conn` (it closed).
     pub fn on_closed(&mut self, conn: ConnId) -> Vec<Pending<P>> {
-        self.take_where(|p| p.conn == conn)
+        self.take_where(|p| p.conn == Some(conn))
     }
 
     /// True while some request on `conn` waits for its answer.
     pub fn is_waiting_on(&self, conn: ConnId) -> bool {
-        self.pending.values().any(|p| p.conn == conn)
+        self.pending.values().any(|p| p.conn == Some(conn))
+    }
+
+    /// True while request `id` waits for a connection slot (not sent, not yet failed).
+    pub fn is_unsent(&self, id: u64) -> bool {
+        self.pending.get(&id).is_some_and(|p| p.conn.is_none())
+    }
+
+    /// Records the connection a waiting request finally goes out on.
+    pub fn sent_on(&mut self, id: u64, conn: ConnId) {
+        if let Some(p) = self.pending.get_mut(&id) {
+            p.conn = Some(conn);
+        }
     }
 
     /// The earliest deadline.

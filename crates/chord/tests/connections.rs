@@ -3,7 +3,10 @@
 
 mod common;
 
+use std::time::Duration;
+
 use common::{net, node, ring, ring_is_exact, secs};
+use p2plab_peer_protocol::{Command, Event, RequestId};
 /// A bound well below the ring's size, so that it binds.
 const BOUND: usize = 8;
 
@@ -36,4 +39,37 @@ fn a_quiet_ring_closes_idle_connections() {
         "{total} dialled connections for {} nodes",
         ids.len()
     );
+}
+
+#[test]
+fn a_burst_of_lookups_waits_for_free_connections_instead_of_dialling_more() {
+    // Two slots, and forty searches at once from one node: each lookup's steps go to many
+    // different nodes, so most of them must wait for a slot to free up.
+    const TIGHT: usize = 2;
+    let mut net = net(5);
+    let ids = ring(&mut net, 32, |c| c.max_dialled = TIGHT);
+    net.run_for(secs(30));
+    let asker = ids[0];
+    for k in 0..40u64 {
+        let query = format!("word{k}");
+        net.command(
+            asker,
+            Command::Search {
+                request: RequestId(k),
+                query,
+            },
+        );
+    }
+    let mut most = 0;
+    for _ in 0..1_000 {
+        net.run_for(Duration::from_millis(10));
+        most = most.max(node(&net, asker).dialled_count());
+    }
+    assert!(most <= TIGHT, "the asker held {most} dialled connections");
+    let answered = net
+        .take_events(asker)
+        .into_iter()
+        .filter(|e| matches!(e, Event::SearchDone { result: Ok(_), .. }))
+        .count();
+    assert_eq!(answered, 40, "every search is answered through two slots");
 }

@@ -5,11 +5,18 @@
 //! The peer answers on that same connection. Requests from peers arrive on connections
 //! they dialled, and are answered there.
 //!
+//! A node keeps at most `max_dialled` connections it dialled. When it needs one more, it
+//! hangs up the idle one used longest ago; when every one is busy (a request on it still
+//! waits for its answer), the new message waits in a bounded queue ([`MAX_WAITING`]) and
+//! goes out as soon as a connection frees up. A request's deadline runs while it waits, so
+//! a node that is short of connections sees timeouts, never an unbounded pile of sockets.
+//!
 //! Bytes off the wire go through a [`FrameReader`]; a frame that does not decode, or a
 //! stream that piles up more than [`MAX_FRAME`] bytes without completing one, closes the
 //! connection. The node itself carries on: requests pending on that connection fail as if
 //! the peer had died.
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 
 use p2plab_peer_protocol::{ConnId, FrameReader, Instant, Outbox, WireMessage};
@@ -18,7 +25,7 @@ use super::{ChordNode, Purpose};
 use crate::message::{Frame, Message};
 use crate::node_ref::NodeRef;
 use crate::rpc::Pending;
-use crate::{LINK_IDLE_PERIODS, MAX_FRAME, MAX_QUEUED_FRAMES};
+use crate::{LINK_IDLE_PERIODS, MAX_FRAME, MAX_QUEUED_FRAMES, MAX_WAITING};
 
 /// One connection's state.
 #[derive(Debug)]
@@ -45,6 +52,19 @@ impl Link {
         }
     }
 }
+
+/// A message that waits for a free connection slot.
+#[derive(Debug)]
+pub(super) struct Waiting {
+    /// Where it goes.
+    addr: SocketAddr,
+    frame: Frame,
+    /// True for one of our requests (pending in the RPC table until it is sent or expires).
+    is_request: bool,
+}
+
+/// Messages waiting for a connection slot, oldest first.
+pub(super) type WaitingQueue = VecDeque<Waiting>;
 
 impl ChordNode {
     pub(super) fn on_accepted(&mut self, conn: ConnId) {
@@ -104,19 +124,55 @@ impl ChordNode {
         }
     }
 
-    /// Our connection to `addr`, dialled now if there is none.
-    fn conn_to(&mut self, addr: SocketAddr, out: &mut Outbox) -> ConnId {
+    /// Our connection to `addr`: the one we have, or a new dial if the bound allows it
+    /// (hanging up an idle connection to make room). `None` when every slot is busy.
+    fn conn_to(&mut self, addr: SocketAddr, out: &mut Outbox) -> Option<ConnId> {
         if let Some(conn) = self.dialled.get(&addr) {
-            return *conn;
+            return Some(*conn);
         }
-        if self.dialled.len() >= self.config.max_dialled {
-            self.evict_least_recently_used(out);
+        if self.dialled.len() >= self.config.max_dialled && !self.evict_least_recently_used(out) {
+            return None;
         }
         let conn = out.connect(addr);
         self.links
             .insert(conn, Link::new(false, Some(addr), self.now));
         self.dialled.insert(addr, conn);
-        conn
+        Some(conn)
+    }
+
+    /// Queues a message until a connection slot frees up; past [`MAX_WAITING`] it is
+    /// dropped (a request then fails at its deadline, as if the peer never answered).
+    fn wait_for_slot(&mut self, addr: SocketAddr, frame: Frame, is_request: bool) {
+        if self.waiting.len() >= MAX_WAITING {
+            self.metrics.record_drop("no_connection_slot");
+            return;
+        }
+        self.waiting.push_back(Waiting {
+            addr,
+            frame,
+            is_request,
+        });
+    }
+
+    /// Sends what waited for a connection slot, oldest first, while slots are free.
+    /// Requests that expired while waiting are forgotten.
+    pub(super) fn send_waiting(&mut self, out: &mut Outbox) {
+        while let Some(next) = self.waiting.front() {
+            if next.is_request && !self.rpc.is_unsent(next.frame.request) {
+                self.waiting.pop_front();
+                continue;
+            }
+            let Some(conn) = self.conn_to(next.addr, out) else {
+                return;
+            };
+            let Some(next) = self.waiting.pop_front() else {
+                return;
+            };
+            if next.is_request {
+                self.rpc.sent_on(next.frame.request, conn);
+            }
+            self.send_frame(conn, &next.frame, out);
+        }
     }
 
     /// Encodes `frame` onto `conn`, counting it as sent.
@@ -147,8 +203,11 @@ impl ChordNode {
         if addr == self.me.addr {
             return;
         }
-        let conn = self.conn_to(addr, out);
-        self.send_frame(conn, &Frame { request, msg }, out);
+        let frame = Frame { request, msg };
+        match self.conn_to(addr, out) {
+            Some(conn) => self.send_frame(conn, &frame, out),
+            None => self.wait_for_slot(addr, frame, false),
+        }
     }
 
     /// Sends a request to `peer`, to be answered within the RPC timeout.
@@ -168,7 +227,11 @@ impl ChordNode {
             purpose,
         };
         let request = self.rpc.start(&mut self.rng, pending);
-        self.send_frame(conn, &Frame { request, msg }, out);
+        let frame = Frame { request, msg };
+        match conn {
+            Some(conn) => self.send_frame(conn, &frame, out),
+            None => self.wait_for_slot(peer.addr, frame, true),
+        }
     }
 
     /// Answers request `request` on the connection it came in on.
@@ -190,7 +253,8 @@ impl ChordNode {
     }
 
     /// Makes room for one more dial: closes the idle dialled connection used longest ago.
-    fn evict_least_recently_used(&mut self, out: &mut Outbox) {
+    /// False when every dialled connection is busy.
+    fn evict_least_recently_used(&mut self, out: &mut Outbox) -> bool {
         let victim = self
             .dialled
             .values()
@@ -201,6 +265,7 @@ impl ChordNode {
         if let Some(conn) = victim {
             self.close_link(conn, out);
         }
+        victim.is_some()
     }
 
     /// Closes connections we dialled that were idle for [`LINK_IDLE_PERIODS`] stabilize
@@ -247,5 +312,6 @@ impl ChordNode {
             out.close(conn);
         }
         self.dialled.clear();
+        self.waiting.clear();
     }
 }

@@ -137,6 +137,8 @@ pub struct ChordNode {
     /// The `now` of the input being handled, for bookkeeping deep in helpers.
     now: Instant,
     dialled: BTreeMap<SocketAddr, ConnId>,
+    /// Messages waiting for a free connection slot (see [`links`]).
+    waiting: links::WaitingQueue,
     timers: Timers,
     rng: ChaCha8Rng,
     metrics: Metrics,
@@ -165,6 +167,7 @@ impl ChordNode {
             links: BTreeMap::new(),
             now: Instant::ZERO,
             dialled: BTreeMap::new(),
+            waiting: links::WaitingQueue::new(),
             timers: Timers {
                 stabilize: Instant::ZERO,
                 fix_fingers: Instant::ZERO,
@@ -374,6 +377,9 @@ impl Node for ChordNode {
             Input::Closed { conn } => self.on_closed(now, conn, out),
             Input::Timeout => self.on_timeout(now, out),
             Input::Command(cmd) => self.on_command(now, cmd, out),
+        }
+        if !self.waiting.is_empty() && self.phase != Phase::Left {
+            self.send_waiting(out);
         }
     }
 
