@@ -10,8 +10,14 @@
 //!
 //! - [`chord`] — Chord rings of up to 100,000 nodes: built through the protocol in doubling
 //!   waves, looked up through it, crashed at will.
+//! - [`chord_paper`] — the Chord paper's four simulation experiments, from files, with the
+//!   published values beside ours.
 //! - [`churn`] — when nodes join, fail and leave: Poisson churn at rate R, and sessions drawn
 //!   from exponential, Weibull or Pareto lifetimes.
+//! - [`progress`] — a progress bar over simulated time, with events per second; [`progress::drive`]
+//!   runs a network under it.
 
 pub mod chord;
+pub mod chord_paper;
 pub mod churn;
+pub mod progress;
