@@ -1,0 +1,296 @@
+//! Building a Chord ring of many nodes through the protocol itself.
+//!
+//! A [`SimRing`] holds N unchanged [`ChordNode`] cores on the simulator's network. It grows
+//! the ring in **doubling waves**: one node creates the ring, then each wave adds as many
+//! nodes as are already in it (1, 1, 2, 4, 8, ...), every newcomer joining through a member
+//! chosen at random. Between waves the network runs, one stabilize period at a time, until
+//! the ring is **exact**: every live node's successor and predecessor are the ones the
+//! sorted list of ids says they should be. Fingers may still be converging then; they only
+//! make lookups short, never wrong.
+//!
+//! Why waves: a thousand nodes joining through one member at the same instant all land on
+//! its successor list and have to be sorted out by `stabilize` one neighbour at a time.
+//! Joining through random members of a ring that is already exact spreads the newcomers
+//! over the whole circle, so each wave settles in a few stabilize rounds, and the number
+//! of waves is only log2 N.
+//!
+//! Nothing here reaches into a core: nodes are only built, started, crashed, and read.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::bail;
+use p2plab_chord::{ChordConfig, ChordNode, Id, NodeRef};
+use p2plab_peer_protocol::testnet::{Latency, NodeIdx, TestNet};
+use p2plab_peer_protocol::{Instant, Library};
+use rand::seq::IndexedRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+/// The simulator's network of Chord cores.
+pub type ChordNet = TestNet<ChordNode>;
+
+/// How long one wave may take to become exact before the build is declared stuck.
+/// A healthy wave settles in a handful of stabilize periods; a hundred is a broken ring.
+const MAX_WAVE_PERIODS: u32 = 100;
+
+/// The protocol settings every node of a simulated ring shares, as experiment files give
+/// them. Periods are in milliseconds of virtual time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RingParams {
+    /// Period of `stabilize`.
+    pub stabilize_ms: u64,
+    /// Period of `fix_fingers` (one finger per call).
+    pub fix_fingers_ms: u64,
+    /// Period of `check_predecessor`.
+    pub check_predecessor_ms: u64,
+    /// r: successor-list length.
+    pub successors: usize,
+    /// Copies of every index entry.
+    pub replicas: usize,
+    /// Re-publication period in seconds; `None` never re-publishes (entries then live
+    /// forever), which is how the paper's static experiments treat keys.
+    pub republish_s: Option<u64>,
+    /// One-way latency of every message: uniform between these bounds, in milliseconds.
+    pub latency_ms: [u64; 2],
+}
+
+impl Default for RingParams {
+    fn default() -> Self {
+        RingParams {
+            stabilize_ms: 1_000,
+            fix_fingers_ms: 500,
+            check_predecessor_ms: 2_000,
+            successors: p2plab_chord::DEFAULT_SUCCESSORS,
+            replicas: p2plab_chord::DEFAULT_REPLICAS,
+            republish_s: None,
+            latency_ms: [5, 50],
+        }
+    }
+}
+
+/// Stands for "never" in periods a core needs as a [`Duration`]: a simulated year.
+const NEVER: Duration = Duration::from_secs(365 * 24 * 3600);
+
+impl RingParams {
+    /// The stabilize period as a duration.
+    pub fn stabilize(&self) -> Duration {
+        Duration::from_millis(self.stabilize_ms)
+    }
+
+    /// The latency model of the network.
+    pub fn latency(&self) -> Latency {
+        let [lo, hi] = self.latency_ms;
+        Latency::Uniform(Duration::from_millis(lo), Duration::from_millis(hi.max(lo)))
+    }
+
+    /// The configuration of the node at `addr`, joining through `join`.
+    pub fn config(&self, addr: SocketAddr, join: Option<SocketAddr>, seed: u64) -> ChordConfig {
+        let mut c = ChordConfig::new(addr, join, Arc::new(Library::empty()));
+        c.stabilize_every = self.stabilize();
+        c.fix_fingers_every = Duration::from_millis(self.fix_fingers_ms);
+        c.check_predecessor_every = Duration::from_millis(self.check_predecessor_ms);
+        c.successors = self.successors;
+        c.replicas = self.replicas;
+        match self.republish_s {
+            Some(s) => c.republish_every = Duration::from_secs(s),
+            None => {
+                c.republish_every = NEVER;
+                c.entry_ttl = NEVER;
+                c.early_republish = false;
+            }
+        }
+        c.seed = seed;
+        c
+    }
+}
+
+/// What building the ring took.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Formation {
+    /// Nodes in the ring.
+    pub nodes: usize,
+    /// Waves of joins.
+    pub waves: u32,
+    /// Virtual time from the first node's start to the last wave's exact ring.
+    pub virtual_secs: f64,
+}
+
+/// A ring of Chord cores on the simulator's network, and what is known about it.
+pub struct SimRing {
+    /// The network; public so drivers can run it, crash nodes and read cores.
+    pub net: ChordNet,
+    /// The settings every node was built with.
+    pub params: RingParams,
+    /// Chooses bootstrap nodes, crash victims, lookup origins and keys.
+    pub rng: ChaCha8Rng,
+    seed: u64,
+}
+
+impl SimRing {
+    /// An empty network for a ring with these settings, seeded.
+    pub fn new(params: RingParams, seed: u64) -> Self {
+        SimRing {
+            net: TestNet::new(params.latency(), seed),
+            params,
+            rng: ChaCha8Rng::seed_from_u64(seed ^ 0x5eed_c0de),
+            seed,
+        }
+    }
+
+    /// Builds a ring of `n` nodes in doubling waves, each wave run until the ring is exact.
+    ///
+    /// # Errors
+    /// When a wave is not exact after [`MAX_WAVE_PERIODS`] stabilize periods.
+    pub fn build(params: RingParams, seed: u64, n: usize) -> anyhow::Result<(Self, Formation)> {
+        let mut ring = SimRing::new(params, seed);
+        let started = ring.net.now();
+        let mut waves = 0;
+        while ring.net.len() < n {
+            let size = ring.net.len().clamp(1, n - ring.net.len());
+            ring.add_wave(size);
+            ring.settle()?;
+            waves += 1;
+        }
+        let formation = Formation {
+            nodes: ring.net.len(),
+            waves,
+            virtual_secs: ring.net.now().saturating_since(started).as_secs_f64(),
+        };
+        Ok((ring, formation))
+    }
+
+    /// Adds `size` nodes at once, each joining through a random live member (the very first
+    /// node creates the ring).
+    pub fn add_wave(&mut self, size: usize) -> Vec<NodeIdx> {
+        let members: Vec<NodeIdx> = self.net.alive().collect();
+        (0..size)
+            .map(|_| {
+                let join = members.choose(&mut self.rng).map(|&m| self.net.addr(m));
+                self.add_node(join)
+            })
+            .collect()
+    }
+
+    /// Adds one node joining through `join` (or creating a ring), and starts it now.
+    pub fn add_node(&mut self, join: Option<SocketAddr>) -> NodeIdx {
+        let idx = self.net.len();
+        let addr = ChordNet::addr_for(idx);
+        let seed = self.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ idx as u64;
+        let node = ChordNode::new(self.params.config(addr, join, seed));
+        self.net.add_at(addr, node)
+    }
+
+    /// Runs one stabilize period at a time until the ring is exact.
+    ///
+    /// # Errors
+    /// When it is not exact after [`MAX_WAVE_PERIODS`] periods.
+    pub fn settle(&mut self) -> anyhow::Result<Duration> {
+        let start = self.net.now();
+        for _ in 0..MAX_WAVE_PERIODS {
+            if self.is_exact() {
+                return Ok(self.net.now().saturating_since(start));
+            }
+            self.net.run_for(self.params.stabilize());
+        }
+        if self.is_exact() {
+            return Ok(self.net.now().saturating_since(start));
+        }
+        bail!(
+            "the ring of {} nodes is not exact after {MAX_WAVE_PERIODS} stabilize periods",
+            self.members().len()
+        )
+    }
+
+    /// The live, joined nodes' references, sorted by id: the true ring.
+    pub fn members(&self) -> Vec<NodeRef> {
+        let mut m: Vec<NodeRef> = self
+            .net
+            .alive()
+            .map(|i| self.net.node(i))
+            .filter(|n| n.is_joined())
+            .map(ChordNode::me)
+            .collect();
+        m.sort_by_key(|n| n.id);
+        m
+    }
+
+    /// True when every live node is joined and has the true successor and predecessor.
+    pub fn is_exact(&self) -> bool {
+        let members = self.members();
+        let live = self.net.alive().count();
+        live == members.len()
+            && members.iter().enumerate().all(|(pos, m)| {
+                let Some(idx) = self.net.idx_of(m.addr) else {
+                    return false;
+                };
+                let node = self.net.node(idx);
+                let len = members.len();
+                let succ = members[(pos + 1) % len];
+                let pred = members[(pos + len - 1) % len];
+                node.successor() == succ && (len == 1 || node.predecessor() == Some(pred))
+            })
+    }
+
+    /// The fraction of fingers, over all live nodes, that point at the true successor of
+    /// their start: how far `fix_fingers` has converged.
+    pub fn finger_accuracy(&self) -> f64 {
+        let members = self.members();
+        let (mut right, mut total) = (0u64, 0u64);
+        for m in &members {
+            let Some(idx) = self.net.idx_of(m.addr) else {
+                continue;
+            };
+            let node = self.net.node(idx);
+            for (i, finger) in node.fingers().iter().enumerate() {
+                total += 1;
+                let truth = true_successor(&members, node.finger_start(i + 1));
+                right += u64::from(*finger == Some(truth));
+            }
+        }
+        if total == 0 {
+            1.0
+        } else {
+            right as f64 / total as f64
+        }
+    }
+
+    /// A random live node.
+    pub fn random_live(&mut self) -> Option<NodeIdx> {
+        let live: Vec<NodeIdx> = self.net.alive().collect();
+        live.choose(&mut self.rng).copied()
+    }
+
+    /// Crashes a random `fraction` of the live nodes at once; returns them.
+    pub fn crash_fraction(&mut self, fraction: f64) -> Vec<NodeIdx> {
+        let live: Vec<NodeIdx> = self.net.alive().collect();
+        let count = (live.len() as f64 * fraction).round() as usize;
+        let victims: Vec<NodeIdx> = live
+            .choose_multiple(&mut self.rng, count)
+            .copied()
+            .collect();
+        for &v in &victims {
+            self.net.crash(v);
+        }
+        victims
+    }
+
+    /// The current virtual time.
+    pub fn now(&self) -> Instant {
+        self.net.now()
+    }
+
+    /// A uniformly random draw in `[0, 1)` from the ring's generator.
+    pub fn uniform(&mut self) -> f64 {
+        self.rng.random()
+    }
+}
+
+/// successor(`key`) on the true ring `members` (sorted by id).
+pub fn true_successor(members: &[NodeRef], key: Id) -> NodeRef {
+    let pos = members.partition_point(|n| n.id < key);
+    members[pos % members.len()]
+}
