@@ -14,10 +14,16 @@
 //!   published values beside ours.
 //! - [`churn`] — when nodes join, fail and leave: Poisson churn at rate R, and sessions drawn
 //!   from exponential, Weibull or Pareto lifetimes.
+//! - [`graph`] — overlay graphs for floods: random and Barabási–Albert, BFS balls, the flood
+//!   bound.
+//! - [`gnutella_scale`] — Gnutella reach and messages per query against TTL, on 10^4 and 10^5
+//!   servents.
 //! - [`progress`] — a progress bar over simulated time, with events per second; [`progress::drive`]
 //!   runs a network under it.
 
 pub mod chord;
 pub mod chord_paper;
 pub mod churn;
+pub mod gnutella_scale;
+pub mod graph;
 pub mod progress;

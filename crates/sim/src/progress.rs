@@ -24,7 +24,7 @@ pub const REDRAWS_PER_SECOND: u8 = 10;
 const SLICES: u32 = 500;
 
 /// What a finished run measured.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunStats {
     /// Inputs the engine delivered to cores (messages, timers, connection changes).
     pub events: u64,
@@ -35,6 +35,13 @@ pub struct RunStats {
 }
 
 impl RunStats {
+    /// Adds another run's work to this one's.
+    pub fn add(&mut self, other: RunStats) {
+        self.events += other.events;
+        self.simulated += other.simulated;
+        self.wall += other.wall;
+    }
+
     /// Events delivered per wall-clock second.
     pub fn events_per_second(&self) -> f64 {
         self.events as f64 / self.wall.as_secs_f64().max(f64::MIN_POSITIVE)
