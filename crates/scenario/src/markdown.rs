@@ -104,7 +104,11 @@ pub fn tables(report: &Report) -> String {
                 "| {} | {} | {} | {:.2} | {} |",
                 run.nodes,
                 net.network,
-                if net.ready { "yes" } else { "NO" },
+                match (&net.failure, net.ready) {
+                    (Some(why), _) => format!("failed to start: {why}"),
+                    (None, true) => "yes".to_owned(),
+                    (None, false) => "NO".to_owned(),
+                },
                 net.startup_s,
                 net.memory_kib
                     .map_or_else(|| "–".to_owned(), |k| format!("{:.1}", k as f64 / 1024.0)),
@@ -116,7 +120,12 @@ pub fn tables(report: &Report) -> String {
 
 fn each_phase(report: &Report, mut f: impl FnMut(usize, &str, &PhaseReport)) {
     for run in &report.runs {
-        let phases = run.networks.first().map_or(0, |n| n.phases.len());
+        let phases = run
+            .networks
+            .iter()
+            .map(|n| n.phases.len())
+            .max()
+            .unwrap_or(0);
         for i in 0..phases {
             for net in &run.networks {
                 if let Some(p) = net.phases.get(i) {

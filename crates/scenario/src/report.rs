@@ -66,6 +66,10 @@ pub struct NetworkReport {
     pub startup_s: f64,
     /// Whether it reached its readiness condition (see [`crate::ready`]).
     pub ready: bool,
+    /// Why the network could not be started, if it could not: it then has no phases, and
+    /// the other networks of the run carry on without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<String>,
     /// Memory the network's nodes took: the runner's growth while starting it (in-process),
     /// or the sum over its child processes (processes).
     pub memory_kib: Option<u64>,

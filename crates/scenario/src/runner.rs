@@ -145,23 +145,49 @@ async fn play(
             launcher,
             s.seed,
         );
-        let report = start(&mut cluster, &s.timeline[0], opts.processes.is_some()).await?;
-        clusters.push(cluster);
-        reports.push(report);
+        match start(&mut cluster, &s.timeline[0], opts.processes.is_some()).await {
+            Ok(report) => {
+                clusters.push((cluster, reports.len()));
+                reports.push(report);
+            }
+            Err(e) => {
+                tracing::error!(%network, nodes = n, error = %format!("{e:#}"), "network failed to start");
+                cluster.shutdown().await;
+                reports.push(failed_to_start(network, &e));
+            }
+        }
     }
     bar.inc(1);
     for (k, step) in s.timeline.iter().enumerate().skip(1) {
         bar.set_message(format!("N={n}: {} ({})", step.label(), step.kind()));
-        let phases = join_all(clusters.iter_mut().map(|c| phase(c, ctx, step, k as u64))).await;
-        for (report, p) in reports.iter_mut().zip(phases) {
-            report.phases.push(p);
+        let phases = join_all(
+            clusters
+                .iter_mut()
+                .map(|(c, _)| phase(c, ctx, step, k as u64)),
+        )
+        .await;
+        for ((_, r), p) in clusters.iter().zip(phases) {
+            reports[*r].phases.push(p);
         }
         bar.inc(1);
     }
-    for c in &mut clusters {
+    for (c, _) in &mut clusters {
         c.shutdown().await;
     }
     Ok(reports)
+}
+
+/// The report of a network that could not be started (ports or file descriptors ran out,
+/// a child process died): it says why, and has no phases.
+fn failed_to_start(network: Network, e: &anyhow::Error) -> NetworkReport {
+    NetworkReport {
+        network,
+        startup_s: 0.0,
+        ready: false,
+        failure: Some(format!("{e:#}")),
+        memory_kib: None,
+        phases: Vec::new(),
+    }
 }
 
 /// The `start` step for one network: start it, wait until it is ready, settle.
@@ -197,6 +223,7 @@ async fn start(c: &mut Cluster, step: &Step, processes: bool) -> anyhow::Result<
         network: c.network,
         startup_s,
         ready,
+        failure: None,
         memory_kib,
         phases: vec![p],
     })
