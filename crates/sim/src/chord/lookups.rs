@@ -80,7 +80,7 @@ pub fn publish(ring: &mut SimRing, count: usize, limit: Duration) -> Vec<Publish
     }
     let deadline = ring.now() + limit;
     while ring.now() < deadline && !all_stored(ring, &published) {
-        ring.net.run_for(ring.params.stabilize());
+        ring.advance(ring.params.stabilize());
     }
     published
 }
@@ -242,7 +242,7 @@ impl Lookups {
     pub fn drain(&mut self, ring: &mut SimRing) {
         let deadline = ring.now() + BATCH_LIMIT;
         while !self.pending.is_empty() && ring.now() < deadline {
-            ring.net.run_for(POLL_EVERY);
+            ring.advance(POLL_EVERY);
             self.collect(ring);
         }
         self.stats.answered += self.pending.len() as u64;

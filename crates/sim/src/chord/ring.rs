@@ -29,6 +29,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::progress::Progress;
+
 /// The simulator's network of Chord cores.
 pub type ChordNet = TestNet<ChordNode>;
 
@@ -128,6 +130,8 @@ pub struct SimRing {
     /// Chooses bootstrap nodes, crash victims, lookup origins and keys.
     pub rng: ChaCha8Rng,
     seed: u64,
+    /// The bar that shows simulated time, events and events per second, if any.
+    progress: Option<Progress>,
 }
 
 impl SimRing {
@@ -138,6 +142,7 @@ impl SimRing {
             params,
             rng: ChaCha8Rng::seed_from_u64(seed ^ 0x5eed_c0de),
             seed,
+            progress: None,
         }
     }
 
@@ -147,20 +152,28 @@ impl SimRing {
     /// When a wave is not exact after [`MAX_WAVE_PERIODS`] stabilize periods.
     pub fn build(params: RingParams, seed: u64, n: usize) -> anyhow::Result<(Self, Formation)> {
         let mut ring = SimRing::new(params, seed);
-        let started = ring.net.now();
+        let formation = ring.grow(n)?;
+        Ok((ring, formation))
+    }
+
+    /// Grows the ring to `n` nodes in doubling waves, each run until the ring is exact.
+    ///
+    /// # Errors
+    /// When a wave is not exact after [`MAX_WAVE_PERIODS`] stabilize periods.
+    pub fn grow(&mut self, n: usize) -> anyhow::Result<Formation> {
+        let started = self.net.now();
         let mut waves = 0;
-        while ring.net.len() < n {
-            let size = ring.net.len().clamp(1, n - ring.net.len());
-            ring.add_wave(size);
-            ring.settle()?;
+        while self.net.len() < n {
+            let size = self.net.len().clamp(1, n - self.net.len());
+            self.add_wave(size);
+            self.settle()?;
             waves += 1;
         }
-        let formation = Formation {
-            nodes: ring.net.len(),
+        Ok(Formation {
+            nodes: self.net.len(),
             waves,
-            virtual_secs: ring.net.now().saturating_since(started).as_secs_f64(),
-        };
-        Ok((ring, formation))
+            virtual_secs: self.net.now().saturating_since(started).as_secs_f64(),
+        })
     }
 
     /// Adds `size` nodes at once, each joining through a random live member (the very first
@@ -194,7 +207,7 @@ impl SimRing {
             if self.is_exact() {
                 return Ok(self.net.now().saturating_since(start));
             }
-            self.net.run_for(self.params.stabilize());
+            self.advance(self.params.stabilize());
         }
         if self.is_exact() {
             return Ok(self.net.now().saturating_since(start));
@@ -276,6 +289,33 @@ impl SimRing {
             self.net.crash(v);
         }
         victims
+    }
+
+    /// Shows a progress bar labelled `label` over the next `span` of simulated time.
+    pub fn show_progress(&mut self, label: &str, span: Duration) {
+        let now = self.net.now();
+        self.progress = Some(Progress::new(label, now, now + span, self.net.events()));
+    }
+
+    /// Runs the network for `d` of virtual time, and moves the progress bar.
+    pub fn advance(&mut self, d: Duration) {
+        self.net.run_for(d);
+        if let Some(p) = &mut self.progress {
+            p.tick(self.net.now(), self.net.events());
+        }
+    }
+
+    /// Runs the network until virtual time `t`.
+    pub fn advance_to(&mut self, t: Instant) {
+        let d = t.saturating_since(self.net.now());
+        self.advance(d);
+    }
+
+    /// Clears the progress bar, if one is shown.
+    pub fn hide_progress(&mut self) {
+        if let Some(p) = self.progress.take() {
+            p.finish();
+        }
     }
 
     /// The current virtual time.

@@ -24,6 +24,10 @@ pub const MAX_NAMES: usize = 20_000;
 /// How long publication may take in virtual time before the lookups start anyway.
 const PUBLISH_LIMIT: Duration = Duration::from_secs(120);
 
+/// The simulated time the progress bar is drawn over: a guess at a big run's length (the
+/// bar stops at its end while the counters go on).
+const PROGRESS_SPAN: Duration = Duration::from_secs(300);
+
 /// What a scale run measured.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ScaleReport {
@@ -67,13 +71,16 @@ pub fn run(
     seed: u64,
 ) -> anyhow::Result<(SimRing, ScaleReport)> {
     let wall = WallInstant::now();
-    let (mut ring, formation) = SimRing::build(params, seed, nodes)?;
+    let mut ring = SimRing::new(params, seed);
+    ring.show_progress("chord", PROGRESS_SPAN);
+    let formation = ring.grow(nodes)?;
     let build_wall_secs = wall.elapsed().as_secs_f64();
     let wall = WallInstant::now();
     let names = lookups.clamp(1, MAX_NAMES);
     let published = publish(&mut ring, names, PUBLISH_LIMIT);
     let finger_accuracy = ring.finger_accuracy();
     let stats = run_batches(&mut ring, &published, lookups, LOOKUP_BATCH);
+    ring.hide_progress();
     let report = ScaleReport {
         formation,
         build_wall_secs,

@@ -85,7 +85,7 @@ fn point(spec: &ChurnSpec, rate: f64) -> anyhow::Result<Point> {
             .collect();
         lookups.issue_random(&mut ring, &targets);
         t += every;
-        ring.net.run_until(start + t);
+        ring.advance_to(start + t);
         lookups.collect(&mut ring);
     }
     lookups.drain(&mut ring);

@@ -35,7 +35,7 @@ fn point(spec: &FailuresSpec, replicas: usize, p: f64) -> anyhow::Result<(f64, u
     let published = publish(&mut ring, spec.names, PUBLISH_LIMIT);
     ring.crash_fraction(p);
     for _ in 0..spec.settle_periods {
-        ring.net.run_for(ring.params.stabilize());
+        ring.advance(ring.params.stabilize());
     }
     let stats = run_batches(&mut ring, &published, spec.lookups, BATCH);
     Ok((stats.failed_fraction(), stats.routing_failures, stats.lost))
