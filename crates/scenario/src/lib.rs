@@ -15,6 +15,7 @@
 //! - [`workload`] — asking queries and judging each answer against the plan.
 //! - [`stats`] — traffic over a phase, from the nodes' counters before and after.
 //! - [`runner`] — plays the timeline on every network at once and measures each phase.
+//! - [`sim`] — plays the same timeline on the simulator: the same cores on virtual time.
 //! - [`report`], [`markdown`], [`charts`] — the numbers, the tables, the SVG charts.
 //!
 //! ## Measuring honestly
@@ -34,6 +35,7 @@ pub mod process;
 pub mod ready;
 pub mod report;
 pub mod runner;
+pub mod sim;
 pub mod spec;
 pub mod stats;
 pub mod workload;

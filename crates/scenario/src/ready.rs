@@ -14,6 +14,7 @@ use p2plab_chord::RingView;
 use p2plab_peer_protocol::keywords::{normalize_name, words};
 
 use crate::cluster::Cluster;
+use crate::plan::Plan;
 use crate::spec::Network;
 use crate::stats::gather;
 
@@ -51,10 +52,18 @@ async fn napster_ready(cluster: &Cluster) -> bool {
     let Ok(stats) = server.stats().await else {
         return true;
     };
-    let live = cluster.live();
-    let copies: usize = live.iter().map(|&i| cluster.plan_files_of(i)).sum();
     let field = |k: &str| stats.state.get(k).and_then(serde_json::Value::as_u64);
-    field("users") == Some(live.len() as u64) && field("files") == Some(copies as u64)
+    match (field("users"), field("files")) {
+        (Some(users), Some(files)) => index_is_full(cluster.plan(), &cluster.live(), users, files),
+        _ => false,
+    }
+}
+
+/// Napster's condition: the index server lists every live peer as a user and every copy
+/// they share as a file.
+pub fn index_is_full(plan: &Plan, live: &[usize], users: u64, files: u64) -> bool {
+    let copies: usize = live.iter().map(|&i| plan.libraries[i].len()).sum();
+    users == live.len() as u64 && files == copies as u64
 }
 
 async fn gnutella_ready(cluster: &Cluster) -> bool {
@@ -73,17 +82,22 @@ async fn chord_ready(cluster: &Cluster) -> bool {
         .into_iter()
         .filter_map(|s| serde_json::from_value(s.state).ok())
         .collect();
+    ring_is_complete(&views, cluster.plan(), &cluster.live(), cluster.replicas())
+}
+
+/// Chord's condition, on the live nodes' views: the ring is exact and the nodes together
+/// store at least `replicas` copies of every key the live peers' files are filed under.
+pub fn ring_is_complete(views: &[RingView], plan: &Plan, live: &[usize], replicas: usize) -> bool {
     let stored: usize = views.iter().map(|v| v.stored_keys).sum();
-    let wanted = published_keys(cluster) * cluster.replicas().min(views.len());
-    ring_is_exact(&views, cluster.live().len()) && stored >= wanted
+    let wanted = published_keys(plan, live) * replicas.min(views.len());
+    ring_is_exact(views, live.len()) && stored >= wanted
 }
 
 /// The distinct keys the live peers' files are filed under: each file's name and each word
 /// of it (see `p2plab_chord`'s index).
-fn published_keys(cluster: &Cluster) -> usize {
-    let plan = cluster.plan();
+fn published_keys(plan: &Plan, live: &[usize]) -> usize {
     let mut keys = std::collections::HashSet::new();
-    for i in cluster.live() {
+    for &i in live {
         for &f in &plan.libraries[i] {
             let name = &plan.files[f].name;
             keys.insert(normalize_name(name));

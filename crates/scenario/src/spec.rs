@@ -74,6 +74,45 @@ pub struct Scenario {
     pub settings: Settings,
     /// What happens, in order; the first step must be `start`.
     pub timeline: Vec<Step>,
+    /// Which engine plays the timeline: real sockets (the default) or the simulator.
+    #[serde(default)]
+    pub engine: Engine,
+    /// The simulator's network: latency and loss (real sockets ignore it).
+    #[serde(default)]
+    pub sim: SimSettings,
+}
+
+/// Who carries the bytes between nodes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Engine {
+    /// Every node on its own 127.0.0.1 port, over real TCP and real time.
+    #[default]
+    Sockets,
+    /// The same cores on the deterministic simulator's virtual network and virtual time.
+    Sim,
+}
+
+/// The simulated network, for `"engine": "sim"` or `--sim`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimSettings {
+    /// One-way latency of every message, milliseconds: drawn uniformly from `[lo, hi]` per
+    /// message (seeded); `lo == hi` makes it constant.
+    pub latency_ms: [f64; 2],
+    /// Share of messages lost in transit, 0..1.
+    pub loss: f64,
+}
+
+impl Default for SimSettings {
+    /// Close to this machine's loopback: a message between two nodes of one process takes
+    /// some tens of microseconds through the kernel and the tokio driver.
+    fn default() -> Self {
+        SimSettings {
+            latency_ms: [0.02, 0.1],
+            loss: 0.0,
+        }
+    }
 }
 
 /// Peers per network: one value, or a sweep.
@@ -466,7 +505,22 @@ fn validate(s: &Scenario) -> Result<(), SpecError> {
         "must be at least 1",
     )?;
     validate_settings(&s.settings)?;
+    validate_sim(&s.sim)?;
     validate_timeline(&s.timeline)
+}
+
+fn validate_sim(s: &SimSettings) -> Result<(), SpecError> {
+    let [lo, hi] = s.latency_ms;
+    check(
+        lo.is_finite() && hi.is_finite() && 0.0 <= lo && lo <= hi && hi <= MAX_SECONDS * 1e3,
+        "sim.latency_ms",
+        "must be [lo, hi] with 0 <= lo <= hi",
+    )?;
+    check(
+        s.loss.is_finite() && (0.0..1.0).contains(&s.loss),
+        "sim.loss",
+        "must be 0 or more and below 1",
+    )
 }
 
 fn validate_settings(s: &Settings) -> Result<(), SpecError> {

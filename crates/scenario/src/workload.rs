@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
-use p2plab_peer_protocol::Hit;
+use p2plab_peer_protocol::{Hit, Holder};
 
 use crate::cluster::HolderMap;
 use crate::peer::Peer;
@@ -82,8 +82,21 @@ pub enum Verdict {
 /// Judges an answer against the plan.
 pub fn judge(plan: &Plan, a: &Answered) -> Verdict {
     let q = &a.issued;
-    let Some(file) = q.query.file else {
-        return match &a.result {
+    verdict(plan, &q.query, &q.alive, |h| q.holders.index(h), &a.result)
+}
+
+/// Judges one search's result against the plan and against who was up when it was asked:
+/// the part of [`judge`] that needs no running node, shared by both engines.
+/// `holder_of` names the peer a hit's holder is, if any.
+pub fn verdict(
+    plan: &Plan,
+    query: &PlannedQuery,
+    alive: &[bool],
+    holder_of: impl Fn(&Holder) -> Option<usize>,
+    result: &Result<Vec<Hit>, String>,
+) -> Verdict {
+    let Some(file) = query.file else {
+        return match result {
             Ok(hits) if !hits.is_empty() => Verdict::WrongHits,
             Ok(_) => Verdict::RightlyEmpty,
             Err(_) => Verdict::Error { findable: false },
@@ -91,15 +104,14 @@ pub fn judge(plan: &Plan, a: &Answered) -> Verdict {
     };
     let holders = &plan.files[file].holders;
     let valid = |h: &&Hit| {
-        q.holders
-            .index(&h.holder)
-            .is_some_and(|i| holders.contains(&i) && q.alive.get(i).copied().unwrap_or(false))
+        holder_of(&h.holder)
+            .is_some_and(|i| holders.contains(&i) && alive.get(i).copied().unwrap_or(false))
             && h.name == plan.files[file].name
     };
-    if !holders.iter().any(|&i| q.alive[i]) {
+    if !holders.iter().any(|&i| alive[i]) {
         return Verdict::Unfindable;
     }
-    match &a.result {
+    match result {
         Err(_) => Verdict::Error { findable: true },
         Ok(hits) if hits.is_empty() => Verdict::FalseNotFound,
         Ok(hits) => match hits.iter().filter(valid).map(|h| h.hops).min() {

@@ -1,0 +1,128 @@
+//! The scenario on the simulator: the same timeline, the same plan and the same report as
+//! [`crate::runner`], with the unchanged Napster, Gnutella and Chord cores on virtual time.
+//!
+//! A real run and a simulated run of one scenario file differ only in who carries the
+//! bytes and who keeps the time. Everything else is shared: the plan (files, placement,
+//! queries, victims, bootstrap lists), the readiness conditions ([`crate::ready`]), the
+//! verdicts ([`crate::workload::verdict`]), the traffic counters and the phase arithmetic
+//! ([`crate::report::PhaseReport::fill`]). So the two reports sit side by side, and where they
+//! disagree beyond noise one of them has a bug.
+//!
+//! What the simulator cannot show: downloads (the cores find files; the runtime moves
+//! them), which it reports as not measured, and the cost of the machine itself — latency
+//! comes from the scenario's model (`"sim": {"latency_ms": [lo, hi]}`), not from two busy
+//! cores.
+//!
+//! ## Layout
+//!
+//! - [`cores`] — [`SimNode`], the three cores behind one type, configured as on sockets.
+//! - [`world`] — [`SimCluster`], one network's nodes on one virtual network.
+//! - [`book`] — searches in flight and their answers, timed in virtual time.
+//! - [`player`] — [`Player`], the timeline on virtual time, step for step.
+//!
+//! Each network gets its own virtual network and clock, so running them one after the
+//! other is the same as running them side by side.
+
+pub mod book;
+pub mod cores;
+pub mod player;
+pub mod world;
+
+use std::sync::Arc;
+use std::time::Instant as WallClock;
+
+use crate::plan::Plan;
+use crate::report::{Memory, NetworkReport, Report, RunReport, Versions};
+use crate::spec::{Network, Scenario};
+
+pub use cores::SimNode;
+pub use player::Player;
+pub use world::SimCluster;
+
+/// The `mode` a simulated run's report names.
+pub const MODE: &str = "sim";
+
+/// A simulated run: the report, and what the simulator itself measured.
+#[derive(Debug, Clone)]
+pub struct SimRun {
+    /// The same report a run on sockets writes.
+    pub report: Report,
+    /// One entry per node count and network, in the report's order.
+    pub networks: Vec<SimNetwork>,
+}
+
+/// The simulator's own numbers for one network of one run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimNetwork {
+    /// Peers.
+    pub nodes: usize,
+    /// Which network.
+    pub network: Network,
+    /// Virtual time the whole timeline took, seconds.
+    pub virtual_s: f64,
+    /// Inputs the cores were fed (messages, timeouts, connection changes, commands).
+    pub events: u64,
+    /// The fingerprint of every one of those inputs: equal digests, equal runs.
+    pub digest: u64,
+    /// Wall time it took to simulate, seconds.
+    pub wall_s: f64,
+}
+
+impl SimNetwork {
+    /// Events simulated per second of wall time.
+    pub fn events_per_s(&self) -> f64 {
+        self.events as f64 / self.wall_s.max(f64::MIN_POSITIVE)
+    }
+}
+
+/// Plays `scenario` on the simulator; `progress` draws a bar per step on stderr (when it
+/// is a terminal): simulated time, events, events per second.
+///
+/// # Errors
+/// If the timeline does not begin with `start`.
+pub fn run(scenario: &Scenario, progress: bool) -> anyhow::Result<SimRun> {
+    let started = WallClock::now();
+    let mut runs = Vec::new();
+    let mut networks = Vec::new();
+    for n in scenario.nodes.values() {
+        let plan = Arc::new(Plan::new(scenario.seed, n, &scenario.files));
+        let mut reports = Vec::new();
+        for &network in &scenario.networks {
+            let wall = WallClock::now();
+            let mut player = Player::new(scenario, plan.clone(), network, progress);
+            reports.push(play(&mut player, scenario)?);
+            let net = &player.cluster.net;
+            networks.push(SimNetwork {
+                nodes: n,
+                network,
+                virtual_s: net.now().as_micros() as f64 / 1e6,
+                events: net.events(),
+                digest: net.digest(),
+                wall_s: wall.elapsed().as_secs_f64(),
+            });
+        }
+        runs.push(RunReport {
+            nodes: n,
+            networks: reports,
+        });
+    }
+    let report = Report {
+        scenario: scenario.clone(),
+        versions: Versions::default(),
+        mode: MODE.to_owned(),
+        runs,
+        runner_memory: crate::process::memory_kib("self")
+            .map(|(rss_kib, peak_kib)| Memory { rss_kib, peak_kib }),
+        wall_s: started.elapsed().as_secs_f64(),
+    };
+    Ok(SimRun { report, networks })
+}
+
+/// The whole timeline on one network.
+fn play(player: &mut Player<'_>, s: &Scenario) -> anyhow::Result<NetworkReport> {
+    let mut report = player.start(&s.timeline[0])?;
+    for (k, step) in s.timeline.iter().enumerate().skip(1) {
+        report.phases.push(player.phase(step, k as u64));
+    }
+    Ok(report)
+}
