@@ -5,6 +5,7 @@ mod bench;
 mod client;
 mod nodes;
 mod scenario_cmd;
+mod sim_cmd;
 mod trace_cmd;
 
 use std::net::SocketAddr;
@@ -89,6 +90,9 @@ enum Cmd {
     /// Follow one search through a small in-memory network and show every message it caused,
     /// and why: as text, as an SVG picture (--svg), or one message's bytes (--hex KIND).
     Trace(trace_cmd::TraceArgs),
+    /// The deterministic simulator: the unchanged cores on virtual time, at scale.
+    #[command(subcommand)]
+    Sim(sim_cmd::SimCmd),
 }
 
 #[derive(Debug, Subcommand)]
@@ -153,6 +157,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             processes,
         } => scenario_cmd::run_file(&scenario, &out, processes).await,
         Cmd::Trace(args) => trace_cmd::run(&args),
+        Cmd::Sim(cmd) => sim_cmd::run(cmd),
         Cmd::Bench(BenchCmd::Napster(args)) => bench::napster(args).await,
         Cmd::Bench(BenchCmd::Chord(args)) => bench::chord(args).await,
     }
