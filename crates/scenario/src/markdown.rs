@@ -28,6 +28,15 @@ pub fn render(report: &Report) -> String {
         "Seed {}, {} files x {} copies, mode {}, p2plab {}, wall time {:.1} s.\n",
         s.seed, s.files.count, s.files.copies, report.mode, report.versions.p2plab, report.wall_s
     );
+    if report.mode == crate::sim::MODE {
+        let [lo, hi] = s.sim.latency_ms;
+        let _ = writeln!(
+            out,
+            "Simulated: every phase's seconds and every latency are virtual time; one-way \
+             latency {lo}–{hi} ms, loss {}. Downloads are not simulated (n/a).\n",
+            s.sim.loss
+        );
+    }
     out.push_str(&tables(report));
     if let Some(m) = report.runner_memory {
         let _ = writeln!(
@@ -51,9 +60,15 @@ pub fn tables(report: &Report) -> String {
             return;
         }
         let lat = |f: fn(&crate::report::Latency) -> f64| num(p.latency_ms.as_ref().map(f), 2);
+        // The simulator finds files but moves none: its downloads are not measured.
+        let downloads = if report.mode == crate::sim::MODE {
+            "n/a".to_owned()
+        } else {
+            format!("{}/{}", p.downloads_ok, p.downloads)
+        };
         let _ = writeln!(
             out,
-            "| {n} | {} | {net} | {} | {} | {} | {} | {} | {} | {} | {}/{} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {n} | {} | {net} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             p.label,
             p.live_peers,
             p.queries,
@@ -62,8 +77,7 @@ pub fn tables(report: &Report) -> String {
             p.stale,
             p.errors,
             p.wrong_hits,
-            p.downloads_ok,
-            p.downloads,
+            downloads,
             lat(|l| l.p50),
             lat(|l| l.p95),
             lat(|l| l.p99),

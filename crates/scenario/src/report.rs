@@ -14,7 +14,7 @@ pub struct Report {
     pub scenario: Scenario,
     /// Versions of the code that ran.
     pub versions: Versions,
-    /// `in-process` or `processes`.
+    /// `in-process`, `processes`, or `sim` (the simulator: virtual time, no downloads).
     pub mode: String,
     /// One entry per node count (one, or one per sweep value).
     pub runs: Vec<RunReport>,

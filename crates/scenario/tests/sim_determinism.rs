@@ -3,9 +3,9 @@
 
 #![allow(clippy::unwrap_used)] // a test fails by panicking
 
-use p2plab_scenario::parse;
 use p2plab_scenario::report::RunReport;
 use p2plab_scenario::sim::{self, SimRun};
+use p2plab_scenario::{markdown, parse};
 
 /// The small mixed scenario of `small_mixed_run.rs`, with a seed to vary.
 fn scenario(seed: u64) -> String {
@@ -76,6 +76,10 @@ fn one_seed_gives_one_run_and_another_seed_another() {
         assert!(warm(net).found > 0, "{:?}", warm(net));
         assert!(a.networks[net].events > 100, "{:?}", a.networks[net]);
     }
+    // Downloads are not simulated, and the report says so rather than inventing them.
+    let md = markdown::render(&a.report);
+    assert!(md.contains("| n/a |"), "{md}");
+    assert!(md.contains("mode sim"), "{md}");
     let c = simulate(43);
     for (x, y) in digests(&a).iter().zip(&digests(&c)) {
         assert_ne!(x.2, y.2, "{}: another seed, another trace", x.0);
