@@ -2,9 +2,10 @@
 # Regenerates every figure and every number the book (docs/) shows, from real runs with
 # fixed seeds. Chapters include the files written here with mdBook's {{#include ...}}, so
 # no number in the book is typed by hand. Run from anywhere; takes several minutes, most of
-# it in the scenario runs. Pass --traces-only to skip the scenario runs, or --all to run every
+# it in the scenario runs. Pass --traces-only to skip the scenario runs, --all to run every
 # scenario in scenarios/ and not only the default tour (the larger ones need many open
-# files: 24,000 for find-anything's 500 peers per network).
+# files: 24,000 for find-anything's 500 peers per network), or scenario names to run just
+# those (after the traces), e.g. `scripts/docs-figures.sh churn scaling`.
 #
 #   docs/src/generated/*.txt, *.md   text: traces, hex dumps, scenario reports
 #   docs/src/figures/*.svg           pictures: traces and scenario charts
@@ -50,6 +51,8 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 scenarios="default"
 if [ "${1:-}" = "--all" ]; then
     scenarios="default find-anything query-cost single-point-of-failure churn scaling"
+elif [ $# -gt 0 ]; then
+    scenarios="$*"
 fi
 for s in $scenarios; do
     out="out/docs/$s"
