@@ -74,6 +74,9 @@ enum Cmd {
         /// Start every node as its own `p2plab` process, driven over its control port.
         #[arg(long)]
         processes: bool,
+        /// Play it on the deterministic simulator instead of real sockets.
+        #[arg(long)]
+        sim: bool,
     },
     /// Napster, Gnutella and Chord side by side: run the default scenario and print the table.
     Compare {
@@ -86,6 +89,9 @@ enum Cmd {
         /// Start every node as its own `p2plab` process, driven over its control port.
         #[arg(long)]
         processes: bool,
+        /// Play it on the deterministic simulator instead of real sockets.
+        #[arg(long)]
+        sim: bool,
     },
     /// Follow one search through a small in-memory network and show every message it caused,
     /// and why: as text, as an SVG picture (--svg), or one message's bytes (--hex KIND).
@@ -150,12 +156,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             scenario,
             out,
             processes,
+            sim,
         }
         | Cmd::Compare {
             scenario,
             out,
             processes,
-        } => scenario_cmd::run_file(&scenario, &out, processes).await,
+            sim,
+        } => scenario_cmd::run_file(&scenario, &out, processes, sim).await,
         Cmd::Trace(args) => trace_cmd::run(&args),
         Cmd::Sim(cmd) => sim_cmd::run(cmd),
         Cmd::Bench(BenchCmd::Napster(args)) => bench::napster(args).await,

@@ -1,13 +1,15 @@
 //! `p2plab run` and `p2plab compare`: read a scenario, run it on every network at once,
-//! write the report and print its tables.
+//! write the report and print its tables — on real sockets, or with `--sim` (or
+//! `"engine": "sim"` in the file) on the deterministic simulator.
 
 use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
 
-use p2plab_scenario::spec::Network;
-use p2plab_scenario::{load, markdown, run, write_report, RunOptions, Scenario};
+use p2plab_scenario::report::Report;
+use p2plab_scenario::spec::{Engine, Network};
+use p2plab_scenario::{load, markdown, run, sim, write_report, RunOptions, Scenario};
 
 /// File descriptors one peer of `network` may hold in this process: its listener and one
 /// end of each of its links (a link between two nodes of this process holds two
@@ -24,9 +26,21 @@ fn fds_per_node(network: Network, spec: &Scenario) -> u64 {
 }
 
 /// Runs `scenario` into `out` and prints the tables; `processes` runs each node as its own
-/// child process.
-pub async fn run_file(scenario: &Path, out: &Path, processes: bool) -> anyhow::Result<ExitCode> {
+/// child process, `sim` (or the file's `"engine": "sim"`) runs it on the simulator.
+pub async fn run_file(
+    scenario: &Path,
+    out: &Path,
+    processes: bool,
+    sim: bool,
+) -> anyhow::Result<ExitCode> {
     let spec = load(scenario).map_err(|e| anyhow::anyhow!("{}: {e}", scenario.display()))?;
+    if sim || spec.engine == Engine::Sim {
+        anyhow::ensure!(
+            !processes,
+            "--processes runs real nodes; the simulator has no processes to start"
+        );
+        return simulate(&spec, out);
+    }
     check_fd_limit(&spec, processes)?;
     let exe = if processes {
         Some(std::env::current_exe().context("cannot find the p2plab binary to start nodes")?)
@@ -46,8 +60,34 @@ pub async fn run_file(scenario: &Path, out: &Path, processes: bool) -> anyhow::R
         }
     };
     let _ = std::fs::remove_dir_all(&opts.scratch);
-    let (_, charts) = write_report(&report, out)?;
-    println!("{}", markdown::tables(&report));
+    print_report(&report, out)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Plays the scenario on the simulator, writes the same report, and prints what the
+/// simulator measured: virtual time, events, speed and the trace digest of each network.
+fn simulate(spec: &Scenario, out: &Path) -> anyhow::Result<ExitCode> {
+    let run = sim::run(spec, true)?;
+    print_report(&run.report, out)?;
+    for n in &run.networks {
+        println!(
+            "sim N={} {}: {:.1} s simulated, {} events in {:.2} s ({:.0} events/s), trace digest {:016x}",
+            n.nodes,
+            n.network,
+            n.virtual_s,
+            n.events,
+            n.wall_s,
+            n.events_per_s(),
+            n.digest
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the report into `out` and prints its tables and where it went.
+fn print_report(report: &Report, out: &Path) -> anyhow::Result<()> {
+    let (_, charts) = write_report(report, out)?;
+    println!("{}", markdown::tables(report));
     println!(
         "report: {} and {} ({} charts in {})",
         out.join("report.md").display(),
@@ -55,7 +95,7 @@ pub async fn run_file(scenario: &Path, out: &Path, processes: bool) -> anyhow::R
         charts.len(),
         out.join("charts").display()
     );
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// Refuses a run that would exhaust the open-file limit, with advice, after trying to raise
