@@ -18,45 +18,54 @@ use crate::plan::Plan;
 use crate::spec::Network;
 use crate::stats::gather;
 
-/// How often readiness is checked.
+/// How often readiness is checked, at the least.
 const POLL: Duration = Duration::from_millis(100);
 
-/// Waits until `cluster` is ready, at most `limit`. True if it became ready.
+/// How much longer the pause between checks is per node: a check reads every node's
+/// stats (a Chord node's ring view is kilobytes), and polling a thousand nodes ten times a
+/// second would take the very CPU the network needs to get ready.
+const POLL_PER_NODE: Duration = Duration::from_millis(1);
+
+/// Waits until `cluster` is ready, at most `limit`. True if it became ready; if not, logs
+/// what it still lacked.
 pub async fn wait_ready(cluster: &Cluster, limit: Duration) -> bool {
     let start = Instant::now();
+    let poll = POLL + POLL_PER_NODE * cluster.peers.len() as u32;
     loop {
-        if is_ready(cluster).await {
+        let Some(missing) = missing(cluster).await else {
             return true;
-        }
+        };
         if start.elapsed() >= limit {
-            tracing::warn!(network = %cluster.network, "not ready after {limit:?}; going on");
+            tracing::warn!(network = %cluster.network, %missing, "not ready after {limit:?}; going on");
             return false;
         }
-        tokio::time::sleep(POLL).await;
+        tokio::time::sleep(poll).await;
     }
 }
 
-/// Checks the network's own readiness condition once.
-pub async fn is_ready(cluster: &Cluster) -> bool {
+/// What the network still lacks before it is ready, or `None` when it is ready.
+async fn missing(cluster: &Cluster) -> Option<String> {
     match cluster.network {
-        Network::Napster => napster_ready(cluster).await,
-        Network::Gnutella => gnutella_ready(cluster).await,
-        Network::Chord => chord_ready(cluster).await,
+        Network::Napster => napster_missing(cluster).await,
+        Network::Gnutella => gnutella_missing(cluster).await,
+        Network::Chord => chord_missing(cluster).await,
     }
 }
 
-async fn napster_ready(cluster: &Cluster) -> bool {
-    let Some(server) = &cluster.server else {
-        return true;
-    };
+async fn napster_missing(cluster: &Cluster) -> Option<String> {
+    let server = cluster.server.as_ref()?;
     let Ok(stats) = server.stats().await else {
-        return true;
+        return None;
     };
     let field = |k: &str| stats.state.get(k).and_then(serde_json::Value::as_u64);
-    match (field("users"), field("files")) {
-        (Some(users), Some(files)) => index_is_full(cluster.plan(), &cluster.live(), users, files),
-        _ => false,
-    }
+    let (users, files) = (field("users")?, field("files")?);
+    let live = cluster.live();
+    (!index_is_full(cluster.plan(), &live, users, files)).then(|| {
+        format!(
+            "the index lists {users} of {} users, {files} files",
+            live.len()
+        )
+    })
 }
 
 /// Napster's condition: the index server lists every live peer as a user and every copy
@@ -66,23 +75,39 @@ pub fn index_is_full(plan: &Plan, live: &[usize], users: u64, files: u64) -> boo
     users == live.len() as u64 && files == copies as u64
 }
 
-async fn gnutella_ready(cluster: &Cluster) -> bool {
+async fn gnutella_missing(cluster: &Cluster) -> Option<String> {
     let stats = gather(cluster.peers.iter().flatten()).await;
-    stats.iter().all(|s| {
-        s.state
-            .get("neighbours")
-            .and_then(serde_json::Value::as_array)
-            .is_some_and(|n| !n.is_empty())
-    })
+    let alone = stats
+        .iter()
+        .filter(|s| {
+            s.state
+                .get("neighbours")
+                .and_then(serde_json::Value::as_array)
+                .is_none_or(|n| n.is_empty())
+        })
+        .count();
+    let silent = cluster.live().len().saturating_sub(stats.len());
+    (alone > 0).then(|| format!("{alone} servents without a neighbour ({silent} not answering)"))
 }
 
-async fn chord_ready(cluster: &Cluster) -> bool {
+async fn chord_missing(cluster: &Cluster) -> Option<String> {
     let stats = gather(cluster.peers.iter().flatten()).await;
     let views: Vec<RingView> = stats
         .into_iter()
         .filter_map(|s| serde_json::from_value(s.state).ok())
         .collect();
-    ring_is_complete(&views, cluster.plan(), &cluster.live(), cluster.replicas())
+    let (plan, live) = (cluster.plan(), cluster.live());
+    if ring_is_complete(&views, plan, &live, cluster.replicas()) {
+        return None;
+    }
+    let stored: usize = views.iter().map(|v| v.stored_keys).sum();
+    let wanted = published_keys(plan, &live) * cluster.replicas().min(views.len());
+    Some(format!(
+        "{} of {} nodes answered, {} successors wrong, {stored} of {wanted} key copies stored",
+        views.len(),
+        live.len(),
+        wrong_successors(&views)
+    ))
 }
 
 /// Chord's condition, on the live nodes' views: the ring is exact and the nodes together
@@ -110,9 +135,11 @@ fn published_keys(plan: &Plan, live: &[usize]) -> usize {
 /// True when every node's first successor is the next node by id, and all `expected`
 /// nodes answered.
 pub fn ring_is_exact(views: &[RingView], expected: usize) -> bool {
-    if views.len() != expected || views.is_empty() {
-        return false;
-    }
+    views.len() == expected && !views.is_empty() && wrong_successors(views) == 0
+}
+
+/// How many of the nodes' first successors are not the next node by id among `views`.
+fn wrong_successors(views: &[RingView]) -> usize {
     let mut order: Vec<(&str, std::net::SocketAddr)> = views
         .iter()
         .map(|v| (v.node.id.as_str(), v.node.addr))
@@ -127,5 +154,6 @@ pub fn ring_is_exact(views: &[RingView], expected: usize) -> bool {
         .collect();
     views
         .iter()
-        .all(|v| v.successors.first().map(|s| s.addr) == next.get(&v.node.addr).copied())
+        .filter(|v| v.successors.first().map(|s| s.addr) != next.get(&v.node.addr).copied())
+        .count()
 }
