@@ -23,6 +23,10 @@ pub struct FingerTable {
     fingers: Vec<Option<NodeRef>>,
     /// The finger `fix_fingers` refreshed last (ToN Fig. 6 `next`), 1-based, 0 at first.
     next: usize,
+    /// The distinct fingers in table order, kept up to date by every change: routing
+    /// reads them on every message, while the table changes only when a finger is
+    /// refreshed or fails. About log2 N entries instead of m.
+    distinct: Vec<NodeRef>,
 }
 
 impl FingerTable {
@@ -33,6 +37,7 @@ impl FingerTable {
             ring,
             fingers: vec![None; ring.bits() as usize],
             next: 0,
+            distinct: Vec::new(),
         }
     }
 
@@ -91,27 +96,35 @@ impl FingerTable {
             set += 1;
         }
         self.next = self.next.max(first + set);
+        self.refresh_distinct();
         set
     }
 
     /// Clears every finger that points at `addr` (a node that failed).
     pub fn forget(&mut self, addr: SocketAddr) {
+        if !self.distinct.iter().any(|n| n.addr == addr) {
+            return;
+        }
         for f in &mut self.fingers {
             if f.is_some_and(|n| n.addr == addr) {
                 *f = None;
             }
         }
+        self.refresh_distinct();
     }
 
     /// Distinct fingers, in table order.
-    pub fn distinct(&self) -> Vec<NodeRef> {
-        let mut out: Vec<NodeRef> = Vec::new();
+    pub fn distinct(&self) -> &[NodeRef] {
+        &self.distinct
+    }
+
+    fn refresh_distinct(&mut self) {
+        self.distinct.clear();
         for n in self.fingers.iter().flatten() {
-            if !out.contains(n) {
-                out.push(*n);
+            if !self.distinct.contains(n) {
+                self.distinct.push(*n);
             }
         }
-        out
     }
 }
 

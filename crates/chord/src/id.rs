@@ -25,8 +25,84 @@ use crate::M;
 pub const ID_BYTES: usize = 20;
 
 /// A point on the identifier circle: an unsigned integer below 2^m, big-endian.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Id([u8; ID_BYTES]);
+
+/// Ids order as the integers they are. Comparing the two machine words of [`Words`] gives
+/// the same order as comparing the big-endian bytes, without a byte loop.
+impl Ord for Id {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        Words::of(*self).cmp(&Words::of(*other))
+    }
+}
+
+impl PartialOrd for Id {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// A 160-bit value as two machine words: the top 32 bits and the low 128. Chord's
+/// arithmetic runs on these (a subtraction is two instructions and a borrow) rather than on
+/// 20 separate bytes; [`Id`] keeps the bytes, which are what the wire and hashes speak.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Words {
+    hi: u32,
+    lo: u128,
+}
+
+impl Words {
+    const ZERO: Words = Words { hi: 0, lo: 0 };
+
+    fn of(id: Id) -> Self {
+        let mut hi = [0u8; 4];
+        let mut lo = [0u8; 16];
+        hi.copy_from_slice(&id.0[..4]);
+        lo.copy_from_slice(&id.0[4..]);
+        Words {
+            hi: u32::from_be_bytes(hi),
+            lo: u128::from_be_bytes(lo),
+        }
+    }
+
+    fn id(self) -> Id {
+        let mut out = [0u8; ID_BYTES];
+        out[..4].copy_from_slice(&self.hi.to_be_bytes());
+        out[4..].copy_from_slice(&self.lo.to_be_bytes());
+        Id(out)
+    }
+
+    /// `self + other mod 2^160`.
+    fn wrapping_add(self, other: Words) -> Words {
+        let (lo, carry) = self.lo.overflowing_add(other.lo);
+        Words {
+            hi: self
+                .hi
+                .wrapping_add(other.hi)
+                .wrapping_add(u32::from(carry)),
+            lo,
+        }
+    }
+
+    /// `self - other mod 2^160`.
+    fn wrapping_sub(self, other: Words) -> Words {
+        let (lo, borrow) = self.lo.overflowing_sub(other.lo);
+        Words {
+            hi: self
+                .hi
+                .wrapping_sub(other.hi)
+                .wrapping_sub(u32::from(borrow)),
+            lo,
+        }
+    }
+
+    fn and(self, mask: Words) -> Words {
+        Words {
+            hi: self.hi & mask.hi,
+            lo: self.lo & mask.lo,
+        }
+    }
+}
 
 impl Id {
     /// The identifier 0.
@@ -112,14 +188,26 @@ impl fmt::Display for Id {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Ring {
     bits: u32,
+    /// 2^m - 1: the values of this circle, as words (derived from `bits`).
+    mask: Words,
 }
 
 impl Ring {
     /// The circle of 2^`bits` identifiers; `bits` is clamped to 1..=[`M`].
     pub fn new(bits: u32) -> Self {
-        Ring {
-            bits: bits.clamp(1, M),
-        }
+        let bits = bits.clamp(1, M);
+        let mask = if bits > 128 {
+            Words {
+                hi: u32::MAX >> (M - bits),
+                lo: u128::MAX,
+            }
+        } else {
+            Words {
+                hi: 0,
+                lo: u128::MAX >> (128 - bits),
+            }
+        };
+        Ring { bits, mask }
     }
 
     /// m, the number of bits in an identifier.
@@ -134,71 +222,54 @@ impl Ring {
 
     /// `n + 2^k mod 2^m`: the start of finger `k + 1` of node `n` (ToN Table I).
     pub fn add_pow2(&self, n: Id, k: u32) -> Id {
-        let mut step = [0u8; ID_BYTES];
-        if k < M {
-            step[ID_BYTES - 1 - (k / 8) as usize] = 1 << (k % 8);
-        }
-        self.mask(add(n, Id(step)))
+        let step = match k {
+            0..128 => Words { hi: 0, lo: 1 << k },
+            128..M => Words {
+                hi: 1 << (k - 128),
+                lo: 0,
+            },
+            _ => Words::ZERO,
+        };
+        Words::of(n).wrapping_add(step).and(self.mask).id()
     }
 
     /// The clockwise distance from `from` to `to`: `(to - from) mod 2^m`.
     pub fn distance(&self, from: Id, to: Id) -> Id {
-        self.mask(sub(to, from))
+        self.words_between(Words::of(from), Words::of(to)).id()
     }
 
     /// `x ∈ (a, b)` clockwise; the whole circle but `a` when `a == b`.
     pub fn in_open(&self, x: Id, a: Id, b: Id) -> bool {
-        let dx = self.distance(a, x);
-        dx != Id::ZERO && (a == b || dx < self.distance(a, b))
+        let wa = Words::of(a);
+        let dx = self.words_between(wa, Words::of(x));
+        dx != Words::ZERO && (a == b || dx < self.words_between(wa, Words::of(b)))
     }
 
     /// `x ∈ (a, b]` clockwise; the whole circle when `a == b`.
     pub fn in_half_open(&self, x: Id, a: Id, b: Id) -> bool {
-        let dx = self.distance(a, x);
-        a == b || (dx != Id::ZERO && dx <= self.distance(a, b))
+        if a == b {
+            return true;
+        }
+        let wa = Words::of(a);
+        let dx = self.words_between(wa, Words::of(x));
+        dx != Words::ZERO && dx <= self.words_between(wa, Words::of(b))
+    }
+
+    /// `(to - from) mod 2^m`, in words.
+    fn words_between(&self, from: Words, to: Words) -> Words {
+        to.wrapping_sub(from).and(self.mask)
     }
 
     /// Keeps the low m bits.
     fn mask(&self, id: Id) -> Id {
-        let mut out = id.0;
-        let zero_bits = M - self.bits;
-        for (i, byte) in out.iter_mut().enumerate() {
-            let bit_start = i as u32 * 8;
-            if bit_start + 8 <= zero_bits {
-                *byte = 0;
-            } else if bit_start < zero_bits {
-                *byte &= 0xff >> (zero_bits - bit_start);
-            }
-        }
-        Id(out)
+        Words::of(id).and(self.mask).id()
     }
 }
 
 /// `a + b mod 2^160`.
+#[cfg(test)]
 fn add(a: Id, b: Id) -> Id {
-    let mut out = [0u8; ID_BYTES];
-    let mut carry = 0u16;
-    for i in (0..ID_BYTES).rev() {
-        let s = u16::from(a.0[i]) + u16::from(b.0[i]) + carry;
-        out[i] = s as u8;
-        carry = s >> 8;
-    }
-    Id(out)
-}
-
-/// `a - b mod 2^160`.
-fn sub(a: Id, b: Id) -> Id {
-    let mut out = [0u8; ID_BYTES];
-    let mut borrow = 0i16;
-    for i in (0..ID_BYTES).rev() {
-        let mut d = i16::from(a.0[i]) - i16::from(b.0[i]) - borrow;
-        borrow = i16::from(d < 0);
-        if d < 0 {
-            d += 256;
-        }
-        out[i] = d as u8;
-    }
-    Id(out)
+    Words::of(a).wrapping_add(Words::of(b)).id()
 }
 
 #[cfg(test)]

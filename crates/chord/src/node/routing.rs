@@ -54,17 +54,26 @@ impl ChordNode {
 
     /// Up to `k` known nodes in `(n, target)`, fingers and successor list together,
     /// nearest to `target` first.
+    ///
+    /// One pass over the distinct fingers (about log2 N of them, not m) and the successor
+    /// list keeps the best `k` so far in a small sorted array, so a message costs no
+    /// allocation beyond its answer.
     pub fn closest_preceding_nodes(&self, target: Id, k: usize) -> Vec<NodeRef> {
-        let mut nodes = self.fingers.distinct();
-        for s in self.successors.as_slice() {
-            if !nodes.contains(s) {
-                nodes.push(*s);
+        let mut best: Vec<(Id, NodeRef)> = Vec::with_capacity(k + 1);
+        let known = self.fingers.distinct().iter();
+        for &node in known.chain(self.successors.as_slice()) {
+            if !self.ring.in_open(node.id, self.me.id, target) || best.iter().any(|b| b.1 == node) {
+                continue;
+            }
+            let gap = self.ring.distance(node.id, target);
+            // After any equal gap: an earlier entry keeps its place, as a stable sort would.
+            let pos = best.partition_point(|b| b.0 <= gap);
+            if pos < k {
+                best.insert(pos, (gap, node));
+                best.truncate(k);
             }
         }
-        nodes.retain(|n| self.ring.in_open(n.id, self.me.id, target));
-        nodes.sort_by_key(|n| self.ring.distance(n.id, target));
-        nodes.truncate(k);
-        nodes
+        best.into_iter().map(|(_, node)| node).collect()
     }
 
     /// Starts a lookup of `target` for `goal`.
