@@ -18,6 +18,7 @@
 //! - [`node_ref`] — [`NodeRef`]: a node's id and address, checked to agree.
 //! - [`finger`] — the finger table and `fix_fingers`'s cycling index.
 //! - [`successor_list`] — the r successors that keep the ring whole through failures.
+//! - [`suspects`] — nodes that just failed us, not taken back from stale reports.
 //! - [`lookup`] — the iterative `find_successor` as a state machine ([`Lookup`]).
 //! - [`rpc`] — requests in flight, with ids and deadlines.
 //! - [`store`] — index entries with expiry.
@@ -46,6 +47,7 @@ pub mod ring;
 pub mod rpc;
 pub mod store;
 pub mod successor_list;
+pub mod suspects;
 pub mod wire;
 
 use std::time::Duration;
@@ -128,6 +130,14 @@ pub const MAX_DIALLED: usize = 8;
 /// a burst of requests waits for a free connection instead of opening more sockets; past
 /// this, new ones are dropped and fail at their deadline.
 pub const MAX_WAITING: usize = 1024;
+
+/// How many stabilize periods a node that failed a request stays suspect: reports from
+/// neighbours that still name it are ignored meanwhile (see [`suspects`]). Two periods
+/// give the neighbours' own `check_predecessor` and stabilize time to notice the failure.
+pub const SUSPECT_PERIODS: u32 = 2;
+
+/// Most suspect nodes remembered at once (a crash of many nodes at once still fits).
+pub const MAX_SUSPECTS: usize = 256;
 
 /// A dialled connection unused for this many stabilize periods is closed (an accepted one
 /// after twice as many). The successor and predecessor are talked to every period, so their

@@ -5,12 +5,13 @@ mod common;
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use common::*;
 use p2plab_chord::{Id, NodeRef};
 use p2plab_peer_protocol::keywords::normalize_name;
-use p2plab_peer_protocol::testnet::NodeIdx;
-use p2plab_peer_protocol::{Command, Event, Hit, Holder, Library, Query, RequestId};
+use p2plab_peer_protocol::testnet::{Latency, NodeIdx};
+use p2plab_peer_protocol::{Command, Event, Hit, Holder, Library, Node, Query, RequestId};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -250,4 +251,45 @@ fn a_node_outside_any_ring_says_so() {
             ..
         }]
     ));
+}
+
+/// `get_predecessor` requests the live nodes sent so far.
+fn stabilize_requests(net: &Net, ids: &[NodeIdx]) -> u64 {
+    ids.iter()
+        .filter(|i| net.is_alive(**i))
+        .filter_map(|i| {
+            node(net, *i)
+                .metrics()
+                .sent
+                .get("get_predecessor")
+                .map(|t| t.messages)
+        })
+        .sum()
+}
+
+#[test]
+fn a_crash_does_not_set_off_a_stabilize_storm() {
+    // A fast network refuses dials to dead nodes within microseconds. A successor that has
+    // not yet noticed its dead predecessor keeps naming it; without suspicion, stabilize
+    // would adopt it, fail, and ask again, as fast as the network answers.
+    let fast = Latency::Uniform(Duration::from_micros(20), Duration::from_micros(100));
+    let mut net = Net::new(fast, 3);
+    let ids = ring(&mut net, 100, |c| {
+        c.stabilize_every = Duration::from_millis(250)
+    });
+    net.run_for(secs(20));
+    let t0 = stabilize_requests(&net, &ids);
+    net.run_for(secs(5));
+    let calm = stabilize_requests(&net, &ids) - t0;
+    for i in ids.iter().step_by(5) {
+        net.crash(*i);
+    }
+    let t1 = stabilize_requests(&net, &ids);
+    net.run_for(secs(5));
+    let after = stabilize_requests(&net, &ids) - t1;
+    assert!(
+        after <= calm * 2,
+        "{after} stabilize requests in the 5 s after the crash, {calm} before it"
+    );
+    assert!(ring_is_exact(&net), "and the ring repairs itself");
 }

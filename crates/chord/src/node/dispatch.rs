@@ -131,8 +131,11 @@ impl ChordNode {
         }
     }
 
-    /// Drops a failed node from the successor list, the fingers and the predecessor.
+    /// Drops a failed node from the successor list, the fingers and the predecessor, and
+    /// suspects it for a while (see [`crate::suspects`]).
     pub(super) fn forget(&mut self, addr: std::net::SocketAddr) {
+        let until = self.now + self.config.stabilize_every * crate::SUSPECT_PERIODS;
+        self.suspects.mark(addr, until);
         self.successors.remove(addr);
         self.fingers.forget(addr);
         if self.predecessor.is_some_and(|p| p.addr == addr) {

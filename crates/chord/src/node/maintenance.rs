@@ -76,6 +76,7 @@ impl ChordNode {
                 }
             }
             Phase::Joined => {
+                self.suspects.expire(now);
                 let succ = self.successor();
                 if succ.id == self.me.id {
                     // Alone (or all successors lost): our predecessor, if any, follows us.
@@ -103,8 +104,13 @@ impl ChordNode {
         if succ != self.successor() {
             return;
         }
-        self.successors.adopt(succ, successors);
-        let closer = predecessor.filter(|x| self.ring.in_open(x.id, self.me.id, succ.id));
+        // What the successor reports may still name nodes we just saw fail.
+        let believable = |n: &NodeRef| !self.suspects.contains(n.addr, now);
+        let successors: Vec<NodeRef> = successors.iter().copied().filter(believable).collect();
+        let closer = predecessor
+            .filter(believable)
+            .filter(|x| self.ring.in_open(x.id, self.me.id, succ.id));
+        self.successors.adopt(succ, &successors);
         if let Some(x) = closer {
             self.successors.set_successor(x);
         }
@@ -129,6 +135,7 @@ impl ChordNode {
         if n.id == self.me.id {
             return;
         }
+        self.suspects.clear(n.addr);
         let adopt = match self.predecessor {
             None => true,
             Some(p) => self.ring.in_open(n.id, p.id, self.me.id),

@@ -45,6 +45,7 @@ use crate::ring::{id_text, FingerView, PeerView, RingView};
 use crate::rpc::RpcTable;
 use crate::store::Store;
 use crate::successor_list::SuccessorList;
+use crate::suspects::Suspects;
 use crate::MAX_SUCCESSORS;
 
 use links::Link;
@@ -127,6 +128,8 @@ pub struct ChordNode {
     phase: Phase,
     predecessor: Option<NodeRef>,
     successors: SuccessorList,
+    /// Nodes that just failed a request (see [`crate::suspects`]).
+    suspects: Suspects,
     fingers: FingerTable,
     store: Store,
     library: Arc<Library>,
@@ -158,6 +161,7 @@ impl ChordNode {
             phase: Phase::Fresh,
             predecessor: None,
             successors: SuccessorList::new(me, config.successors),
+            suspects: Suspects::default(),
             fingers: FingerTable::new(me.id, ring),
             store: Store::new(),
             library: config.library.clone(),
