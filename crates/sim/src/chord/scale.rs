@@ -13,9 +13,20 @@ use super::lookups::{publish, run_batches, LookupStats};
 use super::ring::{Formation, RingParams, SimRing};
 use super::stats::Summary;
 
-/// Lookups in flight at once: enough to keep the engine busy, few enough that a lookup's
-/// hops are not stretched by queueing (the network has no bandwidth limit anyway).
+/// Lookups in flight at once, at least: enough to keep the engine busy.
 pub const LOOKUP_BATCH: usize = 1_000;
+
+/// Nodes per lookup in flight on big rings: as many lookups as nodes, one per origin on
+/// average. Every node runs its upkeep for as long as a batch is out, so on 10^5 nodes ten
+/// batches of 10^4 would spend ten times more events on stabilize and fix_fingers than on
+/// the lookups; a batch that grows with N keeps that overhead a fixed share. Hops are
+/// unaffected: queueing stretches a lookup's time, never its path.
+pub const NODES_PER_LOOKUP_IN_FLIGHT: usize = 1;
+
+/// The batch size for a ring of `nodes`.
+pub fn lookup_batch(nodes: usize) -> usize {
+    (nodes / NODES_PER_LOOKUP_IN_FLIGHT).max(LOOKUP_BATCH)
+}
 
 /// The most distinct names published for the lookups to find; lookups pick among them.
 /// Publishing costs a lookup per name, so this bounds the set-up work of a huge run.
@@ -79,7 +90,7 @@ pub fn run(
     let names = lookups.clamp(1, MAX_NAMES);
     let published = publish(&mut ring, names, PUBLISH_LIMIT);
     let finger_accuracy = ring.finger_accuracy();
-    let stats = run_batches(&mut ring, &published, lookups, LOOKUP_BATCH);
+    let stats = run_batches(&mut ring, &published, lookups, lookup_batch(nodes));
     ring.hide_progress();
     let report = ScaleReport {
         formation,

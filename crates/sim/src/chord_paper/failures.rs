@@ -6,9 +6,10 @@
 //! replicated, so about a fraction p of lookups fail: exactly the keys whose node died.
 //!
 //! Here: build the ring, publish names (each record at successor(key) and, with r
-//! replicas, the next r - 1 nodes), crash a random fraction p of the nodes at once, run
-//! `settle_periods` stabilize periods, then search for random published names from random
-//! live nodes. **A lookup fails** when its search returns no hit naming the publisher —
+//! replicas, the next r - 1 nodes), crash a random fraction p of the nodes at once, wait
+//! for the network to finish stabilizing — run until every survivor's successor and
+//! predecessor are right again, then `settle_periods` more periods — then search for
+//! random published names from random live nodes. **A lookup fails** when its search returns no hit naming the publisher —
 //! whether routing went astray or every copy of the record died. Nothing re-publishes
 //! during the run, as in the paper. With r = 3 a name is lost only when its owner and both
 //! replicas failed, about p^3 of them.
@@ -34,6 +35,7 @@ fn point(spec: &FailuresSpec, replicas: usize, p: f64) -> anyhow::Result<(f64, u
     let (mut ring, _) = SimRing::build(params, seed, spec.nodes)?;
     let published = publish(&mut ring, spec.names, PUBLISH_LIMIT);
     ring.crash_fraction(p);
+    ring.settle()?;
     for _ in 0..spec.settle_periods {
         ring.advance(ring.params.stabilize());
     }
@@ -84,8 +86,9 @@ pub fn run(spec: &FailuresSpec) -> anyhow::Result<Report> {
              almost exactly p — the keys whose node died."
                 .into(),
             format!(
-                "{} names published, then p of the nodes crash at once; {} stabilize periods \
-                 later, {} lookups from random live nodes. Failed = no hit naming the \
+                "{} names published, then p of the nodes crash at once; once the ring is \
+                 exact again and {} stabilize periods more have passed, {} lookups from random \
+                 live nodes. Failed = no hit naming the \
                  publisher (routing failures and lost names are counted apart, and both \
                  count as failed).",
                 spec.names, spec.settle_periods, spec.lookups

@@ -74,7 +74,8 @@ pub struct FailuresSpec {
     pub names: usize,
     /// Lookups after the failure.
     pub lookups: usize,
-    /// Stabilize periods to wait after the failure before looking up.
+    /// Stabilize periods to wait once the ring is exact again after the failure, before
+    /// looking up (fingers that named dead nodes get refreshed meanwhile).
     pub settle_periods: u32,
     /// Protocol settings of every node (its `replicas` is overridden by the series).
     #[serde(default)]
