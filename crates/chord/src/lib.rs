@@ -121,15 +121,24 @@ pub const MAX_QUEUED_FRAMES: usize = 1024;
 /// The default bound on the connections a node keeps dialled at once
 /// ([`ChordConfig::max_dialled`]). Ring upkeep needs two (successor and predecessor);
 /// lookups and finger refreshes reach further nodes for a moment. Past the bound, the least
-/// recently used idle connection is closed, and when none is idle the message waits for one
-/// ([`MAX_WAITING`]) — so a thousand nodes in one process fit in the machine's file
-/// descriptors.
+/// recently used idle connection is closed; when none is idle, the node may burst to
+/// [`DIAL_BURST`] times the bound, and past that the message waits ([`MAX_WAITING`]) — so a
+/// thousand nodes in one process fit in the machine's file descriptors.
 pub const MAX_DIALLED: usize = 8;
 
-/// Most messages a node holds while all [`ChordConfig::max_dialled`] connections are busy:
+/// While every dialled connection is busy, a node may dial past [`ChordConfig::max_dialled`]
+/// up to this many times the bound. Holding strictly to the bound made lookups queue
+/// behind slow answers on a loaded machine, and stabilize time out behind them.
+pub const DIAL_BURST: usize = 4;
+
+/// Most messages a node holds while [`DIAL_BURST`] times the bound are dialled and busy:
 /// a burst of requests waits for a free connection instead of opening more sockets; past
 /// this, new ones are dropped and fail at their deadline.
 pub const MAX_WAITING: usize = 1024;
+
+/// How many RPC timeouts a request may wait for a free connection before it fails (as our
+/// congestion, not the peer's failure).
+pub const SLOT_WAIT_TIMEOUTS: u32 = 2;
 
 /// How many stabilize periods a node that failed a request stays suspect: reports from
 /// neighbours that still name it are ignored meanwhile (see [`suspects`]). Two periods

@@ -89,10 +89,12 @@ impl<P> RpcTable<P> {
         self.pending.get(&id).is_some_and(|p| p.conn.is_none())
     }
 
-    /// Records the connection a waiting request finally goes out on.
-    pub fn sent_on(&mut self, id: u64, conn: ConnId) {
+    /// Records the connection a waiting request finally goes out on, and its deadline:
+    /// the peer's time to answer starts when the request leaves.
+    pub fn sent_on(&mut self, id: u64, conn: ConnId, deadline: Instant) {
         if let Some(p) = self.pending.get_mut(&id) {
             p.conn = Some(conn);
+            p.deadline = deadline;
         }
     }
 

@@ -110,17 +110,21 @@ impl ChordNode {
         }
     }
 
-    /// A request got no (usable) answer: its peer counts as failed.
+    /// A request got no (usable) answer: its peer counts as failed — unless the request
+    /// never left because every connection slot stayed busy: that was our congestion, so
+    /// nobody is forgotten, and periodic work simply runs again next period.
     pub(super) fn on_failed(&mut self, now: Instant, p: Pending<Purpose>, out: &mut Outbox) {
-        tracing::debug!(peer = ?p.peer, "request failed");
+        let peer_failed = p.conn.is_some();
+        tracing::debug!(peer = ?p.peer, peer_failed, "request failed");
         match p.purpose {
-            Purpose::Ask { lookup } => self.on_step_failed(now, lookup, p.peer, out),
+            Purpose::Ask { lookup } => self.on_step_failed(now, lookup, p.peer, peer_failed, out),
             Purpose::Recursive { lookup } => self.drive(now, lookup, out),
-            Purpose::Stabilize => {
+            Purpose::Stabilize if peer_failed => {
                 self.forget(p.peer.addr);
                 self.stabilize(now, out);
             }
-            Purpose::CheckPredecessor => self.forget(p.peer.addr),
+            Purpose::CheckPredecessor if peer_failed => self.forget(p.peer.addr),
+            Purpose::Stabilize | Purpose::CheckPredecessor => {}
             Purpose::Get(run) => {
                 let ms = u64::try_from(self.config.rpc_timeout.as_millis()).unwrap_or(u64::MAX);
                 out.report(Event::SearchDone {

@@ -5,11 +5,14 @@
 //! The peer answers on that same connection. Requests from peers arrive on connections
 //! they dialled, and are answered there.
 //!
-//! A node keeps at most `max_dialled` connections it dialled. When it needs one more, it
+//! A node keeps about `max_dialled` connections it dialled. When it needs one more, it
 //! hangs up the idle one used longest ago; when every one is busy (a request on it still
-//! waits for its answer), the new message waits in a bounded queue ([`MAX_WAITING`]) and
-//! goes out as soon as a connection frees up. A request's deadline runs while it waits, so
-//! a node that is short of connections sees timeouts, never an unbounded pile of sockets.
+//! waits for its answer), it dials anyway — a slow peer must not hold up the rest — but
+//! never past [`DIAL_BURST`] times the bound: beyond that the new message waits in a
+//! bounded queue ([`MAX_WAITING`]) and goes out as soon as a connection frees up. The peer's time to answer starts when the
+//! request leaves; a request that never got a connection ([`SLOT_WAIT_TIMEOUTS`]) fails
+//! without blaming the peer — the congestion was ours — so a busy node never mistakes
+//! its own queue for a dead successor.
 //!
 //! Bytes off the wire go through a [`FrameReader`]; a frame that does not decode, or a
 //! stream that piles up more than [`MAX_FRAME`] bytes without completing one, closes the
@@ -25,7 +28,9 @@ use super::{ChordNode, Purpose};
 use crate::message::{Frame, Message};
 use crate::node_ref::NodeRef;
 use crate::rpc::Pending;
-use crate::{LINK_IDLE_PERIODS, MAX_FRAME, MAX_QUEUED_FRAMES, MAX_WAITING};
+use crate::{
+    DIAL_BURST, LINK_IDLE_PERIODS, MAX_FRAME, MAX_QUEUED_FRAMES, MAX_WAITING, SLOT_WAIT_TIMEOUTS,
+};
 
 /// One connection's state.
 #[derive(Debug)]
@@ -124,13 +129,16 @@ impl ChordNode {
         }
     }
 
-    /// Our connection to `addr`: the one we have, or a new dial if the bound allows it
-    /// (hanging up an idle connection to make room). `None` when every slot is busy.
+    /// Our connection to `addr`: the one we have, or a new dial — hanging up an idle
+    /// connection to make room past the bound, or bursting past it while every connection
+    /// is busy, up to [`DIAL_BURST`] times the bound. `None` beyond that.
     fn conn_to(&mut self, addr: SocketAddr, out: &mut Outbox) -> Option<ConnId> {
         if let Some(conn) = self.dialled.get(&addr) {
             return Some(*conn);
         }
-        if self.dialled.len() >= self.config.max_dialled && !self.evict_least_recently_used(out) {
+        let busy_beyond_bound =
+            self.dialled.len() >= self.config.max_dialled && !self.evict_least_recently_used(out);
+        if busy_beyond_bound && self.dialled.len() >= self.config.max_dialled * DIAL_BURST {
             return None;
         }
         let conn = out.connect(addr);
@@ -169,7 +177,8 @@ impl ChordNode {
                 return;
             };
             if next.is_request {
-                self.rpc.sent_on(next.frame.request, conn);
+                let deadline = self.now + self.config.rpc_timeout;
+                self.rpc.sent_on(next.frame.request, conn, deadline);
             }
             self.send_frame(conn, &next.frame, out);
         }
@@ -220,10 +229,14 @@ impl ChordNode {
         out: &mut Outbox,
     ) {
         let conn = self.conn_to(peer.addr, out);
+        let deadline = match conn {
+            Some(_) => now + self.config.rpc_timeout,
+            None => now + self.config.rpc_timeout * SLOT_WAIT_TIMEOUTS,
+        };
         let pending = Pending {
             peer,
             conn,
-            deadline: now + self.config.rpc_timeout,
+            deadline,
             purpose,
         };
         let request = self.rpc.start(&mut self.rng, pending);

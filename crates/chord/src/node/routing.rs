@@ -148,15 +148,19 @@ impl ChordNode {
         self.drive(now, id, out);
     }
 
-    /// A lookup step's peer failed: forget it and try the next-best node.
+    /// A lookup step got no answer: try the next-best node, and forget the peer if it
+    /// was its failure (not a request that never got a connection).
     pub(super) fn on_step_failed(
         &mut self,
         now: Instant,
         id: u64,
         peer: NodeRef,
+        peer_failed: bool,
         out: &mut Outbox,
     ) {
-        self.forget(peer.addr);
+        if peer_failed {
+            self.forget(peer.addr);
+        }
         if let Some(active) = self.lookups.get_mut(&id) {
             active.lookup.on_timeout(peer.id);
         }
