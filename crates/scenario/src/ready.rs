@@ -26,11 +26,16 @@ const POLL: Duration = Duration::from_millis(100);
 /// second would take the very CPU the network needs to get ready.
 const POLL_PER_NODE: Duration = Duration::from_millis(1);
 
+/// The pause between two readiness checks of a network of `nodes` peers.
+pub fn poll_interval(nodes: usize) -> Duration {
+    POLL + POLL_PER_NODE * nodes.min(crate::MAX_NODES) as u32
+}
+
 /// Waits until `cluster` is ready, at most `limit`. True if it became ready; if not, logs
 /// what it still lacked.
 pub async fn wait_ready(cluster: &Cluster, limit: Duration) -> bool {
     let start = Instant::now();
-    let poll = POLL + POLL_PER_NODE * cluster.peers.len() as u32;
+    let poll = poll_interval(cluster.peers.len());
     loop {
         let Some(missing) = missing(cluster).await else {
             return true;

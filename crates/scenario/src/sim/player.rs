@@ -21,14 +21,12 @@ use super::book::{Book, Flight, Truth};
 use super::world::SimCluster;
 use crate::cluster::HolderMap;
 use crate::plan::{Plan, PlannedQuery};
+use crate::ready::poll_interval;
 use crate::report::{NetworkReport, PhaseReport};
 use crate::spec::{Network, Scenario, Step};
 use crate::stats::Snapshot;
 use crate::workload::{self, Tally};
 use crate::{READY_TIMEOUT_BASE, READY_TIMEOUT_PER_NODE};
-
-/// How often readiness is checked, in virtual time: as often as the real runner checks.
-const READY_POLL: Duration = Duration::from_millis(100);
 
 /// A `wait` step runs in slices this long, the bar ticking between them.
 const WAIT_SLICE: Duration = Duration::from_millis(100);
@@ -190,7 +188,8 @@ impl<'a> Player<'a> {
                 tracing::warn!(network = %self.cluster.network, "simulated network not ready after {limit:?}; going on");
                 return false;
             }
-            self.cluster.net.run_for(READY_POLL);
+            // As often as the real runner checks, in virtual time.
+            self.cluster.net.run_for(poll_interval(self.plan.peers()));
             self.tick();
         }
     }
