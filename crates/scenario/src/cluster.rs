@@ -10,7 +10,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rand::seq::IndexedRandom;
 use rand::Rng;
 
 use p2plab_peer_protocol::Holder;
@@ -19,6 +18,7 @@ use p2plab_runtime::launch;
 use crate::peer::Peer;
 use crate::plan::Plan;
 use crate::process::{args, ProcessLauncher};
+use crate::roster;
 use crate::spec::{Network, Settings};
 
 /// In this process, or as child processes.
@@ -78,9 +78,7 @@ impl Cluster {
 
     /// Indices of the peers that are up.
     pub fn live(&self) -> Vec<usize> {
-        (0..self.peers.len())
-            .filter(|&i| self.peers[i].is_some())
-            .collect()
+        roster::live(&self.peers)
     }
 
     /// The run's plan.
@@ -208,23 +206,8 @@ impl Cluster {
 
     /// Live peers to bootstrap from: the planned earlier ones that are up, or any live peer.
     fn bootstrap(&self, i: usize, planned: &[usize], want: usize) -> Vec<SocketAddr> {
-        let mut picks: Vec<SocketAddr> = planned
-            .iter()
-            .filter_map(|&j| self.peers[j].as_ref().map(Peer::addr))
-            .collect();
-        if picks.len() < want.min(self.live().len()) {
-            let mut r = crate::plan::rng(self.seed ^ self.starts, i as u64);
-            let live: Vec<usize> = self.live().into_iter().filter(|&j| j != i).collect();
-            for &j in live.choose_multiple(&mut r, want) {
-                if let Some(p) = &self.peers[j] {
-                    if !picks.contains(&p.addr()) {
-                        picks.push(p.addr());
-                    }
-                }
-            }
-        }
-        picks.truncate(want);
-        picks
+        let mut r = crate::plan::rng(self.seed ^ self.starts, i as u64);
+        roster::bootstrap(&self.peers, Peer::addr, i, planned, want, &mut r)
     }
 
     async fn gnutella_servent(&self, i: usize) -> anyhow::Result<Peer> {
@@ -236,13 +219,8 @@ impl Cluster {
         Ok(match &self.launcher {
             Launcher::InProcess => Peer::Local(
                 launch::gnutella_servent(any_port(), library, |c| {
+                    g.configure(c);
                     c.bootstrap = bootstrap;
-                    c.ttl = g.ttl;
-                    c.ping_ttl = g.ping_ttl;
-                    c.min_peers = g.degree;
-                    c.max_peers = g.max_peers;
-                    c.ping_interval = Duration::from_secs_f64(g.ping_interval_s);
-                    c.search_window = Duration::from_millis(g.search_window_ms);
                     c.seed = seed;
                 })
                 .await?,
@@ -285,11 +263,8 @@ impl Cluster {
         Ok(match &self.launcher {
             Launcher::InProcess => Peer::Local(
                 launch::chord_node(any_port(), library, |cfg| {
+                    c.configure(cfg);
                     cfg.join = join;
-                    cfg.successors = c.successors;
-                    cfg.replicas = c.replicas;
-                    cfg.stabilize_every = Duration::from_millis(c.stabilize_ms);
-                    cfg.fix_fingers_every = Duration::from_millis(c.fix_fingers_ms);
                     cfg.seed = seed;
                 })
                 .await?,
@@ -335,18 +310,12 @@ impl Cluster {
 
     /// Picks `count` live peers at random with `r`.
     pub fn pick_live(&self, r: &mut impl Rng, count: usize) -> Vec<usize> {
-        let live = self.live();
-        let mut picked: Vec<usize> = live.choose_multiple(r, count).copied().collect();
-        picked.sort_unstable();
-        picked
+        roster::pick_live(&self.peers, r, count)
     }
 
     /// Picks one peer that is down, at random with `r`.
     pub fn pick_down(&self, r: &mut impl Rng) -> Option<usize> {
-        let down: Vec<usize> = (0..self.peers.len())
-            .filter(|&i| self.peers[i].is_none())
-            .collect();
-        down.choose(r).copied()
+        roster::pick_down(&self.peers, r)
     }
 
     /// Stops every node.

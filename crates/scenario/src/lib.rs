@@ -8,6 +8,7 @@
 //! - [`spec`] — the scenario file: networks, node counts (or a sweep), files, workload,
 //!   per-network settings, the timeline; parsing that names the bad field and line.
 //! - [`plan`] — the seeded plan: file names and sizes, placement, query sequences, victims.
+//! - [`roster`] — who is up, and the seeded picks of victims and rejoiners.
 //! - [`peer`] — [`Peer`]: a node in this process or a child process, driven the same way.
 //! - [`process`] — starting `p2plab ... node` children and reading their ports and memory.
 //! - [`cluster`] — all nodes of one network: start, restart, crash, who is up.
@@ -34,6 +35,7 @@ pub mod plan;
 pub mod process;
 pub mod ready;
 pub mod report;
+pub mod roster;
 pub mod runner;
 pub mod sim;
 pub mod spec;

@@ -647,3 +647,27 @@ fn validate_timeline(steps: &[Step]) -> Result<(), SpecError> {
     }
     Ok(())
 }
+
+impl GnutellaSettings {
+    /// Sets a servent's TTLs, degree bounds and periods from these settings (the same on
+    /// real sockets and in the simulator).
+    pub fn configure(&self, c: &mut p2plab_gnutella::ServentConfig) {
+        c.ttl = self.ttl;
+        c.ping_ttl = self.ping_ttl;
+        c.min_peers = self.degree;
+        c.max_peers = self.max_peers;
+        c.ping_interval = std::time::Duration::from_secs_f64(self.ping_interval_s);
+        c.search_window = std::time::Duration::from_millis(self.search_window_ms);
+    }
+}
+
+impl ChordSettings {
+    /// Sets a node's successor-list length, replicas and periods from these settings (the
+    /// same on real sockets and in the simulator).
+    pub fn configure(&self, c: &mut p2plab_chord::ChordConfig) {
+        c.successors = self.successors;
+        c.replicas = self.replicas;
+        c.stabilize_every = std::time::Duration::from_millis(self.stabilize_ms);
+        c.fix_fingers_every = std::time::Duration::from_millis(self.fix_fingers_ms);
+    }
+}

@@ -4,7 +4,6 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use p2plab_chord::{ChordConfig, ChordNode};
 use p2plab_gnutella::{Servent, ServentConfig};
@@ -84,13 +83,8 @@ pub fn gnutella_servent(
     seed: u64,
 ) -> SimNode {
     let mut c = ServentConfig::new(addr, Arc::new(library));
+    g.configure(&mut c);
     c.bootstrap = bootstrap;
-    c.ttl = g.ttl;
-    c.ping_ttl = g.ping_ttl;
-    c.min_peers = g.degree;
-    c.max_peers = g.max_peers;
-    c.ping_interval = Duration::from_secs_f64(g.ping_interval_s);
-    c.search_window = Duration::from_millis(g.search_window_ms);
     c.seed = seed;
     SimNode::Gnutella(Box::new(Servent::new(c)))
 }
@@ -105,10 +99,7 @@ pub fn chord_node(
     seed: u64,
 ) -> SimNode {
     let mut c = ChordConfig::new(addr, join, Arc::new(library));
-    c.successors = s.successors;
-    c.replicas = s.replicas;
-    c.stabilize_every = Duration::from_millis(s.stabilize_ms);
-    c.fix_fingers_every = Duration::from_millis(s.fix_fingers_ms);
+    s.configure(&mut c);
     c.seed = seed;
     SimNode::Chord(Box::new(ChordNode::new(c)))
 }

@@ -12,7 +12,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rand::seq::IndexedRandom;
 use rand::Rng;
 
 use p2plab_chord::RingView;
@@ -24,6 +23,7 @@ use super::cores::{self, SimNode};
 use crate::cluster::nick;
 use crate::plan::Plan;
 use crate::ready::{index_is_full, ring_is_complete};
+use crate::roster;
 use crate::spec::{Network, Settings, SimSettings};
 use crate::stats::Snapshot;
 
@@ -85,9 +85,7 @@ impl SimCluster {
 
     /// Indices of the peers that are up.
     pub fn live(&self) -> Vec<usize> {
-        (0..self.peers.len())
-            .filter(|&i| self.peers[i].is_some())
-            .collect()
+        roster::live(&self.peers)
     }
 
     /// For each peer, whether it is up.
@@ -174,20 +172,9 @@ impl SimCluster {
     /// Live peers to bootstrap from: the planned earlier ones that are up, or any live peer
     /// (the same draw as the real cluster's).
     fn bootstrap(&self, i: usize, planned: &[usize], want: usize) -> Vec<SocketAddr> {
-        let addr_of = |j: usize| self.peers[j].map(|idx| self.net.addr(idx));
-        let mut picks: Vec<SocketAddr> = planned.iter().filter_map(|&j| addr_of(j)).collect();
-        let live = self.live();
-        if picks.len() < want.min(live.len()) {
-            let mut r = crate::plan::rng(self.seed ^ self.starts, i as u64);
-            let others: Vec<usize> = live.into_iter().filter(|&j| j != i).collect();
-            for &j in others.choose_multiple(&mut r, want) {
-                if let Some(a) = addr_of(j).filter(|a| !picks.contains(a)) {
-                    picks.push(a);
-                }
-            }
-        }
-        picks.truncate(want);
-        picks
+        let mut r = crate::plan::rng(self.seed ^ self.starts, i as u64);
+        let addr = |idx: &NodeIdx| self.net.addr(*idx);
+        roster::bootstrap(&self.peers, addr, i, planned, want, &mut r)
     }
 
     /// Marks peer `i` as down without touching its node (it is leaving politely; the
@@ -205,18 +192,12 @@ impl SimCluster {
 
     /// Picks `count` live peers at random with `r`, as the real cluster does.
     pub fn pick_live(&self, r: &mut impl Rng, count: usize) -> Vec<usize> {
-        let live = self.live();
-        let mut picked: Vec<usize> = live.choose_multiple(r, count).copied().collect();
-        picked.sort_unstable();
-        picked
+        roster::pick_live(&self.peers, r, count)
     }
 
     /// Picks one peer that is down, at random with `r`, as the real cluster does.
     pub fn pick_down(&self, r: &mut impl Rng) -> Option<usize> {
-        let down: Vec<usize> = (0..self.peers.len())
-            .filter(|&i| self.peers[i].is_none())
-            .collect();
-        down.choose(r).copied()
+        roster::pick_down(&self.peers, r)
     }
 
     /// Every running node's counters, index server included.
