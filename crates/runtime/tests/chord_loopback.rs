@@ -12,7 +12,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use p2plab_chord::RingView;
-use p2plab_peer_protocol::Library;
+use p2plab_peer_protocol::{Hit, Library};
 use p2plab_runtime::{launch, NodeHandle};
 
 const N: usize = 32;
@@ -69,20 +69,27 @@ async fn ring_settles(nodes: &[NodeHandle], live: &[usize]) {
     panic!("the ring did not settle");
 }
 
+/// Searches from `node` until a hit names `name`, and returns that search's hits.
+/// Publication is asynchronous: each key of a name (the name, each word) reaches its
+/// owner in its own time, so a search by one word can succeed before a search by another.
+async fn search_until(node: &NodeHandle, query: &str, name: &str) -> Vec<Hit> {
+    for _ in 0..50 {
+        let hits = node.search(query).await.unwrap_or_default();
+        if hits.iter().any(|h| h.name == name) {
+            return hits;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{name} is never found by {query:?}");
+}
+
 /// Searches from `from` for every file of `owners`, all at once; each must be found.
 async fn all_found(nodes: &[NodeHandle], from: usize, owners: &[usize]) {
     let mut set = tokio::task::JoinSet::new();
     for &i in owners {
         let node = nodes[from].clone();
         set.spawn(async move {
-            for _ in 0..50 {
-                let hits = node.search(&format!("song {i}")).await.unwrap_or_default();
-                if hits.iter().any(|h| h.name == song(i).0) {
-                    return;
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            panic!("node {i}'s file is never found");
+            search_until(&node, &format!("song {i}"), &song(i).0).await;
         });
     }
     while let Some(done) = set.join_next().await {
@@ -102,7 +109,7 @@ async fn a_ring_finds_downloads_and_survives_a_quarter_dying() {
     all_found(&nodes, 0, &all).await;
 
     // By keyword: hops are counted, and the answer names the holder's HTTP address.
-    let hits = nodes[3].search("chord 17").await.unwrap();
+    let hits = search_until(&nodes[3], "chord 17", &song(17).0).await;
     assert_eq!(
         hits.iter().map(|h| h.name.as_str()).collect::<Vec<_>>(),
         ["chord song 17.mp3"]
