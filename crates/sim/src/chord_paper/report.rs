@@ -79,9 +79,10 @@ impl Report {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         std::fs::write(dir.join("table.md"), self.markdown())?;
         std::fs::write(dir.join("table.json"), serde_json::to_string_pretty(self)?)?;
+        let svg = dir.join("plot.svg");
         self.plot
-            .draw(&dir.join("plot.svg"), &self.title)
-            .with_context(|| format!("drawing {}", dir.join("plot.svg").display()))
+            .draw(&svg, &self.title)
+            .map_err(|e| anyhow::anyhow!("drawing {}: {e}", svg.display()))
     }
 }
 
@@ -110,9 +111,9 @@ impl Plot {
     }
 
     /// Draws the plot as SVG into `path`.
-    fn draw(&self, path: &Path, title: &str) -> anyhow::Result<()> {
+    fn draw(&self, path: &Path, title: &str) -> Result<(), Box<dyn std::error::Error>> {
         let root = SVGBackend::new(path, PLOT_SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| anyhow::anyhow!("{e}"))?;
+        root.fill(&WHITE)?;
         let (x0, x1, top) = self.bounds();
         let (x0, x1) = if self.log2_x {
             (x0.log2(), x1.log2())
@@ -124,8 +125,7 @@ impl Plot {
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(56)
-            .build_cartesian_2d(x0..x1, 0.0..top)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            .build_cartesian_2d(x0..x1, 0.0..top)?;
         let log2 = self.log2_x;
         chart
             .configure_mesh()
@@ -138,8 +138,7 @@ impl Plot {
                     format!("{x}")
                 }
             })
-            .draw()
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            .draw()?;
         for (i, s) in self.series.iter().enumerate() {
             let colour = if s.paper {
                 BLACK
@@ -157,21 +156,18 @@ impl Plot {
             } else {
                 chart.draw_series(LineSeries::new(points.clone(), style))
             };
-            drawn
-                .map_err(|e| anyhow::anyhow!("{e}"))?
+            drawn?
                 .label(s.name.as_str())
                 .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], style));
-            chart
-                .draw_series(points.iter().map(|&p| Circle::new(p, 3, colour.filled())))
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, colour.filled())))?;
         }
         chart
             .configure_series_labels()
             .background_style(WHITE.mix(0.8))
             .border_style(BLACK)
             .position(SeriesLabelPosition::UpperLeft)
-            .draw()
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        root.present().map_err(|e| anyhow::anyhow!("{e}"))
+            .draw()?;
+        root.present()?;
+        Ok(())
     }
 }

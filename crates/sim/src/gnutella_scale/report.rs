@@ -97,22 +97,26 @@ pub fn write_outputs(tables: &[ScaleTable], dir: &Path) -> anyhow::Result<()> {
         dir.join("table.json"),
         serde_json::to_string_pretty(tables)?,
     )?;
+    let reach = dir.join("reach.svg");
     plot(
         tables,
-        &dir.join("reach.svg"),
+        &reach,
         "Servents a Query reaches, by TTL",
         "servents reached",
         |r| r.reach,
         |r| r.ball,
-    )?;
+    )
+    .map_err(|e| anyhow::anyhow!("drawing {}: {e}", reach.display()))?;
+    let messages = dir.join("messages.svg");
     plot(
         tables,
-        &dir.join("messages.svg"),
+        &messages,
         "Messages per query (Query + QueryHit), by TTL",
         "messages",
         |r| r.query_msgs + r.hit_msgs,
         |r| r.query_msgs_expected,
     )
+    .map_err(|e| anyhow::anyhow!("drawing {}: {e}", messages.display()))
 }
 
 type Measure = fn(&super::TtlRow) -> f64;
@@ -126,7 +130,7 @@ fn plot(
     y_label: &str,
     measured: Measure,
     predicted: Measure,
-) -> anyhow::Result<()> {
+) -> Result<(), Box<dyn std::error::Error>> {
     let ttl_max = tables
         .iter()
         .flat_map(|t| &t.rows)
@@ -139,43 +143,37 @@ fn plot(
         .map(|r| measured(r).max(predicted(r)).max(r.bound))
         .fold(10.0, f64::max);
     let root = SVGBackend::new(path, PLOT_SIZE).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| anyhow::anyhow!("{e}"))?;
+    root.fill(&WHITE)?;
     let mut chart = ChartBuilder::on(&root)
         .caption(title, ("sans-serif", 18))
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(60)
-        .build_cartesian_2d(1u32..u32::from(ttl_max), (1.0..y_max * 2.0).log_scale())
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        .build_cartesian_2d(1u32..u32::from(ttl_max), (1.0..y_max * 2.0).log_scale())?;
     chart
         .configure_mesh()
         .x_desc("TTL")
         .y_desc(y_label)
-        .draw()
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        .draw()?;
     for (t, colour) in tables.iter().zip(COLOURS.iter().cycle()) {
         let line = t
             .rows
             .iter()
             .map(|r| (u32::from(r.ttl), measured(r).max(1.0)));
         chart
-            .draw_series(LineSeries::new(line, colour.stroke_width(2)))
-            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .draw_series(LineSeries::new(line, colour.stroke_width(2)))?
             .label(short_name(t))
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], colour.stroke_width(2)));
         let crosses = t
             .rows
             .iter()
             .map(|r| Cross::new((u32::from(r.ttl), predicted(r).max(1.0)), 5, colour));
-        chart
-            .draw_series(crosses)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        chart.draw_series(crosses)?;
     }
     if let Some(t) = tables.first() {
         let bound = t.rows.iter().map(|r| (u32::from(r.ttl), r.bound));
         chart
-            .draw_series(LineSeries::new(bound, BLACK.stroke_width(1)))
-            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .draw_series(LineSeries::new(bound, BLACK.stroke_width(1)))?
             .label(format!("flood bound, d = {:.1}", t.mean_degree))
             .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], BLACK));
     }
@@ -184,8 +182,7 @@ fn plot(
         .background_style(WHITE.mix(0.9))
         .border_style(BLACK)
         .position(SeriesLabelPosition::UpperLeft)
-        .draw()
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    root.present().map_err(|e| anyhow::anyhow!("{e}"))?;
+        .draw()?;
+    root.present()?;
     Ok(())
 }
