@@ -115,6 +115,11 @@ pub const MAX_QUERY_LEN: usize = 1024;
 /// (1/2) log2 N; this bounds the work a ring full of stale or lying entries can cause.
 pub const MAX_LOOKUP_ASKS: usize = 64;
 
+/// Most publish lookups a node runs at once. The rest of its keys wait their turn, so a
+/// node sharing many files (or a thousand nodes publishing at once) does not flood the ring
+/// with lookups that then queue behind each other and time out.
+pub const MAX_PUBLISHING: usize = 4;
+
 /// Most frames queued on a connection that is still being set up.
 pub const MAX_QUEUED_FRAMES: usize = 1024;
 

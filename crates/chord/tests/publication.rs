@@ -4,8 +4,10 @@
 mod common;
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use common::{net, ring, secs};
+use common::{chord, config, net, node, ring, secs, Net};
+use p2plab_chord::MAX_PUBLISHING;
 use p2plab_peer_protocol::{Command, Event, Library, RequestId};
 
 #[test]
@@ -37,4 +39,50 @@ fn entries_published_during_joins_land_at_their_owners() {
         }
     }
     assert!(missing.is_empty(), "not found: {missing:?} of {n}");
+}
+
+#[test]
+fn a_node_with_many_files_publishes_a_few_keys_at_a_time() {
+    let mut net = net(8);
+    let ids = ring(&mut net, 16, |_| {});
+    net.run_for(secs(20));
+    // Forty files of two words each ("big", "fN") and a name key: 42 keys to publish.
+    let files: Vec<(String, u64)> = (0..40).map(|k| (format!("big f{k}.bin"), 10)).collect();
+    let addr = Net::addr_for(net.len());
+    let mut c = config(addr, Some(node(&net, ids[0]).me().addr), 100);
+    c.library = Arc::new(Library::synthetic(files, 1));
+    let sharer = net.add_at(addr, chord(c));
+    let (mut most, mut waited) = (0, 0);
+    for _ in 0..2_000 {
+        net.run_for(Duration::from_millis(10));
+        let (running, waiting) = node(&net, sharer).publish_backlog();
+        most = most.max(running);
+        waited = waited.max(waiting);
+    }
+    assert!(most <= MAX_PUBLISHING, "{most} publish lookups ran at once");
+    assert!(
+        waited > 30,
+        "keys waited their turn: at most {waited} waited"
+    );
+    assert_eq!(
+        node(&net, sharer).publish_backlog(),
+        (0, 0),
+        "all published"
+    );
+    for k in 0..40u64 {
+        net.command(
+            ids[1],
+            Command::Search {
+                request: RequestId(k),
+                query: format!("f{k}"),
+            },
+        );
+    }
+    net.run_for(secs(5));
+    let found = net
+        .take_events(ids[1])
+        .into_iter()
+        .filter(|e| matches!(e, Event::SearchDone { result: Ok(h), .. } if h.len() == 1))
+        .count();
+    assert_eq!(found, 40, "every file is found under its own word");
 }

@@ -11,6 +11,9 @@
 //!
 //! # Implementation notes
 //!
+//! - A holder runs at most [`MAX_PUBLISHING`] publish lookups at once; its other keys wait
+//!   in `to_publish` and start as earlier ones end. A re-publication replaces what still
+//!   waits, so a slow ring never piles up old rounds.
 //! - Holders re-publish every `republish_every`; copies expire `entry_ttl` after they were
 //!   last stored, so a departed holder's records fade away.
 //! - Owners re-replicate the keys they own on the same period, so replicas lost with a
@@ -29,7 +32,7 @@ use crate::id::Id;
 use crate::message::Message;
 use crate::node_ref::NodeRef;
 use crate::record::Record;
-use crate::{MAX_QUERY_LEN, MAX_RECORDS};
+use crate::{MAX_PUBLISHING, MAX_QUERY_LEN, MAX_RECORDS};
 
 impl ChordNode {
     /// The keys and records our library publishes.
@@ -50,9 +53,31 @@ impl ChordNode {
         entries
     }
 
-    /// Looks up the owner of every key of our library and stores our records there.
+    /// Looks up the owner of every key of our library and stores our records there, at
+    /// most [`MAX_PUBLISHING`] keys at a time.
     pub(super) fn publish_all(&mut self, now: Instant, out: &mut Outbox) {
-        for (key, records) in self.our_entries() {
+        let running: Vec<Id> = self.publishing().collect();
+        self.to_publish = self.our_entries();
+        self.to_publish.retain(|key, _| !running.contains(key));
+        self.publish_next(now, out);
+    }
+
+    /// The keys whose publish lookups are running.
+    pub(super) fn publishing(&self) -> impl Iterator<Item = Id> + '_ {
+        self.lookups.values().filter_map(|a| match &a.goal {
+            Goal::Publish { key, .. } => Some(*key),
+            _ => None,
+        })
+    }
+
+    /// Starts publish lookups for waiting keys while fewer than [`MAX_PUBLISHING`] run.
+    fn publish_next(&mut self, now: Instant, out: &mut Outbox) {
+        let mut running = self.publishing().count();
+        while running < MAX_PUBLISHING {
+            let Some((key, records)) = self.to_publish.pop_first() else {
+                return;
+            };
+            running += 1;
             self.start_lookup(now, key, Goal::Publish { key, records }, out);
         }
     }
@@ -250,7 +275,8 @@ impl ChordNode {
     ) {
         match (goal, found) {
             (Goal::Publish { key, records }, Some((owner, _))) => {
-                self.store_at(now, owner, key, records, out)
+                self.store_at(now, owner, key, records, out);
+                self.publish_next(now, out);
             }
             (Goal::Search(run), Some((owner, hops))) => {
                 self.search_owner_found(now, run, owner, hops, out)
@@ -261,7 +287,10 @@ impl ChordNode {
                     u64::try_from(self.config.rpc_timeout.as_millis()).unwrap_or(u64::MAX),
                 )),
             }),
-            (Goal::Publish { .. }, None) => self.metrics.record_drop("publish_lookup_failed"),
+            (Goal::Publish { .. }, None) => {
+                self.metrics.record_drop("publish_lookup_failed");
+                self.publish_next(now, out);
+            }
             (goal, found) => self.upkeep_lookup_done(now, &goal, found.map(|(n, _)| n), out),
         }
     }

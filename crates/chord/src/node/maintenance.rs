@@ -215,6 +215,7 @@ impl ChordNode {
         }
         self.phase = Phase::Left;
         self.lookups.clear();
+        self.to_publish.clear();
         out.report(Event::Left { request });
         self.close_idle_links(out);
     }

@@ -136,6 +136,8 @@ pub struct ChordNode {
     rpc: RpcTable<Purpose>,
     lookups: BTreeMap<u64, Active>,
     next_lookup: u64,
+    /// Keys of our library waiting for a publish lookup (see [`index`]).
+    to_publish: BTreeMap<Id, Vec<Record>>,
     links: BTreeMap<ConnId, Link>,
     /// The `now` of the input being handled, for bookkeeping deep in helpers.
     now: Instant,
@@ -168,6 +170,7 @@ impl ChordNode {
             rpc: RpcTable::default(),
             lookups: BTreeMap::new(),
             next_lookup: 0,
+            to_publish: BTreeMap::new(),
             links: BTreeMap::new(),
             now: Instant::ZERO,
             dialled: BTreeMap::new(),
@@ -240,11 +243,16 @@ impl ChordNode {
         self.store.get(key, query, now)
     }
 
-    /// A serialisable snapshot of our view of the ring.
     /// How many connections this node has dialled and keeps open (bounded by
     /// `max_dialled`).
     pub fn dialled_count(&self) -> usize {
         self.dialled.len()
+    }
+
+    /// How many publish lookups are running (at most [`crate::MAX_PUBLISHING`]) and how
+    /// many keys of our library still wait for one.
+    pub fn publish_backlog(&self) -> (usize, usize) {
+        (self.publishing().count(), self.to_publish.len())
     }
 
     /// How many connections this node holds, dialled and accepted.
