@@ -212,7 +212,7 @@ impl Cluster {
 
     async fn gnutella_servent(&self, i: usize) -> anyhow::Result<Peer> {
         let g = self.settings.gnutella.clone();
-        let planned = self.plan.overlay(g.degree).swap_remove(i);
+        let planned = self.plan.overlay(g.degree, g.max_peers).swap_remove(i);
         let bootstrap = self.bootstrap(i, &planned, g.degree);
         let library = self.plan.library(i);
         let seed = self.seed ^ (self.starts << 20) ^ i as u64;

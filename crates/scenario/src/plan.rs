@@ -175,11 +175,27 @@ impl Plan {
         rng(self.seed ^ (phase << 8), stream::VICTIMS)
     }
 
-    /// The seeded choice of `degree` earlier peers each Gnutella servent dials.
-    pub fn overlay(&self, degree: usize) -> Vec<Vec<usize>> {
+    /// The seeded choice of `degree` earlier peers each Gnutella servent dials, among those
+    /// the plan has not already given `max_peers` links: a full servent refuses a dial, and a
+    /// newcomer whose every pick is full would start alone. (Uniform picks give servent 0
+    /// about 2 ln N dials, past any small `max_peers`.)
+    pub fn overlay(&self, degree: usize, max_peers: usize) -> Vec<Vec<usize>> {
         let mut r = rng(self.seed, stream::OVERLAY);
+        let mut links = vec![0usize; self.peers()];
         (0..self.peers())
-            .map(|i| sample(&mut r, i, degree.min(i)).into_vec())
+            .map(|i| {
+                let open: Vec<usize> = (0..i).filter(|&j| links[j] < max_peers).collect();
+                let want = degree.min(open.len()).min(max_peers);
+                let picks: Vec<usize> = sample(&mut r, open.len(), want)
+                    .into_iter()
+                    .map(|k| open[k])
+                    .collect();
+                for &j in &picks {
+                    links[j] += 1;
+                }
+                links[i] = picks.len();
+                picks
+            })
             .collect()
     }
 }
@@ -305,6 +321,28 @@ mod tests {
         assert_eq!(
             shared.read_all().expect("synthetic"),
             plan.content(0).expect("synthetic")
+        );
+    }
+
+    #[test]
+    fn the_planned_overlay_never_gives_a_servent_more_than_max_peers_links() {
+        let plan = Plan::new(7, 1000, &spec());
+        let overlay = plan.overlay(2, 6);
+        let mut links = vec![0; 1000];
+        for (i, picks) in overlay.iter().enumerate() {
+            assert_eq!(picks.len(), 2.min(i), "servent {i} dials {picks:?}");
+            assert!(picks.iter().all(|&j| j < i), "only earlier servents");
+            links[i] += picks.len();
+            for &j in picks {
+                links[j] += 1;
+            }
+        }
+        let most = links.iter().max().copied().unwrap_or(0);
+        assert!(most <= 6, "a servent was planned {most} links");
+        assert_eq!(
+            overlay,
+            plan.overlay(2, 6),
+            "the same seed plans the same overlay"
         );
     }
 }

@@ -153,7 +153,7 @@ impl SimCluster {
             }
             Network::Gnutella => {
                 let g = &self.settings.gnutella;
-                let planned = self.plan.overlay(g.degree).swap_remove(i);
+                let planned = self.plan.overlay(g.degree, g.max_peers).swap_remove(i);
                 let bootstrap = self.bootstrap(i, &planned, g.degree);
                 cores::gnutella_servent(addr, library, g, bootstrap, seed)
             }
