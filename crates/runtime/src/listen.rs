@@ -17,6 +17,9 @@ use crate::upload;
 /// How long a new connection may stay silent before the listener gives up on it.
 pub const SNIFF_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long a listener waits after a failed accept before it tries again.
+pub const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+
 /// What a listener serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Serves {
@@ -41,8 +44,17 @@ pub(crate) fn accept_until_stopped(
                 _ = cancel.cancelled() => return,
                 a = listener.accept() => a,
             };
-            if let Ok((stream, remote)) = accepted {
-                on_accept(stream, remote);
+            match accepted {
+                Ok((stream, remote)) => on_accept(stream, remote),
+                // Out of file descriptors, most likely: the connection stays in the backlog,
+                // so trying again at once would spin. Pause, and let connections close.
+                Err(e) => {
+                    debug!(error = %e, "accept failed; pausing");
+                    tokio::select! {
+                        _ = cancel.cancelled() => return,
+                        _ = tokio::time::sleep(ACCEPT_BACKOFF) => {}
+                    }
+                }
             }
         }
     });
