@@ -12,8 +12,9 @@
 //! # Implementation notes
 //!
 //! - A holder runs at most [`MAX_PUBLISHING`] publish lookups at once; its other keys wait
-//!   in `to_publish` and start as earlier ones end. A re-publication replaces what still
-//!   waits, so a slow ring never piles up old rounds.
+//!   in `to_publish`, first in first out, and start as earlier ones end. A re-publication
+//!   refreshes the records of keys still waiting and queues the others once, so a slow
+//!   ring never piles up old rounds and never starves a key.
 //! - Holders re-publish every `republish_every`; copies expire `entry_ttl` after they were
 //!   last stored, so a departed holder's records fade away.
 //! - Owners re-replicate the keys they own on the same period, so replicas lost with a
@@ -54,11 +55,25 @@ impl ChordNode {
     }
 
     /// Looks up the owner of every key of our library and stores our records there, at
-    /// most [`MAX_PUBLISHING`] keys at a time.
+    /// most [`MAX_PUBLISHING`] keys at a time. Keys still waiting from the last round keep
+    /// their place in the queue (with fresh records); the others join at its end, so a
+    /// round that comes before the last one finished cannot starve the queue's tail.
     pub(super) fn publish_all(&mut self, now: Instant, out: &mut Outbox) {
+        let mut entries = self.our_entries();
+        self.to_publish
+            .retain_mut(|(key, records)| match entries.remove(key) {
+                Some(fresh) => {
+                    *records = fresh;
+                    true
+                }
+                None => false,
+            });
         let running: Vec<Id> = self.publishing().collect();
-        self.to_publish = self.our_entries();
-        self.to_publish.retain(|key, _| !running.contains(key));
+        self.to_publish.extend(
+            entries
+                .into_iter()
+                .filter(|(key, _)| !running.contains(key)),
+        );
         self.publish_next(now, out);
     }
 
@@ -74,7 +89,7 @@ impl ChordNode {
     fn publish_next(&mut self, now: Instant, out: &mut Outbox) {
         let mut running = self.publishing().count();
         while running < MAX_PUBLISHING {
-            let Some((key, records)) = self.to_publish.pop_first() else {
+            let Some((key, records)) = self.to_publish.pop_front() else {
                 return;
             };
             running += 1;

@@ -23,7 +23,7 @@ mod links;
 mod maintenance;
 mod routing;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -137,7 +137,7 @@ pub struct ChordNode {
     lookups: BTreeMap<u64, Active>,
     next_lookup: u64,
     /// Keys of our library waiting for a publish lookup (see [`index`]).
-    to_publish: BTreeMap<Id, Vec<Record>>,
+    to_publish: VecDeque<(Id, Vec<Record>)>,
     links: BTreeMap<ConnId, Link>,
     /// The `now` of the input being handled, for bookkeeping deep in helpers.
     now: Instant,
@@ -170,7 +170,7 @@ impl ChordNode {
             rpc: RpcTable::default(),
             lookups: BTreeMap::new(),
             next_lookup: 0,
-            to_publish: BTreeMap::new(),
+            to_publish: VecDeque::new(),
             links: BTreeMap::new(),
             now: Instant::ZERO,
             dialled: BTreeMap::new(),
