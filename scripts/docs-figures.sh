@@ -4,7 +4,7 @@
 # no number in the book is typed by hand. Run from anywhere; takes several minutes, most of
 # it in the scenario runs. Pass --traces-only to skip the scenario runs, --all to run every
 # scenario in scenarios/ and not only the default tour (the larger ones need many open
-# files: 24,000 for find-anything's 500 peers per network), or scenario names to run just
+# files, and about 20 minutes all together on two cores), or scenario names to run just
 # those (after the traces), e.g. `scripts/docs-figures.sh churn scaling`.
 #
 #   docs/src/generated/*.txt, *.md   text: traces, hex dumps, scenario reports
