@@ -8,6 +8,8 @@
 //!   next live node, and the nodes together store at least `replicas` copies of every key
 //!   the live peers' files are filed under (entries are published after a join completes).
 
+use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use p2plab_chord::RingView;
@@ -17,6 +19,9 @@ use crate::cluster::Cluster;
 use crate::plan::Plan;
 use crate::spec::Network;
 use crate::stats::gather;
+
+/// How many misplaced successors a readiness report describes.
+const MISPLACED_EXAMPLES: usize = 3;
 
 /// How often readiness is checked, at the least.
 const POLL: Duration = Duration::from_millis(100);
@@ -107,11 +112,16 @@ async fn chord_missing(cluster: &Cluster) -> Option<String> {
     }
     let stored: usize = views.iter().map(|v| v.stored_keys).sum();
     let wanted = published_keys(plan, &live) * cluster.replicas().min(views.len());
+    let wrong = wrong_successors(&views);
+    let examples = if wrong > 0 {
+        format!(" ({})", misplaced_examples(&views))
+    } else {
+        String::new()
+    };
     Some(format!(
-        "{} of {} nodes answered, {} successors wrong, {stored} of {wanted} key copies stored",
+        "{} of {} nodes answered, {wrong} successors wrong{examples}, {stored} of {wanted} key copies stored",
         views.len(),
         live.len(),
-        wrong_successors(&views)
     ))
 }
 
@@ -145,20 +155,96 @@ pub fn ring_is_exact(views: &[RingView], expected: usize) -> bool {
 
 /// How many of the nodes' first successors are not the next node by id among `views`.
 fn wrong_successors(views: &[RingView]) -> usize {
-    let mut order: Vec<(&str, std::net::SocketAddr)> = views
+    misplaced(views).count()
+}
+
+/// The nodes whose first successor is not the next node by id among `views`, each with
+/// the node it should be.
+fn misplaced(views: &[RingView]) -> impl Iterator<Item = (&RingView, SocketAddr)> {
+    let mut order: Vec<(&str, SocketAddr)> = views
         .iter()
         .map(|v| (v.node.id.as_str(), v.node.addr))
         .collect();
     // Ids of one ring have the same width, so text order is numeric order for hex; decimal
     // ids (small teaching rings) are compared by length first.
     order.sort_by(|a, b| a.0.len().cmp(&b.0.len()).then(a.0.cmp(b.0)));
-    let next: std::collections::HashMap<_, _> = order
+    let next: HashMap<_, _> = order
         .iter()
         .zip(order.iter().cycle().skip(1))
         .map(|(a, b)| (a.1, b.1))
         .collect();
-    views
-        .iter()
-        .filter(|v| v.successors.first().map(|s| s.addr) != next.get(&v.node.addr).copied())
-        .count()
+    views.iter().filter_map(move |v| {
+        let should = *next.get(&v.node.addr)?;
+        (v.successors.first().map(|s| s.addr) != Some(should)).then_some((v, should))
+    })
+}
+
+/// A few misplaced successors in words, to tell a ring that is still forming (many) from
+/// one stuck on a few nodes: whose successor is wrong, what it should be, and what that
+/// node takes for its predecessor.
+fn misplaced_examples(views: &[RingView]) -> String {
+    let by_addr: HashMap<SocketAddr, &RingView> = views.iter().map(|v| (v.node.addr, v)).collect();
+    misplaced(views)
+        .take(MISPLACED_EXAMPLES)
+        .map(|(v, should)| {
+            let has = v
+                .successors
+                .first()
+                .map_or("none".to_owned(), |s| s.addr.to_string());
+            let its_pred = by_addr
+                .get(&should)
+                .and_then(|s| s.predecessor.as_ref())
+                .map_or("none".to_owned(), |p| p.addr.to_string());
+            format!(
+                "{}'s successor is {has}, not {should} (whose predecessor is {its_pred})",
+                v.node.addr
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use p2plab_chord::ring::PeerView;
+
+    fn peer(id: u64) -> PeerView {
+        PeerView {
+            id: id.to_string(),
+            addr: SocketAddr::from(([127, 0, 0, 1], 7000 + id as u16)),
+        }
+    }
+
+    /// Node `id` with successor `succ` and predecessor `pred`.
+    fn view(id: u64, succ: u64, pred: u64) -> RingView {
+        RingView {
+            id_bits: 8,
+            node: peer(id),
+            predecessor: Some(peer(pred)),
+            successors: vec![peer(succ)],
+            fingers: Vec::new(),
+            stored_keys: 0,
+        }
+    }
+
+    #[test]
+    fn an_exact_ring_has_no_misplaced_successor() {
+        let views = [view(10, 20, 30), view(20, 30, 10), view(30, 10, 20)];
+        assert!(ring_is_exact(&views, 3));
+        assert!(!ring_is_exact(&views, 4), "a node that did not answer");
+    }
+
+    #[test]
+    fn a_skipped_node_is_named_with_the_view_of_its_successor() {
+        // 10 skips 20; 20 joined but 30 still takes 10 for its predecessor.
+        let views = [view(10, 30, 30), view(20, 30, 10), view(30, 10, 10)];
+        assert!(!ring_is_exact(&views, 3));
+        assert_eq!(wrong_successors(&views), 1);
+        assert_eq!(
+            misplaced_examples(&views),
+            "127.0.0.1:7010's successor is 127.0.0.1:7030, not 127.0.0.1:7020 \
+             (whose predecessor is 127.0.0.1:7010)"
+        );
+    }
 }
