@@ -118,10 +118,11 @@ pub fn tables(report: &Report) -> String {
                 "| {} | {} | {} | {:.2} | {} |",
                 run.nodes,
                 net.network,
-                match (&net.failure, net.ready) {
-                    (Some(why), _) => format!("failed to start: {why}"),
-                    (None, true) => "yes".to_owned(),
-                    (None, false) => "NO".to_owned(),
+                match (&net.failure, net.ready, &net.not_ready) {
+                    (Some(why), _, _) => format!("failed to start: {why}"),
+                    (None, true, _) => "yes".to_owned(),
+                    (None, false, Some(missing)) => format!("NO: {missing}"),
+                    (None, false, None) => "NO".to_owned(),
                 },
                 net.startup_s,
                 net.memory_kib

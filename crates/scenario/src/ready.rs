@@ -36,18 +36,18 @@ pub fn poll_interval(nodes: usize) -> Duration {
     POLL + POLL_PER_NODE * nodes.min(crate::MAX_NODES) as u32
 }
 
-/// Waits until `cluster` is ready, at most `limit`. True if it became ready; if not, logs
-/// what it still lacked.
-pub async fn wait_ready(cluster: &Cluster, limit: Duration) -> bool {
+/// Waits until `cluster` is ready, at most `limit`. If it did not become ready, logs and
+/// returns what it still lacked.
+pub async fn wait_ready(cluster: &Cluster, limit: Duration) -> Result<(), String> {
     let start = Instant::now();
     let poll = poll_interval(cluster.peers.len());
     loop {
         let Some(missing) = missing(cluster).await else {
-            return true;
+            return Ok(());
         };
         if start.elapsed() >= limit {
             tracing::warn!(network = %cluster.network, %missing, "not ready after {limit:?}; going on");
-            return false;
+            return Err(missing);
         }
         tokio::time::sleep(poll).await;
     }

@@ -66,6 +66,9 @@ pub struct NetworkReport {
     pub startup_s: f64,
     /// Whether it reached its readiness condition (see [`crate::ready`]).
     pub ready: bool,
+    /// What it still lacked when the runner stopped waiting, if it never became ready.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_ready: Option<String>,
     /// Why the network could not be started, if it could not: it then has no phases, and
     /// the other networks of the run carry on without it.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -184,6 +184,7 @@ fn failed_to_start(network: Network, e: &anyhow::Error) -> NetworkReport {
         network,
         startup_s: 0.0,
         ready: false,
+        not_ready: None,
         failure: Some(format!("{e:#}")),
         memory_kib: None,
         phases: Vec::new(),
@@ -199,7 +200,9 @@ async fn start(c: &mut Cluster, step: &Step, processes: bool) -> anyhow::Result<
     let t0 = Instant::now();
     c.start_all(|| {}).await?;
     let n = c.peers.len() as u32;
-    let ready = wait_ready(c, READY_TIMEOUT_BASE + READY_TIMEOUT_PER_NODE * n).await;
+    let not_ready = wait_ready(c, READY_TIMEOUT_BASE + READY_TIMEOUT_PER_NODE * n)
+        .await
+        .err();
     let startup_s = t0.elapsed().as_secs_f64();
     tokio::time::sleep(Duration::from_secs_f64(*settle_s)).await;
     let memory_kib = if processes {
@@ -222,7 +225,8 @@ async fn start(c: &mut Cluster, step: &Step, processes: bool) -> anyhow::Result<
     Ok(NetworkReport {
         network: c.network,
         startup_s,
-        ready,
+        ready: not_ready.is_none(),
+        not_ready,
         failure: None,
         memory_kib,
         phases: vec![p],

@@ -172,6 +172,7 @@ impl<'a> Player<'a> {
             network: self.cluster.network,
             startup_s,
             ready,
+            not_ready: None,
             failure: None,
             memory_kib,
             phases: vec![p],
