@@ -44,12 +44,16 @@ pub struct RingView {
     pub stored_keys: usize,
 }
 
-/// An id as text: decimal when it fits in 64 bits on a small ring, else hex.
+/// An id as text: decimal when it fits in 64 bits on a small ring, else hex at the ring's
+/// full width.
 pub fn id_text(id: Id, id_bits: u32) -> String {
     if id_bits <= 64 {
         id.low_u64().to_string()
     } else {
-        id.to_string()
+        // Every id of the ring at the ring's full width, so ids line up and sort as text.
+        let digits = id_bits.div_ceil(4) as usize;
+        let hex = id.to_string();
+        format!("0x{:0>digits$}", hex.trim_start_matches("0x"))
     }
 }
 
@@ -60,5 +64,22 @@ impl PeerView {
             id: id_text(node.id, id_bits),
             addr: node.addr,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_on_a_wide_ring_are_hex_at_full_width() {
+        let small = id_text(Id::from_u64(0x5), 160);
+        assert_eq!(small, format!("0x{}5", "0".repeat(39)));
+        assert_eq!(id_text(Id::from_u64(0x5), 72).len(), 2 + 18);
+        assert_eq!(
+            id_text(Id::from_u64(300), 16),
+            "300",
+            "decimal on small rings"
+        );
     }
 }
