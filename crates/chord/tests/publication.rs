@@ -86,3 +86,40 @@ fn a_node_with_many_files_publishes_a_few_keys_at_a_time() {
         .count();
     assert_eq!(found, 40, "every file is found under its own word");
 }
+
+#[test]
+fn the_creators_entries_move_to_their_owners_as_the_ring_grows() {
+    // The first node publishes its forty files alone: it owns every key. Each node that
+    // then becomes its predecessor must take the keys it now owns, even the first one,
+    // when the creator had no predecessor to measure the range from. Re-publication is
+    // pushed out of the way, so only hand-overs can move the entries.
+    let mut net = net(9);
+    let files: Vec<(String, u64)> = (0..40).map(|k| (format!("c{k}.bin"), 10)).collect();
+    let ids = ring(&mut net, 16, |c| {
+        c.early_republish = false;
+        if c.seed == 0 {
+            c.library = Arc::new(Library::synthetic(files.clone(), 1));
+        }
+    });
+    net.run_for(secs(20));
+    assert!(common::ring_is_exact(&net), "the ring settles first");
+    for k in 0..40u64 {
+        net.command(
+            ids[1],
+            Command::Search {
+                request: RequestId(k),
+                query: format!("c{k}"),
+            },
+        );
+    }
+    net.run_for(secs(5));
+    let mut missing = Vec::new();
+    for e in net.take_events(ids[1]) {
+        if let Event::SearchDone { request, result } = e {
+            if result.map(|h| h.len()).unwrap_or(0) != 1 {
+                missing.push(request.0);
+            }
+        }
+    }
+    assert!(missing.is_empty(), "not found: {missing:?} of 40");
+}

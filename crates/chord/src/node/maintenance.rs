@@ -41,6 +41,10 @@ impl ChordNode {
         self.phase = Phase::Joined;
         self.predecessor = None;
         self.publish_all(now, out);
+        // Alone, we own every key; the nodes that join take their shares by hand-over,
+        // and the early re-publications put right whatever a hand-over still in flight
+        // missed — as for a node that joins.
+        self.republish_soon(now);
     }
 
     /// `n.join(n')`: find our successor through `bootstrap`.
@@ -59,11 +63,15 @@ impl ChordNode {
         self.successors.set_successor(successor);
         self.fingers.fill(1, successor);
         self.phase = Phase::Joined;
-        // Publish once the ring has had a moment to take us in, then again after waits
-        // that double up to the republish period (see `Timers::republish_gap`).
+        self.republish_soon(now);
+        self.stabilize(now, out);
+    }
+
+    /// Publishes once the ring has had a moment to take us in, then again after waits that
+    /// double up to the republish period (see `Timers::republish_gap`).
+    fn republish_soon(&mut self, now: Instant) {
         self.timers.republish_gap = self.config.stabilize_every * 2;
         self.timers.republish = now + self.timers.republish_gap;
-        self.stabilize(now, out);
     }
 
     /// `n.stabilize()`, or a retry of a join that has not completed.
@@ -143,10 +151,11 @@ impl ChordNode {
         if !adopt {
             return;
         }
-        let old = self.predecessor.replace(n);
-        if let Some(old) = old {
-            self.hand_over(now, old.id, n, out);
-        }
+        // The keys in (old predecessor, n] are n's now. With no old predecessor (the
+        // ring's creator, a node that just joined, or one whose predecessor died), all we
+        // know is that the keys in (n, us] stay ours: n gets copies of every other one.
+        let from = self.predecessor.replace(n).map_or(self.me.id, |old| old.id);
+        self.hand_over(now, from, n, out);
     }
 
     /// `n.fix_fingers()`: refresh the next finger.
