@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use common::{chord, config, net, node, ring, secs, Net};
 use p2plab_chord::MAX_PUBLISHING;
+use p2plab_peer_protocol::testnet::Latency;
 use p2plab_peer_protocol::{Command, Event, Library, RequestId};
 
 #[test]
@@ -122,4 +123,45 @@ fn the_creators_entries_move_to_their_owners_as_the_ring_grows() {
         }
     }
     assert!(missing.is_empty(), "not found: {missing:?} of 40");
+}
+
+#[test]
+fn entries_published_while_many_nodes_join_at_once_are_found() {
+    // 128 nodes join at once on a fast network. A publication that reaches the old
+    // successor of a key after a newer node took the key over must travel back to it:
+    // with this seed, 21 files were unfindable once the ring was exact, until the next
+    // re-publication.
+    let mut net = Net::new(
+        Latency::Uniform(Duration::from_micros(50), Duration::from_micros(2000)),
+        7,
+    );
+    let ids = ring(&mut net, 128, |c| {
+        let i = c.seed;
+        c.library = Arc::new(Library::synthetic([(format!("f{i}.bin"), 100u64)], 1));
+    });
+    assert!(net.run_until_cond(secs(600), |n| common::ring_is_exact(n)));
+    net.run_for(secs(10));
+    for i in 0..128u64 {
+        let from = ids[((i * 7) % 128) as usize];
+        let query = format!("f{i}");
+        net.command(
+            from,
+            Command::Search {
+                request: RequestId(i),
+                query,
+            },
+        );
+    }
+    net.run_for(secs(10));
+    let mut missing = Vec::new();
+    for id in &ids {
+        for e in net.take_events(*id) {
+            if let Event::SearchDone { request, result } = e {
+                if result.map(|h| h.len()).unwrap_or(0) != 1 {
+                    missing.push(request.0);
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "not found: {missing:?} of 128");
 }

@@ -162,7 +162,19 @@ impl ChordNode {
         }
     }
 
+    /// True when `key` lies in `(predecessor, us]`, or we know no predecessor.
+    fn owns(&self, key: Id) -> bool {
+        let (me, ring) = (self.me.id, self.ring);
+        self.predecessor
+            .is_none_or(|p| ring.in_half_open(key, p.id, me))
+    }
+
     /// A `store` arrived (or we are the owner of our own records).
+    ///
+    /// A primary copy of a key we do not own goes on to our predecessor: the sender found
+    /// us through a node that had not yet heard of a newer node between us, and that node
+    /// — or one further back — is the owner now. Following predecessor pointers always
+    /// ends at the node whose `(predecessor, node]` holds the key.
     pub(super) fn on_store(
         &mut self,
         now: Instant,
@@ -171,6 +183,10 @@ impl ChordNode {
         records: Vec<Record>,
         out: &mut Outbox,
     ) {
+        if let (false, false, Some(pred)) = (replica, self.owns(key), self.predecessor) {
+            self.send_records(pred, key, false, &records, out);
+            return;
+        }
         let expires = now + self.config.entry_ttl;
         for r in &records {
             if !self.store.put(key, r.clone(), expires) {
@@ -182,12 +198,14 @@ impl ChordNode {
         }
     }
 
-    /// Gives a new predecessor `n` the keys in `(old, n]`.
+    /// Gives a new predecessor `n` the keys in `(old, n]`, as primary copies: `n` owns
+    /// them now (or passes them further back, if a still newer node has taken them), and
+    /// copies them to its replica successors. We keep ours as a replica.
     pub(super) fn hand_over(&mut self, now: Instant, old: Id, n: NodeRef, out: &mut Outbox) {
         let ring = self.ring;
         let moving = self.store.select(now, |k| ring.in_half_open(k, old, n.id));
         for (key, records) in moving {
-            self.send_records(n, key, true, &records, out);
+            self.send_records(n, key, false, &records, out);
         }
     }
 

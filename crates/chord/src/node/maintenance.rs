@@ -206,9 +206,6 @@ impl ChordNode {
     pub(super) fn leave(&mut self, now: Instant, request: RequestId, out: &mut Outbox) {
         if self.phase == Phase::Joined {
             let succ = self.successor();
-            if succ.id != self.me.id {
-                self.hand_over_all(now, succ, out);
-            }
             let msg = Message::Leaving {
                 node: self.me,
                 predecessor: self.predecessor,
@@ -220,6 +217,11 @@ impl ChordNode {
                     told.push(n.addr);
                     self.send_to(n.addr, 0, msg.clone(), out);
                 }
+            }
+            // After `leaving`, on the same connection: the successor has taken our
+            // predecessor as its own by the time our keys arrive, so it owns them.
+            if succ.id != self.me.id {
+                self.hand_over_all(now, succ, out);
             }
         }
         self.phase = Phase::Left;
