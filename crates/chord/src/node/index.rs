@@ -21,7 +21,13 @@
 //!   failed node come back; a replica is stored with a fresh expiry, so a departed holder's
 //!   records may outlive it by up to two TTLs.
 //! - When a new predecessor joins between us and the old one, the keys in
-//!   `(old predecessor, new]` move to it; a leaving node sends its keys to its successor.
+//!   `(old predecessor, new]` move to it (with no old predecessor, every key outside
+//!   `(new, us]`); a leaving node sends its keys to its successor.
+//! - Publications and hand-overs are *primary* copies; replication sends *replicas*. A
+//!   primary copy of a key outside the receiver's `(predecessor, node]` goes on to its
+//!   predecessor: while nodes join, a lookup can end at a key's old successor after a
+//!   newer node took the key over, and without this the entry would wait there, unfindable,
+//!   for the next re-publication.
 
 use std::collections::BTreeMap;
 
