@@ -8,8 +8,37 @@ use std::time::Duration;
 
 use common::{chord, config, net, node, ring, secs, Net};
 use p2plab_chord::MAX_PUBLISHING;
-use p2plab_peer_protocol::testnet::Latency;
+use p2plab_peer_protocol::testnet::{Latency, NodeIdx};
 use p2plab_peer_protocol::{Command, Event, Library, RequestId};
+
+/// Runs every `(asker, query)` search at once, waits `wait`, and returns the positions of
+/// those that did not find exactly one file.
+fn unfound(net: &mut Net, searches: &[(NodeIdx, String)], wait: Duration) -> Vec<usize> {
+    for (k, (from, query)) in searches.iter().enumerate() {
+        let query = query.clone();
+        let request = RequestId(k as u64);
+        net.command(*from, Command::Search { request, query });
+    }
+    net.run_for(wait);
+    let mut askers: Vec<NodeIdx> = searches.iter().map(|(from, _)| *from).collect();
+    askers.sort_unstable();
+    askers.dedup();
+    let mut found = vec![false; searches.len()];
+    for asker in askers {
+        for e in net.take_events(asker) {
+            if let Event::SearchDone {
+                request,
+                result: Ok(hits),
+            } = e
+            {
+                if let Some(f) = found.get_mut(request.0 as usize) {
+                    *f = hits.len() == 1;
+                }
+            }
+        }
+    }
+    (0..searches.len()).filter(|k| !found[*k]).collect()
+}
 
 #[test]
 fn entries_published_during_joins_land_at_their_owners() {
@@ -21,24 +50,8 @@ fn entries_published_during_joins_land_at_their_owners() {
     });
     net.run_for(secs(20));
     assert!(common::ring_is_exact(&net), "the ring settles first");
-    for (k, i) in ids.iter().enumerate() {
-        net.command(
-            ids[0],
-            Command::Search {
-                request: RequestId(k as u64),
-                query: format!("f{i}"),
-            },
-        );
-    }
-    net.run_for(secs(5));
-    let mut missing = Vec::new();
-    for e in net.take_events(ids[0]) {
-        if let Event::SearchDone { request, result } = e {
-            if result.map(|h| h.len()).unwrap_or(0) != 1 {
-                missing.push(request.0);
-            }
-        }
-    }
+    let searches: Vec<_> = ids.iter().map(|i| (ids[0], format!("f{i}"))).collect();
+    let missing = unfound(&mut net, &searches, secs(5));
     assert!(missing.is_empty(), "not found: {missing:?} of {n}");
 }
 
@@ -70,22 +83,12 @@ fn a_node_with_many_files_publishes_a_few_keys_at_a_time() {
         (0, 0),
         "all published"
     );
-    for k in 0..40u64 {
-        net.command(
-            ids[1],
-            Command::Search {
-                request: RequestId(k),
-                query: format!("f{k}"),
-            },
-        );
-    }
-    net.run_for(secs(5));
-    let found = net
-        .take_events(ids[1])
-        .into_iter()
-        .filter(|e| matches!(e, Event::SearchDone { result: Ok(h), .. } if h.len() == 1))
-        .count();
-    assert_eq!(found, 40, "every file is found under its own word");
+    let searches: Vec<_> = (0..40).map(|k| (ids[1], format!("f{k}"))).collect();
+    let missing = unfound(&mut net, &searches, secs(5));
+    assert!(
+        missing.is_empty(),
+        "not found under their own word: {missing:?}"
+    );
 }
 
 #[test]
@@ -104,24 +107,8 @@ fn the_creators_entries_move_to_their_owners_as_the_ring_grows() {
     });
     net.run_for(secs(20));
     assert!(common::ring_is_exact(&net), "the ring settles first");
-    for k in 0..40u64 {
-        net.command(
-            ids[1],
-            Command::Search {
-                request: RequestId(k),
-                query: format!("c{k}"),
-            },
-        );
-    }
-    net.run_for(secs(5));
-    let mut missing = Vec::new();
-    for e in net.take_events(ids[1]) {
-        if let Event::SearchDone { request, result } = e {
-            if result.map(|h| h.len()).unwrap_or(0) != 1 {
-                missing.push(request.0);
-            }
-        }
-    }
+    let searches: Vec<_> = (0..40).map(|k| (ids[1], format!("c{k}"))).collect();
+    let missing = unfound(&mut net, &searches, secs(5));
     assert!(missing.is_empty(), "not found: {missing:?} of 40");
 }
 
@@ -141,27 +128,9 @@ fn entries_published_while_many_nodes_join_at_once_are_found() {
     });
     assert!(net.run_until_cond(secs(600), |n| common::ring_is_exact(n)));
     net.run_for(secs(10));
-    for i in 0..128u64 {
-        let from = ids[((i * 7) % 128) as usize];
-        let query = format!("f{i}");
-        net.command(
-            from,
-            Command::Search {
-                request: RequestId(i),
-                query,
-            },
-        );
-    }
-    net.run_for(secs(10));
-    let mut missing = Vec::new();
-    for id in &ids {
-        for e in net.take_events(*id) {
-            if let Event::SearchDone { request, result } = e {
-                if result.map(|h| h.len()).unwrap_or(0) != 1 {
-                    missing.push(request.0);
-                }
-            }
-        }
-    }
+    let searches: Vec<_> = (0..128)
+        .map(|i| (ids[(i * 7) % 128], format!("f{i}")))
+        .collect();
+    let missing = unfound(&mut net, &searches, secs(10));
     assert!(missing.is_empty(), "not found: {missing:?} of 128");
 }
