@@ -82,7 +82,9 @@ pub enum Message {
     /// `0x84` — alive. Empty body.
     Pong,
     /// `0x05` — one-way: keep these records under `key`. A primary copy also forwards them
-    /// to the receiver's next `replicas - 1` successors as replicas.
+    /// to the receiver's next `replicas - 1` successors as replicas; a primary copy of a
+    /// key outside the receiver's `(predecessor, receiver]` goes on to its predecessor
+    /// instead (see the index notes in `node::index`).
     /// Body: `key: Id`, `replica: u8` (0 primary, 1 replica), `records: u16 count` then
     /// that many `Record`s (≤ [`MAX_RECORDS`]).
     Store {
