@@ -107,12 +107,7 @@ impl ChordNode {
     /// replica successors again.
     pub(super) fn republish(&mut self, now: Instant, out: &mut Outbox) {
         self.publish_all(now, out);
-        let me = self.me.id;
-        let pred = self.predecessor;
-        let ring = self.ring;
-        let owned = self
-            .store
-            .select(now, |k| pred.is_none_or(|p| ring.in_half_open(k, p.id, me)));
+        let owned = self.store.select(now, |k| self.owns(k));
         for (key, records) in owned {
             self.replicate(key, &records, out);
         }
@@ -218,10 +213,7 @@ impl ChordNode {
     /// Leaving: gives the successor every key we own, as primary copies so that it
     /// restores the replica count.
     pub(super) fn hand_over_all(&mut self, now: Instant, succ: NodeRef, out: &mut Outbox) {
-        let (me, pred, ring) = (self.me.id, self.predecessor, self.ring);
-        let owned = self
-            .store
-            .select(now, |k| pred.is_none_or(|p| ring.in_half_open(k, p.id, me)));
+        let owned = self.store.select(now, |k| self.owns(k));
         for (key, records) in owned {
             self.send_records(succ, key, false, &records, out);
         }
