@@ -15,6 +15,7 @@
 //! the arithmetic modulo 2^m.
 
 use std::fmt;
+use std::io::Write;
 use std::net::SocketAddr;
 
 use sha1::{Digest, Sha1};
@@ -139,8 +140,16 @@ impl Id {
     }
 
     /// A node's identifier: the hash of its listen address written as `ip:port`.
+    ///
+    /// Every node reference that arrives is checked against it, so the text is written
+    /// into a buffer on the stack (the longest address, an IPv6 one with a scope id and a
+    /// port, takes 58 bytes) rather than a fresh `String`.
     pub fn of_addr(addr: SocketAddr, bits: u32) -> Self {
-        Id::hash(addr.to_string().as_bytes(), bits)
+        let mut buf = [0u8; 64];
+        let mut text = std::io::Cursor::new(&mut buf[..]);
+        write!(text, "{addr}").expect("a socket address is at most 58 bytes of text");
+        let len = text.position() as usize;
+        Id::hash(&buf[..len], bits)
     }
 
     /// A key's identifier: the hash of the key text (a normalised name or a keyword).
@@ -311,6 +320,19 @@ mod tests {
         assert_eq!(Id::hash(b"abc", 6), id(0xa9 >> 2));
         assert_eq!(Id::hash(b"abc", 12), id(0xa99));
         assert!(Ring::new(6).contains(Id::hash(b"abc", 6)));
+    }
+
+    #[test]
+    fn a_node_id_hashes_its_address_as_ip_colon_port() {
+        for text in [
+            "10.0.0.1:6346",
+            "255.255.255.255:65535",
+            "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff%4294967295]:65535",
+        ] {
+            let addr: SocketAddr = text.parse().unwrap();
+            assert_eq!(addr.to_string(), text);
+            assert_eq!(Id::of_addr(addr, 160), Id::hash(text.as_bytes(), 160));
+        }
     }
 
     #[test]

@@ -293,3 +293,47 @@ fn a_crash_does_not_set_off_a_stabilize_storm() {
     );
     assert!(ring_is_exact(&net), "and the ring repairs itself");
 }
+
+/// `store` messages the live nodes sent so far.
+fn stores_sent(net: &Net, ids: &[NodeIdx]) -> u64 {
+    ids.iter()
+        .filter(|i| net.is_alive(**i))
+        .filter_map(|i| {
+            node(net, *i)
+                .metrics()
+                .sent
+                .get("store")
+                .map(|t| t.messages)
+        })
+        .sum()
+}
+
+#[test]
+fn a_crashed_predecessor_moves_no_keys() {
+    // When a node dies, its successor already holds replicas of its keys and owns them
+    // now; the dead node's predecessor, which the successor adopts next, has its own keys.
+    // Nothing needs to move. Handing the new predecessor every key outside
+    // (new predecessor, us] — what a node with no predecessor at all must do — would send
+    // it every replica the successor holds.
+    let (mut net, ids, entries) = ring_with_files(20, 3, 7);
+    let victim = ids[5];
+    let survivors: Vec<NodeIdx> = ids.iter().copied().filter(|i| *i != victim).collect();
+    let t0 = stores_sent(&net, &survivors);
+    net.crash(victim);
+    net.run_for(secs(20));
+    assert!(ring_is_exact(&net), "the ring repairs itself");
+    assert_eq!(
+        stores_sent(&net, &survivors) - t0,
+        0,
+        "store messages after the crash"
+    );
+    let lost: Vec<&str> = entries
+        .iter()
+        .filter(|e| !is_stored(&net, e))
+        .map(|e| e.name.as_str())
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "entries lost with one crash and 3 replicas: {lost:?}"
+    );
+}

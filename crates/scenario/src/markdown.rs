@@ -15,6 +15,23 @@ fn num(x: Option<f64>, digits: usize) -> String {
     x.map_or_else(|| "–".to_owned(), |v| format!("{v:.digits$}"))
 }
 
+/// The kinds that made most of a phase's messages, largest first, with their shares:
+/// "store 41%, find_successor 22%, get_predecessor 12%".
+fn top_kinds(p: &PhaseReport, n: usize) -> String {
+    let total: u64 = p.messages_by_kind.values().sum();
+    if total == 0 {
+        return "–".to_owned();
+    }
+    let mut kinds: Vec<(&String, &u64)> = p.messages_by_kind.iter().collect();
+    kinds.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    kinds
+        .iter()
+        .take(n)
+        .map(|(kind, count)| format!("{kind} {:.0}%", **count as f64 * 100.0 / total as f64))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The whole Markdown report.
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
@@ -89,16 +106,16 @@ pub fn tables(report: &Report) -> String {
     });
     out.push_str("\n## Background traffic (phases without queries)\n\n");
     out.push_str(
-        "| N | phase | network | live | seconds | messages | msgs/node/s | busiest share |\n",
+        "| N | phase | network | live | seconds | messages | msgs/node/s | busiest share | mostly |\n",
     );
-    out.push_str("|---|---|---|---|---|---|---|---|\n");
+    out.push_str("|---|---|---|---|---|---|---|---|---|\n");
     each_phase(report, |n, net, p| {
         if p.queries > 0 {
             return;
         }
         let _ = writeln!(
             out,
-            "| {n} | {} ({}) | {net} | {} | {:.1} | {} | {} | {} |",
+            "| {n} | {} ({}) | {net} | {} | {:.1} | {} | {} | {} | {} |",
             p.label,
             p.kind,
             p.live_peers,
@@ -106,6 +123,7 @@ pub fn tables(report: &Report) -> String {
             p.messages,
             num(p.messages_per_node_s, 2),
             pct(p.busiest_share),
+            top_kinds(p, 3),
         );
     });
     out.push_str(
@@ -148,5 +166,21 @@ fn each_phase(report: &Report, mut f: impl FnMut(usize, &str, &PhaseReport)) {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_background_table_names_the_largest_kinds_first() {
+        let mut p = PhaseReport::default();
+        assert_eq!(top_kinds(&p, 3), "–");
+        p.messages_by_kind = [("notify", 10), ("store", 60), ("ping", 10), ("find", 20)]
+            .into_iter()
+            .map(|(k, n)| (k.to_owned(), n))
+            .collect();
+        assert_eq!(top_kinds(&p, 3), "store 60%, find 20%, notify 10%");
     }
 }

@@ -1,6 +1,8 @@
 //! The report: every number of a run, per node count, network and phase, as it goes into
 //! `report.json`. [`crate::markdown`] and [`crate::charts`] draw from it.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::spec::{Network, Scenario};
@@ -123,6 +125,9 @@ pub struct PhaseReport {
     pub mean_hops: Option<f64>,
     /// Messages sent by all nodes during the phase.
     pub messages: u64,
+    /// Those messages by kind (as each core names its messages).
+    #[serde(default)]
+    pub messages_by_kind: BTreeMap<String, u64>,
     /// Bytes sent by all nodes during the phase.
     pub bytes: u64,
     /// `messages / queries`.
@@ -179,6 +184,7 @@ impl PhaseReport {
             max: tally.latency.max() as f64 / 1_000.0,
         });
         self.messages = delta.messages;
+        self.messages_by_kind = delta.by_kind.clone();
         self.bytes = delta.bytes;
         self.messages_per_query = ratio(delta.messages, tally.queries);
         self.bytes_per_query = ratio(delta.bytes, tally.queries);

@@ -38,7 +38,7 @@ pub struct Snapshot {
 }
 
 /// The few numbers of a node's metrics a phase needs.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Counters {
     /// Messages sent.
     pub sent: u64,
@@ -46,6 +46,8 @@ pub struct Counters {
     pub bytes: u64,
     /// Messages received.
     pub received: u64,
+    /// Messages sent, by kind.
+    pub sent_by_kind: BTreeMap<String, u64>,
 }
 
 impl Snapshot {
@@ -65,6 +67,12 @@ impl Snapshot {
                     sent: sent.messages,
                     bytes: sent.bytes,
                     received: s.metrics.total_received().messages,
+                    sent_by_kind: s
+                        .metrics
+                        .sent
+                        .iter()
+                        .map(|(kind, t)| (kind.to_owned(), t.messages))
+                        .collect(),
                 };
                 (format!("{} {}", s.kind, s.addr), counters)
             })
@@ -95,6 +103,12 @@ impl Snapshot {
             let load = sent + a.received.saturating_sub(b.received);
             d.messages += sent;
             d.bytes += a.bytes.saturating_sub(b.bytes);
+            for (kind, n) in &a.sent_by_kind {
+                let n = n.saturating_sub(b.sent_by_kind.get(kind).copied().unwrap_or(0));
+                if n > 0 {
+                    *d.by_kind.entry(kind.clone()).or_default() += n;
+                }
+            }
             d.nodes += 1;
             if load > d.busiest_load {
                 d.busiest_load = load;
@@ -110,6 +124,8 @@ impl Snapshot {
 pub struct Delta {
     /// Messages sent, all nodes.
     pub messages: u64,
+    /// Those messages by kind.
+    pub by_kind: BTreeMap<String, u64>,
     /// Bytes sent, all nodes.
     pub bytes: u64,
     /// Nodes counted (up at the end of the phase).
@@ -134,6 +150,7 @@ impl Delta {
 mod tests {
     use super::*;
 
+    /// Nodes whose messages sent are all of one kind, "ping".
     fn snap(entries: &[(&str, u64, u64, u64)]) -> Snapshot {
         Snapshot {
             nodes: entries
@@ -145,6 +162,7 @@ mod tests {
                             sent,
                             bytes,
                             received,
+                            sent_by_kind: BTreeMap::from([("ping".to_owned(), sent)]),
                         },
                     )
                 })
@@ -170,11 +188,33 @@ mod tests {
         ]);
         let d = before.delta(&after);
         assert_eq!(d.messages, 39);
+        assert_eq!(d.by_kind, BTreeMap::from([("ping".to_owned(), 39)]));
         assert_eq!(d.bytes, 309);
         assert_eq!(d.nodes, 4);
         assert_eq!(d.busiest, "server");
         assert_eq!(d.busiest_load, 30);
         assert_eq!(d.busiest_share(), Some(30.0 / 39.0));
+    }
+
+    #[test]
+    fn delta_splits_messages_by_kind() {
+        let counters = |kinds: &[(&str, u64)]| Counters {
+            sent: kinds.iter().map(|(_, n)| n).sum(),
+            sent_by_kind: kinds.iter().map(|&(k, n)| (k.to_owned(), n)).collect(),
+            ..Counters::default()
+        };
+        let before = Snapshot {
+            nodes: BTreeMap::from([("a".to_owned(), counters(&[("store", 4)]))]),
+        };
+        let after = Snapshot {
+            nodes: BTreeMap::from([("a".to_owned(), counters(&[("store", 10), ("notify", 2)]))]),
+        };
+        let d = before.delta(&after);
+        assert_eq!(d.messages, 8);
+        assert_eq!(
+            d.by_kind,
+            BTreeMap::from([("notify".to_owned(), 2), ("store".to_owned(), 6)])
+        );
     }
 
     #[test]
