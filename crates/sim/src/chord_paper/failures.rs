@@ -14,7 +14,12 @@
 //! during the run, as in the paper. With r = 3 a name is lost only when its owner and both
 //! replicas failed, about p^3 of them.
 
-use crate::chord::{publish, run_batches, SimRing};
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+
+use p2plab_chord::NodeRef;
+
+use crate::chord::{publish, run_batches, Published, SimRing};
 
 use super::path_length::series;
 use super::report::{Plot, Report, Series};
@@ -26,21 +31,60 @@ const BATCH: usize = 500;
 /// How long publication may take before the failure.
 const PUBLISH_LIMIT: std::time::Duration = std::time::Duration::from_secs(120);
 
+/// What one run measured.
+struct Point {
+    /// Fraction of lookups that failed.
+    failed: f64,
+    /// Lookups that failed although the key's owner held the record.
+    routing: u64,
+    /// Lookups of names no live node held.
+    lost: u64,
+    /// Fraction of the published names whose `r` holders were all among the crashed.
+    doomed: f64,
+}
+
+/// The fraction of `names` whose holders on the ring `members` — the key's successor and
+/// the next `replicas - 1` nodes — are all in `crashed`.
+fn doomed_fraction(
+    members: &[NodeRef],
+    names: &[Published],
+    replicas: usize,
+    crashed: &BTreeSet<SocketAddr>,
+) -> f64 {
+    let all_crashed = |n: &&Published| {
+        let first = members.partition_point(|m| m.id < n.key);
+        (0..replicas.min(members.len()))
+            .all(|k| crashed.contains(&members[(first + k) % members.len()].addr))
+    };
+    names.iter().filter(all_crashed).count() as f64 / names.len().max(1) as f64
+}
+
 /// One point: the fraction of lookups that failed after a fraction `p` of nodes did.
-fn point(spec: &FailuresSpec, replicas: usize, p: f64) -> anyhow::Result<(f64, u64, u64)> {
+fn point(spec: &FailuresSpec, replicas: usize, p: f64) -> anyhow::Result<Point> {
     let mut params = spec.ring.clone();
     params.replicas = replicas;
     params.republish_s = None;
     let seed = spec.seed ^ (p * 1e4) as u64 ^ ((replicas as u64) << 32);
     let (mut ring, _) = SimRing::build(params, seed, spec.nodes)?;
     let published = publish(&mut ring, spec.names, PUBLISH_LIMIT);
-    ring.crash_fraction(p);
+    let before = ring.members();
+    let crashed: BTreeSet<SocketAddr> = ring
+        .crash_fraction(p)
+        .into_iter()
+        .map(|i| ring.net.addr(i))
+        .collect();
+    let doomed = doomed_fraction(&before, &published, replicas, &crashed);
     ring.settle()?;
     for _ in 0..spec.settle_periods {
         ring.advance(ring.params.stabilize());
     }
     let stats = run_batches(&mut ring, &published, spec.lookups, BATCH);
-    Ok((stats.failed_fraction(), stats.routing_failures, stats.lost))
+    Ok(Point {
+        failed: stats.failed_fraction(),
+        routing: stats.routing_failures,
+        lost: stats.lost,
+        doomed,
+    })
 }
 
 /// Runs the experiment.
@@ -53,14 +97,15 @@ pub fn run(spec: &FailuresSpec) -> anyhow::Result<Report> {
     for &r in &spec.replicas {
         let mut points = Vec::new();
         for &p in &spec.fractions {
-            let (failed, routing, lost) = point(spec, r, p)?;
-            points.push((p, failed));
+            let pt = point(spec, r, p)?;
+            points.push((p, pt.failed));
             rows.push(vec![
                 format!("{r}"),
                 format!("{p:.2}"),
-                format!("{failed:.4}"),
-                format!("{routing}"),
-                format!("{lost}"),
+                format!("{:.4}", pt.failed),
+                format!("{}", pt.routing),
+                format!("{}", pt.lost),
+                format!("{:.4}", pt.doomed),
                 if r == 1 {
                     format!("{p:.2}")
                 } else {
@@ -93,8 +138,11 @@ pub fn run(spec: &FailuresSpec) -> anyhow::Result<Report> {
                  count as failed).",
                 spec.names, spec.settle_periods, spec.lookups
             ),
-            "Last column: p^r, the fraction of names whose r holders all failed, if \
-             failures strike independently."
+            "'all copies crashed': the fraction of the published names whose r holders \
+             (the key's successor and the next r - 1 nodes when it was published) were all \
+             among the crashed nodes of this run — the names no repair can bring back. \
+             Lookups pick names at random, so 'lost names' / lookups estimates it. \
+             Last column: p^r, its expectation if failures strike independently."
                 .into(),
         ],
         columns: [
@@ -103,6 +151,7 @@ pub fn run(spec: &FailuresSpec) -> anyhow::Result<Report> {
             "failed",
             "routing failures",
             "lost names",
+            "all copies crashed",
             "paper",
             "p^r",
         ]
@@ -116,4 +165,37 @@ pub fn run(spec: &FailuresSpec) -> anyhow::Result<Report> {
             series: out,
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use p2plab_chord::Id;
+
+    fn at(id: u64) -> NodeRef {
+        NodeRef {
+            id: Id::from_u64(id),
+            addr: SocketAddr::from(([10, 0, 0, id as u8], 6346)),
+        }
+    }
+
+    fn name(key: u64) -> Published {
+        Published {
+            name: format!("song {key}"),
+            key: Id::from_u64(key),
+            holder: at(1).addr,
+        }
+    }
+
+    #[test]
+    fn a_name_is_doomed_when_its_successor_and_replicas_all_crashed() {
+        let ring = [at(10), at(20), at(30), at(40)];
+        // Key 15 is held by 20, then 30 and 40; key 35 by 40, then 10 (round the circle).
+        let names = [name(15), name(35)];
+        let crashed = BTreeSet::from([at(20).addr, at(30).addr, at(40).addr]);
+        assert_eq!(doomed_fraction(&ring, &names, 1, &crashed), 1.0);
+        assert_eq!(doomed_fraction(&ring, &names, 2, &crashed), 0.5);
+        assert_eq!(doomed_fraction(&ring, &names, 3, &crashed), 0.5);
+        assert_eq!(doomed_fraction(&ring, &names, 4, &crashed), 0.0, "10 lives");
+    }
 }
