@@ -253,18 +253,17 @@ fn a_node_outside_any_ring_says_so() {
     ));
 }
 
-/// `get_predecessor` requests the live nodes sent so far.
-fn stabilize_requests(net: &Net, ids: &[NodeIdx]) -> u64 {
+/// Messages of `kind` the live nodes among `ids` sent so far.
+fn sent_by_live(net: &Net, ids: &[NodeIdx], kind: &str) -> u64 {
     ids.iter()
         .filter(|i| net.is_alive(**i))
-        .filter_map(|i| {
-            node(net, *i)
-                .metrics()
-                .sent
-                .get("get_predecessor")
-                .map(|t| t.messages)
-        })
+        .filter_map(|i| node(net, *i).metrics().sent.get(kind).map(|t| t.messages))
         .sum()
+}
+
+/// `get_predecessor` requests (stabilize's question) the live nodes sent so far.
+fn stabilize_requests(net: &Net, ids: &[NodeIdx]) -> u64 {
+    sent_by_live(net, ids, "get_predecessor")
 }
 
 #[test]
@@ -294,20 +293,6 @@ fn a_crash_does_not_set_off_a_stabilize_storm() {
     assert!(ring_is_exact(&net), "and the ring repairs itself");
 }
 
-/// `store` messages the live nodes sent so far.
-fn stores_sent(net: &Net, ids: &[NodeIdx]) -> u64 {
-    ids.iter()
-        .filter(|i| net.is_alive(**i))
-        .filter_map(|i| {
-            node(net, *i)
-                .metrics()
-                .sent
-                .get("store")
-                .map(|t| t.messages)
-        })
-        .sum()
-}
-
 #[test]
 fn a_crashed_predecessor_moves_no_keys() {
     // When a node dies, its successor already holds replicas of its keys and owns them
@@ -318,12 +303,12 @@ fn a_crashed_predecessor_moves_no_keys() {
     let (mut net, ids, entries) = ring_with_files(20, 3, 7);
     let victim = ids[5];
     let survivors: Vec<NodeIdx> = ids.iter().copied().filter(|i| *i != victim).collect();
-    let t0 = stores_sent(&net, &survivors);
+    let t0 = sent_by_live(&net, &survivors, "store");
     net.crash(victim);
     net.run_for(secs(20));
     assert!(ring_is_exact(&net), "the ring repairs itself");
     assert_eq!(
-        stores_sent(&net, &survivors) - t0,
+        sent_by_live(&net, &survivors, "store") - t0,
         0,
         "store messages after the crash"
     );
