@@ -53,9 +53,35 @@ impl AddAssign<Duration> for Instant {
     }
 }
 
+/// A random delay in `[0, period)`: where in its period a node starts a periodic task.
+///
+/// Nodes started together would otherwise all fire at the same moments, forever: the
+/// network would see bursts, and a short measurement would catch a whole round or none of
+/// it depending on where it fell. A random phase spreads the rounds evenly over time
+/// (Floyd and Jacobson's "synchronization of periodic routing messages").
+pub fn random_phase(rng: &mut impl rand::Rng, period: Duration) -> Duration {
+    let micros = u64::try_from(period.as_micros()).unwrap_or(u64::MAX).max(1);
+    Duration::from_micros(rng.random_range(0..micros))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn a_random_phase_falls_within_its_period_and_spreads_over_it() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+        let period = Duration::from_secs(10);
+        let phases: Vec<Duration> = (0..1000).map(|_| random_phase(&mut rng, period)).collect();
+        assert!(phases.iter().all(|p| *p < period));
+        let early = phases.iter().filter(|p| **p < period / 2).count();
+        assert!(
+            (400..600).contains(&early),
+            "{early} of 1000 in the first half"
+        );
+        assert_eq!(random_phase(&mut rng, Duration::ZERO), Duration::ZERO);
+    }
 
     #[test]
     fn adds_durations_and_measures_gaps() {

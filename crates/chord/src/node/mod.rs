@@ -28,11 +28,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use p2plab_peer_protocol::time::random_phase;
 use p2plab_peer_protocol::{
     Command, ConnId, Download, Event, Holder, Input, Instant, Library, Metrics, Node, Outbox,
     Query, RequestId, SearchError,
 };
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::config::ChordConfig;
@@ -287,13 +288,6 @@ impl ChordNode {
         }
     }
 
-    /// A random delay in `[0, period)`, so that periodic tasks of nodes started together
-    /// do not all fire at once.
-    fn jitter(&mut self, period: Duration) -> Duration {
-        let micros = u64::try_from(period.as_micros()).unwrap_or(u64::MAX).max(1);
-        Duration::from_micros(self.rng.random_range(0..micros))
-    }
-
     fn on_start(&mut self, now: Instant, out: &mut Outbox) {
         let c = &self.config;
         let (s, f, p, r) = (
@@ -303,10 +297,10 @@ impl ChordNode {
             c.republish_every,
         );
         self.timers = Timers {
-            stabilize: now + self.jitter(s),
-            fix_fingers: now + self.jitter(f),
-            check_predecessor: now + self.jitter(p),
-            republish: now + r + self.jitter(r),
+            stabilize: now + random_phase(&mut self.rng, s),
+            fix_fingers: now + random_phase(&mut self.rng, f),
+            check_predecessor: now + random_phase(&mut self.rng, p),
+            republish: now + r + random_phase(&mut self.rng, r),
             republish_gap: r,
         };
         match self.config.join.filter(|a| *a != self.me.addr) {

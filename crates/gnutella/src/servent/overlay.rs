@@ -9,6 +9,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
+use p2plab_peer_protocol::time::random_phase;
 use p2plab_peer_protocol::{ConnId, Instant, Outbox};
 
 use super::connection::Conn;
@@ -32,7 +33,9 @@ impl Servent {
                 self.last_dial = Some(now);
             }
         }
-        self.next_ping = Some(now + self.config.ping_interval);
+        // The first round comes at a random point of the first interval, so that servents
+        // started together do not ping in step.
+        self.next_ping = Some(now + random_phase(&mut self.rng, self.config.ping_interval));
         self.maintain(now, out);
     }
 
