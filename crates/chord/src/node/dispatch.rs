@@ -143,7 +143,7 @@ impl ChordNode {
         self.successors.remove(addr);
         self.fingers.forget(addr);
         if self.predecessor.is_some_and(|p| p.addr == addr) {
-            self.failed_predecessor = self.predecessor.take().map(|p| p.id);
+            self.predecessor = None;
         }
     }
 }

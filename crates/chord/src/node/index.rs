@@ -22,8 +22,7 @@
 //!   records may outlive it by up to two TTLs.
 //! - When a new predecessor joins between us and the old one, the keys in
 //!   `(old predecessor, new]` move to it (with no old predecessor, every key outside
-//!   `(new, us]`); a leaving node sends its keys to its successor. When the old one
-//!   failed and the new one comes before it, nothing moves: the new one has its keys.
+//!   `(new, us]`); a leaving node sends its keys to its successor.
 //! - Publications and hand-overs are *primary* copies; replication sends *replicas*. A
 //!   primary copy of a key outside the receiver's `(predecessor, node]` goes on to its
 //!   predecessor: while nodes join, a lookup can end at a key's old successor after a

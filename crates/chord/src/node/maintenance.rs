@@ -40,7 +40,6 @@ impl ChordNode {
     pub(super) fn create(&mut self, now: Instant, out: &mut Outbox) {
         self.phase = Phase::Joined;
         self.predecessor = None;
-        self.failed_predecessor = None;
         self.publish_all(now, out);
         // Alone, we own every key; the nodes that join take their shares by hand-over,
         // and the early re-publications put right whatever a hand-over still in flight
@@ -53,7 +52,6 @@ impl ChordNode {
         tracing::debug!(%bootstrap, "joining");
         self.phase = Phase::Joining;
         self.predecessor = None;
-        self.failed_predecessor = None;
         self.start_lookup(now, self.me.id, Goal::Join, out);
     }
 
@@ -153,19 +151,10 @@ impl ChordNode {
         if !adopt {
             return;
         }
-        // The keys in (old predecessor, n] are n's now. If our predecessor died and n comes
-        // before it, n owned its keys all along: the dead node's share is ours, and nothing
-        // moves. With no predecessor at all (the ring's creator, or a node that just
-        // joined), or one that n joined after, all we know is that the keys in (n, us]
-        // stay ours: n gets copies of every other one.
-        let failed = self.failed_predecessor.take();
-        let from = match self.predecessor.replace(n) {
-            Some(old) => old.id,
-            None => match failed {
-                Some(f) if !self.ring.in_open(n.id, f, self.me.id) => return,
-                _ => self.me.id,
-            },
-        };
+        // The keys in (old predecessor, n] are n's now. With no old predecessor (the
+        // ring's creator, a node that just joined, or one whose predecessor died), all we
+        // know is that the keys in (n, us] stay ours: n gets copies of every other one.
+        let from = self.predecessor.replace(n).map_or(self.me.id, |old| old.id);
         self.hand_over(now, from, n, out);
     }
 

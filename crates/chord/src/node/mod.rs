@@ -128,9 +128,6 @@ pub struct ChordNode {
     me: NodeRef,
     phase: Phase,
     predecessor: Option<NodeRef>,
-    /// The predecessor we last dropped as failed, until we adopt a new one: a new
-    /// predecessor that comes before it owned its keys all along, so nothing moves to it.
-    failed_predecessor: Option<Id>,
     successors: SuccessorList,
     /// Nodes that just failed a request (see [`crate::suspects`]).
     suspects: Suspects,
@@ -166,7 +163,6 @@ impl ChordNode {
             me,
             phase: Phase::Fresh,
             predecessor: None,
-            failed_predecessor: None,
             successors: SuccessorList::new(me, config.successors),
             suspects: Suspects::default(),
             fingers: FingerTable::new(me.id, ring),
