@@ -15,7 +15,6 @@
 //! the arithmetic modulo 2^m.
 
 use std::fmt;
-use std::io::Write;
 use std::net::SocketAddr;
 
 use sha1::{Digest, Sha1};
@@ -140,16 +139,8 @@ impl Id {
     }
 
     /// A node's identifier: the hash of its listen address written as `ip:port`.
-    ///
-    /// Every node reference that arrives is checked against it, so the text is written
-    /// into a buffer on the stack (the longest address, an IPv6 one with a scope id and a
-    /// port, takes 58 bytes) rather than a fresh `String`.
     pub fn of_addr(addr: SocketAddr, bits: u32) -> Self {
-        let mut buf = [0u8; 64];
-        let mut text = std::io::Cursor::new(&mut buf[..]);
-        write!(text, "{addr}").expect("a socket address is at most 58 bytes of text");
-        let len = text.position() as usize;
-        Id::hash(&buf[..len], bits)
+        Id::hash(addr.to_string().as_bytes(), bits)
     }
 
     /// A key's identifier: the hash of the key text (a normalised name or a keyword).
