@@ -17,6 +17,7 @@
 //! connection closes; the servent checks that the connection is still there when it routes,
 //! and drops the answer as unroutable if not ("the path is gone").
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
 use std::time::Duration;
@@ -56,21 +57,23 @@ impl<K: Hash + Eq + Clone, V> ExpiringMap<K, V> {
     /// Inserts `key` unless it is already present (and fresh). Returns whether it was new.
     pub fn insert_new(&mut self, now: Instant, key: K, value: V) -> bool {
         self.expire(now);
-        if self.entries.contains_key(&key) {
-            return false;
+        match self.entries.entry(key) {
+            Entry::Occupied(_) => false,
+            Entry::Vacant(slot) => {
+                self.order.push_back((now, slot.key().clone()));
+                slot.insert((value, now));
+                self.keep_capacity();
+                true
+            }
         }
-        self.put(now, key, value);
-        true
     }
 
     /// Inserts or replaces `key`, making it fresh.
     pub fn put(&mut self, now: Instant, key: K, value: V) {
         self.expire(now);
-        self.entries.insert(key.clone(), (value, now));
-        self.order.push_back((now, key));
-        while self.entries.len() > self.capacity {
-            self.pop_oldest();
-        }
+        self.order.push_back((now, key.clone()));
+        self.entries.insert(key, (value, now));
+        self.keep_capacity();
     }
 
     /// The value for `key`, if present and fresh.
@@ -94,6 +97,12 @@ impl<K: Hash + Eq + Clone, V> ExpiringMap<K, V> {
             if now.saturating_since(*at) < self.max_age {
                 break;
             }
+            self.pop_oldest();
+        }
+    }
+
+    fn keep_capacity(&mut self) {
+        while self.entries.len() > self.capacity {
             self.pop_oldest();
         }
     }

@@ -31,7 +31,7 @@ pub mod transfer;
 pub use codec::{CodecError, FrameReader, WireMessage};
 pub use keywords::Query;
 pub use library::{Library, SharedFile};
-pub use metrics::{Metrics, Traffic};
+pub use metrics::{Metrics, Tally, Traffic};
 pub use node::{
     Command, ConnId, Download, Event, Hit, Holder, Input, Node, RequestId, SearchError,
     TransferNotice,

@@ -2,10 +2,12 @@
 //! and latency of the lookups it started. The runner reads them through the control protocol's
 //! `stats` command and sums them over a network.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::ops::Index;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A count of messages and of the bytes they took on the wire.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,13 +25,125 @@ impl Traffic {
     }
 }
 
+/// Counts by kind name (`"query"`, `"duplicate"`, ...), kept in name order; on the wire and
+/// in JSON, a map from name to count.
+///
+/// A node bumps a handful of kinds millions of times, always naming them with the same
+/// `&'static str` constants. So a bump first looks for the constant itself (the same
+/// address), which costs no string comparison, and compares text only for a name it has
+/// not seen by that address (as in a tally read back from JSON, whose names are owned).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tally<T> {
+    entries: Vec<Entry<T>>,
+}
+
+impl<T> Default for Tally<T> {
+    fn default() -> Self {
+        Tally {
+            entries: Vec::new(),
+        }
+    }
+}
+
+impl<T: Default> Tally<T> {
+    /// The count for `kind`, made (at zero) if it is new.
+    fn entry(&mut self, kind: &'static str) -> &mut T {
+        let same_constant = |k: &Cow<'static, str>| matches!(k, Cow::Borrowed(b) if std::ptr::eq(b.as_ptr(), kind.as_ptr()) && b.len() == kind.len());
+        let i = match self.entries.iter().position(|(k, _)| same_constant(k)) {
+            Some(i) => i,
+            None => match self.entries.binary_search_by(|(k, _)| k.as_ref().cmp(kind)) {
+                Ok(i) => i,
+                Err(i) => {
+                    self.entries.insert(i, (Cow::Borrowed(kind), T::default()));
+                    i
+                }
+            },
+        };
+        &mut self.entries[i].1
+    }
+}
+
+impl<T> Tally<T> {
+    /// The count for `kind`, if it was ever counted.
+    pub fn get(&self, kind: &str) -> Option<&T> {
+        let i = self
+            .entries
+            .binary_search_by(|(k, _)| k.as_ref().cmp(kind))
+            .ok()?;
+        Some(&self.entries[i].1)
+    }
+
+    /// True if `kind` was ever counted.
+    pub fn contains_key(&self, kind: &str) -> bool {
+        self.get(kind).is_some()
+    }
+
+    /// Every kind with its count, in name order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &T)> + '_ {
+        self.into_iter()
+    }
+
+    /// The counts, in name order.
+    pub fn values(&self) -> impl Iterator<Item = &T> + '_ {
+        self.entries.iter().map(|(_, v)| v)
+    }
+
+    /// Number of kinds counted.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when nothing was counted.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+impl<T> Index<&str> for Tally<T> {
+    type Output = T;
+
+    /// The count for `kind`.
+    ///
+    /// # Panics
+    /// If `kind` was never counted.
+    fn index(&self, kind: &str) -> &T {
+        self.get(kind)
+            .unwrap_or_else(|| panic!("no count for kind {kind:?}"))
+    }
+}
+
+type Entry<T> = (Cow<'static, str>, T);
+
+impl<'a, T> IntoIterator for &'a Tally<T> {
+    type Item = (&'a str, &'a T);
+    type IntoIter = std::iter::Map<std::slice::Iter<'a, Entry<T>>, fn(&'a Entry<T>) -> Self::Item>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.iter().map(|(k, v)| (k.as_ref(), v))
+    }
+}
+
+impl<T: Serialize> Serialize for Tally<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.iter())
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Tally<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let map = BTreeMap::<String, T>::deserialize(deserializer)?;
+        let entries = map.into_iter().map(|(k, v)| (Cow::Owned(k), v)).collect();
+        Ok(Tally { entries })
+    }
+}
+
 /// One node's counters.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Metrics {
     /// Messages received, by kind.
-    pub received: BTreeMap<String, Traffic>,
+    pub received: Tally<Traffic>,
     /// Messages sent, by kind.
-    pub sent: BTreeMap<String, Traffic>,
+    pub sent: Tally<Traffic>,
     /// Lookups this node started and saw finish.
     pub lookups: u64,
     /// `hops[h]` = how many finished lookups took `h` overlay hops.
@@ -37,34 +151,23 @@ pub struct Metrics {
     /// Sum of lookup latencies, in microseconds (mean = this / `lookups`).
     pub lookup_micros: u64,
     /// Messages dropped as malformed, duplicate, unroutable or over a limit, by reason.
-    pub dropped: BTreeMap<String, u64>,
-}
-
-fn bump(map: &mut BTreeMap<String, Traffic>, kind: &str, bytes: usize) {
-    match map.get_mut(kind) {
-        Some(t) => t.add(bytes),
-        None => {
-            let mut t = Traffic::default();
-            t.add(bytes);
-            map.insert(kind.to_owned(), t);
-        }
-    }
+    pub dropped: Tally<u64>,
 }
 
 impl Metrics {
     /// Counts one message of `kind` received.
-    pub fn record_in(&mut self, kind: &str, bytes: usize) {
-        bump(&mut self.received, kind, bytes);
+    pub fn record_in(&mut self, kind: &'static str, bytes: usize) {
+        self.received.entry(kind).add(bytes);
     }
 
     /// Counts one message of `kind` sent.
-    pub fn record_out(&mut self, kind: &str, bytes: usize) {
-        bump(&mut self.sent, kind, bytes);
+    pub fn record_out(&mut self, kind: &'static str, bytes: usize) {
+        self.sent.entry(kind).add(bytes);
     }
 
     /// Counts one message dropped, and why.
-    pub fn record_drop(&mut self, reason: &str) {
-        *self.dropped.entry(reason.to_owned()).or_default() += 1;
+    pub fn record_drop(&mut self, reason: &'static str) {
+        *self.dropped.entry(reason) += 1;
     }
 
     /// Records a finished lookup.
@@ -95,8 +198,8 @@ impl Metrics {
     }
 }
 
-fn sum(map: &BTreeMap<String, Traffic>) -> Traffic {
-    map.values().fold(Traffic::default(), |acc, t| Traffic {
+fn sum(tally: &Tally<Traffic>) -> Traffic {
+    tally.values().fold(Traffic::default(), |acc, t| Traffic {
         messages: acc.messages + t.messages,
         bytes: acc.bytes + t.bytes,
     })
@@ -133,6 +236,30 @@ mod tests {
                 messages: 1,
                 bytes: 37
             }
+        );
+    }
+
+    #[test]
+    fn a_tally_is_a_map_in_name_order_on_the_wire_and_counts_on_after_reading() {
+        let mut m = Metrics::default();
+        m.record_drop("malformed");
+        m.record_drop("duplicate");
+        m.record_drop("malformed");
+        let json = serde_json::to_string(&m.dropped).unwrap();
+        assert_eq!(json, r#"{"duplicate":1,"malformed":2}"#);
+
+        let mut back = Metrics {
+            dropped: serde_json::from_str(&json).unwrap(),
+            ..Metrics::default()
+        };
+        assert_eq!(back.dropped, m.dropped);
+        // Owned names from JSON and a constant with the same text are one kind.
+        back.record_drop("duplicate");
+        back.record_drop("unroutable");
+        let counts: Vec<_> = back.dropped.iter().map(|(k, n)| (k, *n)).collect();
+        assert_eq!(
+            counts,
+            [("duplicate", 2), ("malformed", 2), ("unroutable", 1)]
         );
     }
 

@@ -69,6 +69,22 @@ impl Outbox {
         self.send(conn, bytes);
     }
 
+    /// Encodes `msg` once and queues a copy for each of `conns`, counting each as sent: how
+    /// a flood forwards one descriptor to every neighbour.
+    pub fn send_message_each<M: WireMessage>(
+        &mut self,
+        conns: impl IntoIterator<Item = ConnId>,
+        msg: &M,
+        metrics: &mut Metrics,
+    ) {
+        let mut bytes = Vec::with_capacity(msg.encoded_len());
+        msg.encode(&mut bytes);
+        for conn in conns {
+            metrics.record_out(msg.kind(), bytes.len());
+            self.send(conn, bytes.clone());
+        }
+    }
+
     /// Asks the driver to dial `addr`; returns the new connection's id.
     pub fn connect(&mut self, addr: SocketAddr) -> ConnId {
         let conn = self.next_conn_id();

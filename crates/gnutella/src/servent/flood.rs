@@ -180,16 +180,12 @@ impl Servent {
             self.metrics.record_drop("ttl");
             return;
         }
-        let next = d.forwarded();
-        let targets: Vec<ConnId> = self
+        let targets = self
             .conns
             .iter()
             .filter(|(id, c)| **id != from && c.is_open())
-            .map(|(id, _)| *id)
-            .collect();
-        for conn in targets {
-            out.send_message(conn, &next, &mut self.metrics);
-        }
+            .map(|(id, _)| *id);
+        out.send_message_each(targets, &d.forwarded(), &mut self.metrics);
     }
 
     /// Sends an answer one step back along its path, if the path and the TTL allow.
