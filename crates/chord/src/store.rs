@@ -22,6 +22,9 @@ struct Stored {
 #[derive(Clone, Debug, Default)]
 pub struct Store {
     entries: BTreeMap<Id, Vec<Stored>>,
+    /// No record expires before this (a lower bound: a refresh may have moved the earliest
+    /// expiry later). `expire` has nothing to do before it, and skips the sweep.
+    earliest: Option<Instant>,
 }
 
 impl Store {
@@ -44,6 +47,7 @@ impl Store {
             return false;
         }
         list.push(Stored { record, expires });
+        self.earliest = Some(self.earliest.map_or(expires, |e| e.min(expires)));
         true
     }
 
@@ -61,10 +65,14 @@ impl Store {
 
     /// Forgets every record whose time is up.
     pub fn expire(&mut self, now: Instant) {
+        if self.earliest.is_none_or(|e| e > now) {
+            return;
+        }
         self.entries.retain(|_, list| {
             list.retain(|s| s.expires > now);
             !list.is_empty()
         });
+        self.earliest = self.entries.values().flatten().map(|s| s.expires).min();
     }
 
     /// The keys held, in order.
@@ -118,6 +126,22 @@ mod tests {
         s.expire(t(15));
         assert_eq!(s.get(key, &q, t(15)), [rec("one more time.mp3", 1)]);
         s.expire(t(20));
+        assert_eq!(s.keys().count(), 0);
+    }
+
+    #[test]
+    fn a_refresh_does_not_hide_a_later_expiry() {
+        let mut s = Store::new();
+        let t = |secs| Instant::ZERO + Duration::from_secs(secs);
+        let (a, b) = (Id::from_u64(1), Id::from_u64(2));
+        s.put(a, rec("a.mp3", 1), t(10));
+        s.put(a, rec("a.mp3", 1), t(30));
+        s.expire(t(15));
+        assert_eq!(s.keys().count(), 1, "refreshed, so still there");
+        s.put(b, rec("b.mp3", 2), t(20));
+        s.expire(t(25));
+        assert_eq!(s.keys().collect::<Vec<_>>(), [a]);
+        s.expire(t(30));
         assert_eq!(s.keys().count(), 0);
     }
 }
