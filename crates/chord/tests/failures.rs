@@ -293,3 +293,30 @@ fn a_crash_does_not_set_off_a_stabilize_storm() {
     );
     assert!(ring_is_exact(&net), "and the ring repairs itself");
 }
+
+#[test]
+fn a_node_cut_off_from_every_neighbour_joins_again_when_the_cut_heals() {
+    let mut net = net(31);
+    let ids = ring(&mut net, 8, |_| {});
+    assert!(net.run_until_cond(secs(600), |n| ring_is_exact(n)));
+
+    // A partition long enough that the lone node drops every successor and its
+    // predecessor, and the others drop it: it is a ring of one, and nobody points at it.
+    let lone = ids[5];
+    net.partition(&[vec![lone]]);
+    net.run_for(secs(60));
+    let me = node(&net, lone).me();
+    assert_eq!(node(&net, lone).successor(), me, "alone after the cut");
+    assert_eq!(node(&net, lone).predecessor(), None);
+    assert!(ids
+        .iter()
+        .filter(|i| **i != lone)
+        .all(|i| node(&net, *i).successor() != me && node(&net, *i).predecessor() != Some(me)));
+
+    // Stabilize alone would leave it there for good; it joins again through its bootstrap.
+    net.heal();
+    assert!(
+        net.run_until_cond(secs(120), |n| ring_is_exact(n)),
+        "the ring takes the lone node back"
+    );
+}

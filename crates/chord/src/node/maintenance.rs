@@ -22,6 +22,10 @@
 //!   through one node sorts itself out in round trips rather than in periods.
 //! - `notify` hands the keys in `(old predecessor, n']` to a new predecessor that joined
 //!   between: they are its keys now.
+//! - The paper's stabilization assumes a node never loses its whole successor list. It can:
+//!   a partition, or a node starved of CPU long enough that every neighbour timed it out.
+//!   Such a node is then a ring of one that nobody points at, and `stabilize` alone never
+//!   brings it back; it joins again through its bootstrap node, keeping its entries.
 //! - `fix_fingers` fills a finger without a message when its start lies in
 //!   `(n, successor]`, and one lookup answer fills every following finger whose start it
 //!   also covers ([`FingerTable::fill`](crate::finger::FingerTable::fill)); only about log N
@@ -88,9 +92,18 @@ impl ChordNode {
                 let succ = self.successor();
                 if succ.id == self.me.id {
                     // Alone (or all successors lost): our predecessor, if any, follows us.
-                    if let Some(p) = self.predecessor {
-                        self.successors.set_successor(p);
-                        self.send_notify(out);
+                    // With none either, nobody will ever tell us of the ring again (the
+                    // others dropped us too): join it anew, unless we created it.
+                    match (self.predecessor, self.config.join) {
+                        (Some(p), _) => {
+                            self.successors.set_successor(p);
+                            self.send_notify(out);
+                        }
+                        (None, Some(bootstrap)) if bootstrap != self.me.addr => {
+                            tracing::info!(%bootstrap, "lost every neighbour; joining again");
+                            self.join(now, bootstrap, out);
+                        }
+                        (None, _) => {}
                     }
                 } else {
                     self.request(now, succ, Message::GetPredecessor, Purpose::Stabilize, out);
