@@ -25,7 +25,8 @@
 //! - The paper's stabilization assumes a node never loses its whole successor list. It can:
 //!   a partition, or a node starved of CPU long enough that every neighbour timed it out.
 //!   Such a node is then a ring of one that nobody points at, and `stabilize` alone never
-//!   brings it back; it joins again through its bootstrap node, keeping its entries.
+//!   brings it back. It looks up its own successor through its bootstrap node again, as a
+//!   join does, but stays in the ring meanwhile: it keeps answering and keeps its entries.
 //! - `fix_fingers` fills a finger without a message when its start lies in
 //!   `(n, successor]`, and one lookup answer fills every following finger whose start it
 //!   also covers ([`FingerTable::fill`](crate::finger::FingerTable::fill)); only about log N
@@ -59,15 +60,27 @@ impl ChordNode {
         self.start_lookup(now, self.me.id, Goal::Join, out);
     }
 
-    /// The join lookup found our successor.
+    /// True while a lookup of our own successor, through the bootstrap node, is under way.
+    fn is_finding_own_successor(&self) -> bool {
+        self.lookups.values().any(|a| matches!(a.goal, Goal::Join))
+    }
+
+    /// The join lookup found our successor: we are in the ring (or, if we had lost every
+    /// neighbour, back in it; our entries stayed with us, and stabilize does the rest).
     pub(super) fn joined(&mut self, now: Instant, successor: NodeRef, out: &mut Outbox) {
-        if self.phase != Phase::Joining || successor.id == self.me.id {
+        if successor.id == self.me.id {
             return;
+        }
+        match self.phase {
+            Phase::Joining => {
+                self.phase = Phase::Joined;
+                self.republish_soon(now);
+            }
+            Phase::Joined if self.successor().id == self.me.id => {}
+            Phase::Joined | Phase::Fresh | Phase::Left => return,
         }
         self.successors.set_successor(successor);
         self.fingers.fill(1, successor);
-        self.phase = Phase::Joined;
-        self.republish_soon(now);
         self.stabilize(now, out);
     }
 
@@ -82,7 +95,7 @@ impl ChordNode {
     pub(super) fn stabilize(&mut self, now: Instant, out: &mut Outbox) {
         match self.phase {
             Phase::Joining => {
-                let joining = self.lookups.values().any(|a| matches!(a.goal, Goal::Join));
+                let joining = self.is_finding_own_successor();
                 if let (false, Some(bootstrap)) = (joining, self.config.join) {
                     self.join(now, bootstrap, out);
                 }
@@ -100,8 +113,10 @@ impl ChordNode {
                             self.send_notify(out);
                         }
                         (None, Some(bootstrap)) if bootstrap != self.me.addr => {
-                            tracing::info!(%bootstrap, "lost every neighbour; joining again");
-                            self.join(now, bootstrap, out);
+                            if !self.is_finding_own_successor() {
+                                tracing::debug!(%bootstrap, "lost every neighbour; looking for the ring again");
+                                self.start_lookup(now, self.me.id, Goal::Join, out);
+                            }
                         }
                         (None, _) => {}
                     }
