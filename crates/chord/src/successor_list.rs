@@ -51,9 +51,11 @@ impl SuccessorList {
         self.rebuild(successor, theirs);
     }
 
-    /// Drops a failed node; the next entry becomes the successor.
-    pub fn remove(&mut self, addr: SocketAddr) {
-        self.nodes.retain(|n| n.addr != addr);
+    /// Drops a failed node; the next entry becomes the successor. Returns it, if it was on
+    /// the list.
+    pub fn remove(&mut self, addr: SocketAddr) -> Option<NodeRef> {
+        let i = self.nodes.iter().position(|n| n.addr == addr)?;
+        Some(self.nodes.remove(i))
     }
 
     fn rebuild(&mut self, first: NodeRef, rest: &[NodeRef]) {

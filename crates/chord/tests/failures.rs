@@ -296,13 +296,24 @@ fn a_crash_does_not_set_off_a_stabilize_storm() {
 
 #[test]
 fn a_node_cut_off_from_every_neighbour_joins_again_when_the_cut_heals() {
+    cut_off_and_heal(5);
+}
+
+#[test]
+fn the_node_that_created_the_ring_finds_it_again_through_the_successors_it_lost() {
+    cut_off_and_heal(0);
+}
+
+/// Partitions node `lone` of an 8-node ring off until it is a ring of one and forgotten,
+/// heals the cut, and checks that the ring takes it back.
+fn cut_off_and_heal(lone: usize) {
     let mut net = net(31);
     let ids = ring(&mut net, 8, |_| {});
     assert!(net.run_until_cond(secs(600), |n| ring_is_exact(n)));
 
     // A partition long enough that the lone node drops every successor and its
     // predecessor, and the others drop it: it is a ring of one, and nobody points at it.
-    let lone = ids[5];
+    let lone = ids[lone];
     net.partition(&[vec![lone]]);
     net.run_for(secs(60));
     let me = node(&net, lone).me();
@@ -313,7 +324,7 @@ fn a_node_cut_off_from_every_neighbour_joins_again_when_the_cut_heals() {
         .filter(|i| **i != lone)
         .all(|i| node(&net, *i).successor() != me && node(&net, *i).predecessor() != Some(me)));
 
-    // Stabilize alone would leave it there for good; it joins again through its bootstrap.
+    // Stabilize alone would leave it there for good; it looks for the ring again.
     net.heal();
     assert!(
         net.run_until_cond(secs(120), |n| ring_is_exact(n)),

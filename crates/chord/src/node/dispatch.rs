@@ -140,7 +140,12 @@ impl ChordNode {
     pub(super) fn forget(&mut self, addr: std::net::SocketAddr) {
         let until = self.now + self.config.stabilize_every * crate::SUSPECT_PERIODS;
         self.suspects.mark(addr, until);
-        self.successors.remove(addr);
+        if let Some(lost) = self.successors.remove(addr) {
+            if self.lost_successors.len() == crate::MAX_SUCCESSORS {
+                self.lost_successors.pop_front();
+            }
+            self.lost_successors.push_back(lost);
+        }
         self.fingers.forget(addr);
         if self.predecessor.is_some_and(|p| p.addr == addr) {
             self.predecessor = None;

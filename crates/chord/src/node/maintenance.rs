@@ -25,8 +25,9 @@
 //! - The paper's stabilization assumes a node never loses its whole successor list. It can:
 //!   a partition, or a node starved of CPU long enough that every neighbour timed it out.
 //!   Such a node is then a ring of one that nobody points at, and `stabilize` alone never
-//!   brings it back. It looks up its own successor through its bootstrap node again, as a
-//!   join does, but stays in the ring meanwhile: it keeps answering and keeps its entries.
+//!   brings it back. It looks up its own successor again, as a join does, starting from its
+//!   bootstrap node and the successors it lost (the ring's creator has only the latter),
+//!   but stays in the ring meanwhile: it keeps answering and keeps its entries.
 //! - `fix_fingers` fills a finger without a message when its start lies in
 //!   `(n, successor]`, and one lookup answer fills every following finger whose start it
 //!   also covers ([`FingerTable::fill`](crate::finger::FingerTable::fill)); only about log N
@@ -60,7 +61,18 @@ impl ChordNode {
         self.start_lookup(now, self.me.id, Goal::Join, out);
     }
 
-    /// True while a lookup of our own successor, through the bootstrap node, is under way.
+    /// Where a lookup of our own successor starts: the bootstrap node, then the successors
+    /// we lost, newest first. Empty for the node that created the ring, until it loses one.
+    pub(super) fn ring_contacts(&self) -> Vec<NodeRef> {
+        let bootstrap = self.config.join.filter(|a| *a != self.me.addr);
+        bootstrap
+            .map(|a| NodeRef::at(a, self.ring))
+            .into_iter()
+            .chain(self.lost_successors.iter().rev().copied())
+            .collect()
+    }
+
+    /// True while a lookup of our own successor is under way.
     fn is_finding_own_successor(&self) -> bool {
         self.lookups.values().any(|a| matches!(a.goal, Goal::Join))
     }
@@ -106,19 +118,13 @@ impl ChordNode {
                 if succ.id == self.me.id {
                     // Alone (or all successors lost): our predecessor, if any, follows us.
                     // With none either, nobody will ever tell us of the ring again (the
-                    // others dropped us too): join it anew, unless we created it.
-                    match (self.predecessor, self.config.join) {
-                        (Some(p), _) => {
-                            self.successors.set_successor(p);
-                            self.send_notify(out);
-                        }
-                        (None, Some(bootstrap)) if bootstrap != self.me.addr => {
-                            if !self.is_finding_own_successor() {
-                                tracing::debug!(%bootstrap, "lost every neighbour; looking for the ring again");
-                                self.start_lookup(now, self.me.id, Goal::Join, out);
-                            }
-                        }
-                        (None, _) => {}
+                    // others dropped us too): look for it as a join does.
+                    if let Some(p) = self.predecessor {
+                        self.successors.set_successor(p);
+                        self.send_notify(out);
+                    } else if !self.ring_contacts().is_empty() && !self.is_finding_own_successor() {
+                        tracing::debug!("lost every neighbour; looking for the ring again");
+                        self.start_lookup(now, self.me.id, Goal::Join, out);
                     }
                 } else {
                     self.request(now, succ, Message::GetPredecessor, Purpose::Stabilize, out);

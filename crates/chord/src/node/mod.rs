@@ -129,6 +129,9 @@ pub struct ChordNode {
     phase: Phase,
     predecessor: Option<NodeRef>,
     successors: SuccessorList,
+    /// Successors dropped as failed, newest last, at most [`MAX_SUCCESSORS`]: where to look
+    /// for the ring again should every neighbour be lost (see [`maintenance`]).
+    lost_successors: VecDeque<NodeRef>,
     /// Nodes that just failed a request (see [`crate::suspects`]).
     suspects: Suspects,
     fingers: FingerTable,
@@ -164,6 +167,7 @@ impl ChordNode {
             phase: Phase::Fresh,
             predecessor: None,
             successors: SuccessorList::new(me, config.successors),
+            lost_successors: VecDeque::new(),
             suspects: Suspects::default(),
             fingers: FingerTable::new(me.id, ring),
             store: Store::new(),

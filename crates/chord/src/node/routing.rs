@@ -80,13 +80,13 @@ impl ChordNode {
     pub(super) fn start_lookup(&mut self, now: Instant, target: Id, goal: Goal, out: &mut Outbox) {
         self.next_lookup += 1;
         let id = self.next_lookup;
-        let lookup = match (&goal, self.config.join) {
-            (Goal::Join, Some(bootstrap)) => Lookup::new(
+        let lookup = match &goal {
+            Goal::Join => Lookup::new(
                 self.ring,
                 target,
                 self.config.rpc_timeout,
                 None,
-                [NodeRef::at(bootstrap, self.ring)],
+                self.ring_contacts(),
             ),
             _ => Lookup::new(
                 self.ring,
