@@ -87,16 +87,6 @@ impl<T> Tally<T> {
     pub fn values(&self) -> impl Iterator<Item = &T> + '_ {
         self.entries.iter().map(|(_, v)| v)
     }
-
-    /// Number of kinds counted.
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    /// True when nothing was counted.
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
 }
 
 impl<T> Index<&str> for Tally<T> {
