@@ -63,8 +63,7 @@ impl Outbox {
 
     /// Encodes `msg`, counts it as sent in `metrics`, and queues it for `conn`.
     pub fn send_message<M: WireMessage>(&mut self, conn: ConnId, msg: &M, metrics: &mut Metrics) {
-        let mut bytes = Vec::with_capacity(msg.encoded_len());
-        msg.encode(&mut bytes);
+        let bytes = msg.to_bytes();
         metrics.record_out(msg.kind(), bytes.len());
         self.send(conn, bytes);
     }
@@ -77,8 +76,7 @@ impl Outbox {
         msg: &M,
         metrics: &mut Metrics,
     ) {
-        let mut bytes = Vec::with_capacity(msg.encoded_len());
-        msg.encode(&mut bytes);
+        let bytes = msg.to_bytes();
         for conn in conns {
             metrics.record_out(msg.kind(), bytes.len());
             self.send(conn, bytes.clone());

@@ -63,13 +63,12 @@ impl ChordNode {
 
     /// Where a lookup of our own successor starts: the bootstrap node, then the successors
     /// we lost, newest first. Empty for the node that created the ring, until it loses one.
-    pub(super) fn ring_contacts(&self) -> Vec<NodeRef> {
+    pub(super) fn ring_contacts(&self) -> impl Iterator<Item = NodeRef> + '_ {
         let bootstrap = self.config.join.filter(|a| *a != self.me.addr);
         bootstrap
             .map(|a| NodeRef::at(a, self.ring))
             .into_iter()
             .chain(self.lost_successors.iter().rev().copied())
-            .collect()
     }
 
     /// True while a lookup of our own successor is under way.
@@ -122,7 +121,9 @@ impl ChordNode {
                     if let Some(p) = self.predecessor {
                         self.successors.set_successor(p);
                         self.send_notify(out);
-                    } else if !self.ring_contacts().is_empty() && !self.is_finding_own_successor() {
+                    } else if self.ring_contacts().next().is_some()
+                        && !self.is_finding_own_successor()
+                    {
                         tracing::debug!("lost every neighbour; looking for the ring again");
                         self.start_lookup(now, self.me.id, Goal::Join, out);
                     }
