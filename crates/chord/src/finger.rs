@@ -83,21 +83,18 @@ impl FingerTable {
         let Some(first) = i.checked_sub(1).filter(|f| *f < self.len()) else {
             return 0;
         };
-        let from = self.start(i);
-        let mut set = 0;
-        for j in first..self.len() {
-            let start = self.start(j + 1);
-            // start ∈ [start(i), node]: no node lies between them, so node is its successor.
-            let covered = self.ring.distance(from, start) <= self.ring.distance(from, node.id);
-            if j > first && !covered {
-                break;
-            }
-            self.fingers[j] = Some(node);
-            set += 1;
+        // Every finger whose start lies in [start(i), node] has node for its successor: no
+        // node lies between them.
+        let reach = self.ring.distance(self.start(i), node.id);
+        let end = first + self.ring.fingers_within(i as u32, reach) as usize;
+        let covered = &mut self.fingers[first..end];
+        let changed = covered.iter().any(|f| *f != Some(node));
+        covered.fill(Some(node));
+        self.next = self.next.max(end);
+        if changed {
+            self.refresh_distinct();
         }
-        self.next = self.next.max(first + set);
-        self.refresh_distinct();
-        set
+        end - first
     }
 
     /// Clears every finger that points at `addr` (a node that failed).
@@ -121,7 +118,8 @@ impl FingerTable {
     fn refresh_distinct(&mut self) {
         self.distinct.clear();
         for n in self.fingers.iter().flatten() {
-            if !self.distinct.contains(n) {
+            // Equal fingers mostly come in runs (the low ones all hold the successor).
+            if self.distinct.last() != Some(n) && !self.distinct.contains(n) {
                 self.distinct.push(*n);
             }
         }
@@ -131,6 +129,7 @@ impl FingerTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     use crate::node_ref::test_node as node;
 
@@ -158,6 +157,38 @@ mod tests {
         t.forget(node(14).addr);
         assert_eq!(t.get(2), None);
         assert_eq!(t.distinct(), [node(21), node(24)]);
+    }
+
+    /// The rule as the paper states it: finger j takes `node` while its start is in
+    /// `[start(i), node]`, going up from i.
+    fn covered_by_walking(t: &FingerTable, ring: Ring, i: usize, node: Id) -> usize {
+        let from = t.start(i);
+        let reach = ring.distance(from, node);
+        (i..=t.len())
+            .take_while(|&j| j == i || ring.distance(from, t.start(j)) <= reach)
+            .count()
+    }
+
+    proptest! {
+        #[test]
+        fn fill_covers_exactly_the_starts_up_to_the_node(
+            bits in prop::sample::select(vec![1u32, 2, 6, 31, 64, 127, 128, 129, 159, 160]),
+            owner: [u8; 20],
+            target: [u8; 20],
+            i in 1usize..=160,
+        ) {
+            let ring = Ring::new(bits);
+            let i = 1 + (i - 1) % bits as usize;
+            let owner = ring.distance(Id::ZERO, Id::from_bytes(owner));
+            let target = ring.distance(Id::ZERO, Id::from_bytes(target));
+            let mut t = FingerTable::new(owner, ring);
+            let node = NodeRef { id: target, addr: node(1).addr };
+            let want = covered_by_walking(&t, ring, i, target);
+            prop_assert_eq!(t.fill(i, node), want);
+            for j in 1..=t.len() {
+                prop_assert_eq!(t.get(j).is_some(), (i..i + want).contains(&j));
+            }
+        }
     }
 
     #[test]

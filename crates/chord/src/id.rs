@@ -96,6 +96,27 @@ impl Words {
         }
     }
 
+    /// `2^k`, for `k` < 160; zero beyond.
+    fn pow2(k: u32) -> Words {
+        match k {
+            0..128 => Words { hi: 0, lo: 1 << k },
+            128..M => Words {
+                hi: 1 << (k - 128),
+                lo: 0,
+            },
+            _ => Words::ZERO,
+        }
+    }
+
+    /// The number of significant bits: 0 for zero, `k + 1` for `2^k ..= 2^(k+1) - 1`.
+    fn bit_len(self) -> u32 {
+        if self.hi != 0 {
+            M - self.hi.leading_zeros()
+        } else {
+            128 - self.lo.leading_zeros()
+        }
+    }
+
     fn and(self, mask: Words) -> Words {
         Words {
             hi: self.hi & mask.hi,
@@ -134,13 +155,34 @@ impl Id {
 
     /// The top `bits` bits of SHA-1(`bytes`), as a value below 2^`bits`.
     pub fn hash(bytes: &[u8], bits: u32) -> Self {
-        let digest: [u8; ID_BYTES] = Sha1::digest(bytes).into();
+        Id::from_digest(Sha1::digest(bytes).into(), bits)
+    }
+
+    /// The top `bits` bits of a SHA-1 digest.
+    fn from_digest(digest: [u8; ID_BYTES], bits: u32) -> Self {
         Id(digest).shr(M - Ring::new(bits).bits())
     }
 
     /// A node's identifier: the hash of its listen address written as `ip:port`.
+    ///
+    /// Every node reference that arrives is checked against this hash, so it is on the path
+    /// of every message: an IPv4 address is fed to SHA-1 piece by piece, digits written by
+    /// `itoa`, without building the string.
     pub fn of_addr(addr: SocketAddr, bits: u32) -> Self {
-        Id::hash(addr.to_string().as_bytes(), bits)
+        let SocketAddr::V4(v4) = addr else {
+            return Id::hash(addr.to_string().as_bytes(), bits);
+        };
+        let mut digits = itoa::Buffer::new();
+        let mut sha = Sha1::new();
+        for (i, octet) in v4.ip().octets().into_iter().enumerate() {
+            if i > 0 {
+                sha.update(b".");
+            }
+            sha.update(digits.format(octet).as_bytes());
+        }
+        sha.update(b":");
+        sha.update(digits.format(v4.port()).as_bytes());
+        Id::from_digest(sha.finalize().into(), bits)
     }
 
     /// A key's identifier: the hash of the key text (a normalised name or a keyword).
@@ -222,15 +264,26 @@ impl Ring {
 
     /// `n + 2^k mod 2^m`: the start of finger `k + 1` of node `n` (ToN Table I).
     pub fn add_pow2(&self, n: Id, k: u32) -> Id {
-        let step = match k {
-            0..128 => Words { hi: 0, lo: 1 << k },
-            128..M => Words {
-                hi: 1 << (k - 128),
-                lo: 0,
-            },
-            _ => Words::ZERO,
-        };
-        Words::of(n).wrapping_add(step).and(self.mask).id()
+        Words::of(n)
+            .wrapping_add(Words::pow2(k))
+            .and(self.mask)
+            .id()
+    }
+
+    /// How many fingers, from finger `i` (1-based) on, have their start within `reach` of
+    /// finger i's start: those share finger i's successor when a node sits `reach` past it.
+    ///
+    /// Finger j starts `2^(j-1) - 2^(i-1)` past finger i (ToN Table I), so finger j is
+    /// within reach while `2^(j-1) <= reach + 2^(i-1)`: the fingers up to the bit length of
+    /// that sum, or all of them to m when the sum is past the circle.
+    pub fn fingers_within(&self, i: u32, reach: Id) -> u32 {
+        let first = i.clamp(1, self.bits) - 1;
+        let reach = Words::of(reach).and(self.mask);
+        let sum = reach.wrapping_add(Words::pow2(first));
+        if sum < reach || sum.and(self.mask) != sum {
+            return self.bits - first;
+        }
+        sum.bit_len() - first
     }
 
     /// The clockwise distance from `from` to `to`: `(to - from) mod 2^m`.
@@ -317,6 +370,9 @@ mod tests {
     fn a_node_id_hashes_its_address_as_ip_colon_port() {
         for text in [
             "10.0.0.1:6346",
+            "0.0.0.0:0",
+            "127.0.0.1:80",
+            "192.168.100.9:40001",
             "255.255.255.255:65535",
             "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff%4294967295]:65535",
         ] {
@@ -372,6 +428,12 @@ mod tests {
             let n = n & m;
             let want = if k < bits { n.wrapping_add(1 << k) & m } else { n };
             prop_assert_eq!(r.add_pow2(id(n), k), id(want));
+        }
+
+        #[test]
+        fn any_ipv4_address_hashes_as_its_text(ip: [u8; 4], port: u16, bits in 1u32..=160) {
+            let addr = SocketAddr::from((ip, port));
+            prop_assert_eq!(Id::of_addr(addr, bits), Id::hash(addr.to_string().as_bytes(), bits));
         }
 
         #[test]

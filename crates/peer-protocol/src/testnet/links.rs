@@ -4,6 +4,10 @@
 //! connections, a Gnutella hub a few hundred): finding an end is a binary search in that
 //! node's list, and a crash walks only the crashed node's list, never the whole network's.
 //!
+//! Every delivery first checks that its end still exists, so the ids sit in an array of their
+//! own, apart from the rest of each end: the search reads 8 bytes a step, and a node's ids
+//! share a cache line or two instead of spreading over a line per end.
+//!
 //! An end exists while its core may still be told something about it. Its `peer` is the
 //! other end while the core may still *send*: when either side closes, or the link breaks,
 //! `peer` goes, later writes vanish (as on a dying TCP connection), and the `Closed` still on
@@ -33,18 +37,30 @@ pub(super) struct End {
     pub(super) last_delivery: Instant,
 }
 
-/// A node's ends, sorted by connection id.
+/// What an end holds besides its id.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Link {
+    /// The other end, while this one may still send.
+    pub(super) peer: Option<Peer>,
+    /// When the last byte sent from this end lands: later ones may not overtake it.
+    pub(super) last_delivery: Instant,
+}
+
+/// A node's ends, sorted by connection id: `conns[i]` names `links[i]`.
 #[derive(Debug, Default)]
-pub(super) struct Ends(Vec<End>);
+pub(super) struct Ends {
+    conns: Vec<ConnId>,
+    links: Vec<Link>,
+}
 
 impl Ends {
     fn find(&self, conn: ConnId) -> Result<usize, usize> {
-        self.0.binary_search_by_key(&conn, |e| e.conn)
+        self.conns.binary_search(&conn)
     }
 
-    pub(super) fn get_mut(&mut self, conn: ConnId) -> Option<&mut End> {
+    pub(super) fn get_mut(&mut self, conn: ConnId) -> Option<&mut Link> {
         let i = self.find(conn).ok()?;
-        Some(&mut self.0[i])
+        Some(&mut self.links[i])
     }
 
     pub(super) fn contains(&self, conn: ConnId) -> bool {
@@ -52,29 +68,40 @@ impl Ends {
     }
 
     pub(super) fn insert(&mut self, end: End) {
+        let link = Link {
+            peer: end.peer,
+            last_delivery: end.last_delivery,
+        };
         match self.find(end.conn) {
-            Ok(i) => self.0[i] = end,
-            Err(i) => self.0.insert(i, end),
+            Ok(i) => self.links[i] = link,
+            Err(i) => {
+                self.conns.insert(i, end.conn);
+                self.links.insert(i, link);
+            }
         }
     }
 
-    pub(super) fn remove(&mut self, conn: ConnId) -> Option<End> {
-        let i = self.find(conn).ok()?;
-        Some(self.0.remove(i))
+    pub(super) fn remove(&mut self, conn: ConnId) {
+        if let Ok(i) = self.find(conn) {
+            self.conns.remove(i);
+            self.links.remove(i);
+        }
     }
 
     /// Takes every end, leaving none.
-    pub(super) fn take_all(&mut self) -> Vec<End> {
-        std::mem::take(&mut self.0)
+    pub(super) fn take_all(&mut self) -> Vec<Link> {
+        self.conns.clear();
+        std::mem::take(&mut self.links)
     }
 
     /// The ends that may still send.
     pub(super) fn linked(&self) -> impl Iterator<Item = (ConnId, Peer)> + '_ {
-        self.0.iter().filter_map(|e| e.peer.map(|p| (e.conn, p)))
+        (self.conns.iter().zip(&self.links)).filter_map(|(c, l)| l.peer.map(|p| (*c, p)))
     }
 
     /// Bytes of heap this list holds.
     pub(super) fn heap_bytes(&self) -> usize {
-        self.0.capacity() * std::mem::size_of::<End>()
+        self.conns.capacity() * std::mem::size_of::<ConnId>()
+            + self.links.capacity() * std::mem::size_of::<Link>()
     }
 }
