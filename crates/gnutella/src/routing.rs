@@ -13,12 +13,17 @@
 //! // Implementation notes
 //!
 //! Both tables are [`ExpiringMap`]s: bounded by a capacity and an age, oldest out first, so a
-//! flood of fresh IDs costs a fixed amount of memory. An entry is not removed when its
+//! flood of fresh IDs costs a fixed amount of memory. Every descriptor that arrives is looked
+//! up, so they hash with foldhash, seeded at random per process (std's SipHash took a tenth
+//! of a simulated flood's time): peers choose the IDs, and the random seed and the capacity
+//! bound what colliding IDs can cost. An entry is not removed when its
 //! connection closes; the servent checks that the connection is still there when it routes,
 //! and drops the answer as unroutable if not ("the path is gone").
 
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
+
+use foldhash::fast::RandomState;
 use std::hash::Hash;
 use std::time::Duration;
 
@@ -36,7 +41,7 @@ pub enum Route {
 /// A map whose entries are forgotten after `max_age`, or oldest-first beyond `capacity`.
 #[derive(Debug)]
 pub struct ExpiringMap<K, V> {
-    entries: HashMap<K, (V, Instant)>,
+    entries: HashMap<K, (V, Instant), RandomState>,
     /// Keys in insertion order, with their insertion time (stale pairs are skipped).
     order: VecDeque<(Instant, K)>,
     capacity: usize,
@@ -47,7 +52,7 @@ impl<K: Hash + Eq + Clone, V> ExpiringMap<K, V> {
     /// An empty map.
     pub fn new(capacity: usize, max_age: Duration) -> Self {
         ExpiringMap {
-            entries: HashMap::new(),
+            entries: HashMap::default(),
             order: VecDeque::new(),
             capacity,
             max_age,

@@ -8,13 +8,26 @@
 /// The most words a query may have; more are a sign of abuse, not of a real search.
 pub const MAX_QUERY_WORDS: usize = 16;
 
+/// The runs of letters and digits in `text`, as written.
+fn pieces(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+}
+
+/// True when `piece` lower-cases to `word` (which is lower case already). An ASCII piece
+/// is compared in place; only other text is lower-cased into a new string.
+fn folds_to(piece: &str, word: &str) -> bool {
+    if piece.is_ascii() {
+        piece.eq_ignore_ascii_case(word)
+    } else {
+        piece.to_lowercase() == word
+    }
+}
+
 /// Splits `text` into lower-case words, in order, without duplicates.
 pub fn words(text: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for w in text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-    {
+    for w in pieces(text) {
         let w = w.to_lowercase();
         if !out.contains(&w) {
             out.push(w);
@@ -57,12 +70,15 @@ impl Query {
     }
 
     /// Does a file called `name` match? An empty query matches nothing.
+    ///
+    /// Every servent a flood reaches asks this of every file it shares, so the name is not
+    /// split into a list: each query word looks for a piece of the name that folds to it.
     pub fn matches(&self, name: &str) -> bool {
-        if self.words.is_empty() {
-            return false;
-        }
-        let name_words = words(name);
-        self.words.iter().all(|w| name_words.contains(w))
+        !self.words.is_empty()
+            && self
+                .words
+                .iter()
+                .all(|w| pieces(name).any(|piece| folds_to(piece, w)))
     }
 }
 
@@ -90,6 +106,32 @@ mod tests {
             "no partial words"
         );
         assert!(!Query::parse("").matches("anything"));
+    }
+
+    #[test]
+    fn matching_folds_case_as_words_does() {
+        for (query, name) in [
+            ("ÉTÉ", "Un été à Paris.ogg"),
+            ("straße", "STRASSE und Straße.mp3"),
+            ("ΟΔΟΣ", "οδος ΟΔΟΣ.flac"),
+            ("mp3 ONE", "one.MP3"),
+        ] {
+            let q = Query::parse(query);
+            let by_words = q.words().iter().all(|w| words(name).contains(w));
+            assert!(by_words, "{query} / {name}");
+            assert_eq!(q.matches(name), by_words, "{query} / {name}");
+        }
+        assert!(!Query::parse("one").matches("onee.mp3"));
+        assert!(!Query::parse("été").matches("ete.mp3"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn matching_agrees_with_splitting_the_name(query in "[a-zA-ZéÉßΣσ0-9 ._-]{0,12}", name in "[a-zA-ZéÉßΣσς0-9 ._-]{0,24}") {
+            let q = Query::parse(&query);
+            let by_words = !q.is_empty() && q.words().iter().all(|w| words(&name).contains(w));
+            proptest::prop_assert_eq!(q.matches(&name), by_words);
+        }
     }
 
     #[test]

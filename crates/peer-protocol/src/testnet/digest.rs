@@ -1,48 +1,29 @@
 //! A fingerprint of everything a run's cores were told: two runs with the same digest
 //! delivered the same inputs, at the same times, to the same nodes, in the same order.
 //!
-//! The hash is 64-bit FNV-1a (Fowler, Noll, Vo): a byte at a time, `h = (h ^ byte) * prime`.
-//! It is not cryptographic and need not be — it only has to be stable, and FNV's definition
-//! fixes every bit, on every platform and Rust version (std's `DefaultHasher` promises
-//! neither).
+//! Each input is hashed with XXH3 (64-bit), seeded with the digest so far: first a 33-byte
+//! record of when, to whom, which kind, on which connection and how many bytes, then the
+//! bytes. The hash is not cryptographic and need not be: it only has to be stable, and XXH3's
+//! specification fixes every bit of its output on every platform (std's `DefaultHasher`
+//! promises neither). It reads eight bytes and more at a step, so hashing every message of
+//! a run costs little next to running it.
+
+use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 use crate::node::Input;
 use crate::time::Instant;
 
-/// FNV-1a's 64-bit offset basis: the hash of nothing.
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-/// FNV-1a's 64-bit prime.
-const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
-
-/// A running FNV-1a hash over delivered inputs.
-#[derive(Debug, Clone, Copy)]
+/// The digest so far: the seed for the next input's hash.
+#[derive(Debug, Clone, Copy, Default)]
 pub(super) struct Digest(u64);
-
-impl Default for Digest {
-    fn default() -> Self {
-        Digest(FNV_OFFSET)
-    }
-}
 
 impl Digest {
     pub(super) fn value(self) -> u64 {
         self.0
     }
 
-    fn bytes(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(FNV_PRIME);
-        }
-    }
-
-    fn word(&mut self, word: u64) {
-        self.bytes(&word.to_le_bytes());
-    }
-
     /// Folds one input in: when, to whom, which kind, on which connection, what bytes.
     pub(super) fn input(&mut self, now: Instant, node: usize, input: &Input<'_>) {
-        self.word(now.as_micros());
-        self.word(node as u64);
         let (kind, conn, bytes): (u8, u64, &[u8]) = match input {
             Input::Start => (0, 0, &[]),
             Input::Accepted { conn, .. } => (1, conn.0, &[]),
@@ -52,10 +33,14 @@ impl Digest {
             Input::Timeout => (5, 0, &[]),
             Input::Command(_) => (6, 0, &[]),
         };
-        self.bytes(&[kind]);
-        self.word(conn);
-        self.word(bytes.len() as u64);
-        self.bytes(bytes);
+        let mut record = [0u8; 33];
+        record[..8].copy_from_slice(&now.as_micros().to_le_bytes());
+        record[8..16].copy_from_slice(&(node as u64).to_le_bytes());
+        record[16] = kind;
+        record[17..25].copy_from_slice(&conn.to_le_bytes());
+        record[25..].copy_from_slice(&(bytes.len() as u64).to_le_bytes());
+        self.0 = xxh3_64_with_seed(&record, self.0);
+        self.0 = xxh3_64_with_seed(bytes, self.0);
     }
 }
 
@@ -64,14 +49,44 @@ mod tests {
     use super::*;
 
     #[test]
-    fn matches_the_published_fnv1a_vectors() {
-        let hash = |s: &[u8]| {
+    fn the_hash_is_xxh3_as_published() {
+        assert_eq!(xxh3_64_with_seed(b"", 0), 0x2d06_8005_38d3_94c2);
+    }
+
+    #[test]
+    fn every_field_of_an_input_counts() {
+        let at = |ms| Instant::ZERO + std::time::Duration::from_millis(ms);
+        let conn = crate::node::ConnId(1);
+        let digest = |now, node, input: Input<'_>| {
             let mut d = Digest::default();
-            d.bytes(s);
+            d.input(now, node, &input);
             d.value()
         };
-        assert_eq!(hash(b""), 0xcbf2_9ce4_8422_2325);
-        assert_eq!(hash(b"a"), 0xaf63_dc4c_8601_ec8c);
-        assert_eq!(hash(b"foobar"), 0x8594_4171_f739_67e8);
+        let base = digest(at(1), 0, Input::Received { conn, bytes: b"ab" });
+        assert_ne!(
+            base,
+            digest(at(2), 0, Input::Received { conn, bytes: b"ab" })
+        );
+        assert_ne!(
+            base,
+            digest(at(1), 1, Input::Received { conn, bytes: b"ab" })
+        );
+        assert_ne!(
+            base,
+            digest(at(1), 0, Input::Received { conn, bytes: b"ba" })
+        );
+        assert_ne!(base, digest(at(1), 0, Input::Connected { conn }));
+        let other = crate::node::ConnId(2);
+        assert_ne!(
+            base,
+            digest(
+                at(1),
+                0,
+                Input::Received {
+                    conn: other,
+                    bytes: b"ab"
+                }
+            )
+        );
     }
 }

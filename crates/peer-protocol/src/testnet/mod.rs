@@ -27,7 +27,7 @@
 //!   timers wait in a second heap, one entry per arming, and stale entries (re-armed,
 //!   disarmed, dead) are dropped when they reach the top.
 //! - Each node keeps its own connection ends (`links.rs`), so no operation scans the network.
-//! - Each delivered input is counted ([`TestNet::events`]) and folded into a running FNV-1a
+//! - Each delivered input is counted ([`TestNet::events`]) and folded into a chained XXH3
 //!   hash ([`TestNet::digest`], `digest.rs`) of time, node, kind, connection and bytes.
 //! - A node that crashes and recovers is a new *incarnation*: whatever was in flight to the
 //!   old core is dropped on arrival instead of confusing the new one.
@@ -237,7 +237,7 @@ impl<N: Node> TestNet<N> {
         self.events
     }
 
-    /// A 64-bit fingerprint of every input delivered so far (FNV-1a over time, node, kind,
+    /// A 64-bit fingerprint of every input delivered so far (XXH3 over time, node, kind,
     /// connection and bytes): equal digests mean the runs matched event for event.
     pub fn digest(&self) -> u64 {
         self.digest.value()
