@@ -133,30 +133,39 @@ impl Graph {
         dist
     }
 
-    /// `balls[r]` = servents other than `src` within `r` hops of it, for `r` in `0..=max`.
-    pub fn balls(&self, src: usize, max: u32) -> Vec<usize> {
-        let mut balls = vec![0; max as usize + 1];
-        for d in self.distances(src) {
+    /// What a flood from `src` can do at every TTL up to `max`, from one breadth-first search.
+    pub fn flood_reach(&self, src: usize, max: u32) -> FloodReach {
+        let max = max as usize;
+        let mut balls = vec![0; max + 1];
+        let mut messages = vec![0; max + 1];
+        for (v, d) in self.distances(src).into_iter().enumerate() {
+            let d = d as usize;
             if (1..=max).contains(&d) {
-                balls[d as usize] += 1;
+                balls[d] += 1;
+            }
+            // v passes the Query on when it is closer than the TTL: at TTLs d + 1 and up.
+            if d < max {
+                messages[d + 1] += (self.adj[v].len() - usize::from(v != src)) as u64;
             }
         }
-        for r in 1..balls.len() {
+        for r in 1..=max {
             balls[r] += balls[r - 1];
+            messages[r] += messages[r - 1];
         }
-        balls
+        FloodReach { balls, messages }
     }
+}
 
-    /// The Query messages a flood of `ttl` from `src` sends when every first copy comes along
-    /// a shortest path: the source sends to all its neighbours, and every other servent
-    /// closer than `ttl` hops passes the Query to all neighbours but the one it came from.
-    pub fn flood_messages(&self, src: usize, ttl: u32) -> u64 {
-        let dist = self.distances(src);
-        (0..self.len())
-            .filter(|&v| dist[v] < ttl)
-            .map(|v| (self.adj[v].len() - usize::from(v != src)) as u64)
-            .sum()
-    }
+/// A flood's reach from one source, by TTL (index 0 is TTL 0: nothing).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FloodReach {
+    /// `balls[r]` = servents other than the source within `r` hops of it.
+    pub balls: Vec<usize>,
+    /// `messages[t]` = the Query messages a flood of TTL `t` sends when every first copy
+    /// comes along a shortest path: the source sends to all its neighbours, and every other
+    /// servent closer than `t` hops passes the Query to all neighbours but the one it came
+    /// from.
+    pub messages: Vec<u64>,
 }
 
 fn link(adj: &mut [BTreeSet<usize>], ends: &mut Vec<usize>, a: usize, b: usize) {
@@ -207,7 +216,7 @@ mod tests {
     }
 
     #[test]
-    fn balls_count_servents_within_each_radius() {
+    fn reach_counts_servents_and_messages_for_each_ttl() {
         // A path 0 - 1 - 2 - 3.
         let g = Graph {
             adj: vec![
@@ -217,9 +226,12 @@ mod tests {
                 BTreeSet::from([2]),
             ],
         };
-        assert_eq!(g.balls(0, 4), [0, 1, 2, 3, 3]);
-        assert_eq!(g.balls(1, 2), [0, 2, 3]);
-        // From 1 with TTL 2: 1 sends 2, then 0 sends none and 2 sends one (to 3).
-        assert_eq!(g.flood_messages(1, 2), 3);
+        assert_eq!(g.flood_reach(0, 4).balls, [0, 1, 2, 3, 3]);
+        let from_1 = g.flood_reach(1, 2);
+        assert_eq!(from_1.balls, [0, 2, 3]);
+        // From 1: TTL 1 is its own 2 sends; at TTL 2, 0 sends none and 2 sends one (to 3).
+        assert_eq!(from_1.messages, [0, 2, 3]);
+        // From an end of the path every servent passes it on along the line.
+        assert_eq!(g.flood_reach(0, 4).messages, [0, 1, 2, 3, 3]);
     }
 }

@@ -30,7 +30,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::graph::{flood_bound, Graph, GraphKind};
+use crate::graph::{flood_bound, FloodReach, Graph, GraphKind};
 use crate::progress::{Progress, RunStats};
 
 pub use report::{markdown, write_outputs};
@@ -130,6 +130,10 @@ pub fn run(params: ScaleParams) -> anyhow::Result<ScaleTable> {
             (src, rng.random_range(0..params.nodes))
         })
         .collect();
+    let reach: Vec<FloodReach> = searches
+        .iter()
+        .map(|&(src, _)| graph.flood_reach(src, u32::from(params.ttl_max)))
+        .collect();
     let mut table = ScaleTable {
         params,
         edges: graph.edges(),
@@ -148,9 +152,14 @@ pub fn run(params: ScaleParams) -> anyhow::Result<ScaleTable> {
         if ttl == 1 {
             table.overlay = check_overlay(&graph, &net);
         }
-        table
-            .rows
-            .push(measure(&graph, &mut net, ttl, &searches, &mut progress));
+        table.rows.push(measure(
+            &graph,
+            &mut net,
+            ttl,
+            &searches,
+            &reach,
+            &mut progress,
+        ));
         table.engine_bytes_per_node = net.engine_bytes() / params.nodes;
         table.run.add(progress.finish());
     }
@@ -189,37 +198,40 @@ fn measure(
     net: &mut TestNet<Servent>,
     ttl: u8,
     searches: &[(usize, usize)],
+    reach: &[FloodReach],
     progress: &mut Progress,
 ) -> TtlRow {
-    let radius = u32::from(ttl);
     let mut row = TtlRow {
         ttl,
         reach: 0.0,
         ball: 0.0,
-        bound: flood_bound(graph.mean_degree(), radius),
+        bound: flood_bound(graph.mean_degree(), u32::from(ttl)),
         query_msgs: 0.0,
         query_msgs_expected: 0.0,
         hit_msgs: 0.0,
         found: 0.0,
     };
-    for (k, &(src, target)) in searches.iter().enumerate() {
-        let before = Totals::of(net);
+    // The searches run one after the other, so what they did together is the difference
+    // of the counters over all of them (a sum over every servent, taken twice, not twice
+    // per search).
+    let before = Totals::of(net);
+    for (k, (&(src, target), reach)) in searches.iter().zip(reach).enumerate() {
         let request = RequestId(k as u64);
         let query = file_name(target);
         net.command(src, Command::Search { request, query });
         net.run_for(SEARCH_WINDOW + MARGIN);
-        let after = Totals::of(net);
         let hits = net.take_events(src).into_iter().any(|e| {
             matches!(e, Event::SearchDone { request: r, result: Ok(hits) } if r == request && !hits.is_empty())
         });
         row.found += f64::from(u8::from(hits || src == target));
-        row.reach += (after.handled - before.handled) as f64;
-        row.query_msgs += (after.queries - before.queries) as f64;
-        row.hit_msgs += (after.hits - before.hits) as f64;
-        row.ball += graph.balls(src, radius)[ttl as usize] as f64;
-        row.query_msgs_expected += graph.flood_messages(src, radius) as f64;
+        row.ball += reach.balls[usize::from(ttl)] as f64;
+        row.query_msgs_expected += reach.messages[usize::from(ttl)] as f64;
         progress.tick(net.now(), net.events());
     }
+    let after = Totals::of(net);
+    row.reach = (after.handled - before.handled) as f64;
+    row.query_msgs = (after.queries - before.queries) as f64;
+    row.hit_msgs = (after.hits - before.hits) as f64;
     let n = searches.len().max(1) as f64;
     for v in [
         &mut row.reach,
