@@ -26,10 +26,10 @@ fn converge_and_look_up(n: usize, seed: u64) -> (f64, u32, u32) {
                 nd.successor() != true_successor(&members, nd.ring().add_pow2(m.id, 0)),
             );
             pred += usize::from(nd.predecessor() != Some(true_predecessor(&members, *m)));
-            fing += (1..=160)
-                .filter(|i| {
-                    nd.fingers()[i - 1] != Some(true_successor(&members, nd.finger_start(*i)))
-                })
+            fing += nd
+                .fingers()
+                .zip(1..)
+                .filter(|(f, i)| *f != Some(true_successor(&members, nd.finger_start(*i))))
                 .count();
         }
         eprintln!("wrong successors {succ}, predecessors {pred}, fingers {fing}");

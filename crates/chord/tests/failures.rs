@@ -168,13 +168,7 @@ fn a_hung_node_is_routed_around() {
         .max_by_key(|i| {
             let addr = net.addr(**i);
             ids.iter()
-                .filter(|j| {
-                    node(&net, **j)
-                        .fingers()
-                        .iter()
-                        .flatten()
-                        .any(|f| f.addr == addr)
-                })
+                .filter(|j| node(&net, **j).fingers().flatten().any(|f| f.addr == addr))
                 .count()
         })
         .expect("nodes");

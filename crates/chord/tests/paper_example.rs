@@ -50,7 +50,6 @@ fn node_8_has_the_papers_fingers_and_finds_54_at_56_in_two_hops() {
     let n8 = node(&net, idx[1]);
     let fingers: Vec<u64> = n8
         .fingers()
-        .iter()
         .map(|f| f.expect("all found").id.low_u64())
         .collect();
     assert_eq!(fingers, [14, 14, 14, 21, 32, 42]);

@@ -94,11 +94,7 @@ fn snapshot(net: &TestNet<ChordNode>) -> Vec<RingNode> {
             let n = net.node(i);
             RingNode {
                 id: n.id().low_u64(),
-                fingers: n
-                    .fingers()
-                    .iter()
-                    .map(|f| f.map(|r| r.id.low_u64()))
-                    .collect(),
+                fingers: n.fingers().map(|f| f.map(|r| r.id.low_u64())).collect(),
                 successors: n.successor_list().iter().map(|r| r.id.low_u64()).collect(),
             }
         })

@@ -229,7 +229,7 @@ impl ChordNode {
     }
 
     /// The finger table, finger 1 first (`None` for fingers not yet found).
-    pub fn fingers(&self) -> &[Option<NodeRef>] {
+    pub fn fingers(&self) -> impl ExactSizeIterator<Item = Option<NodeRef>> + '_ {
         self.fingers.entries()
     }
 

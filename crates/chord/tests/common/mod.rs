@@ -168,8 +168,9 @@ pub fn ring_is_exact(net: &Net) -> bool {
         let ring = n.ring();
         n.successor() == true_successor(&members, ring.add_pow2(m.id, 0))
             && n.predecessor() == Some(true_predecessor(&members, *m))
-            && (1..=n.fingers().len())
-                .all(|i| n.fingers()[i - 1] == Some(true_successor(&members, n.finger_start(i))))
+            && n.fingers()
+                .zip(1..)
+                .all(|(f, i)| f == Some(true_successor(&members, n.finger_start(i))))
     })
 }
 

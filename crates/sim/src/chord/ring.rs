@@ -258,10 +258,10 @@ impl SimRing {
                 continue;
             };
             let node = self.net.node(idx);
-            for (i, finger) in node.fingers().iter().enumerate() {
+            for (i, finger) in node.fingers().enumerate() {
                 total += 1;
                 let truth = true_successor(&members, node.finger_start(i + 1));
-                right += u64::from(*finger == Some(truth));
+                right += u64::from(finger == Some(truth));
             }
         }
         if total == 0 {
