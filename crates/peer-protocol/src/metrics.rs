@@ -8,6 +8,11 @@ use std::ops::Index;
 use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use smallvec::SmallVec;
+
+/// Kinds a tally holds in place before it spills to the heap: every kind Gnutella and
+/// Napster send, and those Chord's iterative lookups and upkeep use.
+const KINDS_IN_PLACE: usize = 12;
 
 /// A count of messages and of the bytes they took on the wire.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,13 +39,13 @@ impl Traffic {
 /// not seen by that address (as in a tally read back from JSON, whose names are owned).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tally<T> {
-    entries: Vec<Entry<T>>,
+    entries: SmallVec<[Entry<T>; KINDS_IN_PLACE]>,
 }
 
 impl<T> Default for Tally<T> {
     fn default() -> Self {
         Tally {
-            entries: Vec::new(),
+            entries: SmallVec::new(),
         }
     }
 }
