@@ -51,7 +51,10 @@ fn forged_ids_and_unsolicited_answers_are_ignored_and_the_connection_still_serve
         },
     ));
     script.extend(frame(5, Message::Ping));
-    let peer = net.add_at(impostor_addr, TestNode::Raw(RawPeer::new(target, script)));
+    let peer = net.add_at(
+        impostor_addr,
+        TestNode::Raw(Box::new(RawPeer::new(target, script))),
+    );
     net.run_for(secs(3));
 
     assert_eq!(dropped(&net, ids[0], "forged_id"), 1);
@@ -70,7 +73,7 @@ fn forged_ids_and_unsolicited_answers_are_ignored_and_the_connection_still_serve
 fn assert_cut_off(script: Vec<u8>) {
     let (mut net, ids) = three();
     let target: SocketAddr = net.addr(ids[0]);
-    let peer = net.add(TestNode::Raw(RawPeer::new(target, script)));
+    let peer = net.add(TestNode::Raw(Box::new(RawPeer::new(target, script))));
     net.run_for(secs(3));
     assert!(raw(&net, peer).closed, "the connection is closed");
     assert!(raw(&net, peer).received.is_empty());

@@ -43,7 +43,7 @@ fn napster(node: impl Into<NapsterNode>) -> TestNode {
 
 enum TestNode {
     Napster(Box<NapsterNode>),
-    Raw(Raw),
+    Raw(Box<Raw>),
 }
 
 impl Node for TestNode {
@@ -151,7 +151,7 @@ impl Lab {
             script,
             ..Raw::default()
         };
-        let idx = self.net.add(TestNode::Raw(raw));
+        let idx = self.net.add(TestNode::Raw(Box::new(raw)));
         self.net.run_for(ms(100));
         idx
     }
@@ -515,12 +515,12 @@ fn leaving_closes_the_connection_and_unshares() {
 #[test]
 fn a_silent_server_makes_searches_time_out() {
     let mut net: TestNet<TestNode> = TestNet::new(Latency::Constant(ms(2)), 1);
-    let silent = net.add(TestNode::Raw(Raw {
+    let silent = net.add(TestNode::Raw(Box::new(Raw {
         script: frame(&Message::LoginAck {
             email: "x@y".into(),
         }),
         ..Raw::default()
-    }));
+    })));
     let cfg = PeerConfig {
         server: net.addr(silent),
         nick: "p".into(),

@@ -18,7 +18,7 @@ pub enum TestNode {
         node: Box<ChordNode>,
         muted: Rc<Cell<bool>>,
     },
-    Raw(RawPeer),
+    Raw(Box<RawPeer>),
 }
 
 /// Dials `target` at start, sends `script`, keeps what comes back.
