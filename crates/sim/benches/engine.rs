@@ -17,6 +17,10 @@ use p2plab_peer_protocol::{Command, ConnId, Input, Instant, Metrics, Node, Outbo
 use p2plab_sim::gnutella_scale::build_overlay;
 use p2plab_sim::graph::Graph;
 
+/// The allocator the `p2plab` binary runs with, so these figures are the simulator's own.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Nodes on the relay ring.
 const RING: usize = 2_000;
 /// Tokens circulating on it: one per this many nodes.
