@@ -13,20 +13,20 @@
 //! // Implementation notes
 //!
 //! Both tables are [`ExpiringMap`]s: bounded by a capacity and an age, oldest out first, so a
-//! flood of fresh IDs costs a fixed amount of memory. Every descriptor that arrives is looked
-//! up, so they hash with foldhash, seeded at random per process (std's SipHash took a tenth
-//! of a simulated flood's time): peers choose the IDs, and the random seed and the capacity
-//! bound what colliding IDs can cost. An entry is not removed when its
+//! flood of fresh IDs costs a fixed amount of memory. An entry is not removed when its
 //! connection closes; the servent checks that the connection is still there when it routes,
 //! and drops the answer as unroutable if not ("the path is gone").
+//!
+//! Every descriptor that arrives is looked up, so the tables hash with foldhash, seeded at
+//! random per process (std's SipHash took a tenth of a simulated flood's time). Peers choose
+//! the IDs; the random seed and the capacity bound what colliding IDs can cost.
 
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
-
-use foldhash::fast::RandomState;
 use std::hash::Hash;
 use std::time::Duration;
 
+use foldhash::fast::RandomState;
 use p2plab_peer_protocol::{ConnId, Instant};
 
 /// Where an answer to a descriptor should go.

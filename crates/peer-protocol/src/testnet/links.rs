@@ -27,17 +27,7 @@ pub(super) struct Peer {
     pub(super) conn: ConnId,
 }
 
-/// One node's end of a connection.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct End {
-    pub(super) conn: ConnId,
-    /// The other end, while this one may still send.
-    pub(super) peer: Option<Peer>,
-    /// When the last byte sent from this end lands: later ones may not overtake it.
-    pub(super) last_delivery: Instant,
-}
-
-/// What an end holds besides its id.
+/// One node's end of a connection, but for its id.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Link {
     /// The other end, while this one may still send.
@@ -67,15 +57,11 @@ impl Ends {
         self.find(conn).is_ok()
     }
 
-    pub(super) fn insert(&mut self, end: End) {
-        let link = Link {
-            peer: end.peer,
-            last_delivery: end.last_delivery,
-        };
-        match self.find(end.conn) {
+    pub(super) fn insert(&mut self, conn: ConnId, link: Link) {
+        match self.find(conn) {
             Ok(i) => self.links[i] = link,
             Err(i) => {
-                self.conns.insert(i, end.conn);
+                self.conns.insert(i, conn);
                 self.links.insert(i, link);
             }
         }

@@ -57,7 +57,7 @@ use crate::time::Instant;
 use agenda::{Agenda, Delivery, Scheduled};
 use digest::Digest;
 use latency::Sampler;
-use links::{End, Ends, Peer};
+use links::{Ends, Link, Peer};
 
 pub use latency::Latency;
 
@@ -420,19 +420,23 @@ impl<N: Node> TestNet<N> {
         }
         let conn = self.slots[idx].out.next_conn_id();
         let back = self.later();
-        self.slots[idx].ends.insert(End {
+        self.slots[idx].ends.insert(
             conn,
-            peer: Some(Peer {
-                node: from,
-                conn: from_conn,
-            }),
-            last_delivery: back,
-        });
-        self.slots[from].ends.insert(End {
-            conn: from_conn,
-            peer: Some(Peer { node: idx, conn }),
-            last_delivery: self.now,
-        });
+            Link {
+                peer: Some(Peer {
+                    node: from,
+                    conn: from_conn,
+                }),
+                last_delivery: back,
+            },
+        );
+        self.slots[from].ends.insert(
+            from_conn,
+            Link {
+                peer: Some(Peer { node: idx, conn }),
+                last_delivery: self.now,
+            },
+        );
         self.next_ephemeral = self
             .next_ephemeral
             .checked_add(1)
@@ -540,11 +544,13 @@ impl<N: Node> TestNet<N> {
     fn dial(&mut self, idx: NodeIdx, conn: ConnId, addr: SocketAddr) {
         let at = self.later();
         let last_delivery = self.now;
-        self.slots[idx].ends.insert(End {
+        self.slots[idx].ends.insert(
             conn,
-            peer: None,
-            last_delivery,
-        });
+            Link {
+                peer: None,
+                last_delivery,
+            },
+        );
         match self.by_addr.get(&addr) {
             Some(&to) if to != idx => {
                 let from_life = self.slots[idx].life;
