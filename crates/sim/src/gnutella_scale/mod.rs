@@ -124,15 +124,15 @@ pub fn run(params: ScaleParams) -> anyhow::Result<ScaleTable> {
     anyhow::ensure!(params.ttl_max >= 1, "TTLs start at 1");
     let graph = Graph::build(params.graph, params.nodes, params.seed);
     let mut rng = ChaCha8Rng::seed_from_u64(params.seed);
-    let searches: Vec<(usize, usize)> = (0..params.queries)
+    let searches: Vec<Search> = (0..params.queries)
         .map(|_| {
             let src = rng.random_range(0..params.nodes);
-            (src, rng.random_range(0..params.nodes))
+            Search {
+                src,
+                target: rng.random_range(0..params.nodes),
+                reach: graph.flood_reach(src, u32::from(params.ttl_max)),
+            }
         })
-        .collect();
-    let reach: Vec<FloodReach> = searches
-        .iter()
-        .map(|&(src, _)| graph.flood_reach(src, u32::from(params.ttl_max)))
         .collect();
     let mut table = ScaleTable {
         params,
@@ -152,14 +152,9 @@ pub fn run(params: ScaleParams) -> anyhow::Result<ScaleTable> {
         if ttl == 1 {
             table.overlay = check_overlay(&graph, &net);
         }
-        table.rows.push(measure(
-            &graph,
-            &mut net,
-            ttl,
-            &searches,
-            &reach,
-            &mut progress,
-        ));
+        table
+            .rows
+            .push(measure(&graph, &mut net, ttl, &searches, &mut progress));
         table.engine_bytes_per_node = net.engine_bytes() / params.nodes;
         table.run.add(progress.finish());
     }
@@ -192,13 +187,22 @@ impl Totals {
     }
 }
 
+/// One search of the experiment, the same at every TTL.
+struct Search {
+    /// The servent that searches.
+    src: usize,
+    /// The servent whose file it looks for.
+    target: usize,
+    /// What a flood from `src` can reach, by TTL.
+    reach: FloodReach,
+}
+
 /// Runs every search at one TTL, one after the other, and averages what they did.
 fn measure(
     graph: &Graph,
     net: &mut TestNet<Servent>,
     ttl: u8,
-    searches: &[(usize, usize)],
-    reach: &[FloodReach],
+    searches: &[Search],
     progress: &mut Progress,
 ) -> TtlRow {
     let mut row = TtlRow {
@@ -211,11 +215,18 @@ fn measure(
         hit_msgs: 0.0,
         found: 0.0,
     };
-    // The searches run one after the other, so what they did together is the difference
-    // of the counters over all of them (a sum over every servent, taken twice, not twice
-    // per search).
+    // The searches run one after the other, so the counters summed over every servent
+    // before the first and after the last tell what they did together.
     let before = Totals::of(net);
-    for (k, (&(src, target), reach)) in searches.iter().zip(reach).enumerate() {
+    for (
+        k,
+        &Search {
+            src,
+            target,
+            ref reach,
+        },
+    ) in searches.iter().enumerate()
+    {
         let request = RequestId(k as u64);
         let query = file_name(target);
         net.command(src, Command::Search { request, query });
