@@ -56,6 +56,21 @@ impl Outbox {
         ConnId(self.next_conn)
     }
 
+    /// How many connection ids this outbox has handed out so far.
+    ///
+    /// A driver that runs many cores through one outbox (the simulator does, so that the
+    /// queue it drains after every input stays in cache) keeps each core's count apart:
+    /// it saves the count after the core's turn and gives it back with
+    /// [`Outbox::continue_ids_after`] before the next.
+    pub fn ids_handed_out(&self) -> u64 {
+        self.next_conn
+    }
+
+    /// Hands out ids from `count + 1` on, as an outbox that had handed out `count` would.
+    pub fn continue_ids_after(&mut self, count: u64) {
+        self.next_conn = count;
+    }
+
     /// Queues raw bytes for `conn`.
     pub fn send(&mut self, conn: ConnId, bytes: Vec<u8>) {
         self.effects.push_back(Effect::Send { conn, bytes });

@@ -3,7 +3,6 @@
 use rand::Rng;
 
 use crate::node::{ConnId, Input, Node};
-use crate::outbox::Outbox;
 
 use super::agenda::Delivery;
 use super::{NodeIdx, TestNet};
@@ -12,10 +11,10 @@ impl<N: Node> TestNet<N> {
     /// Crashes a node: it stops at once, and every peer sees its connections close (after
     /// whatever the node had already sent). Dials to it are refused until it recovers.
     pub fn crash(&mut self, idx: NodeIdx) {
-        if !std::mem::replace(&mut self.slots[idx].alive, false) {
+        if !std::mem::replace(&mut self.hosts[idx].alive, false) {
             return;
         }
-        for end in self.slots[idx].ends.take_all() {
+        for end in self.hosts[idx].ends.take_all() {
             let Some(peer) = end.peer else { continue };
             let at = self.later().max(end.last_delivery);
             self.cut(peer.node, peer.conn);
@@ -30,10 +29,11 @@ impl<N: Node> TestNet<N> {
         self.crash(idx);
         let slot = &mut self.slots[idx];
         slot.node = core;
-        slot.out = Outbox::new();
-        slot.life += 1;
-        slot.armed = None;
-        slot.alive = true;
+        slot.conn_ids = 0;
+        let host = &mut self.hosts[idx];
+        host.life += 1;
+        host.armed = None;
+        host.alive = true;
         self.input(idx, Input::Start);
     }
 
@@ -51,20 +51,20 @@ impl<N: Node> TestNet<N> {
     /// 0. Connections between sides break at once (both ends are told `Closed`, after what
     /// was already in flight), and dials across are refused until [`TestNet::heal`].
     pub fn partition(&mut self, groups: &[Vec<NodeIdx>]) {
-        for slot in &mut self.slots {
-            slot.group = 0;
+        for host in &mut self.hosts {
+            host.group = 0;
         }
         for (side, group) in (1..).zip(groups) {
             for &idx in group {
-                self.slots[idx].group = side;
+                self.hosts[idx].group = side;
             }
         }
         // Each crossing link is listed from both ends; breaking it from the first leaves
         // nothing for the second to break.
         let mut crossing = Vec::new();
-        for (idx, slot) in self.slots.iter().enumerate() {
-            for (conn, peer) in slot.ends.linked() {
-                if self.slots[peer.node].group != slot.group {
+        for (idx, host) in self.hosts.iter().enumerate() {
+            for (conn, peer) in host.ends.linked() {
+                if self.hosts[peer.node].group != host.group {
                     crossing.push((idx, conn));
                 }
             }
@@ -77,8 +77,8 @@ impl<N: Node> TestNet<N> {
     /// Ends a partition: dials go anywhere again. Broken connections stay broken; the cores
     /// reconnect as they would after any failure.
     pub fn heal(&mut self) {
-        for slot in &mut self.slots {
-            slot.group = 0;
+        for host in &mut self.hosts {
+            host.group = 0;
         }
     }
 

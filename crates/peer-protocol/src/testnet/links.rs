@@ -25,6 +25,8 @@ pub(super) struct Peer {
     pub(super) node: NodeIdx,
     /// Its name for the connection.
     pub(super) conn: ConnId,
+    /// Its incarnation when the connection was set up.
+    pub(super) life: u32,
 }
 
 /// One node's end of a connection, but for its id.

@@ -67,10 +67,22 @@ pub type NodeIdx = usize;
 /// The first ephemeral port handed to accepted connections, as Linux starts its range.
 const FIRST_EPHEMERAL_PORT: u16 = 40_000;
 
+/// A node's core and what the engine keeps for it beside the core.
 struct Slot<N> {
     node: N,
-    out: Outbox,
     addr: SocketAddr,
+    /// Connection ids the core has handed out (see [`Outbox::ids_handed_out`]).
+    conn_ids: u64,
+    events: Vec<Event>,
+}
+
+/// What the network checks about a node on every delivery, kept apart from the cores.
+///
+/// A core can take kilobytes, so a network of 100,000 spans hundreds of megabytes, and
+/// each delivery to a core is a trip to main memory. The checks before it (is the node up,
+/// is this its incarnation, does the connection still exist) need only these few bytes: in
+/// one dense array, the hosts of a 100,000-node network fit in the processor's cache.
+struct Host {
     alive: bool,
     /// Bumped by every recovery: deliveries carry the incarnation they were meant for.
     life: u32,
@@ -78,13 +90,16 @@ struct Slot<N> {
     group: u32,
     /// The timeout last pushed on the timer heap, to spot stale heap entries.
     armed: Option<Instant>,
-    events: Vec<Event>,
     ends: Ends,
 }
 
 /// The in-memory network.
 pub struct TestNet<N> {
     slots: Vec<Slot<N>>,
+    /// `hosts[i]` is the network's side of `slots[i]`.
+    hosts: Vec<Host>,
+    /// The one outbox every core writes to: the engine drains it after each input.
+    out: Outbox,
     by_addr: HashMap<SocketAddr, NodeIdx>,
     agenda: Agenda,
     timers: BinaryHeap<Reverse<(Instant, NodeIdx)>>,
@@ -124,6 +139,8 @@ impl<N: Node> TestNet<N> {
     pub fn new(latency: Latency, seed: u64) -> Self {
         TestNet {
             slots: Vec::new(),
+            hosts: Vec::new(),
+            out: Outbox::new(),
             by_addr: HashMap::new(),
             agenda: Agenda::default(),
             timers: BinaryHeap::new(),
@@ -151,13 +168,15 @@ impl<N: Node> TestNet<N> {
         let idx = self.slots.len();
         self.slots.push(Slot {
             node,
-            out: Outbox::new(),
             addr,
+            conn_ids: 0,
+            events: Vec::new(),
+        });
+        self.hosts.push(Host {
             alive: true,
             life: 0,
             group: 0,
             armed: None,
-            events: Vec::new(),
             ends: Ends::default(),
         });
         self.by_addr.insert(addr, idx);
@@ -203,12 +222,12 @@ impl<N: Node> TestNet<N> {
 
     /// True until the node is crashed (and again once it recovers).
     pub fn is_alive(&self, idx: NodeIdx) -> bool {
-        self.slots[idx].alive
+        self.hosts[idx].alive
     }
 
     /// Indices of the live nodes.
     pub fn alive(&self) -> impl Iterator<Item = NodeIdx> + '_ {
-        (0..self.slots.len()).filter(|&i| self.slots[i].alive)
+        (0..self.hosts.len()).filter(|&i| self.hosts[i].alive)
     }
 
     /// Gives a node a command now.
@@ -256,10 +275,11 @@ impl<N: Node> TestNet<N> {
         let by_addr = self.by_addr.capacity()
             * (std::mem::size_of::<(SocketAddr, NodeIdx)>() + std::mem::size_of::<u64>());
         self.slots.capacity() * per_slot
+            + self.hosts.capacity() * std::mem::size_of::<Host>()
             + self
-                .slots
+                .hosts
                 .iter()
-                .map(|s| s.ends.heap_bytes())
+                .map(|h| h.ends.heap_bytes())
                 .sum::<usize>()
             + by_addr
             + self.agenda.heap_bytes()
@@ -313,8 +333,8 @@ impl<N: Node> TestNet<N> {
     fn next_time(&mut self) -> Option<Instant> {
         // Drop stale timer entries (re-armed, disarmed or dead nodes) from the top.
         while let Some(&Reverse((t, idx))) = self.timers.peek() {
-            let slot = &self.slots[idx];
-            if slot.alive && slot.armed == Some(t) {
+            let host = &self.hosts[idx];
+            if host.alive && host.armed == Some(t) {
                 break;
             }
             self.timers.pop();
@@ -338,7 +358,7 @@ impl<N: Node> TestNet<N> {
         match (timer, self.agenda.peek_time()) {
             (Some((tt, idx)), m) if m.is_none_or(|mt| tt < mt) => {
                 self.timers.pop();
-                self.slots[idx].armed = None;
+                self.hosts[idx].armed = None;
                 self.input(idx, Input::Timeout);
             }
             (_, Some(_)) => {
@@ -357,24 +377,24 @@ impl<N: Node> TestNet<N> {
     }
 
     fn deliver(&mut self, Scheduled { to, life, delivery }: Scheduled) {
-        let slot = &self.slots[to];
+        let host = &self.hosts[to];
         if let Delivery::Dial {
             from,
             from_conn,
             from_life,
         } = delivery
         {
-            return if slot.alive {
+            return if host.alive {
                 self.accept(to, from, from_conn, from_life)
             } else {
                 self.refuse(from, from_conn, from_life)
             };
         }
-        if !slot.alive || slot.life != life {
+        if !host.alive || host.life != life {
             return;
         }
         match delivery {
-            Delivery::Connected { conn } if slot.ends.contains(conn) => {
+            Delivery::Connected { conn } if host.ends.contains(conn) => {
                 self.input(to, Input::Connected { conn })
             }
             Delivery::Received {
@@ -382,7 +402,7 @@ impl<N: Node> TestNet<N> {
                 bytes,
                 from,
                 sent,
-            } if slot.ends.contains(conn) => {
+            } if host.ends.contains(conn) => {
                 if let Some(trace) = &mut self.trace {
                     trace.push(Transmission {
                         sent,
@@ -400,8 +420,8 @@ impl<N: Node> TestNet<N> {
                     },
                 );
             }
-            Delivery::Closed { conn } if slot.ends.contains(conn) => {
-                self.slots[to].ends.remove(conn);
+            Delivery::Closed { conn } if host.ends.contains(conn) => {
+                self.hosts[to].ends.remove(conn);
                 self.input(to, Input::Closed { conn });
             }
             _ => {}
@@ -411,29 +431,38 @@ impl<N: Node> TestNet<N> {
     /// The listener at `idx` accepts a dial; the SYN-ACK takes one more latency back.
     /// A dial whose dialler has crashed or given up meanwhile comes to nothing.
     fn accept(&mut self, idx: NodeIdx, from: NodeIdx, from_conn: ConnId, from_life: u32) {
-        let dialler = &self.slots[from];
+        let dialler = &self.hosts[from];
         if !dialler.alive || dialler.life != from_life || !dialler.ends.contains(from_conn) {
             return;
         }
-        if dialler.group != self.slots[idx].group {
+        let listener = &self.hosts[idx];
+        if dialler.group != listener.group {
             return self.refuse(from, from_conn, from_life);
         }
-        let conn = self.slots[idx].out.next_conn_id();
+        let life = listener.life;
+        let slot = &mut self.slots[idx];
+        slot.conn_ids += 1;
+        let conn = ConnId(slot.conn_ids);
         let back = self.later();
-        self.slots[idx].ends.insert(
+        self.hosts[idx].ends.insert(
             conn,
             Link {
                 peer: Some(Peer {
                     node: from,
                     conn: from_conn,
+                    life: from_life,
                 }),
                 last_delivery: back,
             },
         );
-        self.slots[from].ends.insert(
+        self.hosts[from].ends.insert(
             from_conn,
             Link {
-                peer: Some(Peer { node: idx, conn }),
+                peer: Some(Peer {
+                    node: idx,
+                    conn,
+                    life,
+                }),
                 last_delivery: self.now,
             },
         );
@@ -443,7 +472,8 @@ impl<N: Node> TestNet<N> {
             .unwrap_or(FIRST_EPHEMERAL_PORT);
         let remote = SocketAddr::new(self.slots[from].addr.ip(), self.next_ephemeral);
         self.input(idx, Input::Accepted { conn, remote });
-        self.schedule(back, from, Delivery::Connected { conn: from_conn });
+        let connected = Delivery::Connected { conn: from_conn };
+        self.schedule_for(back, from, from_life, connected);
     }
 
     fn refuse(&mut self, from: NodeIdx, from_conn: ConnId, from_life: u32) {
@@ -454,7 +484,7 @@ impl<N: Node> TestNet<N> {
 
     /// Schedules a delivery to the current incarnation of `to`.
     fn schedule(&mut self, at: Instant, to: NodeIdx, delivery: Delivery) {
-        let life = self.slots[to].life;
+        let life = self.hosts[to].life;
         self.schedule_for(at, to, life, delivery);
     }
 
@@ -466,7 +496,7 @@ impl<N: Node> TestNet<N> {
     /// what was sent earlier on the same link (TCP keeps order). None if the link is gone.
     fn link_arrival(&mut self, idx: NodeIdx, conn: ConnId) -> Option<(Peer, Instant)> {
         let fresh = self.later();
-        let end = self.slots[idx].ends.get_mut(conn)?;
+        let end = self.hosts[idx].ends.get_mut(conn)?;
         let peer = end.peer?;
         let at = fresh.max(end.last_delivery);
         end.last_delivery = at;
@@ -475,7 +505,7 @@ impl<N: Node> TestNet<N> {
 
     /// Takes away an end's right to send; returns who it sent to and when its last byte lands.
     fn cut(&mut self, idx: NodeIdx, conn: ConnId) -> Option<(Peer, Instant)> {
-        let end = self.slots[idx].ends.get_mut(conn)?;
+        let end = self.hosts[idx].ends.get_mut(conn)?;
         Some((end.peer.take()?, end.last_delivery))
     }
 
@@ -483,7 +513,7 @@ impl<N: Node> TestNet<N> {
     /// bytes already on their way, and its own writes vanish from now on.
     fn close_own(&mut self, idx: NodeIdx, conn: ConnId) {
         let arrival = self.link_arrival(idx, conn);
-        self.slots[idx].ends.remove(conn);
+        self.hosts[idx].ends.remove(conn);
         if let Some((peer, at)) = arrival {
             self.cut(peer.node, peer.conn);
             self.schedule(at, peer.node, Delivery::Closed { conn: peer.conn });
@@ -493,23 +523,25 @@ impl<N: Node> TestNet<N> {
     /// Feeds one input to a node, then carries out everything it asked for.
     fn input(&mut self, idx: NodeIdx, input: Input<'_>) {
         let now = self.now;
-        let slot = &mut self.slots[idx];
-        if !slot.alive {
+        if !self.hosts[idx].alive {
             return;
         }
         self.events += 1;
         self.digest.input(now, idx, &input);
-        slot.node.handle(now, input, &mut slot.out);
-        while let Some(effect) = self.slots[idx].out.pop() {
+        let slot = &mut self.slots[idx];
+        self.out.continue_ids_after(slot.conn_ids);
+        slot.node.handle(now, input, &mut self.out);
+        slot.conn_ids = self.out.ids_handed_out();
+        while let Some(effect) = self.out.pop() {
             self.apply(idx, effect);
         }
-        let slot = &mut self.slots[idx];
-        let timeout = slot.node.poll_timeout();
-        if timeout != slot.armed {
-            slot.armed = timeout;
+        let timeout = self.slots[idx].node.poll_timeout();
+        let host = &mut self.hosts[idx];
+        if timeout != host.armed {
+            host.armed = timeout;
             if let Some(t) = timeout {
                 self.timers.push(Reverse((t.max(now), idx)));
-                slot.armed = Some(t.max(now));
+                host.armed = Some(t.max(now));
             }
         }
     }
@@ -537,14 +569,16 @@ impl<N: Node> TestNet<N> {
             sent,
             bytes,
         };
-        self.schedule(at, peer.node, delivery);
+        // The link knows the peer's incarnation: a crash cuts every link to the node, so a
+        // link that may still send always leads to the incarnation it was set up with.
+        self.schedule_for(at, peer.node, peer.life, delivery);
     }
 
     /// The dialler's end exists from the dial on, without a peer until the listener accepts.
     fn dial(&mut self, idx: NodeIdx, conn: ConnId, addr: SocketAddr) {
         let at = self.later();
         let last_delivery = self.now;
-        self.slots[idx].ends.insert(
+        self.hosts[idx].ends.insert(
             conn,
             Link {
                 peer: None,
@@ -553,7 +587,7 @@ impl<N: Node> TestNet<N> {
         );
         match self.by_addr.get(&addr) {
             Some(&to) if to != idx => {
-                let from_life = self.slots[idx].life;
+                let from_life = self.hosts[idx].life;
                 let dial = Delivery::Dial {
                     from: idx,
                     from_conn: conn,

@@ -76,9 +76,9 @@ fn bytes_sent_before_a_close_still_arrive() {
     net.run_for(ms(30));
     // A last "!" and the close leave together; the server must still see the "!".
     let conn = ConnId(1);
-    net.slots[client].out.send(conn, b"!".to_vec());
-    net.slots[client].out.close(conn);
-    while let Some(effect) = net.slots[client].out.pop() {
+    net.out.send(conn, b"!".to_vec());
+    net.out.close(conn);
+    while let Some(effect) = net.out.pop() {
         net.apply(client, effect);
     }
     net.run_for(ms(100));
@@ -153,8 +153,8 @@ fn client(net: &mut TestNet<Echo>, server: NodeIdx) -> NodeIdx {
 
 /// Lets a client write `bytes` now, as its core would.
 fn write(net: &mut TestNet<Echo>, idx: NodeIdx, conn: ConnId, bytes: &[u8]) {
-    net.slots[idx].out.send(conn, bytes.to_vec());
-    while let Some(effect) = net.slots[idx].out.pop() {
+    net.out.send(conn, bytes.to_vec());
+    while let Some(effect) = net.out.pop() {
         net.apply(idx, effect);
     }
 }
