@@ -163,6 +163,15 @@ impl<N: Node> TestNet<N> {
         SocketAddr::new(IpAddr::V4(ip), 6346)
     }
 
+    /// Makes room for `additional` more nodes at once. Adding nodes one by one grows the
+    /// network by doubling, which copies every core already in it each time; a run that
+    /// knows its size says so first.
+    pub fn reserve(&mut self, additional: usize) {
+        self.slots.reserve_exact(additional);
+        self.hosts.reserve_exact(additional);
+        self.by_addr.reserve(additional);
+    }
+
     /// Adds a node listening at `addr` and starts it now.
     pub fn add_at(&mut self, addr: SocketAddr, node: N) -> NodeIdx {
         let idx = self.slots.len();

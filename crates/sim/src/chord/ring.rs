@@ -162,6 +162,7 @@ impl SimRing {
     /// When a wave is not exact after [`MAX_WAVE_PERIODS`] stabilize periods.
     pub fn grow(&mut self, n: usize) -> anyhow::Result<Formation> {
         let started = self.net.now();
+        self.net.reserve(n.saturating_sub(self.net.len()));
         let mut waves = 0;
         while self.net.len() < n {
             let size = self.net.len().clamp(1, n - self.net.len());

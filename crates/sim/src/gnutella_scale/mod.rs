@@ -286,6 +286,7 @@ fn file_name(i: usize) -> String {
 /// Builds `graph` out of servents: each dials its earlier neighbours; returns once settled.
 pub fn build_overlay(graph: &Graph, ttl: u8, seed: u64) -> TestNet<Servent> {
     let mut net = TestNet::new(Latency::Constant(LINK), seed);
+    net.reserve(graph.len());
     let max_peers = graph.max_degree() + 1;
     for i in 0..graph.len() {
         let bootstrap = graph
