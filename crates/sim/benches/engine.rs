@@ -1,5 +1,6 @@
-//! How many events per second the engine delivers, with a core that costs nothing and with
-//! real Gnutella servents flooding a power-law overlay.
+//! How many events per second the engine delivers, with a core that costs nothing (on a
+//! small network, which fits in the processor's cache, and on a network of 100,000 nodes,
+//! which does not) and with real Gnutella servents flooding a power-law overlay.
 //!
 //! Criterion reports throughput in events (inputs delivered to cores) per second:
 //! `cargo bench -p p2plab-sim --bench engine`.
@@ -21,9 +22,9 @@ use p2plab_sim::graph::Graph;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Nodes on the relay ring.
-const RING: usize = 2_000;
-/// Tokens circulating on it: one per this many nodes.
+/// Nodes on the small relay ring, and on the big one.
+const RINGS: [usize; 2] = [2_000, 100_000];
+/// Tokens circulating on a ring: one per this many nodes.
 const TOKEN_EVERY: usize = 10;
 /// Servents in the flooded overlay.
 const SERVENTS: usize = 5_000;
@@ -61,12 +62,13 @@ impl Node for Relay {
     }
 }
 
-fn relay_ring() -> TestNet<Relay> {
+fn relay_ring(nodes: usize) -> TestNet<Relay> {
     let latency = Latency::Uniform(Duration::from_millis(1), Duration::from_millis(20));
     let mut net = TestNet::new(latency, 1);
-    for i in 0..RING {
+    net.reserve(nodes);
+    for i in 0..nodes {
         net.add(Relay {
-            next: TestNet::<Relay>::addr_for((i + 1) % RING),
+            next: TestNet::<Relay>::addr_for((i + 1) % nodes),
             holds_token: i % TOKEN_EVERY == 0,
             out_conn: None,
             metrics: Metrics::default(),
@@ -77,15 +79,18 @@ fn relay_ring() -> TestNet<Relay> {
 }
 
 fn bench_relay(c: &mut Criterion) {
-    let mut net = relay_ring();
-    let slice = Duration::from_secs(1);
-    let before = net.events();
-    net.run_for(slice);
     let mut group = c.benchmark_group("engine");
-    group.throughput(Throughput::Elements(net.events() - before));
-    group.bench_function("relay ring, 2000 nodes, 200 tokens, 1 s virtual", |b| {
-        b.iter(|| net.run_for(black_box(slice)))
-    });
+    group.sample_size(10);
+    for nodes in RINGS {
+        let mut net = relay_ring(nodes);
+        let slice = Duration::from_secs(1);
+        let before = net.events();
+        net.run_for(slice);
+        group.throughput(Throughput::Elements(net.events() - before));
+        let tokens = nodes / TOKEN_EVERY;
+        let name = format!("relay ring, {nodes} nodes, {tokens} tokens, 1 s virtual");
+        group.bench_function(name, |b| b.iter(|| net.run_for(black_box(slice))));
+    }
     group.finish();
 }
 

@@ -1,19 +1,47 @@
 //! The agenda: what the network still has to hand to nodes, in time order.
 //!
-//! A discrete-event simulator's heart is a priority queue of future events. The heap holds
-//! small keys — (time, sequence number, slab index) — and the deliveries themselves wait in a
-//! slab whose free slots are reused, so sifting the heap moves 24 bytes, not a message, and a
-//! long run allocates no new slots once it is warm. The sequence number breaks ties between
-//! events due at the same microsecond in the order they were scheduled: that is what makes a
-//! run repeat exactly.
+//! A discrete-event simulator's heart is its queue of future events. This one is a
+//! *calendar queue* (R. Brown, "Calendar queues: a fast O(1) priority queue implementation
+//! for the simulation event set problem", CACM 31(10), 1988), the structure PeerSim-like
+//! and network simulators reach for when a binary heap gets big.
+//!
+//! Virtual time is cut into *days* of [`DAY_MICROS`], and a *year* of [`DAYS`] days is a ring
+//! of buckets: a delivery due on day `d` waits in bucket `d mod DAYS`. The clock visits the
+//! buckets in turn. When it reaches today's bucket it sorts it once, latest first, and takes
+//! deliveries from its end; a delivery scheduled for today meanwhile is put in its sorted
+//! place. Every delivery a network schedules lands a link latency ahead — days, not years —
+//! so each push and pop touches one short bucket, where a heap of a million entries would
+//! walk twenty levels of memory for each.
+//!
+//! Two things keep it exact:
+//!
+//! - Ties. Entries are ordered by (time, sequence number), the number counting every push:
+//!   deliveries due at the same microsecond come out in the order they were scheduled. That
+//!   is what makes a run repeat exactly, and it is the order a heap of the same keys gives.
+//! - Years. A delivery more than a year ahead waits in a plain heap, and moves into the ring
+//!   when the clock comes within a year of it. A bucket may still hold a later year's
+//!   deliveries (after the clock went back, below); those sort before today's and are left
+//!   where they are until their own day.
+//!
+//! Looking at the earliest delivery takes it out of the calendar into `front`. Something
+//! scheduled after that can be due sooner (a timer fired first, and its node sent a message
+//! with a short latency): it takes the front's place, and the old front goes back on its
+//! day. Something due on a day the clock has already passed — days it found empty — sets the
+//! clock back to that day.
 
-use std::cmp::Reverse;
+use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 
 use crate::node::ConnId;
 use crate::time::Instant;
 
 use super::NodeIdx;
+
+/// Microseconds in a day of the calendar: finer than the link latencies the simulator
+/// models, so a bucket holds what falls due within a fraction of one latency.
+const DAY_MICROS: u64 = 256;
+/// Days in a year (the ring's length): a year is 4.2 s of virtual time.
+const DAYS: u64 = 1 << 14;
 
 /// What the network still has to hand to a node.
 #[derive(Debug)]
@@ -49,52 +77,261 @@ pub(super) struct Scheduled {
     pub(super) delivery: Delivery,
 }
 
-/// The time-ordered queue of deliveries.
-#[derive(Debug, Default)]
-pub(super) struct Agenda {
-    heap: BinaryHeap<Reverse<(Instant, u64, u32)>>,
-    slab: Vec<Option<Scheduled>>,
-    free: Vec<u32>,
+/// A scheduled delivery with its place in the agenda's order.
+#[derive(Debug)]
+struct Entry {
+    at: Instant,
     seq: u64,
+    item: Scheduled,
+}
+
+impl Entry {
+    fn day(&self) -> u64 {
+        self.at.as_micros() / DAY_MICROS
+    }
+}
+
+impl PartialEq for Entry {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Entry {}
+
+impl PartialOrd for Entry {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Entry {
+    fn cmp(&self, other: &Self) -> Ordering {
+        (self.at, self.seq).cmp(&(other.at, other.seq))
+    }
+}
+
+/// The time-ordered queue of deliveries.
+#[derive(Debug)]
+pub(super) struct Agenda {
+    /// The earliest delivery, once something has looked for it.
+    front: Option<Entry>,
+    /// `DAYS` buckets; a bucket's entries are due on its day of this year or a later one.
+    ring: Vec<Vec<Entry>>,
+    /// The day the clock is at: no entry in the ring or beyond is due before it.
+    today: u64,
+    /// Whether today's bucket is sorted, latest first.
+    sorted: bool,
+    /// Entries in the ring.
+    in_ring: usize,
+    /// Entries due a year or more after `today`.
+    beyond: BinaryHeap<Reverse<Entry>>,
+    seq: u64,
+}
+
+impl Default for Agenda {
+    fn default() -> Self {
+        Agenda {
+            front: None,
+            ring: (0..DAYS).map(|_| Vec::new()).collect(),
+            today: 0,
+            sorted: false,
+            in_ring: 0,
+            beyond: BinaryHeap::new(),
+            seq: 0,
+        }
+    }
 }
 
 impl Agenda {
     pub(super) fn push(&mut self, at: Instant, item: Scheduled) {
         self.seq += 1;
-        let slot = match self.free.pop() {
-            Some(i) => {
-                self.slab[i as usize] = Some(item);
-                i
-            }
-            None => {
-                self.slab.push(Some(item));
-                u32::try_from(self.slab.len() - 1).expect("fewer than 2^32 deliveries in flight")
-            }
+        let entry = Entry {
+            at,
+            seq: self.seq,
+            item,
         };
-        self.heap.push(Reverse((at, self.seq, slot)));
+        match &mut self.front {
+            Some(front) if entry < *front => {
+                let later = std::mem::replace(front, entry);
+                self.file(later);
+            }
+            _ => self.file(entry),
+        }
     }
 
     /// When the earliest delivery is due.
-    pub(super) fn peek_time(&self) -> Option<Instant> {
-        self.heap.peek().map(|Reverse((t, _, _))| *t)
+    pub(super) fn peek_time(&mut self) -> Option<Instant> {
+        if self.front.is_none() {
+            self.front = self.take_earliest();
+        }
+        self.front.as_ref().map(|e| e.at)
     }
 
     /// Takes the earliest delivery.
     pub(super) fn pop(&mut self) -> Option<Scheduled> {
-        let Reverse((_, _, slot)) = self.heap.pop()?;
-        self.free.push(slot);
-        self.slab[slot as usize].take()
+        self.peek_time()?;
+        self.front.take().map(|e| e.item)
     }
 
     /// Deliveries waiting.
     pub(super) fn len(&self) -> usize {
-        self.heap.len()
+        usize::from(self.front.is_some()) + self.in_ring + self.beyond.len()
     }
 
     /// Bytes of heap the agenda holds, messages' own bytes aside.
     pub(super) fn heap_bytes(&self) -> usize {
-        self.heap.capacity() * std::mem::size_of::<Reverse<(Instant, u64, u32)>>()
-            + self.slab.capacity() * std::mem::size_of::<Option<Scheduled>>()
-            + self.free.capacity() * std::mem::size_of::<u32>()
+        let entry = std::mem::size_of::<Entry>();
+        self.ring.capacity() * std::mem::size_of::<Vec<Entry>>()
+            + self.ring.iter().map(Vec::capacity).sum::<usize>() * entry
+            + self.beyond.capacity() * entry
+    }
+
+    /// Puts an entry on its day: in the ring within a year, beyond it otherwise.
+    fn file(&mut self, entry: Entry) {
+        let day = entry.day();
+        if day < self.today {
+            // The clock passed this day because it was empty; it goes back to it.
+            self.today = day;
+            self.sorted = false;
+        }
+        if day - self.today >= DAYS {
+            self.beyond.push(Reverse(entry));
+            return;
+        }
+        let bucket = &mut self.ring[(day % DAYS) as usize];
+        if day == self.today && self.sorted {
+            let i = bucket.partition_point(|e| *e > entry);
+            bucket.insert(i, entry);
+        } else {
+            bucket.push(entry);
+        }
+        self.in_ring += 1;
+    }
+
+    /// Finds the earliest entry, moving the clock on to its day.
+    fn take_earliest(&mut self) -> Option<Entry> {
+        loop {
+            if self.in_ring == 0 {
+                // Nothing within a year: jump to the first day anything is due.
+                let Reverse(first) = self.beyond.peek()?;
+                self.today = first.day();
+                self.sorted = false;
+                self.bring_into_year();
+            }
+            let bucket = &mut self.ring[(self.today % DAYS) as usize];
+            if !self.sorted {
+                bucket.sort_unstable_by(|a, b| b.cmp(a));
+                self.sorted = true;
+            }
+            if bucket.last().is_some_and(|e| e.day() == self.today) {
+                self.in_ring -= 1;
+                return bucket.pop();
+            }
+            if bucket.is_empty() {
+                // A day's bucket is used once a year: its room goes back now, or a ring of
+                // 16,384 buckets would keep the biggest burst each day ever saw.
+                *bucket = Vec::new();
+            }
+            self.today += 1;
+            self.sorted = false;
+            self.bring_into_year();
+        }
+    }
+
+    /// Moves into the ring whatever is now due within a year of today.
+    fn bring_into_year(&mut self) {
+        while self
+            .beyond
+            .peek()
+            .is_some_and(|Reverse(e)| e.day() - self.today < DAYS)
+        {
+            if let Some(Reverse(entry)) = self.beyond.pop() {
+                self.file(entry);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// What a test does to the agenda; times are relative to the clock.
+    #[derive(Debug, Clone)]
+    enum Op {
+        /// Schedule something this many microseconds from now.
+        Push(u64),
+        /// Deliver the earliest thing; the clock moves to it.
+        Pop,
+        /// The clock moves on by this much, but not past the earliest delivery: a timer
+        /// fired, or a run ended between deliveries.
+        Wait(u64),
+    }
+
+    fn delay() -> impl Strategy<Value = u64> {
+        prop_oneof![
+            Just(0),
+            0..DAY_MICROS * 2,
+            0..50_000u64,
+            DAY_MICROS * DAYS - 1_000..DAY_MICROS * DAYS * 3,
+        ]
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            4 => delay().prop_map(Op::Push),
+            3 => Just(Op::Pop),
+            1 => delay().prop_map(Op::Wait),
+        ]
+    }
+
+    fn item(n: usize) -> Scheduled {
+        Scheduled {
+            to: n,
+            life: 0,
+            delivery: Delivery::Closed { conn: ConnId(0) },
+        }
+    }
+
+    proptest! {
+        /// The calendar hands out exactly what a binary heap of (time, push order) would,
+        /// in the same order, however pushes, pops and waits interleave.
+        #[test]
+        fn it_orders_like_a_heap_of_time_and_push_order(ops in prop::collection::vec(op(), 1..400)) {
+            let mut agenda = Agenda::default();
+            let mut heap = BinaryHeap::new();
+            let mut now = 0u64;
+            let mut pushed = 0usize;
+            for op in ops {
+                match op {
+                    Op::Push(d) => {
+                        agenda.push(Instant::from_micros(now + d), item(pushed));
+                        heap.push(Reverse((now + d, pushed)));
+                        pushed += 1;
+                    }
+                    Op::Pop => {
+                        let expected = heap.pop().map(|Reverse(k)| k);
+                        let due = agenda.peek_time().map(Instant::as_micros);
+                        let got = agenda.pop().map(|s| s.to);
+                        prop_assert_eq!(due.zip(got), expected);
+                        if let Some((at, _)) = expected {
+                            now = at;
+                        }
+                    }
+                    Op::Wait(d) => {
+                        let next = heap.peek().map_or(u64::MAX, |Reverse((at, _))| *at);
+                        now = (now + d).min(next).max(now);
+                    }
+                }
+                prop_assert_eq!(agenda.len(), heap.len());
+            }
+            while let Some(Reverse(expected)) = heap.pop() {
+                let due = agenda.peek_time().map(Instant::as_micros);
+                prop_assert_eq!(due.zip(agenda.pop().map(|s| s.to)), Some(expected));
+            }
+            prop_assert!(agenda.pop().is_none());
+        }
     }
 }
