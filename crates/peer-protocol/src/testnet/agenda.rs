@@ -7,11 +7,12 @@
 //!
 //! Virtual time is cut into *days* of [`DAY_MICROS`], and a *year* of [`DAYS`] days is a ring
 //! of buckets: a delivery due on day `d` waits in bucket `d mod DAYS`. The clock visits the
-//! buckets in turn. When it reaches today's bucket it sorts it once, latest first, and takes
-//! deliveries from its end; a delivery scheduled for today meanwhile is put in its sorted
-//! place. Every delivery a network schedules lands a link latency ahead — days, not years —
-//! so each push and pop touches one short bucket, where a heap of a million entries would
-//! walk twenty levels of memory for each.
+//! buckets in turn and takes today's deliveries, earliest first. Each bucket is a small
+//! binary heap: a day holds what falls due within a quarter of a millisecond, a few hundred
+//! deliveries on the busiest runs, so its heap sits in the processor's cache, where one heap
+//! of everything in flight would walk twenty levels of main memory for each delivery. A
+//! network schedules every delivery a link latency ahead — days, not years — so the clock
+//! rarely visits an empty day.
 //!
 //! Two things keep it exact:
 //!
@@ -20,8 +21,8 @@
 //!   is what makes a run repeat exactly, and it is the order a heap of the same keys gives.
 //! - Years. A delivery more than a year ahead waits in a plain heap, and moves into the ring
 //!   when the clock comes within a year of it. A bucket may still hold a later year's
-//!   deliveries (after the clock went back, below); those sort before today's and are left
-//!   where they are until their own day.
+//!   deliveries (after the clock went back, below); they come after today's in its heap,
+//!   and stay there until their own day.
 //!
 //! Looking at the earliest delivery takes it out of the calendar into `front`. Something
 //! scheduled after that can be due sooner (a timer fired first, and its node sent a message
@@ -40,8 +41,13 @@ use super::NodeIdx;
 /// Microseconds in a day of the calendar: finer than the link latencies the simulator
 /// models, so a bucket holds what falls due within a fraction of one latency.
 const DAY_MICROS: u64 = 256;
-/// Days in a year (the ring's length): a year is 4.2 s of virtual time.
-const DAYS: u64 = 1 << 14;
+/// Days in a year (the ring's length): a year is about a second of virtual time, longer
+/// than the latencies the simulator models (tails aside).
+const DAYS: u64 = 1 << 12;
+/// Entries an emptied bucket keeps room for: the buckets of a sparse run keep theirs (no
+/// allocation per day), while a burst (a flood's next hop, all due at once) gives its
+/// room back, so the ring never holds more than `DAYS * KEEP` entries' worth (5 MB).
+const KEEP: usize = 16;
 
 /// What the network still has to hand to a node.
 #[derive(Debug)]
@@ -116,12 +122,11 @@ impl Ord for Entry {
 pub(super) struct Agenda {
     /// The earliest delivery, once something has looked for it.
     front: Option<Entry>,
-    /// `DAYS` buckets; a bucket's entries are due on its day of this year or a later one.
-    ring: Vec<Vec<Entry>>,
+    /// `DAYS` buckets, earliest entry on top; a bucket's entries are due on its day of this
+    /// year or of a later one.
+    ring: Vec<BinaryHeap<Reverse<Entry>>>,
     /// The day the clock is at: no entry in the ring or beyond is due before it.
     today: u64,
-    /// Whether today's bucket is sorted, latest first.
-    sorted: bool,
     /// Entries in the ring.
     in_ring: usize,
     /// Entries due a year or more after `today`.
@@ -133,9 +138,8 @@ impl Default for Agenda {
     fn default() -> Self {
         Agenda {
             front: None,
-            ring: (0..DAYS).map(|_| Vec::new()).collect(),
+            ring: (0..DAYS).map(|_| BinaryHeap::new()).collect(),
             today: 0,
-            sorted: false,
             in_ring: 0,
             beyond: BinaryHeap::new(),
             seq: 0,
@@ -182,8 +186,8 @@ impl Agenda {
     /// Bytes of heap the agenda holds, messages' own bytes aside.
     pub(super) fn heap_bytes(&self) -> usize {
         let entry = std::mem::size_of::<Entry>();
-        self.ring.capacity() * std::mem::size_of::<Vec<Entry>>()
-            + self.ring.iter().map(Vec::capacity).sum::<usize>() * entry
+        self.ring.capacity() * std::mem::size_of::<BinaryHeap<Reverse<Entry>>>()
+            + self.ring.iter().map(BinaryHeap::capacity).sum::<usize>() * entry
             + self.beyond.capacity() * entry
     }
 
@@ -193,19 +197,12 @@ impl Agenda {
         if day < self.today {
             // The clock passed this day because it was empty; it goes back to it.
             self.today = day;
-            self.sorted = false;
         }
         if day - self.today >= DAYS {
             self.beyond.push(Reverse(entry));
             return;
         }
-        let bucket = &mut self.ring[(day % DAYS) as usize];
-        if day == self.today && self.sorted {
-            let i = bucket.partition_point(|e| *e > entry);
-            bucket.insert(i, entry);
-        } else {
-            bucket.push(entry);
-        }
+        self.ring[(day % DAYS) as usize].push(Reverse(entry));
         self.in_ring += 1;
     }
 
@@ -216,25 +213,18 @@ impl Agenda {
                 // Nothing within a year: jump to the first day anything is due.
                 let Reverse(first) = self.beyond.peek()?;
                 self.today = first.day();
-                self.sorted = false;
                 self.bring_into_year();
             }
             let bucket = &mut self.ring[(self.today % DAYS) as usize];
-            if !self.sorted {
-                bucket.sort_unstable_by(|a, b| b.cmp(a));
-                self.sorted = true;
-            }
-            if bucket.last().is_some_and(|e| e.day() == self.today) {
-                self.in_ring -= 1;
-                return bucket.pop();
-            }
-            if bucket.is_empty() {
-                // A day's bucket is used once a year: its room goes back now, or a ring of
-                // 16,384 buckets would keep the biggest burst each day ever saw.
-                *bucket = Vec::new();
+            match bucket.peek() {
+                Some(Reverse(e)) if e.day() == self.today => {
+                    self.in_ring -= 1;
+                    return bucket.pop().map(|Reverse(e)| e);
+                }
+                None if bucket.capacity() > KEEP => *bucket = BinaryHeap::new(),
+                _ => {}
             }
             self.today += 1;
-            self.sorted = false;
             self.bring_into_year();
         }
     }
