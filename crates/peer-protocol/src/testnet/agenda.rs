@@ -45,10 +45,6 @@ const DAY_MICROS: u64 = 256;
 /// Days in a year (the ring's length): a year is about a second of virtual time, longer
 /// than the latencies the simulator models (tails aside).
 const DAYS: u64 = 1 << 12;
-/// Entries an emptied bucket keeps room for: the buckets of a sparse run keep theirs (no
-/// allocation per day), while a burst (a flood's next hop, all due at once) gives its
-/// room back, so the ring never holds more than `DAYS * KEEP` entries' worth (5 MB).
-const KEEP: usize = 16;
 
 /// What the network still has to hand to a node.
 #[derive(Debug)]
@@ -253,7 +249,10 @@ impl Agenda {
                     bucket.pop()
                 };
             }
-            if bucket.is_empty() && bucket.capacity() > KEEP {
+            if bucket.is_empty() && bucket.capacity() > 0 {
+                // The day is over: its room goes back to the allocator, which hands the
+                // same, still cached, memory to the next day's bucket to grow. (Keeping
+                // room in every bucket would spread the ring over megabytes.)
                 *bucket = Vec::new();
             }
             self.today += 1;
