@@ -2,8 +2,8 @@
 //!
 //! A discrete-event simulator's heart is its queue of future events. This one is a
 //! *calendar queue* (R. Brown, "Calendar queues: a fast O(1) priority queue implementation
-//! for the simulation event set problem", CACM 31(10), 1988), the structure PeerSim-like
-//! and network simulators reach for when a binary heap gets big.
+//! for the simulation event set problem", CACM 31(10), 1988), the scheduler ns-2 runs by
+//! default.
 //!
 //! Virtual time is cut into *days* of [`DAY_MICROS`], and a *year* of [`DAYS`] days is a ring
 //! of buckets: a delivery due on day `d` waits in bucket `d mod DAYS`. The clock visits the
@@ -238,8 +238,9 @@ impl Agenda {
             let own = bucket.last().filter(|e| e.day() == self.today);
             let late = self.late.peek().map(|Reverse(e)| e);
             let from_late = match (own, late) {
+                (_, None) => false,
+                (None, Some(_)) => true,
                 (Some(own), Some(late)) => late < own,
-                (own, late) => own.is_none() && late.is_some(),
             };
             if own.is_some() || from_late {
                 self.in_ring -= 1;

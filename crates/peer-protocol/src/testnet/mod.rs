@@ -25,8 +25,8 @@
 //!
 //! - The agenda (`agenda.rs`) is a calendar queue: deliveries wait in buckets by the
 //!   quarter-millisecond they are due. Timers wait in a binary heap, one entry per arming
-//!   (a node has one timer, so it stays small), and stale entries (re-armed, disarmed,
-//!   dead) are dropped when they reach the top.
+//!   (at most one live entry per node), and stale entries (re-armed, disarmed, dead) are
+//!   dropped when they reach the top.
 //! - Each node keeps its own connection ends (`links.rs`), so no operation scans the network.
 //! - Each delivered input is counted ([`TestNet::events`]) and folded into a chained XXH3
 //!   hash ([`TestNet::digest`], `digest.rs`) of time, node, kind, connection and bytes.
