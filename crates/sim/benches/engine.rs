@@ -12,7 +12,7 @@ use std::hint::black_box;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use criterion::{criterion_group, BatchSize, Criterion, Throughput};
 use p2plab_peer_protocol::testnet::{Latency, TestNet};
 use p2plab_peer_protocol::{Command, ConnId, Input, Instant, Metrics, Node, Outbox, RequestId};
 use p2plab_sim::gnutella_scale::build_overlay;
@@ -20,7 +20,7 @@ use p2plab_sim::graph::Graph;
 
 /// The allocator the `p2plab` binary runs with, so these figures are the simulator's own.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: p2plab_alloc::Allocator = p2plab_alloc::Allocator;
 
 /// Nodes on the small relay ring, and on the big one.
 const RINGS: [usize; 2] = [2_000, 100_000];
@@ -122,4 +122,10 @@ fn bench_flood(c: &mut Criterion) {
 }
 
 criterion_group!(benches, bench_relay, bench_flood);
-criterion_main!(benches);
+
+/// `criterion_main!`, after setting the allocator up as `p2plab` does.
+fn main() {
+    p2plab_alloc::keep_freed_memory();
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
