@@ -171,6 +171,35 @@ fn a_handshake_that_never_finishes_times_out() {
 }
 
 #[test]
+fn finished_handshakes_leave_no_timer_behind() {
+    let secs = |s| Instant::ZERO + Duration::from_secs(s);
+    let mut b = Bench::new(|c| c.handshake_timeout = Duration::from_secs(5));
+    let [first, second, third] = [0, 1, 2].map(|s| {
+        b.now = secs(s);
+        b.accept()
+    });
+    b.now = secs(3);
+    b.recv(first, CONNECT_04);
+    b.recv(third, CONNECT_04);
+    assert_eq!(b.servent.neighbour_count(), 2);
+    assert_eq!(
+        b.servent.poll_timeout(),
+        Some(secs(6)),
+        "the oldest handshake is done: the second one's deadline is next"
+    );
+    // Late, past the third's deadline too: only the handshake still under way closes.
+    b.now = secs(8);
+    let effects = b.input(Input::Timeout);
+    assert!(closed(&effects, second));
+    assert!(!closed(&effects, first) && !closed(&effects, third));
+    assert_eq!(b.servent.neighbour_count(), 2);
+    assert!(
+        b.servent.poll_timeout() > Some(secs(8)),
+        "no handshake deadline is left to wake the servent"
+    );
+}
+
+#[test]
 fn without_neighbours_a_search_fails_and_locate_is_immediate() {
     let mut b = Bench::new(|_| {});
     let effects = b.input(Input::Command(Command::Search {

@@ -10,7 +10,9 @@
 //! does not finish within `handshake_timeout`, a descriptor stream that loses sync — closes
 //! that connection and nothing else.
 
+use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use p2plab_peer_protocol::{CodecError, ConnId, FrameReader, Instant, Outbox, WireMessage};
 use tracing::debug;
@@ -55,19 +57,16 @@ pub(super) struct Conn {
     /// The neighbour's listening address, once it told us.
     listen: Option<SocketAddr>,
     reader: FrameReader,
-    /// Until the handshake is done: when it times out.
-    deadline: Option<Instant>,
     pings: PingLimit,
 }
 
 impl Conn {
-    fn new(phase: Phase, dialled: Option<SocketAddr>, deadline: Instant) -> Self {
+    fn new(phase: Phase, dialled: Option<SocketAddr>) -> Self {
         Conn {
             phase,
             dialled,
             listen: None,
             reader: FrameReader::new(MAX_HANDSHAKE_LEN.max(HEADER_LEN + MAX_PAYLOAD)),
-            deadline: Some(deadline),
             pings: PingLimit {
                 window_start: Instant::ZERO,
                 count: 0,
@@ -78,11 +77,6 @@ impl Conn {
     /// True once the handshake is done.
     pub(super) fn is_open(&self) -> bool {
         self.phase == Phase::Open
-    }
-
-    /// When the handshake times out, while it runs.
-    pub(super) fn deadline(&self) -> Option<Instant> {
-        self.deadline
     }
 
     /// True if we dialled it.
@@ -113,13 +107,78 @@ impl Conn {
     }
 }
 
+/// The handshakes under way, oldest first, each with the time it must be done by.
+///
+/// Every handshake gets the same time, so deadlines come in the order handshakes start and
+/// the front is always the next to expire: the servent's timer reads one entry instead of
+/// walking its connections. A connection that opens or closes leaves its entry behind;
+/// [`Handshakes::skip_finished`] drops such entries once they reach the front.
+#[derive(Debug)]
+pub(super) struct Handshakes {
+    timeout: Duration,
+    queue: VecDeque<(Instant, ConnId)>,
+}
+
+impl Handshakes {
+    pub(super) fn new(timeout: Duration) -> Self {
+        Handshakes {
+            timeout,
+            queue: VecDeque::new(),
+        }
+    }
+
+    fn start(&mut self, now: Instant, conn: ConnId) {
+        self.queue.push_back((now + self.timeout, conn));
+    }
+
+    /// When the oldest handshake still under way times out.
+    pub(super) fn next_deadline(&self) -> Option<Instant> {
+        self.queue.front().map(|(deadline, _)| *deadline)
+    }
+
+    /// Takes the handshakes due by `now` that `under_way` says have not finished.
+    pub(super) fn take_due(
+        &mut self,
+        now: Instant,
+        under_way: impl Fn(ConnId) -> bool,
+    ) -> Vec<ConnId> {
+        let mut due = Vec::new();
+        while let Some(&(deadline, conn)) = self.queue.front() {
+            if deadline > now {
+                break;
+            }
+            self.queue.pop_front();
+            if under_way(conn) {
+                due.push(conn);
+            }
+        }
+        due
+    }
+
+    /// Drops front entries whose handshake has finished, so the front is the next deadline.
+    pub(super) fn skip_finished(&mut self, under_way: impl Fn(ConnId) -> bool) {
+        while self
+            .queue
+            .front()
+            .is_some_and(|(_, conn)| !under_way(*conn))
+        {
+            self.queue.pop_front();
+        }
+    }
+}
+
+/// True while `conn` exists and its handshake is not done.
+pub(super) fn handshake_under_way(conns: &BTreeMap<ConnId, Conn>, conn: ConnId) -> bool {
+    conns.get(&conn).is_some_and(|c| !c.is_open())
+}
+
 impl Servent {
     /// Dials `addr` as a would-be neighbour.
     pub(super) fn dial(&mut self, now: Instant, addr: SocketAddr, out: &mut Outbox) {
         let conn = out.connect(addr);
-        let deadline = now + self.config.handshake_timeout;
         self.conns
-            .insert(conn, Conn::new(Phase::Dialling, Some(addr), deadline));
+            .insert(conn, Conn::new(Phase::Dialling, Some(addr)));
+        self.handshakes.start(now, conn);
     }
 
     pub(super) fn accepted(&mut self, now: Instant, conn: ConnId, out: &mut Outbox) {
@@ -127,9 +186,9 @@ impl Servent {
             out.close(conn);
             return;
         }
-        let deadline = now + self.config.handshake_timeout;
         self.conns
-            .insert(conn, Conn::new(Phase::AwaitConnect, None, deadline));
+            .insert(conn, Conn::new(Phase::AwaitConnect, None));
+        self.handshakes.start(now, conn);
     }
 
     pub(super) fn connected(&mut self, now: Instant, conn: ConnId, out: &mut Outbox) {
@@ -239,7 +298,6 @@ impl Servent {
     fn open(&mut self, now: Instant, conn: ConnId, out: &mut Outbox) {
         if let Some(c) = self.conns.get_mut(&conn) {
             c.phase = Phase::Open;
-            c.deadline = None;
             self.ping(now, &[conn], out);
             self.drop_duplicate_link(now, conn, out);
         }

@@ -33,7 +33,7 @@ use crate::host_cache::HostCache;
 use crate::routing::{ExpiringMap, Route};
 use crate::{HOST_CACHE_SIZE, ROUTE_EXPIRY, ROUTE_TABLE_CAPACITY};
 
-use connection::Conn;
+use connection::{handshake_under_way, Conn, Handshakes};
 use search::Search;
 
 /// A Gnutella 0.4 servent. Build it with [`Servent::new`], drive it through [`Node`].
@@ -45,6 +45,8 @@ pub struct Servent {
     servent_id: Guid,
     /// Every connection, from dial or accept to close, in id order (runs are reproducible).
     conns: BTreeMap<ConnId, Conn>,
+    /// When each handshake under way times out.
+    handshakes: Handshakes,
     host_cache: HostCache,
     /// Seen (payload type, descriptor ID) → where answers go: routing rules 1, 2 and 6.
     routes: ExpiringMap<(u8, Guid), Route>,
@@ -76,11 +78,13 @@ impl Servent {
     pub fn new(config: ServentConfig) -> Self {
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
         let servent_id = Guid::random(&mut rng);
+        let handshakes = Handshakes::new(config.handshake_timeout);
         Servent {
             config,
             rng,
             servent_id,
             conns: BTreeMap::new(),
+            handshakes,
             host_cache: HostCache::new(HOST_CACHE_SIZE),
             routes: ExpiringMap::new(ROUTE_TABLE_CAPACITY, ROUTE_EXPIRY),
             push_routes: ExpiringMap::new(ROUTE_TABLE_CAPACITY, ROUTE_EXPIRY),
@@ -159,12 +163,10 @@ impl Servent {
     }
 
     fn timeout(&mut self, now: Instant, out: &mut Outbox) {
-        let stalled: Vec<ConnId> = self
-            .conns
-            .iter()
-            .filter(|(_, c)| c.deadline().is_some_and(|d| d <= now))
-            .map(|(id, _)| *id)
-            .collect();
+        let conns = &self.conns;
+        let stalled = self
+            .handshakes
+            .take_due(now, |conn| handshake_under_way(conns, conn));
         for conn in stalled {
             self.drop_conn(now, conn, "handshake timeout", out);
         }
@@ -198,12 +200,16 @@ impl Node for Servent {
             Input::Timeout => self.timeout(now, out),
             Input::Command(command) => self.command(now, command, out),
         }
+        let conns = &self.conns;
+        self.handshakes
+            .skip_finished(|conn| handshake_under_way(conns, conn));
     }
 
     fn poll_timeout(&self) -> Option<Instant> {
-        let handshakes = self.conns.values().filter_map(Conn::deadline);
         let searches = self.searches.values().map(|s| s.deadline);
-        handshakes
+        self.handshakes
+            .next_deadline()
+            .into_iter()
             .chain(searches)
             .chain(self.next_ping)
             .chain(self.next_dial)

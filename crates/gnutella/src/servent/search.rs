@@ -93,8 +93,12 @@ impl Servent {
             return;
         }
         let wanted = keywords::Query::parse(&query.text());
-        let library = self.config.library.clone();
-        let records: Vec<HitRecord> = library.search(&wanted).filter_map(record_for).collect();
+        let records: Vec<HitRecord> = self
+            .config
+            .library
+            .search(&wanted)
+            .filter_map(record_for)
+            .collect();
         let ttl = self.reply_ttl(d.hops);
         for results in pack(records) {
             let hit = self.own_query_hit(results);
