@@ -106,13 +106,13 @@ impl ChordNode {
         let Some(link) = self.links.get_mut(&conn) else {
             return;
         };
-        link.reader.extend(bytes);
         link.last_used = now;
+        let mut input = bytes;
         loop {
             let Some(link) = self.links.get_mut(&conn) else {
                 return;
             };
-            match link.reader.next_message::<Frame>() {
+            match link.reader.decode_next(&mut input, Frame::decode) {
                 Ok(Some((frame, len))) => {
                     self.metrics.record_in(frame.msg.kind(), len);
                     self.on_frame(now, conn, frame, out);

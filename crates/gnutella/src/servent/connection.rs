@@ -205,10 +205,15 @@ impl Servent {
         let Some(c) = self.conns.get_mut(&conn) else {
             return;
         };
-        c.reader.extend(bytes);
-        self.advance_handshake(now, conn, out);
+        let mut input = bytes;
+        if !c.is_open() {
+            // The handshake is text, read from the buffer; descriptors sent right behind it
+            // wait there too.
+            c.reader.extend(std::mem::take(&mut input));
+            self.advance_handshake(now, conn, out);
+        }
         if self.conns.get(&conn).is_some_and(Conn::is_open) {
-            self.read_descriptors(now, conn, out);
+            self.read_descriptors(now, conn, input, out);
         }
     }
 
@@ -303,25 +308,21 @@ impl Servent {
         }
     }
 
-    /// Decodes every whole descriptor buffered on `conn` and handles it.
-    fn read_descriptors(&mut self, now: Instant, conn: ConnId, out: &mut Outbox) {
+    /// Decodes every whole descriptor buffered on `conn` or in `input` (bytes that just
+    /// arrived on it), and handles it.
+    fn read_descriptors(&mut self, now: Instant, conn: ConnId, mut input: &[u8], out: &mut Outbox) {
         while let Some(c) = self.conns.get_mut(&conn) {
-            let buf = c.reader.buffered();
-            match Descriptor::decode(buf) {
-                Ok((d, used)) => {
-                    c.reader.consume(used);
+            match c.reader.decode_next(&mut input, decode_or_skip) {
+                Ok(Some((Ok(d), used))) => {
                     self.metrics.record_in(d.kind(), used);
                     self.on_descriptor(now, conn, d, out);
                 }
-                Err(CodecError::Incomplete) => return,
-                // The header framed it, only the payload is bad: skip this one descriptor.
-                Err(CodecError::Malformed(why)) => {
-                    let used = Header::decode(buf).map_or(buf.len(), |h| h.frame_len());
-                    c.reader.consume(used);
+                Ok(Some((Err(why), used))) => {
                     debug!(%conn, why, "malformed descriptor dropped");
                     self.metrics.record_in("malformed", used);
                     self.metrics.record_drop("malformed");
                 }
+                Ok(None) => return,
                 // An absurd length or an unknown type: the stream cannot be trusted.
                 Err(e) => {
                     self.metrics.record_drop("malformed");
@@ -329,5 +330,18 @@ impl Servent {
                 }
             }
         }
+    }
+}
+
+/// Decodes one descriptor; one whose header frames it but whose payload is bad comes out as
+/// `Err(why)` with its length, to be skipped: the stream is still in step after it.
+fn decode_or_skip(buf: &[u8]) -> Result<(Result<Descriptor, String>, usize), CodecError> {
+    match Descriptor::decode(buf) {
+        Ok((d, used)) => Ok((Ok(d), used)),
+        Err(CodecError::Malformed(why)) => {
+            let used = Header::decode(buf).map_or(buf.len(), |h| h.frame_len());
+            Ok((Err(why), used))
+        }
+        Err(e) => Err(e),
     }
 }

@@ -14,9 +14,9 @@ impl Peer {
     /// Reads every whole frame from the server. A broken stream closes the connection (and
     /// the peer dials again later); a type the peer does not speak is skipped.
     pub(super) fn receive(&mut self, now: Instant, conn: ConnId, bytes: &[u8], out: &mut Outbox) {
-        self.reader.extend(bytes);
+        let mut input = bytes;
         while self.server_conn() == Some(conn) {
-            let frame = match self.reader.next_message::<Frame>() {
+            let frame = match self.reader.decode_next(&mut input, Frame::decode) {
                 Ok(Some((frame, len))) => (frame, len),
                 Ok(None) => return,
                 Err(e) => return self.broken(now, conn, &e, out),

@@ -25,6 +25,7 @@ use std::time::Duration;
 
 use p2plab_peer_protocol::{
     CodecError, Command, ConnId, Event, Input, Instant, Metrics, Node, Outbox, SearchError,
+    WireMessage,
 };
 
 use crate::index::Index;
@@ -124,16 +125,13 @@ impl Server {
 
     /// Reads every whole frame `conn` has sent, stopping if the connection is dropped.
     fn receive(&mut self, conn: ConnId, bytes: &[u8], out: &mut Outbox) {
-        let Some(session) = self.sessions.get_mut(&conn) else {
-            return;
-        };
-        session.reader.extend(bytes);
+        let mut input = bytes;
         loop {
             let Some(session) = self.sessions.get_mut(&conn) else {
                 return;
             };
             let logged_in = session.user.is_some();
-            match session.reader.next_message::<Frame>() {
+            match session.reader.decode_next(&mut input, Frame::decode) {
                 Ok(None) => return,
                 Ok(Some((frame, len))) => self.on_frame(conn, logged_in, &frame, len, out),
                 Err(e) => {
@@ -155,7 +153,6 @@ impl Server {
     ) {
         match Message::from_frame(frame) {
             Ok(msg) => {
-                use p2plab_peer_protocol::WireMessage as _;
                 self.metrics.record_in(msg.kind(), len);
                 if logged_in {
                     self.on_message(conn, msg, out);
