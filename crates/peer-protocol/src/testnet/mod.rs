@@ -111,6 +111,8 @@ pub struct TestNet<N> {
     loss: f64,
     steps: u64,
     events: u64,
+    /// Events the cores have reported, in all (see [`TestNet::reports`]).
+    reports: u64,
     digest: Digest,
     next_ephemeral: u16,
     /// Every delivered chunk of bytes, when recording (see [`TestNet::record`]).
@@ -151,6 +153,7 @@ impl<N: Node> TestNet<N> {
             loss: 0.0,
             steps: 0,
             events: 0,
+            reports: 0,
             digest: Digest::default(),
             next_ephemeral: FIRST_EPHEMERAL_PORT,
             trace: None,
@@ -248,6 +251,13 @@ impl<N: Node> TestNet<N> {
     /// Takes the events a node reported so far.
     pub fn take_events(&mut self, idx: NodeIdx) -> Vec<Event> {
         std::mem::take(&mut self.slots[idx].events)
+    }
+
+    /// How many events the cores have reported since the network began. A watcher that
+    /// finds the same count as when it last took events has nothing new to take, without
+    /// asking each node it watches.
+    pub fn reports(&self) -> u64 {
+        self.reports
     }
 
     /// Starts (or restarts) recording every delivered chunk of bytes.
@@ -561,7 +571,10 @@ impl<N: Node> TestNet<N> {
             Effect::Send { conn, bytes } => self.send(idx, conn, bytes),
             Effect::Connect { conn, addr } => self.dial(idx, conn, addr),
             Effect::Close { conn } => self.close_own(idx, conn),
-            Effect::Report(event) => self.slots[idx].events.push(event),
+            Effect::Report(event) => {
+                self.reports += 1;
+                self.slots[idx].events.push(event);
+            }
         }
     }
 

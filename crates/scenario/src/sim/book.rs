@@ -60,6 +60,8 @@ pub struct Book {
     answers: Vec<Answer>,
     left: BTreeSet<NodeIdx>,
     next_request: u64,
+    /// The network's [`TestNet::reports`] when events were last taken.
+    reports_taken: u64,
 }
 
 impl Book {
@@ -110,6 +112,11 @@ impl Book {
 
     /// Takes the watched nodes' events; true if any search finished or any node left.
     pub fn collect(&mut self, net: &mut TestNet<SimNode>) -> bool {
+        // The player asks after every step; most steps report nothing.
+        if net.reports() == self.reports_taken {
+            return false;
+        }
+        self.reports_taken = net.reports();
         let mut events = Vec::new();
         for &node in self.watched.keys() {
             events.extend(net.take_events(node).into_iter().map(|e| (node, e)));
