@@ -50,10 +50,11 @@ pub fn id_text(id: Id, id_bits: u32) -> String {
     if id_bits <= 64 {
         id.low_u64().to_string()
     } else {
-        // Every id of the ring at the ring's full width, so ids line up and sort as text.
+        // Every id of the ring at the ring's full width, so ids line up and sort as text:
+        // the id is below 2^id_bits, so the digits cut off the front are zeros.
         let digits = id_bits.div_ceil(4) as usize;
-        let hex = id.to_string();
-        format!("0x{:0>digits$}", hex.trim_start_matches("0x"))
+        let hex = hex::encode(id.as_bytes());
+        format!("0x{}", &hex[hex.len() - digits..])
     }
 }
 
@@ -70,6 +71,7 @@ impl PeerView {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::id::Ring;
 
     #[test]
     fn ids_on_a_wide_ring_are_hex_at_full_width() {
@@ -81,5 +83,19 @@ mod tests {
             "300",
             "decimal on small rings"
         );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn wide_ids_read_as_the_number_they_are(bytes in proptest::array::uniform20(proptest::num::u8::ANY), bits in 65u32..=160) {
+            let id = Ring::new(bits).distance(Id::from_u64(0), Id::from_bytes(bytes));
+            let text = id_text(id, bits);
+            let digits = text.strip_prefix("0x").expect("hex");
+            proptest::prop_assert_eq!(digits.len(), bits.div_ceil(4) as usize);
+            // `Display` writes the same number without leading zeros.
+            let shown = id.to_string();
+            let shown = shown.trim_start_matches("0x");
+            proptest::prop_assert_eq!(digits.trim_start_matches('0'), shown.trim_start_matches('0'));
+        }
     }
 }
