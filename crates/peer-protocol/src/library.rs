@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::keywords::{normalize_name, Query};
+use crate::keywords::{normalize_name, words, Query};
 
 /// The most files one library may hold; a folder with more is refused.
 pub const MAX_FILES: usize = 100_000;
@@ -81,9 +81,30 @@ impl SharedFile {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Library {
     files: Vec<SharedFile>,
+    /// Every (word, file index) pair of the names, sorted: the files with a given word are
+    /// one run of it. Every servent a Gnutella flood reaches searches its library, so a
+    /// search looks its words up here instead of splitting every name again.
+    words: Vec<(Box<str>, u32)>,
 }
 
 impl Library {
+    /// The library of `files`, listed in index order.
+    fn of(files: Vec<SharedFile>) -> Self {
+        let mut words: Vec<(Box<str>, u32)> = files
+            .iter()
+            .flat_map(|f| words(&f.name).into_iter().map(|w| (w.into(), f.index)))
+            .collect();
+        words.sort_unstable();
+        Library { files, words }
+    }
+
+    /// True when the file at `index` has the word `word`.
+    fn has_word(&self, index: u32, word: &str) -> bool {
+        self.words
+            .binary_search_by(|(w, i)| (&**w, *i).cmp(&(word, index)))
+            .is_ok()
+    }
+
     /// A library that shares nothing.
     pub fn empty() -> Self {
         Self::default()
@@ -129,7 +150,7 @@ impl Library {
                 content: Content::Disk(path),
             })
             .collect();
-        Ok(Library { files })
+        Ok(Library::of(files))
     }
 
     /// Shares synthetic files: each `(name, size)` gets bytes derived from `seed` and its name,
@@ -153,7 +174,7 @@ impl Library {
                 }
             })
             .collect();
-        Library { files }
+        Library::of(files)
     }
 
     /// All shared files, by index.
@@ -190,9 +211,24 @@ impl Library {
             .find(|f| normalize_name(&f.name) == wanted)
     }
 
-    /// The files that match `query`, in index order.
+    /// The files that match `query` (see [`Query::matches`]), in index order: those listed
+    /// under its first word that have every other word too.
     pub fn search<'a>(&'a self, query: &'a Query) -> impl Iterator<Item = &'a SharedFile> + 'a {
-        self.files.iter().filter(move |f| query.matches(&f.name))
+        let (first, others) = match query.words().split_first() {
+            Some((first, others)) => (first.as_str(), others),
+            None => ("", &[][..]),
+        };
+        let from = self.words.partition_point(|(w, _)| &**w < first);
+        let to = self.words.partition_point(|(w, _)| &**w <= first);
+        let listed = if first.is_empty() {
+            &[][..]
+        } else {
+            &self.words[from..to]
+        };
+        listed
+            .iter()
+            .filter(move |(_, i)| others.iter().all(|w| self.has_word(*i, w)))
+            .map(|(_, i)| &self.files[*i as usize])
     }
 }
 
@@ -259,6 +295,25 @@ impl Read for SyntheticReader {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn search_finds_exactly_the_matching_names(
+            names in proptest::collection::vec("[a-cA-CéÉ0-1 ._-]{0,12}", 0..8),
+            query in "[a-cA-CéÉ0-1 ._-]{0,8}",
+        ) {
+            let library = Library::synthetic(names.iter().map(|n| (n.clone(), 1)), 7);
+            let query = Query::parse(&query);
+            let found: Vec<u32> = library.search(&query).map(|f| f.index).collect();
+            let matching: Vec<u32> = library
+                .files()
+                .iter()
+                .filter(|f| query.matches(&f.name))
+                .map(|f| f.index)
+                .collect();
+            proptest::prop_assert_eq!(found, matching);
+        }
+    }
 
     #[test]
     fn synthetic_bytes_are_the_same_from_any_offset() {
