@@ -214,19 +214,15 @@ impl Library {
     /// The files that match `query` (see [`Query::matches`]), in index order: those listed
     /// under its first word that have every other word too.
     pub fn search<'a>(&'a self, query: &'a Query) -> impl Iterator<Item = &'a SharedFile> + 'a {
-        let (first, others) = match query.words().split_first() {
-            Some((first, others)) => (first.as_str(), others),
-            None => ("", &[][..]),
-        };
+        // No name has the empty word, so a query with no words finds nothing.
+        let (first, others) = query
+            .words()
+            .split_first()
+            .map_or(("", &[][..]), |(first, others)| (first.as_str(), others));
         let from = self.words.partition_point(|(w, _)| &**w < first);
-        let to = self.words.partition_point(|(w, _)| &**w <= first);
-        let listed = if first.is_empty() {
-            &[][..]
-        } else {
-            &self.words[from..to]
-        };
-        listed
+        self.words[from..]
             .iter()
+            .take_while(move |(w, _)| &**w == first)
             .filter(move |(_, i)| others.iter().all(|w| self.has_word(*i, w)))
             .map(|(_, i)| &self.files[*i as usize])
     }

@@ -112,7 +112,8 @@ impl Conn {
 /// Every handshake gets the same time, so deadlines come in the order handshakes start and
 /// the front is always the next to expire: the servent's timer reads one entry instead of
 /// walking its connections. A connection that opens or closes leaves its entry behind;
-/// [`Handshakes::skip_finished`] drops such entries once they reach the front.
+/// [`Handshakes::skip_finished`] drops such entries once they reach the front, and every
+/// entry is gone by its deadline, so the queue holds at most the handshakes of one timeout.
 #[derive(Debug)]
 pub(super) struct Handshakes {
     timeout: Duration,
