@@ -79,9 +79,13 @@ impl<P> RpcTable<P> {
         self.take_where(|p| p.conn == Some(conn))
     }
 
-    /// True while some request on `conn` waits for its answer.
-    pub fn is_waiting_on(&self, conn: ConnId) -> bool {
-        self.pending.values().any(|p| p.conn == Some(conn))
+    /// The connections some request waits on for its answer, sorted: one pass over the
+    /// requests in flight, however many connections are then asked about.
+    pub fn conns_waited_on(&self) -> Vec<ConnId> {
+        let mut conns: Vec<ConnId> = self.pending.values().filter_map(|p| p.conn).collect();
+        conns.sort_unstable();
+        conns.dedup();
+        conns
     }
 
     /// True while request `id` waits for a connection slot (not sent, not yet failed).

@@ -47,6 +47,12 @@ pub(super) struct Link {
 }
 
 impl Link {
+    /// A connection can be closed when it is up, has nothing queued, and no request on it
+    /// waits for an answer (`busy`: [`RpcTable::conns_waited_on`](crate::rpc::RpcTable::conns_waited_on)).
+    fn is_idle(&self, conn: ConnId, busy: &[ConnId]) -> bool {
+        self.ready && self.queue.is_empty() && busy.binary_search(&conn).is_err()
+    }
+
     fn new(ready: bool, dialled_to: Option<SocketAddr>, now: Instant) -> Self {
         Link {
             reader: FrameReader::new(MAX_FRAME),
@@ -252,12 +258,6 @@ impl ChordNode {
         self.send_frame(conn, &Frame { request, msg }, out);
     }
 
-    /// A dialled connection can be closed when it is up, has nothing queued, and no
-    /// request on it waits for an answer.
-    fn is_idle(&self, conn: ConnId, link: &Link) -> bool {
-        link.ready && link.queue.is_empty() && !self.rpc.is_waiting_on(conn)
-    }
-
     fn close_link(&mut self, conn: ConnId, out: &mut Outbox) {
         if let Some(addr) = self.links.remove(&conn).and_then(|l| l.dialled_to) {
             self.dialled.remove(&addr);
@@ -268,11 +268,12 @@ impl ChordNode {
     /// Makes room for one more dial: closes the idle dialled connection used longest ago.
     /// False when every dialled connection is busy.
     fn evict_least_recently_used(&mut self, out: &mut Outbox) -> bool {
+        let busy = self.rpc.conns_waited_on();
         let victim = self
             .dialled
             .values()
             .filter_map(|c| self.links.get(c).map(|l| (*c, l)))
-            .filter(|(c, l)| self.is_idle(*c, l))
+            .filter(|(c, l)| l.is_idle(*c, &busy))
             .min_by_key(|(_, l)| l.last_used)
             .map(|(c, _)| c);
         if let Some(conn) = victim {
@@ -285,6 +286,7 @@ impl ChordNode {
     /// periods, and connections peers dialled that were idle for twice as long.
     pub(super) fn close_stale_links(&mut self, now: Instant, out: &mut Outbox) {
         let idle_for = self.config.stabilize_every * LINK_IDLE_PERIODS;
+        let busy = self.rpc.conns_waited_on();
         let stale: Vec<ConnId> = self
             .links
             .iter()
@@ -296,7 +298,7 @@ impl ChordNode {
                 } else {
                     idle_for * 2
                 };
-                self.is_idle(**c, l) && now.saturating_since(l.last_used) >= limit
+                l.is_idle(**c, &busy) && now.saturating_since(l.last_used) >= limit
             })
             .map(|(c, _)| *c)
             .collect();
