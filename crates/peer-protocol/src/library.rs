@@ -81,28 +81,33 @@ impl SharedFile {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Library {
     files: Vec<SharedFile>,
-    /// Every (word, file index) pair of the names, sorted: the files with a given word are
-    /// one run of it. Every servent a Gnutella flood reaches searches its library, so a
-    /// search looks its words up here instead of splitting every name again.
-    words: Vec<(Box<str>, u32)>,
+    /// Every (word key, file index) pair of the names, sorted: the files with a given word
+    /// are one run of one flat array. Every servent a Gnutella flood reaches searches its
+    /// library, so a search looks its words up here instead of splitting every name again.
+    words: Vec<(u64, u32)>,
+}
+
+/// A word's key in a library's index: its XXH3 hash. Two words may share a key, so what the
+/// index finds is checked against the name itself.
+fn word_key(word: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(word.as_bytes())
 }
 
 impl Library {
     /// The library of `files`, listed in index order.
     fn of(files: Vec<SharedFile>) -> Self {
-        let mut words: Vec<(Box<str>, u32)> = files
+        let mut words: Vec<(u64, u32)> = files
             .iter()
-            .flat_map(|f| words(&f.name).into_iter().map(|w| (w.into(), f.index)))
+            .flat_map(|f| words(&f.name).into_iter().map(|w| (word_key(&w), f.index)))
             .collect();
         words.sort_unstable();
+        words.dedup();
         Library { files, words }
     }
 
-    /// True when the file at `index` has the word `word`.
-    fn has_word(&self, index: u32, word: &str) -> bool {
-        self.words
-            .binary_search_by(|(w, i)| (&**w, *i).cmp(&(word, index)))
-            .is_ok()
+    /// True when the file at `index` has a word with key `key`.
+    fn has_key(&self, index: u32, key: u64) -> bool {
+        self.words.binary_search(&(key, index)).is_ok()
     }
 
     /// A library that shares nothing.
@@ -212,19 +217,19 @@ impl Library {
     }
 
     /// The files that match `query` (see [`Query::matches`]), in index order: those listed
-    /// under its first word that have every other word too.
+    /// under its first word's key that have every other word's key too, and whose name,
+    /// checked last, does match.
     pub fn search<'a>(&'a self, query: &'a Query) -> impl Iterator<Item = &'a SharedFile> + 'a {
-        // No name has the empty word, so a query with no words finds nothing.
-        let (first, others) = query
-            .words()
-            .split_first()
-            .map_or(("", &[][..]), |(first, others)| (first.as_str(), others));
-        let from = self.words.partition_point(|(w, _)| &**w < first);
+        let keys: Vec<u64> = query.words().iter().map(|w| word_key(w)).collect();
+        // A query with no words has no first key, and finds nothing.
+        let first = keys.first().copied();
+        let from = self.words.partition_point(|(k, _)| Some(*k) < first);
         self.words[from..]
             .iter()
-            .take_while(move |(w, _)| &**w == first)
-            .filter(move |(_, i)| others.iter().all(|w| self.has_word(*i, w)))
+            .take_while(move |(k, _)| Some(*k) == first)
+            .filter(move |(_, i)| keys.iter().skip(1).all(|k| self.has_key(*i, *k)))
             .map(|(_, i)| &self.files[*i as usize])
+            .filter(|f| query.matches(&f.name))
     }
 }
 
