@@ -174,6 +174,12 @@ impl Agenda {
         self.front.as_ref().map(|e| e.at)
     }
 
+    /// Who the earliest delivery is for.
+    pub(super) fn peek_addressee(&mut self) -> Option<NodeIdx> {
+        self.peek_time()?;
+        self.front.as_ref().map(|e| e.item.to)
+    }
+
     /// Takes the earliest delivery.
     pub(super) fn pop(&mut self) -> Option<Scheduled> {
         self.peek_time()?;

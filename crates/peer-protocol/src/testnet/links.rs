@@ -55,6 +55,11 @@ impl Ends {
         Some(&mut self.links[i])
     }
 
+    /// The ids of the ends, sorted.
+    pub(super) fn ids(&self) -> &[ConnId] {
+        &self.conns
+    }
+
     pub(super) fn contains(&self, conn: ConnId) -> bool {
         self.find(conn).is_ok()
     }

@@ -383,11 +383,22 @@ impl<N: Node> TestNet<N> {
             }
             (_, Some(_)) => {
                 if let Some(scheduled) = self.agenda.pop() {
+                    if let Some(next) = self.agenda.peek_addressee() {
+                        self.prefetch(next);
+                    }
                     self.deliver(scheduled);
                 }
             }
             _ => {}
         }
+    }
+
+    /// Asks the processor to start loading what the next delivery will read first, the
+    /// addressee's slot and its connection ids, while this one is handled: on a network
+    /// bigger than the cache, each is otherwise a wait on main memory.
+    fn prefetch(&self, idx: NodeIdx) {
+        prefetch_index::prefetch_index(&self.slots, idx);
+        prefetch_index::prefetch_index(self.hosts[idx].ends.ids(), 0);
     }
 
     /// One latency draw after now.
