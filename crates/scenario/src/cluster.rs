@@ -313,11 +313,6 @@ impl Cluster {
         roster::pick_live(&self.peers, r, count)
     }
 
-    /// Picks one peer that is down, at random with `r`.
-    pub fn pick_down(&self, r: &mut impl Rng) -> Option<usize> {
-        roster::pick_down(&self.peers, r)
-    }
-
     /// Stops every node.
     pub async fn shutdown(&mut self) {
         self.kill_server().await;

@@ -9,6 +9,8 @@
 //!   per-network settings, the timeline; parsing that names the bad field and line.
 //! - [`plan`] — the seeded plan: file names and sizes, placement, query sequences, victims.
 //! - [`roster`] — who is up, and the seeded picks of victims and rejoiners.
+//! - [`churn`] — when peers leave and come back in a churn step: periodic, Poisson or
+//!   session churn.
 //! - [`peer`] — [`Peer`]: a node in this process or a child process, driven the same way.
 //! - [`process`] — starting `p2plab ... node` children and reading their ports and memory.
 //! - [`cluster`] — all nodes of one network: start, restart, crash, who is up.
@@ -28,6 +30,7 @@
 //! user of the network would pay it); `wait` phases show the background alone.
 
 pub mod charts;
+pub mod churn;
 pub mod cluster;
 pub mod markdown;
 pub mod peer;

@@ -33,6 +33,7 @@ mod stream {
     pub const CONTENT: u64 = 3;
     pub const VICTIMS: u64 = 4;
     pub const OVERLAY: u64 = 5;
+    pub const CHURN: u64 = 6;
 }
 
 /// One file of the run.
@@ -173,6 +174,11 @@ impl Plan {
     /// A seeded RNG for choosing victims of phase `phase`.
     pub fn victims_rng(&self, phase: u64) -> ChaCha8Rng {
         rng(self.seed ^ (phase << 8), stream::VICTIMS)
+    }
+
+    /// A seeded RNG for the timing of phase `phase`'s churn (Poisson gaps, sessions).
+    pub fn churn_rng(&self, phase: u64) -> ChaCha8Rng {
+        rng(self.seed ^ (phase << 8), stream::CHURN)
     }
 
     /// The seeded choice of `degree` earlier peers each Gnutella servent dials, among those

@@ -15,11 +15,13 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+use crate::churn::{Change, Schedule};
 use crate::cluster::{Cluster, Launcher};
 use crate::plan::{Plan, PlannedQuery};
 use crate::process::{memory_kib, ProcessLauncher};
 use crate::ready::wait_ready;
 use crate::report::{Memory, NetworkReport, PhaseReport, Report, RunReport, Versions};
+use crate::roster;
 use crate::spec::{Network, Scenario, Step};
 use crate::stats::Snapshot;
 use crate::workload::{ask, download_and_check, judge, Answered, Issued, Tally, Verdict};
@@ -342,31 +344,19 @@ async fn drive(
     let slots = Arc::new(Semaphore::new(w.concurrency));
     let start = tokio::time::Instant::now();
     let at = |secs: f64| start + Duration::from_secs_f64(secs);
-    let (end, leave_every, join_every, crash) = match churn {
-        Some(Step::Churn {
-            seconds,
-            joins_per_s,
-            leaves_per_s,
-            crash,
-            ..
-        }) => (
-            *seconds,
-            period(*leaves_per_s),
-            period(*joins_per_s),
-            *crash,
-        ),
-        _ => (0.0, None, None, true),
-    };
-    let (mut next_leave, mut next_join) = (leave_every, join_every);
+    let live = roster::live(&c.peers);
+    let mut churn = Schedule::new(churn, &live, &ctx.plan, k);
     let mut rng = ctx.plan.victims_rng(k);
     let mut truth = Truth::of(c);
     let mut set = JoinSet::new();
     let mut next_q = 0;
     loop {
         let tq = (next_q < queries.len()).then(|| next_q as f64 / w.rate);
-        let tl = next_leave.filter(|&t| t < end);
-        let tj = next_join.filter(|&t| t < end);
-        let Some(t) = [tq, tl, tj].into_iter().flatten().min_by(f64::total_cmp) else {
+        let Some(t) = [tq, churn.next_at()]
+            .into_iter()
+            .flatten()
+            .min_by(f64::total_cmp)
+        else {
             break;
         };
         tokio::time::sleep_until(at(t)).await;
@@ -390,20 +380,17 @@ async fn drive(
                 drop(permit);
                 answered
             });
-        } else if tl == Some(t) {
-            next_leave = next_leave.zip(leave_every).map(|(a, b)| a + b);
-            if let Some(&v) = c.pick_live(&mut rng, 1).first() {
-                c.stop_peer(v, crash).await;
-                truth = Truth::of(c);
-            }
         } else {
-            next_join = next_join.zip(join_every).map(|(a, b)| a + b);
-            if let Some(d) = c.pick_down(&mut rng) {
-                if let Err(e) = c.start_peer(d).await {
-                    tracing::warn!(network = %c.network, peer = d, "rejoin failed: {e:#}");
+            match churn.pop(&c.peers, &mut rng) {
+                Some(Change::Leave(v)) => c.stop_peer(v, churn.crash()).await,
+                Some(Change::Join(d)) => {
+                    if let Err(e) = c.start_peer(d).await {
+                        tracing::warn!(network = %c.network, peer = d, "rejoin failed: {e:#}");
+                    }
                 }
-                truth = Truth::of(c);
+                None => continue,
             }
+            truth = Truth::of(c);
         }
     }
     let mut out = Vec::with_capacity(queries.len());
@@ -413,10 +400,6 @@ async fn drive(
         }
     }
     out
-}
-
-fn period(per_s: f64) -> Option<f64> {
-    (per_s > 0.0).then(|| 1.0 / per_s)
 }
 
 /// The peer that asks: the planned one, or the next one up.

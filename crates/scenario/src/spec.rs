@@ -9,6 +9,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::Path;
 
+use p2plab_sim::churn::Lifetime;
 use serde::{Deserialize, Serialize};
 
 use crate::{MAX_FILES, MAX_NODES, MAX_QUERIES_PER_PHASE, MAX_SECONDS, MAX_STEPS};
@@ -298,20 +299,54 @@ pub enum Step {
         label: String,
     },
     /// For `seconds`, peers leave and come back (with their files) while queries run at
-    /// the workload's rate.
+    /// the workload's rate: at rates (`joins_per_s`, `leaves_per_s`, spaced as `process`
+    /// says), or each peer on its own drawn `sessions` (see [`crate::churn`]).
     Churn {
         /// The phase's name in the report.
         label: String,
         /// How long.
         seconds: f64,
         /// Peers (re)joining per second.
+        #[serde(default)]
         joins_per_s: f64,
         /// Peers leaving per second.
+        #[serde(default)]
         leaves_per_s: f64,
+        /// How the joins and leaves are spaced in time.
+        #[serde(default)]
+        process: ChurnProcess,
+        /// Instead of rates: every live peer stays for a drawn session, goes, and comes back
+        /// after a drawn offline time, again and again.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sessions: Option<Sessions>,
         /// Whether leaving peers crash (true) or leave politely (false).
         #[serde(default)]
         crash: bool,
     },
+}
+
+/// How a churn step spaces its joins and its leaves.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChurnProcess {
+    /// One every `1/rate` seconds, on the dot: the same moments in every run.
+    #[default]
+    Periodic,
+    /// A Poisson process of that rate: the gaps are exponential with mean `1/rate`, drawn
+    /// from the seed, as the Chord paper's churn experiment has it.
+    Poisson,
+}
+
+/// Session churn (OverSim's *LifetimeChurn*): how long a peer stays, and how long it is
+/// away before it comes back with its files. Measured sessions are heavy-tailed, so the
+/// distributions are Weibull or Pareto as often as exponential.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sessions {
+    /// How long a peer stays up.
+    pub session: Lifetime,
+    /// How long it stays away.
+    pub offline: Lifetime,
 }
 
 impl Step {
@@ -629,6 +664,8 @@ fn validate_timeline(steps: &[Step]) -> Result<(), SpecError> {
                 seconds: t,
                 joins_per_s,
                 leaves_per_s,
+                process,
+                sessions,
                 ..
             } => {
                 check(seconds(*t), &at("seconds"), "bad duration")?;
@@ -642,10 +679,41 @@ fn validate_timeline(steps: &[Step]) -> Result<(), SpecError> {
                     &at("leaves_per_s"),
                     "must be 0 or more",
                 )?;
+                if let Some(Sessions { session, offline }) = sessions {
+                    check(
+                        *joins_per_s == 0.0
+                            && *leaves_per_s == 0.0
+                            && *process == ChurnProcess::default(),
+                        &at("sessions"),
+                        "give sessions or rates (joins_per_s, leaves_per_s, process), not both",
+                    )?;
+                    validate_lifetime(session, &at("sessions.session"))?;
+                    validate_lifetime(offline, &at("sessions.offline"))?;
+                }
             }
         }
     }
     Ok(())
+}
+
+/// A lifetime's parameters must be positive and finite (a Pareto shape of 1 or less has no
+/// mean, but is a distribution all the same).
+fn validate_lifetime(l: &Lifetime, field: &str) -> Result<(), SpecError> {
+    let positive = |x: f64| x.is_finite() && x > 0.0;
+    let (name, value) = match *l {
+        Lifetime::Exponential { mean_secs } => ("mean_secs", mean_secs),
+        Lifetime::Weibull { shape, scale_secs } | Lifetime::Pareto { shape, scale_secs } => {
+            if !positive(shape) {
+                return Err(invalid(format!("{field}.shape"), "must be positive"));
+            }
+            ("scale_secs", scale_secs)
+        }
+    };
+    check(
+        positive(value),
+        &format!("{field}.{name}"),
+        "must be positive",
+    )
 }
 
 impl GnutellaSettings {

@@ -3,8 +3,9 @@
 
 #![allow(clippy::unwrap_used)] // a test fails by panicking
 
-use p2plab_scenario::spec::{NodeCount, Step};
+use p2plab_scenario::spec::{ChurnProcess, NodeCount, Sessions, Step};
 use p2plab_scenario::{load, parse, SpecError};
+use p2plab_sim::churn::Lifetime;
 
 const GOOD: &str = r#"{
   "name": "t",
@@ -124,4 +125,63 @@ fn every_shipped_scenario_parses() {
         }
     }
     assert!(seen >= 6, "default plus the five questions, found {seen}");
+}
+
+#[test]
+fn churn_by_poisson_rates_or_by_sessions_parses_and_a_mix_is_refused() {
+    let poisson = GOOD.replace(
+        r#""leaves_per_s": 1 }"#,
+        r#""leaves_per_s": 1, "process": "poisson" }"#,
+    );
+    let s = parse(&poisson).unwrap();
+    assert!(matches!(
+        s.timeline[2],
+        Step::Churn {
+            process: ChurnProcess::Poisson,
+            ..
+        }
+    ));
+    let sessions = GOOD.replace(
+        r#""joins_per_s": 1, "leaves_per_s": 1 }"#,
+        r#""sessions": {
+            "session": { "distribution": "weibull", "shape": 0.5, "scale_secs": 30 },
+            "offline": { "distribution": "pareto", "shape": 2, "scale_secs": 10 } } }"#,
+    );
+    let Step::Churn {
+        sessions: Some(Sessions { session, offline }),
+        ..
+    } = parse(&sessions).unwrap().timeline[2].clone()
+    else {
+        panic!("a churn step with sessions");
+    };
+    assert_eq!(
+        session,
+        Lifetime::Weibull {
+            shape: 0.5,
+            scale_secs: 30.0
+        }
+    );
+    assert_eq!(
+        offline,
+        Lifetime::Pareto {
+            shape: 2.0,
+            scale_secs: 10.0
+        }
+    );
+    let invalid = |text: &str| match parse(text) {
+        Err(SpecError::Invalid { field, .. }) => field,
+        other => panic!("expected Invalid, got {other:?}"),
+    };
+    let mixed = sessions.replace(r#""seconds": 5,"#, r#""seconds": 5, "joins_per_s": 1,"#);
+    assert_eq!(invalid(&mixed), "timeline[2].churn.sessions");
+    let flat = sessions.replace(r#""shape": 0.5"#, r#""shape": 0"#);
+    assert_eq!(invalid(&flat), "timeline[2].churn.sessions.session.shape");
+    let never = sessions.replace(r#""scale_secs": 10"#, r#""scale_secs": -1"#);
+    assert_eq!(
+        invalid(&never),
+        "timeline[2].churn.sessions.offline.scale_secs"
+    );
+    let (field, message, ..) = syntax(&sessions.replace("weibull", "gamma"));
+    assert_eq!(field, "timeline[2].churn.sessions.session.distribution");
+    assert!(message.contains("unknown variant `gamma`"), "{message}");
 }

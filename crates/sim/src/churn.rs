@@ -44,7 +44,7 @@ use serde::{Deserialize, Serialize};
 
 /// How long something lasts (a session, an offline period), as a distribution in seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "distribution")]
+#[serde(rename_all = "snake_case", tag = "distribution", deny_unknown_fields)]
 pub enum Lifetime {
     /// Memoryless: as likely to end in the next second whatever its age.
     Exponential {
@@ -148,6 +148,9 @@ pub struct ChurnEvent {
     pub node: usize,
     /// What happens to it.
     pub kind: ChurnKind,
+    /// Under session churn, a departing node's replacement: the number that a later
+    /// [`ChurnKind::Join`] brings back (after its offline time, if within the stream).
+    pub replaced_by: Option<usize>,
 }
 
 /// The models, compiled: what [`Churn`] draws from.
@@ -273,6 +276,7 @@ impl Churn {
                     at,
                     node,
                     kind: ChurnKind::Join,
+                    replaced_by: None,
                 };
             }
             if !self.live.is_empty() {
@@ -282,6 +286,7 @@ impl Churn {
                     at,
                     node,
                     kind: self.departure,
+                    replaced_by: None,
                 };
             }
             // A failure with no one left to fail is no event; draw the next one.
@@ -303,6 +308,7 @@ impl Churn {
                     at,
                     node,
                     kind: self.departure,
+                    replaced_by: Some(replacement),
                 }
             }
             Kind::Join => {
@@ -311,6 +317,7 @@ impl Churn {
                     at,
                     node,
                     kind: ChurnKind::Join,
+                    replaced_by: None,
                 }
             }
         })
@@ -451,6 +458,27 @@ mod tests {
         }
         let share = area / horizon.as_secs_f64() / 2_000.0;
         assert!(close(share, 0.75, 0.05), "online share {share}");
+    }
+
+    #[test]
+    fn a_departed_nodes_replacement_joins_under_the_number_announced() {
+        let model = ChurnModel::Sessions {
+            session: Lifetime::Exponential { mean_secs: 10.0 },
+            offline: Lifetime::Exponential { mean_secs: 10.0 },
+        };
+        let mut announced = std::collections::BTreeSet::new();
+        for e in Churn::new(model, 30, 6).unwrap().take(3_000) {
+            match (e.kind, e.replaced_by) {
+                (ChurnKind::Fail, Some(next)) => assert!(announced.insert(next)),
+                (ChurnKind::Join, None) => assert!(
+                    announced.remove(&e.node),
+                    "node {} joins unannounced",
+                    e.node
+                ),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert!(!announced.is_empty(), "some replacements are still offline");
     }
 
     #[test]

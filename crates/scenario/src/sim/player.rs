@@ -19,6 +19,7 @@ use p2plab_sim::progress::Progress;
 
 use super::book::{Book, Flight, Truth};
 use super::world::SimCluster;
+use crate::churn::{Change, Schedule};
 use crate::cluster::HolderMap;
 use crate::plan::{Plan, PlannedQuery};
 use crate::ready::poll_interval;
@@ -41,40 +42,6 @@ pub struct Player<'a> {
     /// Whether to draw a progress bar per step, and the current step's bar.
     show_progress: bool,
     bar: Option<Progress>,
-}
-
-/// A churn step's schedule: leaves and joins at fixed periods until `end` seconds.
-struct Churn {
-    end: f64,
-    leave_every: Option<f64>,
-    join_every: Option<f64>,
-    crash: bool,
-}
-
-impl Churn {
-    fn of(step: Option<&Step>) -> Self {
-        let period = |per_s: f64| (per_s > 0.0).then(|| 1.0 / per_s);
-        match step {
-            Some(Step::Churn {
-                seconds,
-                joins_per_s,
-                leaves_per_s,
-                crash,
-                ..
-            }) => Churn {
-                end: *seconds,
-                leave_every: period(*leaves_per_s),
-                join_every: period(*joins_per_s),
-                crash: *crash,
-            },
-            _ => Churn {
-                end: 0.0,
-                leave_every: None,
-                join_every: None,
-                crash: true,
-            },
-        }
-    }
 }
 
 impl<'a> Player<'a> {
@@ -217,7 +184,7 @@ impl<'a> Player<'a> {
             Step::Wait { seconds, .. } => self.wait(Duration::from_secs_f64(*seconds)),
             Step::Queries { count, .. } => {
                 let queries = self.plan.queries(k, *count, w);
-                self.drive(queries, Churn::of(None), k);
+                self.drive(queries, None, k);
             }
             Step::KillPeers { fraction, .. } => {
                 let live = self.cluster.live().len();
@@ -230,7 +197,7 @@ impl<'a> Player<'a> {
             Step::Churn { seconds, .. } => {
                 let count = (w.rate * seconds).round() as usize;
                 let queries = self.plan.queries(k, count, w);
-                self.drive(queries, Churn::of(Some(step)), k);
+                self.drive(queries, Some(step), k);
             }
         }
         self.end();
@@ -285,19 +252,21 @@ impl<'a> Player<'a> {
     /// Asks `queries` at the workload's rate (at most `concurrency` in flight) and, for a
     /// churn step, makes peers leave and rejoin on their schedules meanwhile — the real
     /// runner's loop, on virtual time.
-    fn drive(&mut self, queries: Vec<PlannedQuery>, churn: Churn, k: u64) {
+    fn drive(&mut self, queries: Vec<PlannedQuery>, churn: Option<&Step>, k: u64) {
         let w = &self.scenario.workload;
         let t0 = self.now();
         let at = |secs: f64| t0 + Duration::from_secs_f64(secs);
-        let (mut next_leave, mut next_join) = (churn.leave_every, churn.join_every);
+        let mut churn = Schedule::new(churn, &self.cluster.live(), &self.plan, k);
         let mut rng = self.plan.victims_rng(k);
         let mut truth = self.truth();
         let mut next_q = 0;
         loop {
             let tq = (next_q < queries.len()).then(|| next_q as f64 / w.rate);
-            let tl = next_leave.filter(|&t| t < churn.end);
-            let tj = next_join.filter(|&t| t < churn.end);
-            let Some(t) = [tq, tl, tj].into_iter().flatten().min_by(f64::total_cmp) else {
+            let Some(t) = [tq, churn.next_at()]
+                .into_iter()
+                .flatten()
+                .min_by(f64::total_cmp)
+            else {
                 break;
             };
             self.advance(at(t), false);
@@ -309,18 +278,13 @@ impl<'a> Player<'a> {
                     self.await_answer();
                 }
                 self.ask(q, &truth);
-            } else if tl == Some(t) {
-                next_leave = next_leave.zip(churn.leave_every).map(|(a, b)| a + b);
-                if let Some(&v) = self.cluster.pick_live(&mut rng, 1).first() {
-                    self.stop_peer(v, churn.crash);
-                    truth = self.truth();
-                }
             } else {
-                next_join = next_join.zip(churn.join_every).map(|(a, b)| a + b);
-                if let Some(d) = self.cluster.pick_down(&mut rng) {
-                    self.cluster.start_peer(d);
-                    truth = self.truth();
+                match churn.pop(self.cluster.peers(), &mut rng) {
+                    Some(Change::Leave(v)) => self.stop_peer(v, churn.crash()),
+                    Some(Change::Join(d)) => self.cluster.start_peer(d),
+                    None => continue,
                 }
+                truth = self.truth();
             }
         }
         while self.book.in_flight() > 0 {

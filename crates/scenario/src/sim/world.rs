@@ -195,9 +195,9 @@ impl SimCluster {
         roster::pick_live(&self.peers, r, count)
     }
 
-    /// Picks one peer that is down, at random with `r`, as the real cluster does.
-    pub fn pick_down(&self, r: &mut impl Rng) -> Option<usize> {
-        roster::pick_down(&self.peers, r)
+    /// Each peer's node, `None` while it is down.
+    pub fn peers(&self) -> &[Option<NodeIdx>] {
+        &self.peers
     }
 
     /// Every running node's counters, index server included.
