@@ -46,12 +46,11 @@ pub fn render(report: &Report) -> String {
         s.seed, s.files.count, s.files.copies, report.mode, report.versions.p2plab, report.wall_s
     );
     if report.mode == crate::sim::MODE {
-        let [lo, hi] = s.sim.latency_ms;
         let _ = writeln!(
             out,
             "Simulated: every phase's seconds and every latency are virtual time; one-way \
-             latency {lo}–{hi} ms, loss {}. Downloads are not simulated (n/a).\n",
-            s.sim.loss
+             latency {}, loss {}. Downloads are not simulated (n/a).\n",
+            s.sim.latency_ms, s.sim.loss
         );
     }
     out.push_str(&tables(report));

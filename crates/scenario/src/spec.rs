@@ -98,9 +98,8 @@ pub enum Engine {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SimSettings {
-    /// One-way latency of every message, milliseconds: drawn uniformly from `[lo, hi]` per
-    /// message (seeded); `lo == hi` makes it constant.
-    pub latency_ms: [f64; 2],
+    /// One-way latency of every message, milliseconds, drawn per message from the seed.
+    pub latency_ms: LatencyMs,
     /// Share of messages lost in transit, 0..1.
     pub loss: f64,
 }
@@ -110,8 +109,65 @@ impl Default for SimSettings {
     /// some tens of microseconds through the kernel and the tokio driver.
     fn default() -> Self {
         SimSettings {
-            latency_ms: [0.02, 0.1],
+            latency_ms: LatencyMs::Uniform([0.02, 0.1]),
             loss: 0.0,
+        }
+    }
+}
+
+/// The simulated network's latency model, in milliseconds, as a scenario writes it.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(
+    untagged,
+    expecting = "[lo, hi] (uniform; constant when lo == hi) or {\"median\": ms, \"sigma\": s} (log-normal)"
+)]
+pub enum LatencyMs {
+    /// `[lo, hi]`: uniform between the bounds; `lo == hi` makes it constant.
+    Uniform([f64; 2]),
+    /// Log-normal: wide-area latencies have a long right tail, which a uniform draw lacks.
+    LogNormal(LogNormalMs),
+}
+
+/// A log-normal latency: half of the messages are faster than `median`; `sigma`, the
+/// standard deviation of the latency's logarithm, sets the tail (measured Internet round
+/// trips fit 0.5 to 1).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogNormalMs {
+    /// The middle latency, milliseconds.
+    pub median: f64,
+    /// Spread of `ln(latency)`.
+    pub sigma: f64,
+}
+
+/// The largest log-normal `sigma` a scenario may give: at 4, one message in a thousand
+/// already takes 10^5 times the median.
+const MAX_SIGMA: f64 = 4.0;
+
+impl LatencyMs {
+    /// The simulator's model.
+    pub fn model(self) -> p2plab_peer_protocol::testnet::Latency {
+        use p2plab_peer_protocol::testnet::Latency;
+        let ms = |ms: f64| std::time::Duration::from_secs_f64(ms / 1e3);
+        match self {
+            LatencyMs::Uniform([lo, hi]) if lo == hi => Latency::Constant(ms(lo)),
+            LatencyMs::Uniform([lo, hi]) => Latency::Uniform(ms(lo), ms(hi)),
+            LatencyMs::LogNormal(LogNormalMs { median, sigma }) => Latency::LogNormal {
+                median: ms(median),
+                sigma,
+            },
+        }
+    }
+}
+
+impl fmt::Display for LatencyMs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LatencyMs::Uniform([lo, hi]) if lo == hi => write!(f, "{lo} ms"),
+            LatencyMs::Uniform([lo, hi]) => write!(f, "{lo}–{hi} ms"),
+            LatencyMs::LogNormal(LogNormalMs { median, sigma }) => {
+                write!(f, "log-normal, median {median} ms, σ {sigma}")
+            }
         }
     }
 }
@@ -545,12 +601,26 @@ fn validate(s: &Scenario) -> Result<(), SpecError> {
 }
 
 fn validate_sim(s: &SimSettings) -> Result<(), SpecError> {
-    let [lo, hi] = s.latency_ms;
-    check(
-        lo.is_finite() && hi.is_finite() && 0.0 <= lo && lo <= hi && hi <= MAX_SECONDS * 1e3,
-        "sim.latency_ms",
-        "must be [lo, hi] with 0 <= lo <= hi",
-    )?;
+    let ms = |x: f64| x.is_finite() && (0.0..=MAX_SECONDS * 1e3).contains(&x);
+    match s.latency_ms {
+        LatencyMs::Uniform([lo, hi]) => check(
+            ms(lo) && ms(hi) && lo <= hi,
+            "sim.latency_ms",
+            "must be [lo, hi] with 0 <= lo <= hi",
+        )?,
+        LatencyMs::LogNormal(LogNormalMs { median, sigma }) => {
+            check(
+                ms(median) && median > 0.0,
+                "sim.latency_ms.median",
+                "must be positive",
+            )?;
+            check(
+                sigma.is_finite() && (0.0..=MAX_SIGMA).contains(&sigma),
+                "sim.latency_ms.sigma",
+                &format!("must be 0..={MAX_SIGMA}"),
+            )?;
+        }
+    }
     check(
         s.loss.is_finite() && (0.0..1.0).contains(&s.loss),
         "sim.loss",

@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used)] // a test fails by panicking
 
-use p2plab_scenario::spec::{ChurnProcess, NodeCount, Sessions, Step};
+use p2plab_scenario::spec::{ChurnProcess, LatencyMs, LogNormalMs, NodeCount, Sessions, Step};
 use p2plab_scenario::{load, parse, SpecError};
 use p2plab_sim::churn::Lifetime;
 
@@ -184,4 +184,52 @@ fn churn_by_poisson_rates_or_by_sessions_parses_and_a_mix_is_refused() {
     let (field, message, ..) = syntax(&sessions.replace("weibull", "gamma"));
     assert_eq!(field, "timeline[2].churn.sessions.session.distribution");
     assert!(message.contains("unknown variant `gamma`"), "{message}");
+}
+
+#[test]
+fn simulated_latency_is_a_range_or_a_log_normal() {
+    let with_sim = |sim: &str| {
+        GOOD.replace(
+            r#""timeline": ["#,
+            &format!("\"sim\": {sim},\n  \"timeline\": ["),
+        )
+    };
+    let s = parse(&with_sim(r#"{ "latency_ms": [1, 1], "loss": 0 }"#)).unwrap();
+    assert_eq!(s.sim.latency_ms.to_string(), "1 ms");
+    let s = parse(&with_sim(
+        r#"{ "latency_ms": { "median": 20, "sigma": 0.6 }, "loss": 0.01 }"#,
+    ))
+    .unwrap();
+    assert_eq!(
+        s.sim.latency_ms,
+        LatencyMs::LogNormal(LogNormalMs {
+            median: 20.0,
+            sigma: 0.6
+        })
+    );
+    assert_eq!(
+        s.sim.latency_ms.to_string(),
+        "log-normal, median 20 ms, σ 0.6"
+    );
+    let invalid = |sim: &str| match parse(&with_sim(sim)) {
+        Err(SpecError::Invalid { field, .. }) => field,
+        other => panic!("expected Invalid, got {other:?}"),
+    };
+    assert_eq!(
+        invalid(r#"{ "latency_ms": { "median": 0, "sigma": 0.6 }, "loss": 0 }"#),
+        "sim.latency_ms.median"
+    );
+    assert_eq!(
+        invalid(r#"{ "latency_ms": { "median": 5, "sigma": 9 }, "loss": 0 }"#),
+        "sim.latency_ms.sigma"
+    );
+    assert_eq!(
+        invalid(r#"{ "latency_ms": [2, 1], "loss": 0 }"#),
+        "sim.latency_ms"
+    );
+    let (field, message, ..) = syntax(&with_sim(
+        r#"{ "latency_ms": { "mean": 5, "sigma": 1 }, "loss": 0 }"#,
+    ));
+    assert_eq!(field, "sim.latency_ms");
+    assert!(message.contains("log-normal"), "{message}");
 }

@@ -10,8 +10,8 @@
 //!
 //! What the simulator cannot show: downloads (the cores find files; the runtime moves
 //! them), which it reports as not measured, and the cost of the machine itself — latency
-//! comes from the scenario's model (`"sim": {"latency_ms": [lo, hi]}`), not from two busy
-//! cores.
+//! comes from the scenario's model (`"sim": {"latency_ms": ...}`: constant, uniform or
+//! log-normal), not from two busy cores.
 //!
 //! ## Layout
 //!

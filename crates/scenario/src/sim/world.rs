@@ -16,7 +16,7 @@ use rand::Rng;
 
 use p2plab_chord::RingView;
 use p2plab_peer_protocol::control::NodeStats;
-use p2plab_peer_protocol::testnet::{Latency, NodeIdx, TestNet};
+use p2plab_peer_protocol::testnet::{NodeIdx, TestNet};
 use p2plab_peer_protocol::Node;
 
 use super::cores::{self, SimNode};
@@ -59,12 +59,7 @@ impl SimCluster {
         sim: &SimSettings,
         seed: u64,
     ) -> Self {
-        let [lo, hi] = sim.latency_ms.map(|ms| Duration::from_secs_f64(ms / 1e3));
-        let latency = if lo == hi {
-            Latency::Constant(lo)
-        } else {
-            Latency::Uniform(lo, hi)
-        };
+        let latency = sim.latency_ms.model();
         // Each network gets its own stream of latencies; the plan's draws stay shared.
         let net_seed = seed ^ ((network as u64 + 1) << 56);
         let mut net = TestNet::new(latency, net_seed);
