@@ -9,6 +9,7 @@
 //! vocabularies, so that keyword index entries are shared between files as real names are.
 
 use rand::seq::index::sample;
+use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -34,6 +35,7 @@ mod stream {
     pub const VICTIMS: u64 = 4;
     pub const OVERLAY: u64 = 5;
     pub const CHURN: u64 = 6;
+    pub const PARTITION: u64 = 7;
 }
 
 /// One file of the run.
@@ -179,6 +181,22 @@ impl Plan {
     /// A seeded RNG for the timing of phase `phase`'s churn (Poisson gaps, sessions).
     pub fn churn_rng(&self, phase: u64) -> ChaCha8Rng {
         rng(self.seed ^ (phase << 8), stream::CHURN)
+    }
+
+    /// Every peer, in `groups` seeded sides of nearly equal size, each in index order: the
+    /// cut of phase `phase`, the same in every network.
+    pub fn sides(&self, phase: u64, groups: usize) -> Vec<Vec<usize>> {
+        let mut peers: Vec<usize> = (0..self.peers()).collect();
+        peers.shuffle(&mut rng(self.seed ^ (phase << 8), stream::PARTITION));
+        let groups = groups.max(1);
+        (0..groups)
+            .map(|g| {
+                let mut side =
+                    peers[g * peers.len() / groups..(g + 1) * peers.len() / groups].to_vec();
+                side.sort_unstable();
+                side
+            })
+            .collect()
     }
 
     /// The seeded choice of `degree` earlier peers each Gnutella servent dials, among those
@@ -328,6 +346,18 @@ mod tests {
             shared.read_all().expect("synthetic"),
             plan.content(0).expect("synthetic")
         );
+    }
+
+    #[test]
+    fn a_cut_puts_every_peer_on_one_side_of_nearly_equal_sides() {
+        let plan = Plan::new(4, 101, &spec());
+        let sides = plan.sides(2, 3);
+        assert_eq!(sides.iter().map(Vec::len).collect::<Vec<_>>(), [33, 34, 34]);
+        let mut all: Vec<usize> = sides.concat();
+        all.sort_unstable();
+        assert_eq!(all, (0..101).collect::<Vec<_>>());
+        assert_eq!(sides, plan.sides(2, 3), "the same seed cuts the same way");
+        assert_ne!(sides, plan.sides(3, 3), "another phase cuts another way");
     }
 
     #[test]

@@ -41,8 +41,16 @@ pub struct RunOptions {
 /// Runs a scenario and returns its report.
 ///
 /// # Errors
-/// If nodes cannot be started or scratch files cannot be written.
+/// If a step needs the simulator ([`Step::needs_sim`]), if nodes cannot be started, or if
+/// scratch files cannot be written.
 pub async fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<Report> {
+    if let Some(i) = scenario.timeline.iter().position(Step::needs_sim) {
+        anyhow::bail!(
+            "timeline[{i}].{}: only the simulator can cut a network (every real node shares \
+             one loopback); run it with --sim, or give the file \"engine\": \"sim\"",
+            scenario.timeline[i].kind()
+        );
+    }
     let started = Instant::now();
     std::fs::create_dir_all(&opts.scratch)?;
     let bar = progress_bar(scenario, opts.progress);
@@ -277,6 +285,7 @@ async fn phase(c: &mut Cluster, ctx: &Ctx<'_>, step: &Step, k: u64) -> PhaseRepo
             let queries = ctx.plan.queries(k, count, w);
             answered = drive(c, ctx, queries, Some(step), k).await;
         }
+        Step::Partition { .. } => unreachable!("`run` refuses a partition before anything starts"),
     }
     let seconds = t0.elapsed().as_secs_f64();
     let after = Snapshot::take(c.nodes()).await;

@@ -379,7 +379,22 @@ pub enum Step {
         #[serde(default)]
         crash: bool,
     },
+    /// For `seconds`, the network is cut into `groups` seeded groups of peers (Napster's
+    /// index server on the first side) while queries run at the workload's rate; then the
+    /// cut heals and the protocols reconnect by themselves. Only the simulator can cut a
+    /// network: every node of a real run shares one loopback.
+    Partition {
+        /// The phase's name in the report.
+        label: String,
+        /// How many sides, of (nearly) equal size.
+        groups: usize,
+        /// How long the cut lasts.
+        seconds: f64,
+    },
 }
+
+/// The most sides a partition may cut a network into.
+pub const MAX_PARTITION_GROUPS: usize = 16;
 
 /// How a churn step spaces its joins and its leaves.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -414,7 +429,8 @@ impl Step {
             | Step::Queries { label, .. }
             | Step::KillPeers { label, .. }
             | Step::KillServer { label }
-            | Step::Churn { label, .. } => label,
+            | Step::Churn { label, .. }
+            | Step::Partition { label, .. } => label,
         }
     }
 
@@ -427,7 +443,13 @@ impl Step {
             Step::KillPeers { .. } => "kill_peers",
             Step::KillServer { .. } => "kill_server",
             Step::Churn { .. } => "churn",
+            Step::Partition { .. } => "partition",
         }
+    }
+
+    /// Whether only the simulator can play this step.
+    pub fn needs_sim(&self) -> bool {
+        matches!(self, Step::Partition { .. })
     }
 }
 
@@ -597,7 +619,7 @@ fn validate(s: &Scenario) -> Result<(), SpecError> {
     )?;
     validate_settings(&s.settings)?;
     validate_sim(&s.sim)?;
-    validate_timeline(&s.timeline)
+    validate_timeline(&s.timeline, nodes.iter().copied().min().unwrap_or(0))
 }
 
 fn validate_sim(s: &SimSettings) -> Result<(), SpecError> {
@@ -688,7 +710,7 @@ fn validate_settings(s: &Settings) -> Result<(), SpecError> {
     )
 }
 
-fn validate_timeline(steps: &[Step]) -> Result<(), SpecError> {
+fn validate_timeline(steps: &[Step], fewest_peers: usize) -> Result<(), SpecError> {
     check(
         matches!(steps.first(), Some(Step::Start { .. })),
         "timeline[0]",
@@ -760,6 +782,16 @@ fn validate_timeline(steps: &[Step]) -> Result<(), SpecError> {
                     validate_lifetime(session, &at("sessions.session"))?;
                     validate_lifetime(offline, &at("sessions.offline"))?;
                 }
+            }
+            Step::Partition {
+                groups, seconds: t, ..
+            } => {
+                check(seconds(*t), &at("seconds"), "bad duration")?;
+                check(
+                    (2..=MAX_PARTITION_GROUPS.min(fewest_peers)).contains(groups),
+                    &at("groups"),
+                    &format!("must be 2..={MAX_PARTITION_GROUPS}, and no more than the peers"),
+                )?;
             }
         }
     }

@@ -42,6 +42,8 @@ pub struct Player<'a> {
     /// Whether to draw a progress bar per step, and the current step's bar.
     show_progress: bool,
     bar: Option<Progress>,
+    /// While a partition lasts, the side of each peer.
+    cut: Option<Vec<usize>>,
 }
 
 impl<'a> Player<'a> {
@@ -62,6 +64,7 @@ impl<'a> Player<'a> {
             book: Book::default(),
             show_progress: progress,
             bar: None,
+            cut: None,
         }
     }
 
@@ -100,7 +103,9 @@ impl<'a> Player<'a> {
                 settle_s
                     + (READY_TIMEOUT_BASE + READY_TIMEOUT_PER_NODE * n as u32).as_secs_f64() / 10.0
             }
-            Step::Wait { seconds, .. } | Step::Churn { seconds, .. } => *seconds,
+            Step::Wait { seconds, .. }
+            | Step::Churn { seconds, .. }
+            | Step::Partition { seconds, .. } => *seconds,
             Step::Queries { count, .. } => *count as f64 / self.scenario.workload.rate,
             Step::KillPeers { .. } | Step::KillServer { .. } => 0.0,
         };
@@ -199,6 +204,24 @@ impl<'a> Player<'a> {
                 let queries = self.plan.queries(k, count, w);
                 self.drive(queries, Some(step), k);
             }
+            Step::Partition {
+                groups, seconds, ..
+            } => {
+                let sides = self.plan.sides(k, *groups);
+                let mut side_of = vec![0; self.plan.peers()];
+                for (s, side) in sides.iter().enumerate() {
+                    for &p in side {
+                        side_of[p] = s;
+                    }
+                }
+                self.cluster.partition(&sides);
+                self.cut = Some(side_of);
+                let count = (w.rate * seconds).round() as usize;
+                let queries = self.plan.queries(k, count, w);
+                self.drive(queries, None, k);
+                self.cut = None;
+                self.cluster.heal();
+            }
         }
         self.end();
         let after = self.cluster.snapshot();
@@ -242,11 +265,26 @@ impl<'a> Player<'a> {
         tally
     }
 
-    fn truth(&self) -> Rc<Truth> {
-        Rc::new(Truth {
-            alive: self.cluster.alive(),
-            holders: self.cluster.holder_addrs(),
-        })
+    /// What a query is judged against: who is up. During a cut, one truth per side, in
+    /// which only that side's peers are up: a holder across the cut is as good as down.
+    fn truths(&self) -> Vec<Rc<Truth>> {
+        let (alive, holders) = (self.cluster.alive(), self.cluster.holder_addrs());
+        let Some(side_of) = &self.cut else {
+            return vec![Rc::new(Truth { alive, holders })];
+        };
+        let sides = side_of.iter().max().map_or(1, |s| s + 1);
+        (0..sides)
+            .map(|s| {
+                Rc::new(Truth {
+                    alive: alive
+                        .iter()
+                        .zip(side_of)
+                        .map(|(&up, &side)| up && side == s)
+                        .collect(),
+                    holders: holders.clone(),
+                })
+            })
+            .collect()
     }
 
     /// Asks `queries` at the workload's rate (at most `concurrency` in flight) and, for a
@@ -258,7 +296,7 @@ impl<'a> Player<'a> {
         let at = |secs: f64| t0 + Duration::from_secs_f64(secs);
         let mut churn = Schedule::new(churn, &self.cluster.live(), &self.plan, k);
         let mut rng = self.plan.victims_rng(k);
-        let mut truth = self.truth();
+        let mut truths = self.truths();
         let mut next_q = 0;
         loop {
             let tq = (next_q < queries.len()).then(|| next_q as f64 / w.rate);
@@ -277,14 +315,14 @@ impl<'a> Player<'a> {
                 while self.book.in_flight() >= w.concurrency {
                     self.await_answer();
                 }
-                self.ask(q, &truth);
+                self.ask(q, &truths);
             } else {
                 match churn.pop(self.cluster.peers(), &mut rng) {
                     Some(Change::Leave(v)) => self.stop_peer(v, churn.crash()),
                     Some(Change::Join(d)) => self.cluster.start_peer(d),
                     None => continue,
                 }
-                truth = self.truth();
+                truths = self.truths();
             }
         }
         while self.book.in_flight() > 0 {
@@ -293,17 +331,22 @@ impl<'a> Player<'a> {
     }
 
     /// Asks one query from its planned peer, or the next one up.
-    fn ask(&mut self, query: PlannedQuery, truth: &Rc<Truth>) {
+    fn ask(&mut self, query: PlannedQuery, truths: &[Rc<Truth>]) {
         let n = self.plan.peers();
-        let Some(node) = (0..n).find_map(|j| self.cluster.node_of((query.origin + j) % n)) else {
+        let Some((peer, node)) = (0..n).find_map(|j| {
+            let peer = (query.origin + j) % n;
+            self.cluster.node_of(peer).map(|node| (peer, node))
+        }) else {
             return;
         };
+        let side = self.cut.as_ref().map_or(0, |side_of| side_of[peer]);
+        let truth = truths[side.min(truths.len() - 1)].clone();
         let text = query.text.clone();
         let request = self.book.launch(Flight {
             query,
             node,
             asked: self.now(),
-            truth: truth.clone(),
+            truth,
         });
         self.cluster.net.command(
             node,

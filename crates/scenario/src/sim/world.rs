@@ -190,6 +190,23 @@ impl SimCluster {
         roster::pick_live(&self.peers, r, count)
     }
 
+    /// Cuts the network along `sides` (peers by index): a message between two sides is
+    /// lost and its connection breaks, and dials across are refused. Napster's index server
+    /// is on the first side. Peers that start during the cut are on the first side too.
+    pub fn partition(&mut self, sides: &[Vec<usize>]) {
+        let groups: Vec<Vec<NodeIdx>> = sides
+            .iter()
+            .skip(1)
+            .map(|side| side.iter().filter_map(|&p| self.peers[p]).collect())
+            .collect();
+        self.net.partition(&groups);
+    }
+
+    /// Ends the cut; the protocols reconnect as after any failure.
+    pub fn heal(&mut self) {
+        self.net.heal();
+    }
+
     /// Each peer's node, `None` while it is down.
     pub fn peers(&self) -> &[Option<NodeIdx>] {
         &self.peers
