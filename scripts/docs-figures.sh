@@ -50,7 +50,7 @@ fi
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 scenarios="default"
 if [ "${1:-}" = "--all" ]; then
-    scenarios="default find-anything query-cost single-point-of-failure churn scaling"
+    scenarios="default find-anything query-cost single-point-of-failure churn session-churn scaling partition"
 elif [ $# -gt 0 ]; then
     scenarios="$*"
 fi
