@@ -230,13 +230,22 @@ mod tests {
     }
 
     fn churn(seconds: f64, rates: (f64, f64), process: ChurnProcess) -> Step {
+        with_sessions(seconds, rates, process, None)
+    }
+
+    fn with_sessions(
+        seconds: f64,
+        (joins_per_s, leaves_per_s): (f64, f64),
+        process: ChurnProcess,
+        sessions: Option<Sessions>,
+    ) -> Step {
         Step::Churn {
             label: "churn".into(),
             seconds,
-            joins_per_s: rates.0,
-            leaves_per_s: rates.1,
+            joins_per_s,
+            leaves_per_s,
             process,
-            sessions: None,
+            sessions,
             crash: true,
         }
     }
@@ -303,21 +312,14 @@ mod tests {
 
     #[test]
     fn sessions_bring_each_peer_back_after_it_went() {
-        let step = Step::Churn {
-            label: "sessions".into(),
-            seconds: 600.0,
-            joins_per_s: 0.0,
-            leaves_per_s: 0.0,
-            process: ChurnProcess::Periodic,
-            sessions: Some(Sessions {
-                session: Lifetime::Weibull {
-                    shape: 0.5,
-                    scale_secs: 30.0,
-                },
-                offline: Lifetime::Exponential { mean_secs: 20.0 },
-            }),
-            crash: true,
+        let sessions = Sessions {
+            session: Lifetime::Weibull {
+                shape: 0.5,
+                scale_secs: 30.0,
+            },
+            offline: Lifetime::Exponential { mean_secs: 20.0 },
         };
+        let step = with_sessions(600.0, (0.0, 0.0), ChurnProcess::Periodic, Some(sessions));
         let changes = play(&step, 100);
         let mut up = [true; 100];
         for (_, c) in &changes {
