@@ -6,6 +6,8 @@
 //!   hops, failures, events, wall time and peak memory.
 //! - `p2plab sim chord-paper FILE --out DIR` runs one of the Chord paper's experiments
 //!   (`scenarios/chord-paper/*.json`) and writes `table.md`, `table.json` and `plot.svg`.
+//! - `p2plab sim gnutella` measures reach and messages per query against TTL at scale.
+//! - `p2plab sim engine` times the engine alone, on rings whose core costs nothing.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -30,6 +32,26 @@ pub enum SimCmd {
     /// Gnutella reach and messages per query against TTL on big overlays; writes
     /// table.md, table.json, reach.svg and messages.svg.
     Gnutella(GnutellaArgs),
+    /// The engine's own speed: events per second on rings of nodes whose core only passes
+    /// tokens on.
+    Engine(EngineArgs),
+}
+
+/// `p2plab sim engine` options.
+#[derive(Debug, Args)]
+pub struct EngineArgs {
+    /// Nodes in the ring (several, comma-separated, run one after the other).
+    #[arg(long, value_delimiter = ',', default_value = "2000,100000")]
+    nodes: Vec<usize>,
+    /// Virtual seconds each timed run lasts.
+    #[arg(long, default_value_t = 5.0)]
+    seconds: f64,
+    /// Timed runs per ring.
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// Seeds the latencies.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
 }
 
 /// `p2plab sim gnutella` options: every combination of `--nodes` and `--graph` is run.
@@ -93,6 +115,7 @@ pub fn run(cmd: SimCmd) -> anyhow::Result<ExitCode> {
     match cmd {
         SimCmd::Chord(args) => chord(&args),
         SimCmd::Gnutella(args) => gnutella(&args),
+        SimCmd::Engine(args) => engine(&args),
         SimCmd::ChordPaper { file, out } => {
             let report = p2plab_sim::chord_paper::run_file(&file, &out)?;
             println!("{}\n\n{}", report.title, report.markdown());
@@ -160,6 +183,46 @@ fn print_chord(args: &ChordArgs, r: &ScaleReport, peak_kib: Option<u64>) {
             kib as f64 / f.nodes.max(1) as f64
         );
     }
+}
+
+fn engine(args: &EngineArgs) -> anyhow::Result<ExitCode> {
+    use p2plab_sim::relay;
+    let slice = std::time::Duration::try_from_secs_f64(args.seconds)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| anyhow::anyhow!("--seconds: expected a positive number of seconds"))?;
+    anyhow::ensure!(args.runs >= 1, "--runs: expected at least 1");
+    for &nodes in &args.nodes {
+        anyhow::ensure!(
+            nodes >= 2,
+            "--nodes: a ring needs at least 2 nodes, not {nodes}"
+        );
+        let mut net = relay::ring(nodes, args.seed);
+        println!(
+            "relay ring of {nodes} nodes, {} tokens, {} s virtual per run",
+            nodes.div_ceil(relay::TOKEN_EVERY),
+            args.seconds
+        );
+        let mut rates: Vec<f64> = (1..=args.runs)
+            .map(|run| {
+                let speed = relay::measure(&mut net, slice);
+                println!(
+                    "  run {run}: {} events in {:.1} ms wall, {:.2} M events/s",
+                    speed.events,
+                    speed.wall.as_secs_f64() * 1e3,
+                    speed.events_per_second() / 1e6
+                );
+                speed.events_per_second()
+            })
+            .collect();
+        rates.sort_by(f64::total_cmp);
+        println!(
+            "  median {:.2} M events/s, best {:.2} M events/s",
+            rates[rates.len() / 2] / 1e6,
+            rates[rates.len() - 1] / 1e6
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn gnutella(args: &GnutellaArgs) -> anyhow::Result<ExitCode> {

@@ -3,20 +3,21 @@
 //! which does not) and with real Gnutella servents flooding a power-law overlay.
 //!
 //! Criterion reports throughput in events (inputs delivered to cores) per second:
-//! `cargo bench -p p2plab-sim --bench engine`.
+//! `cargo bench -p p2plab-sim --bench engine`. The relay rings are [`p2plab_sim::relay`]'s,
+//! which `p2plab sim engine` also times, without criterion.
 
 // `criterion_group!` defines a public function it gives no doc comment.
 #![allow(missing_docs)]
 
 use std::hint::black_box;
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use criterion::{criterion_group, BatchSize, Criterion, Throughput};
-use p2plab_peer_protocol::testnet::{Latency, TestNet};
-use p2plab_peer_protocol::{Command, ConnId, Input, Instant, Metrics, Node, Outbox, RequestId};
+use p2plab_peer_protocol::testnet::TestNet;
+use p2plab_peer_protocol::{Command, RequestId};
 use p2plab_sim::gnutella_scale::build_overlay;
 use p2plab_sim::graph::Graph;
+use p2plab_sim::relay;
 
 /// The allocator the `p2plab` binary runs with, so these figures are the simulator's own.
 #[global_allocator]
@@ -24,70 +25,19 @@ static ALLOCATOR: p2plab_alloc::Allocator = p2plab_alloc::Allocator;
 
 /// Nodes on the small relay ring, and on the big one.
 const RINGS: [usize; 2] = [2_000, 100_000];
-/// Tokens circulating on a ring: one per this many nodes.
-const TOKEN_EVERY: usize = 10;
 /// Servents in the flooded overlay.
 const SERVENTS: usize = 5_000;
-
-/// A node on a ring that passes every token it receives to the next node: one input, one
-/// send, nothing else — the engine's own cost. It dials its successor on its first timeout,
-/// once every node of the ring is listening.
-struct Relay {
-    next: SocketAddr,
-    holds_token: bool,
-    out_conn: Option<ConnId>,
-    metrics: Metrics,
-}
-
-impl Node for Relay {
-    fn handle(&mut self, _now: Instant, input: Input<'_>, out: &mut Outbox) {
-        match input {
-            Input::Timeout if self.out_conn.is_none() => {
-                self.out_conn = Some(out.connect(self.next));
-            }
-            Input::Connected { conn } if self.holds_token => out.send(conn, vec![0; 8]),
-            Input::Received { bytes, .. } => {
-                if let Some(conn) = self.out_conn {
-                    out.send(conn, bytes.to_vec());
-                }
-            }
-            _ => {}
-        }
-    }
-    fn poll_timeout(&self) -> Option<Instant> {
-        self.out_conn.is_none().then_some(Instant::ZERO)
-    }
-    fn metrics(&self) -> &Metrics {
-        &self.metrics
-    }
-}
-
-fn relay_ring(nodes: usize) -> TestNet<Relay> {
-    let latency = Latency::Uniform(Duration::from_millis(1), Duration::from_millis(20));
-    let mut net = TestNet::new(latency, 1);
-    net.reserve(nodes);
-    for i in 0..nodes {
-        net.add(Relay {
-            next: TestNet::<Relay>::addr_for((i + 1) % nodes),
-            holds_token: i % TOKEN_EVERY == 0,
-            out_conn: None,
-            metrics: Metrics::default(),
-        });
-    }
-    net.run_for(Duration::from_secs(1));
-    net
-}
 
 fn bench_relay(c: &mut Criterion) {
     let mut group = c.benchmark_group("engine");
     group.sample_size(10);
     for nodes in RINGS {
-        let mut net = relay_ring(nodes);
+        let mut net = relay::ring(nodes, 1);
         let slice = Duration::from_secs(1);
         let before = net.events();
         net.run_for(slice);
         group.throughput(Throughput::Elements(net.events() - before));
-        let tokens = nodes / TOKEN_EVERY;
+        let tokens = nodes / relay::TOKEN_EVERY;
         let name = format!("relay ring, {nodes} nodes, {tokens} tokens, 1 s virtual");
         group.bench_function(name, |b| b.iter(|| net.run_for(black_box(slice))));
     }

@@ -18,6 +18,7 @@
 //!   bound.
 //! - [`gnutella_scale`] — Gnutella reach and messages per query against TTL, on 10^4 and 10^5
 //!   servents.
+//! - [`relay`] — the engine's own speed: a ring of nodes whose core only passes tokens on.
 //! - [`progress`] — a progress bar over simulated time, with events per second; [`progress::drive`]
 //!   runs a network under it.
 
@@ -27,3 +28,4 @@ pub mod churn;
 pub mod gnutella_scale;
 pub mod graph;
 pub mod progress;
+pub mod relay;
