@@ -761,16 +761,10 @@ fn validate_timeline(steps: &[Step], fewest_peers: usize) -> Result<(), SpecErro
                 ..
             } => {
                 check(seconds(*t), &at("seconds"), "bad duration")?;
-                check(
-                    joins_per_s.is_finite() && *joins_per_s >= 0.0,
-                    &at("joins_per_s"),
-                    "must be 0 or more",
-                )?;
-                check(
-                    leaves_per_s.is_finite() && *leaves_per_s >= 0.0,
-                    &at("leaves_per_s"),
-                    "must be 0 or more",
-                )?;
+                let rate = |r: f64| (0.0..=MAX_CHURN_RATE).contains(&r);
+                let message = format!("must be 0..={MAX_CHURN_RATE}");
+                check(rate(*joins_per_s), &at("joins_per_s"), &message)?;
+                check(rate(*leaves_per_s), &at("leaves_per_s"), &message)?;
                 if let Some(Sessions { session, offline }) = sessions {
                     check(
                         *joins_per_s == 0.0
@@ -798,23 +792,34 @@ fn validate_timeline(steps: &[Step], fewest_peers: usize) -> Result<(), SpecErro
     Ok(())
 }
 
-/// A lifetime's parameters must be positive and finite (a Pareto shape of 1 or less has no
-/// mean, but is a distribution all the same).
+/// The shortest mean or scale a churn lifetime may have, seconds: below it, peers would
+/// come and go faster than anything could be measured, and a run would never end.
+pub const MIN_LIFETIME_SECS: f64 = 0.1;
+
+/// The range of a Weibull or Pareto shape. A Weibull shape far below 1 draws most
+/// lifetimes as good as zero; a Pareto shape of 1 or less has no mean, but is a
+/// distribution all the same.
+pub const LIFETIME_SHAPES: std::ops::RangeInclusive<f64> = 0.1..=100.0;
+
+/// The most joins, or leaves, per second a churn step may ask for.
+pub const MAX_CHURN_RATE: f64 = 1_000.0;
+
 fn validate_lifetime(l: &Lifetime, field: &str) -> Result<(), SpecError> {
-    let positive = |x: f64| x.is_finite() && x > 0.0;
     let (name, value) = match *l {
         Lifetime::Exponential { mean_secs } => ("mean_secs", mean_secs),
         Lifetime::Weibull { shape, scale_secs } | Lifetime::Pareto { shape, scale_secs } => {
-            if !positive(shape) {
-                return Err(invalid(format!("{field}.shape"), "must be positive"));
-            }
+            check(
+                LIFETIME_SHAPES.contains(&shape),
+                &format!("{field}.shape"),
+                "must be 0.1..=100",
+            )?;
             ("scale_secs", scale_secs)
         }
     };
     check(
-        positive(value),
+        (MIN_LIFETIME_SECS..=MAX_SECONDS).contains(&value),
         &format!("{field}.{name}"),
-        "must be positive",
+        &format!("must be {MIN_LIFETIME_SECS}..={MAX_SECONDS} seconds"),
     )
 }
 

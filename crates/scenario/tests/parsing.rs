@@ -174,8 +174,15 @@ fn churn_by_poisson_rates_or_by_sessions_parses_and_a_mix_is_refused() {
     };
     let mixed = sessions.replace(r#""seconds": 5,"#, r#""seconds": 5, "joins_per_s": 1,"#);
     assert_eq!(invalid(&mixed), "timeline[2].churn.sessions");
-    let flat = sessions.replace(r#""shape": 0.5"#, r#""shape": 0"#);
+    let flat = sessions.replace(r#""shape": 0.5"#, r#""shape": 0.01"#);
     assert_eq!(invalid(&flat), "timeline[2].churn.sessions.session.shape");
+    let blink = sessions.replace(r#""scale_secs": 30"#, r#""scale_secs": 1e-9"#);
+    assert_eq!(
+        invalid(&blink),
+        "timeline[2].churn.sessions.session.scale_secs"
+    );
+    let storm = poisson.replace(r#""joins_per_s": 1"#, r#""joins_per_s": 1e9"#);
+    assert_eq!(invalid(&storm), "timeline[2].churn.joins_per_s");
     let never = sessions.replace(r#""scale_secs": 10"#, r#""scale_secs": -1"#);
     assert_eq!(
         invalid(&never),
