@@ -52,19 +52,39 @@ pub struct Schedule {
 
 enum Source {
     Quiet,
+    /// Leaves and joins at rates; `None` for a kind whose rate is 0.
     Rates {
-        /// When the next leave and the next join are due.
-        leave: Option<f64>,
-        join: Option<f64>,
-        leave_gap: Gap,
-        join_gap: Gap,
-        rng: ChaCha8Rng,
+        leave: Option<Clock>,
+        join: Option<Clock>,
+        rng: Box<ChaCha8Rng>,
     },
     Sessions {
-        events: Peekable<Churn>,
+        events: Box<Peekable<Churn>>,
         /// The churn stream's node numbers, as peers of the run.
         peer_of: HashMap<usize, usize>,
     },
+}
+
+/// When the next change of one kind is due, and how far the one after will be.
+struct Clock {
+    next: f64,
+    gap: Gap,
+}
+
+impl Clock {
+    /// The clock of a change at `rate` per second, its first change one gap in; `None` at
+    /// rate 0 (that change never happens).
+    fn start(rate: f64, process: ChurnProcess, rng: &mut ChaCha8Rng) -> Option<Clock> {
+        let gap = Gap::of(rate, process)?;
+        Some(Clock {
+            next: gap.draw(rng),
+            gap,
+        })
+    }
+
+    fn tick(&mut self, rng: &mut ChaCha8Rng) {
+        self.next += self.gap.draw(rng);
+    }
 }
 
 /// The time from one change of a kind to the next.
@@ -121,29 +141,15 @@ impl Schedule {
                 let churn = Churn::new(model, live.len(), rng.random())
                     .expect("spec::validate checks every lifetime's parameters");
                 Source::Sessions {
-                    events: churn.peekable(),
+                    events: Box::new(churn.peekable()),
                     peer_of: live.iter().copied().enumerate().collect(),
                 }
             }
-            None => {
-                let (leave_gap, join_gap) = (
-                    Gap::of(leaves_per_s, process),
-                    Gap::of(joins_per_s, process),
-                );
-                let leave = leave_gap.map(|g| g.draw(&mut rng));
-                let join = join_gap.map(|g| g.draw(&mut rng));
-                match (leave_gap, join_gap) {
-                    (None, None) => Source::Quiet,
-                    _ => Source::Rates {
-                        leave,
-                        join,
-                        // A gap that is never drawn is never used.
-                        leave_gap: leave_gap.unwrap_or(Gap::Every(f64::INFINITY)),
-                        join_gap: join_gap.unwrap_or(Gap::Every(f64::INFINITY)),
-                        rng,
-                    },
-                }
-            }
+            None => Source::Rates {
+                leave: Clock::start(leaves_per_s, process, &mut rng),
+                join: Clock::start(joins_per_s, process, &mut rng),
+                rng: Box::new(rng),
+            },
         };
         Schedule {
             end: seconds,
@@ -162,9 +168,11 @@ impl Schedule {
     pub fn next_at(&mut self) -> Option<f64> {
         let at = match &mut self.source {
             Source::Quiet => None,
-            Source::Rates { leave, join, .. } => {
-                [*leave, *join].into_iter().flatten().min_by(f64::total_cmp)
-            }
+            Source::Rates { leave, join, .. } => [leave, join]
+                .into_iter()
+                .flatten()
+                .map(|clock| clock.next)
+                .min_by(f64::total_cmp),
             Source::Sessions { events, .. } => events.peek().map(|e| e.at.as_secs_f64()),
         };
         at.filter(|&t| t < self.end)
@@ -177,23 +185,17 @@ impl Schedule {
     pub fn pop<T>(&mut self, peers: &[Option<T>], victims: &mut impl Rng) -> Option<Change> {
         match &mut self.source {
             Source::Quiet => None,
-            Source::Rates {
-                leave,
-                join,
-                leave_gap,
-                join_gap,
-                rng,
-            } => {
-                let leaving = match (*leave, *join) {
-                    (Some(l), Some(j)) => l <= j,
+            Source::Rates { leave, join, rng } => {
+                let leaving = match (&leave, &join) {
+                    (Some(l), Some(j)) => l.next <= j.next,
                     (l, _) => l.is_some(),
                 };
                 if leaving {
-                    *leave = leave.map(|t| t + leave_gap.draw(rng));
+                    leave.as_mut()?.tick(rng);
                     let picked = roster::pick_live(peers, victims, 1);
                     picked.first().map(|&v| Change::Leave(v))
                 } else {
-                    *join = join.map(|t| t + join_gap.draw(rng));
+                    join.as_mut()?.tick(rng);
                     roster::pick_down(peers, victims).map(Change::Join)
                 }
             }

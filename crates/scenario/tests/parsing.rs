@@ -33,6 +33,14 @@ fn syntax(text: &str) -> (String, String, usize, usize) {
     }
 }
 
+/// The field a file that parses but makes no sense is refused for.
+fn invalid_field(text: &str) -> String {
+    match parse(text) {
+        Err(SpecError::Invalid { field, .. }) => field,
+        other => panic!("expected Invalid, got {other:?}"),
+    }
+}
+
 #[test]
 fn a_good_file_parses_with_defaults() {
     let s = parse(GOOD).unwrap();
@@ -106,10 +114,7 @@ fn values_that_make_no_sense_are_refused_by_field() {
         ),
     ];
     for (text, want) in cases {
-        match parse(&text) {
-            Err(SpecError::Invalid { field, .. }) => assert_eq!(field, want),
-            other => panic!("{want}: expected Invalid, got {other:?}"),
-        }
+        assert_eq!(invalid_field(&text), want);
     }
 }
 
@@ -168,26 +173,32 @@ fn churn_by_poisson_rates_or_by_sessions_parses_and_a_mix_is_refused() {
             scale_secs: 10.0
         }
     );
-    let invalid = |text: &str| match parse(text) {
-        Err(SpecError::Invalid { field, .. }) => field,
-        other => panic!("expected Invalid, got {other:?}"),
-    };
-    let mixed = sessions.replace(r#""seconds": 5,"#, r#""seconds": 5, "joins_per_s": 1,"#);
-    assert_eq!(invalid(&mixed), "timeline[2].churn.sessions");
-    let flat = sessions.replace(r#""shape": 0.5"#, r#""shape": 0.01"#);
-    assert_eq!(invalid(&flat), "timeline[2].churn.sessions.session.shape");
-    let blink = sessions.replace(r#""scale_secs": 30"#, r#""scale_secs": 1e-9"#);
-    assert_eq!(
-        invalid(&blink),
-        "timeline[2].churn.sessions.session.scale_secs"
-    );
-    let storm = poisson.replace(r#""joins_per_s": 1"#, r#""joins_per_s": 1e9"#);
-    assert_eq!(invalid(&storm), "timeline[2].churn.joins_per_s");
-    let never = sessions.replace(r#""scale_secs": 10"#, r#""scale_secs": -1"#);
-    assert_eq!(
-        invalid(&never),
-        "timeline[2].churn.sessions.offline.scale_secs"
-    );
+    let refusals = [
+        (
+            // Sessions and rates at once.
+            sessions.replace(r#""seconds": 5,"#, r#""seconds": 5, "joins_per_s": 1,"#),
+            "timeline[2].churn.sessions",
+        ),
+        (
+            sessions.replace(r#""shape": 0.5"#, r#""shape": 0.01"#),
+            "timeline[2].churn.sessions.session.shape",
+        ),
+        (
+            sessions.replace(r#""scale_secs": 30"#, r#""scale_secs": 1e-9"#),
+            "timeline[2].churn.sessions.session.scale_secs",
+        ),
+        (
+            sessions.replace(r#""scale_secs": 10"#, r#""scale_secs": -1"#),
+            "timeline[2].churn.sessions.offline.scale_secs",
+        ),
+        (
+            poisson.replace(r#""joins_per_s": 1"#, r#""joins_per_s": 1e9"#),
+            "timeline[2].churn.joins_per_s",
+        ),
+    ];
+    for (text, want) in refusals {
+        assert_eq!(invalid_field(&text), want);
+    }
     let (field, message, ..) = syntax(&sessions.replace("weibull", "gamma"));
     assert_eq!(field, "timeline[2].churn.sessions.session.distribution");
     assert!(message.contains("unknown variant `gamma`"), "{message}");
@@ -218,22 +229,20 @@ fn simulated_latency_is_a_range_or_a_log_normal() {
         s.sim.latency_ms.to_string(),
         "log-normal, median 20 ms, σ 0.6"
     );
-    let invalid = |sim: &str| match parse(&with_sim(sim)) {
-        Err(SpecError::Invalid { field, .. }) => field,
-        other => panic!("expected Invalid, got {other:?}"),
-    };
-    assert_eq!(
-        invalid(r#"{ "latency_ms": { "median": 0, "sigma": 0.6 }, "loss": 0 }"#),
-        "sim.latency_ms.median"
-    );
-    assert_eq!(
-        invalid(r#"{ "latency_ms": { "median": 5, "sigma": 9 }, "loss": 0 }"#),
-        "sim.latency_ms.sigma"
-    );
-    assert_eq!(
-        invalid(r#"{ "latency_ms": [2, 1], "loss": 0 }"#),
-        "sim.latency_ms"
-    );
+    let refusals = [
+        (
+            r#"{ "latency_ms": { "median": 0, "sigma": 0.6 }, "loss": 0 }"#,
+            "sim.latency_ms.median",
+        ),
+        (
+            r#"{ "latency_ms": { "median": 5, "sigma": 9 }, "loss": 0 }"#,
+            "sim.latency_ms.sigma",
+        ),
+        (r#"{ "latency_ms": [2, 1], "loss": 0 }"#, "sim.latency_ms"),
+    ];
+    for (sim, want) in refusals {
+        assert_eq!(invalid_field(&with_sim(sim)), want);
+    }
     let (field, message, ..) = syntax(&with_sim(
         r#"{ "latency_ms": { "mean": 5, "sigma": 1 }, "loss": 0 }"#,
     ));
