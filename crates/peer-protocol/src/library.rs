@@ -3,10 +3,13 @@
 //! A library is a fixed list, built once. Every file has an index (its position) and a name
 //! with no path in it. Whatever a peer is asked for — by index, by name — is looked up in this
 //! list; a request's text is never joined onto a filesystem path, so no `../` or absolute
-//! name can reach a file the peer does not share.
+//! name can reach a file the peer does not share. A file is opened only if it is still the
+//! regular file that was listed (see `open_listed`), so a link swapped in later leads nowhere.
+//! p2plab runs on Unix (it reads inode numbers and opens with `O_NOFOLLOW`).
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use rand::{RngCore, SeedableRng};
@@ -23,8 +26,13 @@ pub const MAX_NAME_LEN: usize = 255;
 /// Where a shared file's bytes come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Content {
-    /// A regular file inside the shared folder.
-    Disk(PathBuf),
+    /// A regular file inside the shared folder, and which file it was when it was listed.
+    Disk {
+        /// Where it is.
+        path: PathBuf,
+        /// The file the folder held under that name when it was shared.
+        identity: FileIdentity,
+    },
     /// Pseudo-random bytes from a seed: the same seed gives the same bytes everywhere.
     Synthetic { seed: u64 },
 }
@@ -55,8 +63,8 @@ impl SharedFile {
         }
         let remaining = self.size - offset;
         match &self.content {
-            Content::Disk(path) => {
-                let mut f = File::open(path)?;
+            Content::Disk { path, identity } => {
+                let mut f = open_listed(path, *identity)?;
                 f.seek(SeekFrom::Start(offset))?;
                 Ok(Box::new(f.take(remaining)))
             }
@@ -136,7 +144,7 @@ impl Library {
             if name.len() > MAX_NAME_LEN {
                 continue;
             }
-            found.push((name, meta.len(), entry.path()));
+            found.push((name, meta.len(), entry.path(), FileIdentity::of(&meta)));
             if found.len() > MAX_FILES {
                 return Err(io::Error::other(format!(
                     "more than {MAX_FILES} files in {}",
@@ -144,15 +152,15 @@ impl Library {
                 )));
             }
         }
-        found.sort();
+        found.sort_by(|a, b| a.0.cmp(&b.0));
         let files = found
             .into_iter()
             .zip(0u32..)
-            .map(|((name, size, path), index)| SharedFile {
+            .map(|((name, size, path, identity), index)| SharedFile {
                 index,
                 name,
                 size,
-                content: Content::Disk(path),
+                content: Content::Disk { path, identity },
             })
             .collect();
         Ok(Library::of(files))
@@ -231,6 +239,60 @@ impl Library {
             .map(|(_, i)| &self.files[*i as usize])
             .filter(|f| query.matches(&f.name))
     }
+}
+
+/// Which file a directory entry named when it was shared: its device and inode.
+///
+/// A shared folder can change after it was listed. If a shared file is replaced — by a
+/// symbolic link to `/etc/passwd`, or by any other file moved in under its name — the
+/// identity no longer matches, and the peer refuses to serve it rather than serve what it
+/// never shared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileIdentity {
+    dev: u64,
+    ino: u64,
+}
+
+impl FileIdentity {
+    fn of(meta: &std::fs::Metadata) -> Self {
+        FileIdentity {
+            dev: meta.dev(),
+            ino: meta.ino(),
+        }
+    }
+}
+
+/// Opens a listed file without following a link in its last component (`O_NOFOLLOW`) and
+/// without blocking on a FIFO swapped in under its name (`O_NONBLOCK`, which a regular file
+/// ignores), then checks that what opened is the regular file that was listed.
+///
+/// # Errors
+/// `PermissionDenied` if the name now leads to a link, something other than a regular file,
+/// or another file than the one shared; the open's own errors otherwise.
+fn open_listed(path: &Path, listed: FileIdentity) -> io::Result<File> {
+    let mut options = std::fs::OpenOptions::new();
+    options
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    let changed = || {
+        io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            "the shared file was replaced after it was shared",
+        )
+    };
+    // O_NOFOLLOW makes opening a link fail with ELOOP: that is a replaced file too.
+    let file = options.open(path).map_err(|e| {
+        if e.raw_os_error() == Some(libc::ELOOP) {
+            changed()
+        } else {
+            e
+        }
+    })?;
+    let meta = file.metadata()?;
+    if !meta.file_type().is_file() || FileIdentity::of(&meta) != listed {
+        return Err(changed());
+    }
+    Ok(file)
 }
 
 /// FNV-1a: a tiny stable hash to mix a file name into a seed (not for security).
@@ -368,7 +430,6 @@ mod tests {
         std::fs::write(dir.path().join("a.txt"), b"a").unwrap();
         std::fs::create_dir(dir.path().join("sub")).unwrap();
         std::fs::write(dir.path().join("sub/hidden.mp3"), b"h").unwrap();
-        #[cfg(unix)]
         std::os::unix::fs::symlink("/etc/passwd", dir.path().join("passwd")).unwrap();
         let lib = Library::from_dir(dir.path()).unwrap();
         let names: Vec<_> = lib.files().iter().map(|f| f.name.as_str()).collect();
@@ -384,5 +445,49 @@ mod tests {
         assert!(lib.by_name("../passwd").is_none());
         assert!(lib.by_name("sub/hidden.mp3").is_none());
         assert_eq!(lib.search(&Query::parse("song")).count(), 1);
+    }
+
+    #[test]
+    fn a_shared_file_swapped_for_a_link_after_sharing_is_not_served() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let secret = outside.path().join("secret.txt");
+        std::fs::write(&secret, b"not shared").unwrap();
+        let shared = dir.path().join("song.mp3");
+        std::fs::write(&shared, b"shared").unwrap();
+        let lib = Library::from_dir(dir.path()).unwrap();
+        let file = lib.by_name("song.mp3").unwrap();
+        assert_eq!(file.read_all().unwrap(), b"shared");
+
+        std::fs::remove_file(&shared).unwrap();
+        std::os::unix::fs::symlink(&secret, &shared).unwrap();
+        let err = file.read_all().unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::PermissionDenied, "{err}");
+    }
+
+    #[test]
+    fn a_shared_file_replaced_by_another_file_or_a_fifo_is_not_served() {
+        let dir = tempfile::tempdir().unwrap();
+        let shared = dir.path().join("song.mp3");
+        std::fs::write(&shared, b"shared").unwrap();
+        let lib = Library::from_dir(dir.path()).unwrap();
+        let file = lib.by_name("song.mp3").unwrap();
+
+        // Another file moved in under the same name: a new inode.
+        let other = dir.path().join("other");
+        std::fs::write(&other, b"moved in").unwrap();
+        std::fs::rename(&other, &shared).unwrap();
+        let err = file.read_all().unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::PermissionDenied, "{err}");
+
+        // A FIFO: opening must neither block nor serve it.
+        std::fs::remove_file(&shared).unwrap();
+        let status = std::process::Command::new("mkfifo")
+            .arg(&shared)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let err = file.read_all().unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::PermissionDenied, "{err}");
     }
 }
