@@ -3,30 +3,27 @@
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::ExitCode;
+use std::time::Duration;
 
-use anyhow::{bail, Context};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpStream;
+use anyhow::{anyhow, bail, Context};
 
 use p2plab_chord::ring::{PeerView, RingView};
 use p2plab_peer_protocol::control::{ControlReply, ControlRequest, NodeStats};
+use p2plab_runtime::control::{token, ControlClient};
 
-/// Sends one request to a node's control port and reads its reply.
+/// How long a command waits for its node's answer. A search ends in seconds; a download of a
+/// large file may take long, so this only catches a node that hung.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(60 * 60);
+
+/// Sends one request to a node's control port, with the token its node left for this user,
+/// and reads its reply.
 async fn ask(control: SocketAddr, req: &ControlRequest) -> anyhow::Result<ControlReply> {
-    let stream = TcpStream::connect(control)
+    let dir = token::control_dir()?;
+    let client = ControlClient::find(control, &dir).map_err(|e| anyhow!(e))?;
+    client
+        .ask(req, ANSWER_TIMEOUT)
         .await
-        .with_context(|| format!("no node answers on control port {control}"))?;
-    let (rd, mut wr) = stream.into_split();
-    let mut line = serde_json::to_string(req)?;
-    line.push('\n');
-    wr.write_all(line.as_bytes()).await?;
-    let mut reply = String::new();
-    BufReader::new(rd).read_line(&mut reply).await?;
-    if reply.is_empty() {
-        bail!("the node at {control} closed the control connection without answering");
-    }
-    serde_json::from_str(&reply)
-        .with_context(|| format!("unreadable reply from {control}: {reply}"))
+        .map_err(|e| anyhow!(e))
 }
 
 /// `p2plab search`: one hit a line; exit code 1 when nothing is found.
@@ -54,8 +51,13 @@ pub async fn search(control: SocketAddr, query: &str) -> anyhow::Result<ExitCode
     }
 }
 
-/// `p2plab get`: locate, then download into `out`.
-pub async fn get(control: SocketAddr, name: &str, out: &Path) -> anyhow::Result<ExitCode> {
+/// `p2plab get`: locate, then download into `out` (replacing a file there only if `force`).
+pub async fn get(
+    control: SocketAddr,
+    name: &str,
+    out: &Path,
+    force: bool,
+) -> anyhow::Result<ExitCode> {
     // The node writes the file, so it needs a path that does not depend on our directory.
     let out =
         std::path::absolute(out).with_context(|| format!("bad output path {}", out.display()))?;
@@ -64,6 +66,7 @@ pub async fn get(control: SocketAddr, name: &str, out: &Path) -> anyhow::Result<
         &ControlRequest::Get {
             name: name.to_owned(),
             out: out.clone(),
+            overwrite: force,
         },
     )
     .await?

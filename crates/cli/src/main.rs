@@ -54,9 +54,12 @@ enum Cmd {
         control: SocketAddr,
         /// The file's exact name.
         name: String,
-        /// Where to write it.
+        /// Where to write it (through `<out>.part`, renamed when complete).
         #[arg(long)]
         out: PathBuf,
+        /// Replace the file at --out if there is one.
+        #[arg(long)]
+        force: bool,
     },
     /// Measure a network's building blocks on loopback.
     #[command(subcommand)]
@@ -155,7 +158,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Cmd::Chord(nodes::ChordCmd::Ring { control }) => client::ring(control).await,
         Cmd::Chord(cmd) => nodes::chord(cmd).await,
         Cmd::Search { control, words } => client::search(control, &words.join(" ")).await,
-        Cmd::Get { control, name, out } => client::get(control, &name, &out).await,
+        Cmd::Get {
+            control,
+            name,
+            out,
+            force,
+        } => client::get(control, &name, &out, force).await,
         Cmd::Stats { control } => client::stats(control).await,
         Cmd::Run {
             scenario,

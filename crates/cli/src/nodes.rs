@@ -7,10 +7,20 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 
 use p2plab_peer_protocol::Library;
-use p2plab_runtime::{control, launch, NodeHandle};
+use p2plab_runtime::control::{self, token, ControlOptions};
+use p2plab_runtime::{launch, NodeHandle};
+
+/// Who may reach a node's control port.
+#[derive(Debug, Args)]
+pub struct ControlAccess {
+    /// Allow --control on an address other than loopback, so other machines can reach it
+    /// (they still need the token from the node's token file).
+    #[arg(long)]
+    control_allow_remote: bool,
+}
 
 /// `p2plab napster ...`
 #[derive(Debug, Subcommand)]
@@ -23,6 +33,8 @@ pub enum NapsterCmd {
         /// Control port for `p2plab stats`.
         #[arg(long)]
         control: Option<SocketAddr>,
+        #[command(flatten)]
+        access: ControlAccess,
     },
     /// A peer: logs in to the server, shares a folder, serves downloads on its data port.
     Peer {
@@ -41,6 +53,8 @@ pub enum NapsterCmd {
         /// The nick to log in with (default: derived from the data port).
         #[arg(long)]
         nick: Option<String>,
+        #[command(flatten)]
+        access: ControlAccess,
     },
 }
 
@@ -51,11 +65,15 @@ fn share(dir: &Path) -> anyhow::Result<Library> {
 /// Runs a Napster server or peer until it stops.
 pub async fn napster(cmd: NapsterCmd) -> anyhow::Result<ExitCode> {
     match cmd {
-        NapsterCmd::Server { listen, control } => {
+        NapsterCmd::Server {
+            listen,
+            control,
+            access,
+        } => {
             let node = launch::napster_server(listen, Default::default())
                 .await
                 .with_context(|| format!("cannot listen on {listen}"))?;
-            run_until_stopped(node, control).await
+            run_until_stopped(node, control, &access).await
         }
         NapsterCmd::Peer {
             server,
@@ -63,13 +81,14 @@ pub async fn napster(cmd: NapsterCmd) -> anyhow::Result<ExitCode> {
             listen,
             control,
             nick,
+            access,
         } => {
             let library = share(&dir)?;
             let nick = nick.unwrap_or_else(|| format!("peer{}", std::process::id()));
             let node = launch::napster_peer(server, listen, &nick, library)
                 .await
                 .with_context(|| format!("cannot listen on {listen}"))?;
-            run_until_stopped(node, Some(control)).await
+            run_until_stopped(node, Some(control), &access).await
         }
     }
 }
@@ -113,6 +132,8 @@ pub enum GnutellaCmd {
         /// Seed for descriptor ids and the servent id (default: from the address).
         #[arg(long)]
         seed: Option<u64>,
+        #[command(flatten)]
+        access: ControlAccess,
     },
 }
 
@@ -152,6 +173,8 @@ pub enum ChordCmd {
         /// Seed for request ids and timer jitter.
         #[arg(long, default_value_t = 0)]
         seed: u64,
+        #[command(flatten)]
+        access: ControlAccess,
     },
     /// Print the ring as one node sees it: id, predecessor, successor list, fingers.
     Ring {
@@ -175,6 +198,7 @@ pub async fn gnutella(cmd: GnutellaCmd) -> anyhow::Result<ExitCode> {
         ping_interval_ms,
         search_window_ms,
         seed,
+        access,
     } = cmd;
     let library = share(&dir)?;
     let node = launch::gnutella_servent(listen, library, |c| {
@@ -191,7 +215,7 @@ pub async fn gnutella(cmd: GnutellaCmd) -> anyhow::Result<ExitCode> {
     })
     .await
     .with_context(|| format!("cannot listen on {listen}"))?;
-    run_until_stopped(node, Some(control)).await
+    run_until_stopped(node, Some(control), &access).await
 }
 
 /// Runs a Chord node until it stops.
@@ -207,6 +231,7 @@ pub async fn chord(cmd: ChordCmd) -> anyhow::Result<ExitCode> {
         stabilize_ms,
         fix_fingers_ms,
         seed,
+        access,
     } = cmd
     else {
         unreachable!("`chord ring` is a client command, handled in main");
@@ -223,20 +248,29 @@ pub async fn chord(cmd: ChordCmd) -> anyhow::Result<ExitCode> {
     })
     .await
     .with_context(|| format!("cannot listen on {listen}"))?;
-    run_until_stopped(node, Some(control)).await
+    run_until_stopped(node, Some(control), &access).await
 }
 
-/// Prints where the node listens, serves its control port, and waits for Ctrl-C or a stop.
+/// Prints where the node listens, serves its control port (and leaves its token file, removed
+/// again when the node stops), and waits for Ctrl-C or a stop.
 async fn run_until_stopped(
     node: NodeHandle,
     control: Option<SocketAddr>,
+    access: &ControlAccess,
 ) -> anyhow::Result<ExitCode> {
     println!("{} listening on {}", node.kind(), node.addr());
+    let mut _served = None;
     if let Some(addr) = control {
-        let bound = control::serve(&node, addr)
+        let options = ControlOptions {
+            allow_remote: access.control_allow_remote,
+            dir: token::control_dir()?,
+        };
+        let server = control::serve(&node, addr, &options)
             .await
-            .with_context(|| format!("cannot listen on {addr}"))?;
-        println!("control port {bound}");
+            .with_context(|| format!("cannot serve the control port on {addr}"))?;
+        println!("control port {}", server.addr);
+        println!("control token in {}", server.token_file.path().display());
+        _served = Some(server);
     }
     tokio::select! {
         _ = tokio::signal::ctrl_c() => node.crash(),

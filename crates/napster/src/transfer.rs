@@ -42,6 +42,10 @@ pub const FILE_NOT_SHARED: &[u8] = b"FILE NOT SHARED";
 /// The uploader's answer to a request it cannot honour (an offset past the end).
 pub const INVALID_REQUEST: &[u8] = b"INVALID REQUEST";
 
+/// The uploader's answer when every upload slot is taken (Napster clients show the text and
+/// try again later; the server-side queue messages, 620, are for the index server).
+pub const UPLOADS_FULL: &[u8] = b"UPLOADS FULL";
+
 /// The longest request accepted, `GET` included: a nick, a 255-byte name, quotes and a
 /// 20-digit offset fit well within it.
 pub const MAX_REQUEST_LEN: usize = 1024;

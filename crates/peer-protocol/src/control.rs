@@ -5,22 +5,169 @@
 //! Chord nodes, so the runner drives all three the same way:
 //!
 //! ```text
-//! → {"cmd":"search","query":"daft punk"}
+//! → {"token":"9f2c…","cmd":"search","query":"daft punk"}
 //! ← {"reply":"hits","hits":[{"name":"Daft Punk - One More Time.mp3","size":5000,...}]}
-//! → {"cmd":"stats"}
+//! → {"token":"9f2c…","cmd":"stats"}
 //! ← {"reply":"stats","kind":"gnutella","addr":"127.0.0.1:6346","metrics":{...},"state":{...}}
 //! ```
+//!
+//! ## Who may use it
+//!
+//! A control port can make its node download into any path, share any folder and stop, so
+//! it obeys only its owner. Every request carries the node's [`ControlToken`], a random
+//! secret the node writes to a file only its user can read (as Jupyter does); p2plab's own
+//! clients read it from there. Loopback alone is not enough: any web page the owner's browser
+//! shows can send an HTTP request to `127.0.0.1`, so [`parse_line`] ends the session at the
+//! first line that is not an authenticated request, and at once — without a reply — at a
+//! line that looks like HTTP.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use thiserror::Error;
 
 use crate::metrics::Metrics;
 use crate::node::Hit;
 
 /// The longest request line a control server reads; longer lines close the connection.
+/// The longest real request is a `get` or `share` with a path, far below this.
 pub const MAX_LINE_LEN: usize = 64 * 1024;
+
+/// The longest reply line a control client reads: a `stats` reply of a Napster server or a
+/// search with thousands of hits stays well under it; more means the other side is not a node.
+pub const MAX_REPLY_LEN: u64 = 16 * 1024 * 1024;
+
+/// How long a control session may sit without sending a request before the node hangs up.
+/// p2plab's clients send their request as soon as they connect; an idle session only holds
+/// one of the few [`MAX_SESSIONS`] places.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Control sessions served at once; more are closed as they arrive. A node has one owner,
+/// who asks one thing at a time (the scenario runner a few at once).
+pub const MAX_SESSIONS: usize = 16;
+
+/// The owner's secret: 32 random bytes, written as 64 lowercase hex digits.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ControlToken(String);
+
+impl ControlToken {
+    /// Hex digits in a token.
+    pub const LEN: usize = 64;
+
+    /// A token made of `bytes` (which must come from a cryptographic random source).
+    pub fn from_random_bytes(bytes: [u8; 32]) -> Self {
+        ControlToken(hex::encode(bytes))
+    }
+
+    /// Reads a token as written by [`ControlToken::as_str`] (surrounding whitespace allowed).
+    ///
+    /// # Errors
+    /// [`LineError::Malformed`] unless it is exactly [`ControlToken::LEN`] hex digits.
+    pub fn parse(text: &str) -> Result<Self, LineError> {
+        let text = text.trim();
+        if text.len() != Self::LEN || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(LineError::Malformed(format!(
+                "a control token is {} hex digits",
+                Self::LEN
+            )));
+        }
+        Ok(ControlToken(text.to_ascii_lowercase()))
+    }
+
+    /// The token's text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Compares in time that does not depend on where the two differ, so a caller who
+    /// guesses cannot learn the token a digit at a time.
+    fn matches(&self, other: &str) -> bool {
+        use subtle::ConstantTimeEq;
+        bool::from(self.0.as_bytes().ct_eq(other.as_bytes()))
+    }
+}
+
+impl std::fmt::Debug for ControlToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never in logs.
+        f.write_str("ControlToken(…)")
+    }
+}
+
+/// One request line as it goes on the wire: the token beside the request's own fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestLine {
+    /// The node's [`ControlToken`].
+    pub token: ControlToken,
+    /// What is asked.
+    #[serde(flatten)]
+    pub request: ControlRequest,
+}
+
+impl RequestLine {
+    /// The request as one JSON line, newline included.
+    pub fn encode(token: &ControlToken, request: &ControlRequest) -> String {
+        let line = RequestLine {
+            token: token.clone(),
+            request: request.clone(),
+        };
+        // A struct of strings, paths and numbers always serialises.
+        let mut text = serde_json::to_string(&line).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+}
+
+/// Why a control line was not obeyed. Each ends the session.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum LineError {
+    /// An HTTP request line or header: a web page, or a confused client. No reply is sent.
+    #[error("an HTTP request is not a control request")]
+    LooksLikeHttp,
+    /// Not a request this protocol knows.
+    #[error("bad request: {0}")]
+    Malformed(String),
+    /// A request without the node's token, or with another.
+    #[error("bad or missing token: the control port obeys only its owner (the token is in the node's token file)")]
+    BadToken,
+}
+
+/// Reads one line of a control session and checks it carries `token`.
+///
+/// # Errors
+/// [`LineError`]: the session must end.
+pub fn parse_line(line: &str, token: &ControlToken) -> Result<ControlRequest, LineError> {
+    if looks_like_http(line) {
+        return Err(LineError::LooksLikeHttp);
+    }
+    let value: serde_json::Value =
+        serde_json::from_str(line).map_err(|e| LineError::Malformed(e.to_string()))?;
+    let given = value.get("token").and_then(serde_json::Value::as_str);
+    if !given.is_some_and(|t| token.matches(t)) {
+        return Err(LineError::BadToken);
+    }
+    let parsed: RequestLine =
+        serde_json::from_value(value).map_err(|e| LineError::Malformed(e.to_string()))?;
+    Ok(parsed.request)
+}
+
+/// True for an HTTP request line (`POST / HTTP/1.1`) or header line (`Host: …`): anything
+/// that does not start like a JSON object and has an HTTP method or a header's colon.
+fn looks_like_http(line: &str) -> bool {
+    const METHODS: [&str; 9] = [
+        "GET ", "POST ", "PUT ", "HEAD ", "DELETE ", "OPTIONS ", "PATCH ", "CONNECT ", "TRACE ",
+    ];
+    let line = line.trim_start();
+    !line.starts_with('{')
+        && (METHODS.iter().any(|m| line.starts_with(m))
+            || line.contains(" HTTP/")
+            || line.split_once(':').is_some_and(|(name, _)| {
+                !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            }))
+}
 
 /// A request to a node.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,11 +179,15 @@ pub enum ControlRequest {
         query: String,
     },
     /// Find a file by name, then download it into `out` (a path on the node's machine).
+    /// The bytes go to `<out>.part` first, renamed to `out` once complete.
     Get {
         /// The file's name.
         name: String,
         /// Where to write it.
         out: PathBuf,
+        /// Replace `out` if it exists (by default an existing file is never touched).
+        #[serde(default)]
+        overwrite: bool,
     },
     /// Share every file in `dir` (replacing what was shared).
     Share {
@@ -98,6 +249,88 @@ pub struct NodeStats {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn token() -> ControlToken {
+        ControlToken::from_random_bytes([7; 32])
+    }
+
+    #[test]
+    fn a_request_line_carries_the_token_beside_the_fields() {
+        let line = RequestLine::encode(&token(), &ControlRequest::Stats);
+        assert_eq!(
+            line,
+            format!("{{\"token\":\"{}\",\"cmd\":\"stats\"}}\n", "07".repeat(32))
+        );
+        assert_eq!(
+            parse_line(line.trim_end(), &token()),
+            Ok(ControlRequest::Stats)
+        );
+    }
+
+    #[test]
+    fn only_the_owners_token_is_obeyed() {
+        let other = ControlToken::from_random_bytes([8; 32]);
+        let line = RequestLine::encode(&other, &ControlRequest::Crash);
+        assert_eq!(parse_line(&line, &token()), Err(LineError::BadToken));
+        assert_eq!(
+            parse_line(r#"{"cmd":"crash"}"#, &token()),
+            Err(LineError::BadToken)
+        );
+        let short = format!(r#"{{"token":"{}","cmd":"crash"}}"#, "07".repeat(31));
+        assert_eq!(parse_line(&short, &token()), Err(LineError::BadToken));
+        let number = r#"{"token":7,"cmd":"crash"}"#;
+        assert_eq!(parse_line(number, &token()), Err(LineError::BadToken));
+    }
+
+    #[test]
+    fn http_lines_end_the_session_whatever_follows() {
+        for line in [
+            "POST / HTTP/1.1",
+            "GET /favicon.ico HTTP/1.1",
+            "OPTIONS * HTTP/1.1",
+            "Host: 127.0.0.1:7001",
+            "Content-Type: text/plain",
+            "Origin: http://evil.example",
+        ] {
+            assert_eq!(
+                parse_line(line, &token()),
+                Err(LineError::LooksLikeHttp),
+                "{line}"
+            );
+        }
+        assert!(matches!(
+            parse_line("hello", &token()),
+            Err(LineError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn tokens_are_64_hex_digits() {
+        let t = token();
+        assert_eq!(
+            ControlToken::parse(&format!(" {}\n", t.as_str())),
+            Ok(t.clone())
+        );
+        assert!(ControlToken::parse("abc").is_err());
+        assert!(ControlToken::parse(&"g".repeat(64)).is_err());
+        assert_eq!(format!("{t:?}"), "ControlToken(…)", "never printed");
+    }
+
+    #[test]
+    fn get_never_overwrites_unless_asked() {
+        let line = format!(
+            r#"{{"token":"{}","cmd":"get","name":"a","out":"/tmp/a"}}"#,
+            token().as_str()
+        );
+        assert_eq!(
+            parse_line(&line, &token()),
+            Ok(ControlRequest::Get {
+                name: "a".into(),
+                out: "/tmp/a".into(),
+                overwrite: false
+            })
+        );
+    }
 
     #[test]
     fn requests_are_tagged_json_lines() {

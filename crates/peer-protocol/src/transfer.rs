@@ -69,6 +69,9 @@ pub enum HttpError {
     /// The head is longer than [`MAX_HEAD_LEN`] (431, then the connection is closed).
     #[error("request head too large")]
     TooLarge,
+    /// Every upload slot is taken (503, as Gnutella servents answer when busy); try later.
+    #[error("all upload slots are busy")]
+    Busy,
 }
 
 impl HttpError {
@@ -79,6 +82,7 @@ impl HttpError {
             HttpError::NotFound => (404, "Not Found"),
             HttpError::BadRange => (416, "Requested Range Not Satisfiable"),
             HttpError::TooLarge => (431, "Request Header Fields Too Large"),
+            HttpError::Busy => (503, "Service Unavailable"),
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
@@ -16,11 +16,98 @@ use p2plab_peer_protocol::Download;
 /// How long a transfer may stall (connect, or wait for any byte) before it is abandoned.
 pub const STALL_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Downloads `download` (a file of `size` bytes) into `out`; returns the bytes written.
+/// Where a download goes: `out`, by way of `<out>.part`.
+///
+/// The bytes are written to the part file, created new (so nothing already there is ever
+/// written over, and no link planted under that name is followed). Only a complete download
+/// becomes `out`: linked into place when `out` may not be replaced, so a file that appeared
+/// meanwhile is still kept, or renamed over it when it may. A failed download removes its
+/// part file.
+#[derive(Debug, Clone)]
+pub struct Target {
+    out: PathBuf,
+    part: PathBuf,
+    overwrite: bool,
+}
+
+impl Target {
+    /// Checks that `out` can be written before anything is downloaded.
+    ///
+    /// # Errors
+    /// A sentence naming the path: it is a folder, its folder does not exist, or it exists
+    /// and `overwrite` is off.
+    pub fn new(out: &Path, overwrite: bool) -> Result<Self, String> {
+        let shown = out.display();
+        if out.is_dir() {
+            return Err(format!("{shown} is a folder; give the file's path"));
+        }
+        let parent = out.parent().filter(|p| !p.as_os_str().is_empty());
+        if let Some(parent) = parent.filter(|p| !p.is_dir()) {
+            return Err(format!(
+                "cannot write {shown}: no folder {}",
+                parent.display()
+            ));
+        }
+        if out.exists() && !overwrite {
+            return Err(format!("{shown} exists; pass --force to replace it"));
+        }
+        let mut part = out.as_os_str().to_owned();
+        part.push(".part");
+        Ok(Target {
+            out: out.to_owned(),
+            part: PathBuf::from(part),
+            overwrite,
+        })
+    }
+
+    /// Moves the complete part file to `out`.
+    ///
+    /// # Errors
+    /// A sentence naming the path, if `out` appeared meanwhile (and may not be replaced) or
+    /// the move failed; the part file is removed either way.
+    pub fn finish(&self) -> Result<(), String> {
+        let moved = if self.overwrite {
+            std::fs::rename(&self.part, &self.out)
+        } else {
+            // A hard link is made only where nothing is: it never replaces a file.
+            std::fs::hard_link(&self.part, &self.out)
+        };
+        let _ = std::fs::remove_file(&self.part);
+        moved.map_err(|e| format!("cannot write {}: {e}", self.out.display()))
+    }
+
+    /// The part file, created new.
+    async fn create_part(&self) -> io::Result<tokio::fs::File> {
+        tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&self.part)
+            .await
+            .map_err(|e| {
+                let why = if e.kind() == io::ErrorKind::AlreadyExists {
+                    "exists (is another download into it under way?)".to_owned()
+                } else {
+                    e.to_string()
+                };
+                io::Error::new(e.kind(), format!("{}: {why}", self.part.display()))
+            })
+    }
+}
+
+/// Downloads `download` (a file of `size` bytes) into `target`'s part file; returns the
+/// bytes written. On failure, the part file is removed.
 ///
 /// # Errors
 /// I/O errors, a stalled or refused transfer, or a reply that breaks the protocol.
-pub async fn fetch(download: &Download, size: u64, out: &Path) -> io::Result<u64> {
+pub async fn fetch(download: &Download, size: u64, target: &Target) -> io::Result<u64> {
+    let fetched = fetch_into(download, size, target).await;
+    if fetched.is_err() {
+        let _ = tokio::fs::remove_file(&target.part).await;
+    }
+    fetched
+}
+
+async fn fetch_into(download: &Download, size: u64, out: &Target) -> io::Result<u64> {
     match download {
         Download::Http { addr, index, name } => fetch_http(*addr, *index, name, out).await,
         Download::Napster {
@@ -57,7 +144,7 @@ async fn read_more<R: AsyncRead + Unpin>(stream: &mut R, buf: &mut Vec<u8>) -> i
     Ok(())
 }
 
-async fn fetch_http(addr: SocketAddr, index: u32, name: &str, out: &Path) -> io::Result<u64> {
+async fn fetch_http(addr: SocketAddr, index: u32, name: &str, out: &Target) -> io::Result<u64> {
     let mut stream = connect(addr).await?;
     stream
         .write_all(&http::encode_request(index, name, 0))
@@ -86,7 +173,7 @@ async fn fetch_napster(
     my_nick: &str,
     name: &str,
     size: u64,
-    out: &Path,
+    out: &Target,
 ) -> io::Result<u64> {
     let mut stream = connect(addr).await?;
     let mut buf = Vec::new();
@@ -114,9 +201,9 @@ async fn save<R: AsyncRead + Unpin>(
     first: &[u8],
     stream: &mut R,
     len: u64,
-    out: &Path,
+    out: &Target,
 ) -> io::Result<u64> {
-    let mut file = tokio::fs::File::create(out).await?;
+    let mut file = out.create_part().await?;
     let first = &first[..first.len().min(usize::try_from(len).unwrap_or(usize::MAX))];
     file.write_all(first).await?;
     let mut written = first.len() as u64;

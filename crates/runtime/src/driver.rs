@@ -23,13 +23,9 @@ use p2plab_peer_protocol::{
     TransferNotice,
 };
 
+use crate::connection::SendQueue;
 use crate::handle::{NodeHandle, SharedLibrary};
-
-/// The most connections one node holds at once; more are refused at accept.
-pub const MAX_CONNECTIONS: usize = 1024;
-
-/// How long a dial may take before it counts as failed.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+use crate::limits::{CONNECT_TIMEOUT, MAX_CONNECTIONS, MAX_INBOX_CHUNKS};
 
 /// A request from a handle that expects an answering [`Event`].
 #[derive(Debug)]
@@ -40,10 +36,15 @@ pub(crate) enum Call {
 }
 
 /// Everything that can happen to a node, as its driver loop receives it.
+///
+/// Connection tasks send `Received` and `Closed` through the bounded inbox (so a fast
+/// sender waits for the node); everything else comes through the handle's channel.
 pub(crate) enum ToDriver {
     Accepted {
         stream: TcpStream,
         remote: SocketAddr,
+        /// Bytes the listener already read to tell what the connection is.
+        first: Vec<u8>,
     },
     Connected {
         conn: ConnId,
@@ -84,18 +85,23 @@ struct Driver<N> {
     core: N,
     out: Outbox,
     epoch: std::time::Instant,
-    conns: HashMap<ConnId, mpsc::UnboundedSender<Vec<u8>>>,
+    conns: HashMap<ConnId, SendQueue>,
     dialing: HashSet<ConnId>,
+    /// Connections closed for overflowing their send queue, to report once the core's
+    /// current effects are carried out.
+    overflowed: Vec<ConnId>,
     calls: HashMap<RequestId, oneshot::Sender<Event>>,
     next_request: u64,
     tasks: JoinSet<()>,
     tx: mpsc::UnboundedSender<ToDriver>,
+    inbox: mpsc::Sender<ToDriver>,
     spec: DriverSpec<N>,
 }
 
 /// Starts the driver task for `core`; returns the handle and the sender that listeners use.
 pub(crate) fn spawn<N: Node + Send + 'static>(core: N, spec: DriverSpec<N>) -> NodeHandle {
     let (tx, rx) = mpsc::unbounded_channel();
+    let (inbox, inbox_rx) = mpsc::channel(MAX_INBOX_CHUNKS);
     let cancel = CancellationToken::new();
     let handle = NodeHandle::new(
         tx.clone(),
@@ -111,13 +117,15 @@ pub(crate) fn spawn<N: Node + Send + 'static>(core: N, spec: DriverSpec<N>) -> N
         epoch: std::time::Instant::now(),
         conns: HashMap::new(),
         dialing: HashSet::new(),
+        overflowed: Vec::new(),
         calls: HashMap::new(),
         next_request: 0,
         tasks: JoinSet::new(),
         tx,
+        inbox,
         spec,
     };
-    tokio::spawn(driver.run(rx, cancel).instrument(span));
+    tokio::spawn(driver.run(rx, inbox_rx, cancel).instrument(span));
     handle
 }
 
@@ -126,7 +134,12 @@ impl<N: Node> Driver<N> {
         Instant::from_micros(u64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(u64::MAX))
     }
 
-    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<ToDriver>, cancel: CancellationToken) {
+    async fn run(
+        mut self,
+        mut rx: mpsc::UnboundedReceiver<ToDriver>,
+        mut inbox: mpsc::Receiver<ToDriver>,
+        cancel: CancellationToken,
+    ) {
         self.handle(Input::Start);
         loop {
             let deadline = self.core.poll_timeout().map(|t| {
@@ -138,6 +151,8 @@ impl<N: Node> Driver<N> {
                     Some(msg) => self.on_message(msg),
                     None => break,
                 },
+                // The driver holds an inbox sender itself, so this never ends.
+                Some(msg) = inbox.recv() => self.on_message(msg),
                 _ = sleep_until(deadline) => self.handle(Input::Timeout),
                 Some(_) = self.tasks.join_next(), if !self.tasks.is_empty() => {}
             }
@@ -148,7 +163,11 @@ impl<N: Node> Driver<N> {
 
     fn on_message(&mut self, msg: ToDriver) {
         match msg {
-            ToDriver::Accepted { stream, remote } => {
+            ToDriver::Accepted {
+                stream,
+                remote,
+                first,
+            } => {
                 if self.conns.len() >= MAX_CONNECTIONS {
                     debug!(%remote, "refused: connection limit");
                     return;
@@ -156,6 +175,12 @@ impl<N: Node> Driver<N> {
                 let conn = self.out.next_conn_id();
                 self.open(conn, stream);
                 self.handle(Input::Accepted { conn, remote });
+                if !first.is_empty() && self.conns.contains_key(&conn) {
+                    self.handle(Input::Received {
+                        conn,
+                        bytes: &first,
+                    });
+                }
             }
             ToDriver::Connected { conn, stream } => {
                 if self.dialing.remove(&conn) {
@@ -209,20 +234,34 @@ impl<N: Node> Driver<N> {
         self.handle(Input::Command(command));
     }
 
-    /// One input to the core, then every effect it asked for.
+    /// One input to the core, then every effect it asked for; then, as inputs of their own,
+    /// the closes of any connections whose send queues overflowed.
     fn handle(&mut self, input: Input<'_>) {
         let now = self.now();
         self.core.handle(now, input, &mut self.out);
         while let Some(effect) = self.out.pop() {
             self.apply(effect);
         }
+        while let Some(conn) = self.overflowed.pop() {
+            self.handle(Input::Closed { conn });
+        }
     }
 
     fn apply(&mut self, effect: Effect) {
         match effect {
             Effect::Send { conn, bytes } => {
-                if let Some(writer) = self.conns.get(&conn) {
-                    let _ = writer.send(bytes);
+                let Some(queue) = self.conns.get(&conn) else {
+                    return;
+                };
+                if queue.push(bytes).is_err() {
+                    debug!(
+                        ?conn,
+                        "disconnected: its send queue is full (the peer does not read)"
+                    );
+                    if let Some(queue) = self.conns.remove(&conn) {
+                        queue.abort();
+                    }
+                    self.overflowed.push(conn);
                 }
             }
             Effect::Connect { conn, addr } => {
@@ -262,14 +301,8 @@ impl<N: Node> Driver<N> {
     }
 
     fn open(&mut self, conn: ConnId, stream: TcpStream) {
-        let (writer, outgoing) = mpsc::unbounded_channel();
-        self.conns.insert(conn, writer);
-        self.tasks.spawn(crate::connection::run(
-            conn,
-            stream,
-            outgoing,
-            self.tx.clone(),
-        ));
+        let queue = SendQueue::open(conn, stream, self.inbox.clone(), &mut self.tasks);
+        self.conns.insert(conn, queue);
     }
 }
 

@@ -14,6 +14,7 @@ use p2plab_peer_protocol::control::NodeStats;
 use p2plab_peer_protocol::keywords::normalize_name;
 use p2plab_peer_protocol::{Download, Event, Hit, Library, SearchError, TransferNotice};
 
+use crate::download::Target;
 use crate::driver::{Call, ToDriver};
 
 /// The longest a call waits for its node's answer. Cores time their own searches out well
@@ -61,6 +62,10 @@ pub enum NodeError {
     /// Every holder failed to deliver.
     #[error("download failed: {0}")]
     Transfer(String),
+    /// The download has nowhere to go: `--out` is a folder, its folder is missing, or it
+    /// names a file that exists and may not be replaced.
+    #[error("{0}")]
+    Output(String),
 }
 
 /// The result of a download.
@@ -118,8 +123,18 @@ impl NodeHandle {
         &self.library
     }
 
-    pub(crate) fn accepted(&self, stream: tokio::net::TcpStream, remote: SocketAddr) {
-        let _ = self.tx.send(ToDriver::Accepted { stream, remote });
+    /// Hands an accepted connection to the core, with the bytes already read from it.
+    pub(crate) fn accepted(
+        &self,
+        stream: tokio::net::TcpStream,
+        remote: SocketAddr,
+        first: Vec<u8>,
+    ) {
+        let _ = self.tx.send(ToDriver::Accepted {
+            stream,
+            remote,
+            first,
+        });
     }
 
     pub(crate) fn notify(&self, notice: TransferNotice) {
@@ -165,12 +180,15 @@ impl NodeHandle {
         }
     }
 
-    /// Finds a file by name and downloads it into `out`, trying each holder in turn.
+    /// Finds a file by name and downloads it into `out`, trying each holder in turn. The
+    /// bytes go to `<out>.part`, renamed to `out` only once complete; an existing `out` is
+    /// replaced only if `overwrite` is set.
     ///
     /// # Errors
-    /// [`NodeError::NotFound`] if no hit has that name, [`NodeError::Transfer`] if every
-    /// holder failed, or the search's error.
-    pub async fn get(&self, name: &str, out: &Path) -> Result<Fetched, NodeError> {
+    /// [`NodeError::Output`] if `out` cannot be written, [`NodeError::NotFound`] if no hit
+    /// has that name, [`NodeError::Transfer`] if every holder failed, or the search's error.
+    pub async fn get(&self, name: &str, out: &Path, overwrite: bool) -> Result<Fetched, NodeError> {
+        let target = Target::new(out, overwrite).map_err(NodeError::Output)?;
         let wanted = normalize_name(name);
         let hits: Vec<Hit> = self
             .search(name)
@@ -192,14 +210,15 @@ impl NodeHandle {
                 }
             };
             self.notify(TransferNotice::DownloadStarted);
-            let fetched = crate::download::fetch(&download, size, out).await;
+            let fetched = crate::download::fetch(&download, size, &target).await;
             self.notify(TransferNotice::DownloadFinished);
             match fetched {
                 Ok(bytes) => {
+                    target.finish().map_err(NodeError::Output)?;
                     return Ok(Fetched {
                         bytes,
                         from: holder,
-                    })
+                    });
                 }
                 Err(e) => failures.push(format!("{holder}: {e}")),
             }

@@ -7,7 +7,9 @@
 //!
 //! - [`launch`] — start a node of each kind: bind its listeners, build its core, drive it.
 //! - [`handle`] — [`NodeHandle`], how callers search, download, share, leave or crash a node.
-//! - [`control`] — the JSON-lines control server in front of a handle.
+//! - [`control`] — the JSON-lines control server in front of a handle, its token files and
+//!   its client.
+//! - [`limits`] — every bound the driver puts on sockets, with its reason.
 //! - `driver` — the loop that feeds one core its inputs and carries out its effects.
 //! - `connection` — one task per TCP connection, moving raw bytes.
 //! - `listen` — accept loops; peeks `GET ` to split HTTP downloads from protocol traffic.
@@ -17,11 +19,11 @@ pub mod control;
 pub mod download;
 pub mod handle;
 pub mod launch;
+pub mod limits;
 
 mod connection;
 mod driver;
 mod listen;
 mod upload;
 
-pub use driver::{CONNECT_TIMEOUT, MAX_CONNECTIONS};
 pub use handle::{Fetched, NodeError, NodeHandle, SharedLibrary};

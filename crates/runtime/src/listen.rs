@@ -1,21 +1,29 @@
 //! Accept loops: take connections off a listener and hand each to the right server.
 //!
 //! Gnutella servents and Chord nodes serve file downloads on their protocol port, as
-//! Gnutella 0.4 does. The listener peeks at the first four bytes of each connection:
-//! `GET ` goes to the HTTP uploader, anything else to the protocol core.
+//! Gnutella 0.4 does. The listener reads the first bytes of each connection: `GET ` goes to
+//! the HTTP uploader, anything else to the protocol core, with the bytes already read.
+//!
+//! Until a connection has said what it is (for HTTP: until its whole request head is in),
+//! it holds one of [`MAX_UNIDENTIFIED`] places, for at most [`IDENTIFY_TIMEOUT`]; a newcomer
+//! that finds them all taken pushes out the oldest. Uploads then take one of
+//! [`MAX_UPLOADS`] slots.
 
+use std::collections::VecDeque;
 use std::io;
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
 use tracing::debug;
 
 use crate::handle::NodeHandle;
+use crate::limits::{IDENTIFY_TIMEOUT, MAX_UNIDENTIFIED, MAX_UPLOADS};
 use crate::upload;
-
-/// How long a new connection may stay silent before the listener gives up on it.
-pub const SNIFF_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How long a listener waits after a failed accept before it tries again.
 pub const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
@@ -60,22 +68,42 @@ pub(crate) fn accept_until_stopped(
     });
 }
 
+/// What one listener shares between its connections.
+#[derive(Debug, Clone)]
+pub(crate) struct Gate {
+    /// Connections still identifying themselves.
+    pub unidentified: Unidentified,
+    /// Upload slots.
+    pub uploads: Arc<Semaphore>,
+}
+
 /// Runs an accept loop that serves what `serves` says, until the node stops.
 pub(crate) fn spawn(listener: TcpListener, node: NodeHandle, serves: Serves) {
-    accept_until_stopped(listener, &node.clone(), move |stream, remote| {
+    let gate = Gate {
+        unidentified: Unidentified::default(),
+        uploads: Arc::new(Semaphore::new(MAX_UPLOADS)),
+    };
+    accept_until_stopped(listener, &node.clone(), move |mut stream, remote| {
         let _ = stream.set_nodelay(true);
         let node = node.clone();
+        let gate = gate.clone();
         match serves {
-            Serves::Core => node.accepted(stream, remote),
+            Serves::Core => node.accepted(stream, remote, Vec::new()),
             Serves::CoreAndHttp => spawn_guarded(node.clone(), async move {
-                if starts_with_get(&stream).await? {
-                    upload::serve_http(stream, node).await
+                let place = gate.unidentified.admit();
+                let first = place.identify(sniff(&mut stream)).await?;
+                if first == HTTP_GET {
+                    upload::serve_http(stream, node, first, place, &gate).await
                 } else {
-                    node.accepted(stream, remote);
+                    drop(place);
+                    node.accepted(stream, remote, first);
                     Ok(())
                 }
             }),
-            Serves::NapsterData => spawn_guarded(node.clone(), upload::serve_napster(stream, node)),
+            Serves::NapsterData => spawn_guarded(node.clone(), async move {
+                let place = gate.unidentified.admit();
+                upload::serve_napster(stream, node, place, &gate).await
+            }),
         }
     });
 }
@@ -89,28 +117,126 @@ where
     tokio::spawn(async move {
         tokio::select! {
             _ = cancel.cancelled() => {}
-            r = task => if let Err(e) = r { debug!("transfer ended: {e}") },
+            r = task => if let Err(e) = r { debug!("connection ended: {e}") },
         }
     });
 }
 
-/// Peeks until the first four bytes are known: are they `GET `?
-async fn starts_with_get(stream: &TcpStream) -> io::Result<bool> {
-    const GET: &[u8] = b"GET ";
-    tokio::time::timeout(SNIFF_TIMEOUT, async {
-        let mut buf = [0u8; 4];
-        loop {
-            let n = stream.peek(&mut buf).await?;
-            if n == 0 || !GET.starts_with(&buf[..n]) {
-                return Ok(false);
-            }
-            if n == GET.len() {
-                return Ok(true);
-            }
-            // Only part of the prefix is here; peek returns at once, so wait a moment.
-            tokio::time::sleep(Duration::from_millis(2)).await;
+/// The start of an HTTP download request.
+const HTTP_GET: &[u8] = b"GET ";
+
+/// Reads until the first bytes either are `GET ` or cannot become it; returns them.
+async fn sniff(stream: &mut TcpStream) -> io::Result<Vec<u8>> {
+    let mut first = Vec::with_capacity(HTTP_GET.len());
+    let mut buf = [0u8; 4];
+    while first.len() < HTTP_GET.len() && HTTP_GET.starts_with(&first) {
+        let want = HTTP_GET.len() - first.len();
+        let n = stream.read(&mut buf[..want]).await?;
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "closed before saying anything",
+            ));
         }
-    })
-    .await
-    .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "silent connection"))?
+        first.extend_from_slice(&buf[..n]);
+    }
+    Ok(first)
+}
+
+/// The connections of one listener that have not yet identified themselves, oldest first.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Unidentified(Arc<Mutex<Waiting>>);
+
+#[derive(Debug, Default)]
+struct Waiting {
+    next: u64,
+    queue: VecDeque<(u64, CancellationToken)>,
+}
+
+impl Unidentified {
+    /// Gives a new connection a place, pushing out the oldest if all are taken.
+    pub(crate) fn admit(&self) -> Place {
+        let mut waiting = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if waiting.queue.len() >= MAX_UNIDENTIFIED {
+            if let Some((_, oldest)) = waiting.queue.pop_front() {
+                debug!("closed the oldest unidentified connection to make room");
+                oldest.cancel();
+            }
+        }
+        let (id, cancel) = (waiting.next, CancellationToken::new());
+        waiting.next += 1;
+        waiting.queue.push_back((id, cancel.clone()));
+        Place {
+            id,
+            cancel,
+            owner: self.clone(),
+        }
+    }
+
+    /// How many connections hold a place now.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .queue
+            .len()
+    }
+}
+
+/// One connection's place among the unidentified; dropping it gives the place back.
+#[derive(Debug)]
+pub(crate) struct Place {
+    id: u64,
+    cancel: CancellationToken,
+    owner: Unidentified,
+}
+
+impl Place {
+    /// Runs `step` (reading what identifies the connection) unless the connection is pushed
+    /// out first or [`IDENTIFY_TIMEOUT`] passes since it was admitted.
+    ///
+    /// # Errors
+    /// `TimedOut` for either, or `step`'s own error.
+    pub(crate) async fn identify<T>(
+        &self,
+        step: impl std::future::Future<Output = io::Result<T>>,
+    ) -> io::Result<T> {
+        tokio::select! {
+            _ = self.cancel.cancelled() => Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "pushed out by newer connections before identifying itself",
+            )),
+            r = tokio::time::timeout(IDENTIFY_TIMEOUT, step) => r.unwrap_or_else(|_| Err(
+                io::Error::new(io::ErrorKind::TimedOut, "did not identify itself in time"),
+            )),
+        }
+    }
+}
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        let mut waiting = self.owner.0.lock().unwrap_or_else(PoisonError::into_inner);
+        waiting.queue.retain(|(id, _)| *id != self.id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_newcomer_pushes_out_the_oldest_and_leaving_frees_a_place() {
+        let gate = Unidentified::default();
+        let places: Vec<Place> = (0..MAX_UNIDENTIFIED).map(|_| gate.admit()).collect();
+        assert!(places.iter().all(|p| !p.cancel.is_cancelled()));
+        let newcomer = gate.admit();
+        assert!(places[0].cancel.is_cancelled(), "the oldest goes");
+        assert!(places[1..].iter().all(|p| !p.cancel.is_cancelled()));
+        assert_eq!(gate.len(), MAX_UNIDENTIFIED);
+        drop(newcomer);
+        assert_eq!(gate.len(), MAX_UNIDENTIFIED - 1);
+        drop(places);
+        assert_eq!(gate.len(), 0);
+    }
 }

@@ -5,7 +5,6 @@
 //! its data port: it greets with `1` and answers `GET` + `nick "name" offset`.
 
 use std::io::{self, Read};
-use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -15,28 +14,34 @@ use p2plab_peer_protocol::transfer as http;
 use p2plab_peer_protocol::{SharedFile, TransferNotice};
 
 use crate::handle::NodeHandle;
-
-/// How long an uploader waits for a request before hanging up.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+use crate::limits::{IDENTIFY_TIMEOUT, WRITE_TIMEOUT};
+use crate::listen::{Gate, Place};
 
 /// Bytes read from disk (or generated) per write to the socket.
 const CHUNK: usize = 64 * 1024;
 
 /// Serves HTTP `GET` requests on one connection: several in a row while the downloader
-/// asks for keep-alive, else one.
-pub(crate) async fn serve_http(mut stream: TcpStream, node: NodeHandle) -> io::Result<()> {
-    let mut buf = Vec::new();
+/// asks for keep-alive, else one. `first` holds the bytes the listener already read; the
+/// first head must arrive while `place` lasts, each later one within [`IDENTIFY_TIMEOUT`].
+pub(crate) async fn serve_http(
+    mut stream: TcpStream,
+    node: NodeHandle,
+    first: Vec<u8>,
+    place: Place,
+    gate: &Gate,
+) -> io::Result<()> {
+    let mut buf = first;
+    let mut place = Some(place);
     loop {
-        let (req, used) = loop {
-            match http::parse_request(&buf) {
-                Ok(Some(parsed)) => break parsed,
-                Ok(None) => {
-                    if !read_some(&mut stream, &mut buf).await? {
-                        return Ok(());
-                    }
-                }
-                Err(e) => return refuse(&mut stream, &http::error_response(&e)).await,
-            }
+        let read = read_request(&mut stream, &mut buf, http::parse_request);
+        let parsed = match place.take() {
+            Some(place) => place.identify(read).await?,
+            None => within(IDENTIFY_TIMEOUT, read).await?,
+        };
+        let (req, used) = match parsed {
+            Some(Ok(parsed)) => parsed,
+            Some(Err(e)) => return refuse(&mut stream, &http::error_response(&e)).await,
+            None => return Ok(()),
         };
         buf.drain(..used);
         let library = node.library().get();
@@ -44,53 +49,85 @@ pub(crate) async fn serve_http(mut stream: TcpStream, node: NodeHandle) -> io::R
             Ok(file) => file.clone(),
             Err(e) => return refuse(&mut stream, &http::error_response(&e)).await,
         };
-        stream
-            .write_all(&http::response_head(&file, req.start))
-            .await?;
+        let Ok(_slot) = gate.uploads.clone().try_acquire_owned() else {
+            return refuse(&mut stream, &http::error_response(&http::HttpError::Busy)).await;
+        };
+        write(&mut stream, &http::response_head(&file, req.start)).await?;
         send_file(&mut stream, &file, req.start, &node).await?;
         if !req.keep_alive {
-            return stream.shutdown().await;
+            return within(WRITE_TIMEOUT, stream.shutdown()).await;
         }
     }
 }
 
-/// Serves one Napster data-port request.
-pub(crate) async fn serve_napster(mut stream: TcpStream, node: NodeHandle) -> io::Result<()> {
-    stream.write_all(napster::GREETING).await?;
+/// Serves one Napster data-port request; the request must arrive while `place` lasts.
+pub(crate) async fn serve_napster(
+    mut stream: TcpStream,
+    node: NodeHandle,
+    place: Place,
+    gate: &Gate,
+) -> io::Result<()> {
+    write(&mut stream, napster::GREETING).await?;
     let mut buf = Vec::new();
-    let req = loop {
-        match napster::parse_request(&buf) {
-            Ok(Some((req, _))) => break req,
-            Ok(None) => {
-                if !read_some(&mut stream, &mut buf).await? {
-                    return Ok(());
-                }
-            }
-            Err(_) => return refuse(&mut stream, b"INVALID REQUEST").await,
-        }
+    let read = read_request(&mut stream, &mut buf, napster::parse_request);
+    let req = match place.identify(read).await? {
+        Some(Ok((req, _))) => req,
+        Some(Err(_)) => return refuse(&mut stream, napster::INVALID_REQUEST).await,
+        None => return Ok(()),
     };
+    drop(place);
     let library = node.library().get();
     let (file, size_reply) = match napster::serve(&library, &req) {
         Ok((file, reply)) => (file.clone(), reply),
         Err(text) => return refuse(&mut stream, &text).await,
     };
-    stream.write_all(&size_reply).await?;
+    let Ok(_slot) = gate.uploads.clone().try_acquire_owned() else {
+        return refuse(&mut stream, napster::UPLOADS_FULL).await;
+    };
+    write(&mut stream, &size_reply).await?;
     send_file(&mut stream, &file, req.offset, &node).await
 }
 
-/// Reads more of a request; `Ok(false)` when the peer closed first.
-async fn read_some<R: AsyncRead + Unpin>(stream: &mut R, buf: &mut Vec<u8>) -> io::Result<bool> {
+/// Reads until `parse` finds a whole request at the front of `buf`. `Ok(None)` when the peer
+/// closed before sending anything more; a parse error is handed back for the caller to answer.
+async fn read_request<T, E>(
+    stream: &mut (impl AsyncRead + Unpin),
+    buf: &mut Vec<u8>,
+    parse: impl Fn(&[u8]) -> Result<Option<T>, E>,
+) -> io::Result<Option<Result<T, E>>> {
     let mut chunk = [0u8; 2048];
-    let n = tokio::time::timeout(REQUEST_TIMEOUT, stream.read(&mut chunk))
+    loop {
+        match parse(buf) {
+            Ok(Some(parsed)) => return Ok(Some(Ok(parsed))),
+            Err(e) => return Ok(Some(Err(e))),
+            Ok(None) => {}
+        }
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(None);
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// Runs `step` for at most `limit`.
+async fn within<T>(
+    limit: std::time::Duration,
+    step: impl std::future::Future<Output = io::Result<T>>,
+) -> io::Result<T> {
+    tokio::time::timeout(limit, step)
         .await
-        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no request"))??;
-    buf.extend_from_slice(&chunk[..n]);
-    Ok(n > 0)
+        .unwrap_or_else(|_| Err(io::Error::new(io::ErrorKind::TimedOut, "peer too slow")))
+}
+
+/// Writes all of `bytes`, or fails if the peer takes none of them for [`WRITE_TIMEOUT`].
+async fn write<W: AsyncWrite + Unpin>(stream: &mut W, bytes: &[u8]) -> io::Result<()> {
+    within(WRITE_TIMEOUT, stream.write_all(bytes)).await
 }
 
 async fn refuse<W: AsyncWrite + Unpin>(stream: &mut W, reply: &[u8]) -> io::Result<()> {
-    stream.write_all(reply).await?;
-    stream.shutdown().await
+    write(stream, reply).await?;
+    within(WRITE_TIMEOUT, stream.shutdown()).await
 }
 
 /// Streams `file` from `offset`, reading it off the runtime's worker threads.
@@ -122,7 +159,7 @@ async fn send_file<W: AsyncWrite + Unpin>(
             if chunk.is_empty() {
                 return Ok(());
             }
-            stream.write_all(&chunk).await?;
+            write(stream, &chunk).await?;
             reader = r;
         }
     }

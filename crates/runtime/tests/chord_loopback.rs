@@ -123,7 +123,10 @@ async fn a_ring_finds_downloads_and_survives_a_quarter_dying() {
     // By name, then the bytes.
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("17.mp3");
-    let fetched = nodes[3].get("chord song 17.mp3", &out).await.unwrap();
+    let fetched = nodes[3]
+        .get("chord song 17.mp3", &out, false)
+        .await
+        .unwrap();
     let expected = Library::synthetic([song(17)], 5).files()[0]
         .read_all()
         .unwrap();

@@ -130,7 +130,10 @@ async fn a_random_overlay_finds_far_files_and_heals_after_a_crash() {
     assert!(hits[0].hops >= Some(2), "{hits:?}");
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("treasure.bin");
-    nodes[0].get("deep treasure.bin", &out).await.unwrap();
+    nodes[0]
+        .get("deep treasure.bin", &out, false)
+        .await
+        .unwrap();
     assert_eq!(std::fs::read(&out).unwrap(), expected);
 
     // 30% crash; the survivors dial replacements from their host caches.

@@ -79,7 +79,7 @@ async fn search_download_and_the_single_point_of_failure() {
 
     let out = empty.path().join("downloaded.mp3");
     let fetched = dave
-        .get("Daft Punk - Around the World.mp3", &out)
+        .get("Daft Punk - Around the World.mp3", &out, false)
         .await
         .unwrap();
     assert_eq!(fetched.bytes, song.len() as u64);
@@ -88,7 +88,9 @@ async fn search_download_and_the_single_point_of_failure() {
     // The holder dies: its files leave the index with its connection.
     alice.crash();
     search_until(&dave, "world", |h| h.is_empty()).await;
-    let gone = dave.get("Daft Punk - Around the World.mp3", &out).await;
+    let gone = dave
+        .get("Daft Punk - Around the World.mp3", &out, true)
+        .await;
     assert!(matches!(gone, Err(NodeError::NotFound(_))), "{gone:?}");
 
     // The server dies: nobody can search any more.

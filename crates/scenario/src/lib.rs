@@ -76,10 +76,6 @@ pub const MAX_STEPS: usize = 1_000;
 /// far shorter; this only catches a hung child).
 pub const CONTROL_TIMEOUT: Duration = Duration::from_secs(90);
 
-/// The longest control reply read from a child node: a search's hits (a Gnutella search
-/// keeps at most 1,000) or a Chord node's ring view fit many times over.
-pub const MAX_REPLY_LEN: u64 = 16 * 1024 * 1024;
-
 /// The shortest phase a per-second rate is given for: shorter ones (a kill) would turn a
 /// handful of messages into an absurd rate.
 pub const MIN_RATE_SECONDS: f64 = 0.25;

@@ -7,16 +7,15 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpStream;
 use tokio::process::Child;
 use tokio::sync::Mutex;
 
 use p2plab_peer_protocol::control::{ControlReply, ControlRequest, NodeStats};
 use p2plab_peer_protocol::Hit;
+use p2plab_runtime::control::ControlClient;
 use p2plab_runtime::NodeHandle;
 
-use crate::{CONTROL_TIMEOUT, MAX_REPLY_LEN};
+use crate::CONTROL_TIMEOUT;
 
 /// A running node of any network.
 #[derive(Debug, Clone)]
@@ -32,8 +31,8 @@ pub enum Peer {
 pub struct RemoteNode {
     /// Where the node listens (a Napster peer's data port).
     pub addr: SocketAddr,
-    /// Its control port.
-    pub control: SocketAddr,
+    /// Its control port, with the token the child left for us.
+    pub control: ControlClient,
     /// Its process id, to read its memory use.
     pub pid: Option<u32>,
     /// The child; killed when dropped (`kill_on_drop`) or crashed.
@@ -75,7 +74,7 @@ impl Peer {
     pub async fn get(&self, name: &str, out: &Path) -> Result<u64, String> {
         match self {
             Peer::Local(h) => h
-                .get(name, out)
+                .get(name, out, false)
                 .await
                 .map(|f| f.bytes)
                 .map_err(|e| e.to_string()),
@@ -83,6 +82,7 @@ impl Peer {
                 let req = ControlRequest::Get {
                     name: name.into(),
                     out: out.to_owned(),
+                    overwrite: false,
                 };
                 match r.ask(&req).await? {
                     ControlReply::Downloaded { bytes, .. } => Ok(bytes),
@@ -150,30 +150,7 @@ impl RemoteNode {
 
     /// One request, one reply, on a fresh control connection.
     async fn ask(&self, req: &ControlRequest) -> Result<ControlReply, String> {
-        let exchange = async {
-            let stream = TcpStream::connect(self.control)
-                .await
-                .map_err(|e| format!("control port {}: {e}", self.control))?;
-            let (rd, mut wr) = stream.into_split();
-            let mut line = serde_json::to_string(req).map_err(|e| e.to_string())?;
-            line.push('\n');
-            wr.write_all(line.as_bytes())
-                .await
-                .map_err(|e| e.to_string())?;
-            let mut reply = String::new();
-            let mut reader = BufReader::new(rd.take(MAX_REPLY_LEN));
-            reader
-                .read_line(&mut reply)
-                .await
-                .map_err(|e| e.to_string())?;
-            if reply.is_empty() {
-                return Err("the node closed its control connection".to_owned());
-            }
-            serde_json::from_str(&reply).map_err(|e| format!("unreadable reply: {e}"))
-        };
-        tokio::time::timeout(CONTROL_TIMEOUT, exchange)
-            .await
-            .unwrap_or_else(|_| Err(format!("no answer within {CONTROL_TIMEOUT:?}")))
+        self.control.ask(req, CONTROL_TIMEOUT).await
     }
 }
 

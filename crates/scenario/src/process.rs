@@ -18,6 +18,7 @@ use tokio::process::{Child, ChildStdout, Command};
 use tokio::sync::Mutex;
 
 use p2plab_peer_protocol::Library;
+use p2plab_runtime::control::{token, ControlClient};
 
 use crate::peer::{address_after, Peer, RemoteNode, STARTUP_TIMEOUT};
 
@@ -48,6 +49,11 @@ impl ProcessLauncher {
         Ok(dir)
     }
 
+    /// The private folder where children leave their control tokens.
+    fn control_dir(&self) -> PathBuf {
+        self.dir.join("control")
+    }
+
     /// Starts `p2plab <args>` and waits for it to report its addresses.
     ///
     /// # Errors
@@ -55,6 +61,8 @@ impl ProcessLauncher {
     pub async fn spawn(&self, args: &[String]) -> anyhow::Result<Peer> {
         let mut child = Command::new(&self.exe)
             .args(args)
+            .env(token::DIR_ENV, self.control_dir())
+            .env_remove(token::TOKEN_ENV)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -70,6 +78,10 @@ impl ProcessLauncher {
             Ok(Ok(pair)) => pair,
             Ok(Err(e)) => return Err(fail(child, e).await),
             Err(_) => return Err(fail(child, anyhow::anyhow!("no address reported")).await),
+        };
+        let control = match ControlClient::find(control, &self.control_dir()) {
+            Ok(client) => client,
+            Err(e) => return Err(fail(child, anyhow::anyhow!(e)).await),
         };
         Ok(Peer::Remote(Arc::new(RemoteNode {
             addr,

@@ -1,0 +1,176 @@
+//! The control server: JSON lines on a loopback TCP port, one request and one reply per line
+//! (`p2plab_peer_protocol::control`), obeyed only when they carry the node's token. It turns
+//! each request into a [`NodeHandle`] call.
+//!
+//! - [`token`] — the token file the owner's clients read the token from.
+//! - [`client`] — [`ControlClient`], how the CLI and the scenario runner ask a node.
+//!
+//! What bounds a session: lines of at most [`MAX_LINE_LEN`] bytes, [`MAX_SESSIONS`] at once,
+//! [`IDLE_TIMEOUT`] between requests, [`WRITE_TIMEOUT`] for each reply; the first line
+//! that is not the owner's request ends it.
+
+pub mod client;
+pub mod token;
+
+use std::io;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_util::codec::{Framed, LinesCodec};
+use tracing::debug;
+
+use p2plab_peer_protocol::control::{
+    parse_line, ControlReply, ControlRequest, ControlToken, LineError, IDLE_TIMEOUT, MAX_LINE_LEN,
+    MAX_SESSIONS,
+};
+use p2plab_peer_protocol::Library;
+
+pub use client::ControlClient;
+pub use token::TokenFile;
+
+use crate::handle::NodeHandle;
+use crate::limits::WRITE_TIMEOUT;
+
+/// Who may reach a control port, and where its token goes.
+#[derive(Debug, Clone)]
+pub struct ControlOptions {
+    /// Serve on an address other than loopback (other machines can then try it; they still
+    /// need the token). Off unless the owner asks.
+    pub allow_remote: bool,
+    /// The folder for the token file (see [`token::control_dir`]).
+    pub dir: PathBuf,
+}
+
+/// A control port being served; dropping it removes the token file (the port itself closes
+/// when its node stops).
+#[derive(Debug)]
+pub struct ControlServer {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Where its token is.
+    pub token_file: TokenFile,
+}
+
+/// Starts a control server for `node` on `addr` and writes its token file.
+///
+/// # Errors
+/// If `addr` is not loopback and `options.allow_remote` is off, if it cannot be bound, or if
+/// the token file cannot be written privately.
+pub async fn serve(
+    node: &NodeHandle,
+    addr: SocketAddr,
+    options: &ControlOptions,
+) -> io::Result<ControlServer> {
+    if !addr.ip().is_loopback() && !options.allow_remote {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!(
+                "the control port {addr} would be reachable from other machines; use a \
+                 127.0.0.1 address, or pass --control-allow-remote (requests still need the token)"
+            ),
+        ));
+    }
+    let listener = TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    let token = token::generate()?;
+    let token_file = TokenFile::write(&options.dir, local, &token)?;
+    let places = Arc::new(Semaphore::new(MAX_SESSIONS));
+    let session_node = node.clone();
+    crate::listen::accept_until_stopped(listener, node, move |stream, remote| {
+        let Ok(place) = places.clone().try_acquire_owned() else {
+            debug!(%remote, "control session refused: {MAX_SESSIONS} already open");
+            return;
+        };
+        tokio::spawn(session(stream, session_node.clone(), token.clone(), place));
+    });
+    Ok(ControlServer {
+        addr: local,
+        token_file,
+    })
+}
+
+/// Serves one session until its client leaves, idles, or sends a line that is not the
+/// owner's request.
+async fn session(
+    stream: TcpStream,
+    node: NodeHandle,
+    token: ControlToken,
+    _place: OwnedSemaphorePermit,
+) {
+    let mut lines = Framed::new(stream, LinesCodec::new_with_max_length(MAX_LINE_LEN));
+    loop {
+        let line = match tokio::time::timeout(IDLE_TIMEOUT, lines.next()).await {
+            Ok(Some(Ok(line))) => line,
+            // Closed, too long, not UTF-8, or idle: hang up.
+            _ => return,
+        };
+        let (reply, go_on) = match parse_line(&line, &token) {
+            Ok(req) => (execute(&node, req).await, true),
+            Err(LineError::LooksLikeHttp) => {
+                debug!("control session ended: an HTTP request");
+                return;
+            }
+            Err(e) => (
+                ControlReply::Error {
+                    message: e.to_string(),
+                },
+                false,
+            ),
+        };
+        let Ok(text) = serde_json::to_string(&reply) else {
+            return;
+        };
+        match tokio::time::timeout(WRITE_TIMEOUT, lines.send(text)).await {
+            Ok(Ok(())) if go_on => {}
+            _ => return,
+        }
+    }
+}
+
+/// Carries out one request.
+pub async fn execute(node: &NodeHandle, req: ControlRequest) -> ControlReply {
+    let error = |e: &dyn std::fmt::Display| ControlReply::Error {
+        message: e.to_string(),
+    };
+    match req {
+        ControlRequest::Search { query } => match node.search(&query).await {
+            Ok(hits) => ControlReply::Hits { hits },
+            Err(e) => error(&e),
+        },
+        ControlRequest::Get {
+            name,
+            out,
+            overwrite,
+        } => match node.get(&name, &out, overwrite).await {
+            Ok(f) => ControlReply::Downloaded {
+                name,
+                bytes: f.bytes,
+                from: f.from,
+            },
+            Err(e) => error(&e),
+        },
+        ControlRequest::Share { dir } => match Library::from_dir(&dir) {
+            Ok(library) => {
+                node.share(library);
+                ControlReply::Done
+            }
+            Err(e) => error(&format!("cannot share {}: {e}", dir.display())),
+        },
+        ControlRequest::Stats => match node.stats().await {
+            Ok(stats) => ControlReply::Stats(Box::new(stats)),
+            Err(e) => error(&e),
+        },
+        ControlRequest::Leave => match node.leave().await {
+            Ok(()) => ControlReply::Done,
+            Err(e) => error(&e),
+        },
+        ControlRequest::Crash => {
+            node.crash();
+            ControlReply::Done
+        }
+    }
+}
