@@ -101,9 +101,9 @@ async fn closed_by_node(conns: &mut [TcpStream]) -> usize {
     let mut closed = 0;
     for c in conns.iter_mut() {
         let mut b = [0u8; 1];
-        match tokio::time::timeout(Duration::from_millis(1), c.read(&mut b)).await {
-            Ok(Ok(0) | Err(_)) => closed += 1,
-            _ => {}
+        let read = tokio::time::timeout(Duration::from_millis(1), c.read(&mut b)).await;
+        if let Ok(Ok(0) | Err(_)) = read {
+            closed += 1;
         }
     }
     closed
