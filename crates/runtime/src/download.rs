@@ -109,7 +109,7 @@ pub async fn fetch(download: &Download, size: u64, target: &Target) -> io::Resul
 
 async fn fetch_into(download: &Download, size: u64, out: &Target) -> io::Result<u64> {
     match download {
-        Download::Http { addr, index, name } => fetch_http(*addr, *index, name, out).await,
+        Download::Http { addr, index, name } => fetch_http(*addr, *index, name, size, out).await,
         Download::Napster {
             addr,
             my_nick,
@@ -144,7 +144,15 @@ async fn read_more<R: AsyncRead + Unpin>(stream: &mut R, buf: &mut Vec<u8>) -> i
     Ok(())
 }
 
-async fn fetch_http(addr: SocketAddr, index: u32, name: &str, out: &Target) -> io::Result<u64> {
+/// Fetches over HTTP. The holder must announce the size its hit gave: a holder that claims
+/// more could otherwise fill the downloader's disk.
+async fn fetch_http(
+    addr: SocketAddr,
+    index: u32,
+    name: &str,
+    size: u64,
+    out: &Target,
+) -> io::Result<u64> {
     let mut stream = connect(addr).await?;
     stream
         .write_all(&http::encode_request(index, name, 0))
@@ -163,6 +171,12 @@ async fn fetch_http(addr: SocketAddr, index: u32, name: &str, out: &Target) -> i
         return Err(io::Error::other(format!(
             "holder answered HTTP {}",
             head.status
+        )));
+    }
+    if head.content_length != size {
+        return Err(io::Error::other(format!(
+            "the holder announced {} bytes where its hit said {size}",
+            head.content_length
         )));
     }
     save(&buf[used..], &mut stream, head.content_length, out).await
