@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Checks that p2plab's Gnutella bytes are real Gnutella 0.4, as Wireshark's dissector reads them.
 #
-# Two servents talk on loopback port 6346 (the port the dissector registers) while tshark
-# captures; one searches for the other's file. The capture must then hold at least one Ping,
+# Two servents talk on free loopback ports while tshark captures (the capture is read with
+# Gnutella's dissector forced onto the first servent's port); one searches for the other's file. The capture must then hold at least one Ping,
 # Pong, Query and QueryHit, and no Gnutella frame may decode as malformed — except the text
 # handshake, which the dissector does not understand (PROTOCOLS.md §3).
 #
@@ -10,7 +10,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PORT=6346
 if ! command -v tshark >/dev/null; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
         apt-get update -qq
@@ -23,31 +22,53 @@ if ! command -v tshark >/dev/null; then
 fi
 
 cargo build --release --quiet --bin p2plab
-BIN=target/release/p2plab
+BIN="${CARGO_TARGET_DIR:-target}/release/p2plab"
 WORK=$(mktemp -d)
+export P2PLAB_RUNTIME_DIR="$WORK/run"
 PIDS=()
+status=1
 cleanup() {
     for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
     wait 2>/dev/null || true
+    if [ "$status" -ne 0 ]; then
+        for log in "$WORK"/*.log; do
+            [ -f "$log" ] && { echo "--- $(basename "$log")" >&2; cat "$log" >&2; }
+        done
+    fi
     rm -rf "$WORK"
 }
 trap cleanup EXIT
 
+# The address after `marker` in a node's log, once the node has printed it.
+address_in() {
+    local log=$1 marker=$2
+    for _ in $(seq 100); do
+        addr=$(sed -n "s/.*$marker \([0-9.]*:[0-9]*\).*/\1/p" "$log" | head -1)
+        [ -n "$addr" ] && { echo "$addr"; return; }
+        sleep 0.1
+    done
+    echo "gnutella-wire-check: no '$marker' address in $(basename "$log")" >&2
+    exit 1
+}
+
 mkdir -p "$WORK/a" "$WORK/b"
 echo "a song that is on the wire" > "$WORK/a/Wire Song.mp3"
+
+"$BIN" gnutella node --listen 127.0.0.1:0 --share "$WORK/a" --control 127.0.0.1:0 >"$WORK/a.log" 2>&1 &
+PIDS+=($!)
+A=$(address_in "$WORK/a.log" "listening on")
+PORT=${A##*:}
 
 tshark -i lo -f "tcp port $PORT" -w "$WORK/capture.pcapng" >"$WORK/tshark.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 100); do grep -q "Capturing on" "$WORK/tshark.log" && break; sleep 0.1; done
 
-"$BIN" gnutella node --listen 127.0.0.1:$PORT --share "$WORK/a" --control 127.0.0.1:0 >"$WORK/a.log" 2>&1 &
+"$BIN" gnutella node --listen 127.0.0.1:0 --connect "$A" --share "$WORK/b" \
+    --control 127.0.0.1:0 >"$WORK/b.log" 2>&1 &
 PIDS+=($!)
-sleep 0.5
-"$BIN" gnutella node --listen 127.0.0.1:$((PORT + 1)) --connect 127.0.0.1:$PORT --share "$WORK/b" \
-    --control 127.0.0.1:$((PORT + 2)) >"$WORK/b.log" 2>&1 &
-PIDS+=($!)
+B_CONTROL=$(address_in "$WORK/b.log" "control port")
 sleep 1
-"$BIN" search --control 127.0.0.1:$((PORT + 2)) wire song
+"$BIN" search --control "$B_CONTROL" wire song
 sleep 1
 kill -INT "${PIDS[0]}"
 wait "${PIDS[0]}" 2>/dev/null || true
@@ -66,5 +87,5 @@ echo "hit name on the wire: $(read_capture -Y 'gnutella.header.payload == 0x81' 
 bad=$(read_capture -Y '_ws.malformed && gnutella && !(tcp.payload contains "GNUTELLA")' | wc -l)
 echo "malformed Gnutella frames (handshake text excluded): $bad"
 [ "$bad" -eq 0 ] || { read_capture -Y '_ws.malformed && gnutella && !(tcp.payload contains "GNUTELLA")' >&2; status=1; }
-[ "$status" -eq 0 ] && echo "gnutella-wire-check: ok"
+if [ "$status" -eq 0 ]; then echo "gnutella-wire-check: ok"; else echo "gnutella-wire-check: FAILED (logs follow)" >&2; fi
 exit "$status"
