@@ -64,6 +64,28 @@ pub const MAX_RESULTS: usize = 100;
 /// while one user cannot grow the index without bound.
 pub const MAX_FILES_PER_USER: usize = p2plab_peer_protocol::library::MAX_FILES;
 
+/// The most files the server indexes, for all users together; shares beyond it are refused
+/// with a 404, as OpenNap refuses a share past its per-user limit.
+///
+/// This bounds the index's memory. Measured on this index (heap growth while indexing,
+/// release build), a file costs about 0.7 KB with the scenarios' names (`t000123 quiet fox`)
+/// and 1.1 KB with typical MP3 names (`Artist 12 - Red Song Track 00012.mp3`): the postings
+/// of its words, its entry, its name twice (as shared and normalised). A name of 255 bytes
+/// made of words no other file has costs about 7.9 KB. So the full index takes about 270 MB
+/// for ordinary names and at most about 2 GB for the worst. The busiest scenario indexes
+/// 4,000 files; 250,000 is also two and a half users at [`MAX_FILES_PER_USER`].
+pub const MAX_INDEXED_FILES: usize = 250_000;
+
+/// The most bytes the indexed files may add up to, for all users together; a share that
+/// would take the total past it is refused with a 404.
+///
+/// Sizes cost no memory, but they come off the wire as any u64, and the server adds them
+/// up (the 214 statistics report the total in gigabytes). 2^50 bytes (1 PiB) holds
+/// [`MAX_INDEXED_FILES`] files of 4 GiB each — more than any file of the era — and keeps
+/// the total 2^14 times below `u64::MAX`: one share of size near 2^64 is refused instead
+/// of wrapping the total.
+pub const MAX_INDEXED_BYTES: u64 = 1 << 50;
+
 /// The most users one server serves at once (the default of
 /// [`ServerConfig::max_users`]); logins beyond it are refused with a type 0 error.
 pub const MAX_USERS: usize = 10_000;

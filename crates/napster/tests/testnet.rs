@@ -1,12 +1,14 @@
 //! A server and peers on the in-memory network, on virtual time: searching, locating,
-//! crashes, reconnection, and clients that misbehave.
+//! crashes, reconnection, clients that misbehave, and the server's limits.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
 use p2plab_napster::message::Frame;
-use p2plab_napster::{Message, NapsterNode, Peer, PeerConfig, Server, ServerConfig};
+use p2plab_napster::{
+    FileInfo, Message, NapsterNode, Peer, PeerConfig, Server, ServerConfig, NO_MD5,
+};
 use p2plab_peer_protocol::testnet::{Latency, NodeIdx, TestNet};
 use p2plab_peer_protocol::{
     Command, Download, Event, Hit, Holder, Input, Instant, Library, Metrics, Node, Outbox,
@@ -97,6 +99,17 @@ fn frame(msg: &Message) -> Vec<u8> {
     msg.to_bytes()
 }
 
+fn share_bytes(name: &str, size: u64) -> Vec<u8> {
+    frame(&Message::AddFile(FileInfo {
+        name: name.into(),
+        md5: NO_MD5.into(),
+        size,
+        bitrate: 128,
+        frequency: 44_100,
+        seconds: 0,
+    }))
+}
+
 fn login_bytes(nick: &str) -> Vec<u8> {
     let mut login = format!("{nick} pass 6699 \"raw\" 3").into_bytes();
     let mut out = vec![login.len() as u8, 0, 2, 0];
@@ -112,8 +125,12 @@ struct Lab {
 
 impl Lab {
     fn new() -> Self {
+        Lab::with_config(ServerConfig::default())
+    }
+
+    fn with_config(config: ServerConfig) -> Self {
         let mut net = TestNet::new(Latency::Uniform(ms(1), ms(5)), 7);
-        let server = net.add(napster(Server::new(ServerConfig::default())));
+        let server = net.add(napster(Server::new(config)));
         Lab {
             net,
             server,
@@ -159,21 +176,21 @@ impl Lab {
     fn raw_node(&self, idx: NodeIdx) -> &Raw {
         match self.net.node(idx) {
             TestNode::Raw(r) => r,
-            TestNode::Napster(_) => panic!("not a raw node"),
+            _ => panic!("not a raw node"),
         }
     }
 
     fn server(&self) -> &Server {
         match self.net.node(self.server) {
             TestNode::Napster(n) => n.as_server().expect("the server"),
-            TestNode::Raw(_) => panic!("not the server"),
+            _ => panic!("not the server"),
         }
     }
 
     fn peer_node(&self, idx: NodeIdx) -> &Peer {
         match self.net.node(idx) {
             TestNode::Napster(n) => n.as_peer().expect("a peer"),
-            TestNode::Raw(_) => panic!("not a peer"),
+            _ => panic!("not a peer"),
         }
     }
 
@@ -551,4 +568,54 @@ fn a_silent_server_makes_searches_time_out() {
         }]
     );
     assert!(net.now() >= start + TIMEOUT);
+}
+
+#[test]
+fn shares_past_the_global_file_budget_are_refused_with_404() {
+    let mut lab = Lab::with_config(ServerConfig {
+        max_files: 3,
+        ..ServerConfig::default()
+    });
+    let mut alice = login_bytes("alice");
+    alice.extend(share_bytes("alice one.mp3", 10));
+    alice.extend(share_bytes("alice two.mp3", 10));
+    let a = lab.raw(alice);
+    let mut bob = login_bytes("bob");
+    bob.extend(share_bytes("bob one.mp3", 10));
+    bob.extend(share_bytes("bob two.mp3", 10));
+    bob.extend(frame(&Message::StatsRequest));
+    let b = lab.raw(bob);
+
+    let types = |idx| -> Vec<u16> { lab.raw_node(idx).frames().iter().map(|f| f.ty).collect() };
+    assert_eq!(types(a), [3], "both of alice's files fit");
+    assert_eq!(types(b), [3, 404, 214], "bob's second file does not");
+    let frames = lab.raw_node(b).frames();
+    assert_eq!(
+        frames[1].data,
+        b"The server's index is full: at most 3 files."
+    );
+    assert_eq!(frames[2].data, b"2 3 0", "users, files, gigabytes");
+    let carol = lab.peer("carol", &[]);
+    assert_eq!(lab.search(carol, "two").map(|h| h.len()), Ok(1));
+    assert_eq!(lab.server().metrics().dropped["share_refused"], 1);
+}
+
+#[test]
+fn a_share_near_2_to_the_64_bytes_cannot_wrap_the_total() {
+    let mut lab = Lab::new();
+    let mut script = login_bytes("eve");
+    script.extend(share_bytes("huge.mp3", u64::MAX - 1));
+    script.extend(share_bytes("small.mp3", 1_000));
+    script.extend(share_bytes("huge too.mp3", u64::MAX));
+    script.extend(frame(&Message::StatsRequest));
+    let m = lab.raw(script);
+    let frames = lab.raw_node(m).frames();
+    let types: Vec<u16> = frames.iter().map(|f| f.ty).collect();
+    assert_eq!(types, [3, 404, 404, 214]);
+    assert_eq!(
+        frames[1].data,
+        b"The server's index is full: at most 1125899906842624 bytes."
+    );
+    assert_eq!(frames[3].data, b"1 1 0");
+    assert_eq!(lab.server().index().total_bytes(), 1_000);
 }

@@ -7,6 +7,9 @@
 //! firewalled holder), and reports its transfers (218–221). When its connection closes, all
 //! its files leave the index at once.
 //!
+//! The index is bounded per user ([`MAX_FILES_PER_USER`]) and in all ([`MAX_INDEXED_FILES`],
+//! [`MAX_INDEXED_BYTES`]); a share past a bound is refused with a 404 that names it.
+//!
 //! Peer input never stops the server: a client whose frame is malformed or oversized is
 //! dropped (and counted in [`Metrics::dropped`]), and every other client goes on. A search
 //! whose syntax is invalid is answered, as by OpenNap, with 404 "invalid search request"
@@ -28,9 +31,12 @@ use p2plab_peer_protocol::{
     WireMessage,
 };
 
-use crate::index::Index;
+use crate::index::{Index, Limits};
 use crate::message::{Frame, Message};
-use crate::{types, LOGIN_TIMEOUT, MAX_FILES_PER_USER, MAX_RESULTS, MAX_USERS};
+use crate::{
+    types, LOGIN_TIMEOUT, MAX_FILES_PER_USER, MAX_INDEXED_BYTES, MAX_INDEXED_FILES, MAX_RESULTS,
+    MAX_USERS,
+};
 
 use session::Session;
 pub use session::{valid_nick, User};
@@ -44,6 +50,10 @@ pub struct ServerConfig {
     pub max_results: usize,
     /// The most files indexed per user.
     pub max_files_per_user: usize,
+    /// The most files indexed in all.
+    pub max_files: usize,
+    /// The most bytes the indexed files may add up to.
+    pub max_bytes: u64,
     /// How long a new connection may take to log in.
     pub login_timeout: Duration,
 }
@@ -54,6 +64,8 @@ impl Default for ServerConfig {
             max_users: MAX_USERS,
             max_results: MAX_RESULTS,
             max_files_per_user: MAX_FILES_PER_USER,
+            max_files: MAX_INDEXED_FILES,
+            max_bytes: MAX_INDEXED_BYTES,
             login_timeout: LOGIN_TIMEOUT,
         }
     }
@@ -78,7 +90,11 @@ impl Server {
     /// A server with no users.
     pub fn new(config: ServerConfig) -> Self {
         Server {
-            index: Index::new(config.max_files_per_user),
+            index: Index::new(Limits {
+                files_per_user: config.max_files_per_user,
+                files: config.max_files,
+                bytes: config.max_bytes,
+            }),
             config,
             sessions: HashMap::new(),
             nicks: HashMap::new(),
@@ -183,7 +199,7 @@ impl Server {
 
     fn on_message(&mut self, conn: ConnId, msg: Message, out: &mut Outbox) {
         match msg {
-            Message::AddFile(info) => self.add_file(conn, info),
+            Message::AddFile(info) => self.add_file(conn, info, out),
             Message::RemoveFile { name } => self.remove_file(conn, &name),
             Message::UnshareAll => {
                 self.index.remove_user(conn);
