@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use p2plab_napster::message::Frame;
 use p2plab_napster::{
-    FileInfo, Message, NapsterNode, Peer, PeerConfig, Server, ServerConfig, NO_MD5,
+    FileInfo, Message, NapsterNode, Peer, PeerConfig, Server, ServerConfig,
+    MAX_PENDING_LOGINS_PER_ADDRESS, NO_MD5,
 };
 use p2plab_peer_protocol::testnet::{Latency, NodeIdx, TestNet};
 use p2plab_peer_protocol::{
@@ -39,6 +40,18 @@ impl Raw {
     }
 }
 
+/// A client that opens `connections` connections to `server` at start and never says a word.
+struct Squatter {
+    server: SocketAddr,
+    connections: usize,
+    metrics: Metrics,
+}
+
+/// The runtime refuses connections beyond this many per node at accept (its
+/// `MAX_CONNECTIONS`). The lab's server is held to it too, so that what fills a real
+/// server's slots fills the lab's.
+const DRIVER_MAX_CONNECTIONS: usize = 1024;
+
 fn napster(node: impl Into<NapsterNode>) -> TestNode {
     TestNode::Napster(Box::new(node.into()))
 }
@@ -46,12 +59,33 @@ fn napster(node: impl Into<NapsterNode>) -> TestNode {
 enum TestNode {
     Napster(Box<NapsterNode>),
     Raw(Box<Raw>),
+    Squatter(Box<Squatter>),
+}
+
+/// A server's input, unless the driver refuses it: a connection past
+/// [`DRIVER_MAX_CONNECTIONS`] is closed before the core hears of it.
+fn handle_as_driver(server: &mut NapsterNode, now: Instant, input: Input<'_>, out: &mut Outbox) {
+    let full = server
+        .as_server()
+        .is_some_and(|s| s.connection_count() >= DRIVER_MAX_CONNECTIONS);
+    match input {
+        Input::Accepted { conn, .. } if full => out.close(conn),
+        _ => server.handle(now, input, out),
+    }
 }
 
 impl Node for TestNode {
     fn handle(&mut self, now: Instant, input: Input<'_>, out: &mut Outbox) {
         let raw = match self {
-            TestNode::Napster(n) => return n.handle(now, input, out),
+            TestNode::Napster(n) => return handle_as_driver(n, now, input, out),
+            TestNode::Squatter(s) => {
+                if let Input::Start = input {
+                    for _ in 0..s.connections {
+                        out.connect(s.server);
+                    }
+                }
+                return;
+            }
             TestNode::Raw(raw) => raw,
         };
         match input {
@@ -78,13 +112,14 @@ impl Node for TestNode {
     fn poll_timeout(&self) -> Option<Instant> {
         match self {
             TestNode::Napster(n) => n.poll_timeout(),
-            TestNode::Raw(_) => None,
+            TestNode::Raw(_) | TestNode::Squatter(_) => None,
         }
     }
     fn metrics(&self) -> &Metrics {
         match self {
             TestNode::Napster(n) => n.metrics(),
             TestNode::Raw(r) => &r.metrics,
+            TestNode::Squatter(s) => &s.metrics,
         }
     }
 }
@@ -143,15 +178,12 @@ impl Lab {
     }
 
     fn peer_config(&self, nick: &str, files: &[(&str, u64)], data_port: u16) -> PeerConfig {
+        let library = Arc::new(Library::synthetic(files.iter().copied(), 1));
         PeerConfig {
-            server: self.server_addr(),
-            nick: nick.into(),
             password: "secret".into(),
-            data_port,
-            library: Arc::new(Library::synthetic(files.iter().copied(), 1)),
             link_type: 7,
             search_timeout: TIMEOUT,
-            reconnect_every: Duration::from_secs(2),
+            ..PeerConfig::new(self.server_addr(), nick, data_port, library)
         }
     }
 
@@ -547,6 +579,7 @@ fn a_silent_server_makes_searches_time_out() {
         link_type: 0,
         search_timeout: TIMEOUT,
         reconnect_every: Duration::from_secs(1),
+        seed: 1,
     };
     let p = net.add(napster(Peer::new(cfg)));
     net.run_for(ms(50));
@@ -618,4 +651,58 @@ fn a_share_near_2_to_the_64_bytes_cannot_wrap_the_total() {
     );
     assert_eq!(frames[3].data, b"1 1 0");
     assert_eq!(lab.server().index().total_bytes(), 1_000);
+}
+
+#[test]
+fn silent_connections_from_one_address_cannot_keep_anyone_from_logging_in() {
+    let mut lab = Lab::new();
+    let squatter = lab.net.add(TestNode::Squatter(Box::new(Squatter {
+        server: lab.server_addr(),
+        connections: DRIVER_MAX_CONNECTIONS,
+        metrics: Metrics::default(),
+    })));
+    lab.net.run_for(ms(100));
+
+    // From another address, and from the squatter's own: each closes a silent connection.
+    let alice = lab.peer("alice", &[("alice song.mp3", 10)]);
+    assert!(lab.peer_node(alice).is_online());
+    let next_door = SocketAddr::new(lab.net.addr(squatter).ip(), 7_000);
+    let cfg = lab.peer_config("bob", &[], 6699);
+    let bob = lab.net.add_at(next_door, napster(Peer::new(cfg)));
+    lab.net.run_for(ms(100));
+    assert!(lab.peer_node(bob).is_online());
+
+    assert_eq!(lab.server().user_count(), 2);
+    assert_eq!(
+        lab.server().connection_count(),
+        2 + MAX_PENDING_LOGINS_PER_ADDRESS - 1,
+        "the squatter keeps at most its address's share, less bob's room"
+    );
+    let evicted = DRIVER_MAX_CONNECTIONS - MAX_PENDING_LOGINS_PER_ADDRESS + 1;
+    assert_eq!(
+        lab.server().metrics().dropped["login_evicted"],
+        evicted as u64
+    );
+}
+
+#[test]
+fn a_burst_of_peers_from_one_address_all_log_in() {
+    const BURST: u16 = 300;
+    let mut lab = Lab::new();
+    let ip = std::net::IpAddr::V4(Ipv4Addr::new(10, 200, 0, 1));
+    let peers: Vec<NodeIdx> = (0..BURST)
+        .map(|i| {
+            let cfg = lab.peer_config(&format!("p{i}"), &[], 6699);
+            let addr = SocketAddr::new(ip, 10_000 + i);
+            lab.net.add_at(addr, napster(Peer::new(cfg)))
+        })
+        .collect();
+    lab.net.run_for(Duration::from_secs(4));
+    let server = lab.server().metrics();
+    assert!(
+        server.dropped["login_evicted"] > 0,
+        "the burst went past the cap"
+    );
+    assert!(peers.iter().all(|&p| lab.peer_node(p).is_online()));
+    assert_eq!(lab.server().user_count(), usize::from(BURST));
 }

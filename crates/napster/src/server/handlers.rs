@@ -24,8 +24,8 @@ impl Server {
                 let Some(session) = self.sessions.get_mut(&conn) else {
                     return;
                 };
-                self.deadlines.remove(&(session.deadline, conn));
                 session.user = Some(user);
+                self.pending.remove(conn);
                 self.nicks.insert(login.nick.clone(), conn);
                 None
             }
