@@ -15,6 +15,7 @@
 //! ## Layout
 //!
 //! - [`guid`] — the 16-byte descriptor and servent identifiers.
+//! - `budget` — events counted per window of time: each connection's Ping and Query budgets.
 //! - [`header`] — the 23-byte descriptor header.
 //! - [`message`] — one module per payload: [`Ping`], [`Pong`], [`Query`], [`QueryHit`], [`Push`].
 //! - [`descriptor`] — header + payload, the [`WireMessage`] the servent reads and writes.
@@ -33,6 +34,7 @@
 
 use std::time::Duration;
 
+mod budget;
 pub mod config;
 pub mod descriptor;
 pub mod guid;
@@ -97,6 +99,47 @@ pub const MAX_PINGS_PER_WINDOW: u32 = 64;
 /// The window over which [`MAX_PINGS_PER_WINDOW`] is counted.
 pub const PING_WINDOW: Duration = Duration::from_secs(1);
 
+/// Queries accepted per connection within one [`QUERY_WINDOW`]; more are dropped — neither
+/// answered nor passed on — and counted as `query_rate`.
+///
+/// Every Query costs a search of the library, a copy to every other neighbour, and a slot
+/// in the seen table ([`ROUTE_TABLE_CAPACITY`]) that all links share, oldest out first.
+/// Without a budget, one neighbour sending Queries as fast as its link allows pushes the
+/// others' searches out of that table before their QueryHits come back, and they find
+/// nothing.
+///
+/// Sizing: it must hold everything an honest neighbour *passes on*, which is the shares of
+/// up to 7 of its own neighbours (the default `max_peers` is 8) plus its own searches:
+/// 8 × [`MAX_QUERIES_FORWARDED_PER_WINDOW`]. A flooding neighbour alone then adds at most
+/// 2,000 + 64 (its Pings) new IDs a second to the seen table, so an entry lives 16,384 /
+/// 2,064 ≈ 7.9 s — longer than the default 3 s search window: the other searches' QueryHits
+/// still find their way back.
+pub const MAX_QUERIES_PER_WINDOW: u32 = 8 * MAX_QUERIES_FORWARDED_PER_WINDOW;
+
+/// Of the Queries accepted from one connection within one [`QUERY_WINDOW`], how many are
+/// passed on. The rest are answered but go no further, as if their TTL ran out here, and
+/// are counted as `forward_rate`.
+///
+/// This is the fairness between links. A servent forwards each link's Queries on every
+/// other link, so without a share one flooding neighbour would fill every link out of its
+/// servent and use up the next servents' budgets for that link, and the searches of the
+/// servent's other neighbours would be dropped there. With the share, each neighbour gets
+/// the same room on each outgoing link, and the next servent accepts all of it (see
+/// [`MAX_QUERIES_PER_WINDOW`]), so a flood cut at the first servent it reaches costs the
+/// others' searches nothing there. Further on, the flood's share travels with the honest
+/// Queries of the same link: a servent there answers them all but passes on at most this
+/// many of them a window.
+///
+/// Sizing: a Query crosses a link at most once each way (rule 6), so a link carries at most
+/// the whole network's search rate. The busiest scenario file asks 50 queries a second, the
+/// scenario tests at most 60 per phase, and the simulator's Gnutella experiments send one
+/// search at a time: 250 is five times the most any of them puts in one window.
+pub const MAX_QUERIES_FORWARDED_PER_WINDOW: u32 = 250;
+
+/// The window over which [`MAX_QUERIES_PER_WINDOW`] and [`MAX_QUERIES_FORWARDED_PER_WINDOW`]
+/// are counted.
+pub const QUERY_WINDOW: Duration = Duration::from_secs(1);
+
 /// How long a servent with fewer than `min_peers` neighbours waits before dialling again.
 pub const DIAL_RETRY: Duration = Duration::from_secs(2);
 
@@ -105,3 +148,30 @@ pub const MAX_HITS_PER_SEARCH: usize = 1_000;
 
 /// The `User-Agent` sent in the 0.6 handshake.
 pub const USER_AGENT: &str = concat!("p2plab-gnutella/", env!("CARGO_PKG_VERSION"));
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The sizing arguments of the Query budgets, against the defaults they assume.
+    #[test]
+    fn the_query_budgets_fit_the_default_servent() {
+        let addr = std::net::SocketAddr::from(([10, 0, 0, 1], 6346));
+        let defaults = ServentConfig::new(addr, Default::default());
+        let fan_in = u32::try_from(defaults.max_peers).unwrap_or(u32::MAX);
+        assert!(
+            fan_in * MAX_QUERIES_FORWARDED_PER_WINDOW <= MAX_QUERIES_PER_WINDOW,
+            "what a neighbour passes on fits the budget for its link"
+        );
+        let ids_per_window = f64::from(MAX_QUERIES_PER_WINDOW + MAX_PINGS_PER_WINDOW);
+        let entry_life = ROUTE_TABLE_CAPACITY as f64 / ids_per_window * QUERY_WINDOW.as_secs_f64();
+        assert!(
+            entry_life > defaults.search_window.as_secs_f64(),
+            "one flooding neighbour cannot age a search out of the seen table"
+        );
+        assert_eq!(
+            PING_WINDOW, QUERY_WINDOW,
+            "Pings and Queries per the same window"
+        );
+    }
+}

@@ -9,6 +9,7 @@ use std::time::Duration;
 use common::bench::{closed, descriptors, ping, Bench};
 use p2plab_gnutella::{
     Descriptor, Guid, HitRecord, Payload, Pong, Push, Query, QueryHit, MAX_PINGS_PER_WINDOW,
+    MAX_QUERIES_FORWARDED_PER_WINDOW, MAX_QUERIES_PER_WINDOW, QUERY_WINDOW,
 };
 use p2plab_peer_protocol::{
     Command, Effect, Event, Holder, Input, Instant, Node, RequestId, WireMessage,
@@ -29,6 +30,13 @@ fn query(guid: u8, ttl: u8, hops: u8, text: &str) -> Vec<u8> {
     let mut d = Descriptor::new(Guid([guid; 16]), ttl, Payload::Query(Query::new(text)));
     d.hops = hops;
     d.to_bytes()
+}
+
+/// Query number `n` (a distinct descriptor ID for each `n`), TTL 3, from a neighbour.
+fn numbered_query(n: u32, text: &str) -> Vec<u8> {
+    let mut guid = [0x51; 16];
+    guid[..4].copy_from_slice(&n.to_le_bytes());
+    Descriptor::new(Guid(guid), 3, Payload::Query(Query::new(text))).to_bytes()
 }
 
 fn query_hit(guid: u8, servent: u8, names: &[&str]) -> Vec<u8> {
@@ -207,13 +215,45 @@ fn pings_beyond_the_per_connection_limit_are_dropped() {
     }
     let pongs = descriptors(&b.recv(c, &stream), c).len();
     assert_eq!(pongs as u32, MAX_PINGS_PER_WINDOW);
-    assert_eq!(drops(&b, "rate"), 1);
+    assert_eq!(drops(&b, "ping_rate"), 1);
     b.now = Instant::ZERO + Duration::from_secs(2);
     assert_eq!(
         descriptors(&b.recv(c, &ping(200, 1)), c).len(),
         1,
         "a new window"
     );
+}
+
+#[test]
+fn queries_beyond_a_links_budget_are_dropped_and_other_links_keep_their_share() {
+    let mut b = Bench::new(|_| {});
+    let (flooder, a, c) = (b.neighbour(), b.neighbour(), b.neighbour());
+    let flood: Vec<u8> = (0..=MAX_QUERIES_PER_WINDOW)
+        .flat_map(|n| numbered_query(n, "abba"))
+        .collect();
+    let effects = b.recv(flooder, &flood);
+    let (budget, share) = (MAX_QUERIES_PER_WINDOW, MAX_QUERIES_FORWARDED_PER_WINDOW);
+    assert_eq!(
+        descriptors(&effects, flooder).len(),
+        budget as usize,
+        "answered"
+    );
+    assert_eq!(descriptors(&effects, a).len(), share as usize, "passed on");
+    assert_eq!(descriptors(&effects, c).len(), share as usize, "passed on");
+    assert_eq!(drops(&b, "query_rate"), 1, "neither answered nor passed on");
+    assert_eq!(drops(&b, "forward_rate"), u64::from(budget - share));
+    assert_eq!(b.servent.queries_handled(), u64::from(budget));
+
+    // In the same window, another neighbour's Query is answered and passed on as usual.
+    let effects = b.recv(c, &query(9, 3, 0, "abba"));
+    assert_eq!(descriptors(&effects, c).len(), 1, "answered");
+    assert_eq!(descriptors(&effects, a).len(), 1, "passed on");
+    assert_eq!(descriptors(&effects, flooder).len(), 1, "passed on");
+
+    b.now = Instant::ZERO + QUERY_WINDOW;
+    let effects = b.recv(flooder, &numbered_query(budget + 1, "abba"));
+    assert_eq!(descriptors(&effects, a).len(), 1, "a new window");
+    assert_eq!(drops(&b, "query_rate"), 1);
 }
 
 #[test]

@@ -31,12 +31,29 @@ use crate::message::FileInfo;
 /// Names one indexed file; ids are never reused.
 pub type FileId = u64;
 
-/// Why a file was not added.
+/// How much an [`Index`] holds at most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Files per user.
+    pub files_per_user: usize,
+    /// Files in all.
+    pub files: usize,
+    /// Bytes in all: what the indexed files' sizes add up to.
+    pub bytes: u64,
+}
+
+/// Why a file was not added. The texts of the limits are the 404s the server sends.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IndexError {
-    /// The user already shares as many files as allowed.
-    #[error("already sharing the maximum of {0} files")]
+    /// The user already shares as many files as allowed (OpenNap's wording).
+    #[error("You may only share {0} files.")]
     TooManyFiles(usize),
+    /// The index holds as many files as allowed.
+    #[error("The server's index is full: at most {0} files.")]
+    Full(usize),
+    /// The file would take the indexed bytes past the limit.
+    #[error("The server's index is full: at most {0} bytes.")]
+    TooManyBytes(u64),
     /// The user already shares a file with this name.
     #[error("already sharing {0:?}")]
     Duplicate(String),
@@ -57,19 +74,20 @@ pub struct Index<U> {
     postings: HashMap<String, BTreeSet<FileId>>,
     /// Each user's files, by normalised name.
     by_user: HashMap<U, BTreeMap<String, FileId>>,
-    max_per_user: usize,
+    limits: Limits,
     next_id: FileId,
+    /// The indexed files' sizes added up; never more than `limits.bytes`, so it cannot wrap.
     total_bytes: u64,
 }
 
 impl<U: Copy + Eq + Hash> Index<U> {
-    /// An empty index that holds at most `max_per_user` files per user.
-    pub fn new(max_per_user: usize) -> Self {
+    /// An empty index that holds at most what `limits` says.
+    pub fn new(limits: Limits) -> Self {
         Index {
             files: HashMap::new(),
             postings: HashMap::new(),
             by_user: HashMap::new(),
-            max_per_user,
+            limits,
             next_id: 0,
             total_bytes: 0,
         }
@@ -103,25 +121,20 @@ impl<U: Copy + Eq + Hash> Index<U> {
     /// Indexes a file shared by `user`.
     ///
     /// # Errors
-    /// [`IndexError::TooManyFiles`] past the per-user bound; [`IndexError::Duplicate`] if
-    /// the user already shares a file of that (normalised) name.
+    /// [`IndexError::Duplicate`] if the user already shares a file of that (normalised)
+    /// name; [`IndexError::TooManyFiles`], [`IndexError::Full`] or
+    /// [`IndexError::TooManyBytes`] past the [`Limits`].
     pub fn add(&mut self, user: U, info: FileInfo) -> Result<FileId, IndexError> {
         let key = normalize_name(&info.name);
-        let mine = self.by_user.entry(user).or_default();
-        if mine.contains_key(&key) {
-            return Err(IndexError::Duplicate(info.name));
-        }
-        if mine.len() >= self.max_per_user {
-            return Err(IndexError::TooManyFiles(self.max_per_user));
-        }
+        let total_bytes = self.room_for(user, &key, &info)?;
         let id = self.next_id;
         self.next_id += 1;
-        mine.insert(key, id);
+        self.by_user.entry(user).or_default().insert(key, id);
         let name_words = words(&info.name);
         for w in &name_words {
             self.postings.entry(w.clone()).or_default().insert(id);
         }
-        self.total_bytes += info.size;
+        self.total_bytes = total_bytes;
         self.files.insert(
             id,
             Entry {
@@ -131,6 +144,25 @@ impl<U: Copy + Eq + Hash> Index<U> {
             },
         );
         Ok(id)
+    }
+
+    /// Checks that `user` may add a file of normalised name `key`; returns the byte total
+    /// with it.
+    fn room_for(&self, user: U, key: &str, info: &FileInfo) -> Result<u64, IndexError> {
+        let mine = self.by_user.get(&user);
+        if mine.is_some_and(|m| m.contains_key(key)) {
+            return Err(IndexError::Duplicate(info.name.clone()));
+        }
+        if mine.map_or(0, BTreeMap::len) >= self.limits.files_per_user {
+            return Err(IndexError::TooManyFiles(self.limits.files_per_user));
+        }
+        if self.files.len() >= self.limits.files {
+            return Err(IndexError::Full(self.limits.files));
+        }
+        self.total_bytes
+            .checked_add(info.size)
+            .filter(|total| *total <= self.limits.bytes)
+            .ok_or(IndexError::TooManyBytes(self.limits.bytes))
     }
 
     /// The file `user` shares under `name` (compared normalised).
@@ -169,7 +201,9 @@ impl<U: Copy + Eq + Hash> Index<U> {
         let Some(entry) = self.files.remove(&id) else {
             return;
         };
-        self.total_bytes -= entry.info.size;
+        // The size was added when the file was; saturating only documents that it cannot
+        // go below zero.
+        self.total_bytes = self.total_bytes.saturating_sub(entry.info.size);
         for w in &entry.words {
             if let Some(list) = self.postings.get_mut(w) {
                 list.remove(&id);
@@ -225,13 +259,21 @@ mod tests {
         }
     }
 
+    fn limits(files_per_user: usize) -> Limits {
+        Limits {
+            files_per_user,
+            files: usize::MAX,
+            bytes: u64::MAX,
+        }
+    }
+
     fn names<'a>(hits: &[(u32, &'a FileInfo)]) -> Vec<(u32, &'a str)> {
         hits.iter().map(|(u, f)| (*u, f.name.as_str())).collect()
     }
 
     #[test]
     fn finds_files_with_every_word_in_sharing_order() {
-        let mut idx = Index::new(10);
+        let mut idx = Index::new(limits(10));
         idx.add(1, file("Daft Punk - One More Time.mp3", 5))
             .unwrap();
         idx.add(2, file("Punk Rock 101.ogg", 6)).unwrap();
@@ -256,7 +298,7 @@ mod tests {
 
     #[test]
     fn removing_a_user_removes_all_its_postings() {
-        let mut idx = Index::new(10);
+        let mut idx = Index::new(limits(10));
         idx.add(1, file("alpha beta.mp3", 1)).unwrap();
         idx.add(1, file("gamma.mp3", 1)).unwrap();
         idx.add(2, file("alpha.mp3", 1)).unwrap();
@@ -272,7 +314,7 @@ mod tests {
 
     #[test]
     fn single_files_come_and_go_by_normalised_name() {
-        let mut idx = Index::new(2);
+        let mut idx = Index::new(limits(2));
         idx.add(1, file("One  Song.mp3", 1)).unwrap();
         assert_eq!(
             idx.add(1, file("one song.MP3", 1)),
@@ -290,5 +332,39 @@ mod tests {
         assert!(idx
             .search(&Query::parse("song"), 10, |_, _| true)
             .is_empty());
+    }
+
+    #[test]
+    fn the_limits_in_all_hold_across_users_and_free_up_as_files_go() {
+        let mut idx = Index::new(Limits {
+            files_per_user: 10,
+            files: 2,
+            bytes: 100,
+        });
+        idx.add(1, file("one.mp3", 60)).unwrap();
+        assert_eq!(
+            idx.add(2, file("big.mp3", 41)),
+            Err(IndexError::TooManyBytes(100))
+        );
+        idx.add(2, file("two.mp3", 40)).unwrap();
+        assert_eq!(idx.add(3, file("three.mp3", 0)), Err(IndexError::Full(2)));
+        assert_eq!(idx.total_bytes(), 100);
+        assert_eq!(idx.remove_user(1), 1);
+        idx.add(3, file("three.mp3", 60)).unwrap();
+        assert_eq!(idx.total_bytes(), 100);
+    }
+
+    #[test]
+    fn sizes_near_2_to_the_64_are_refused_rather_than_wrapped() {
+        let mut idx = Index::new(limits(10));
+        idx.add(1, file("huge.mp3", u64::MAX - 1)).unwrap();
+        idx.add(1, file("small.mp3", 1)).unwrap();
+        assert_eq!(
+            idx.add(1, file("one more.mp3", 1)),
+            Err(IndexError::TooManyBytes(u64::MAX))
+        );
+        assert_eq!(idx.total_bytes(), u64::MAX);
+        assert!(idx.remove(1, "huge.mp3"));
+        assert_eq!(idx.total_bytes(), 1);
     }
 }

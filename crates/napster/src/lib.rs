@@ -64,6 +64,53 @@ pub const MAX_RESULTS: usize = 100;
 /// while one user cannot grow the index without bound.
 pub const MAX_FILES_PER_USER: usize = p2plab_peer_protocol::library::MAX_FILES;
 
+/// The most files the server indexes, for all users together; shares beyond it are refused
+/// with a 404, as OpenNap refuses a share past its per-user limit.
+///
+/// This bounds the index's memory. Measured on this index (heap growth while indexing,
+/// release build), a file costs about 0.7 KB with the scenarios' names (`t000123 quiet fox`)
+/// and 1.1 KB with typical MP3 names (`Artist 12 - Red Song Track 00012.mp3`): the postings
+/// of its words, its entry, its name twice (as shared and normalised). A name of 255 bytes
+/// made of words no other file has costs about 7.9 KB. So the full index takes about 270 MB
+/// for ordinary names and at most about 2 GB for the worst. The busiest scenario indexes
+/// 4,000 files; 250,000 is also two and a half users at [`MAX_FILES_PER_USER`].
+pub const MAX_INDEXED_FILES: usize = 250_000;
+
+/// The most bytes the indexed files may add up to, for all users together; a share that
+/// would take the total past it is refused with a 404.
+///
+/// Sizes cost no memory, but they come off the wire as any u64, and the server adds them
+/// up (the 214 statistics report the total in gigabytes). 2^50 bytes (1 PiB) holds
+/// [`MAX_INDEXED_FILES`] files of 4 GiB each — more than any file of the era — and keeps
+/// the total 2^14 times below `u64::MAX`: one share of size near 2^64 is refused instead
+/// of wrapping the total.
+pub const MAX_INDEXED_BYTES: u64 = 1 << 50;
+
+/// The most connections that have not logged in yet the server keeps, from all addresses
+/// together. A new connection beyond it closes the oldest of them.
+///
+/// The runtime refuses connections beyond 1,024 per node at accept (its
+/// `MAX_CONNECTIONS`), and a connection that never logs in holds its slot for
+/// [`LOGIN_TIMEOUT`]. Without this cap, 1,024 silent connections fill every slot and no one
+/// can log in; with it, at least 768 slots are always left to logged-in users. An honest
+/// client logs in one round trip after it connects, so 256 waiting at once is a burst of
+/// 256 connections within one round trip.
+pub const MAX_PENDING_LOGINS: usize = 256;
+
+/// The most connections that have not logged in yet the server keeps from one address. A
+/// new connection from an address at the cap closes that address's oldest waiting one.
+///
+/// A quarter of [`MAX_PENDING_LOGINS`], so that one address never fills the total and
+/// never closes another address's connections. Closing the oldest rather than refusing the
+/// newest is the choice that keeps a login possible from a shared address (a NAT, or
+/// p2plab's own peers, which all connect from 127.0.0.1): an honest client sends its login
+/// as soon as it connects, so the connection waiting longest is the one least likely to
+/// log in, and to keep a newcomer out a squatter must open 64 connections within the
+/// newcomer's round trip, instead of holding 64 silent ones for [`LOGIN_TIMEOUT`]. The
+/// peers a burst turns away retry after a random delay (see [`PeerConfig`]), so a burst of
+/// any size gets in.
+pub const MAX_PENDING_LOGINS_PER_ADDRESS: usize = 64;
+
 /// The most users one server serves at once (the default of
 /// [`ServerConfig::max_users`]); logins beyond it are refused with a type 0 error.
 pub const MAX_USERS: usize = 10_000;

@@ -1,12 +1,15 @@
 //! A server and peers on the in-memory network, on virtual time: searching, locating,
-//! crashes, reconnection, and clients that misbehave.
+//! crashes, reconnection, clients that misbehave, and the server's limits.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
 use p2plab_napster::message::Frame;
-use p2plab_napster::{Message, NapsterNode, Peer, PeerConfig, Server, ServerConfig};
+use p2plab_napster::{
+    FileInfo, Message, NapsterNode, Peer, PeerConfig, Server, ServerConfig,
+    MAX_PENDING_LOGINS_PER_ADDRESS, NO_MD5,
+};
 use p2plab_peer_protocol::testnet::{Latency, NodeIdx, TestNet};
 use p2plab_peer_protocol::{
     Command, Download, Event, Hit, Holder, Input, Instant, Library, Metrics, Node, Outbox,
@@ -37,6 +40,18 @@ impl Raw {
     }
 }
 
+/// A client that opens `connections` connections to `server` at start and never says a word.
+struct Squatter {
+    server: SocketAddr,
+    connections: usize,
+    metrics: Metrics,
+}
+
+/// The runtime refuses connections beyond this many per node at accept (its
+/// `MAX_CONNECTIONS`). The lab's server is held to it too, so that what fills a real
+/// server's slots fills the lab's.
+const DRIVER_MAX_CONNECTIONS: usize = 1024;
+
 fn napster(node: impl Into<NapsterNode>) -> TestNode {
     TestNode::Napster(Box::new(node.into()))
 }
@@ -44,12 +59,33 @@ fn napster(node: impl Into<NapsterNode>) -> TestNode {
 enum TestNode {
     Napster(Box<NapsterNode>),
     Raw(Box<Raw>),
+    Squatter(Box<Squatter>),
+}
+
+/// A server's input, unless the driver refuses it: a connection past
+/// [`DRIVER_MAX_CONNECTIONS`] is closed before the core hears of it.
+fn handle_as_driver(server: &mut NapsterNode, now: Instant, input: Input<'_>, out: &mut Outbox) {
+    let full = server
+        .as_server()
+        .is_some_and(|s| s.connection_count() >= DRIVER_MAX_CONNECTIONS);
+    match input {
+        Input::Accepted { conn, .. } if full => out.close(conn),
+        _ => server.handle(now, input, out),
+    }
 }
 
 impl Node for TestNode {
     fn handle(&mut self, now: Instant, input: Input<'_>, out: &mut Outbox) {
         let raw = match self {
-            TestNode::Napster(n) => return n.handle(now, input, out),
+            TestNode::Napster(n) => return handle_as_driver(n, now, input, out),
+            TestNode::Squatter(s) => {
+                if let Input::Start = input {
+                    for _ in 0..s.connections {
+                        out.connect(s.server);
+                    }
+                }
+                return;
+            }
             TestNode::Raw(raw) => raw,
         };
         match input {
@@ -76,13 +112,14 @@ impl Node for TestNode {
     fn poll_timeout(&self) -> Option<Instant> {
         match self {
             TestNode::Napster(n) => n.poll_timeout(),
-            TestNode::Raw(_) => None,
+            TestNode::Raw(_) | TestNode::Squatter(_) => None,
         }
     }
     fn metrics(&self) -> &Metrics {
         match self {
             TestNode::Napster(n) => n.metrics(),
             TestNode::Raw(r) => &r.metrics,
+            TestNode::Squatter(s) => &s.metrics,
         }
     }
 }
@@ -95,6 +132,17 @@ fn ms(n: u64) -> Duration {
 
 fn frame(msg: &Message) -> Vec<u8> {
     msg.to_bytes()
+}
+
+fn share_bytes(name: &str, size: u64) -> Vec<u8> {
+    frame(&Message::AddFile(FileInfo {
+        name: name.into(),
+        md5: NO_MD5.into(),
+        size,
+        bitrate: 128,
+        frequency: 44_100,
+        seconds: 0,
+    }))
 }
 
 fn login_bytes(nick: &str) -> Vec<u8> {
@@ -112,8 +160,12 @@ struct Lab {
 
 impl Lab {
     fn new() -> Self {
+        Lab::with_config(ServerConfig::default())
+    }
+
+    fn with_config(config: ServerConfig) -> Self {
         let mut net = TestNet::new(Latency::Uniform(ms(1), ms(5)), 7);
-        let server = net.add(napster(Server::new(ServerConfig::default())));
+        let server = net.add(napster(Server::new(config)));
         Lab {
             net,
             server,
@@ -126,15 +178,12 @@ impl Lab {
     }
 
     fn peer_config(&self, nick: &str, files: &[(&str, u64)], data_port: u16) -> PeerConfig {
+        let library = Arc::new(Library::synthetic(files.iter().copied(), 1));
         PeerConfig {
-            server: self.server_addr(),
-            nick: nick.into(),
             password: "secret".into(),
-            data_port,
-            library: Arc::new(Library::synthetic(files.iter().copied(), 1)),
             link_type: 7,
             search_timeout: TIMEOUT,
-            reconnect_every: Duration::from_secs(2),
+            ..PeerConfig::new(self.server_addr(), nick, data_port, library)
         }
     }
 
@@ -159,21 +208,21 @@ impl Lab {
     fn raw_node(&self, idx: NodeIdx) -> &Raw {
         match self.net.node(idx) {
             TestNode::Raw(r) => r,
-            TestNode::Napster(_) => panic!("not a raw node"),
+            _ => panic!("not a raw node"),
         }
     }
 
     fn server(&self) -> &Server {
         match self.net.node(self.server) {
             TestNode::Napster(n) => n.as_server().expect("the server"),
-            TestNode::Raw(_) => panic!("not the server"),
+            _ => panic!("not the server"),
         }
     }
 
     fn peer_node(&self, idx: NodeIdx) -> &Peer {
         match self.net.node(idx) {
             TestNode::Napster(n) => n.as_peer().expect("a peer"),
-            TestNode::Raw(_) => panic!("not a peer"),
+            _ => panic!("not a peer"),
         }
     }
 
@@ -530,6 +579,7 @@ fn a_silent_server_makes_searches_time_out() {
         link_type: 0,
         search_timeout: TIMEOUT,
         reconnect_every: Duration::from_secs(1),
+        seed: 1,
     };
     let p = net.add(napster(Peer::new(cfg)));
     net.run_for(ms(50));
@@ -551,4 +601,108 @@ fn a_silent_server_makes_searches_time_out() {
         }]
     );
     assert!(net.now() >= start + TIMEOUT);
+}
+
+#[test]
+fn shares_past_the_global_file_budget_are_refused_with_404() {
+    let mut lab = Lab::with_config(ServerConfig {
+        max_files: 3,
+        ..ServerConfig::default()
+    });
+    let mut alice = login_bytes("alice");
+    alice.extend(share_bytes("alice one.mp3", 10));
+    alice.extend(share_bytes("alice two.mp3", 10));
+    let a = lab.raw(alice);
+    let mut bob = login_bytes("bob");
+    bob.extend(share_bytes("bob one.mp3", 10));
+    bob.extend(share_bytes("bob two.mp3", 10));
+    bob.extend(frame(&Message::StatsRequest));
+    let b = lab.raw(bob);
+
+    let types = |idx| -> Vec<u16> { lab.raw_node(idx).frames().iter().map(|f| f.ty).collect() };
+    assert_eq!(types(a), [3], "both of alice's files fit");
+    assert_eq!(types(b), [3, 404, 214], "bob's second file does not");
+    let frames = lab.raw_node(b).frames();
+    assert_eq!(
+        frames[1].data,
+        b"The server's index is full: at most 3 files."
+    );
+    assert_eq!(frames[2].data, b"2 3 0", "users, files, gigabytes");
+    let carol = lab.peer("carol", &[]);
+    assert_eq!(lab.search(carol, "two").map(|h| h.len()), Ok(1));
+    assert_eq!(lab.server().metrics().dropped["share_refused"], 1);
+}
+
+#[test]
+fn a_share_near_2_to_the_64_bytes_cannot_wrap_the_total() {
+    let mut lab = Lab::new();
+    let mut script = login_bytes("eve");
+    script.extend(share_bytes("huge.mp3", u64::MAX - 1));
+    script.extend(share_bytes("small.mp3", 1_000));
+    script.extend(share_bytes("huge too.mp3", u64::MAX));
+    script.extend(frame(&Message::StatsRequest));
+    let m = lab.raw(script);
+    let frames = lab.raw_node(m).frames();
+    let types: Vec<u16> = frames.iter().map(|f| f.ty).collect();
+    assert_eq!(types, [3, 404, 404, 214]);
+    assert_eq!(
+        frames[1].data,
+        b"The server's index is full: at most 1125899906842624 bytes."
+    );
+    assert_eq!(frames[3].data, b"1 1 0");
+    assert_eq!(lab.server().index().total_bytes(), 1_000);
+}
+
+#[test]
+fn silent_connections_from_one_address_cannot_keep_anyone_from_logging_in() {
+    let mut lab = Lab::new();
+    let squatter = lab.net.add(TestNode::Squatter(Box::new(Squatter {
+        server: lab.server_addr(),
+        connections: DRIVER_MAX_CONNECTIONS,
+        metrics: Metrics::default(),
+    })));
+    lab.net.run_for(ms(100));
+
+    // From another address, and from the squatter's own: each closes a silent connection.
+    let alice = lab.peer("alice", &[("alice song.mp3", 10)]);
+    assert!(lab.peer_node(alice).is_online());
+    let next_door = SocketAddr::new(lab.net.addr(squatter).ip(), 7_000);
+    let cfg = lab.peer_config("bob", &[], 6699);
+    let bob = lab.net.add_at(next_door, napster(Peer::new(cfg)));
+    lab.net.run_for(ms(100));
+    assert!(lab.peer_node(bob).is_online());
+
+    assert_eq!(lab.server().user_count(), 2);
+    assert_eq!(
+        lab.server().connection_count(),
+        2 + MAX_PENDING_LOGINS_PER_ADDRESS - 1,
+        "the squatter keeps at most its address's share, less bob's room"
+    );
+    let evicted = DRIVER_MAX_CONNECTIONS - MAX_PENDING_LOGINS_PER_ADDRESS + 1;
+    assert_eq!(
+        lab.server().metrics().dropped["login_evicted"],
+        evicted as u64
+    );
+}
+
+#[test]
+fn a_burst_of_peers_from_one_address_all_log_in() {
+    const BURST: u16 = 300;
+    let mut lab = Lab::new();
+    let ip = std::net::IpAddr::V4(Ipv4Addr::new(10, 200, 0, 1));
+    let peers: Vec<NodeIdx> = (0..BURST)
+        .map(|i| {
+            let cfg = lab.peer_config(&format!("p{i}"), &[], 6699);
+            let addr = SocketAddr::new(ip, 10_000 + i);
+            lab.net.add_at(addr, napster(Peer::new(cfg)))
+        })
+        .collect();
+    lab.net.run_for(Duration::from_secs(4));
+    let server = lab.server().metrics();
+    assert!(
+        server.dropped["login_evicted"] > 0,
+        "the burst went past the cap"
+    );
+    assert!(peers.iter().all(|&p| lab.peer_node(p).is_online()));
+    assert_eq!(lab.server().user_count(), usize::from(BURST));
 }

@@ -18,12 +18,13 @@ use p2plab_peer_protocol::{CodecError, ConnId, FrameReader, Instant, Outbox, Wir
 use tracing::debug;
 
 use super::Servent;
+use crate::budget::WindowCount;
 use crate::descriptor::Descriptor;
 use crate::handshake::{self, Block, Greeting, CONNECT_04, OK_04, REFUSE_06};
 use crate::header::Header;
 use crate::{
     HEADER_LEN, MAX_HANDSHAKE_LEN, MAX_PAYLOAD, MAX_PENDING_HANDSHAKES, MAX_PINGS_PER_WINDOW,
-    PING_WINDOW,
+    MAX_QUERIES_FORWARDED_PER_WINDOW, MAX_QUERIES_PER_WINDOW, PING_WINDOW, QUERY_WINDOW,
 };
 
 /// Where a connection is in its life.
@@ -41,13 +42,6 @@ enum Phase {
     Open,
 }
 
-/// Counts Pings accepted from one neighbour in the current [`PING_WINDOW`].
-#[derive(Debug, Clone, Copy)]
-struct PingLimit {
-    window_start: Instant,
-    count: u32,
-}
-
 /// One connection's state.
 #[derive(Debug)]
 pub(super) struct Conn {
@@ -57,7 +51,12 @@ pub(super) struct Conn {
     /// The neighbour's listening address, once it told us.
     listen: Option<SocketAddr>,
     reader: FrameReader,
-    pings: PingLimit,
+    /// Pings from this neighbour in the current [`PING_WINDOW`].
+    pings: WindowCount,
+    /// Queries from this neighbour in the current [`QUERY_WINDOW`].
+    queries: WindowCount,
+    /// Queries from this neighbour passed on in the current [`QUERY_WINDOW`].
+    forwards: WindowCount,
 }
 
 impl Conn {
@@ -67,10 +66,9 @@ impl Conn {
             dialled,
             listen: None,
             reader: FrameReader::new(MAX_HANDSHAKE_LEN.max(HEADER_LEN + MAX_PAYLOAD)),
-            pings: PingLimit {
-                window_start: Instant::ZERO,
-                count: 0,
-            },
+            pings: WindowCount::default(),
+            queries: WindowCount::default(),
+            forwards: WindowCount::default(),
         }
     }
 
@@ -96,14 +94,20 @@ impl Conn {
 
     /// Counts one Ping; false if this neighbour has used up its Pings for the window.
     pub(super) fn allow_ping(&mut self, now: Instant) -> bool {
-        if now.saturating_since(self.pings.window_start) >= PING_WINDOW {
-            self.pings = PingLimit {
-                window_start: now,
-                count: 0,
-            };
-        }
-        self.pings.count += 1;
-        self.pings.count <= MAX_PINGS_PER_WINDOW
+        self.pings.admit(now, PING_WINDOW, MAX_PINGS_PER_WINDOW)
+    }
+
+    /// Counts one Query; false if this neighbour has used up its Queries for the window.
+    pub(super) fn allow_query(&mut self, now: Instant) -> bool {
+        self.queries
+            .admit(now, QUERY_WINDOW, MAX_QUERIES_PER_WINDOW)
+    }
+
+    /// Counts one Query passed on; false if this neighbour has used up its share of the
+    /// other links for the window.
+    pub(super) fn allow_forward(&mut self, now: Instant) -> bool {
+        self.forwards
+            .admit(now, QUERY_WINDOW, MAX_QUERIES_FORWARDED_PER_WINDOW)
     }
 }
 

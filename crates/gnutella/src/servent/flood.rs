@@ -1,14 +1,21 @@
 //! The routing rules of section 4 of the 0.4 spec, one handler per descriptor type.
 //!
-//! - Ping and Query: drop if seen before (rule 6); remember where they came from; answer
-//!   locally whatever the TTL; forward to every *other* neighbour with TTL − 1 and Hops + 1,
-//!   unless the TTL is then 0 (rules 4 and 5).
+//! - Ping and Query: drop if the neighbour has spent its budget for the window
+//!   ([`MAX_PINGS_PER_WINDOW`], [`MAX_QUERIES_PER_WINDOW`]), or if seen before (rule 6);
+//!   remember where they came from; answer locally whatever the TTL; forward to every
+//!   *other* neighbour with TTL − 1 and Hops + 1, unless the TTL is then 0 (rules 4 and 5)
+//!   or the neighbour has used up its share of the other links for the window
+//!   ([`MAX_QUERIES_FORWARDED_PER_WINDOW`]).
 //! - Pong and QueryHit: send back along the remembered path only, or drop if there is none
 //!   (rules 1 and 2). A Pong saying "firewalled" (port or IP 0) is not forwarded.
 //! - Push: send towards the servent ID's QueryHits, or drop (rule 3).
 //!
 //! Before any of this, TTL + Hops above `max_ttl` is lowered to fit (a TTL may be lowered,
 //! never raised), and TTL 0 with Hops 0 — an impossible descriptor — is dropped.
+//!
+//! [`MAX_PINGS_PER_WINDOW`]: crate::MAX_PINGS_PER_WINDOW
+//! [`MAX_QUERIES_PER_WINDOW`]: crate::MAX_QUERIES_PER_WINDOW
+//! [`MAX_QUERIES_FORWARDED_PER_WINDOW`]: crate::MAX_QUERIES_FORWARDED_PER_WINDOW
 
 use p2plab_peer_protocol::{ConnId, Instant, Outbox};
 use tracing::{debug, trace};
@@ -72,7 +79,7 @@ impl Servent {
 
     fn on_ping(&mut self, now: Instant, from: ConnId, d: &Descriptor, out: &mut Outbox) {
         if !self.conns.get_mut(&from).is_some_and(|c| c.allow_ping(now)) {
-            self.metrics.record_drop("rate");
+            self.metrics.record_drop("ping_rate");
             return;
         }
         if !self.first_sighting(now, from, d) {
@@ -124,11 +131,29 @@ impl Servent {
         query: &Query,
         out: &mut Outbox,
     ) {
+        if !self
+            .conns
+            .get_mut(&from)
+            .is_some_and(|c| c.allow_query(now))
+        {
+            self.metrics.record_drop("query_rate");
+            return;
+        }
         if !self.first_sighting(now, from, d) {
             return;
         }
         self.queries_handled += 1;
         self.answer_query(from, d, query, out);
+        // A Query whose TTL runs out here spends none of its link's share of the others.
+        let over_share = d.ttl > 1
+            && !self
+                .conns
+                .get_mut(&from)
+                .is_some_and(|c| c.allow_forward(now));
+        if over_share {
+            self.metrics.record_drop("forward_rate");
+            return;
+        }
         self.flood(from, d, out);
     }
 

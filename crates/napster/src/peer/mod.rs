@@ -14,7 +14,9 @@
 //!
 //! When the server connection is lost, every request in flight fails with
 //! [`SearchError::NotConnected`], new ones fail at once, and the peer dials again every
-//! [`PeerConfig::reconnect_every`].
+//! [`PeerConfig::reconnect_every`] — or after a random delay around it if the server
+//! closed the connection before acking the login, so that peers it turned away together
+//! come back spread out.
 //!
 //! Firewalled uploads (501: connect out to a downloader) need the runtime to dial a data
 //! connection for the core; p2plab peers listen on a data port instead, so a 501 is logged
@@ -28,10 +30,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use p2plab_peer_protocol::time::random_phase;
 use p2plab_peer_protocol::{
     Command, ConnId, Event, FrameReader, Hit, Holder, Input, Instant, Library, Metrics, Node,
     Outbox, Query, RequestId, SearchError, TransferNotice,
 };
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 
 use crate::message::{FileInfo, Login, Message, NickFile, HEADER_LEN};
 use crate::search::SearchRequest;
@@ -57,13 +62,21 @@ pub struct PeerConfig {
     /// How long a search or locate may wait for the server.
     pub search_timeout: Duration,
     /// How long to wait before dialling the server again after losing it.
+    ///
+    /// A server that accepted the connection and closed it before acking the login is up
+    /// but turning peers away: too many connections waiting to log in
+    /// ([`MAX_PENDING_LOGINS`](crate::MAX_PENDING_LOGINS)), or a refused login. The peers
+    /// it turned away together would all come back together, so each waits a random time
+    /// between half and one and a half of this instead, and they return spread out.
     pub reconnect_every: Duration,
+    /// Seeds that random time: same seed, same run.
+    pub seed: u64,
 }
 
 impl PeerConfig {
     /// A peer with the usual settings: any password (p2plab servers accept any), link type
-    /// T3 (10; it is loopback), searches that give up after 10 s, and a new dial to a lost
-    /// server every 2 s.
+    /// T3 (10; it is loopback), searches that give up after 10 s, a new dial to a lost
+    /// server every 2 s, and a seed made from the nick.
     pub fn new(server: SocketAddr, nick: &str, data_port: u16, library: Arc<Library>) -> Self {
         PeerConfig {
             server,
@@ -74,8 +87,17 @@ impl PeerConfig {
             link_type: 10,
             search_timeout: Duration::from_secs(10),
             reconnect_every: Duration::from_secs(2),
+            seed: seed_from(nick),
         }
     }
+}
+
+/// A seed that differs between nicks: the nick's 64-bit FNV-1a hash (offset basis and prime
+/// as the FNV specification gives them).
+fn seed_from(nick: &str) -> u64 {
+    nick.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// The client-info string sent at login.
@@ -105,12 +127,15 @@ pub struct Peer {
     pending: Pending,
     /// The names announced to the server on this connection.
     shared: BTreeSet<String>,
+    /// Draws the delay before dialling a server that turned the peer away.
+    rng: ChaCha8Rng,
     metrics: Metrics,
 }
 
 impl Peer {
     /// A peer that has not dialled yet.
     pub fn new(config: PeerConfig) -> Self {
+        let rng = ChaCha8Rng::seed_from_u64(config.seed);
         Peer {
             config,
             link: Link::Down {
@@ -119,6 +144,7 @@ impl Peer {
             reader: FrameReader::new(HEADER_LEN + MAX_DATA_LEN),
             pending: Pending::default(),
             shared: BTreeSet::new(),
+            rng,
             metrics: Metrics::default(),
         }
     }
@@ -199,8 +225,19 @@ impl Peer {
         }
         self.shared.clear();
         self.link = Link::Down {
-            retry_at: now + self.config.reconnect_every,
+            retry_at: now + self.redial_delay(),
         };
+    }
+
+    /// How long to wait before dialling again, now that the server connection is gone:
+    /// [`PeerConfig::reconnect_every`], or a random time around it if the server closed
+    /// the connection before acking the login.
+    fn redial_delay(&mut self) -> Duration {
+        let every = self.config.reconnect_every;
+        match self.link {
+            Link::LoggingIn(_) => every / 2 + random_phase(&mut self.rng, every),
+            _ => every,
+        }
     }
 
     /// Announces every shareable file of the library (after login).

@@ -5,6 +5,7 @@ use p2plab_peer_protocol::library::MAX_NAME_LEN;
 use p2plab_peer_protocol::{ConnId, Outbox};
 
 use super::{Server, User};
+use crate::index::IndexError;
 use crate::message::{Endpoint, FileInfo, Login, Message, NickFile, SearchResult};
 use crate::search::SearchRequest;
 use crate::FIREWALL_ERROR;
@@ -23,8 +24,8 @@ impl Server {
                 let Some(session) = self.sessions.get_mut(&conn) else {
                     return;
                 };
-                self.deadlines.remove(&(session.deadline, conn));
                 session.user = Some(user);
+                self.pending.remove(conn);
                 self.nicks.insert(login.nick.clone(), conn);
                 None
             }
@@ -56,16 +57,27 @@ impl Server {
         self.send(conn, &reply, out);
     }
 
-    /// 100: indexes the file. A share the index refuses (a duplicate, too many files, a
-    /// name too long) is counted and logged, not answered: clients do not expect a reply.
-    pub(super) fn add_file(&mut self, conn: ConnId, info: FileInfo) {
+    /// 100: indexes the file. A share past a limit (the user's files, the index's files or
+    /// bytes) is refused with a 404 saying which, as OpenNap refuses one past its per-user
+    /// limit: the user learns that the file cannot be found. A duplicate or a name that is
+    /// empty or too long is only counted and logged: the name is findable already, or could
+    /// never be, and no reply would help.
+    pub(super) fn add_file(&mut self, conn: ConnId, info: FileInfo, out: &mut Outbox) {
         if info.name.is_empty() || info.name.len() > MAX_NAME_LEN {
             self.metrics.record_drop("share_refused");
             return;
         }
-        if let Err(e) = self.index.add(conn, info) {
-            tracing::debug!(%conn, error = %e, "share refused");
-            self.metrics.record_drop("share_refused");
+        match self.index.add(conn, info) {
+            Ok(_) => {}
+            Err(e @ IndexError::Duplicate(_)) => {
+                tracing::debug!(%conn, error = %e, "share refused");
+                self.metrics.record_drop("share_refused");
+            }
+            Err(e) => {
+                tracing::debug!(%conn, error = %e, "share refused: a limit");
+                self.metrics.record_drop("share_refused");
+                self.send(conn, &Message::NoSuch(e.to_string()), out);
+            }
         }
     }
 

@@ -2,10 +2,16 @@
 //!
 //! A [`Server`] accepts connections from peers. Each must log in (2 or 6) within
 //! [`ServerConfig::login_timeout`]; until then anything else is refused with a type 0 error
-//! and the connection is closed. A logged-in user tells the server its files (100, 102,
+//! and the connection is closed. At most [`MAX_PENDING_LOGINS`] connections wait to log in
+//! at once, [`MAX_PENDING_LOGINS_PER_ADDRESS`] of them from one address; a newcomer past a
+//! cap closes the oldest of them (`pending.rs`), so silent connections cannot take the
+//! slots logged-in users need. A logged-in user tells the server its files (100, 102,
 //! 110), searches (200 → 201… 202), asks where a file is (203 → 204 or 206; 500 → 501 to a
 //! firewalled holder), and reports its transfers (218–221). When its connection closes, all
 //! its files leave the index at once.
+//!
+//! The index is bounded per user ([`MAX_FILES_PER_USER`]) and in all ([`MAX_INDEXED_FILES`],
+//! [`MAX_INDEXED_BYTES`]); a share past a bound is refused with a 404 that names it.
 //!
 //! Peer input never stops the server: a client whose frame is malformed or oversized is
 //! dropped (and counted in [`Metrics::dropped`]), and every other client goes on. A search
@@ -17,9 +23,10 @@
 //! next login deadline.
 
 mod handlers;
+mod pending;
 mod session;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
@@ -28,10 +35,14 @@ use p2plab_peer_protocol::{
     WireMessage,
 };
 
-use crate::index::Index;
+use crate::index::{Index, Limits};
 use crate::message::{Frame, Message};
-use crate::{types, LOGIN_TIMEOUT, MAX_FILES_PER_USER, MAX_RESULTS, MAX_USERS};
+use crate::{
+    types, LOGIN_TIMEOUT, MAX_FILES_PER_USER, MAX_INDEXED_BYTES, MAX_INDEXED_FILES,
+    MAX_PENDING_LOGINS, MAX_PENDING_LOGINS_PER_ADDRESS, MAX_RESULTS, MAX_USERS,
+};
 
+use pending::PendingLogins;
 use session::Session;
 pub use session::{valid_nick, User};
 
@@ -44,8 +55,16 @@ pub struct ServerConfig {
     pub max_results: usize,
     /// The most files indexed per user.
     pub max_files_per_user: usize,
+    /// The most files indexed in all.
+    pub max_files: usize,
+    /// The most bytes the indexed files may add up to.
+    pub max_bytes: u64,
     /// How long a new connection may take to log in.
     pub login_timeout: Duration,
+    /// The most connections waiting to log in, from all addresses.
+    pub max_pending_logins: usize,
+    /// The most connections waiting to log in from one address.
+    pub max_pending_per_address: usize,
 }
 
 impl Default for ServerConfig {
@@ -54,7 +73,11 @@ impl Default for ServerConfig {
             max_users: MAX_USERS,
             max_results: MAX_RESULTS,
             max_files_per_user: MAX_FILES_PER_USER,
+            max_files: MAX_INDEXED_FILES,
+            max_bytes: MAX_INDEXED_BYTES,
             login_timeout: LOGIN_TIMEOUT,
+            max_pending_logins: MAX_PENDING_LOGINS,
+            max_pending_per_address: MAX_PENDING_LOGINS_PER_ADDRESS,
         }
     }
 }
@@ -69,8 +92,8 @@ pub struct Server {
     sessions: HashMap<ConnId, Session>,
     nicks: HashMap<String, ConnId>,
     index: Index<ConnId>,
-    /// Login deadlines of connections not yet logged in, soonest first.
-    deadlines: BTreeSet<(Instant, ConnId)>,
+    /// Connections not yet logged in, with their deadlines.
+    pending: PendingLogins,
     metrics: Metrics,
 }
 
@@ -78,11 +101,15 @@ impl Server {
     /// A server with no users.
     pub fn new(config: ServerConfig) -> Self {
         Server {
-            index: Index::new(config.max_files_per_user),
+            index: Index::new(Limits {
+                files_per_user: config.max_files_per_user,
+                files: config.max_files,
+                bytes: config.max_bytes,
+            }),
+            pending: PendingLogins::new(config.max_pending_logins, config.max_pending_per_address),
             config,
             sessions: HashMap::new(),
             nicks: HashMap::new(),
-            deadlines: BTreeSet::new(),
             metrics: Metrics::default(),
         }
     }
@@ -113,14 +140,20 @@ impl Server {
         &self.index
     }
 
-    fn accept(&mut self, now: Instant, conn: ConnId, remote: SocketAddr) {
+    /// A new connection: it has `login_timeout` to log in, and may displace the oldest
+    /// connection still waiting to (see [`PendingLogins`]).
+    fn accept(&mut self, now: Instant, conn: ConnId, remote: SocketAddr, out: &mut Outbox) {
         let ip = match remote.ip() {
             IpAddr::V4(ip) => ip,
             IpAddr::V6(ip) => ip.to_ipv4_mapped().unwrap_or(Ipv4Addr::UNSPECIFIED),
         };
         let deadline = now + self.config.login_timeout;
-        self.sessions.insert(conn, Session::new(ip, deadline));
-        self.deadlines.insert((deadline, conn));
+        if let Some(oldest) = self.pending.add(conn, remote.ip(), deadline) {
+            tracing::debug!(%oldest, %conn, "too many connections waiting to log in: closing the oldest");
+            self.metrics.record_drop("login_evicted");
+            self.drop_client(oldest, out);
+        }
+        self.sessions.insert(conn, Session::new(ip));
     }
 
     /// Reads every whole frame `conn` has sent, stopping if the connection is dropped.
@@ -183,7 +216,7 @@ impl Server {
 
     fn on_message(&mut self, conn: ConnId, msg: Message, out: &mut Outbox) {
         match msg {
-            Message::AddFile(info) => self.add_file(conn, info),
+            Message::AddFile(info) => self.add_file(conn, info, out),
             Message::RemoveFile { name } => self.remove_file(conn, &name),
             Message::UnshareAll => {
                 self.index.remove_user(conn);
@@ -236,7 +269,7 @@ impl Server {
         let Some(session) = self.sessions.remove(&conn) else {
             return;
         };
-        self.deadlines.remove(&(session.deadline, conn));
+        self.pending.remove(conn);
         if let Some(user) = session.user {
             self.nicks.remove(&user.nick);
             let files = self.index.remove_user(conn);
@@ -246,11 +279,7 @@ impl Server {
 
     /// Closes connections that did not log in in time.
     fn expire_logins(&mut self, now: Instant, out: &mut Outbox) {
-        while let Some(&(deadline, conn)) = self.deadlines.first() {
-            if deadline > now {
-                break;
-            }
-            self.deadlines.pop_first();
+        for conn in self.pending.take_due(now) {
             tracing::debug!(%conn, "closing a connection that never logged in");
             self.metrics.record_drop("login_timeout");
             self.drop_client(conn, out);
@@ -286,7 +315,7 @@ impl Node for Server {
     fn handle(&mut self, now: Instant, input: Input<'_>, out: &mut Outbox) {
         match input {
             Input::Start | Input::Connected { .. } => {}
-            Input::Accepted { conn, remote } => self.accept(now, conn, remote),
+            Input::Accepted { conn, remote } => self.accept(now, conn, remote, out),
             Input::Received { conn, bytes } => self.receive(conn, bytes, out),
             Input::Closed { conn } => self.forget(conn),
             Input::Timeout => self.expire_logins(now, out),
@@ -295,7 +324,7 @@ impl Node for Server {
     }
 
     fn poll_timeout(&self) -> Option<Instant> {
-        self.deadlines.first().map(|(t, _)| *t)
+        self.pending.next_deadline()
     }
 
     fn metrics(&self) -> &Metrics {

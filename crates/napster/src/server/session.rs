@@ -2,7 +2,7 @@
 
 use std::net::Ipv4Addr;
 
-use p2plab_peer_protocol::{FrameReader, Instant};
+use p2plab_peer_protocol::FrameReader;
 
 use crate::message::{Login, HEADER_LEN};
 use crate::{MAX_DATA_LEN, MAX_LINK_TYPE, MAX_NICK_LEN};
@@ -16,17 +16,14 @@ pub(super) struct Session {
     pub ip: Ipv4Addr,
     /// Who logged in on it; `None` until a valid 2 or 6.
     pub user: Option<User>,
-    /// When an unlogged connection is closed.
-    pub deadline: Instant,
 }
 
 impl Session {
-    pub fn new(ip: Ipv4Addr, deadline: Instant) -> Self {
+    pub fn new(ip: Ipv4Addr) -> Self {
         Session {
             reader: FrameReader::new(HEADER_LEN + MAX_DATA_LEN),
             ip,
             user: None,
-            deadline,
         }
     }
 }
