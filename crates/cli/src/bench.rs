@@ -30,11 +30,21 @@ use crate::client;
 /// Words file names are made of; names have three, queries ask for two.
 const VOCABULARY: usize = 200;
 
+/// A `--files` count the index server can hold: 1 up to its budget.
+fn files_to_index(text: &str) -> Result<usize, String> {
+    let max = p2plab_napster::MAX_INDEXED_FILES;
+    match text.parse::<usize>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => Err(format!("expected a number of files from 1 to {max}")),
+    }
+}
+
 /// `p2plab bench napster` settings.
 #[derive(Debug, Args)]
 pub struct NapsterBench {
-    /// Files to index, spread over the sharing peers.
-    #[arg(long, default_value_t = 20_000)]
+    /// Files to index, spread over the sharing peers (at most the server's index budget,
+    /// `MAX_INDEXED_FILES`).
+    #[arg(long, default_value_t = 20_000, value_parser = files_to_index)]
     files: usize,
     /// Peers that share the files.
     #[arg(long, default_value_t = 10)]

@@ -205,9 +205,12 @@ impl Library {
         self.files.is_empty()
     }
 
-    /// Total bytes shared.
+    /// Total bytes shared (saturating: sizes come from folders and scenario files, and a sum
+    /// of huge ones must not wrap).
     pub fn total_bytes(&self) -> u64 {
-        self.files.iter().map(|f| f.size).sum()
+        self.files
+            .iter()
+            .fold(0u64, |sum, f| sum.saturating_add(f.size))
     }
 
     /// The file at `index`, but only if its name is `name` too (as Gnutella's GET requires).
@@ -390,6 +393,12 @@ mod tests {
             assert_eq!(tail, all[offset as usize..], "offset {offset}");
         }
         assert!(f.open_at(1001).is_err());
+    }
+
+    #[test]
+    fn the_total_of_huge_sizes_does_not_wrap() {
+        let lib = Library::synthetic([("a", u64::MAX - 1), ("b", 5)], 1);
+        assert_eq!(lib.total_bytes(), u64::MAX);
     }
 
     #[test]

@@ -581,6 +581,17 @@ fn validate(s: &Scenario) -> Result<(), SpecError> {
         &format!("must be 1..={MAX_FILES}"),
     )?;
     check(f.copies >= 1, "files.copies", "must be at least 1")?;
+    let indexed = f.count.saturating_mul(f.copies);
+    check(
+        !s.networks.contains(&Network::Napster) || indexed <= p2plab_napster::MAX_INDEXED_FILES,
+        "files.count",
+        &format!(
+            "{} × {} copies is {indexed} files, more than a Napster index server holds ({})",
+            f.count,
+            f.copies,
+            p2plab_napster::MAX_INDEXED_FILES
+        ),
+    )?;
     check(
         f.min_size <= f.max_size,
         "files.min_size",

@@ -98,6 +98,11 @@ fn values_that_make_no_sense_are_refused_by_field() {
         ),
         (GOOD.replace("[16, 64]", "[16, 1]"), "nodes[1]"),
         (
+            // 200,000 files, 2 copies each: more than a Napster index server holds.
+            GOOD.replace(r#""count": 10"#, r#""count": 200000"#),
+            "files.count",
+        ),
+        (
             GOOD.replace(r#""label": "20%""#, r#""label": "up""#),
             "timeline[1].kill_peers.label",
         ),
