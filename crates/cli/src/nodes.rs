@@ -263,7 +263,7 @@ async fn run_until_stopped(
     if let Some(addr) = control {
         let options = ControlOptions {
             allow_remote: access.control_allow_remote,
-            dir: token::control_dir()?,
+            ..ControlOptions::new(token::control_dir()?)
         };
         let server = control::serve(&node, addr, &options)
             .await

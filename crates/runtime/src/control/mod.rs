@@ -16,10 +16,11 @@ use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::Semaphore;
 use tokio_util::codec::{Framed, LinesCodec};
 use tracing::debug;
 
@@ -43,6 +44,20 @@ pub struct ControlOptions {
     pub allow_remote: bool,
     /// The folder for the token file (see [`token::control_dir`]).
     pub dir: PathBuf,
+    /// How long a session may wait between requests: [`IDLE_TIMEOUT`] unless a test needs
+    /// it shorter.
+    pub idle: Duration,
+}
+
+impl ControlOptions {
+    /// Loopback only, the token file in `dir`, idle sessions closed after [`IDLE_TIMEOUT`].
+    pub fn new(dir: PathBuf) -> Self {
+        ControlOptions {
+            allow_remote: false,
+            dir,
+            idle: IDLE_TIMEOUT,
+        }
+    }
 }
 
 /// A control port being served; dropping it removes the token file (the port itself closes
@@ -80,12 +95,17 @@ pub async fn serve(
     let token_file = TokenFile::write(&options.dir, local, &token)?;
     let places = Arc::new(Semaphore::new(MAX_SESSIONS));
     let session_node = node.clone();
+    let idle = options.idle;
     crate::listen::accept_until_stopped(listener, node, move |stream, remote| {
         let Ok(place) = places.clone().try_acquire_owned() else {
             debug!(%remote, "control session refused: {MAX_SESSIONS} already open");
             return;
         };
-        tokio::spawn(session(stream, session_node.clone(), token.clone(), place));
+        let (node, token) = (session_node.clone(), token.clone());
+        tokio::spawn(async move {
+            session(stream, &node, &token, idle).await;
+            drop(place);
+        });
     });
     Ok(ControlServer {
         addr: local,
@@ -93,23 +113,18 @@ pub async fn serve(
     })
 }
 
-/// Serves one session until its client leaves, idles, or sends a line that is not the
-/// owner's request.
-async fn session(
-    stream: TcpStream,
-    node: NodeHandle,
-    token: ControlToken,
-    _place: OwnedSemaphorePermit,
-) {
+/// Serves one session until its client leaves, idles for `idle`, or sends a line that is
+/// not the owner's request.
+async fn session(stream: TcpStream, node: &NodeHandle, token: &ControlToken, idle: Duration) {
     let mut lines = Framed::new(stream, LinesCodec::new_with_max_length(MAX_LINE_LEN));
     loop {
-        let line = match tokio::time::timeout(IDLE_TIMEOUT, lines.next()).await {
+        let line = match tokio::time::timeout(idle, lines.next()).await {
             Ok(Some(Ok(line))) => line,
             // Closed, too long, not UTF-8, or idle: hang up.
             _ => return,
         };
-        let (reply, go_on) = match parse_line(&line, &token) {
-            Ok(req) => (execute(&node, req).await, true),
+        let (reply, go_on) = match parse_line(&line, token) {
+            Ok(req) => (execute(node, req).await, true),
             Err(LineError::LooksLikeHttp) => {
                 debug!("control session ended: an HTTP request");
                 return;
