@@ -28,6 +28,9 @@
 //!   predecessor: while nodes join, a lookup can end at a key's old successor after a
 //!   newer node took the key over, and without this the entry would wait there, unfindable,
 //!   for the next re-publication.
+//! - Whatever is kept stays within the store's limits ([`crate::store`]); only what was
+//!   kept is replicated on.
+//!   Every refusal is counted in the metrics' `dropped` tally, by reason.
 
 use std::collections::BTreeMap;
 
@@ -39,6 +42,7 @@ use crate::id::Id;
 use crate::message::Message;
 use crate::node_ref::NodeRef;
 use crate::record::Record;
+use crate::store::{Put, Role};
 use crate::{MAX_PUBLISHING, MAX_QUERY_LEN, MAX_RECORDS};
 
 impl ChordNode {
@@ -188,15 +192,36 @@ impl ChordNode {
             self.send_records(pred, key, false, &records, out);
             return;
         }
+        let role = if replica {
+            Role::Replica
+        } else {
+            Role::Primary
+        };
+        let kept = self.keep(now, key, role, records);
+        if !replica && !kept.is_empty() {
+            self.replicate(key, &kept, out);
+        }
+    }
+
+    /// Stores what fits of `records` under `key`, within the store's limits. Returns the
+    /// records kept.
+    fn keep(&mut self, now: Instant, key: Id, role: Role, records: Vec<Record>) -> Vec<Record> {
         let expires = now + self.config.entry_ttl;
-        for r in &records {
-            if !self.store.put(key, r.clone(), expires) {
-                self.metrics.record_drop("key_full");
+        let mut kept = Vec::with_capacity(records.len());
+        for r in records {
+            match self.store.put(now, key, r.clone(), expires, role) {
+                Put::Added { evicted, .. } => {
+                    for _ in 0..evicted {
+                        self.metrics.record_drop("evicted");
+                    }
+                    kept.push(r);
+                }
+                Put::Refreshed => kept.push(r),
+                Put::KeyFull => self.metrics.record_drop("key_full"),
+                Put::StoreFull => self.metrics.record_drop("store_full"),
             }
         }
-        if !replica {
-            self.replicate(key, &records, out);
-        }
+        kept
     }
 
     /// Gives a new predecessor `n` the keys in `(old, n]`, as primary copies: `n` owns
