@@ -49,7 +49,7 @@ impl ChordNode {
                 key,
                 replica,
                 records,
-            } => self.on_store(now, key, replica, records, out),
+            } => self.on_store(now, Some(conn), key, replica, records, out),
             Message::Get { key, query } => {
                 let records = self.store.get(key, &Query::parse(&query), now);
                 self.reply(conn, request, Message::Values { records }, out);

@@ -28,14 +28,14 @@
 //!   predecessor: while nodes join, a lookup can end at a key's old successor after a
 //!   newer node took the key over, and without this the entry would wait there, unfindable,
 //!   for the next re-publication.
-//! - Whatever is kept stays within the store's limits ([`crate::store`]); only what was
-//!   kept is replicated on.
+//! - Whatever is kept stays within the store's limits ([`crate::store`]) and the quota of
+//!   the connection it came on ([`crate::quota`]); only what was kept is replicated on.
 //!   Every refusal is counted in the metrics' `dropped` tally, by reason.
 
 use std::collections::BTreeMap;
 
 use p2plab_peer_protocol::keywords::{normalize_name, words};
-use p2plab_peer_protocol::{Event, Instant, Outbox, Query, RequestId, SearchError};
+use p2plab_peer_protocol::{ConnId, Event, Instant, Outbox, Query, RequestId, SearchError};
 
 use super::{ChordNode, Goal, Purpose, SearchRun};
 use crate::id::Id;
@@ -127,7 +127,7 @@ impl ChordNode {
         out: &mut Outbox,
     ) {
         if owner.id == self.me.id {
-            self.on_store(now, key, false, records, out);
+            self.on_store(now, None, key, false, records, out);
         } else {
             self.send_records(owner, key, false, &records, out);
         }
@@ -174,7 +174,7 @@ impl ChordNode {
             .is_none_or(|p| ring.in_half_open(key, p.id, me))
     }
 
-    /// A `store` arrived (or we are the owner of our own records).
+    /// A `store` arrived on `conn` (or, with none, we are the owner of our own records).
     ///
     /// A primary copy of a key we do not own goes on to our predecessor: the sender found
     /// us through a node that had not yet heard of a newer node between us, and that node
@@ -183,6 +183,7 @@ impl ChordNode {
     pub(super) fn on_store(
         &mut self,
         now: Instant,
+        conn: Option<ConnId>,
         key: Id,
         replica: bool,
         records: Vec<Record>,
@@ -197,20 +198,33 @@ impl ChordNode {
         } else {
             Role::Primary
         };
-        let kept = self.keep(now, key, role, records);
+        let kept = self.keep(now, conn, key, role, records);
         if !replica && !kept.is_empty() {
             self.replicate(key, &kept, out);
         }
     }
 
-    /// Stores what fits of `records` under `key`, within the store's limits. Returns the
-    /// records kept.
-    fn keep(&mut self, now: Instant, key: Id, role: Role, records: Vec<Record>) -> Vec<Record> {
+    /// Stores what fits of `records` under `key`, within the store's limits and the
+    /// quota of the connection they came on. Returns the records kept.
+    fn keep(
+        &mut self,
+        now: Instant,
+        conn: Option<ConnId>,
+        key: Id,
+        role: Role,
+        records: Vec<Record>,
+    ) -> Vec<Record> {
         let expires = now + self.config.entry_ttl;
         let mut kept = Vec::with_capacity(records.len());
         for r in records {
+            let grows = !self.store.holds(key, &r);
+            if grows && !self.quota_allows(conn, now, !self.store.holds_key(key)) {
+                self.metrics.record_drop("link_quota");
+                continue;
+            }
             match self.store.put(now, key, r.clone(), expires, role) {
-                Put::Added { evicted, .. } => {
+                Put::Added { new_key, evicted } => {
+                    self.charge_quota(conn, new_key);
                     for _ in 0..evicted {
                         self.metrics.record_drop("evicted");
                     }

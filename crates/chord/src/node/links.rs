@@ -14,6 +14,9 @@
 //! without blaming the peer — the congestion was ours — so a busy node never mistakes
 //! its own queue for a dead successor.
 //!
+//! Each connection carries a [`Quota`] of what its peer may still add to our store; the
+//! index draws on it when a `store` arrives.
+//!
 //! Bytes off the wire go through a [`FrameReader`]; a frame that does not decode, or a
 //! stream that piles up more than [`MAX_FRAME`] bytes without completing one, closes the
 //! connection. The node itself carries on: requests pending on that connection fail as if
@@ -27,6 +30,7 @@ use p2plab_peer_protocol::{ConnId, FrameReader, Instant, Outbox, WireMessage};
 use super::{ChordNode, Purpose};
 use crate::message::{Frame, Message};
 use crate::node_ref::NodeRef;
+use crate::quota::Quota;
 use crate::rpc::Pending;
 use crate::{
     DIAL_BURST, LINK_IDLE_PERIODS, MAX_FRAME, MAX_QUEUED_FRAMES, MAX_WAITING, SLOT_WAIT_TIMEOUTS,
@@ -44,6 +48,8 @@ pub(super) struct Link {
     dialled_to: Option<SocketAddr>,
     /// When a frame last went out or came in.
     last_used: Instant,
+    /// What the peer may still add to our store ([`Quota`]).
+    quota: Quota,
 }
 
 impl Link {
@@ -60,6 +66,7 @@ impl Link {
             queue: Vec::new(),
             dialled_to,
             last_used: now,
+            quota: Quota::new(now),
         }
     }
 }
@@ -132,6 +139,26 @@ impl ChordNode {
                     return;
                 }
             }
+        }
+    }
+
+    /// True when `conn` (none: we ourselves) may add one more record to our store, under
+    /// a key we do not hold yet if `new_key`.
+    pub(super) fn quota_allows(
+        &mut self,
+        conn: Option<ConnId>,
+        now: Instant,
+        new_key: bool,
+    ) -> bool {
+        let window = self.config.entry_ttl;
+        conn.and_then(|c| self.links.get_mut(&c))
+            .is_none_or(|link| link.quota.allows(now, window, new_key))
+    }
+
+    /// Counts a record that `conn` added to our store.
+    pub(super) fn charge_quota(&mut self, conn: Option<ConnId>, new_key: bool) {
+        if let Some(link) = conn.and_then(|c| self.links.get_mut(&c)) {
+            link.quota.charge(new_key);
         }
     }
 
