@@ -43,7 +43,10 @@ impl ChordNode {
                 };
                 self.reply(conn, request, msg, out);
             }
-            Message::Notify { node } => self.notify(now, node, out),
+            Message::Notify { node } => {
+                self.name_link(conn, node);
+                self.notify(now, node, out)
+            }
             Message::Ping => self.reply(conn, request, Message::Pong, out),
             Message::Store {
                 key,
@@ -58,7 +61,10 @@ impl ChordNode {
                 node,
                 predecessor,
                 successors,
-            } => self.on_leaving(node, predecessor, &successors),
+            } => {
+                self.name_link(conn, node);
+                self.on_leaving(node, predecessor, &successors)
+            }
             Message::RouteRecursive {
                 origin,
                 target,

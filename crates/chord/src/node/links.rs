@@ -14,8 +14,9 @@
 //! without blaming the peer — the congestion was ours — so a busy node never mistakes
 //! its own queue for a dead successor.
 //!
-//! Each connection carries a [`Quota`] of what its peer may still add to our store; the
-//! index draws on it when a `store` arrives.
+//! A connection a peer dialled is known by what it says: a `notify` or `leaving` names its
+//! sender, nothing else does. That name, and a [`Quota`] of what the peer may add to our
+//! store, live with the connection; the index asks for both when a `store` arrives.
 //!
 //! Bytes off the wire go through a [`FrameReader`]; a frame that does not decode, or a
 //! stream that piles up more than [`MAX_FRAME`] bytes without completing one, closes the
@@ -48,6 +49,9 @@ pub(super) struct Link {
     dialled_to: Option<SocketAddr>,
     /// When a frame last went out or came in.
     last_used: Instant,
+    /// The node the peer named itself as on a connection it dialled: the `node` of its
+    /// `notify` or `leaving`, the only messages that name their sender.
+    named: Option<NodeRef>,
     /// What the peer may still add to our store ([`Quota`]).
     quota: Quota,
 }
@@ -66,6 +70,7 @@ impl Link {
             queue: Vec::new(),
             dialled_to,
             last_used: now,
+            named: None,
             quota: Quota::new(now),
         }
     }
@@ -140,6 +145,24 @@ impl ChordNode {
                 }
             }
         }
+    }
+
+    /// The peer on `conn` named itself `node` (by `notify` or `leaving`).
+    pub(super) fn name_link(&mut self, conn: ConnId, node: NodeRef) {
+        if node.id == self.me.id {
+            return;
+        }
+        if let Some(link) = self.links.get_mut(&conn) {
+            link.named = Some(node);
+        }
+    }
+
+    /// Who sends on `conn`, as far as we know: the node we dialled, or the one the peer
+    /// named itself as. A `store` carries no sender; this is all a node has to go by.
+    pub(super) fn link_sender(&self, conn: ConnId) -> Option<NodeRef> {
+        let link = self.links.get(&conn)?;
+        let dialled = link.dialled_to.map(|a| NodeRef::at(a, self.ring));
+        dialled.or(link.named)
     }
 
     /// True when `conn` (none: we ourselves) may add one more record to our store, under
