@@ -21,7 +21,8 @@
 //! - [`suspects`] — nodes that just failed us, not taken back from stale reports.
 //! - [`lookup`] — the iterative `find_successor` as a state machine ([`Lookup`]).
 //! - [`rpc`] — requests in flight, with ids and deadlines.
-//! - [`store`] — index entries with expiry.
+//! - [`store`] — index entries with expiry, within bounds.
+//! - [`quota`] — what one connection may add to the store.
 //! - [`record`] — one index entry: a file and its holder.
 //! - [`wire`] and [`message`] — the binary wire format, documented field by field.
 //! - [`config`] — [`ChordConfig`] and [`Routing`].
@@ -42,6 +43,7 @@ pub mod lookup;
 pub mod message;
 pub mod node;
 pub mod node_ref;
+pub mod quota;
 pub mod record;
 pub mod ring;
 pub mod rpc;
@@ -107,6 +109,31 @@ pub const MAX_RECORDS: usize = 128;
 
 /// Most records one key may hold on one node; more are refused.
 pub const MAX_RECORDS_PER_KEY: usize = 4096;
+
+/// Most keys one node stores entries for, as owner and as replica together.
+///
+/// Sized from the heaviest load the lab models, the paper's 10^4 nodes and 10^6 keys
+/// (ToN §V-B): a node owns 100 keys on average and 480 at the 99th percentile, about 1,500
+/// with the copies it keeps for its two predecessors. This is ten times that. When it is
+/// reached the store makes room by expiry ([`store`]); without it, one peer sending
+/// replicas for made-up keys grew a node by 123 MB in a few seconds.
+pub const MAX_STORED_KEYS: usize = 16_384;
+
+/// Most records one node stores, all keys together: four per key on average (a file is
+/// filed under its name and each of its words). At the longest names (255 bytes), about
+/// 25 MB, index included.
+pub const MAX_STORED_RECORDS: usize = 65_536;
+
+/// Most new keys one connection may add to a node's store within one entry lifetime
+/// (`entry_ttl`). The largest honest burst on one connection is a hand-over: a node that
+/// joins takes its share of its successor's keys, one that leaves gives its own away —
+/// one node's share, well under this. An eighth of [`MAX_STORED_KEYS`], so a single
+/// connection can never fill a store, and refreshing records it already holds costs nothing.
+pub const MAX_LINK_KEYS: usize = MAX_STORED_KEYS / 8;
+
+/// Most new records one connection may add to a node's store within one entry lifetime;
+/// an eighth of [`MAX_STORED_RECORDS`], as for [`MAX_LINK_KEYS`].
+pub const MAX_LINK_RECORDS: usize = MAX_STORED_RECORDS / 8;
 
 /// Longest query text a `get` carries (bytes).
 pub const MAX_QUERY_LEN: usize = 1024;

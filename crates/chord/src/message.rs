@@ -84,7 +84,8 @@ pub enum Message {
     /// `0x05` — one-way: keep these records under `key`. A primary copy also forwards them
     /// to the receiver's next `replicas - 1` successors as replicas; a primary copy of a
     /// key outside the receiver's `(predecessor, receiver]` goes on to its predecessor
-    /// instead (see the index notes in `node::index`).
+    /// instead (see the index notes in `node::index`). A replica is kept only by a node
+    /// among the first `replicas` from the key, and neither kind past the store's limits.
     /// Body: `key: Id`, `replica: u8` (0 primary, 1 replica), `records: u16 count` then
     /// that many `Record`s (≤ [`MAX_RECORDS`]).
     Store {

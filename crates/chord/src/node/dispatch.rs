@@ -43,13 +43,16 @@ impl ChordNode {
                 };
                 self.reply(conn, request, msg, out);
             }
-            Message::Notify { node } => self.notify(now, node, out),
+            Message::Notify { node } => {
+                self.name_link(conn, node);
+                self.notify(now, node, out)
+            }
             Message::Ping => self.reply(conn, request, Message::Pong, out),
             Message::Store {
                 key,
                 replica,
                 records,
-            } => self.on_store(now, key, replica, records, out),
+            } => self.on_store(now, Some(conn), key, replica, records, out),
             Message::Get { key, query } => {
                 let records = self.store.get(key, &Query::parse(&query), now);
                 self.reply(conn, request, Message::Values { records }, out);
@@ -58,7 +61,10 @@ impl ChordNode {
                 node,
                 predecessor,
                 successors,
-            } => self.on_leaving(node, predecessor, &successors),
+            } => {
+                self.name_link(conn, node);
+                self.on_leaving(node, predecessor, &successors)
+            }
             Message::RouteRecursive {
                 origin,
                 target,

@@ -28,17 +28,24 @@
 //!   predecessor: while nodes join, a lookup can end at a key's old successor after a
 //!   newer node took the key over, and without this the entry would wait there, unfindable,
 //!   for the next re-publication.
+//! - A replica is kept only by a node among the first `replicas` from its key, as far as
+//!   the node can tell ([`ChordNode::replica_refusal`]); the owner refuses replicas of its
+//!   own keys, so a search never reads a record that only a replica brought.
+//! - Whatever is kept stays within the store's limits ([`crate::store`]) and the quota of
+//!   the connection it came on ([`crate::quota`]); only what was kept is replicated on.
+//!   Every refusal is counted in the metrics' `dropped` tally, by reason.
 
 use std::collections::BTreeMap;
 
 use p2plab_peer_protocol::keywords::{normalize_name, words};
-use p2plab_peer_protocol::{Event, Instant, Outbox, Query, RequestId, SearchError};
+use p2plab_peer_protocol::{ConnId, Event, Instant, Outbox, Query, RequestId, SearchError};
 
 use super::{ChordNode, Goal, Purpose, SearchRun};
 use crate::id::Id;
 use crate::message::Message;
 use crate::node_ref::NodeRef;
 use crate::record::Record;
+use crate::store::{Put, Role};
 use crate::{MAX_PUBLISHING, MAX_QUERY_LEN, MAX_RECORDS};
 
 impl ChordNode {
@@ -123,7 +130,7 @@ impl ChordNode {
         out: &mut Outbox,
     ) {
         if owner.id == self.me.id {
-            self.on_store(now, key, false, records, out);
+            self.on_store(now, None, key, false, records, out);
         } else {
             self.send_records(owner, key, false, &records, out);
         }
@@ -170,33 +177,131 @@ impl ChordNode {
             .is_none_or(|p| ring.in_half_open(key, p.id, me))
     }
 
-    /// A `store` arrived (or we are the owner of our own records).
+    /// A `store` arrived on `conn` (or, with none, we are the owner of our own records).
     ///
     /// A primary copy of a key we do not own goes on to our predecessor: the sender found
     /// us through a node that had not yet heard of a newer node between us, and that node
     /// — or one further back — is the owner now. Following predecessor pointers always
-    /// ends at the node whose `(predecessor, node]` holds the key.
+    /// ends at the node whose `(predecessor, node]` holds the key. A replica is kept only
+    /// if it is ours to keep ([`ChordNode::replica_refusal`]).
     pub(super) fn on_store(
         &mut self,
         now: Instant,
+        conn: Option<ConnId>,
         key: Id,
         replica: bool,
         records: Vec<Record>,
         out: &mut Outbox,
     ) {
-        if let (false, false, Some(pred)) = (replica, self.owns(key), self.predecessor) {
+        if replica {
+            let sender = conn.and_then(|c| self.link_sender(c));
+            if let Some(why) = self.replica_refusal(key, sender) {
+                tracing::debug!(%key, ?sender, why, "replica refused");
+                self.metrics.record_drop(why);
+                return;
+            }
+        } else if let (false, Some(pred)) = (self.owns(key), self.predecessor) {
             self.send_records(pred, key, false, &records, out);
             return;
         }
+        let role = if replica {
+            Role::Replica
+        } else {
+            Role::Primary
+        };
+        let kept = self.keep(now, conn, key, role, records);
+        if !replica && !kept.is_empty() {
+            self.replicate(key, &kept, out);
+        }
+    }
+
+    /// Stores what fits of `records` under `key`, within the store's limits and the
+    /// quota of the connection they came on. Returns the records kept.
+    fn keep(
+        &mut self,
+        now: Instant,
+        conn: Option<ConnId>,
+        key: Id,
+        role: Role,
+        records: Vec<Record>,
+    ) -> Vec<Record> {
         let expires = now + self.config.entry_ttl;
-        for r in &records {
-            if !self.store.put(key, r.clone(), expires) {
-                self.metrics.record_drop("key_full");
+        let mut kept = Vec::with_capacity(records.len());
+        for r in records {
+            let grows = !self.store.holds(key, &r);
+            if grows && !self.quota_allows(conn, now, !self.store.holds_key(key)) {
+                self.metrics.record_drop("link_quota");
+                continue;
+            }
+            match self.store.put(now, key, r.clone(), expires, role) {
+                Put::Added { new_key, evicted } => {
+                    self.charge_quota(conn, new_key);
+                    for _ in 0..evicted {
+                        self.metrics.record_drop("evicted");
+                    }
+                    kept.push(r);
+                }
+                Put::Refreshed => kept.push(r),
+                Put::KeyFull => self.metrics.record_drop("key_full"),
+                Put::StoreFull => self.metrics.record_drop("store_full"),
             }
         }
-        if !replica {
-            self.replicate(key, &records, out);
+        kept
+    }
+
+    /// Why a replica of `key` is not ours to keep, or `None` when it is. `sender` is the
+    /// node the connection named itself as, if it did (see [`links`](super::links)).
+    ///
+    /// We keep a copy of a key when we are among the first `replicas` nodes from the key
+    /// on: its successor (the owner) or one of the next `replicas - 1`. Counting from what
+    /// we know — our predecessor and our successor list — a replica is refused when
+    ///
+    /// 1. the key lies in `(predecessor, us]`: we own it, and our copy is the primary one,
+    ///    which searches read (a replica there would let anyone file any name under any
+    ///    holder at the node searches ask);
+    /// 2. the connection named a sender, and the key lies in `(sender, us]`: an owner sends
+    ///    replicas of keys at or before it, never of keys between it and us;
+    /// 3. we know `replicas` or more nodes in `[key, us)`: the key's owner and the nodes
+    ///    after it, so we are at least the `replicas + 1`-th node from the key.
+    ///
+    /// The nodes we count exist, or did a moment ago, so rules 2 and 3 never refuse an
+    /// honest replica while our successor list is right, and nodes we have not heard of
+    /// only make us keep more. Rule 1 needs our predecessor to be current: a node that
+    /// has just joined behind us owns part of what we take for our range. But it notifies
+    /// us, on the connection its replicas will take, before it holds any key to replicate:
+    /// its keys come from our hand-over, which that notification starts.
+    ///
+    /// A `store` names no sender, so a replica on a connection that never named one is
+    /// judged by its key alone; the connection's [`Quota`](crate::quota::Quota) bounds
+    /// what such a sender can add.
+    fn replica_refusal(&self, key: Id, sender: Option<NodeRef>) -> Option<&'static str> {
+        let (me, ring) = (self.me.id, self.ring);
+        if self
+            .predecessor
+            .is_some_and(|p| ring.in_half_open(key, p.id, me))
+        {
+            return Some("replica_of_own_key");
         }
+        if sender.is_some_and(|s| ring.in_half_open(key, s.id, me)) {
+            return Some("replica_from_wrong_sender");
+        }
+        if self.known_from(key) >= self.config.replicas {
+            return Some("replica_out_of_range");
+        }
+        None
+    }
+
+    /// How many nodes we know of in `[key, us)` clockwise: predecessor and successors.
+    fn known_from(&self, key: Id) -> usize {
+        let ring = self.ring;
+        let reach = ring.distance(key, self.me.id);
+        let succs = self.successors.as_slice();
+        let pred = self.predecessor.filter(|p| !succs.contains(p));
+        succs
+            .iter()
+            .chain(pred.as_ref())
+            .filter(|n| ring.distance(key, n.id) < reach)
+            .count()
     }
 
     /// Gives a new predecessor `n` the keys in `(old, n]`, as primary copies: `n` owns

@@ -14,6 +14,10 @@
 //! without blaming the peer — the congestion was ours — so a busy node never mistakes
 //! its own queue for a dead successor.
 //!
+//! A connection a peer dialled is known by what it says: a `notify` or `leaving` names its
+//! sender, nothing else does. That name, and a [`Quota`] of what the peer may add to our
+//! store, live with the connection; the index asks for both when a `store` arrives.
+//!
 //! Bytes off the wire go through a [`FrameReader`]; a frame that does not decode, or a
 //! stream that piles up more than [`MAX_FRAME`] bytes without completing one, closes the
 //! connection. The node itself carries on: requests pending on that connection fail as if
@@ -27,6 +31,7 @@ use p2plab_peer_protocol::{ConnId, FrameReader, Instant, Outbox, WireMessage};
 use super::{ChordNode, Purpose};
 use crate::message::{Frame, Message};
 use crate::node_ref::NodeRef;
+use crate::quota::Quota;
 use crate::rpc::Pending;
 use crate::{
     DIAL_BURST, LINK_IDLE_PERIODS, MAX_FRAME, MAX_QUEUED_FRAMES, MAX_WAITING, SLOT_WAIT_TIMEOUTS,
@@ -44,6 +49,11 @@ pub(super) struct Link {
     dialled_to: Option<SocketAddr>,
     /// When a frame last went out or came in.
     last_used: Instant,
+    /// The node the peer named itself as on a connection it dialled: the `node` of its
+    /// `notify` or `leaving`, the only messages that name their sender.
+    named: Option<NodeRef>,
+    /// What the peer may still add to our store ([`Quota`]).
+    quota: Quota,
 }
 
 impl Link {
@@ -60,6 +70,8 @@ impl Link {
             queue: Vec::new(),
             dialled_to,
             last_used: now,
+            named: None,
+            quota: Quota::new(now),
         }
     }
 }
@@ -132,6 +144,44 @@ impl ChordNode {
                     return;
                 }
             }
+        }
+    }
+
+    /// The peer on `conn` named itself `node` (by `notify` or `leaving`).
+    pub(super) fn name_link(&mut self, conn: ConnId, node: NodeRef) {
+        if node.id == self.me.id {
+            return;
+        }
+        if let Some(link) = self.links.get_mut(&conn) {
+            link.named = Some(node);
+        }
+    }
+
+    /// Who sends on `conn`, as far as we know: the node we dialled, or the one the peer
+    /// named itself as. A `store` carries no sender; this is all a node has to go by.
+    pub(super) fn link_sender(&self, conn: ConnId) -> Option<NodeRef> {
+        let link = self.links.get(&conn)?;
+        let dialled = link.dialled_to.map(|a| NodeRef::at(a, self.ring));
+        dialled.or(link.named)
+    }
+
+    /// True when `conn` (none: we ourselves) may add one more record to our store, under
+    /// a key we do not hold yet if `new_key`.
+    pub(super) fn quota_allows(
+        &mut self,
+        conn: Option<ConnId>,
+        now: Instant,
+        new_key: bool,
+    ) -> bool {
+        let window = self.config.entry_ttl;
+        conn.and_then(|c| self.links.get_mut(&c))
+            .is_none_or(|link| link.quota.allows(now, window, new_key))
+    }
+
+    /// Counts a record that `conn` added to our store.
+    pub(super) fn charge_quota(&mut self, conn: Option<ConnId>, new_key: bool) {
+        if let Some(link) = conn.and_then(|c| self.links.get_mut(&c)) {
+            link.quota.charge(new_key);
         }
     }
 

@@ -243,6 +243,12 @@ impl ChordNode {
         self.store.keys().collect()
     }
 
+    /// How many records we hold, under every key together (at most
+    /// [`crate::MAX_STORED_RECORDS`]).
+    pub fn stored_record_count(&self) -> usize {
+        self.store.len()
+    }
+
     /// The records we hold under `key` that match `query`, as of `now`.
     pub fn stored_records(&self, key: Id, query: &Query, now: Instant) -> Vec<Record> {
         self.store.get(key, query, now)
