@@ -169,3 +169,148 @@ fn every_figure_link_and_include_exists() {
     assert!(figures >= 5, "the book shows figures ({figures} found)");
     assert!(missing.is_empty(), "missing:\n{}", missing.join("\n"));
 }
+
+/// Every limit the threat model names, as the code has it, in the form the appendix writes
+/// it: `` `NAME` = value``.
+fn limits() -> Vec<(&'static str, String)> {
+    use p2plab_chord as chord;
+    use p2plab_gnutella as gnutella;
+    use p2plab_napster as napster;
+    use p2plab_peer_protocol::{control, transfer};
+    use p2plab_runtime::limits;
+    let secs = |d: std::time::Duration| format!("{} s", d.as_secs());
+    vec![
+        ("MAX_CONNECTIONS", limits::MAX_CONNECTIONS.to_string()),
+        ("MAX_UNIDENTIFIED", limits::MAX_UNIDENTIFIED.to_string()),
+        ("IDENTIFY_TIMEOUT", secs(limits::IDENTIFY_TIMEOUT)),
+        ("MAX_QUEUED_BYTES", limits::MAX_QUEUED_BYTES.to_string()),
+        ("WRITE_TIMEOUT", secs(limits::WRITE_TIMEOUT)),
+        ("MAX_INBOX_CHUNKS", limits::MAX_INBOX_CHUNKS.to_string()),
+        ("MAX_UPLOADS", limits::MAX_UPLOADS.to_string()),
+        ("MAX_SESSIONS", control::MAX_SESSIONS.to_string()),
+        ("IDLE_TIMEOUT", secs(control::IDLE_TIMEOUT)),
+        ("MAX_LINE_LEN", control::MAX_LINE_LEN.to_string()),
+        ("LOGIN_TIMEOUT", secs(napster::LOGIN_TIMEOUT)),
+        (
+            "MAX_PENDING_LOGINS",
+            napster::MAX_PENDING_LOGINS.to_string(),
+        ),
+        (
+            "MAX_PENDING_LOGINS_PER_ADDRESS",
+            napster::MAX_PENDING_LOGINS_PER_ADDRESS.to_string(),
+        ),
+        ("MAX_DATA_LEN", napster::MAX_DATA_LEN.to_string()),
+        (
+            "MAX_FILES_PER_USER",
+            napster::MAX_FILES_PER_USER.to_string(),
+        ),
+        ("MAX_INDEXED_FILES", napster::MAX_INDEXED_FILES.to_string()),
+        ("MAX_INDEXED_BYTES", napster::MAX_INDEXED_BYTES.to_string()),
+        ("MAX_RESULTS", napster::MAX_RESULTS.to_string()),
+        (
+            "MAX_REQUEST_LEN",
+            napster::transfer::MAX_REQUEST_LEN.to_string(),
+        ),
+        (
+            "MAX_PENDING_HANDSHAKES",
+            gnutella::MAX_PENDING_HANDSHAKES.to_string(),
+        ),
+        ("MAX_HANDSHAKE_LEN", gnutella::MAX_HANDSHAKE_LEN.to_string()),
+        ("MAX_PAYLOAD", gnutella::MAX_PAYLOAD.to_string()),
+        (
+            "MAX_PINGS_PER_WINDOW",
+            gnutella::MAX_PINGS_PER_WINDOW.to_string(),
+        ),
+        ("PING_WINDOW", secs(gnutella::PING_WINDOW)),
+        (
+            "MAX_QUERIES_PER_WINDOW",
+            gnutella::MAX_QUERIES_PER_WINDOW.to_string(),
+        ),
+        ("QUERY_WINDOW", secs(gnutella::QUERY_WINDOW)),
+        (
+            "MAX_QUERIES_FORWARDED_PER_WINDOW",
+            gnutella::MAX_QUERIES_FORWARDED_PER_WINDOW.to_string(),
+        ),
+        ("MAX_TTL", gnutella::MAX_TTL.to_string()),
+        (
+            "ROUTE_TABLE_CAPACITY",
+            gnutella::ROUTE_TABLE_CAPACITY.to_string(),
+        ),
+        ("MAX_HEAD_LEN", transfer::MAX_HEAD_LEN.to_string()),
+        ("MAX_LINK_KEYS", chord::MAX_LINK_KEYS.to_string()),
+        ("MAX_LINK_RECORDS", chord::MAX_LINK_RECORDS.to_string()),
+        ("MAX_STORED_KEYS", chord::MAX_STORED_KEYS.to_string()),
+        ("MAX_STORED_RECORDS", chord::MAX_STORED_RECORDS.to_string()),
+    ]
+}
+
+/// Every `fn name(` in the workspace's Rust sources.
+fn function_names() -> std::collections::HashSet<String> {
+    fn walk(dir: &Path, names: &mut std::collections::HashSet<String>) {
+        for entry in std::fs::read_dir(dir)
+            .expect("a source folder")
+            .map(|e| e.expect("an entry"))
+        {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, names);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).expect("a source file");
+                for part in text.split("fn ").skip(1) {
+                    let name: String = part
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .collect();
+                    names.insert(name);
+                }
+            }
+        }
+    }
+    let mut names = std::collections::HashSet::new();
+    walk(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join(".."),
+        &mut names,
+    );
+    names
+}
+
+#[test]
+fn the_threat_model_gives_the_limits_the_code_has_and_names_real_tests() {
+    let text = std::fs::read_to_string(book().join("threat-model.md")).expect("the appendix");
+    let limits = limits();
+    let mut wrong = Vec::new();
+    for part in text.split('`').skip(1).step_by(2) {
+        let rest = text.split(&format!("`{part}` = ")).nth(1);
+        let Some(rest) = rest else { continue };
+        match limits.iter().find(|(name, _)| *name == part) {
+            Some((_, value)) if rest.starts_with(value.as_str()) => {}
+            Some((_, value)) => wrong.push(format!("`{part}` is {value} in the code")),
+            None => wrong.push(format!("`{part}` is not a limit this test knows")),
+        }
+    }
+    for (name, value) in &limits {
+        if !text.contains(&format!("`{name}` = {value}")) {
+            wrong.push(format!("`{name}` = {value} is not in the appendix"));
+        }
+    }
+    let functions = function_names();
+    let fuzz_targets = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/fuzz_targets");
+    for row in text.lines().filter(|l| l.starts_with('|')) {
+        let Some(tests) = row.trim_end_matches('|').rsplit('|').next() else {
+            continue;
+        };
+        for name in tests.split('`').skip(1).step_by(2) {
+            let fuzzed = fuzz_targets.join(format!("{name}.rs")).exists();
+            if name.contains('_') && !functions.contains(name) && !fuzzed {
+                wrong.push(format!("no test or fuzz target named {name}"));
+            }
+        }
+    }
+    wrong.sort();
+    wrong.dedup();
+    assert!(
+        wrong.is_empty(),
+        "docs/src/threat-model.md:\n{}",
+        wrong.join("\n")
+    );
+}
