@@ -9,15 +9,18 @@
 
 use std::time::Duration;
 
+use p2plab_peer_protocol::time::FixedWindow;
 use p2plab_peer_protocol::Instant;
 
 use crate::{MAX_LINK_KEYS, MAX_LINK_RECORDS};
 
 /// One connection's additions to the store in the current window.
 #[derive(Clone, Copy, Debug)]
-pub struct Quota {
-    /// When the window began.
-    since: Instant,
+pub struct Quota(FixedWindow<Added>);
+
+/// Keys and records added in one window.
+#[derive(Clone, Copy, Debug, Default)]
+struct Added {
     keys: usize,
     records: usize,
 }
@@ -25,26 +28,22 @@ pub struct Quota {
 impl Quota {
     /// A full quota, its window starting at `now`.
     pub fn new(now: Instant) -> Self {
-        Quota {
-            since: now,
-            keys: 0,
-            records: 0,
-        }
+        Quota(FixedWindow::starting(now))
     }
 
     /// True when one more record — under a key not held yet, if `new_key` — fits, as of
     /// `now`. A window older than `window` gives way to a fresh one first.
     pub fn allows(&mut self, now: Instant, window: Duration, new_key: bool) -> bool {
-        if now.saturating_since(self.since) >= window {
-            *self = Quota::new(now);
-        }
-        self.records < MAX_LINK_RECORDS && (!new_key || self.keys < MAX_LINK_KEYS)
+        let added = self.0.at(now, window);
+        added.records < MAX_LINK_RECORDS && (!new_key || added.keys < MAX_LINK_KEYS)
     }
 
-    /// Counts one record added (under a new key, if `new_key`).
+    /// Counts one record added (under a new key, if `new_key`), in the window the last
+    /// [`Quota::allows`] looked at.
     pub fn charge(&mut self, new_key: bool) {
-        self.records += 1;
-        self.keys += usize::from(new_key);
+        let added = self.0.current();
+        added.records += 1;
+        added.keys += usize::from(new_key);
     }
 }
 

@@ -1,37 +1,22 @@
-//! Counting events in fixed windows of time: the counter behind each connection's Ping and
-//! Query budgets.
-//!
-//! A window opens with the first event after the previous one has run its length, and
-//! holds `limit` events; the rest of that window's events are refused. Fixed windows let a
-//! neighbour send up to twice the limit across a window boundary — good enough for a
-//! budget sized far above honest traffic, and it costs one instant and one count per
-//! budget, which matters for a servent with many connections in a simulation of thousands.
+//! The counter behind each connection's Ping and Query budgets: events counted per fixed
+//! window ([`FixedWindow`]), those past the limit refused.
 
 use std::time::Duration;
 
+use p2plab_peer_protocol::time::FixedWindow;
 use p2plab_peer_protocol::Instant;
 
-/// Events counted in the current window.
+/// Events counted in the current window, the refused ones included.
 #[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct WindowCount {
-    /// When the current window opened.
-    start: Instant,
-    /// Events seen in it, the refused ones included.
-    count: u32,
-}
+pub(crate) struct WindowCount(FixedWindow<u32>);
 
 impl WindowCount {
     /// Counts one event at `now`, opening a new window if `window` has passed since the
     /// current one opened. True while the window has seen at most `limit` events.
     pub(crate) fn admit(&mut self, now: Instant, window: Duration, limit: u32) -> bool {
-        if now.saturating_since(self.start) >= window {
-            *self = WindowCount {
-                start: now,
-                count: 0,
-            };
-        }
-        self.count = self.count.saturating_add(1);
-        self.count <= limit
+        let count = self.0.at(now, window);
+        *count = count.saturating_add(1);
+        *count <= limit
     }
 }
 

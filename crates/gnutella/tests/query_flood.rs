@@ -14,8 +14,7 @@ use p2plab_gnutella::{
 };
 use p2plab_peer_protocol::testnet::{Latency, NodeIdx, TestNet};
 use p2plab_peer_protocol::{
-    Command, ConnId, Event, Hit, Input, Instant, Library, Metrics, Node, Outbox, RequestId,
-    WireMessage,
+    Command, ConnId, Hit, Input, Instant, Library, Metrics, Node, Outbox, RequestId, WireMessage,
 };
 
 /// Distinct Queries in each burst: more than the seen table holds (16,384), so that without
@@ -110,13 +109,7 @@ fn add_servent(
 
 fn search_result(net: &mut TestNet<TestNode>, idx: NodeIdx, request: RequestId) -> Vec<Hit> {
     let window = servent(net, idx).config().search_window;
-    net.run_for(window + Duration::from_millis(1));
-    net.take_events(idx)
-        .into_iter()
-        .find_map(|e| match e {
-            Event::SearchDone { request: r, result } if r == request => Some(result),
-            _ => None,
-        })
+    common::search_outcome(net, idx, request, window)
         .expect("the search ended")
         .expect("the search had neighbours")
 }

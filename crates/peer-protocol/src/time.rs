@@ -53,6 +53,45 @@ impl AddAssign<Duration> for Instant {
     }
 }
 
+/// Tallies kept over fixed windows of time: the counter behind every rate budget (a
+/// Gnutella link's Pings and Queries, what one Chord link may add to a store).
+///
+/// A window opens with the first look after the previous one has run its length, and its
+/// tallies start again from `T::default()`. Fixed windows let a sender reach up to twice a
+/// limit across a window boundary — good enough for budgets sized far above honest
+/// traffic, and one instant and the tallies is all a connection pays, which matters in a
+/// simulation of thousands of nodes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FixedWindow<T> {
+    /// When the current window opened.
+    start: Instant,
+    tally: T,
+}
+
+impl<T: Default> FixedWindow<T> {
+    /// A window opening at `now`.
+    pub fn starting(now: Instant) -> Self {
+        FixedWindow {
+            start: now,
+            tally: T::default(),
+        }
+    }
+
+    /// The tallies of the window `now` falls in: a fresh one if `length` has passed since
+    /// the current one opened.
+    pub fn at(&mut self, now: Instant, length: Duration) -> &mut T {
+        if now.saturating_since(self.start) >= length {
+            *self = FixedWindow::starting(now);
+        }
+        &mut self.tally
+    }
+
+    /// The tallies of the window last opened, without looking at the time.
+    pub fn current(&mut self) -> &mut T {
+        &mut self.tally
+    }
+}
+
 /// A random delay in `[0, period)`: where in its period a node starts a periodic task.
 ///
 /// Nodes started together would otherwise all fire at the same moments, forever: the
@@ -81,6 +120,19 @@ mod tests {
             "{early} of 1000 in the first half"
         );
         assert_eq!(random_phase(&mut rng, Duration::ZERO), Duration::ZERO);
+    }
+
+    #[test]
+    fn a_window_keeps_its_tallies_for_its_length_then_starts_afresh() {
+        let length = Duration::from_secs(1);
+        let at = |ms| Instant::ZERO + Duration::from_millis(ms);
+        let mut w = FixedWindow::<u32>::starting(at(0));
+        *w.at(at(0), length) += 1;
+        *w.at(at(999), length) += 1;
+        assert_eq!(*w.at(at(999), length), 2);
+        assert_eq!(*w.at(at(1_000), length), 0, "a new window");
+        *w.at(at(1_500), length) += 1;
+        assert_eq!(*w.at(at(1_999), length), 1, "it opened at 1,000 ms");
     }
 
     #[test]

@@ -91,15 +91,24 @@ pub fn search(net: &mut TestNet<Servent>, idx: NodeIdx, query: &str) -> Result<V
         },
     );
     let window = net.node(idx).config().search_window;
-    net.run_for(window + Duration::from_millis(1));
-    net.take_events(idx)
-        .into_iter()
-        .find_map(|e| match e {
-            Event::SearchDone { request: r, result } if r == request => Some(result),
-            _ => None,
-        })
+    search_outcome(net, idx, request, window)
         .ok_or_else(|| "no SearchDone".to_owned())?
         .map_err(|e| e.to_string())
+}
+
+/// Runs `net` past a search `window`, then returns what search `request` of `idx` reported
+/// (`None` if it reported nothing).
+pub fn search_outcome<N: Node>(
+    net: &mut TestNet<N>,
+    idx: NodeIdx,
+    request: RequestId,
+    window: Duration,
+) -> Option<Result<Vec<Hit>, p2plab_peer_protocol::SearchError>> {
+    net.run_for(window + Duration::from_millis(1));
+    net.take_events(idx).into_iter().find_map(|e| match e {
+        Event::SearchDone { request: r, result } if r == request => Some(result),
+        _ => None,
+    })
 }
 
 /// Messages of `kind` sent by all servents so far.
