@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use common::*;
 use p2plab_chord::{Id, NodeRef};
+use p2plab_netsim::{Latency, NodeIdx};
 use p2plab_peer_protocol::keywords::normalize_name;
-use p2plab_peer_protocol::testnet::{Latency, NodeIdx};
 use p2plab_peer_protocol::{Command, Event, Hit, Holder, Library, Node, Query, RequestId};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::{chord, config, net, node, ring, secs, Net};
 use p2plab_chord::MAX_PUBLISHING;
-use p2plab_peer_protocol::testnet::{Latency, NodeIdx};
+use p2plab_netsim::{Latency, NodeIdx};
 use p2plab_peer_protocol::{Command, Event, Library, RequestId};
 
 /// Runs every `(asker, query)` search at once, waits `wait`, and returns the positions of

@@ -11,7 +11,7 @@ use common::*;
 use p2plab_chord::{
     Frame, Id, Message, Record, Ring, M, MAX_LINK_KEYS, MAX_STORED_KEYS, MAX_STORED_RECORDS,
 };
-use p2plab_peer_protocol::testnet::NodeIdx;
+use p2plab_netsim::NodeIdx;
 use p2plab_peer_protocol::{Command, Event, Hit, Holder, Library, Node, RequestId, WireMessage};
 
 /// A one-way `store` of one record that names `holder` as the holder of `name`, filed

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use p2plab_gnutella::topology::random_overlay;
 use p2plab_gnutella::{Servent, ServentConfig};
-use p2plab_peer_protocol::testnet::{Latency, TestNet};
+use p2plab_netsim::{Latency, TestNet};
 use p2plab_peer_protocol::{Command, Event, Library, Node, RequestId};
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;

@@ -12,7 +12,7 @@ use p2plab_gnutella::{
     Descriptor, Guid, Payload, Query, Servent, MAX_QUERIES_FORWARDED_PER_WINDOW,
     MAX_QUERIES_PER_WINDOW,
 };
-use p2plab_peer_protocol::testnet::{Latency, NodeIdx, TestNet};
+use p2plab_netsim::{Latency, NodeIdx, TestNet};
 use p2plab_peer_protocol::{
     Command, ConnId, Hit, Input, Instant, Library, Metrics, Node, Outbox, RequestId, WireMessage,
 };

@@ -1,5 +1,5 @@
 //! [`NapsterNode`]: a server or a peer behind one type, for drivers that hold a single node
-//! type (the in-memory [`TestNet`](p2plab_peer_protocol::testnet::TestNet), the runtime).
+//! type (the in-memory `TestNet` of `p2plab-netsim`, the runtime).
 
 use p2plab_peer_protocol::{Input, Instant, Metrics, Node, Outbox};
 

@@ -10,7 +10,7 @@ use p2plab_napster::{
     FileInfo, Message, NapsterNode, Peer, PeerConfig, Server, ServerConfig,
     MAX_PENDING_LOGINS_PER_ADDRESS, NO_MD5,
 };
-use p2plab_peer_protocol::testnet::{Latency, NodeIdx, TestNet};
+use p2plab_netsim::{Latency, NodeIdx, TestNet};
 use p2plab_peer_protocol::{
     Command, Download, Event, Hit, Holder, Input, Instant, Library, Metrics, Node, Outbox,
     RequestId, SearchError, TransferNotice, WireMessage,

@@ -15,7 +15,6 @@
 //! - [`metrics`] — messages and bytes by kind, lookup hops and latency.
 //! - [`transfer`] — the HTTP download every Gnutella and Chord peer serves.
 //! - [`control`] — JSON lines on a local port: how people and the runner drive nodes.
-//! - [`testnet`] — an in-memory network on virtual time, for testing cores.
 
 pub mod codec;
 pub mod control;
@@ -24,7 +23,6 @@ pub mod library;
 pub mod metrics;
 pub mod node;
 pub mod outbox;
-pub mod testnet;
 pub mod time;
 pub mod transfer;
 

@@ -1,9 +1,9 @@
 //! The sans-IO node contract every protocol core implements.
 //!
-//! A core is a plain struct. A driver (the tokio runtime, the in-memory [`TestNet`], the
-//! simulator) owns the sockets and the clock and feeds the core [`Input`]s; the core answers
-//! by pushing effects into an [`Outbox`] and by telling, through [`Node::poll_timeout`],
-//! when it next wants to be woken.
+//! A core is a plain struct. A driver (the tokio runtime, the in-memory `TestNet` of
+//! `p2plab-netsim`, the simulator) owns the sockets and the clock and feeds the core
+//! [`Input`]s; the core answers by pushing effects into an [`Outbox`] and by telling, through
+//! [`Node::poll_timeout`], when it next wants to be woken.
 //!
 //! The driver's loop, the same in every driver:
 //!
@@ -17,7 +17,6 @@
 //! a connection the core asked for with [`Outbox::connect`] gets either
 //! [`Input::Connected`] or [`Input::Closed`].
 //!
-//! [`TestNet`]: crate::testnet::TestNet
 //! [`Outbox`]: crate::outbox::Outbox
 //! [`Outbox::connect`]: crate::outbox::Outbox::connect
 

@@ -146,8 +146,8 @@ const MAX_SIGMA: f64 = 4.0;
 
 impl LatencyMs {
     /// The simulator's model.
-    pub fn model(self) -> p2plab_peer_protocol::testnet::Latency {
-        use p2plab_peer_protocol::testnet::Latency;
+    pub fn model(self) -> p2plab_netsim::Latency {
+        use p2plab_netsim::Latency;
         let ms = |ms: f64| std::time::Duration::from_secs_f64(ms / 1e3);
         match self {
             LatencyMs::Uniform([lo, hi]) if lo == hi => Latency::Constant(ms(lo)),

@@ -13,7 +13,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, BatchSize, Criterion, Throughput};
-use p2plab_peer_protocol::testnet::TestNet;
+use p2plab_netsim::TestNet;
 use p2plab_peer_protocol::{Command, RequestId};
 use p2plab_sim::gnutella_scale::build_overlay;
 use p2plab_sim::graph::Graph;

@@ -1,10 +1,9 @@
 //! # p2plab-sim
 //!
-//! The deterministic driver. The in-memory network of `p2plab-peer-protocol`
-//! ([`p2plab_peer_protocol::testnet`]) is a discrete-event scheduler over virtual time; this
-//! crate drives the *unchanged* Napster, Gnutella and Chord cores on it at sizes no machine's
-//! sockets allow, the way PeerSim and OverSim study overlays, but with the very code that runs
-//! on real sockets.
+//! The deterministic driver. The in-memory network ([`p2plab_netsim`]) is a discrete-event
+//! scheduler over virtual time; this crate drives the *unchanged* Napster, Gnutella and Chord
+//! cores on it at sizes no machine's sockets allow, the way PeerSim and OverSim study overlays,
+//! but with the very code that runs on real sockets.
 //!
 //! ## Layout
 //!

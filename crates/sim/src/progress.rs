@@ -13,7 +13,7 @@
 use std::time::{Duration, Instant as WallInstant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use p2plab_peer_protocol::testnet::TestNet;
+use p2plab_netsim::TestNet;
 use p2plab_peer_protocol::{Instant, Node};
 use serde::{Deserialize, Serialize};
 

@@ -12,7 +12,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use p2plab_peer_protocol::testnet::{Latency, TestNet};
+use p2plab_netsim::{Latency, TestNet};
 use p2plab_peer_protocol::{ConnId, Input, Instant, Metrics, Node, Outbox};
 
 /// A ring carries one token per this many nodes.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use p2plab_gnutella::{Servent, ServentConfig};
-use p2plab_peer_protocol::testnet::{Latency, TestNet};
+use p2plab_netsim::{Latency, TestNet};
 use p2plab_peer_protocol::{Command, Library, RequestId};
 use p2plab_sim::graph::Graph;
 

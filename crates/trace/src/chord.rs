@@ -18,8 +18,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use p2plab_chord::{ChordConfig, ChordNode, Frame, Id, Message, NodeRef};
+use p2plab_netsim::{Latency, NodeIdx, TestNet};
 use p2plab_peer_protocol::keywords::Query;
-use p2plab_peer_protocol::testnet::{Latency, NodeIdx, TestNet};
 use p2plab_peer_protocol::Instant;
 
 use crate::catalogue;

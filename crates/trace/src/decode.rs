@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use p2plab_peer_protocol::testnet::{NodeIdx, Transmission};
+use p2plab_netsim::{NodeIdx, Transmission};
 use p2plab_peer_protocol::{CodecError, Instant, WireMessage};
 
 use crate::model::{Role, TracedMessage};

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use p2plab_gnutella::{Descriptor, Guid, Payload, Servent, ServentConfig};
-use p2plab_peer_protocol::testnet::{Latency, NodeIdx, TestNet};
+use p2plab_netsim::{Latency, NodeIdx, TestNet};
 use p2plab_peer_protocol::{Instant, WireMessage};
 
 use crate::catalogue;

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use p2plab_peer_protocol::testnet::{NodeIdx, TestNet};
+use p2plab_netsim::{NodeIdx, TestNet};
 use p2plab_peer_protocol::{Command, Event, Hit, Instant, Node, RequestId, WireMessage};
 
 use crate::decode::Decoded;

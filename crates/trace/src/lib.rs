@@ -5,7 +5,7 @@
 //! the terminal and as an SVG picture for the book.
 //!
 //! A trace runs a small network of the chosen kind on the in-memory
-//! [`TestNet`](p2plab_peer_protocol::testnet::TestNet), with a fixed seed and a constant link
+//! [`TestNet`](p2plab_netsim::TestNet), with a fixed seed and a constant link
 //! latency, using the unchanged protocol cores. It lets the network settle, starts recording,
 //! gives one node a [`Command::Search`](p2plab_peer_protocol::Command::Search), runs until the
 //! search is done, and then decodes every recorded transmission with the protocol's own codec

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use p2plab_peer_protocol::testnet::NodeIdx;
+use p2plab_netsim::NodeIdx;
 use p2plab_peer_protocol::Hit;
 
 use crate::config::Network;

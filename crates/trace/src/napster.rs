@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use p2plab_napster::{Message, NapsterNode, Peer, PeerConfig, Server, ServerConfig};
-use p2plab_peer_protocol::testnet::{Latency, NodeIdx, TestNet};
+use p2plab_netsim::{Latency, NodeIdx, TestNet};
 use p2plab_peer_protocol::{Holder, Instant, WireMessage};
 
 use crate::catalogue;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use p2plab_chord::{Answer, ChordConfig, ChordNode, Id, Lookup, NodeRef, Ring, Step};
-use p2plab_peer_protocol::testnet::{Latency, NodeIdx, TestNet};
+use p2plab_netsim::{Latency, NodeIdx, TestNet};
 use p2plab_peer_protocol::{Input, Instant, Library, Metrics, Node, Outbox};
 
 /// A node under test: a Chord node that can be muted (a hung process: connections stay

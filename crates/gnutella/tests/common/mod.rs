@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use p2plab_gnutella::{Servent, ServentConfig};
-use p2plab_peer_protocol::testnet::{Latency, NodeIdx, TestNet};
+use p2plab_netsim::{Latency, NodeIdx, TestNet};
 use p2plab_peer_protocol::{Command, Event, Hit, Library, Node, RequestId};
 
 /// Every message takes exactly this long, so a flood advances one hop per tick and the first

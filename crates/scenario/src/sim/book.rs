@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::Duration;
 
-use p2plab_peer_protocol::testnet::{NodeIdx, TestNet};
+use p2plab_netsim::{NodeIdx, TestNet};
 use p2plab_peer_protocol::{Event, Hit, Instant, RequestId};
 
 use super::cores::SimNode;

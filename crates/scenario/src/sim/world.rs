@@ -15,8 +15,8 @@ use std::time::Duration;
 use rand::Rng;
 
 use p2plab_chord::RingView;
+use p2plab_netsim::{NodeIdx, TestNet};
 use p2plab_peer_protocol::control::NodeStats;
-use p2plab_peer_protocol::testnet::{NodeIdx, TestNet};
 use p2plab_peer_protocol::Node;
 
 use super::cores::{self, SimNode};

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use p2plab_chord::{Id, NodeRef};
-use p2plab_peer_protocol::testnet::NodeIdx;
+use p2plab_netsim::NodeIdx;
 use p2plab_peer_protocol::{Command, Event, Hit, Holder, Library, Query, RequestId};
 use rand::seq::IndexedRandom;
 use serde::{Deserialize, Serialize};

@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use anyhow::bail;
 use p2plab_chord::{ChordConfig, ChordNode, Id, NodeRef};
-use p2plab_peer_protocol::testnet::{Latency, NodeIdx, TestNet};
+use p2plab_netsim::{Latency, NodeIdx, TestNet};
 use p2plab_peer_protocol::{Instant, Library};
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};

@@ -24,7 +24,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use p2plab_gnutella::{Servent, ServentConfig};
-use p2plab_peer_protocol::testnet::{Latency, TestNet};
+use p2plab_netsim::{Latency, TestNet};
 use p2plab_peer_protocol::{Command, Event, Instant, Library, Node, RequestId};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::f64::consts::TAU;
 
-use p2plab_peer_protocol::testnet::NodeIdx;
+use p2plab_netsim::NodeIdx;
 
 use super::{offset, pull_back, Canvas, Point, ANSWER, ASK, FAINT, HOLDER, INK, WASTE};
 use crate::model::{Flood, Trace};

@@ -34,8 +34,7 @@
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 
-use crate::node::ConnId;
-use crate::time::Instant;
+use p2plab_peer_protocol::{ConnId, Instant};
 
 use super::NodeIdx;
 

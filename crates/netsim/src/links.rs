@@ -13,8 +13,7 @@
 //! `peer` goes, later writes vanish (as on a dying TCP connection), and the `Closed` still on
 //! its way ends the end.
 
-use crate::node::ConnId;
-use crate::time::Instant;
+use p2plab_peer_protocol::{ConnId, Instant};
 
 use super::NodeIdx;
 

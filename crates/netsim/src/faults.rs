@@ -1,8 +1,7 @@
 //! What goes wrong on purpose: crashes and recoveries, partitions, lost messages.
 
+use p2plab_peer_protocol::{ConnId, Input, Node};
 use rand::Rng;
-
-use crate::node::{ConnId, Input, Node};
 
 use super::agenda::Delivery;
 use super::{NodeIdx, TestNet};

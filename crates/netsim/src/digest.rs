@@ -8,10 +8,8 @@
 //! promises neither). It reads eight bytes and more at a step, so hashing every message of
 //! a run costs little next to running it.
 
+use p2plab_peer_protocol::{Input, Instant};
 use xxhash_rust::xxh3::xxh3_64_with_seed;
-
-use crate::node::Input;
-use crate::time::Instant;
 
 /// The digest so far: the seed for the next input's hash.
 #[derive(Debug, Clone, Copy, Default)]
@@ -62,7 +60,7 @@ mod tests {
         // silent change of every digest a reader compares against.
         let mut d = Digest::default();
         let at = Instant::ZERO + std::time::Duration::from_millis(1);
-        let conn = crate::node::ConnId(7);
+        let conn = p2plab_peer_protocol::ConnId(7);
         d.input(
             at,
             3,
@@ -78,7 +76,7 @@ mod tests {
     #[test]
     fn every_field_of_an_input_counts() {
         let at = |ms| Instant::ZERO + std::time::Duration::from_millis(ms);
-        let conn = crate::node::ConnId(1);
+        let conn = p2plab_peer_protocol::ConnId(1);
         let digest = |now, node, input: Input<'_>| {
             let mut d = Digest::default();
             d.input(now, node, &input);
@@ -98,7 +96,7 @@ mod tests {
             digest(at(1), 0, Input::Received { conn, bytes: b"ba" })
         );
         assert_ne!(base, digest(at(1), 0, Input::Connected { conn }));
-        let other = crate::node::ConnId(2);
+        let other = p2plab_peer_protocol::ConnId(2);
         assert_ne!(
             base,
             digest(

@@ -3,8 +3,9 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use p2plab_peer_protocol::Metrics;
+
 use super::*;
-use crate::metrics::Metrics;
 
 /// Echoes every byte back; node 1 dials node 0 at start and sends "hi".
 #[derive(Default)]

@@ -1,5 +1,21 @@
-//! An in-memory network with virtual time: the discrete-event engine that runs cores in unit
-//! tests and, at 100,000 nodes, in the simulator.
+//! # p2plab-netsim
+//!
+//! An in-memory network with virtual time: the discrete-event engine that runs the protocol
+//! cores in their unit tests and, at 100,000 nodes, in the simulator. It drives any
+//! [`Node`] of `p2plab-peer-protocol` through the same contract the tokio runtime keeps, so
+//! the cores under test are the cores that run on real sockets. The protocol crates take it
+//! as a dev-dependency only; the simulator, the scenario runner and the tracer build on it.
+//!
+//! ## Layout
+//!
+//! - this file — [`TestNet`]: nodes, connections, delivery and the `run_*` loop; [`NodeIdx`]
+//!   and the recorded [`Transmission`].
+//! - `agenda` — the calendar queue of deliveries still to be made, in time order.
+//! - `links` — each node's connection ends: who is at the other end, when bytes land there.
+//! - `latency` — [`Latency`], the seeded model of how long a message takes.
+//! - `faults` — crash and recover, partition and heal, lost messages.
+//! - `digest` — the chained XXH3 fingerprint of every input delivered ([`TestNet::digest`]).
+//! - `tests` — the engine's own behaviour, on a toy core that echoes bytes back.
 //!
 //! Nodes get made-up addresses (`10.x.y.z:port`). Connections behave like TCP: they are
 //! set up with a round trip, deliver bytes in order, and report `Closed` to the other side.
@@ -48,12 +64,9 @@ use std::collections::{BinaryHeap, HashMap};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
+use p2plab_peer_protocol::{Command, ConnId, Effect, Event, Input, Instant, Node, Outbox};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-
-use crate::node::{Command, ConnId, Event, Input, Node};
-use crate::outbox::{Effect, Outbox};
-use crate::time::Instant;
 
 use agenda::{Agenda, Delivery, Scheduled};
 use digest::Digest;
