@@ -92,24 +92,25 @@ pub const MAX_INDEXED_BYTES: u64 = 1 << 50;
 /// The runtime refuses connections beyond 1,024 per node at accept (its
 /// `MAX_CONNECTIONS`), and a connection that never logs in holds its slot for
 /// [`LOGIN_TIMEOUT`]. Without this cap, 1,024 silent connections fill every slot and no one
-/// can log in; with it, at least 768 slots are always left to logged-in users. An honest
-/// client logs in one round trip after it connects, so 256 waiting at once is a burst of
-/// 256 connections within one round trip.
-pub const MAX_PENDING_LOGINS: usize = 256;
+/// can log in; with it, at least 512 slots are always left to logged-in users. An honest
+/// client logs in one round trip after it connects, but a server that is busy accepting a
+/// burst sees the burst's connections before their logins: half the slots let the 100- and
+/// 200-peer scenarios start on one address with no login turned away.
+pub const MAX_PENDING_LOGINS: usize = 512;
 
 /// The most connections that have not logged in yet the server keeps from one address. A
 /// new connection from an address at the cap closes that address's oldest waiting one.
 ///
-/// A quarter of [`MAX_PENDING_LOGINS`], so that one address never fills the total and
-/// never closes another address's connections. Closing the oldest rather than refusing the
+/// Half of [`MAX_PENDING_LOGINS`], so that one address never fills the total and never
+/// closes another address's connections. Closing the oldest rather than refusing the
 /// newest is the choice that keeps a login possible from a shared address (a NAT, or
 /// p2plab's own peers, which all connect from 127.0.0.1): an honest client sends its login
 /// as soon as it connects, so the connection waiting longest is the one least likely to
-/// log in, and to keep a newcomer out a squatter must open 64 connections within the
-/// newcomer's round trip, instead of holding 64 silent ones for [`LOGIN_TIMEOUT`]. The
+/// log in, and to keep a newcomer out a squatter must open 256 connections within the
+/// newcomer's round trip, instead of holding 256 silent ones for [`LOGIN_TIMEOUT`]. The
 /// peers a burst turns away retry after a random delay (see [`PeerConfig`]), so a burst of
 /// any size gets in.
-pub const MAX_PENDING_LOGINS_PER_ADDRESS: usize = 64;
+pub const MAX_PENDING_LOGINS_PER_ADDRESS: usize = 256;
 
 /// The most users one server serves at once (the default of
 /// [`ServerConfig::max_users`]); logins beyond it are refused with a type 0 error.
