@@ -298,7 +298,9 @@ impl Server {
                 result: Err(refused()),
             }),
             Command::Leave { request } => {
-                let conns: Vec<ConnId> = self.sessions.keys().copied().collect();
+                // In connection order, not the map's: a run must not depend on hashing.
+                let mut conns: Vec<ConnId> = self.sessions.keys().copied().collect();
+                conns.sort_unstable();
                 for conn in conns {
                     self.drop_client(conn, out);
                 }
