@@ -23,7 +23,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use p2plab_gnutella::{Servent, ServentConfig};
+use p2plab_gnutella::{PayloadType, Servent, ServentConfig};
 use p2plab_netsim::{Latency, TestNet};
 use p2plab_peer_protocol::{Command, Event, Instant, Library, Node, RequestId};
 use rand::{Rng, SeedableRng};
@@ -180,8 +180,8 @@ impl Totals {
             },
             |t, s| Totals {
                 handled: t.handled + s.queries_handled(),
-                queries: t.queries + sent(s, "query"),
-                hits: t.hits + sent(s, "query_hit"),
+                queries: t.queries + sent(s, PayloadType::Query.kind()),
+                hits: t.hits + sent(s, PayloadType::QueryHit.kind()),
             },
         )
     }
