@@ -1,6 +1,7 @@
 //! The `p2plab` command: start nodes of any network, and drive them through their control
 //! ports.
 
+mod address;
 mod bench;
 mod client;
 mod nodes;
@@ -41,7 +42,7 @@ enum Cmd {
     /// (name, size, holder). Exits with 1 when nothing is found.
     Search {
         /// The node's control address.
-        #[arg(long)]
+        #[arg(long, value_parser = crate::address::parse)]
         control: SocketAddr,
         /// Keywords; a file matches when its name has every one.
         #[arg(required = true)]
@@ -50,7 +51,7 @@ enum Cmd {
     /// Find a file by name through a node's control port and download it.
     Get {
         /// The node's control address.
-        #[arg(long)]
+        #[arg(long, value_parser = crate::address::parse)]
         control: SocketAddr,
         /// The file's exact name.
         name: String,
@@ -67,7 +68,7 @@ enum Cmd {
     /// Print a node's counters and state as JSON.
     Stats {
         /// The node's control address.
-        #[arg(long)]
+        #[arg(long, value_parser = crate::address::parse)]
         control: SocketAddr,
     },
     /// Run a scenario file on every network it names, at once, and write a report
@@ -87,9 +88,10 @@ enum Cmd {
     },
     /// Napster, Gnutella and Chord side by side: run the default scenario and print the table.
     Compare {
-        /// The scenario to run.
-        #[arg(long, default_value = scenario_cmd::DEFAULT_SCENARIO)]
-        scenario: PathBuf,
+        /// The scenario to run (default: scenarios/default.json, built into the binary, so
+        /// `compare` runs from any folder).
+        #[arg(long)]
+        scenario: Option<PathBuf>,
         /// Where the report goes.
         #[arg(long, default_value = "out/compare")]
         out: PathBuf,
@@ -129,6 +131,8 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        // Colour codes only for a person at a terminal, never into a file or a pipe.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
     if std::env::var_os(CHECK_ARGS_ENV).is_some() {
@@ -170,13 +174,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             out,
             processes,
             sim,
-        }
-        | Cmd::Compare {
+        } => scenario_cmd::run_file(Some(&scenario), &out, processes, sim).await,
+        Cmd::Compare {
             scenario,
             out,
             processes,
             sim,
-        } => scenario_cmd::run_file(&scenario, &out, processes, sim).await,
+        } => scenario_cmd::run_file(scenario.as_deref(), &out, processes, sim).await,
         Cmd::Trace(args) => trace_cmd::run(&args),
         Cmd::Sim(cmd) => sim_cmd::run(cmd),
         Cmd::Bench(BenchCmd::Napster(args)) => bench::napster(args).await,

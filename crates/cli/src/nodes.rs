@@ -28,10 +28,10 @@ pub enum NapsterCmd {
     /// The central index server (OpenNap protocol).
     Server {
         /// Where clients connect (OpenNap's usual port is 8888).
-        #[arg(long, default_value = "127.0.0.1:8888")]
+        #[arg(long, value_parser = crate::address::parse, default_value = "127.0.0.1:8888")]
         listen: SocketAddr,
         /// Control port for `p2plab stats`.
-        #[arg(long)]
+        #[arg(long, value_parser = crate::address::parse)]
         control: Option<SocketAddr>,
         #[command(flatten)]
         access: ControlAccess,
@@ -39,16 +39,16 @@ pub enum NapsterCmd {
     /// A peer: logs in to the server, shares a folder, serves downloads on its data port.
     Peer {
         /// The index server's address.
-        #[arg(long)]
+        #[arg(long, value_parser = crate::address::parse)]
         server: SocketAddr,
         /// The folder to share (its plain files).
         #[arg(long)]
         share: PathBuf,
         /// The data port other peers download from (Napster's usual one is 6699).
-        #[arg(long, default_value = "127.0.0.1:0")]
+        #[arg(long, value_parser = crate::address::parse, default_value = "127.0.0.1:0")]
         listen: SocketAddr,
         /// Control port for `p2plab search`, `get`, `stats`.
-        #[arg(long, default_value = "127.0.0.1:0")]
+        #[arg(long, value_parser = crate::address::parse, default_value = "127.0.0.1:0")]
         control: SocketAddr,
         /// The nick to log in with (default: derived from the data port).
         #[arg(long)]
@@ -100,16 +100,16 @@ pub enum GnutellaCmd {
     /// HTTP downloads on the same port.
     Node {
         /// Where to listen (Gnutella's usual port is 6346).
-        #[arg(long, default_value = "127.0.0.1:6346")]
+        #[arg(long, value_parser = crate::address::parse, default_value = "127.0.0.1:6346")]
         listen: SocketAddr,
         /// A servent to connect to at start (repeat for several).
-        #[arg(long)]
+        #[arg(long, value_parser = crate::address::parse)]
         connect: Vec<SocketAddr>,
         /// The folder to share (its plain files).
         #[arg(long)]
         share: PathBuf,
         /// Control port for `p2plab search`, `get`, `stats`.
-        #[arg(long, default_value = "127.0.0.1:0")]
+        #[arg(long, value_parser = crate::address::parse, default_value = "127.0.0.1:0")]
         control: SocketAddr,
         /// TTL of the queries this servent starts (1..=7).
         #[arg(long, default_value_t = p2plab_gnutella::DEFAULT_TTL, value_parser = clap::value_parser!(u8).range(1..=7))]
@@ -144,16 +144,16 @@ pub enum ChordCmd {
     /// files' names and keywords, serves HTTP downloads on the same port.
     Node {
         /// Where to listen.
-        #[arg(long, default_value = "127.0.0.1:7400")]
+        #[arg(long, value_parser = crate::address::parse, default_value = "127.0.0.1:7400")]
         listen: SocketAddr,
         /// A ring member to join through (omit to create a new ring).
-        #[arg(long)]
+        #[arg(long, value_parser = crate::address::parse)]
         join: Option<SocketAddr>,
         /// The folder to share (its plain files).
         #[arg(long)]
         share: PathBuf,
         /// Control port for `p2plab search`, `get`, `stats`, `chord ring`.
-        #[arg(long, default_value = "127.0.0.1:0")]
+        #[arg(long, value_parser = crate::address::parse, default_value = "127.0.0.1:0")]
         control: SocketAddr,
         /// Length r of the successor list.
         #[arg(long, default_value_t = p2plab_chord::DEFAULT_SUCCESSORS as u8, value_parser = clap::value_parser!(u8).range(1..=32))]
@@ -179,7 +179,7 @@ pub enum ChordCmd {
     /// Print the ring as one node sees it: id, predecessor, successor list, fingers.
     Ring {
         /// The node's control address.
-        #[arg(long)]
+        #[arg(long, value_parser = crate::address::parse)]
         control: SocketAddr,
     },
 }

@@ -9,7 +9,7 @@ use anyhow::Context;
 
 use p2plab_scenario::report::Report;
 use p2plab_scenario::spec::{Engine, Network};
-use p2plab_scenario::{load, markdown, run, sim, write_report, RunOptions, Scenario};
+use p2plab_scenario::{load, markdown, parse, run, sim, write_report, RunOptions, Scenario};
 
 /// File descriptors one peer of `network` may hold in this process: its listener and one
 /// end of each of its links (a link between two nodes of this process holds two
@@ -25,15 +25,23 @@ fn fds_per_node(network: Network, spec: &Scenario) -> u64 {
     }
 }
 
-/// Runs `scenario` into `out` and prints the tables; `processes` runs each node as its own
-/// child process, `sim` (or the file's `"engine": "sim"`) runs it on the simulator.
+/// Runs `scenario` (none: the built-in default) into `out` and prints the tables;
+/// `processes` runs each node as its own child process, `sim` (or the file's
+/// `"engine": "sim"`) runs it on the simulator.
 pub async fn run_file(
-    scenario: &Path,
+    scenario: Option<&Path>,
     out: &Path,
     processes: bool,
     sim: bool,
 ) -> anyhow::Result<ExitCode> {
-    let spec = load(scenario).map_err(|e| anyhow::anyhow!("{}: {e}", scenario.display()))?;
+    let spec = match scenario {
+        Some(path) => load(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+        None => parse(DEFAULT_SCENARIO)
+            .map_err(|e| anyhow::anyhow!("the built-in default scenario: {e}"))?,
+    };
+    // Before a run of a minute or more, not after it: can the report be written there?
+    std::fs::create_dir_all(out)
+        .with_context(|| format!("cannot write the report into {}", out.display()))?;
     if sim || spec.engine == Engine::Sim {
         anyhow::ensure!(
             !processes,
@@ -147,5 +155,6 @@ fn open_file_limits() -> Option<(u64, u64)> {
     Some((soft, hard))
 }
 
-/// The scenario `p2plab compare` runs when none is given.
-pub const DEFAULT_SCENARIO: &str = "scenarios/default.json";
+/// The scenario `p2plab compare` runs when none is given: `scenarios/default.json`, built
+/// into the binary.
+const DEFAULT_SCENARIO: &str = include_str!("../../../scenarios/default.json");

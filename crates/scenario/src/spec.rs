@@ -173,13 +173,33 @@ impl fmt::Display for LatencyMs {
 }
 
 /// Peers per network: one value, or a sweep.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum NodeCount {
     /// One run with this many peers.
     One(usize),
     /// One run per value, in order.
     Sweep(Vec<usize>),
+}
+
+impl<'de> Deserialize<'de> for NodeCount {
+    /// Either shape, and when it is neither, a message that says what is expected (serde's
+    /// own for an untagged enum names only the Rust type).
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Either {
+            One(usize),
+            Sweep(Vec<usize>),
+        }
+        match Either::deserialize(d) {
+            Ok(Either::One(n)) => Ok(NodeCount::One(n)),
+            Ok(Either::Sweep(ns)) => Ok(NodeCount::Sweep(ns)),
+            Err(_) => Err(serde::de::Error::custom(
+                "expected a number of peers, like 100, or a list of them, like [100, 1000]",
+            )),
+        }
+    }
 }
 
 impl NodeCount {
@@ -505,7 +525,13 @@ pub fn load(path: &Path) -> Result<Scenario, SpecError> {
 pub fn parse(text: &str) -> Result<Scenario, SpecError> {
     let de = &mut serde_json::Deserializer::from_str(text);
     let scenario: Scenario = serde_path_to_error::deserialize(de).map_err(|e| {
-        let field = e.path().to_string();
+        // serde_path_to_error writes `?` for a field it never got to read (the text ended,
+        // or is not JSON): name the object it was in, or the file.
+        let path = e.path().to_string();
+        let field = match path.trim_end_matches('?').trim_end_matches('.') {
+            "" => "the file".to_owned(),
+            known => known.to_owned(),
+        };
         let inner = e.into_inner();
         SpecError::Syntax {
             field,

@@ -124,6 +124,20 @@ fn values_that_make_no_sense_are_refused_by_field() {
 }
 
 #[test]
+fn a_wrong_shape_or_a_broken_file_says_what_was_expected_and_where() {
+    let (field, message, _, _) = syntax(&GOOD.replace("[16, 64]", r#""many""#));
+    assert_eq!(field, "nodes");
+    assert!(message.contains("a number of peers, like 100"), "{message}");
+    let cut = GOOD.find(r#""rate""#).unwrap();
+    let (field, message, line, _) = syntax(&GOOD[..cut]);
+    assert_eq!(field, "workload");
+    assert!(message.contains("EOF"), "{message}");
+    assert!(line > 1);
+    let (field, _, _, _) = syntax("{");
+    assert_eq!(field, "the file");
+}
+
+#[test]
 fn every_shipped_scenario_parses() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
     let mut seen = 0;
