@@ -34,7 +34,7 @@ pub struct RunOptions {
     pub scratch: PathBuf,
     /// `Some(p2plab binary)` to run every node as its own process.
     pub processes: Option<PathBuf>,
-    /// Draw a progress bar on stderr (only if stderr is a terminal).
+    /// Show progress on stderr: a bar at a terminal, a line per step elsewhere.
     pub progress: bool,
 }
 
@@ -53,12 +53,12 @@ pub async fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<Repor
     }
     let started = Instant::now();
     std::fs::create_dir_all(&opts.scratch)?;
-    let bar = progress_bar(scenario, opts.progress);
+    let bar = Steps::new(scenario, opts.progress);
     let mut runs = Vec::new();
     for n in scenario.nodes.values() {
         runs.push(run_one(scenario, n, opts, &bar).await?);
     }
-    bar.finish_and_clear();
+    bar.bar.finish_and_clear();
     Ok(Report {
         scenario: scenario.clone(),
         versions: Versions::default(),
@@ -74,21 +74,59 @@ pub async fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<Repor
     })
 }
 
-fn progress_bar(s: &Scenario, wanted: bool) -> ProgressBar {
-    use std::io::IsTerminal;
-    let runs = s.nodes.values();
-    let groups = if s.one_at_a_time { s.networks.len() } else { 1 };
-    let steps = (runs.len() * groups * s.timeline.len()) as u64;
-    if !wanted || !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
+/// Progress through the timeline: a bar when stderr is a terminal, else one line a step (a
+/// minute-long run in a CI log or behind a pipe is not silent), or nothing if not wanted.
+struct Steps {
+    bar: ProgressBar,
+    /// Print each step as a line (stderr is not a terminal).
+    lines: bool,
+    steps: u64,
+    started: std::time::Instant,
+}
+
+impl Steps {
+    fn new(s: &Scenario, wanted: bool) -> Self {
+        use std::io::IsTerminal;
+        let runs = s.nodes.values();
+        let groups = if s.one_at_a_time { s.networks.len() } else { 1 };
+        let steps = (runs.len() * groups * s.timeline.len()) as u64;
+        let terminal = std::io::stderr().is_terminal();
+        let bar = if wanted && terminal {
+            let bar = ProgressBar::with_draw_target(Some(steps), ProgressDrawTarget::stderr());
+            if let Ok(style) =
+                ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {msg}")
+            {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            bar
+        } else {
+            ProgressBar::hidden()
+        };
+        Steps {
+            bar,
+            lines: wanted && !terminal,
+            steps,
+            started: std::time::Instant::now(),
+        }
     }
-    let bar = ProgressBar::with_draw_target(Some(steps), ProgressDrawTarget::stderr());
-    if let Ok(style) =
-        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {msg}")
-    {
-        bar.set_style(style.progress_chars("=> "));
+
+    /// What the run is doing now.
+    fn say(&self, message: String) {
+        if self.lines {
+            eprintln!(
+                "[{:6.1} s] {}/{} {message}",
+                self.started.elapsed().as_secs_f64(),
+                self.bar.position(),
+                self.steps
+            );
+        }
+        self.bar.set_message(message);
     }
-    bar
+
+    /// One more step done.
+    fn inc(&self) {
+        self.bar.inc(1);
+    }
 }
 
 /// What every phase of a run needs to read.
@@ -102,7 +140,7 @@ async fn run_one(
     s: &Scenario,
     n: usize,
     opts: &RunOptions,
-    bar: &ProgressBar,
+    bar: &Steps,
 ) -> anyhow::Result<RunReport> {
     let plan = Arc::new(Plan::new(s.seed, n, &s.files));
     let scratch = opts.scratch.join(format!("n{n}"));
@@ -134,7 +172,7 @@ async fn play(
     networks: &[Network],
     n: usize,
     opts: &RunOptions,
-    bar: &ProgressBar,
+    bar: &Steps,
 ) -> anyhow::Result<Vec<NetworkReport>> {
     let s = ctx.scenario;
     let mut clusters = Vec::new();
@@ -147,7 +185,7 @@ async fn play(
                 dir: ctx.scratch.join(network.name()),
             }),
         };
-        bar.set_message(format!("N={n}: starting {network}"));
+        bar.say(format!("N={n}: starting {network}"));
         let mut cluster = Cluster::new(
             network,
             ctx.plan.clone(),
@@ -167,9 +205,9 @@ async fn play(
             }
         }
     }
-    bar.inc(1);
+    bar.inc();
     for (k, step) in s.timeline.iter().enumerate().skip(1) {
-        bar.set_message(format!("N={n}: {} ({})", step.label(), step.kind()));
+        bar.say(format!("N={n}: {} ({})", step.label(), step.kind()));
         let phases = join_all(
             clusters
                 .iter_mut()
@@ -179,7 +217,7 @@ async fn play(
         for ((_, r), p) in clusters.iter().zip(phases) {
             reports[*r].phases.push(p);
         }
-        bar.inc(1);
+        bar.inc();
     }
     for (c, _) in &mut clusters {
         c.shutdown().await;
