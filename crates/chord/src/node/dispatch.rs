@@ -34,20 +34,20 @@ impl ChordNode {
                     Answer::SuccessorIs(node) => Message::SuccessorIs { node },
                     Answer::Closer(nodes) => Message::CloserNodes { nodes },
                 };
-                self.reply(conn, request, msg, out);
+                self.reply(now, conn, request, msg, out);
             }
             Message::GetPredecessor => {
                 let msg = Message::Neighbours {
                     predecessor: self.predecessor,
                     successors: self.successors.as_slice().to_vec(),
                 };
-                self.reply(conn, request, msg, out);
+                self.reply(now, conn, request, msg, out);
             }
             Message::Notify { node } => {
                 self.name_link(conn, node);
                 self.notify(now, node, out)
             }
-            Message::Ping => self.reply(conn, request, Message::Pong, out),
+            Message::Ping => self.reply(now, conn, request, Message::Pong, out),
             Message::Store {
                 key,
                 replica,
@@ -55,7 +55,7 @@ impl ChordNode {
             } => self.on_store(now, Some(conn), key, replica, records, out),
             Message::Get { key, query } => {
                 let records = self.store.get(key, &Query::parse(&query), now);
-                self.reply(conn, request, Message::Values { records }, out);
+                self.reply(now, conn, request, Message::Values { records }, out);
             }
             Message::Leaving {
                 node,
@@ -126,10 +126,10 @@ impl ChordNode {
             Purpose::Ask { lookup } => self.on_step_failed(now, lookup, p.peer, peer_failed, out),
             Purpose::Recursive { lookup } => self.drive(now, lookup, out),
             Purpose::Stabilize if peer_failed => {
-                self.forget(p.peer.addr);
+                self.forget(now, p.peer.addr);
                 self.stabilize(now, out);
             }
-            Purpose::CheckPredecessor if peer_failed => self.forget(p.peer.addr),
+            Purpose::CheckPredecessor if peer_failed => self.forget(now, p.peer.addr),
             Purpose::Stabilize | Purpose::CheckPredecessor => {}
             Purpose::Get(run) => {
                 let ms = u64::try_from(self.config.rpc_timeout.as_millis()).unwrap_or(u64::MAX);
@@ -143,8 +143,8 @@ impl ChordNode {
 
     /// Drops a failed node from the successor list, the fingers and the predecessor, and
     /// suspects it for a while (see [`crate::suspects`]).
-    pub(super) fn forget(&mut self, addr: std::net::SocketAddr) {
-        let until = self.now + self.config.stabilize_every * crate::SUSPECT_PERIODS;
+    pub(super) fn forget(&mut self, now: Instant, addr: std::net::SocketAddr) {
+        let until = now + self.config.stabilize_every * crate::SUSPECT_PERIODS;
         self.suspects.mark(addr, until);
         if let Some(lost) = self.successors.remove(addr) {
             if self.lost_successors.len() == crate::MAX_SUCCESSORS {

@@ -116,7 +116,7 @@ impl ChordNode {
         self.publish_all(now, out);
         let owned = self.store.select(now, |k| self.owns(k));
         for (key, records) in owned {
-            self.replicate(key, &records, out);
+            self.replicate(now, key, &records, out);
         }
     }
 
@@ -132,13 +132,14 @@ impl ChordNode {
         if owner.id == self.me.id {
             self.on_store(now, None, key, false, records, out);
         } else {
-            self.send_records(owner, key, false, &records, out);
+            self.send_records(now, owner, key, false, &records, out);
         }
     }
 
     /// Sends `records` in as many `store` frames as [`MAX_RECORDS`] requires.
     fn send_records(
         &mut self,
+        now: Instant,
         to: NodeRef,
         key: Id,
         replica: bool,
@@ -151,12 +152,12 @@ impl ChordNode {
                 replica,
                 records: chunk.to_vec(),
             };
-            self.send_to(to.addr, 0, msg, out);
+            self.send_to(now, to.addr, 0, msg, out);
         }
     }
 
     /// Copies `records` to the next `replicas - 1` successors.
-    fn replicate(&mut self, key: Id, records: &[Record], out: &mut Outbox) {
+    fn replicate(&mut self, now: Instant, key: Id, records: &[Record], out: &mut Outbox) {
         let copies = self.config.replicas - 1;
         let targets: Vec<NodeRef> = self
             .successors
@@ -166,7 +167,7 @@ impl ChordNode {
             .copied()
             .collect();
         for t in targets {
-            self.send_records(t, key, true, records, out);
+            self.send_records(now, t, key, true, records, out);
         }
     }
 
@@ -201,7 +202,7 @@ impl ChordNode {
                 return;
             }
         } else if let (false, Some(pred)) = (self.owns(key), self.predecessor) {
-            self.send_records(pred, key, false, &records, out);
+            self.send_records(now, pred, key, false, &records, out);
             return;
         }
         let role = if replica {
@@ -211,7 +212,7 @@ impl ChordNode {
         };
         let kept = self.keep(now, conn, key, role, records);
         if !replica && !kept.is_empty() {
-            self.replicate(key, &kept, out);
+            self.replicate(now, key, &kept, out);
         }
     }
 
@@ -311,7 +312,7 @@ impl ChordNode {
         let ring = self.ring;
         let moving = self.store.select(now, |k| ring.in_half_open(k, old, n.id));
         for (key, records) in moving {
-            self.send_records(n, key, false, &records, out);
+            self.send_records(now, n, key, false, &records, out);
         }
     }
 
@@ -320,7 +321,7 @@ impl ChordNode {
     pub(super) fn hand_over_all(&mut self, now: Instant, succ: NodeRef, out: &mut Outbox) {
         let owned = self.store.select(now, |k| self.owns(k));
         for (key, records) in owned {
-            self.send_records(succ, key, false, &records, out);
+            self.send_records(now, succ, key, false, &records, out);
         }
     }
 

@@ -90,8 +90,8 @@ pub(super) struct Waiting {
 pub(super) type WaitingQueue = VecDeque<Waiting>;
 
 impl ChordNode {
-    pub(super) fn on_accepted(&mut self, conn: ConnId) {
-        self.links.insert(conn, Link::new(true, None, self.now));
+    pub(super) fn on_accepted(&mut self, now: Instant, conn: ConnId) {
+        self.links.insert(conn, Link::new(true, None, now));
     }
 
     pub(super) fn on_connected(&mut self, conn: ConnId, out: &mut Outbox) {
@@ -188,7 +188,7 @@ impl ChordNode {
     /// Our connection to `addr`: the one we have, or a new dial — hanging up an idle
     /// connection to make room past the bound, or bursting past it while every connection
     /// is busy, up to [`DIAL_BURST`] times the bound. `None` beyond that.
-    fn conn_to(&mut self, addr: SocketAddr, out: &mut Outbox) -> Option<ConnId> {
+    fn conn_to(&mut self, now: Instant, addr: SocketAddr, out: &mut Outbox) -> Option<ConnId> {
         if let Some(conn) = self.dialled.get(&addr) {
             return Some(*conn);
         }
@@ -198,8 +198,7 @@ impl ChordNode {
             return None;
         }
         let conn = out.connect(addr);
-        self.links
-            .insert(conn, Link::new(false, Some(addr), self.now));
+        self.links.insert(conn, Link::new(false, Some(addr), now));
         self.dialled.insert(addr, conn);
         Some(conn)
     }
@@ -220,32 +219,38 @@ impl ChordNode {
 
     /// Sends what waited for a connection slot, oldest first, while slots are free.
     /// Requests that expired while waiting are forgotten.
-    pub(super) fn send_waiting(&mut self, out: &mut Outbox) {
+    pub(super) fn send_waiting(&mut self, now: Instant, out: &mut Outbox) {
         while let Some(next) = self.waiting.front() {
             if next.is_request && !self.rpc.is_unsent(next.frame.request) {
                 self.waiting.pop_front();
                 continue;
             }
-            let Some(conn) = self.conn_to(next.addr, out) else {
+            let Some(conn) = self.conn_to(now, next.addr, out) else {
                 return;
             };
             let Some(next) = self.waiting.pop_front() else {
                 return;
             };
             if next.is_request {
-                let deadline = self.now + self.config.rpc_timeout;
+                let deadline = now + self.config.rpc_timeout;
                 self.rpc.sent_on(next.frame.request, conn, deadline);
             }
-            self.send_frame(conn, &next.frame, out);
+            self.send_frame(now, conn, &next.frame, out);
         }
     }
 
     /// Encodes `frame` onto `conn`, counting it as sent.
-    pub(super) fn send_frame(&mut self, conn: ConnId, frame: &Frame, out: &mut Outbox) {
+    pub(super) fn send_frame(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        frame: &Frame,
+        out: &mut Outbox,
+    ) {
         let Some(link) = self.links.get_mut(&conn) else {
             return;
         };
-        link.last_used = self.now;
+        link.last_used = now;
         if link.ready {
             out.send_message(conn, frame, &mut self.metrics);
         } else if link.queue.len() < MAX_QUEUED_FRAMES {
@@ -260,6 +265,7 @@ impl ChordNode {
     /// Sends a one-way message to the node listening at `addr`.
     pub(super) fn send_to(
         &mut self,
+        now: Instant,
         addr: SocketAddr,
         request: u64,
         msg: Message,
@@ -269,8 +275,8 @@ impl ChordNode {
             return;
         }
         let frame = Frame { request, msg };
-        match self.conn_to(addr, out) {
-            Some(conn) => self.send_frame(conn, &frame, out),
+        match self.conn_to(now, addr, out) {
+            Some(conn) => self.send_frame(now, conn, &frame, out),
             None => self.wait_for_slot(addr, frame, false),
         }
     }
@@ -284,7 +290,7 @@ impl ChordNode {
         purpose: Purpose,
         out: &mut Outbox,
     ) {
-        let conn = self.conn_to(peer.addr, out);
+        let conn = self.conn_to(now, peer.addr, out);
         let deadline = match conn {
             Some(_) => now + self.config.rpc_timeout,
             None => now + self.config.rpc_timeout * SLOT_WAIT_TIMEOUTS,
@@ -298,14 +304,21 @@ impl ChordNode {
         let request = self.rpc.start(&mut self.rng, pending);
         let frame = Frame { request, msg };
         match conn {
-            Some(conn) => self.send_frame(conn, &frame, out),
+            Some(conn) => self.send_frame(now, conn, &frame, out),
             None => self.wait_for_slot(peer.addr, frame, true),
         }
     }
 
     /// Answers request `request` on the connection it came in on.
-    pub(super) fn reply(&mut self, conn: ConnId, request: u64, msg: Message, out: &mut Outbox) {
-        self.send_frame(conn, &Frame { request, msg }, out);
+    pub(super) fn reply(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        request: u64,
+        msg: Message,
+        out: &mut Outbox,
+    ) {
+        self.send_frame(now, conn, &Frame { request, msg }, out);
     }
 
     fn close_link(&mut self, conn: ConnId, out: &mut Outbox) {

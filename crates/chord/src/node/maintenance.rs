@@ -120,7 +120,7 @@ impl ChordNode {
                     // others dropped us too): look for it as a join does.
                     if let Some(p) = self.predecessor {
                         self.successors.set_successor(p);
-                        self.send_notify(out);
+                        self.send_notify(now, out);
                     } else if self.ring_contacts().next().is_some()
                         && !self.is_finding_own_successor()
                     {
@@ -158,7 +158,7 @@ impl ChordNode {
             self.successors.set_successor(x);
         }
         self.fingers.fill(1, self.successor());
-        self.send_notify(out);
+        self.send_notify(now, out);
         if closer.is_some() {
             // Walk on at once: after many joins at one spot, the true successor may be
             // several predecessor hops away, and one hop per period would take long.
@@ -166,10 +166,10 @@ impl ChordNode {
         }
     }
 
-    fn send_notify(&mut self, out: &mut Outbox) {
+    fn send_notify(&mut self, now: Instant, out: &mut Outbox) {
         let succ = self.successor();
         if succ.id != self.me.id {
-            self.send_to(succ.addr, 0, Message::Notify { node: self.me }, out);
+            self.send_to(now, succ.addr, 0, Message::Notify { node: self.me }, out);
         }
     }
 
@@ -250,7 +250,7 @@ impl ChordNode {
             for n in [Some(succ), self.predecessor].into_iter().flatten() {
                 if n.id != self.me.id && !told.contains(&n.addr) {
                     told.push(n.addr);
-                    self.send_to(n.addr, 0, msg.clone(), out);
+                    self.send_to(now, n.addr, 0, msg.clone(), out);
                 }
             }
             // After `leaving`, on the same connection: the successor has taken our

@@ -143,8 +143,6 @@ pub struct ChordNode {
     /// Keys of our library waiting for a publish lookup (see [`index`]).
     to_publish: VecDeque<(Id, Vec<Record>)>,
     links: BTreeMap<ConnId, Link>,
-    /// The `now` of the input being handled, for bookkeeping deep in helpers.
-    now: Instant,
     dialled: BTreeMap<SocketAddr, ConnId>,
     /// Messages waiting for a free connection slot (see [`links`]).
     waiting: links::WaitingQueue,
@@ -177,7 +175,6 @@ impl ChordNode {
             next_lookup: 0,
             to_publish: VecDeque::new(),
             links: BTreeMap::new(),
-            now: Instant::ZERO,
             dialled: BTreeMap::new(),
             waiting: links::WaitingQueue::new(),
             timers: Timers {
@@ -377,7 +374,6 @@ impl ChordNode {
 
 impl Node for ChordNode {
     fn handle(&mut self, now: Instant, input: Input<'_>, out: &mut Outbox) {
-        self.now = now;
         if self.phase == Phase::Left {
             if let Input::Connected { conn } = input {
                 self.flush_and_close(conn, out);
@@ -387,7 +383,7 @@ impl Node for ChordNode {
         match input {
             Input::Start if self.phase == Phase::Fresh => self.on_start(now, out),
             Input::Start => {}
-            Input::Accepted { conn, .. } => self.on_accepted(conn),
+            Input::Accepted { conn, .. } => self.on_accepted(now, conn),
             Input::Connected { conn } => self.on_connected(conn, out),
             Input::Received { conn, bytes } => self.on_received(now, conn, bytes, out),
             Input::Closed { conn } => self.on_closed(now, conn, out),
@@ -395,7 +391,7 @@ impl Node for ChordNode {
             Input::Command(cmd) => self.on_command(now, cmd, out),
         }
         if !self.waiting.is_empty() && self.phase != Phase::Left {
-            self.send_waiting(out);
+            self.send_waiting(now, out);
         }
     }
 

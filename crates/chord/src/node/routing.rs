@@ -159,7 +159,7 @@ impl ChordNode {
         out: &mut Outbox,
     ) {
         if peer_failed {
-            self.forget(peer.addr);
+            self.forget(now, peer.addr);
         }
         if let Some(active) = self.lookups.get_mut(&id) {
             active.lookup.on_timeout(peer.id);
@@ -214,7 +214,7 @@ impl ChordNode {
             }
             Answer::SuccessorIs(node) => {
                 let msg = Message::RecursiveFound { node, hops };
-                self.send_to(origin.addr, request, msg, out);
+                self.send_to(now, origin.addr, request, msg, out);
             }
             Answer::Closer(nodes) if usize::from(hops) < MAX_LOOKUP_ASKS => {
                 if let Some(next) = nodes.first() {
@@ -223,7 +223,7 @@ impl ChordNode {
                         target,
                         hops,
                     };
-                    self.send_to(next.addr, request, msg, out);
+                    self.send_to(now, next.addr, request, msg, out);
                 }
             }
             Answer::Closer(_) => self.metrics.record_drop("recursive_hop_limit"),
