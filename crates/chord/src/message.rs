@@ -19,12 +19,12 @@
 //! constant ([`MAX_SUCCESSORS`], [`MAX_RECORDS`], [`MAX_QUERY_LEN`]); a frame that breaks a
 //! bound, or has bytes left over after its last field, does not decode.
 
-use p2plab_peer_protocol::{CodecError, WireMessage};
+use p2plab_peer_protocol::{ByteReader, CodecError, WireMessage};
 
 use crate::id::{Id, ID_BYTES};
 use crate::node_ref::NodeRef;
 use crate::record::Record;
-use crate::wire::{node_len, put_id, put_node, put_nodes, Reader};
+use crate::wire::{node_len, put_id, put_node, put_nodes, ChordFields};
 use crate::{MAX_FRAME, MAX_QUERY_LEN, MAX_RECORDS, MAX_SUCCESSORS};
 
 /// Bytes before the body: length (4), type (1), request id (8).
@@ -271,7 +271,7 @@ impl Message {
         }
     }
 
-    fn decode_body(kind: u8, r: &mut Reader<'_>) -> Result<Message, CodecError> {
+    fn decode_body(kind: u8, r: &mut ByteReader<'_>) -> Result<Message, CodecError> {
         Ok(match kind {
             0x01 => Message::FindSuccessor { target: r.id()? },
             0x81 => Message::SuccessorIs { node: r.node()? },
@@ -354,7 +354,7 @@ fn put_opt(out: &mut Vec<u8>, node: &Option<NodeRef>) {
     }
 }
 
-fn decode_flag(r: &mut Reader<'_>) -> Result<bool, CodecError> {
+fn decode_flag(r: &mut ByteReader<'_>) -> Result<bool, CodecError> {
     match r.u8()? {
         0 => Ok(false),
         1 => Ok(true),
@@ -362,8 +362,8 @@ fn decode_flag(r: &mut Reader<'_>) -> Result<bool, CodecError> {
     }
 }
 
-fn decode_records(r: &mut Reader<'_>) -> Result<Vec<Record>, CodecError> {
-    let n = usize::from(r.u16()?);
+fn decode_records(r: &mut ByteReader<'_>) -> Result<Vec<Record>, CodecError> {
+    let n = usize::from(r.u16_be()?);
     if n > MAX_RECORDS {
         return Err(CodecError::malformed(format!(
             "{n} records, at most {MAX_RECORDS}"
@@ -372,8 +372,8 @@ fn decode_records(r: &mut Reader<'_>) -> Result<Vec<Record>, CodecError> {
     (0..n).map(|_| Record::decode(r)).collect()
 }
 
-fn decode_query(r: &mut Reader<'_>) -> Result<String, CodecError> {
-    let len = usize::from(r.u16()?);
+fn decode_query(r: &mut ByteReader<'_>) -> Result<String, CodecError> {
+    let len = usize::from(r.u16_be()?);
     if len > MAX_QUERY_LEN {
         return Err(CodecError::malformed(format!(
             "query of {len} bytes, at most {MAX_QUERY_LEN}"
@@ -400,9 +400,9 @@ impl WireMessage for Frame {
         let Some(frame) = buf.get(4..4 + len) else {
             return Err(CodecError::Incomplete);
         };
-        let mut r = Reader::new(frame);
+        let mut r = ByteReader::new(frame, "chord frame");
         let kind = r.u8()?;
-        let request = r.u64()?;
+        let request = r.u64_be()?;
         let msg = Message::decode_body(kind, &mut r)?;
         r.finish()?;
         Ok((Frame { request, msg }, 4 + len))

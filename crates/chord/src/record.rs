@@ -11,9 +11,9 @@
 use std::net::SocketAddr;
 
 use p2plab_peer_protocol::library::MAX_NAME_LEN;
-use p2plab_peer_protocol::{CodecError, Hit, Holder, SharedFile};
+use p2plab_peer_protocol::{ByteReader, CodecError, Hit, Holder, SharedFile};
 
-use crate::wire::{addr_len, put_addr, Reader};
+use crate::wire::{addr_len, put_addr, ChordFields};
 
 /// One file, where to download it, and its size.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -77,10 +77,10 @@ impl Record {
     ///
     /// # Errors
     /// Malformed on a short field, a bad address family or a name that is not UTF-8.
-    pub fn decode(r: &mut Reader<'_>) -> Result<Self, CodecError> {
+    pub fn decode(r: &mut ByteReader<'_>) -> Result<Self, CodecError> {
         let holder = r.addr()?;
-        let index = r.u32()?;
-        let size = r.u64()?;
+        let index = r.u32_be()?;
+        let size = r.u64_be()?;
         let len = usize::from(r.u8()?);
         let name = r.utf8(len)?;
         Ok(Record {

@@ -11,13 +11,13 @@
 //! Text        length (u16), then that many bytes of UTF-8
 //! ```
 //!
-//! [`Reader`] walks a frame's body and answers [`CodecError::Malformed`] when a field runs
-//! past the end: the frame's length was already checked, so a short field is a lie, not a
-//! wait.
+//! A frame's body is read with the shared [`ByteReader`] (in network order) and the
+//! [`ChordFields`] it gains here; it answers [`CodecError::Malformed`] when a field runs past
+//! the end: the frame's length was already checked, so a short field is a lie, not a wait.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
-use p2plab_peer_protocol::CodecError;
+use p2plab_peer_protocol::{ByteReader, CodecError};
 
 use crate::id::{Id, ID_BYTES};
 use crate::node_ref::NodeRef;
@@ -69,115 +69,67 @@ pub fn put_nodes(out: &mut Vec<u8>, nodes: &[NodeRef]) {
     }
 }
 
-/// A cursor over one frame's body.
-pub struct Reader<'a> {
-    buf: &'a [u8],
-}
-
-impl<'a> Reader<'a> {
-    /// Reads from the start of `buf`.
-    pub fn new(buf: &'a [u8]) -> Self {
-        Reader { buf }
-    }
-
-    /// The next `n` bytes.
-    ///
-    /// # Errors
-    /// [`CodecError::Malformed`] if fewer are left.
-    pub fn take(&mut self, n: usize) -> Result<&'a [u8], CodecError> {
-        if self.buf.len() < n {
-            return Err(CodecError::malformed(
-                "field runs past the end of the frame",
-            ));
-        }
-        let (head, rest) = self.buf.split_at(n);
-        self.buf = rest;
-        Ok(head)
-    }
-
-    /// One byte.
-    ///
-    /// # Errors
-    /// As [`Reader::take`].
-    pub fn u8(&mut self) -> Result<u8, CodecError> {
-        Ok(self.take(1)?[0])
-    }
-
-    /// A big-endian u16.
-    ///
-    /// # Errors
-    /// As [`Reader::take`].
-    pub fn u16(&mut self) -> Result<u16, CodecError> {
-        let b = self.take(2)?;
-        Ok(u16::from_be_bytes([b[0], b[1]]))
-    }
-
-    /// A big-endian u32.
-    ///
-    /// # Errors
-    /// As [`Reader::take`].
-    pub fn u32(&mut self) -> Result<u32, CodecError> {
-        let mut b = [0; 4];
-        b.copy_from_slice(self.take(4)?);
-        Ok(u32::from_be_bytes(b))
-    }
-
-    /// A big-endian u64.
-    ///
-    /// # Errors
-    /// As [`Reader::take`].
-    pub fn u64(&mut self) -> Result<u64, CodecError> {
-        let mut b = [0; 8];
-        b.copy_from_slice(self.take(8)?);
-        Ok(u64::from_be_bytes(b))
-    }
-
+/// The Chord fields on top of the shared [`ByteReader`], which reads the big-endian
+/// integers itself.
+pub trait ChordFields {
     /// An identifier.
     ///
     /// # Errors
-    /// As [`Reader::take`].
-    pub fn id(&mut self) -> Result<Id, CodecError> {
-        let mut b = [0; ID_BYTES];
-        b.copy_from_slice(self.take(ID_BYTES)?);
-        Ok(Id::from_bytes(b))
-    }
+    /// Malformed on a short field.
+    fn id(&mut self) -> Result<Id, CodecError>;
 
     /// An address.
     ///
     /// # Errors
     /// Malformed on a family other than 4 or 6, or a short field.
-    pub fn addr(&mut self) -> Result<SocketAddr, CodecError> {
-        let ip = match self.u8()? {
-            4 => {
-                let mut b = [0; 4];
-                b.copy_from_slice(self.take(4)?);
-                IpAddr::V4(Ipv4Addr::from(b))
-            }
-            6 => {
-                let mut b = [0; 16];
-                b.copy_from_slice(self.take(16)?);
-                IpAddr::V6(Ipv6Addr::from(b))
-            }
-            f => return Err(CodecError::malformed(format!("address family {f}"))),
-        };
-        Ok(SocketAddr::new(ip, self.u16()?))
-    }
+    fn addr(&mut self) -> Result<SocketAddr, CodecError>;
 
     /// A node reference.
     ///
     /// # Errors
-    /// As [`Reader::id`] and [`Reader::addr`].
-    pub fn node(&mut self) -> Result<NodeRef, CodecError> {
-        let id = self.id()?;
-        let addr = self.addr()?;
-        Ok(NodeRef { id, addr })
-    }
+    /// As [`ChordFields::id`] and [`ChordFields::addr`].
+    fn node(&mut self) -> Result<NodeRef, CodecError>;
 
     /// An optional node reference.
     ///
     /// # Errors
     /// Malformed on a flag other than 0 or 1.
-    pub fn opt_node(&mut self) -> Result<Option<NodeRef>, CodecError> {
+    fn opt_node(&mut self) -> Result<Option<NodeRef>, CodecError>;
+
+    /// A list of at most `max` node references.
+    ///
+    /// # Errors
+    /// Malformed if the count exceeds `max`.
+    fn nodes(&mut self, max: usize) -> Result<Vec<NodeRef>, CodecError>;
+
+    /// UTF-8 text of `len` bytes.
+    ///
+    /// # Errors
+    /// Malformed if it is not UTF-8.
+    fn utf8(&mut self, len: usize) -> Result<String, CodecError>;
+}
+
+impl ChordFields for ByteReader<'_> {
+    fn id(&mut self) -> Result<Id, CodecError> {
+        self.array().map(Id::from_bytes)
+    }
+
+    fn addr(&mut self) -> Result<SocketAddr, CodecError> {
+        let ip = match self.u8()? {
+            4 => IpAddr::V4(Ipv4Addr::from(self.array::<4>()?)),
+            6 => IpAddr::V6(Ipv6Addr::from(self.array::<16>()?)),
+            f => return Err(CodecError::malformed(format!("address family {f}"))),
+        };
+        Ok(SocketAddr::new(ip, self.u16_be()?))
+    }
+
+    fn node(&mut self) -> Result<NodeRef, CodecError> {
+        let id = self.id()?;
+        let addr = self.addr()?;
+        Ok(NodeRef { id, addr })
+    }
+
+    fn opt_node(&mut self) -> Result<Option<NodeRef>, CodecError> {
         match self.u8()? {
             0 => Ok(None),
             1 => Ok(Some(self.node()?)),
@@ -185,11 +137,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// A list of at most `max` node references.
-    ///
-    /// # Errors
-    /// Malformed if the count exceeds `max`.
-    pub fn nodes(&mut self, max: usize) -> Result<Vec<NodeRef>, CodecError> {
+    fn nodes(&mut self, max: usize) -> Result<Vec<NodeRef>, CodecError> {
         let n = usize::from(self.u8()?);
         if n > max {
             return Err(CodecError::malformed(format!("{n} nodes, at most {max}")));
@@ -197,24 +145,8 @@ impl<'a> Reader<'a> {
         (0..n).map(|_| self.node()).collect()
     }
 
-    /// UTF-8 text of `len` bytes.
-    ///
-    /// # Errors
-    /// Malformed if it is not UTF-8.
-    pub fn utf8(&mut self, len: usize) -> Result<String, CodecError> {
+    fn utf8(&mut self, len: usize) -> Result<String, CodecError> {
         let bytes = self.take(len)?;
         String::from_utf8(bytes.to_vec()).map_err(|_| CodecError::malformed("text is not UTF-8"))
-    }
-
-    /// Fails unless every byte was read.
-    ///
-    /// # Errors
-    /// Malformed on trailing bytes.
-    pub fn finish(&self) -> Result<(), CodecError> {
-        if self.buf.is_empty() {
-            Ok(())
-        } else {
-            Err(CodecError::malformed("trailing bytes after the last field"))
-        }
     }
 }

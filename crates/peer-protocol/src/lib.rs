@@ -10,6 +10,8 @@
 //! - [`time`] — the [`Instant`] a core is handed; cores never read a clock.
 //! - [`codec`] — the [`WireMessage`] trait, [`CodecError`], and the [`FrameReader`] that
 //!   reassembles a TCP stream into messages.
+//! - [`reader`] — the [`ByteReader`] every binary decoder walks a message with, in either
+//!   byte order.
 //! - [`library`] — the files a peer shares, from a folder or synthetic.
 //! - [`keywords`] — the one keyword matcher every search uses.
 //! - [`metrics`] — messages and bytes by kind, lookup hops and latency.
@@ -23,6 +25,7 @@ pub mod library;
 pub mod metrics;
 pub mod node;
 pub mod outbox;
+pub mod reader;
 pub mod time;
 pub mod transfer;
 
@@ -35,4 +38,5 @@ pub use node::{
     TransferNotice,
 };
 pub use outbox::{Effect, Outbox};
+pub use reader::ByteReader;
 pub use time::Instant;

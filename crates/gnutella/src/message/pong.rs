@@ -17,9 +17,9 @@
 
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 
-use p2plab_peer_protocol::CodecError;
+use p2plab_peer_protocol::{ByteReader, CodecError};
 
-use super::Fields;
+use super::GnutellaFields;
 
 /// A Pong payload.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,7 +45,7 @@ impl Pong {
     /// # Errors
     /// [`CodecError::Malformed`] if shorter than [`Pong::MIN_LEN`].
     pub fn decode(payload: &[u8]) -> Result<Self, CodecError> {
-        let mut f = Fields::new(payload, "pong");
+        let mut f = ByteReader::new(payload, "pong");
         Ok(Pong {
             port: f.u16_le()?,
             ip: f.ipv4()?,

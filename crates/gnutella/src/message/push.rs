@@ -18,9 +18,9 @@
 
 use std::net::Ipv4Addr;
 
-use p2plab_peer_protocol::CodecError;
+use p2plab_peer_protocol::{ByteReader, CodecError};
 
-use super::Fields;
+use super::GnutellaFields;
 use crate::guid::Guid;
 
 /// A Push payload.
@@ -47,7 +47,7 @@ impl Push {
     /// # Errors
     /// [`CodecError::Malformed`] if shorter than [`Push::MIN_LEN`].
     pub fn decode(payload: &[u8]) -> Result<Self, CodecError> {
-        let mut f = Fields::new(payload, "push");
+        let mut f = ByteReader::new(payload, "push");
         Ok(Push {
             servent_id: f.guid()?,
             index: f.u32_le()?,

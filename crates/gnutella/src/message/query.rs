@@ -15,9 +15,7 @@
 
 use std::borrow::Cow;
 
-use p2plab_peer_protocol::CodecError;
-
-use super::Fields;
+use p2plab_peer_protocol::{ByteReader, CodecError};
 
 /// A Query payload.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,7 +43,7 @@ impl Query {
     /// # Errors
     /// [`CodecError::Malformed`] if the speed or the criteria's NUL is missing.
     pub fn decode(payload: &[u8]) -> Result<Self, CodecError> {
-        let mut f = Fields::new(payload, "query");
+        let mut f = ByteReader::new(payload, "query");
         Ok(Query {
             min_speed: f.u16_le()?,
             criteria: f.until_nul()?.to_vec(),

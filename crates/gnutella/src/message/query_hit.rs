@@ -24,9 +24,9 @@
 use std::borrow::Cow;
 use std::net::Ipv4Addr;
 
-use p2plab_peer_protocol::CodecError;
+use p2plab_peer_protocol::{ByteReader, CodecError};
 
-use super::Fields;
+use super::GnutellaFields;
 use crate::guid::Guid;
 
 /// One result record of a QueryHit.
@@ -68,7 +68,7 @@ impl HitRecord {
         false
     }
 
-    fn decode(f: &mut Fields<'_>) -> Result<Self, CodecError> {
+    fn decode(f: &mut ByteReader<'_>) -> Result<Self, CodecError> {
         Ok(HitRecord {
             index: f.u32_le()?,
             size: f.u32_le()?,
@@ -124,7 +124,7 @@ impl QueryHit {
             )));
         }
         let (body, id) = payload.split_at(payload.len() - Guid::LEN);
-        let mut f = Fields::new(body, "query hit");
+        let mut f = ByteReader::new(body, "query hit");
         let count = f.u8()?;
         let (port, ip, speed) = (f.u16_le()?, f.ipv4()?, f.u32_le()?);
         let results = (0..count)
