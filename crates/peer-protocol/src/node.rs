@@ -177,6 +177,25 @@ pub struct Hit {
     pub hops: Option<u32>,
 }
 
+impl Hit {
+    /// Where to download a hit that names an HTTP holder: Gnutella's and Chord's hits carry
+    /// the holder's address and index, so locating them needs no message. `Err(self)` for a
+    /// Napster hit, whose data port only the index server can tell.
+    ///
+    /// # Errors
+    /// The hit itself, when its holder is not an HTTP one.
+    pub fn http_download(self) -> Result<Download, Hit> {
+        match self.holder {
+            Holder::Http { addr, index } => Ok(Download::Http {
+                addr,
+                index,
+                name: self.name,
+            }),
+            Holder::Napster { .. } => Err(self),
+        }
+    }
+}
+
 /// Who holds a file found by a search.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Holder {
@@ -239,4 +258,33 @@ pub trait Node {
 
     /// Traffic and lookup counters.
     fn metrics(&self) -> &Metrics;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_http_hit_is_its_own_download_and_a_napster_hit_is_not() {
+        let addr: SocketAddr = "10.0.0.7:6346".parse().unwrap();
+        let hit = |holder| Hit {
+            name: "song.mp3".into(),
+            size: 3,
+            holder,
+            hops: Some(2),
+        };
+        assert_eq!(
+            hit(Holder::Http { addr, index: 4 }).http_download(),
+            Ok(Download::Http {
+                addr,
+                index: 4,
+                name: "song.mp3".into()
+            })
+        );
+        let napster = hit(Holder::Napster {
+            nick: "alice".into(),
+            ip: Ipv4Addr::new(10, 0, 0, 8),
+        });
+        assert_eq!(napster.clone().http_download(), Err(napster));
+    }
 }

@@ -30,8 +30,8 @@ use std::time::Duration;
 
 use p2plab_peer_protocol::time::random_phase;
 use p2plab_peer_protocol::{
-    Command, ConnId, Download, Event, Holder, Input, Instant, Library, Metrics, Node, Outbox,
-    Query, RequestId, SearchError,
+    Command, ConnId, Event, Input, Instant, Library, Metrics, Node, Outbox, Query, RequestId,
+    SearchError,
 };
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -348,16 +348,9 @@ impl ChordNode {
         match cmd {
             Command::Search { request, query } => self.search(now, request, &query, out),
             Command::Locate { request, hit } => {
-                let result = match hit.holder {
-                    Holder::Http { addr, index } => Ok(Download::Http {
-                        addr,
-                        index,
-                        name: hit.name,
-                    }),
-                    Holder::Napster { .. } => {
-                        Err(SearchError::Refused("not a hit from a Chord search".into()))
-                    }
-                };
+                let result = hit
+                    .http_download()
+                    .map_err(|_| SearchError::Refused("not a hit from a Chord search".into()));
                 out.report(Event::Located { request, result });
             }
             Command::Share { library } => {

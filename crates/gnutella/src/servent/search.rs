@@ -37,14 +37,8 @@ pub(super) struct Search {
 
 /// Where to download a hit from: Gnutella hits carry the address already.
 pub(super) fn locate(hit: Hit) -> Result<Download, SearchError> {
-    match hit.holder {
-        Holder::Http { addr, index } => Ok(Download::Http {
-            addr,
-            index,
-            name: hit.name,
-        }),
-        Holder::Napster { .. } => Err(SearchError::Refused("not a gnutella hit".into())),
-    }
+    hit.http_download()
+        .map_err(|_| SearchError::Refused("not a gnutella hit".into()))
 }
 
 impl Servent {
