@@ -32,6 +32,10 @@ pub(crate) async fn serve_http(
 ) -> io::Result<()> {
     let mut buf = first;
     let mut place = Some(place);
+    // The slot is held for the whole connection, keep-alive pauses included: a connection
+    // that has passed identification is then always one of the MAX_UPLOADS, so idle
+    // keep-alive connections cannot pile up beside the slots.
+    let mut slot = None;
     loop {
         let read = read_request(&mut stream, &mut buf, http::parse_request);
         let parsed = match place.take() {
@@ -49,9 +53,12 @@ pub(crate) async fn serve_http(
             Ok(file) => file.clone(),
             Err(e) => return refuse(&mut stream, &http::error_response(&e)).await,
         };
-        let Ok(_slot) = gate.uploads.clone().try_acquire_owned() else {
-            return refuse(&mut stream, &http::error_response(&http::HttpError::Busy)).await;
-        };
+        if slot.is_none() {
+            let Ok(taken) = gate.uploads.clone().try_acquire_owned() else {
+                return refuse(&mut stream, &http::error_response(&http::HttpError::Busy)).await;
+            };
+            slot = Some(taken);
+        }
         write(&mut stream, &http::response_head(&file, req.start)).await?;
         send_file(&mut stream, &file, req.start, &node).await?;
         if !req.keep_alive {
