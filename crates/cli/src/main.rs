@@ -35,6 +35,13 @@ enum Cmd {
     /// Gnutella 0.4: a flooding servent.
     #[command(subcommand)]
     Gnutella(nodes::GnutellaCmd),
+    /// Any node, from the JSON document a scenario runner gives its child processes (see
+    /// `p2plab_scenario::node_spec`); `-` reads it from standard input.
+    Node {
+        /// The node's document: `{"node": ..., "listen": ..., "control": ..., "share": ...}`.
+        #[arg(long)]
+        spec: PathBuf,
+    },
     /// Chord: a node of the distributed hash table, and a look at its ring.
     #[command(subcommand)]
     Chord(nodes::ChordCmd),
@@ -157,6 +164,7 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Cmd::Node { spec } => nodes::from_spec(&spec).await,
         Cmd::Napster(cmd) => nodes::napster(cmd).await,
         Cmd::Gnutella(cmd) => nodes::gnutella(cmd).await,
         Cmd::Chord(nodes::ChordCmd::Ring { control }) => client::ring(control).await,

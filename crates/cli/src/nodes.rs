@@ -12,6 +12,7 @@ use clap::{Args, Subcommand};
 use p2plab_peer_protocol::Library;
 use p2plab_runtime::control::{self, token, ControlOptions};
 use p2plab_runtime::{launch, NodeHandle};
+use p2plab_scenario::node_spec::ChildSpec;
 
 /// Who may reach a node's control port.
 #[derive(Debug, Args)]
@@ -249,6 +250,33 @@ pub async fn chord(cmd: ChordCmd) -> anyhow::Result<ExitCode> {
     .await
     .with_context(|| format!("cannot listen on {listen}"))?;
     run_until_stopped(node, Some(control), &access).await
+}
+
+/// Runs the node a child document describes until it stops: the one way the scenario runner
+/// starts child processes, checked by the same code that checks the runner's own settings.
+pub async fn from_spec(path: &Path) -> anyhow::Result<ExitCode> {
+    let child = if path == Path::new("-") {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .context("cannot read the node's document from standard input")?;
+        ChildSpec::parse(&text)
+    } else {
+        ChildSpec::load(path)
+    }
+    .context("bad node document")?;
+    let library = match &child.share {
+        Some(dir) => share(dir)?,
+        None => Library::empty(),
+    };
+    let node = child
+        .node
+        .launch(child.listen, library)
+        .await
+        .with_context(|| format!("cannot listen on {}", child.listen))?;
+    let access = ControlAccess {
+        control_allow_remote: false,
+    };
+    run_until_stopped(node, Some(child.control), &access).await
 }
 
 /// Prints where the node listens, serves its control port (and leaves its token file, removed

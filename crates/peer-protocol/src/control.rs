@@ -189,6 +189,17 @@ pub enum ControlRequest {
         #[serde(default)]
         overwrite: bool,
     },
+    /// Download the file one search hit names, from that holder, into `out` (through
+    /// `<out>.part`, as `get` does).
+    Fetch {
+        /// The hit, as a `search` reply gave it.
+        hit: Hit,
+        /// Where to write it.
+        out: PathBuf,
+        /// Replace `out` if it exists.
+        #[serde(default)]
+        overwrite: bool,
+    },
     /// Share every file in `dir` (replacing what was shared).
     Share {
         /// The folder.

@@ -35,7 +35,7 @@ pub use library::{Library, SharedFile};
 pub use metrics::{Metrics, Tally, Traffic};
 pub use node::{
     Command, ConnId, Download, Event, Hit, Holder, Input, Node, RequestId, SearchError,
-    TransferNotice,
+    TransferNotice, CALL_TIMEOUT,
 };
 pub use outbox::{Effect, Outbox};
 pub use reader::ByteReader;

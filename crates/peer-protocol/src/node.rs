@@ -30,6 +30,12 @@ use crate::metrics::Metrics;
 use crate::outbox::Outbox;
 use crate::time::Instant;
 use std::sync::Arc;
+use std::time::Duration;
+
+/// The longest a driver waits for a core to answer a command (a search, a locate, a
+/// polite leave). Cores time their own searches out well before this; it only guards
+/// against a node that stopped mid-command, on real sockets and in the simulator alike.
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Names one connection of one node. The driver's [`Outbox`](crate::outbox::Outbox) hands
 /// them out, for accepted and for dialled connections alike, so they never collide.

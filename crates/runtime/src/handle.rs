@@ -12,14 +12,12 @@ use tokio_util::sync::CancellationToken;
 
 use p2plab_peer_protocol::control::NodeStats;
 use p2plab_peer_protocol::keywords::normalize_name;
-use p2plab_peer_protocol::{Download, Event, Hit, Library, SearchError, TransferNotice};
+use p2plab_peer_protocol::{
+    Download, Event, Hit, Library, SearchError, TransferNotice, CALL_TIMEOUT,
+};
 
 use crate::download::Target;
 use crate::driver::{Call, ToDriver};
-
-/// The longest a call waits for its node's answer. Cores time their own searches out well
-/// before this; it only guards against a node that stopped mid-call.
-pub const CALL_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The library a node shares, readable by its upload servers and replaceable by `share`.
 #[derive(Debug, Clone, Default)]
@@ -201,29 +199,42 @@ impl NodeHandle {
         }
         let mut failures = Vec::new();
         for hit in hits {
-            let (size, holder) = (hit.size, hit.holder.to_string());
-            let download = match self.locate(hit).await {
-                Ok(d) => d,
-                Err(e) => {
-                    failures.push(format!("{holder}: {e}"));
-                    continue;
-                }
-            };
-            self.notify(TransferNotice::DownloadStarted);
-            let fetched = crate::download::fetch(&download, size, &target).await;
-            self.notify(TransferNotice::DownloadFinished);
-            match fetched {
-                Ok(bytes) => {
-                    target.finish().map_err(NodeError::Output)?;
-                    return Ok(Fetched {
-                        bytes,
-                        from: holder,
-                    });
-                }
-                Err(e) => failures.push(format!("{holder}: {e}")),
+            match self.fetch_into(hit, &target).await {
+                Ok(fetched) => return Ok(fetched),
+                Err(NodeError::Transfer(e)) => failures.push(e),
+                Err(e) => return Err(e),
             }
         }
         Err(NodeError::Transfer(failures.join("; ")))
+    }
+
+    /// Downloads the file `hit` names, from its holder, into `out` (through `<out>.part`,
+    /// as [`NodeHandle::get`] does).
+    ///
+    /// # Errors
+    /// [`NodeError::Output`] if `out` cannot be written, [`NodeError::Transfer`] if the
+    /// holder failed.
+    pub async fn fetch(&self, hit: Hit, out: &Path, overwrite: bool) -> Result<Fetched, NodeError> {
+        let target = Target::new(out, overwrite).map_err(NodeError::Output)?;
+        self.fetch_into(hit, &target).await
+    }
+
+    /// Locates `hit` and downloads it into `target`; a failure names the holder.
+    async fn fetch_into(&self, hit: Hit, target: &Target) -> Result<Fetched, NodeError> {
+        let (size, holder) = (hit.size, hit.holder.to_string());
+        let download = self
+            .locate(hit)
+            .await
+            .map_err(|e| NodeError::Transfer(format!("{holder}: {e}")))?;
+        self.notify(TransferNotice::DownloadStarted);
+        let fetched = crate::download::fetch(&download, size, target).await;
+        self.notify(TransferNotice::DownloadFinished);
+        let bytes = fetched.map_err(|e| NodeError::Transfer(format!("{holder}: {e}")))?;
+        target.finish().map_err(NodeError::Output)?;
+        Ok(Fetched {
+            bytes,
+            from: holder,
+        })
     }
 
     /// Shares a new library (replacing the old one) and tells the network.

@@ -1,8 +1,8 @@
 //! When peers leave and come back during a `churn` step.
 //!
-//! A [`Schedule`] is made from the step and the seed, and is the same on real sockets
-//! ([`crate::runner`]) and in the simulator ([`crate::sim`]): both merge it with the step's
-//! queries and carry out each change as it comes due. It is made one of three ways:
+//! A [`Schedule`] is made from the step and the seed, the same on either engine: the
+//! timeline ([`crate::timeline`]) merges it with the step's queries and makes each change
+//! as it comes due. It is made one of three ways:
 //!
 //! - **periodic** rates (the default): a leave every `1/leaves_per_s` seconds and a join
 //!   every `1/joins_per_s`, on the dot;

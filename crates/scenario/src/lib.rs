@@ -5,21 +5,26 @@
 //!
 //! ## Layout
 //!
+//! From the bottom up; a file only ever uses the ones above it in this list.
+//!
 //! - [`spec`] — the scenario file: networks, node counts (or a sweep), files, workload,
 //!   per-network settings, the timeline; parsing that names the bad field and line.
 //! - [`plan`] — the seeded plan: file names and sizes, placement, query sequences, victims.
 //! - [`roster`] — who is up, and the seeded picks of victims and rejoiners.
 //! - [`churn`] — when peers leave and come back in a churn step: periodic, Poisson or
 //!   session churn.
-//! - [`peer`] — [`Peer`]: a node in this process or a child process, driven the same way.
-//! - [`process`] — starting `p2plab ... node` children and reading their ports and memory.
-//! - [`cluster`] — all nodes of one network: start, restart, crash, who is up.
+//! - [`workload`] — judging each answer against the plan, and a phase's tally.
 //! - [`ready`] — each network's own "ready to be asked" condition.
-//! - [`workload`] — asking queries and judging each answer against the plan.
 //! - [`stats`] — traffic over a phase, from the nodes' counters before and after.
-//! - [`runner`] — plays the timeline on every network at once and measures each phase.
-//! - [`sim`] — plays the same timeline on the simulator: the same cores on virtual time.
+//! - [`memory`] — what a process's memory is, from `/proc`.
 //! - [`report`], [`markdown`], [`charts`] — the numbers, the tables, the SVG charts.
+//! - [`node_spec`] — one node to start, with all its settings: what both engines build a
+//!   node from, and the JSON document a child process reads.
+//! - [`timeline`] — the scenario's steps as a sans-IO state machine: it emits actions and
+//!   takes back what happened; every pick, verdict and number is made there, once.
+//! - [`sockets`] — the engine of real nodes on loopback TCP (in this process or as child
+//!   processes) that plays the timeline.
+//! - [`sim`] — the engine of the same cores on the simulator's virtual network and clock.
 //!
 //! ## Measuring honestly
 //!
@@ -31,69 +36,25 @@
 
 pub mod charts;
 pub mod churn;
-pub mod cluster;
 pub mod markdown;
-pub mod peer;
+pub mod memory;
+pub mod node_spec;
 pub mod plan;
-pub mod process;
 pub mod ready;
 pub mod report;
 pub mod roster;
-pub mod runner;
 pub mod sim;
+pub mod sockets;
 pub mod spec;
 pub mod stats;
+pub mod timeline;
 pub mod workload;
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-pub use peer::Peer;
 pub use report::Report;
-pub use runner::{run, RunOptions};
+pub use sockets::{run, Peer, RunOptions};
 pub use spec::{load, parse, Scenario, SpecError};
-
-/// The most peers per network a scenario may ask for: past this, one machine's ports and
-/// file descriptors run out before the question is answered.
-pub const MAX_NODES: usize = 5_000;
-
-/// The most distinct files in a scenario (each one a name in every index).
-pub const MAX_FILES: usize = 1_000_000;
-
-/// The largest file size a scenario may ask for, bytes: downloads are checked in memory.
-pub const MAX_FILE_SIZE: u64 = 64 * 1024 * 1024;
-
-/// The most queries one phase may ask.
-pub const MAX_QUERIES_PER_PHASE: usize = 1_000_000;
-
-/// The longest any one step may last, seconds (a day).
-pub const MAX_SECONDS: f64 = 86_400.0;
-
-/// The most steps in a timeline.
-pub const MAX_STEPS: usize = 1_000;
-
-/// How long the runner waits for a child node's control reply (a search's own timeout is
-/// far shorter; this only catches a hung child).
-pub const CONTROL_TIMEOUT: Duration = Duration::from_secs(90);
-
-/// The shortest phase a per-second rate is given for: shorter ones (a kill) would turn a
-/// handful of messages into an absurd rate.
-pub const MIN_RATE_SECONDS: f64 = 0.25;
-
-/// Stats requests in flight at once when reading a whole cluster.
-pub const STATS_CONCURRENCY: usize = 128;
-
-/// Downloads in flight at once per network.
-pub const DOWNLOAD_CONCURRENCY: usize = 16;
-
-/// How long a network may take to become ready: this, plus [`READY_TIMEOUT_PER_NODE`]
-/// per peer. Past it the run goes on and the report says "not ready".
-pub const READY_TIMEOUT_BASE: Duration = Duration::from_secs(20);
-
-/// See [`READY_TIMEOUT_BASE`]. A Chord ring of a thousand nodes joining at once needs a few
-/// minutes of stabilization on this 2-core machine before every successor is right; a
-/// shorter wait measured a ring still forming rather than Chord.
-pub const READY_TIMEOUT_PER_NODE: Duration = Duration::from_millis(300);
 
 /// Writes `report.json`, `report.md` and the SVG charts into `out`; returns the Markdown.
 ///

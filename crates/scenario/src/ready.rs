@@ -1,5 +1,5 @@
-//! When is a network ready to be asked? Each answers differently, and the runner waits for
-//! the real condition (read from the nodes' `stats`), never for a guessed delay:
+//! When is a network ready to be asked? Each answers differently, and the timeline waits
+//! for the real condition (read from the nodes), never for a guessed delay:
 //!
 //! - **Napster**: the index server lists every live peer as a user and every shared copy
 //!   as a file (peers log in and send their 100s asynchronously).
@@ -7,18 +7,18 @@
 //! - **Chord**: the ring is exact: sorted by id, every live node's first successor is the
 //!   next live node, and the nodes together store at least `replicas` copies of every key
 //!   the live peers' files are filed under (entries are published after a join completes).
+//!
+//! An engine reads what the condition needs into a [`Census`]; [`missing`] judges it, for
+//! both engines alike.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use p2plab_chord::RingView;
 use p2plab_peer_protocol::keywords::{normalize_name, words};
 
-use crate::cluster::Cluster;
 use crate::plan::Plan;
-use crate::spec::Network;
-use crate::stats::gather;
 
 /// How many misplaced successors a readiness report describes.
 const MISPLACED_EXAMPLES: usize = 3;
@@ -33,49 +33,43 @@ const POLL_PER_NODE: Duration = Duration::from_millis(1);
 
 /// The pause between two readiness checks of a network of `nodes` peers.
 pub fn poll_interval(nodes: usize) -> Duration {
-    POLL + POLL_PER_NODE * nodes.min(crate::MAX_NODES) as u32
+    POLL + POLL_PER_NODE * nodes.min(crate::spec::MAX_NODES) as u32
 }
 
-/// Waits until `cluster` is ready, at most `limit`. If it did not become ready, logs and
-/// returns what it still lacked.
-pub async fn wait_ready(cluster: &Cluster, limit: Duration) -> Result<(), String> {
-    let start = Instant::now();
-    let poll = poll_interval(cluster.peers.len());
-    loop {
-        let Some(missing) = missing(cluster).await else {
-            return Ok(());
-        };
-        if start.elapsed() >= limit {
-            tracing::warn!(network = %cluster.network, %missing, "not ready after {limit:?}; going on");
-            return Err(missing);
+/// What a network's readiness condition is judged on, as an engine read it.
+#[derive(Debug, Clone)]
+pub enum Census {
+    /// Napster: the users and files the index server lists; `None` if there is no server
+    /// (or it did not answer): then there is nothing to wait for.
+    Napster(Option<(u64, u64)>),
+    /// Gnutella: servents without a neighbour, and live servents that did not answer.
+    Gnutella {
+        /// Servents that answered with no neighbour.
+        alone: usize,
+        /// Live servents that did not answer.
+        silent: usize,
+    },
+    /// Chord: the ring as each live node that answered sees it.
+    Chord(Vec<RingView>),
+}
+
+/// What the network still lacks before it is ready, or `None` when it is ready: `live`
+/// are the peers up, `replicas` the copies of each Chord index entry.
+pub fn missing(census: &Census, plan: &Plan, live: &[usize], replicas: usize) -> Option<String> {
+    match census {
+        Census::Napster(None) => None,
+        Census::Napster(Some((users, files))) => {
+            (!index_is_full(plan, live, *users, *files)).then(|| {
+                format!(
+                    "the index lists {users} of {} users, {files} files",
+                    live.len()
+                )
+            })
         }
-        tokio::time::sleep(poll).await;
+        Census::Gnutella { alone, silent } => (*alone > 0)
+            .then(|| format!("{alone} servents without a neighbour ({silent} not answering)")),
+        Census::Chord(views) => chord_missing(views, plan, live, replicas),
     }
-}
-
-/// What the network still lacks before it is ready, or `None` when it is ready.
-async fn missing(cluster: &Cluster) -> Option<String> {
-    match cluster.network {
-        Network::Napster => napster_missing(cluster).await,
-        Network::Gnutella => gnutella_missing(cluster).await,
-        Network::Chord => chord_missing(cluster).await,
-    }
-}
-
-async fn napster_missing(cluster: &Cluster) -> Option<String> {
-    let server = cluster.server.as_ref()?;
-    let Ok(stats) = server.stats().await else {
-        return None;
-    };
-    let field = |k: &str| stats.state.get(k).and_then(serde_json::Value::as_u64);
-    let (users, files) = (field("users")?, field("files")?);
-    let live = cluster.live();
-    (!index_is_full(cluster.plan(), &live, users, files)).then(|| {
-        format!(
-            "the index lists {users} of {} users, {files} files",
-            live.len()
-        )
-    })
 }
 
 /// Napster's condition: the index server lists every live peer as a user and every copy
@@ -85,36 +79,20 @@ pub fn index_is_full(plan: &Plan, live: &[usize], users: u64, files: u64) -> boo
     users == live.len() as u64 && files == copies as u64
 }
 
-async fn gnutella_missing(cluster: &Cluster) -> Option<String> {
-    let stats = gather(cluster.peers.iter().flatten()).await;
-    let alone = stats
-        .iter()
-        .filter(|s| {
-            s.state
-                .get("neighbours")
-                .and_then(serde_json::Value::as_array)
-                .is_none_or(|n| n.is_empty())
-        })
-        .count();
-    let silent = cluster.live().len().saturating_sub(stats.len());
-    (alone > 0).then(|| format!("{alone} servents without a neighbour ({silent} not answering)"))
-}
-
-async fn chord_missing(cluster: &Cluster) -> Option<String> {
-    let stats = gather(cluster.peers.iter().flatten()).await;
-    let views: Vec<RingView> = stats
-        .into_iter()
-        .filter_map(|s| serde_json::from_value(s.state).ok())
-        .collect();
-    let (plan, live) = (cluster.plan(), cluster.live());
-    if ring_is_complete(&views, plan, &live, cluster.replicas()) {
+fn chord_missing(
+    views: &[RingView],
+    plan: &Plan,
+    live: &[usize],
+    replicas: usize,
+) -> Option<String> {
+    if ring_is_complete(views, plan, live, replicas) {
         return None;
     }
     let stored: usize = views.iter().map(|v| v.stored_keys).sum();
-    let wanted = published_keys(plan, &live) * cluster.replicas().min(views.len());
-    let wrong = wrong_successors(&views);
+    let wanted = published_keys(plan, live) * replicas.min(views.len());
+    let wrong = wrong_successors(views);
     let examples = if wrong > 0 {
-        format!(" ({})", misplaced_examples(&views))
+        format!(" ({})", misplaced_examples(views))
     } else {
         String::new()
     };

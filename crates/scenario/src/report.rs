@@ -6,6 +6,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::spec::{Network, Scenario};
+
+/// The shortest phase a per-second rate is given for: shorter ones (a kill) would turn a
+/// handful of messages into an absurd rate.
+pub const MIN_RATE_SECONDS: f64 = 0.25;
 use crate::stats::Delta;
 use crate::workload::Tally;
 
@@ -135,7 +139,7 @@ pub struct PhaseReport {
     /// `bytes / queries`.
     pub bytes_per_query: Option<f64>,
     /// Messages sent per node per second: the background cost, on phases without queries
-    /// (only for phases of at least [`crate::MIN_RATE_SECONDS`]).
+    /// (only for phases of at least [`MIN_RATE_SECONDS`]).
     pub messages_per_node_s: Option<f64>,
     /// The busiest node's share of all messages (sent or received by it).
     pub busiest_share: Option<f64>,
@@ -188,7 +192,7 @@ impl PhaseReport {
         self.bytes = delta.bytes;
         self.messages_per_query = ratio(delta.messages, tally.queries);
         self.bytes_per_query = ratio(delta.bytes, tally.queries);
-        self.messages_per_node_s = (delta.nodes > 0 && self.seconds >= crate::MIN_RATE_SECONDS)
+        self.messages_per_node_s = (delta.nodes > 0 && self.seconds >= MIN_RATE_SECONDS)
             .then(|| delta.messages as f64 / delta.nodes as f64 / self.seconds);
         self.busiest_share = delta.busiest_share();
         self.busiest_node = delta.busiest.clone();

@@ -12,7 +12,24 @@ use std::path::Path;
 use p2plab_sim::churn::Lifetime;
 use serde::{Deserialize, Serialize};
 
-use crate::{MAX_FILES, MAX_NODES, MAX_QUERIES_PER_PHASE, MAX_SECONDS, MAX_STEPS};
+/// The most peers per network a scenario may ask for: past this, one machine's ports and
+/// file descriptors run out before the question is answered.
+pub const MAX_NODES: usize = 5_000;
+
+/// The most distinct files in a scenario (each one a name in every index).
+pub const MAX_FILES: usize = 1_000_000;
+
+/// The largest file size a scenario may ask for, bytes: downloads are checked in memory.
+pub const MAX_FILE_SIZE: u64 = 64 * 1024 * 1024;
+
+/// The most queries one phase may ask.
+pub const MAX_QUERIES_PER_PHASE: usize = 1_000_000;
+
+/// The longest any one step may last, seconds (a day).
+pub const MAX_SECONDS: f64 = 86_400.0;
+
+/// The most steps in a timeline.
+pub const MAX_STEPS: usize = 1_000;
 
 /// The three networks a scenario can compare.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -523,8 +540,15 @@ pub fn load(path: &Path) -> Result<Scenario, SpecError> {
 /// # Errors
 /// [`SpecError::Syntax`] with the field path and line/column, or [`SpecError::Invalid`].
 pub fn parse(text: &str) -> Result<Scenario, SpecError> {
+    let scenario: Scenario = from_json(text)?;
+    validate(&scenario)?;
+    Ok(scenario)
+}
+
+/// Reads JSON text into `T`, naming a field that does not fit by its path and position.
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, SpecError> {
     let de = &mut serde_json::Deserializer::from_str(text);
-    let scenario: Scenario = serde_path_to_error::deserialize(de).map_err(|e| {
+    serde_path_to_error::deserialize(de).map_err(|e| {
         // serde_path_to_error writes `?` for a field it never got to read (the text ended,
         // or is not JSON): name the object it was in, or the file.
         let path = e.path().to_string();
@@ -539,9 +563,7 @@ pub fn parse(text: &str) -> Result<Scenario, SpecError> {
             column: inner.column(),
             message: strip_position(&inner.to_string()),
         }
-    })?;
-    validate(&scenario)?;
-    Ok(scenario)
+    })
 }
 
 /// serde_json appends " at line L column C"; the error carries them apart.
@@ -623,11 +645,7 @@ fn validate(s: &Scenario) -> Result<(), SpecError> {
         "files.min_size",
         "larger than files.max_size",
     )?;
-    check(
-        f.max_size <= crate::MAX_FILE_SIZE,
-        "files.max_size",
-        "too large",
-    )?;
+    check(f.max_size <= MAX_FILE_SIZE, "files.max_size", "too large")?;
     let w = &s.workload;
     check(
         w.rate.is_finite() && w.rate > 0.0,
@@ -688,61 +706,66 @@ fn validate_sim(s: &SimSettings) -> Result<(), SpecError> {
 }
 
 fn validate_settings(s: &Settings) -> Result<(), SpecError> {
-    let g = &s.gnutella;
-    check(
-        g.degree >= 1,
-        "settings.gnutella.degree",
-        "must be at least 1",
-    )?;
+    validate_gnutella(&s.gnutella, "settings.gnutella")?;
+    validate_chord(&s.chord, "settings.chord")
+}
+
+/// Checks Gnutella settings; a bad field is named under `at` (`settings.gnutella`).
+pub(crate) fn validate_gnutella(g: &GnutellaSettings, at: &str) -> Result<(), SpecError> {
+    check(g.degree >= 1, &format!("{at}.degree"), "must be at least 1")?;
     check(
         g.max_peers >= g.degree,
-        "settings.gnutella.max_peers",
+        &format!("{at}.max_peers"),
         "below degree",
     )?;
     check(
         (1..=7).contains(&g.ttl),
-        "settings.gnutella.ttl",
+        &format!("{at}.ttl"),
         "must be 1..=7",
     )?;
     check(
         (1..=7).contains(&g.ping_ttl),
-        "settings.gnutella.ping_ttl",
+        &format!("{at}.ping_ttl"),
         "must be 1..=7",
     )?;
     check(
         g.ping_interval_s.is_finite() && g.ping_interval_s > 0.0,
-        "settings.gnutella.ping_interval_s",
+        &format!("{at}.ping_interval_s"),
         "must be positive",
     )?;
     check(
         g.search_window_ms >= 1,
-        "settings.gnutella.search_window_ms",
+        &format!("{at}.search_window_ms"),
         "must be positive",
     )?;
-    let c = &s.chord;
+    Ok(())
+}
+
+/// Checks Chord settings; a bad field is named under `at` (`settings.chord`).
+pub(crate) fn validate_chord(c: &ChordSettings, at: &str) -> Result<(), SpecError> {
     check(
         (1..=p2plab_chord::MAX_SUCCESSORS).contains(&c.successors),
-        "settings.chord.successors",
+        &format!("{at}.successors"),
         "must be 1..=32",
     )?;
     check(
         c.replicas >= 1,
-        "settings.chord.replicas",
+        &format!("{at}.replicas"),
         "must be at least 1",
     )?;
     check(
         c.stabilize_ms >= 1,
-        "settings.chord.stabilize_ms",
+        &format!("{at}.stabilize_ms"),
         "must be positive",
     )?;
     check(
         c.fix_fingers_ms >= 1,
-        "settings.chord.fix_fingers_ms",
+        &format!("{at}.fix_fingers_ms"),
         "must be positive",
     )?;
     check(
         c.join_batch >= 1,
-        "settings.chord.join_batch",
+        &format!("{at}.join_batch"),
         "must be at least 1",
     )
 }

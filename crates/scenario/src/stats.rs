@@ -9,28 +9,6 @@ use std::collections::BTreeMap;
 
 use p2plab_peer_protocol::control::NodeStats;
 
-use crate::peer::Peer;
-
-/// Asks every node for its stats, at most [`crate::STATS_CONCURRENCY`] at once; nodes that
-/// do not answer are left out.
-pub async fn gather<'a>(nodes: impl Iterator<Item = &'a Peer>) -> Vec<NodeStats> {
-    let nodes: Vec<Peer> = nodes.cloned().collect();
-    let mut out = Vec::with_capacity(nodes.len());
-    for chunk in nodes.chunks(crate::STATS_CONCURRENCY) {
-        let mut set = tokio::task::JoinSet::new();
-        for node in chunk {
-            let node = node.clone();
-            set.spawn(async move { node.stats().await });
-        }
-        while let Some(done) = set.join_next().await {
-            if let Ok(Ok(stats)) = done {
-                out.push(stats);
-            }
-        }
-    }
-    out
-}
-
 /// Each node's counters at one moment, by node address.
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
@@ -51,12 +29,6 @@ pub struct Counters {
 }
 
 impl Snapshot {
-    /// Reads every running node of a cluster.
-    pub async fn take<'a>(nodes: impl Iterator<Item = &'a Peer>) -> Snapshot {
-        let stats = gather(nodes).await;
-        Snapshot::from_stats(&stats)
-    }
-
     /// Builds a snapshot from stats already read.
     pub fn from_stats(stats: &[NodeStats]) -> Snapshot {
         let nodes = stats

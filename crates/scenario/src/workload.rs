@@ -1,4 +1,4 @@
-//! Asking queries and judging the answers.
+//! Judging a search's answer against the plan, and the tally of a phase's verdicts.
 //!
 //! A query is judged against the plan and against who was up when it was asked:
 //!
@@ -9,50 +9,12 @@
 //!   (**unfindable**), not against the network;
 //! - for a file that exists nowhere, any hit is a **wrong hit**.
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use hdrhistogram::Histogram;
 use p2plab_peer_protocol::{Hit, Holder};
 
-use crate::cluster::HolderMap;
-use crate::peer::Peer;
 use crate::plan::{Plan, PlannedQuery};
-
-/// A query as it was started: the query, who asked, and the truth at that moment.
-#[derive(Debug, Clone)]
-pub struct Issued {
-    /// The planned query.
-    pub query: PlannedQuery,
-    /// The peer that asked.
-    pub origin: Peer,
-    /// Which peers were up.
-    pub alive: Arc<Vec<bool>>,
-    /// Who each hit's holder is.
-    pub holders: Arc<HolderMap>,
-}
-
-/// A finished query.
-#[derive(Debug)]
-pub struct Answered {
-    /// What was asked.
-    pub issued: Issued,
-    /// The hits, or why the search failed.
-    pub result: Result<Vec<Hit>, String>,
-    /// How long the search took.
-    pub latency: Duration,
-}
-
-/// Runs one search.
-pub async fn ask(issued: Issued) -> Answered {
-    let start = Instant::now();
-    let result = issued.origin.search(&issued.query.text).await;
-    Answered {
-        issued,
-        result,
-        latency: start.elapsed(),
-    }
-}
 
 /// A query's verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,15 +41,8 @@ pub enum Verdict {
     WrongHits,
 }
 
-/// Judges an answer against the plan.
-pub fn judge(plan: &Plan, a: &Answered) -> Verdict {
-    let q = &a.issued;
-    verdict(plan, &q.query, &q.alive, |h| q.holders.index(h), &a.result)
-}
-
-/// Judges one search's result against the plan and against who was up when it was asked:
-/// the part of [`judge`] that needs no running node, shared by both engines.
-/// `holder_of` names the peer a hit's holder is, if any.
+/// Judges one search's result against the plan and against who was up when it was asked
+/// (`alive`); `holder_of` names the peer a hit's holder is, if any.
 pub fn verdict(
     plan: &Plan,
     query: &PlannedQuery,
@@ -227,28 +182,4 @@ impl Tally {
             }
         }
     }
-}
-
-/// Downloads `name` through `origin` and checks every byte against the plan.
-pub async fn download_and_check(
-    plan: &Plan,
-    origin: &Peer,
-    file: usize,
-    dir: &std::path::Path,
-    tag: &str,
-) -> bool {
-    let out = dir.join(format!("download-{tag}"));
-    let fetched = origin.get(&plan.files[file].name, &out).await;
-    let ok = match fetched {
-        Ok(_) => match (std::fs::read(&out), plan.content(file)) {
-            (Ok(got), Ok(want)) => got == want,
-            _ => false,
-        },
-        Err(e) => {
-            tracing::debug!(file = %plan.files[file].name, "download failed: {e}");
-            false
-        }
-    };
-    let _ = std::fs::remove_file(&out);
-    ok
 }

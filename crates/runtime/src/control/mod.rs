@@ -168,6 +168,21 @@ pub async fn execute(node: &NodeHandle, req: ControlRequest) -> ControlReply {
             },
             Err(e) => error(&e),
         },
+        ControlRequest::Fetch {
+            hit,
+            out,
+            overwrite,
+        } => {
+            let name = hit.name.clone();
+            match node.fetch(hit, &out, overwrite).await {
+                Ok(f) => ControlReply::Downloaded {
+                    name,
+                    bytes: f.bytes,
+                    from: f.from,
+                },
+                Err(e) => error(&e),
+            }
+        }
         ControlRequest::Share { dir } => match Library::from_dir(&dir) {
             Ok(library) => {
                 node.share(library);

@@ -1,63 +1,29 @@
-//! [`Book`]: the searches in flight on a virtual network, and the answers they got.
+//! [`Book`]: the searches the timeline asked of the virtual network, and the answers they
+//! got.
 //!
-//! On real sockets each search is a task awaiting its node's reply. Here there are no tasks:
-//! the player asks a node with a [`Command`], and the book watches that node's events
-//! between the network's steps, so an answer is timed at the very virtual instant its core
-//! reported it.
+//! On real sockets each search is a task awaiting its node's reply. Here there are no
+//! tasks: the player asks a node with a [`Command`], and the book watches that node's
+//! events between the network's steps, so an answer is stamped with the very virtual
+//! instant its core reported it.
 //!
 //! [`Command`]: p2plab_peer_protocol::Command
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::net::SocketAddr;
-use std::rc::Rc;
-use std::time::Duration;
+use std::collections::{BTreeMap, BTreeSet};
 
 use p2plab_netsim::{NodeIdx, TestNet};
-use p2plab_peer_protocol::{Event, Hit, Instant, RequestId};
+use p2plab_peer_protocol::{Event, RequestId};
 
 use super::cores::SimNode;
-use crate::plan::PlannedQuery;
+use crate::timeline::{Reply, Ticket};
 
-/// Who was up and who holds what when a search was asked: what its answer is judged against.
-#[derive(Debug, Default)]
-pub struct Truth {
-    /// For each peer, whether it was up.
-    pub alive: Vec<bool>,
-    /// Live peers by listen address (Gnutella and Chord hits name holders so).
-    pub holders: HashMap<SocketAddr, usize>,
-}
-
-/// A search on its way.
-#[derive(Debug)]
-pub struct Flight {
-    /// What was asked.
-    pub query: PlannedQuery,
-    /// The node that asks.
-    pub node: NodeIdx,
-    /// When it was asked.
-    pub asked: Instant,
-    /// The truth at that moment.
-    pub truth: Rc<Truth>,
-}
-
-/// A finished search.
-#[derive(Debug)]
-pub struct Answer {
-    /// The search as it was asked.
-    pub flight: Flight,
-    /// The hits, or why the search failed (the sentence a real node's handle gives).
-    pub result: Result<Vec<Hit>, String>,
-    /// Virtual time from the command to the answer.
-    pub latency: Duration,
-}
-
-/// Searches in flight, answers received, and nodes that said goodbye.
+/// Searches asked, answers not yet handed to the timeline, and nodes that said goodbye.
 #[derive(Debug, Default)]
 pub struct Book {
-    flights: BTreeMap<RequestId, Flight>,
+    /// The timeline's ticket and the asking node of each search in flight.
+    asked: BTreeMap<RequestId, (Ticket, NodeIdx)>,
     /// Nodes whose events are awaited, with how many things each is awaited for.
     watched: BTreeMap<NodeIdx, usize>,
-    answers: Vec<Answer>,
+    answers: Vec<Reply>,
     left: BTreeSet<NodeIdx>,
     next_request: u64,
     /// The network's [`TestNet::reports`] when events were last taken.
@@ -65,26 +31,16 @@ pub struct Book {
 }
 
 impl Book {
-    /// Searches in flight.
-    pub fn in_flight(&self) -> usize {
-        self.flights.len()
-    }
-
-    /// When the oldest search in flight was asked.
-    pub fn oldest(&self) -> Option<Instant> {
-        self.flights.values().map(|f| f.asked).min()
-    }
-
-    /// Records a search about to be asked; returns the id to ask it with.
-    pub fn launch(&mut self, flight: Flight) -> RequestId {
-        self.next_request += 1;
-        let request = RequestId(self.next_request);
-        self.watch(flight.node);
-        self.flights.insert(request, flight);
+    /// Records a search `node` is about to be asked for the timeline's `ticket`; returns
+    /// the id to ask it with.
+    pub fn launch(&mut self, ticket: Ticket, node: NodeIdx) -> RequestId {
+        let request = self.request();
+        self.watch(node);
+        self.asked.insert(request, (ticket, node));
         request
     }
 
-    /// A fresh id for a command that is not a search (a polite leave).
+    /// A fresh id for a command (a search, a polite leave).
     pub fn request(&mut self) -> RequestId {
         self.next_request += 1;
         RequestId(self.next_request)
@@ -121,12 +77,17 @@ impl Book {
         for &node in self.watched.keys() {
             events.extend(net.take_events(node).into_iter().map(|e| (node, e)));
         }
-        let now = net.now();
+        let at = net.now();
         let mut progressed = false;
         for (node, event) in events {
             match event {
                 Event::SearchDone { request, result } => {
-                    progressed |= self.finish(request, now, result.map_err(|e| e.to_string()));
+                    if let Some((ticket, node)) = self.asked.remove(&request) {
+                        self.unwatch(node);
+                        let result = result.map_err(|e| e.to_string());
+                        self.answers.push(Reply::Answer { ticket, at, result });
+                        progressed = true;
+                    }
                 }
                 Event::Left { .. } => {
                     self.unwatch(node);
@@ -139,53 +100,22 @@ impl Book {
         progressed
     }
 
-    /// Ends every search in flight at `node` with `why` (the node stopped under it).
-    pub fn fail_at(&mut self, node: NodeIdx, now: Instant, why: &str) {
-        let ids: Vec<RequestId> = self
-            .flights
+    /// Forgets every search asked at `node` (it stopped; the timeline ends them).
+    pub fn forget(&mut self, node: NodeIdx) {
+        let gone: Vec<RequestId> = self
+            .asked
             .iter()
-            .filter(|(_, f)| f.node == node)
-            .map(|(id, _)| *id)
+            .filter(|(_, (_, n))| *n == node)
+            .map(|(r, _)| *r)
             .collect();
-        for id in ids {
-            self.finish(id, now, Err(why.to_owned()));
+        for r in gone {
+            self.asked.remove(&r);
+            self.unwatch(node);
         }
     }
 
-    /// Ends every search asked at or before `deadline` with `why` (nobody answered in time).
-    pub fn expire(&mut self, deadline: Instant, now: Instant, why: &str) {
-        let ids: Vec<RequestId> = self
-            .flights
-            .iter()
-            .filter(|(_, f)| f.asked <= deadline)
-            .map(|(id, _)| *id)
-            .collect();
-        for id in ids {
-            self.finish(id, now, Err(why.to_owned()));
-        }
-    }
-
-    fn finish(
-        &mut self,
-        request: RequestId,
-        now: Instant,
-        result: Result<Vec<Hit>, String>,
-    ) -> bool {
-        let Some(flight) = self.flights.remove(&request) else {
-            return false;
-        };
-        self.unwatch(flight.node);
-        let latency = now.saturating_since(flight.asked);
-        self.answers.push(Answer {
-            flight,
-            result,
-            latency,
-        });
-        true
-    }
-
-    /// Takes the answers received so far.
-    pub fn take_answers(&mut self) -> Vec<Answer> {
+    /// Takes the answers received so far, for the timeline.
+    pub fn take_answers(&mut self) -> Vec<Reply> {
         std::mem::take(&mut self.answers)
     }
 }

@@ -1,6 +1,6 @@
 //! [`SimNode`]: the three protocols' cores behind one type, so one virtual network can hold
-//! Napster's index server beside its peers — and the builders that configure each core
-//! exactly as [`crate::cluster`] configures the ones it runs on real sockets.
+//! Napster's index server beside its peers — and [`core`], which builds each from the
+//! [`NodeSpec`] the timeline gives, as the sockets engine starts a real node from it.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -10,7 +10,7 @@ use p2plab_gnutella::{Servent, ServentConfig};
 use p2plab_napster::{NapsterNode, Peer, PeerConfig, Server, ServerConfig};
 use p2plab_peer_protocol::{Input, Instant, Library, Metrics, Node, Outbox};
 
-use crate::spec::{ChordSettings, GnutellaSettings};
+use crate::node_spec::NodeSpec;
 
 /// Any node of any of the three networks, unchanged: the simulator only wraps it.
 ///
@@ -63,43 +63,27 @@ impl Node for SimNode {
     }
 }
 
-/// Napster's index server, with the defaults the runtime starts it with.
-pub fn napster_server() -> SimNode {
-    SimNode::Napster(Box::new(Server::new(ServerConfig::default()).into()))
-}
-
-/// A Napster peer at `addr` that logs in to `server` as `nick`.
-pub fn napster_peer(addr: SocketAddr, server: SocketAddr, nick: &str, library: Library) -> SimNode {
-    let config = PeerConfig::new(server, nick, addr.port(), Arc::new(library));
-    SimNode::Napster(Box::new(Peer::new(config).into()))
-}
-
-/// A Gnutella servent at `addr`, set up from the scenario's settings.
-pub fn gnutella_servent(
-    addr: SocketAddr,
-    library: Library,
-    g: &GnutellaSettings,
-    bootstrap: Vec<SocketAddr>,
-    seed: u64,
-) -> SimNode {
-    let mut c = ServentConfig::new(addr, Arc::new(library));
-    g.configure(&mut c);
-    c.bootstrap = bootstrap;
-    c.seed = seed;
-    SimNode::Gnutella(Box::new(Servent::new(c)))
-}
-
-/// A Chord node at `addr`, joining through `join` (or creating the ring), set up from the
-/// scenario's settings.
-pub fn chord_node(
-    addr: SocketAddr,
-    library: Library,
-    s: &ChordSettings,
-    join: Option<SocketAddr>,
-    seed: u64,
-) -> SimNode {
-    let mut c = ChordConfig::new(addr, join, Arc::new(library));
-    s.configure(&mut c);
-    c.seed = seed;
-    SimNode::Chord(Box::new(ChordNode::new(c)))
+/// The core `spec` describes, listening at `addr` and sharing `library`: configured exactly
+/// as the runtime configures the node it starts from the same spec.
+pub fn core(spec: &NodeSpec, addr: SocketAddr, library: Library) -> SimNode {
+    let library = Arc::new(library);
+    match spec {
+        NodeSpec::NapsterServer { .. } => {
+            SimNode::Napster(Box::new(Server::new(ServerConfig::default()).into()))
+        }
+        NodeSpec::NapsterPeer { server, nick } => {
+            let config = PeerConfig::new(*server, nick, addr.port(), library);
+            SimNode::Napster(Box::new(Peer::new(config).into()))
+        }
+        NodeSpec::Gnutella { .. } => {
+            let mut c = ServentConfig::new(addr, library);
+            spec.configure_servent(&mut c);
+            SimNode::Gnutella(Box::new(Servent::new(c)))
+        }
+        NodeSpec::Chord { .. } => {
+            let mut c = ChordConfig::new(addr, None, library);
+            spec.configure_chord(&mut c);
+            SimNode::Chord(Box::new(ChordNode::new(c)))
+        }
+    }
 }

@@ -1,12 +1,13 @@
-//! The scenario on the simulator: the same timeline, the same plan and the same report as
-//! [`crate::runner`], with the unchanged Napster, Gnutella and Chord cores on virtual time.
+//! The scenario on the simulator: the engine that plays the [`Timeline`] with the unchanged
+//! Napster, Gnutella and Chord cores on virtual time.
 //!
 //! A real run and a simulated run of one scenario file differ only in who carries the
-//! bytes and who keeps the time. Everything else is shared: the plan (files, placement,
-//! queries, victims, bootstrap lists), the readiness conditions ([`crate::ready`]), the
-//! verdicts ([`crate::workload::verdict`]), the traffic counters and the phase arithmetic
-//! ([`crate::report::PhaseReport::fill`]). So the two reports sit side by side, and where they
-//! disagree beyond noise one of them has a bug.
+//! bytes and who keeps the time. Everything else is the timeline's, and so the same: the
+//! plan (files, placement, queries, victims, bootstrap lists), the readiness conditions,
+//! the verdicts, the traffic counters and the phase arithmetic. So the two reports sit side
+//! by side, and where they disagree beyond noise one of them has a bug.
+//!
+//! [`Timeline`]: crate::timeline::Timeline
 //!
 //! What the simulator cannot show: downloads (the cores find files; the runtime moves
 //! them), which it reports as not measured, and the cost of the machine itself — latency
@@ -15,10 +16,10 @@
 //!
 //! ## Layout
 //!
-//! - [`cores`] — [`SimNode`], the three cores behind one type, configured as on sockets.
+//! - [`cores`] — [`SimNode`], the three cores behind one type, built from a node spec.
 //! - [`world`] — [`SimCluster`], one network's nodes on one virtual network.
-//! - [`book`] — searches in flight and their answers, timed in virtual time.
-//! - [`player`] — [`Player`], the timeline on virtual time, step for step.
+//! - [`book`] — searches asked of the network and their answers, in virtual time.
+//! - [`player`] — [`Player`], which carries out the timeline's actions on virtual time.
 //!
 //! Each network gets its own virtual network and clock, so running them one after the
 //! other is the same as running them side by side.
@@ -32,7 +33,7 @@ use std::sync::Arc;
 use std::time::Instant as WallClock;
 
 use crate::plan::Plan;
-use crate::report::{Memory, NetworkReport, Report, RunReport, Versions};
+use crate::report::{Memory, Report, RunReport, Versions};
 use crate::spec::{Network, Scenario};
 
 pub use cores::SimNode;
@@ -82,6 +83,7 @@ impl SimNetwork {
 /// If the timeline does not begin with `start`.
 pub fn run(scenario: &Scenario, progress: bool) -> anyhow::Result<SimRun> {
     let started = WallClock::now();
+    let scenario = Arc::new(scenario.clone());
     let mut runs = Vec::new();
     let mut networks = Vec::new();
     for n in scenario.nodes.values() {
@@ -89,8 +91,8 @@ pub fn run(scenario: &Scenario, progress: bool) -> anyhow::Result<SimRun> {
         let mut reports = Vec::new();
         for &network in &scenario.networks {
             let wall = WallClock::now();
-            let mut player = Player::new(scenario, plan.clone(), network, progress);
-            reports.push(play(&mut player, scenario)?);
+            let mut player = Player::new(&scenario, plan.clone(), network, progress);
+            reports.push(player.play());
             let net = &player.cluster.net;
             networks.push(SimNetwork {
                 nodes: n,
@@ -107,22 +109,13 @@ pub fn run(scenario: &Scenario, progress: bool) -> anyhow::Result<SimRun> {
         });
     }
     let report = Report {
-        scenario: scenario.clone(),
+        scenario: (*scenario).clone(),
         versions: Versions::default(),
         mode: MODE.to_owned(),
         runs,
-        runner_memory: crate::process::memory_kib("self")
+        runner_memory: crate::memory::memory_kib("self")
             .map(|(rss_kib, peak_kib)| Memory { rss_kib, peak_kib }),
         wall_s: started.elapsed().as_secs_f64(),
     };
     Ok(SimRun { report, networks })
-}
-
-/// The whole timeline on one network.
-fn play(player: &mut Player<'_>, s: &Scenario) -> anyhow::Result<NetworkReport> {
-    let mut report = player.start(&s.timeline[0])?;
-    for (k, step) in s.timeline.iter().enumerate().skip(1) {
-        report.phases.push(player.phase(step, k as u64));
-    }
-    Ok(report)
 }

@@ -1,6 +1,7 @@
-//! Nodes as child processes: `p2plab napster server|peer`, `p2plab gnutella node`,
-//! `p2plab chord node`, each with `--control`, each sharing a folder the runner fills with
-//! the plan's synthetic files.
+//! Nodes as child processes: `p2plab node --spec -`, each reading its [`ChildSpec`] (the
+//! timeline's [`NodeSpec`](crate::node_spec::NodeSpec), its ports and its folder) as one
+//! JSON document on its standard input, each sharing a folder the runner fills with the
+//! plan's synthetic files.
 //!
 //! Every child is spawned with `kill_on_drop`, and lives inside a [`Peer`] that the cluster
 //! owns: when the run ends, fails or is interrupted (the CLI drops the run on Ctrl-C), the
@@ -8,19 +9,20 @@
 
 use std::io::Write;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdout, Command};
 use tokio::sync::Mutex;
 
 use p2plab_peer_protocol::Library;
 use p2plab_runtime::control::{token, ControlClient};
 
-use crate::peer::{address_after, Peer, RemoteNode, STARTUP_TIMEOUT};
+use super::peer::{address_after, Peer, RemoteNode, STARTUP_TIMEOUT};
+use crate::node_spec::ChildSpec;
 
 /// How to start child nodes: which binary, and where their shared folders go.
 #[derive(Debug, Clone)]
@@ -54,25 +56,31 @@ impl ProcessLauncher {
         self.dir.join("control")
     }
 
-    /// Starts `p2plab <args>` and waits for it to report its addresses.
+    /// Starts `p2plab node --spec -` with `spec` on its standard input, and waits for it to
+    /// report its addresses.
     ///
     /// # Errors
     /// If it cannot start or reports no address in time.
-    pub async fn spawn(&self, args: &[String]) -> anyhow::Result<Peer> {
+    pub async fn spawn(&self, spec: &ChildSpec) -> anyhow::Result<Peer> {
+        let document = serde_json::to_vec(spec)?;
         let mut child = Command::new(&self.exe)
-            .args(args)
+            .args(["node", "--spec", "-"])
             .env(token::DIR_ENV, self.control_dir())
             .env_remove(token::TOKEN_ENV)
-            .stdin(Stdio::null())
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .kill_on_drop(true)
             .spawn()
             .with_context(|| format!("cannot start {}", self.exe.display()))?;
-        let stdout = child
-            .stdout
-            .take()
-            .ok_or_else(|| anyhow::anyhow!("no stdout from child"))?;
+        let (Some(mut stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+            return Err(fail(child, anyhow::anyhow!("no pipes to the child")).await);
+        };
+        // Dropping stdin closes it: the child reads the document to its end.
+        if let Err(e) = stdin.write_all(&document).await {
+            return Err(fail(child, e.into()).await);
+        }
+        drop(stdin);
         let found = tokio::time::timeout(STARTUP_TIMEOUT, read_addresses(stdout)).await;
         let (addr, control) = match found {
             Ok(Ok(pair)) => pair,
@@ -115,24 +123,4 @@ async fn read_addresses(stdout: ChildStdout) -> anyhow::Result<(SocketAddr, Sock
 
 fn any() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 0))
-}
-
-/// `--flag value` pairs as strings.
-pub fn args<const N: usize>(pairs: [(&str, String); N]) -> Vec<String> {
-    pairs
-        .into_iter()
-        .flat_map(|(k, v)| [k.to_owned(), v])
-        .collect()
-}
-
-/// The resident and peak memory of a process, in KiB, from `/proc/<pid>/status`.
-pub fn memory_kib(pid: &str) -> Option<(u64, u64)> {
-    let status = std::fs::read_to_string(Path::new("/proc").join(pid).join("status")).ok()?;
-    let field = |key: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(key))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-    };
-    Some((field("VmRSS:")?, field("VmHWM:")?))
 }

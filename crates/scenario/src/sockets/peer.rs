@@ -15,7 +15,9 @@ use p2plab_peer_protocol::Hit;
 use p2plab_runtime::control::ControlClient;
 use p2plab_runtime::NodeHandle;
 
-use crate::CONTROL_TIMEOUT;
+/// How long the runner waits for a child node's control reply (a search's own timeout is
+/// far shorter; this only catches a hung child).
+pub const CONTROL_TIMEOUT: Duration = Duration::from_secs(90);
 
 /// A running node of any network.
 #[derive(Debug, Clone)]
@@ -67,20 +69,20 @@ impl Peer {
         }
     }
 
-    /// Finds `name` and downloads it into `out`; the number of bytes written.
+    /// Downloads the file `hit` names into `out`; the number of bytes written.
     ///
     /// # Errors
     /// The node's error, as a sentence.
-    pub async fn get(&self, name: &str, out: &Path) -> Result<u64, String> {
+    pub async fn fetch(&self, hit: Hit, out: &Path) -> Result<u64, String> {
         match self {
             Peer::Local(h) => h
-                .get(name, out, false)
+                .fetch(hit, out, false)
                 .await
                 .map(|f| f.bytes)
                 .map_err(|e| e.to_string()),
             Peer::Remote(r) => {
-                let req = ControlRequest::Get {
-                    name: name.into(),
+                let req = ControlRequest::Fetch {
+                    hit,
                     out: out.to_owned(),
                     overwrite: false,
                 };

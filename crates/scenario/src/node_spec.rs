@@ -1,0 +1,223 @@
+//! [`NodeSpec`]: one node to start, with every setting it runs with — the one description
+//! of a node that both engines build from, and the JSON document a child process gets.
+//!
+//! The timeline decides everything about a node (its bootstrap list, its seed, its nick)
+//! and says it here; the engine only adds where it listens and which files it shares (the
+//! plan's, for the peer it is). A child process reads the same document
+//! (`p2plab node --spec FILE`), checked by the same [`ChildSpec::parse`], so no setting is
+//! re-encoded as command-line flags and checked a second time with other literals.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use p2plab_peer_protocol::Library;
+use p2plab_runtime::{launch, NodeHandle};
+use serde::{Deserialize, Serialize};
+
+use crate::spec::{self, ChordSettings, GnutellaSettings, SpecError};
+
+/// What kind of node, and everything it is configured with.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum NodeSpec {
+    /// Napster's index server.
+    NapsterServer {
+        /// Where it listens, if the scenario names a port (`settings.napster.server`).
+        #[serde(default)]
+        listen: Option<SocketAddr>,
+    },
+    /// A Napster peer.
+    NapsterPeer {
+        /// The index server's address.
+        server: SocketAddr,
+        /// The nick it logs in with.
+        nick: String,
+    },
+    /// A Gnutella servent.
+    Gnutella {
+        /// TTLs, degree and periods.
+        settings: GnutellaSettings,
+        /// The servents it dials at start.
+        bootstrap: Vec<SocketAddr>,
+        /// Seed of its descriptor ids and servent id.
+        seed: u64,
+    },
+    /// A Chord node.
+    Chord {
+        /// Successor list, replicas and periods.
+        settings: ChordSettings,
+        /// The ring member it joins through (`None`: it creates the ring).
+        join: Option<SocketAddr>,
+        /// Seed of its request ids and timer jitter.
+        seed: u64,
+    },
+}
+
+impl NodeSpec {
+    /// Sets a servent's configuration from a [`NodeSpec::Gnutella`] (nothing otherwise).
+    pub fn configure_servent(&self, c: &mut p2plab_gnutella::ServentConfig) {
+        if let NodeSpec::Gnutella {
+            settings,
+            bootstrap,
+            seed,
+        } = self
+        {
+            settings.configure(c);
+            c.bootstrap.clone_from(bootstrap);
+            c.seed = *seed;
+        }
+    }
+
+    /// Sets a Chord node's configuration from a [`NodeSpec::Chord`] (nothing otherwise).
+    pub fn configure_chord(&self, c: &mut p2plab_chord::ChordConfig) {
+        if let NodeSpec::Chord {
+            settings,
+            join,
+            seed,
+        } = self
+        {
+            settings.configure(c);
+            c.join = *join;
+            c.seed = *seed;
+        }
+    }
+
+    /// Starts this node on real sockets in this process, listening on `listen` and sharing
+    /// `library`.
+    ///
+    /// # Errors
+    /// If the address cannot be bound.
+    pub async fn launch(
+        &self,
+        listen: SocketAddr,
+        library: Library,
+    ) -> std::io::Result<NodeHandle> {
+        match self {
+            NodeSpec::NapsterServer { .. } => {
+                launch::napster_server(listen, Default::default()).await
+            }
+            NodeSpec::NapsterPeer { server, nick } => {
+                launch::napster_peer(*server, listen, nick, library).await
+            }
+            NodeSpec::Gnutella { .. } => {
+                launch::gnutella_servent(listen, library, |c| self.configure_servent(c)).await
+            }
+            NodeSpec::Chord { .. } => {
+                launch::chord_node(listen, library, |c| self.configure_chord(c)).await
+            }
+        }
+    }
+
+    /// The kind of node, as its stats name it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            NodeSpec::NapsterServer { .. } => "napster-server",
+            NodeSpec::NapsterPeer { .. } => "napster-peer",
+            NodeSpec::Gnutella { .. } => "gnutella",
+            NodeSpec::Chord { .. } => "chord",
+        }
+    }
+
+    /// Checks the settings, naming a bad field by its path under `at`.
+    fn validate(&self, at: &str) -> Result<(), SpecError> {
+        match self {
+            NodeSpec::Gnutella { settings, .. } => {
+                spec::validate_gnutella(settings, &format!("{at}.gnutella.settings"))
+            }
+            NodeSpec::Chord { settings, .. } => {
+                spec::validate_chord(settings, &format!("{at}.chord.settings"))
+            }
+            NodeSpec::NapsterServer { .. } | NodeSpec::NapsterPeer { .. } => Ok(()),
+        }
+    }
+}
+
+/// The document a child process is started with: the node, where it listens, its control
+/// port and the folder it shares.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChildSpec {
+    /// The node.
+    pub node: NodeSpec,
+    /// Where it listens (a Napster peer's data port).
+    pub listen: SocketAddr,
+    /// Its control port.
+    pub control: SocketAddr,
+    /// The folder it shares (none for Napster's index server).
+    #[serde(default)]
+    pub share: Option<PathBuf>,
+}
+
+impl ChildSpec {
+    /// Parses and checks a child's document; a bad field is named by its path and line.
+    ///
+    /// # Errors
+    /// [`SpecError`] as for a scenario file.
+    pub fn parse(text: &str) -> Result<ChildSpec, SpecError> {
+        let child: ChildSpec = spec::from_json(text)?;
+        child.node.validate("node")?;
+        Ok(child)
+    }
+
+    /// Reads and checks a child's document from a file.
+    ///
+    /// # Errors
+    /// [`SpecError`] naming the file, or the field.
+    pub fn load(path: &Path) -> Result<ChildSpec, SpecError> {
+        let text = std::fs::read_to_string(path).map_err(|source| SpecError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        ChildSpec::parse(&text)
+    }
+}
+
+/// The Napster nick of peer `i`.
+pub fn nick(i: usize) -> String {
+    format!("p{i}")
+}
+
+/// The peer a Napster nick names, if it is one of [`nick`]'s.
+pub fn peer_of_nick(nick: &str) -> Option<usize> {
+    nick.strip_prefix('p')?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_child_document_round_trips_and_a_bad_setting_is_named_by_its_path() {
+        let child = ChildSpec {
+            node: NodeSpec::Gnutella {
+                settings: GnutellaSettings::default(),
+                bootstrap: vec![SocketAddr::from(([127, 0, 0, 1], 6346))],
+                seed: 7,
+            },
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            control: SocketAddr::from(([127, 0, 0, 1], 0)),
+            share: Some("/tmp/p3".into()),
+        };
+        let text = serde_json::to_string_pretty(&child).unwrap_or_default();
+        assert_eq!(ChildSpec::parse(&text).ok(), Some(child));
+        let bad = text.replace("\"ttl\": 4", "\"ttl\": 9");
+        let err = ChildSpec::parse(&bad).err().map(|e| e.to_string());
+        assert!(
+            err.as_deref()
+                .is_some_and(|e| e.starts_with("node.gnutella.settings.ttl:")),
+            "{err:?}"
+        );
+        let typo = text.replace("\"seed\"", "\"sead\"");
+        let err = ChildSpec::parse(&typo).err().map(|e| e.to_string());
+        assert!(
+            err.as_deref().is_some_and(|e| e.contains("line")),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn nicks_name_their_peers() {
+        assert_eq!(peer_of_nick(&nick(42)), Some(42));
+        assert_eq!(peer_of_nick("bob"), None);
+    }
+}

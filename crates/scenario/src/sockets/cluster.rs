@@ -1,0 +1,233 @@
+//! [`Cluster`]: the nodes of one network on real sockets — in this process or as child
+//! processes — and what the sockets engine carries out on them when the timeline asks.
+//!
+//! It decides nothing: which node starts with which settings, who dies and what is asked
+//! all come from the timeline. It only knows how to start a node from its
+//! [`NodeSpec`], stop it, and read it.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use p2plab_peer_protocol::control::NodeStats;
+use p2plab_peer_protocol::Library;
+
+use super::peer::Peer;
+use super::process::ProcessLauncher;
+use crate::memory::memory_kib;
+use crate::node_spec::{ChildSpec, NodeSpec};
+use crate::plan::Plan;
+use crate::ready::Census;
+use crate::spec::Network;
+use crate::stats::Snapshot;
+use crate::timeline::Who;
+
+/// Stats requests in flight at once when reading a whole cluster.
+const STATS_CONCURRENCY: usize = 128;
+
+/// In this process, or as child processes.
+#[derive(Debug, Clone)]
+pub enum Launcher {
+    /// Every node is a set of tasks of the runner.
+    InProcess,
+    /// Every node is a `p2plab` child process.
+    Processes(ProcessLauncher),
+}
+
+/// All nodes of one network.
+#[derive(Debug)]
+pub struct Cluster {
+    /// Which network.
+    pub network: Network,
+    /// Napster's index server, while up.
+    server: Option<Peer>,
+    /// Peers by index; `None` while down.
+    peers: Vec<Option<Peer>>,
+    plan: Arc<Plan>,
+    launcher: Launcher,
+    /// This process's resident memory before any node started, KiB.
+    rss_before: u64,
+}
+
+fn any_port() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 0))
+}
+
+impl Cluster {
+    /// A cluster with nothing started yet.
+    pub fn new(network: Network, plan: Arc<Plan>, launcher: Launcher) -> Self {
+        Cluster {
+            network,
+            server: None,
+            peers: vec![None; plan.peers()],
+            plan,
+            launcher,
+            rss_before: memory_kib("self").map_or(0, |m| m.0),
+        }
+    }
+
+    /// Peer `i`, if it is up.
+    pub fn peer(&self, i: usize) -> Option<Peer> {
+        self.peers[i].clone()
+    }
+
+    /// Every running node, index server included.
+    fn nodes(&self) -> impl Iterator<Item = &Peer> {
+        self.server.iter().chain(self.peers.iter().flatten())
+    }
+
+    /// Starts `who` from `spec`, with the plan's files for a peer; returns its address.
+    ///
+    /// # Errors
+    /// Why the node could not be started, as a sentence.
+    pub async fn start(&mut self, who: Who, spec: &NodeSpec) -> Result<SocketAddr, String> {
+        let listen = match spec {
+            NodeSpec::NapsterServer { listen } => listen.unwrap_or_else(any_port),
+            _ => any_port(),
+        };
+        let library = match who {
+            Who::Server => Library::empty(),
+            Who::Peer(i) => self.plan.library(i),
+        };
+        let node = match &self.launcher {
+            Launcher::InProcess => spec
+                .launch(listen, library)
+                .await
+                .map(Peer::Local)
+                .map_err(|e| format!("cannot listen on {listen}: {e}"))?,
+            Launcher::Processes(p) => {
+                let share = match who {
+                    Who::Server => None,
+                    Who::Peer(i) => Some(
+                        p.share_folder(&format!("p{i}"), &library)
+                            .map_err(|e| format!("cannot write peer {i}'s files: {e}"))?,
+                    ),
+                };
+                let child = ChildSpec {
+                    node: spec.clone(),
+                    listen,
+                    control: any_port(),
+                    share,
+                };
+                p.spawn(&child).await.map_err(|e| format!("{e:#}"))?
+            }
+        };
+        let addr = node.addr();
+        match who {
+            Who::Server => self.server = Some(node),
+            Who::Peer(i) => self.peers[i] = Some(node),
+        }
+        Ok(addr)
+    }
+
+    /// Crashes peer `i`, or makes it leave politely.
+    pub async fn stop(&mut self, i: usize, crash: bool) {
+        if let Some(peer) = self.peers[i].take() {
+            if crash {
+                peer.crash().await;
+            } else {
+                peer.leave().await;
+            }
+        }
+    }
+
+    /// Crashes the index server, if there is one.
+    pub async fn kill_server(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.crash().await;
+        }
+    }
+
+    /// Stops every node.
+    pub async fn shutdown(&mut self) {
+        self.kill_server().await;
+        for i in 0..self.peers.len() {
+            self.stop(i, true).await;
+        }
+    }
+
+    /// Every running node's counters, and, if `memory`, the memory the network uses: its
+    /// children's, or what this process grew by since the cluster was made.
+    pub async fn snapshot(&self, memory: bool) -> (Snapshot, Option<u64>) {
+        let stats = gather(self.nodes()).await;
+        let memory_kib = memory.then(|| self.memory_kib()).flatten();
+        (Snapshot::from_stats(&stats), memory_kib)
+    }
+
+    fn memory_kib(&self) -> Option<u64> {
+        match self.launcher {
+            Launcher::Processes(_) => Some(
+                self.nodes()
+                    .filter_map(|p| match p {
+                        Peer::Remote(r) => r.pid,
+                        Peer::Local(_) => None,
+                    })
+                    .filter_map(|pid| memory_kib(&pid.to_string()))
+                    .map(|m| m.0)
+                    .sum(),
+            ),
+            Launcher::InProcess => memory_kib("self").map(|m| m.0.saturating_sub(self.rss_before)),
+        }
+    }
+
+    /// What the network's readiness condition needs, read from the nodes' stats.
+    pub async fn census(&self) -> Census {
+        match self.network {
+            Network::Napster => {
+                let Some(server) = &self.server else {
+                    return Census::Napster(None);
+                };
+                let listed = server.stats().await.ok().and_then(|stats| {
+                    let field = |k: &str| stats.state.get(k).and_then(serde_json::Value::as_u64);
+                    Some((field("users")?, field("files")?))
+                });
+                Census::Napster(listed)
+            }
+            Network::Gnutella => {
+                let stats = gather(self.peers.iter().flatten()).await;
+                let alone = stats
+                    .iter()
+                    .filter(|s| {
+                        s.state
+                            .get("neighbours")
+                            .and_then(serde_json::Value::as_array)
+                            .is_none_or(|n| n.is_empty())
+                    })
+                    .count();
+                let live = self.peers.iter().flatten().count();
+                Census::Gnutella {
+                    alone,
+                    silent: live.saturating_sub(stats.len()),
+                }
+            }
+            Network::Chord => {
+                let stats = gather(self.peers.iter().flatten()).await;
+                Census::Chord(
+                    stats
+                        .into_iter()
+                        .filter_map(|s| serde_json::from_value(s.state).ok())
+                        .collect(),
+                )
+            }
+        }
+    }
+}
+
+/// Asks every node for its stats, at most [`STATS_CONCURRENCY`] at once; nodes that do not
+/// answer are left out.
+async fn gather<'a>(nodes: impl Iterator<Item = &'a Peer>) -> Vec<NodeStats> {
+    let nodes: Vec<Peer> = nodes.cloned().collect();
+    let mut out = Vec::with_capacity(nodes.len());
+    for chunk in nodes.chunks(STATS_CONCURRENCY) {
+        let mut set = tokio::task::JoinSet::new();
+        for node in chunk {
+            let node = node.clone();
+            set.spawn(async move { node.stats().await });
+        }
+        while let Some(done) = set.join_next().await {
+            if let Ok(Ok(stats)) = done {
+                out.push(stats);
+            }
+        }
+    }
+    out
+}

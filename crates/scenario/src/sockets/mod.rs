@@ -1,0 +1,365 @@
+//! The scenario on real sockets: the engine that plays the [`Timeline`] with real nodes,
+//! in this process or as child processes, every message over loopback TCP.
+//!
+//! For each node count, the networks of a group start one at a time (each start measures
+//! one network's readiness and memory alone), then play every later step side by side, a
+//! step at a time, so that each phase of each network runs while the others run theirs.
+//! A call of the timeline is awaited where it is made; a search or a download is a task of
+//! its own whose answer comes back over a channel, stamped with the instant it ended.
+//!
+//! ## Layout
+//!
+//! - [`peer`] — [`Peer`]: a node in this process or a child process, driven the same way.
+//! - [`process`] — starting `p2plab node --spec -` children and reading their ports.
+//! - [`cluster`] — [`Cluster`]: one network's nodes, and what the engine does to them.
+
+pub mod cluster;
+pub mod peer;
+pub mod process;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::future::join_all;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use p2plab_peer_protocol::Instant;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+
+pub use cluster::{Cluster, Launcher};
+pub use peer::Peer;
+use process::ProcessLauncher;
+
+use crate::memory::memory_kib;
+use crate::plan::Plan;
+use crate::report::{Memory, NetworkReport, Report, RunReport, Versions};
+use crate::spec::{Network, Scenario, Step};
+use crate::timeline::{self, Action, Poll, Reply, Timeline, Who};
+
+/// How to run a scenario.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Where scratch files (downloads, shared folders of child nodes) go.
+    pub scratch: PathBuf,
+    /// `Some(p2plab binary)` to run every node as its own process.
+    pub processes: Option<PathBuf>,
+    /// Show progress on stderr: a bar at a terminal, a line per step elsewhere.
+    pub progress: bool,
+}
+
+/// Runs a scenario on real sockets and returns its report.
+///
+/// # Errors
+/// If a step needs the simulator ([`Step::needs_sim`]), if the timeline cannot be played,
+/// or if scratch files cannot be written.
+pub async fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<Report> {
+    timeline::playable(scenario)?;
+    if let Some(i) = scenario.timeline.iter().position(Step::needs_sim) {
+        anyhow::bail!(
+            "timeline[{i}].{}: only the simulator can cut a network (every real node shares \
+             one loopback); run it with --sim, or give the file \"engine\": \"sim\"",
+            scenario.timeline[i].kind()
+        );
+    }
+    let started = std::time::Instant::now();
+    std::fs::create_dir_all(&opts.scratch)?;
+    let scenario = Arc::new(scenario.clone());
+    let bar = Steps::new(&scenario, opts.progress);
+    let mut runs = Vec::new();
+    for n in scenario.nodes.values() {
+        runs.push(run_one(&scenario, n, opts, &bar).await?);
+    }
+    bar.bar.finish_and_clear();
+    Ok(Report {
+        scenario: (*scenario).clone(),
+        versions: Versions::default(),
+        mode: if opts.processes.is_some() {
+            "processes"
+        } else {
+            "in-process"
+        }
+        .to_owned(),
+        runs,
+        runner_memory: memory_kib("self").map(|(rss_kib, peak_kib)| Memory { rss_kib, peak_kib }),
+        wall_s: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// One node count: every group of networks, one group after another.
+async fn run_one(
+    s: &Arc<Scenario>,
+    n: usize,
+    opts: &RunOptions,
+    bar: &Steps,
+) -> anyhow::Result<RunReport> {
+    let plan = Arc::new(Plan::new(s.seed, n, &s.files));
+    let scratch = opts.scratch.join(format!("n{n}"));
+    std::fs::create_dir_all(&scratch)?;
+    let groups: Vec<Vec<Network>> = if s.one_at_a_time {
+        s.networks.iter().map(|n| vec![*n]).collect()
+    } else {
+        vec![s.networks.clone()]
+    };
+    let mut reports = Vec::new();
+    for group in groups {
+        let engines = group
+            .iter()
+            .map(|&network| Engine::new(s, &plan, network, opts, &scratch))
+            .collect();
+        reports.extend(play(engines, s, n, bar).await);
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    Ok(RunReport {
+        nodes: n,
+        networks: reports,
+    })
+}
+
+/// Plays a group of networks: starts them one at a time, then every later step side by
+/// side, and stops them.
+async fn play(mut engines: Vec<Engine>, s: &Scenario, n: usize, bar: &Steps) -> Vec<NetworkReport> {
+    for e in &mut engines {
+        bar.say(format!("N={n}: starting {}", e.timeline.network()));
+        e.step().await;
+    }
+    bar.inc();
+    for step in s.timeline.iter().skip(1) {
+        bar.say(format!("N={n}: {} ({})", step.label(), step.kind()));
+        join_all(engines.iter_mut().map(Engine::step)).await;
+        bar.inc();
+    }
+    let mut reports = Vec::new();
+    for mut e in engines {
+        reports.push(e.finish().await);
+    }
+    reports
+}
+
+/// The engine's clock: microseconds since the run of one network began.
+#[derive(Clone, Copy, Debug)]
+struct Clock {
+    origin: tokio::time::Instant,
+}
+
+impl Clock {
+    fn now(self) -> Instant {
+        Instant::from_micros(u64::try_from(self.origin.elapsed().as_micros()).unwrap_or(u64::MAX))
+    }
+
+    fn at(self, t: Instant) -> tokio::time::Instant {
+        self.origin + Duration::from_micros(t.as_micros())
+    }
+}
+
+/// One network on real nodes: its timeline, its nodes, and the searches and downloads
+/// running for it.
+struct Engine {
+    timeline: Timeline,
+    cluster: Cluster,
+    clock: Clock,
+    tasks: JoinSet<()>,
+    replies: mpsc::UnboundedSender<Reply>,
+    inbox: mpsc::UnboundedReceiver<Reply>,
+    /// Where downloads are written.
+    scratch: PathBuf,
+    /// The report, once the timeline is over.
+    report: Option<NetworkReport>,
+}
+
+impl Engine {
+    fn new(
+        s: &Arc<Scenario>,
+        plan: &Arc<Plan>,
+        network: Network,
+        opts: &RunOptions,
+        scratch: &std::path::Path,
+    ) -> Self {
+        let launcher = match &opts.processes {
+            None => Launcher::InProcess,
+            Some(exe) => Launcher::Processes(ProcessLauncher {
+                exe: exe.clone(),
+                dir: scratch.join(network.name()),
+            }),
+        };
+        let (replies, inbox) = mpsc::unbounded_channel();
+        Engine {
+            timeline: Timeline::new(s.clone(), plan.clone(), network, true),
+            cluster: Cluster::new(network, plan.clone(), launcher),
+            clock: Clock {
+                origin: tokio::time::Instant::now(),
+            },
+            tasks: JoinSet::new(),
+            replies,
+            inbox,
+            scratch: scratch.join(format!("{network}-downloads")),
+            report: None,
+        }
+    }
+
+    /// Plays until the current step ends, or the timeline does.
+    async fn step(&mut self) {
+        while self.report.is_none() {
+            while let Ok(reply) = self.inbox.try_recv() {
+                self.timeline.reply(self.clock.now(), reply);
+            }
+            match self.timeline.poll(self.clock.now()) {
+                Poll::Act(action) => self.act(action).await,
+                Poll::Wait { until, .. } => {
+                    tokio::select! {
+                        Some(reply) = self.inbox.recv() => self.timeline.reply(self.clock.now(), reply),
+                        () = tokio::time::sleep_until(self.clock.at(until)) => {}
+                    }
+                }
+                Poll::Stepped(_) => return,
+                Poll::Done(report) => {
+                    self.tasks.shutdown().await;
+                    self.cluster.shutdown().await;
+                    self.report = Some(*report);
+                }
+            }
+        }
+    }
+
+    /// Plays what is left (the end of the timeline) and returns the report.
+    async fn finish(&mut self) -> NetworkReport {
+        self.step().await;
+        let _ = std::fs::remove_dir_all(&self.scratch);
+        self.report
+            .take()
+            .unwrap_or_else(|| unreachable!("step() ends with a report"))
+    }
+
+    /// Carries out one action: a call is awaited and answered here; a search or a download
+    /// becomes a task that answers when it ends.
+    async fn act(&mut self, action: Action) {
+        let reply = match action {
+            Action::Start { who, spec } => {
+                let result = self.cluster.start(who, &spec).await;
+                Reply::Started { who, result }
+            }
+            Action::Stop { peer, crash } => {
+                self.cluster.stop(peer, crash).await;
+                Reply::Stopped {
+                    who: Who::Peer(peer),
+                }
+            }
+            Action::KillServer => {
+                self.cluster.kill_server().await;
+                Reply::Stopped { who: Who::Server }
+            }
+            Action::Cut { .. } | Action::Heal => Reply::Done,
+            Action::Census => Reply::Census(self.cluster.census().await),
+            Action::Snapshot { memory } => {
+                let (snapshot, memory_kib) = self.cluster.snapshot(memory).await;
+                Reply::Snapshot {
+                    snapshot,
+                    memory_kib,
+                }
+            }
+            Action::Ask { ticket, peer, text } => {
+                let (node, clock, replies) =
+                    (self.cluster.peer(peer), self.clock, self.replies.clone());
+                self.tasks.spawn(async move {
+                    let result = match node {
+                        Some(node) => node.search(&text).await,
+                        None => Err(timeline::flights::STOPPED.to_owned()),
+                    };
+                    let _ = replies.send(Reply::Answer {
+                        ticket,
+                        at: clock.now(),
+                        result,
+                    });
+                });
+                return;
+            }
+            Action::Fetch { ticket, peer, hit } => {
+                let node = self.cluster.peer(peer);
+                let (out, replies) = (
+                    self.scratch.join(format!("{}", ticket.0)),
+                    self.replies.clone(),
+                );
+                self.tasks.spawn(async move {
+                    let result = match node {
+                        Some(node) => download(&node, hit, &out).await,
+                        None => Err(timeline::flights::STOPPED.to_owned()),
+                    };
+                    let _ = replies.send(Reply::Fetched { ticket, result });
+                });
+                return;
+            }
+        };
+        self.timeline.reply(self.clock.now(), reply);
+    }
+}
+
+/// Downloads `hit` through `node` into `out` and reads the bytes back.
+async fn download(
+    node: &Peer,
+    hit: p2plab_peer_protocol::Hit,
+    out: &std::path::Path,
+) -> Result<Vec<u8>, String> {
+    if let Some(dir) = out.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    node.fetch(hit, out).await?;
+    let bytes = std::fs::read(out).map_err(|e| format!("cannot read {}: {e}", out.display()));
+    let _ = std::fs::remove_file(out);
+    bytes
+}
+
+/// Progress through the timeline: a bar when stderr is a terminal, else one line a step (a
+/// minute-long run in a CI log or behind a pipe is not silent), or nothing if not wanted.
+struct Steps {
+    bar: ProgressBar,
+    /// Print each step as a line (stderr is not a terminal).
+    lines: bool,
+    steps: u64,
+    started: std::time::Instant,
+}
+
+impl Steps {
+    fn new(s: &Scenario, wanted: bool) -> Self {
+        use std::io::IsTerminal;
+        let runs = s.nodes.values();
+        let groups = if s.one_at_a_time { s.networks.len() } else { 1 };
+        let steps = (runs.len() * groups * s.timeline.len()) as u64;
+        let terminal = std::io::stderr().is_terminal();
+        let bar = if wanted && terminal {
+            let bar = ProgressBar::with_draw_target(Some(steps), ProgressDrawTarget::stderr());
+            if let Ok(style) =
+                ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {msg}")
+            {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            bar
+        } else {
+            ProgressBar::hidden()
+        };
+        Steps {
+            bar,
+            lines: wanted && !terminal,
+            steps,
+            started: std::time::Instant::now(),
+        }
+    }
+
+    /// What the run is doing now.
+    fn say(&self, message: String) {
+        if self.lines {
+            eprintln!(
+                "[{:6.1} s] {}/{} {message}",
+                self.started.elapsed().as_secs_f64(),
+                self.bar.position(),
+                self.steps
+            );
+        }
+        self.bar.set_message(message);
+    }
+
+    /// One more step done.
+    fn inc(&self) {
+        self.bar.inc(1);
+    }
+}
