@@ -247,6 +247,15 @@ pub enum Download {
     },
 }
 
+impl Download {
+    /// Where to connect: the holder's HTTP address or Napster data port.
+    pub fn addr(&self) -> SocketAddr {
+        match self {
+            Download::Http { addr, .. } | Download::Napster { addr, .. } => *addr,
+        }
+    }
+}
+
 /// A protocol core: a state machine with no sockets, clocks or threads inside.
 pub trait Node {
     /// Reacts to one input at time `now`, pushing effects into `out`.
