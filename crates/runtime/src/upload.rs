@@ -37,6 +37,27 @@ pub(crate) async fn serve(
 ) -> io::Result<()> {
     let clock = Clock::start();
     let mut core = Uploader::new(dialect, clock.now());
+    let served = pump(&mut core, &clock, &mut stream, &node, first, place, gate).await;
+    // However the loop ended, the core hears of it, so an upload under way is reported over.
+    core.handle_closed();
+    while let Some(step) = core.poll_output() {
+        if let UploadStep::Notice(notice) = step {
+            node.notify(notice);
+        }
+    }
+    served
+}
+
+/// Carries out what `core` asks until it closes the connection, or the socket fails.
+async fn pump(
+    core: &mut Uploader,
+    clock: &Clock,
+    stream: &mut TcpStream,
+    node: &NodeHandle,
+    first: Vec<u8>,
+    place: Place,
+    gate: &Gate,
+) -> io::Result<()> {
     let mut place = Some(place);
     // Held for the whole connection, keep-alive pauses included: a connection that has
     // passed identification is then always one of the MAX_UPLOADS, so idle keep-alive
@@ -47,7 +68,7 @@ pub(crate) async fn serve(
     loop {
         while let Some(step) = core.poll_output() {
             match step {
-                UploadStep::Write(bytes) => write(&mut stream, &bytes).await?,
+                UploadStep::Write(bytes) => write(stream, &bytes).await?,
                 UploadStep::Read { file, offset, len } => {
                     let chunk = tokio::task::spawn_blocking(move || file.read_at(offset, len))
                         .await

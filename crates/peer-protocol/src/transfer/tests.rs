@@ -426,6 +426,38 @@ fn a_napster_file_whose_bytes_begin_with_digits_arrives_whole() {
 }
 
 #[test]
+fn a_connection_lost_mid_file_still_ends_the_upload() {
+    let lib = library();
+    let now = Instant::ZERO;
+    let mut up = Uploader::new(Dialect::Http, now);
+    up.handle_received(now, &encode_request(0, "big song.mp3", 0), &lib);
+    assert_eq!(up.poll_output(), Some(UploadStep::Claim));
+    up.handle_slot(now, true, &lib);
+    let steps: Vec<UploadStep> = std::iter::from_fn(|| up.poll_output()).collect();
+    assert!(
+        matches!(
+            steps.as_slice(),
+            [
+                UploadStep::Write(_),
+                UploadStep::Notice(TransferNotice::UploadStarted),
+                UploadStep::Read { offset: 0, .. }
+            ]
+        ),
+        "{steps:?}"
+    );
+    // The driver's write fails before the chunk is read: the upload is over all the same.
+    up.handle_closed();
+    let steps: Vec<UploadStep> = std::iter::from_fn(|| up.poll_output()).collect();
+    assert_eq!(
+        steps,
+        [
+            UploadStep::Notice(TransferNotice::UploadFinished),
+            UploadStep::Close
+        ]
+    );
+}
+
+#[test]
 fn an_empty_file_is_a_finished_download() {
     for (dialect, download) in [
         (Dialect::Http, http(1, "empty.txt")),

@@ -258,10 +258,17 @@ impl Uploader {
         }
     }
 
-    /// The downloader closed its side: nothing more will be asked.
+    /// The connection is gone (the downloader closed it, or it broke): a file being sent
+    /// is over, and so is the connection.
     pub fn handle_closed(&mut self) {
-        if matches!(self.state, State::Request) {
-            self.close();
+        match self.state {
+            State::Closed => {}
+            State::Sending { .. } => {
+                self.out
+                    .push_back(UploadStep::Notice(TransferNotice::UploadFinished));
+                self.close();
+            }
+            State::Request | State::Claiming(_) => self.close(),
         }
     }
 
