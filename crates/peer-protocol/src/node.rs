@@ -267,6 +267,13 @@ pub trait Node {
 
     /// Traffic and lookup counters.
     fn metrics(&self) -> &Metrics;
+
+    /// The files this node serves to downloaders, if it shares any. A driver that carries
+    /// transfers itself (the in-memory network of `p2plab-netsim`) serves them from here;
+    /// the core never looks at transfer bytes.
+    fn library(&self) -> Option<&Library> {
+        None
+    }
 }
 
 #[cfg(test)]
