@@ -18,8 +18,9 @@
 //! - [`index`] — the server's inverted keyword index: word → postings of (user, file).
 //! - [`server`] — [`Server`], the central index.
 //! - [`peer`] — [`Peer`], a user that shares a library and searches.
-//! - [`transfer`] — the peer-to-peer data-port transfer (`1`, `GET`, size, bytes), as pure
-//!   functions the runtime drives.
+//! - [`transfer`] — the peer-to-peer data-port transfer (`1`, `GET`, size, bytes). Every
+//!   transfer lives in `p2plab-peer-protocol` beside the HTTP one, so that one pair of
+//!   upload and download cores speaks both; this is its wire, under its Napster name.
 //! - [`node`] — [`NapsterNode`], either of the two, for drivers that hold one node type.
 //!
 //! ## Wire format in one paragraph
@@ -37,7 +38,8 @@ pub mod node;
 pub mod peer;
 pub mod search;
 pub mod server;
-pub mod transfer;
+
+pub use p2plab_peer_protocol::transfer::napster as transfer;
 
 pub use message::{FileInfo, Login, Message};
 pub use node::NapsterNode;

@@ -1,7 +1,7 @@
 //! [`NapsterNode`]: a server or a peer behind one type, for drivers that hold a single node
 //! type (the in-memory `TestNet` of `p2plab-netsim`, the runtime).
 
-use p2plab_peer_protocol::{Input, Instant, Metrics, Node, Outbox};
+use p2plab_peer_protocol::{Input, Instant, Library, Metrics, Node, Outbox};
 
 use crate::peer::Peer;
 use crate::server::Server;
@@ -52,6 +52,13 @@ impl Node for NapsterNode {
         match self {
             NapsterNode::Server(s) => s.metrics(),
             NapsterNode::Peer(p) => p.metrics(),
+        }
+    }
+
+    fn library(&self) -> Option<&Library> {
+        match self {
+            NapsterNode::Server(_) => None,
+            NapsterNode::Peer(p) => Node::library(p),
         }
     }
 }

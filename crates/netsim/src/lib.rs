@@ -15,6 +15,8 @@
 //! - `latency` — [`Latency`], the seeded model of how long a message takes.
 //! - `faults` — crash and recover, partition and heal, lost messages.
 //! - `digest` — the chained XXH3 fingerprint of every input delivered ([`TestNet::digest`]).
+//! - `transfers` — downloads between nodes ([`TestNet::start_download`]) through the
+//!   transfer cores, on a connection of their own beside the protocol links.
 //! - `tests` — the engine's own behaviour, on a toy core that echoes bytes back.
 //!
 //! Nodes get made-up addresses (`10.x.y.z:port`). Connections behave like TCP: they are
@@ -58,6 +60,7 @@ mod latency;
 mod links;
 #[cfg(test)]
 mod tests;
+mod transfers;
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -72,8 +75,10 @@ use agenda::{Agenda, Delivery, Scheduled};
 use digest::Digest;
 use latency::Sampler;
 use links::{Ends, Link, Peer};
+use transfers::Transfers;
 
 pub use latency::Latency;
+pub use transfers::{DownloadId, FinishedDownload, WINDOW};
 
 /// Index of a node in a [`TestNet`].
 pub type NodeIdx = usize;
@@ -130,6 +135,8 @@ pub struct TestNet<N> {
     next_ephemeral: u16,
     /// Every delivered chunk of bytes, when recording (see [`TestNet::record`]).
     trace: Option<Vec<Transmission>>,
+    /// Downloads under way, apart from the protocol traffic.
+    transfers: Transfers,
 }
 
 /// One chunk of bytes delivered from one node to another: what `p2plab trace` is made of.
@@ -170,6 +177,7 @@ impl<N: Node> TestNet<N> {
             digest: Digest::default(),
             next_ephemeral: FIRST_EPHEMERAL_PORT,
             trace: None,
+            transfers: Transfers::new(seed),
         }
     }
 
@@ -373,10 +381,10 @@ impl<N: Node> TestNet<N> {
             self.timers.pop();
         }
         let timer = self.timers.peek().map(|Reverse((t, _))| *t);
-        match (timer, self.agenda.peek_time()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [timer, self.agenda.peek_time(), self.transfers.next_time()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Delivers the earliest thing due: a timer, or (first, at a tie) a delivery.
@@ -388,6 +396,13 @@ impl<N: Node> TestNet<N> {
             Self::MAX_STEPS
         );
         let timer = self.timers.peek().map(|Reverse((t, i))| (*t, *i));
+        let protocol = [timer.map(|(t, _)| t), self.agenda.peek_time()];
+        // Transfers go last at a tie, so protocol traffic keeps its order with them or not.
+        if let Some(t) = self.transfers.next_time() {
+            if protocol.into_iter().flatten().all(|p| t < p) {
+                return self.transfer_step();
+            }
+        }
         match (timer, self.agenda.peek_time()) {
             (Some((tt, idx)), m) if m.is_none_or(|mt| tt < mt) => {
                 self.timers.pop();

@@ -15,7 +15,8 @@
 //! - [`library`] — the files a peer shares, from a folder or synthetic.
 //! - [`keywords`] — the one keyword matcher every search uses.
 //! - [`metrics`] — messages and bytes by kind, lookup hops and latency.
-//! - [`transfer`] — the HTTP download every Gnutella and Chord peer serves.
+//! - [`transfer`] — file transfers: the HTTP download every Gnutella and Chord peer serves,
+//!   Napster's data-port exchange, and the upload and download cores that speak both.
 //! - [`control`] — JSON lines on a local port: how people and the runner drive nodes.
 
 pub mod codec;

@@ -74,6 +74,19 @@ impl SharedFile {
         }
     }
 
+    /// Reads up to `len` bytes from `offset`: one chunk of an upload, as an upload core asks
+    /// for it. Fewer bytes come back only where the file ends.
+    ///
+    /// # Errors
+    /// As [`SharedFile::open_at`].
+    pub fn read_at(&self, offset: u64, len: usize) -> io::Result<Vec<u8>> {
+        let mut chunk = Vec::with_capacity(len);
+        self.open_at(offset)?
+            .take(len as u64)
+            .read_to_end(&mut chunk)?;
+        Ok(chunk)
+    }
+
     /// Reads the whole file into memory (for tests and checks of small files).
     ///
     /// # Errors
@@ -393,6 +406,12 @@ mod tests {
             assert_eq!(tail, all[offset as usize..], "offset {offset}");
         }
         assert!(f.open_at(1001).is_err());
+        assert_eq!(
+            f.read_at(996, 10).unwrap(),
+            all[996..],
+            "short only at the end"
+        );
+        assert_eq!(f.read_at(10, 5).unwrap(), all[10..15]);
     }
 
     #[test]

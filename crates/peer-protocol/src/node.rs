@@ -253,6 +253,15 @@ pub enum Download {
     },
 }
 
+impl Download {
+    /// Where to connect: the holder's HTTP address or Napster data port.
+    pub fn addr(&self) -> SocketAddr {
+        match self {
+            Download::Http { addr, .. } | Download::Napster { addr, .. } => *addr,
+        }
+    }
+}
+
 /// A protocol core: a state machine with no sockets, clocks or threads inside.
 pub trait Node {
     /// Reacts to one input at time `now`, pushing effects into `out`.
@@ -264,6 +273,13 @@ pub trait Node {
 
     /// Traffic and lookup counters.
     fn metrics(&self) -> &Metrics;
+
+    /// The files this node serves to downloaders, if it shares any. A driver that carries
+    /// transfers itself (the in-memory network of `p2plab-netsim`) serves them from here;
+    /// the core never looks at transfer bytes.
+    fn library(&self) -> Option<&Library> {
+        None
+    }
 }
 
 #[cfg(test)]

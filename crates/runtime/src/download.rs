@@ -1,20 +1,21 @@
 //! The downloader's side of both transfers: Gnutella 0.4's HTTP `GET` (used by Gnutella and
-//! Chord) and Napster's data-port transfer.
+//! Chord) and Napster's data-port transfer. What to send and what to accept is the
+//! [`Downloader`] core's; this loop connects, moves bytes between it and the socket, and
+//! writes what it delivers into the [`Target`]'s part file.
 
 use std::io;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use p2plab_napster::transfer as napster;
-use p2plab_peer_protocol::transfer::{self as http, MAX_HEAD_LEN};
+use p2plab_peer_protocol::transfer::{DownloadError, DownloadStep, Downloader};
 use p2plab_peer_protocol::Download;
 
-/// How long a transfer may stall (connect, or wait for any byte) before it is abandoned.
-pub const STALL_TIMEOUT: Duration = Duration::from_secs(10);
+use crate::clock::Clock;
+
+/// Bytes read from the socket at a time: big enough that a file arrives in few reads.
+const RECV_BUF: usize = 64 * 1024;
 
 /// Where a download goes: `out`, by way of `<out>.part`.
 ///
@@ -100,142 +101,61 @@ impl Target {
 /// # Errors
 /// I/O errors, a stalled or refused transfer, or a reply that breaks the protocol.
 pub async fn fetch(download: &Download, size: u64, target: &Target) -> io::Result<u64> {
-    let fetched = fetch_into(download, size, target).await;
+    // Created first, so a part file that is not ours (another download's) is never touched.
+    let part = target.create_part().await?;
+    let fetched = pump(download, size, part).await;
     if fetched.is_err() {
         let _ = tokio::fs::remove_file(&target.part).await;
     }
     fetched
 }
 
-async fn fetch_into(download: &Download, size: u64, out: &Target) -> io::Result<u64> {
-    match download {
-        Download::Http { addr, index, name } => fetch_http(*addr, *index, name, size, out).await,
-        Download::Napster {
-            addr,
-            my_nick,
-            name,
-        } => fetch_napster(*addr, my_nick, name, size, out).await,
-    }
-}
-
-async fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
-    let stream = stalled(TcpStream::connect(addr)).await??;
+/// Pumps a [`Downloader`] over a connection to the holder, writing what it delivers.
+async fn pump(download: &Download, size: u64, mut part: tokio::fs::File) -> io::Result<u64> {
+    let clock = Clock::start();
+    let mut core = Downloader::new(clock.now(), download, size, 0);
+    let connect = TcpStream::connect(download.addr());
+    // The core's deadline bounds the connect as it bounds every later wait.
+    let Some(stream) = clock.until(core.poll_timeout(), connect).await else {
+        return Err(io_error(DownloadError::Stalled));
+    };
+    let mut stream = stream?;
     stream.set_nodelay(true)?;
-    Ok(stream)
-}
-
-async fn stalled<F: std::future::Future>(f: F) -> io::Result<F::Output> {
-    tokio::time::timeout(STALL_TIMEOUT, f)
-        .await
-        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "transfer stalled"))
-}
-
-/// Reads more bytes into `buf`; end of stream is an error (the head was not complete).
-async fn read_more<R: AsyncRead + Unpin>(stream: &mut R, buf: &mut Vec<u8>) -> io::Result<()> {
-    let mut chunk = [0u8; 4096];
-    let n = stalled(stream.read(&mut chunk)).await??;
-    if n == 0 {
-        return Err(io::Error::new(
-            io::ErrorKind::UnexpectedEof,
-            "connection closed early",
-        ));
-    }
-    buf.extend_from_slice(&chunk[..n]);
-    Ok(())
-}
-
-/// Fetches over HTTP. The holder must announce the size its hit gave: a holder that claims
-/// more could otherwise fill the downloader's disk.
-async fn fetch_http(
-    addr: SocketAddr,
-    index: u32,
-    name: &str,
-    size: u64,
-    out: &Target,
-) -> io::Result<u64> {
-    let mut stream = connect(addr).await?;
-    stream
-        .write_all(&http::encode_request(index, name, 0))
-        .await?;
-    let mut buf = Vec::new();
-    let (head, used) = loop {
-        match http::parse_response_head(&buf).map_err(io::Error::other)? {
-            Some(parsed) => break parsed,
-            None if buf.len() > MAX_HEAD_LEN => {
-                return Err(io::Error::other("response head too long"))
+    core.handle_connected(clock.now());
+    let mut buf = vec![0u8; RECV_BUF];
+    loop {
+        while let Some(step) = core.poll_output() {
+            match step {
+                DownloadStep::Write(bytes) => stream.write_all(&bytes).await?,
+                DownloadStep::Deliver { bytes, .. } => part.write_all(&bytes).await?,
+                DownloadStep::Done(Ok(received)) => {
+                    part.flush().await?;
+                    return Ok(received);
+                }
+                DownloadStep::Done(Err(e)) => return Err(io_error(e)),
             }
-            None => read_more(&mut stream, &mut buf).await?,
         }
-    };
-    if head.status != 200 {
-        return Err(io::Error::other(format!(
-            "holder answered HTTP {}",
-            head.status
-        )));
+        match clock
+            .until(core.poll_timeout(), stream.read(&mut buf))
+            .await
+        {
+            None => core.handle_timeout(clock.now()),
+            Some(read) => match read? {
+                0 => core.handle_closed(),
+                n => core.handle_received(clock.now(), &buf[..n]),
+            },
+        }
     }
-    if head.content_length != size {
-        return Err(io::Error::other(format!(
-            "the holder announced {} bytes where its hit said {size}",
-            head.content_length
-        )));
-    }
-    save(&buf[used..], &mut stream, head.content_length, out).await
 }
 
-async fn fetch_napster(
-    addr: SocketAddr,
-    my_nick: &str,
-    name: &str,
-    size: u64,
-    out: &Target,
-) -> io::Result<u64> {
-    let mut stream = connect(addr).await?;
-    let mut buf = Vec::new();
-    while buf.len() < napster::GREETING.len() {
-        read_more(&mut stream, &mut buf).await?;
-    }
-    if !buf.starts_with(napster::GREETING) {
-        return Err(io::Error::other("the holder did not greet with '1'"));
-    }
-    buf.drain(..napster::GREETING.len());
-    let (get, line) = napster::request(my_nick, name, 0);
-    stream.write_all(&get).await?;
-    stream.write_all(&line).await?;
-    let (announced, used) = loop {
-        match napster::parse_size_reply(&buf, size).map_err(io::Error::other)? {
-            Some(parsed) => break parsed,
-            None => read_more(&mut stream, &mut buf).await?,
+/// A download's failure as the I/O error callers see, of the kind that fits it.
+fn io_error(e: DownloadError) -> io::Error {
+    let kind = match e {
+        DownloadError::Stalled => io::ErrorKind::TimedOut,
+        DownloadError::ClosedEarly | DownloadError::Truncated { .. } => {
+            io::ErrorKind::UnexpectedEof
         }
+        _ => io::ErrorKind::Other,
     };
-    save(&buf[used..], &mut stream, announced, out).await
-}
-
-/// Writes `first` and then the rest of the body from `stream`, `len` bytes in all.
-async fn save<R: AsyncRead + Unpin>(
-    first: &[u8],
-    stream: &mut R,
-    len: u64,
-    out: &Target,
-) -> io::Result<u64> {
-    let mut file = out.create_part().await?;
-    let first = &first[..first.len().min(usize::try_from(len).unwrap_or(usize::MAX))];
-    file.write_all(first).await?;
-    let mut written = first.len() as u64;
-    let mut chunk = vec![0u8; 64 * 1024];
-    while written < len {
-        let want = usize::try_from(len - written)
-            .unwrap_or(usize::MAX)
-            .min(chunk.len());
-        let n = stalled(stream.read(&mut chunk[..want])).await??;
-        if n == 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                format!("holder closed after {written} of {len} bytes"),
-            ));
-        }
-        file.write_all(&chunk[..n]).await?;
-        written += n as u64;
-    }
-    file.flush().await?;
-    Ok(written)
+    io::Error::new(kind, e)
 }

@@ -13,7 +13,9 @@
 //! - `driver` — the loop that feeds one core its inputs and carries out its effects.
 //! - `connection` — one task per TCP connection, moving raw bytes.
 //! - `listen` — accept loops; peeks `GET ` to split HTTP downloads from protocol traffic.
-//! - `upload`, [`download`] — both sides of the HTTP and Napster data-port transfers.
+//! - `upload`, [`download`] — both sides of the HTTP and Napster data-port transfers: thin
+//!   loops that pump the transfer cores of `p2plab_peer_protocol::transfer` over a socket.
+//! - `clock` — the instants those cores are handed, on tokio's clock.
 
 pub mod control;
 pub mod download;
@@ -21,6 +23,7 @@ pub mod handle;
 pub mod launch;
 pub mod limits;
 
+mod clock;
 mod connection;
 mod driver;
 mod listen;

@@ -21,6 +21,8 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tracing::debug;
 
+use p2plab_peer_protocol::transfer::Dialect;
+
 use crate::handle::NodeHandle;
 use crate::limits::{IDENTIFY_TIMEOUT, MAX_UNIDENTIFIED, MAX_UPLOADS};
 use crate::upload;
@@ -93,7 +95,7 @@ pub(crate) fn spawn(listener: TcpListener, node: NodeHandle, serves: Serves) {
                 let place = gate.unidentified.admit();
                 let first = place.identify(sniff(&mut stream)).await?;
                 if first == HTTP_GET {
-                    upload::serve_http(stream, node, first, place, &gate).await
+                    upload::serve(stream, node, Dialect::Http, first, place, &gate).await
                 } else {
                     drop(place);
                     node.accepted(stream, remote, first);
@@ -102,7 +104,7 @@ pub(crate) fn spawn(listener: TcpListener, node: NodeHandle, serves: Serves) {
             }),
             Serves::NapsterData => spawn_guarded(node.clone(), async move {
                 let place = gate.unidentified.admit();
-                upload::serve_napster(stream, node, place, &gate).await
+                upload::serve(stream, node, Dialect::Napster, Vec::new(), place, &gate).await
             }),
         }
     });

@@ -1,188 +1,114 @@
-//! The uploader's side of both transfers, reading only files the node shares.
+//! The uploader's side of both transfers: a thin loop that pumps an [`Uploader`] core over
+//! one accepted connection.
 //!
 //! Gnutella servents and Chord nodes serve HTTP on their protocol port: the listener
 //! ([`crate::listen`]) hands over connections that begin with `GET `. A Napster peer serves
-//! its data port: it greets with `1` and answers `GET` + `nick "name" offset`.
+//! its data port. What to answer, when, and from which bytes of which shared file is the
+//! core's to say; this loop moves bytes between it, the socket and the library, and keeps
+//! the socket's limits: the connection's place among the unidentified until it has asked
+//! for something, an upload slot of [`MAX_UPLOADS`](crate::limits::MAX_UPLOADS) from its
+//! first request to its end, and [`WRITE_TIMEOUT`] on every write.
 
-use std::io::{self, Read};
+use std::io;
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use p2plab_napster::transfer as napster;
-use p2plab_peer_protocol::transfer as http;
-use p2plab_peer_protocol::{SharedFile, TransferNotice};
+use p2plab_peer_protocol::transfer::{Dialect, UploadStep, Uploader};
 
+use crate::clock::Clock;
 use crate::handle::NodeHandle;
-use crate::limits::{IDENTIFY_TIMEOUT, WRITE_TIMEOUT};
+use crate::limits::WRITE_TIMEOUT;
 use crate::listen::{Gate, Place};
 
-/// Bytes read from disk (or generated) per write to the socket.
-const CHUNK: usize = 64 * 1024;
+/// Bytes read from the socket at a time: request heads are a few hundred bytes.
+const READ_BUF: usize = 2048;
 
-/// Serves HTTP `GET` requests on one connection: several in a row while the downloader
-/// asks for keep-alive, else one. `first` holds the bytes the listener already read; the
-/// first head must arrive while `place` lasts, each later one within [`IDENTIFY_TIMEOUT`].
-pub(crate) async fn serve_http(
+/// Serves one connection in `dialect` until the core closes it or the downloader goes.
+/// `first` holds the bytes the listener already read. Until the first request is whole,
+/// the connection holds `place` (and is closed if pushed out of it).
+pub(crate) async fn serve(
     mut stream: TcpStream,
     node: NodeHandle,
+    dialect: Dialect,
     first: Vec<u8>,
     place: Place,
     gate: &Gate,
 ) -> io::Result<()> {
-    let mut buf = first;
-    let mut place = Some(place);
-    // The slot is held for the whole connection, keep-alive pauses included: a connection
-    // that has passed identification is then always one of the MAX_UPLOADS, so idle
-    // keep-alive connections cannot pile up beside the slots.
-    let mut slot = None;
-    loop {
-        let read = read_request(&mut stream, &mut buf, http::parse_request);
-        let parsed = match place.take() {
-            Some(place) => place.identify(read).await?,
-            None => within(IDENTIFY_TIMEOUT, read).await?,
-        };
-        let (req, used) = match parsed {
-            Some(Ok(parsed)) => parsed,
-            Some(Err(e)) => return refuse(&mut stream, &http::error_response(&e)).await,
-            None => return Ok(()),
-        };
-        buf.drain(..used);
-        let library = node.library().get();
-        let file = match http::resolve(&library, &req) {
-            Ok(file) => file.clone(),
-            Err(e) => return refuse(&mut stream, &http::error_response(&e)).await,
-        };
-        if slot.is_none() {
-            let Ok(taken) = gate.uploads.clone().try_acquire_owned() else {
-                return refuse(&mut stream, &http::error_response(&http::HttpError::Busy)).await;
-            };
-            slot = Some(taken);
-        }
-        write(&mut stream, &http::response_head(&file, req.start)).await?;
-        send_file(&mut stream, &file, req.start, &node).await?;
-        if !req.keep_alive {
-            return within(WRITE_TIMEOUT, stream.shutdown()).await;
+    let clock = Clock::start();
+    let mut core = Uploader::new(dialect, clock.now());
+    let served = pump(&mut core, &clock, &mut stream, &node, first, place, gate).await;
+    // However the loop ended, the core hears of it, so an upload under way is reported over.
+    core.handle_closed();
+    while let Some(step) = core.poll_output() {
+        if let UploadStep::Notice(notice) = step {
+            node.notify(notice);
         }
     }
+    served
 }
 
-/// Serves one Napster data-port request; the request must arrive while `place` lasts.
-pub(crate) async fn serve_napster(
-    mut stream: TcpStream,
-    node: NodeHandle,
+/// Carries out what `core` asks until it closes the connection, or the socket fails.
+async fn pump(
+    core: &mut Uploader,
+    clock: &Clock,
+    stream: &mut TcpStream,
+    node: &NodeHandle,
+    first: Vec<u8>,
     place: Place,
     gate: &Gate,
 ) -> io::Result<()> {
-    write(&mut stream, napster::GREETING).await?;
-    let mut buf = Vec::new();
-    let read = read_request(&mut stream, &mut buf, napster::parse_request);
-    let req = match place.identify(read).await? {
-        Some(Ok((req, _))) => req,
-        Some(Err(_)) => return refuse(&mut stream, napster::INVALID_REQUEST).await,
-        None => return Ok(()),
-    };
-    drop(place);
-    let library = node.library().get();
-    let (file, size_reply) = match napster::serve(&library, &req) {
-        Ok((file, reply)) => (file.clone(), reply),
-        Err(text) => return refuse(&mut stream, &text).await,
-    };
-    let Ok(_slot) = gate.uploads.clone().try_acquire_owned() else {
-        return refuse(&mut stream, napster::UPLOADS_FULL).await;
-    };
-    write(&mut stream, &size_reply).await?;
-    send_file(&mut stream, &file, req.offset, &node).await
-}
-
-/// Reads until `parse` finds a whole request at the front of `buf`. `Ok(None)` when the peer
-/// closed before sending anything more; a parse error is handed back for the caller to answer.
-async fn read_request<T, E>(
-    stream: &mut (impl AsyncRead + Unpin),
-    buf: &mut Vec<u8>,
-    parse: impl Fn(&[u8]) -> Result<Option<T>, E>,
-) -> io::Result<Option<Result<T, E>>> {
-    let mut chunk = [0u8; 2048];
+    let mut place = Some(place);
+    // Held for the whole connection, keep-alive pauses included: a connection that has
+    // passed identification is then always one of the MAX_UPLOADS, so idle keep-alive
+    // connections cannot pile up beside the slots.
+    let mut slot = None;
+    core.handle_received(clock.now(), &first, &node.library().get());
+    let mut buf = vec![0u8; READ_BUF];
     loop {
-        match parse(buf) {
-            Ok(Some(parsed)) => return Ok(Some(Ok(parsed))),
-            Err(e) => return Ok(Some(Err(e))),
-            Ok(None) => {}
+        while let Some(step) = core.poll_output() {
+            match step {
+                UploadStep::Write(bytes) => write(stream, &bytes).await?,
+                UploadStep::Read { file, offset, len } => {
+                    let chunk = tokio::task::spawn_blocking(move || file.read_at(offset, len))
+                        .await
+                        .map_err(io::Error::other)?;
+                    core.handle_chunk(clock.now(), chunk, &node.library().get());
+                }
+                UploadStep::Claim => {
+                    // A request the core would serve: the connection has identified itself.
+                    place = None;
+                    slot = slot.or_else(|| gate.uploads.clone().try_acquire_owned().ok());
+                    core.handle_slot(clock.now(), slot.is_some(), &node.library().get());
+                }
+                UploadStep::Notice(notice) => node.notify(notice),
+                UploadStep::Close => return within(stream.shutdown()).await,
+            }
         }
-        let n = stream.read(&mut chunk).await?;
-        if n == 0 {
-            return Ok(None);
+        let read = async {
+            let read = clock.until(core.poll_timeout(), stream.read(&mut buf));
+            Ok(read.await)
+        };
+        let read = match &place {
+            Some(place) => place.identify(read).await?,
+            None => read.await?,
+        };
+        match read.transpose()? {
+            None => core.handle_timeout(clock.now()),
+            Some(0) => core.handle_closed(),
+            Some(n) => core.handle_received(clock.now(), &buf[..n], &node.library().get()),
         }
-        buf.extend_from_slice(&chunk[..n]);
     }
 }
 
-/// Runs `step` for at most `limit`.
-async fn within<T>(
-    limit: std::time::Duration,
-    step: impl std::future::Future<Output = io::Result<T>>,
-) -> io::Result<T> {
-    tokio::time::timeout(limit, step)
+/// Runs `step` for at most [`WRITE_TIMEOUT`]: a peer must take at least this much.
+async fn within<T>(step: impl std::future::Future<Output = io::Result<T>>) -> io::Result<T> {
+    tokio::time::timeout(WRITE_TIMEOUT, step)
         .await
         .unwrap_or_else(|_| Err(io::Error::new(io::ErrorKind::TimedOut, "peer too slow")))
 }
 
 /// Writes all of `bytes`, or fails if the peer takes none of them for [`WRITE_TIMEOUT`].
 async fn write<W: AsyncWrite + Unpin>(stream: &mut W, bytes: &[u8]) -> io::Result<()> {
-    within(WRITE_TIMEOUT, stream.write_all(bytes)).await
-}
-
-async fn refuse<W: AsyncWrite + Unpin>(stream: &mut W, reply: &[u8]) -> io::Result<()> {
-    write(stream, reply).await?;
-    within(WRITE_TIMEOUT, stream.shutdown()).await
-}
-
-/// Streams `file` from `offset`, reading it off the runtime's worker threads.
-async fn send_file<W: AsyncWrite + Unpin>(
-    stream: &mut W,
-    file: &SharedFile,
-    offset: u64,
-    node: &NodeHandle,
-) -> io::Result<()> {
-    node.notify(TransferNotice::UploadStarted);
-    let result = async {
-        let mut reader = {
-            let file = file.clone();
-            tokio::task::spawn_blocking(move || file.open_at(offset))
-                .await
-                .map_err(io::Error::other)??
-        };
-        loop {
-            let (r, chunk) = tokio::task::spawn_blocking(move || {
-                let mut chunk = vec![0u8; CHUNK];
-                let n = read_full(&mut reader, &mut chunk);
-                n.map(|n| {
-                    chunk.truncate(n);
-                    (reader, chunk)
-                })
-            })
-            .await
-            .map_err(io::Error::other)??;
-            if chunk.is_empty() {
-                return Ok(());
-            }
-            write(stream, &chunk).await?;
-            reader = r;
-        }
-    }
-    .await;
-    node.notify(TransferNotice::UploadFinished);
-    result
-}
-
-/// Fills `buf` as far as the reader goes; returns how much was read (short only at the end).
-fn read_full(reader: &mut Box<dyn Read + Send>, buf: &mut [u8]) -> io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match reader.read(&mut buf[n..])? {
-            0 => break,
-            k => n += k,
-        }
-    }
-    Ok(n)
+    within(stream.write_all(bytes)).await
 }

@@ -406,4 +406,8 @@ impl Node for ChordNode {
     fn metrics(&self) -> &Metrics {
         &self.metrics
     }
+
+    fn library(&self) -> Option<&Library> {
+        Some(&self.library)
+    }
 }

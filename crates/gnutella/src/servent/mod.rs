@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
 use p2plab_peer_protocol::{
-    Command, ConnId, Event, Input, Instant, Metrics, Node, Outbox, RequestId,
+    Command, ConnId, Event, Input, Instant, Library, Metrics, Node, Outbox, RequestId,
 };
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -218,5 +218,9 @@ impl Node for Servent {
 
     fn metrics(&self) -> &Metrics {
         &self.metrics
+    }
+
+    fn library(&self) -> Option<&Library> {
+        Some(&self.config.library)
     }
 }

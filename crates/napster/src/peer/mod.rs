@@ -415,4 +415,8 @@ impl Node for Peer {
     fn metrics(&self) -> &Metrics {
         &self.metrics
     }
+
+    fn library(&self) -> Option<&Library> {
+        Some(&self.config.library)
+    }
 }

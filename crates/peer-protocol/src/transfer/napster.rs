@@ -1,6 +1,5 @@
-//! The peer-to-peer transfer on the sharer's data port (napster.txt §4.1), as pure
-//! functions: the runtime owns the socket and the file, these say what to write and how to
-//! read what came.
+//! The wire of Napster's peer-to-peer transfer on the sharer's data port (napster.txt §4.1,
+//! PROTOCOLS.md §2.4): what each side writes and how it reads what came.
 //!
 //! ```text
 //! downloader                                uploader (listening on its data port)
@@ -28,7 +27,7 @@
 //! Files are only ever found with [`Library::by_name`]: the name in a request is never
 //! joined onto a path, so `../` names find nothing.
 
-use p2plab_peer_protocol::{Library, SharedFile};
+use crate::library::{Library, SharedFile};
 
 /// What the uploader writes as soon as it accepts a data connection: ASCII `1`.
 pub const GREETING: &[u8] = b"1";
@@ -216,7 +215,7 @@ pub fn parse_size_reply(
 /// An error text: known ones as soon as they are whole, others once they stop growing
 /// past [`MAX_ERROR_LEN`]. Texts have no terminator; the uploader closes after one.
 fn parse_error_text(buf: &[u8]) -> Result<(), TransferError> {
-    for known in [FILE_NOT_SHARED, INVALID_REQUEST] {
+    for known in [FILE_NOT_SHARED, INVALID_REQUEST, UPLOADS_FULL] {
         if buf.starts_with(known) {
             return Err(refused(known));
         }
@@ -362,5 +361,9 @@ mod tests {
             Err(TransferError::Refused(_))
         ));
         assert_eq!(parse_size_reply(b"SERVER BUS", 10), Ok(None));
+        assert_eq!(
+            parse_size_reply(b"UPLOADS FULL", 10),
+            Err(TransferError::Refused("UPLOADS FULL".into()))
+        );
     }
 }

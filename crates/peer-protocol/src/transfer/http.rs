@@ -1,7 +1,5 @@
-//! The file download every peer serves: Gnutella 0.4's HTTP `GET`, outside the overlay.
-//!
-//! Locating a file differs between the three networks; fetching it does not. A downloader
-//! connects to the holder and sends (PROTOCOLS.md §1.6):
+//! The wire of Gnutella 0.4's HTTP download (PROTOCOLS.md §1.6): requests and response
+//! heads, parsed and written, and [`resolve`], which maps a request to a shared file.
 //!
 //! ```text
 //! GET /get/<index>/<name>/ HTTP/1.0\r\n
@@ -11,11 +9,10 @@
 //! \r\n
 //! ```
 //!
-//! and the holder answers `HTTP/1.0 200 OK` (or `206 Partial Content` for a range that does
-//! not start at 0) with `Content-Length`, then the bytes. This module holds the sans-IO half:
-//! parsing and writing requests and response heads, and [`resolve`], which maps a request to
-//! a shared file. It never builds a filesystem path from the request: the index and name are
-//! looked up in the [`Library`], so `../` or an unshared index can only ever give an error.
+//! The holder answers `HTTP/1.0 200 OK` (or `206 Partial Content` for a range that does
+//! not start at 0) with `Content-Length`, then the bytes. It never builds a filesystem path
+//! from the request: the index and name are looked up in the [`Library`], so `../` or an
+//! unshared index can only ever give an error.
 
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, CONTROLS};
 use thiserror::Error;
