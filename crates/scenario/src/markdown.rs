@@ -49,7 +49,7 @@ pub fn render(report: &Report) -> String {
         let _ = writeln!(
             out,
             "Simulated: every phase's seconds and every latency are virtual time; one-way \
-             latency {}, loss {}. Downloads are not simulated (n/a).\n",
+             latency {}, loss {}. Downloads travel the virtual network too (loss spares them).\n",
             s.sim.latency_ms, s.sim.loss
         );
     }
@@ -76,12 +76,7 @@ pub fn tables(report: &Report) -> String {
             return;
         }
         let lat = |f: fn(&crate::report::Latency) -> f64| num(p.latency_ms.as_ref().map(f), 2);
-        // The simulator finds files but moves none: its downloads are not measured.
-        let downloads = if report.mode == crate::sim::MODE {
-            "n/a".to_owned()
-        } else {
-            format!("{}/{}", p.downloads_ok, p.downloads)
-        };
+        let downloads = format!("{}/{}", p.downloads_ok, p.downloads);
         let _ = writeln!(
             out,
             "| {n} | {} | {net} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",

@@ -164,11 +164,7 @@ impl ChildSpec {
     /// # Errors
     /// [`SpecError`] naming the file, or the field.
     pub fn load(path: &Path) -> Result<ChildSpec, SpecError> {
-        let text = std::fs::read_to_string(path).map_err(|source| SpecError::Read {
-            path: path.display().to_string(),
-            source,
-        })?;
-        ChildSpec::parse(&text)
+        ChildSpec::parse(&spec::read(path)?)
     }
 }
 

@@ -528,11 +528,15 @@ pub enum SpecError {
 /// # Errors
 /// [`SpecError`] naming the file, field and position.
 pub fn load(path: &Path) -> Result<Scenario, SpecError> {
-    let text = std::fs::read_to_string(path).map_err(|source| SpecError::Read {
+    parse(&read(path)?)
+}
+
+/// Reads a JSON file's text; the error names the file.
+pub(crate) fn read(path: &Path) -> Result<String, SpecError> {
+    std::fs::read_to_string(path).map_err(|source| SpecError::Read {
         path: path.display().to_string(),
         source,
-    })?;
-    parse(&text)
+    })
 }
 
 /// Parses and checks scenario text.

@@ -1,7 +1,8 @@
 //! Real sockets and the simulator agree: one small scenario, run on loopback TCP in this
-//! process and on the simulator's virtual network, gives the same success rates and the
-//! same messages per query for Napster and Gnutella, and Chord lookups of the same length
-//! within noise. Assertions are on the reports' numbers, never on timings.
+//! process and on the simulator's virtual network, gives the same success rates, the same
+//! downloads (every byte checked) and the same messages per query for Napster and Gnutella,
+//! and Chord lookups of the same length within noise. Assertions are on the reports'
+//! numbers, never on timings.
 //!
 //! What "the same" can mean, and why:
 //!
@@ -33,7 +34,7 @@ const SCENARIO: &str = r#"{
   "nodes": 12,
   "seed": 7,
   "files": { "count": 30, "copies": 2, "min_size": 1000, "max_size": 5000 },
-  "workload": { "rate": 100, "zipf": 0.5, "missing_share": 0.2, "download_share": 0.0, "concurrency": 16 },
+  "workload": { "rate": 100, "zipf": 0.5, "missing_share": 0.2, "download_share": 0.5, "concurrency": 16 },
   "settings": {
     "gnutella": { "degree": 1, "max_peers": 12, "ttl": 7, "ping_ttl": 1, "ping_interval_s": 3600, "search_window_ms": 300 },
     "chord": { "successors": 4, "replicas": 2, "stabilize_ms": 100, "fix_fingers_ms": 50, "join_batch": 4 }
@@ -78,6 +79,15 @@ async fn real_and_simulated_runs_agree() {
             "{net}"
         );
         assert_eq!(r.success_rate, s.success_rate, "{net}");
+        assert_eq!(
+            (r.downloads, r.downloads_ok),
+            (s.downloads, s.downloads_ok),
+            "{net}: the same found files downloaded, byte for byte, on both engines"
+        );
+        assert!(
+            r.downloads > 0 && r.downloads_ok == r.downloads,
+            "{net}: {r:?}"
+        );
     }
     for net in [Network::Napster, Network::Gnutella] {
         let (r, s) = (phase(&real, net), phase(&simulated, net));

@@ -1,5 +1,5 @@
-//! [`Book`]: the searches the timeline asked of the virtual network, and the answers they
-//! got.
+//! [`Book`]: the searches and downloads the timeline asked of the virtual network, and the
+//! answers they got.
 //!
 //! On real sockets each search is a task awaiting its node's reply. Here there are no
 //! tasks: the player asks a node with a [`Command`], and the book watches that node's
@@ -10,8 +10,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use p2plab_netsim::{NodeIdx, TestNet};
-use p2plab_peer_protocol::{Event, RequestId};
+use p2plab_netsim::{DownloadId, NodeIdx, TestNet};
+use p2plab_peer_protocol::{Download, Event, Hit, RequestId};
 
 use super::cores::SimNode;
 use crate::timeline::{Reply, Ticket};
@@ -21,6 +21,10 @@ use crate::timeline::{Reply, Ticket};
 pub struct Book {
     /// The timeline's ticket and the asking node of each search in flight.
     asked: BTreeMap<RequestId, (Ticket, NodeIdx)>,
+    /// Napster hits being located before their download: ticket, downloader, size.
+    locating: BTreeMap<RequestId, (Ticket, NodeIdx, u64)>,
+    /// Downloads on their way.
+    fetching: BTreeMap<DownloadId, Ticket>,
     /// Nodes whose events are awaited, with how many things each is awaited for.
     watched: BTreeMap<NodeIdx, usize>,
     answers: Vec<Reply>,
@@ -38,6 +42,33 @@ impl Book {
         self.watch(node);
         self.asked.insert(request, (ticket, node));
         request
+    }
+
+    /// Starts downloading `hit` through `node` for the timeline's `ticket`: at once for an
+    /// HTTP holder, after the index server tells where a Napster holder's data port is.
+    pub fn fetch(&mut self, net: &mut TestNet<SimNode>, ticket: Ticket, node: NodeIdx, hit: Hit) {
+        let size = hit.size;
+        match hit.http_download() {
+            Ok(download) => self.download(net, ticket, node, &download, size),
+            Err(hit) => {
+                let request = self.request();
+                self.watch(node);
+                self.locating.insert(request, (ticket, node, size));
+                net.command(node, p2plab_peer_protocol::Command::Locate { request, hit });
+            }
+        }
+    }
+
+    fn download(
+        &mut self,
+        net: &mut TestNet<SimNode>,
+        ticket: Ticket,
+        node: NodeIdx,
+        download: &Download,
+        size: u64,
+    ) {
+        let id = net.start_download(node, download, size);
+        self.fetching.insert(id, ticket);
     }
 
     /// A fresh id for a command (a search, a polite leave).
@@ -66,11 +97,22 @@ impl Book {
         self.left.remove(&node)
     }
 
-    /// Takes the watched nodes' events; true if any search finished or any node left.
+    /// Takes the watched nodes' events and the finished downloads; true if any search or
+    /// download finished or any node left.
     pub fn collect(&mut self, net: &mut TestNet<SimNode>) -> bool {
+        let mut progressed = false;
+        if net.has_finished_downloads() {
+            for done in net.take_finished_downloads() {
+                if let Some(ticket) = self.fetching.remove(&done.id) {
+                    let result = done.result.map_err(|e| e.to_string());
+                    self.answers.push(Reply::Fetched { ticket, result });
+                    progressed = true;
+                }
+            }
+        }
         // The player asks after every step; most steps report nothing.
         if net.reports() == self.reports_taken {
-            return false;
+            return progressed;
         }
         self.reports_taken = net.reports();
         let mut events = Vec::new();
@@ -78,7 +120,6 @@ impl Book {
             events.extend(net.take_events(node).into_iter().map(|e| (node, e)));
         }
         let at = net.now();
-        let mut progressed = false;
         for (node, event) in events {
             match event {
                 Event::SearchDone { request, result } => {
@@ -94,7 +135,20 @@ impl Book {
                     self.left.insert(node);
                     progressed = true;
                 }
-                Event::Located { .. } => {}
+                Event::Located { request, result } => {
+                    let Some((ticket, node, size)) = self.locating.remove(&request) else {
+                        continue;
+                    };
+                    self.unwatch(node);
+                    match result {
+                        Ok(download) => self.download(net, ticket, node, &download, size),
+                        Err(e) => {
+                            let result = Err(e.to_string());
+                            self.answers.push(Reply::Fetched { ticket, result });
+                            progressed = true;
+                        }
+                    }
+                }
             }
         }
         progressed

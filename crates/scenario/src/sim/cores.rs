@@ -61,6 +61,14 @@ impl Node for SimNode {
             SimNode::Chord(n) => n.metrics(),
         }
     }
+
+    fn library(&self) -> Option<&Library> {
+        match self {
+            SimNode::Napster(n) => n.library(),
+            SimNode::Gnutella(n) => n.library(),
+            SimNode::Chord(n) => n.library(),
+        }
+    }
 }
 
 /// The core `spec` describes, listening at `addr` and sharing `library`: configured exactly

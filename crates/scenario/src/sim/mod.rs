@@ -9,10 +9,11 @@
 //!
 //! [`Timeline`]: crate::timeline::Timeline
 //!
-//! What the simulator cannot show: downloads (the cores find files; the runtime moves
-//! them), which it reports as not measured, and the cost of the machine itself — latency
-//! comes from the scenario's model (`"sim": {"latency_ms": ...}`: constant, uniform or
-//! log-normal), not from two busy cores.
+//! Downloads are simulated too: the same transfer cores the runtime pumps move the file
+//! over the virtual network (see [`p2plab_netsim::TestNet::start_download`]). What the
+//! simulator cannot show is the cost of the machine itself — latency comes from the
+//! scenario's model (`"sim": {"latency_ms": ...}`: constant, uniform or log-normal), not
+//! from two busy cores.
 //!
 //! ## Layout
 //!

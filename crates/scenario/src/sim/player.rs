@@ -53,7 +53,7 @@ impl Player {
         Player {
             peers,
             cluster,
-            timeline: Timeline::new(scenario.clone(), plan, network, false),
+            timeline: Timeline::new(scenario.clone(), plan, network),
             book: Book::default(),
             show_progress: progress,
             bar: None,
@@ -136,10 +136,12 @@ impl Player {
                 }
                 return;
             }
-            Action::Fetch { ticket, .. } => Reply::Fetched {
-                ticket,
-                result: Err("the simulator does not carry downloads".to_owned()),
-            },
+            Action::Fetch { ticket, peer, hit } => {
+                if let Some(node) = self.cluster.node_of(peer) {
+                    self.book.fetch(&mut self.cluster.net, ticket, node, hit);
+                }
+                return;
+            }
         };
         self.timeline.reply(self.now().max(now), reply);
     }

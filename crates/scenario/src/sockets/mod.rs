@@ -184,7 +184,7 @@ impl Engine {
         };
         let (replies, inbox) = mpsc::unbounded_channel();
         Engine {
-            timeline: Timeline::new(s.clone(), plan.clone(), network, true),
+            timeline: Timeline::new(s.clone(), plan.clone(), network),
             cluster: Cluster::new(network, plan.clone(), launcher),
             clock: Clock {
                 origin: tokio::time::Instant::now(),

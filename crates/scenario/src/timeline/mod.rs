@@ -161,8 +161,6 @@ pub struct Timeline {
     network: Network,
     nodes: Nodes,
     flights: Flights,
-    /// Whether the engine can carry downloads.
-    downloads: bool,
     /// The current step, and what it still has to do.
     k: usize,
     ops: VecDeque<Op>,
@@ -183,14 +181,8 @@ pub struct Timeline {
 }
 
 impl Timeline {
-    /// One network's run of `scenario` with `plan`'s peers; `downloads` if the engine can
-    /// carry file downloads (without, the report has none rather than made-up ones).
-    pub fn new(
-        scenario: Arc<Scenario>,
-        plan: Arc<Plan>,
-        network: Network,
-        downloads: bool,
-    ) -> Self {
+    /// One network's run of `scenario` with `plan`'s peers.
+    pub fn new(scenario: Arc<Scenario>, plan: Arc<Plan>, network: Network) -> Self {
         let nodes = Nodes::new(network, &plan, scenario.settings.clone(), scenario.seed);
         let mut t = Timeline {
             scenario,
@@ -198,7 +190,6 @@ impl Timeline {
             network,
             nodes,
             flights: Flights::default(),
-            downloads,
             k: 0,
             ops: VecDeque::new(),
             awaiting: None,
@@ -543,10 +534,6 @@ impl Timeline {
 
     /// Keeps up to [`DOWNLOAD_CONCURRENCY`] of the phase's found files downloading.
     fn download(&mut self, mut queue: VecDeque<Found>, now: Instant) -> Option<Poll> {
-        if !self.downloads {
-            self.flights.to_fetch.clear();
-            return None;
-        }
         queue.extend(self.flights.to_fetch.drain(..));
         while self.flights.fetching() < DOWNLOAD_CONCURRENCY {
             let Some(found) = queue.pop_front() else {

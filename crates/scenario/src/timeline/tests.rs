@@ -174,7 +174,7 @@ impl Scripted {
 
 fn run(s: &Arc<Scenario>, refuse: Option<usize>) -> (NetworkReport, Log) {
     let plan = Arc::new(Plan::new(s.seed, 10, &s.files));
-    let mut t = Timeline::new(s.clone(), plan.clone(), Network::Gnutella, true);
+    let mut t = Timeline::new(s.clone(), plan.clone(), Network::Gnutella);
     let mut engine = Scripted::new(plan);
     engine.refuse = refuse;
     let report = engine.play(&mut t);
