@@ -15,12 +15,15 @@
 //! - [`library`] — the files a peer shares, from a folder or synthetic.
 //! - [`keywords`] — the one keyword matcher every search uses.
 //! - [`metrics`] — messages and bytes by kind, lookup hops and latency.
+//! - [`latency`] — [`Latency`], how long a message takes: the model the simulator and the
+//!   runtime's fabric both draw from, per message, with a seeded RNG.
 //! - [`transfer`] — the HTTP download every Gnutella and Chord peer serves.
 //! - [`control`] — JSON lines on a local port: how people and the runner drive nodes.
 
 pub mod codec;
 pub mod control;
 pub mod keywords;
+pub mod latency;
 pub mod library;
 pub mod metrics;
 pub mod node;
@@ -31,6 +34,7 @@ pub mod transfer;
 
 pub use codec::{CodecError, FrameReader, WireMessage};
 pub use keywords::Query;
+pub use latency::Latency;
 pub use library::{Library, SharedFile};
 pub use metrics::{Metrics, Tally, Traffic};
 pub use node::{
