@@ -1,6 +1,7 @@
 //! [`NodeHandle`]: how the control server, the CLI and the scenario runner talk to a running
 //! node, whatever its protocol.
 
+use std::io::{self, ErrorKind};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, PoisonError, RwLock};
@@ -16,6 +17,7 @@ use p2plab_peer_protocol::{Download, Event, Hit, Library, SearchError, TransferN
 
 use crate::download::Target;
 use crate::driver::{Call, ToDriver};
+use crate::fabric::Fabric;
 
 /// The longest a call waits for its node's answer. Cores time their own searches out well
 /// before this; it only guards against a node that stopped mid-call.
@@ -84,6 +86,7 @@ pub struct NodeHandle {
     addr: SocketAddr,
     kind: &'static str,
     library: SharedLibrary,
+    fabric: Fabric,
     cancel: CancellationToken,
 }
 
@@ -93,6 +96,7 @@ impl NodeHandle {
         addr: SocketAddr,
         kind: &'static str,
         library: SharedLibrary,
+        fabric: Fabric,
         cancel: CancellationToken,
     ) -> Self {
         NodeHandle {
@@ -100,6 +104,7 @@ impl NodeHandle {
             addr,
             kind,
             library,
+            fabric,
             cancel,
         }
     }
@@ -112,6 +117,11 @@ impl NodeHandle {
     /// `napster-server`, `napster-peer`, `gnutella` or `chord`.
     pub fn kind(&self) -> &'static str {
         self.kind
+    }
+
+    /// The network this node sees; a change to it reaches the node at once.
+    pub fn fabric(&self) -> &Fabric {
+        &self.fabric
     }
 
     /// Stops when the node stops: every task of the node watches this token.
@@ -209,6 +219,15 @@ impl NodeHandle {
                     continue;
                 }
             };
+            let (Download::Http { addr, .. } | Download::Napster { addr, .. }) = &download;
+            if !self.fabric.allows(self.addr, *addr) {
+                // Across a cut: refused, as the holder's port would refuse it.
+                failures.push(format!(
+                    "{holder}: {}",
+                    io::Error::from(ErrorKind::ConnectionRefused)
+                ));
+                continue;
+            }
             self.notify(TransferNotice::DownloadStarted);
             let fetched = crate::download::fetch(&download, size, &target).await;
             self.notify(TransferNotice::DownloadFinished);
