@@ -187,6 +187,7 @@ fn limits() -> Vec<(&'static str, String)> {
         ("WRITE_TIMEOUT", secs(limits::WRITE_TIMEOUT)),
         ("MAX_INBOX_CHUNKS", limits::MAX_INBOX_CHUNKS.to_string()),
         ("MAX_UPLOADS", limits::MAX_UPLOADS.to_string()),
+        ("MAX_LATENCY", secs(limits::MAX_LATENCY)),
         ("MAX_SESSIONS", control::MAX_SESSIONS.to_string()),
         ("IDLE_TIMEOUT", secs(control::IDLE_TIMEOUT)),
         ("MAX_LINE_LEN", control::MAX_LINE_LEN.to_string()),

@@ -12,7 +12,8 @@
 //!   and the recorded [`Transmission`].
 //! - `agenda` — the calendar queue of deliveries still to be made, in time order.
 //! - `links` — each node's connection ends: who is at the other end, when bytes land there.
-//! - `latency` — [`Latency`], the seeded model of how long a message takes.
+//! - [`Latency`] — the seeded model of how long a message takes (from
+//!   `p2plab_peer_protocol::latency`, where the runtime's fabric finds it too).
 //! - `faults` — crash and recover, partition and heal, lost messages.
 //! - `digest` — the chained XXH3 fingerprint of every input delivered ([`TestNet::digest`]).
 //! - `transfers` — downloads between nodes ([`TestNet::start_download`]) through the
@@ -56,7 +57,6 @@
 mod agenda;
 mod digest;
 mod faults;
-mod latency;
 mod links;
 #[cfg(test)]
 mod tests;
@@ -73,11 +73,11 @@ use rand_chacha::ChaCha8Rng;
 
 use agenda::{Agenda, Delivery, Scheduled};
 use digest::Digest;
-use latency::Sampler;
 use links::{Ends, Link, Peer};
 use transfers::Transfers;
 
-pub use latency::Latency;
+pub use p2plab_peer_protocol::latency::Latency;
+use p2plab_peer_protocol::latency::Sampler;
 pub use transfers::{DownloadId, FinishedDownload, WINDOW};
 
 /// Index of a node in a [`TestNet`].

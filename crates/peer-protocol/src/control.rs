@@ -28,6 +28,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::latency::Latency;
 use crate::metrics::Metrics;
 use crate::node::Hit;
 
@@ -98,7 +99,7 @@ impl std::fmt::Debug for ControlToken {
 }
 
 /// One request line as it goes on the wire: the token beside the request's own fields.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RequestLine {
     /// The node's [`ControlToken`].
     pub token: ControlToken,
@@ -170,7 +171,7 @@ fn looks_like_http(line: &str) -> bool {
 }
 
 /// A request to a node.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "cmd", rename_all = "snake_case")]
 pub enum ControlRequest {
     /// Search the network by keywords.
@@ -211,6 +212,21 @@ pub enum ControlRequest {
     Leave,
     /// Stop at once, as if the machine died.
     Crash,
+    /// Set the network the node sees, whole: the cut (or none) and the latency (or none).
+    /// This is how the scenario runner cuts, heals and slows nodes that run as processes
+    /// of their own; each node then enforces its own side of the cut.
+    Fabric {
+        /// `sides[k]` are the listen addresses of side k; an address not listed is on side
+        /// 0. Absent or `null`: no cut (the network heals).
+        #[serde(default)]
+        cut: Option<Vec<Vec<SocketAddr>>>,
+        /// Added to every message the node sends, drawn per message. Absent or `null`: none.
+        #[serde(default)]
+        latency: Option<Latency>,
+        /// Seeds the draws (each node mixes in its own address).
+        #[serde(default)]
+        seed: u64,
+    },
 }
 
 /// A node's reply.
@@ -359,6 +375,36 @@ mod tests {
         );
         let err = serde_json::from_str::<ControlRequest>(r#"{"cmd":"dance"}"#).unwrap_err();
         assert!(err.to_string().contains("unknown variant `dance`"), "{err}");
+    }
+
+    #[test]
+    fn a_fabric_request_names_the_sides_and_the_latency() {
+        let line = format!(
+            r#"{{"token":"{}","cmd":"fabric","cut":[["127.0.0.1:1"],["127.0.0.1:2"]],"latency":{{"log_normal":{{"median":{{"secs":0,"nanos":40000000}},"sigma":0.8}}}},"seed":9}}"#,
+            token().as_str()
+        );
+        let addr = |port| SocketAddr::from(([127, 0, 0, 1], port));
+        assert_eq!(
+            parse_line(&line, &token()),
+            Ok(ControlRequest::Fabric {
+                cut: Some(vec![vec![addr(1)], vec![addr(2)]]),
+                latency: Some(Latency::LogNormal {
+                    median: Duration::from_millis(40),
+                    sigma: 0.8
+                }),
+                seed: 9,
+            })
+        );
+        let heal = format!(r#"{{"token":"{}","cmd":"fabric"}}"#, token().as_str());
+        assert_eq!(
+            parse_line(&heal, &token()),
+            Ok(ControlRequest::Fabric {
+                cut: None,
+                latency: None,
+                seed: 0
+            }),
+            "nothing given: an open fabric"
+        );
     }
 
     #[test]

@@ -15,6 +15,8 @@
 //! - [`library`] — the files a peer shares, from a folder or synthetic.
 //! - [`keywords`] — the one keyword matcher every search uses.
 //! - [`metrics`] — messages and bytes by kind, lookup hops and latency.
+//! - [`latency`] — [`Latency`], how long a message takes: the model the simulator and the
+//!   runtime's fabric both draw from, per message, with a seeded RNG.
 //! - [`transfer`] — file transfers: the HTTP download every Gnutella and Chord peer serves,
 //!   Napster's data-port exchange, and the upload and download cores that speak both.
 //! - [`control`] — JSON lines on a local port: how people and the runner drive nodes.
@@ -22,6 +24,7 @@
 pub mod codec;
 pub mod control;
 pub mod keywords;
+pub mod latency;
 pub mod library;
 pub mod metrics;
 pub mod node;
@@ -32,6 +35,7 @@ pub mod transfer;
 
 pub use codec::{CodecError, FrameReader, WireMessage};
 pub use keywords::Query;
+pub use latency::Latency;
 pub use library::{Library, SharedFile};
 pub use metrics::{Metrics, Tally, Traffic};
 pub use node::{

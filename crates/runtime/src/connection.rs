@@ -10,6 +10,12 @@
 //! the core the connection closed. When the driver instead drops the queue — the core closed
 //! the connection — the task writes what is queued, shuts the socket down and ends without
 //! reporting anything back.
+//!
+//! A message may carry a release time (the fabric's latency, see [`crate::fabric`]): the task
+//! then holds it until that time before writing it. The task takes messages strictly in
+//! turn, so a message is never written before one queued ahead of it, whatever the two
+//! drew; and a held message is still counted in the queue's bytes, so holding costs no more
+//! memory than a slow reader does. The task goes on reading while it holds.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -18,6 +24,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio::task::{AbortHandle, JoinSet};
+use tokio::time::Instant;
 
 use p2plab_peer_protocol::ConnId;
 
@@ -27,10 +34,17 @@ use crate::limits::{MAX_QUEUED_BYTES, WRITE_TIMEOUT};
 /// Bytes read from a socket per `read` call.
 const READ_CHUNK: usize = 16 * 1024;
 
+/// One message for the socket, and when it may be written (`None`: at once).
+#[derive(Debug)]
+struct Outgoing {
+    release: Option<Instant>,
+    bytes: Vec<u8>,
+}
+
 /// The driver's end of one connection: its send queue and its task.
 #[derive(Debug)]
 pub(crate) struct SendQueue {
-    tx: mpsc::UnboundedSender<Vec<u8>>,
+    tx: mpsc::UnboundedSender<Outgoing>,
     /// Bytes queued and not yet written: the driver adds, the task subtracts.
     queued: Arc<AtomicUsize>,
     task: AbortHandle,
@@ -54,19 +68,20 @@ impl SendQueue {
         SendQueue { tx, queued, task }
     }
 
-    /// Queues `bytes` for sending.
+    /// Queues `bytes` for sending, not before `release` (if given) and never before what
+    /// was queued ahead of it.
     ///
     /// # Errors
     /// [`Overflow`] when this would put more than [`MAX_QUEUED_BYTES`] in the queue: the peer
     /// is not reading, and the caller must [`SendQueue::abort`] it.
-    pub(crate) fn push(&self, bytes: Vec<u8>) -> Result<(), Overflow> {
+    pub(crate) fn push(&self, bytes: Vec<u8>, release: Option<Instant>) -> Result<(), Overflow> {
         let len = bytes.len();
         let before = self.queued.fetch_add(len, Ordering::Relaxed);
         if before + len > MAX_QUEUED_BYTES {
             return Err(Overflow);
         }
         // A task that already ended has reported its close; the bytes have nowhere to go.
-        let _ = self.tx.send(bytes);
+        let _ = self.tx.send(Outgoing { release, bytes });
         Ok(())
     }
 
@@ -80,13 +95,17 @@ impl SendQueue {
 async fn run(
     conn: ConnId,
     stream: TcpStream,
-    mut outgoing: mpsc::UnboundedReceiver<Vec<u8>>,
+    mut outgoing: mpsc::UnboundedReceiver<Outgoing>,
     queued: Arc<AtomicUsize>,
     inbox: mpsc::Sender<ToDriver>,
 ) {
     let (mut rd, mut wr) = stream.into_split();
     let mut buf = vec![0u8; READ_CHUNK];
+    // The message being held back until its release time; nothing behind it is taken
+    // from the queue meanwhile.
+    let mut held: Option<Outgoing> = None;
     loop {
+        let release = held.as_ref().and_then(|h| h.release);
         tokio::select! {
             read = rd.read(&mut buf) => match read {
                 Ok(0) | Err(_) => break,
@@ -97,20 +116,78 @@ async fn run(
                     }
                 }
             },
-            msg = outgoing.recv() => match msg {
-                Some(bytes) => match tokio::time::timeout(WRITE_TIMEOUT, wr.write_all(&bytes)).await {
-                    Ok(Ok(())) => {
-                        queued.fetch_sub(bytes.len(), Ordering::Relaxed);
-                    }
-                    // Failed, or the peer took nothing for WRITE_TIMEOUT.
-                    _ => break,
-                },
+            msg = outgoing.recv(), if held.is_none() => match msg {
+                Some(msg) => held = Some(msg),
                 None => {
                     let _ = tokio::time::timeout(WRITE_TIMEOUT, wr.shutdown()).await;
                     return;
                 }
             },
+            () = hold_until(release), if held.is_some() => if let Some(msg) = held.take() {
+                match tokio::time::timeout(WRITE_TIMEOUT, wr.write_all(&msg.bytes)).await {
+                    Ok(Ok(())) => {
+                        queued.fetch_sub(msg.bytes.len(), Ordering::Relaxed);
+                    }
+                    // Failed, or the peer took nothing for WRITE_TIMEOUT.
+                    _ => break,
+                }
+            },
         }
     }
     let _ = inbox.send(ToDriver::Closed { conn }).await;
+}
+
+/// Waits until `release`; at once when there is none or it has passed.
+async fn hold_until(release: Option<Instant>) {
+    if let Some(at) = release.filter(|at| *at > Instant::now()) {
+        tokio::time::sleep_until(at).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // a test fails by panicking
+
+    use std::time::Duration;
+
+    use tokio::net::TcpListener;
+
+    use super::*;
+
+    /// A send queue on one end of a loopback connection, and the other end.
+    async fn pair(tasks: &mut JoinSet<()>) -> (SendQueue, TcpStream, mpsc::Receiver<ToDriver>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let far = TcpStream::connect(listener.local_addr().unwrap());
+        let (far, near) = tokio::join!(far, listener.accept());
+        let (inbox, reports) = mpsc::channel(4);
+        let queue = SendQueue::open(ConnId(1), near.unwrap().0, inbox, tasks);
+        (queue, far.unwrap(), reports)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn held_messages_keep_their_order_and_wait_for_their_time() {
+        let mut tasks = JoinSet::new();
+        let (queue, mut far, _reports) = pair(&mut tasks).await;
+        let start = Instant::now();
+        let ms = Duration::from_millis;
+        queue.push(b"a".to_vec(), Some(start + ms(30))).unwrap();
+        queue.push(b"b".to_vec(), Some(start + ms(10))).unwrap();
+        queue.push(b"c".to_vec(), None).unwrap();
+        let mut got = [0u8; 3];
+        far.read_exact(&mut got).await.unwrap();
+        assert_eq!(&got, b"abc", "nothing overtakes a message held before it");
+        assert!(
+            Instant::now() >= start + ms(30),
+            "the first was held its time"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn held_bytes_count_against_the_send_budget() {
+        let mut tasks = JoinSet::new();
+        let (queue, _far, _reports) = pair(&mut tasks).await;
+        let later = Some(Instant::now() + Duration::from_secs(5));
+        queue.push(vec![0; MAX_QUEUED_BYTES], later).unwrap();
+        assert_eq!(queue.push(vec![0], None), Err(Overflow));
+    }
 }

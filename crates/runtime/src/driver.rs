@@ -24,6 +24,7 @@ use p2plab_peer_protocol::{
 };
 
 use crate::connection::SendQueue;
+use crate::fabric::{Fabric, FabricView};
 use crate::handle::{NodeHandle, SharedLibrary};
 use crate::limits::{CONNECT_TIMEOUT, MAX_CONNECTIONS, MAX_INBOX_CHUNKS};
 
@@ -79,6 +80,8 @@ pub(crate) struct DriverSpec<N> {
     pub library: SharedLibrary,
     /// The node's own account of its state, for `stats`.
     pub describe: fn(&N) -> serde_json::Value,
+    /// The network between this node and the others.
+    pub fabric: Fabric,
 }
 
 struct Driver<N> {
@@ -87,6 +90,10 @@ struct Driver<N> {
     epoch: std::time::Instant,
     conns: HashMap<ConnId, SendQueue>,
     dialing: HashSet<ConnId>,
+    /// Where each connection this node dialled goes (while it is dialling or open): the
+    /// fabric's cut is checked against these.
+    dialled: HashMap<ConnId, SocketAddr>,
+    fabric: FabricView,
     /// Connections closed for overflowing their send queue, to report once the core's
     /// current effects are carried out.
     overflowed: Vec<ConnId>,
@@ -108,15 +115,19 @@ pub(crate) fn spawn<N: Node + Send + 'static>(core: N, spec: DriverSpec<N>) -> N
         spec.addr,
         spec.kind,
         spec.library.clone(),
+        spec.fabric.clone(),
         cancel.clone(),
     );
     let span = info_span!("node", kind = spec.kind, addr = %spec.addr);
+    let fabric = spec.fabric.view(spec.addr);
     let driver = Driver {
         core,
         out: Outbox::new(),
         epoch: std::time::Instant::now(),
         conns: HashMap::new(),
         dialing: HashSet::new(),
+        dialled: HashMap::new(),
+        fabric,
         overflowed: Vec::new(),
         calls: HashMap::new(),
         next_request: 0,
@@ -154,6 +165,7 @@ impl<N: Node> Driver<N> {
                 // The driver holds an inbox sender itself, so this never ends.
                 Some(msg) = inbox.recv() => self.on_message(msg),
                 _ = sleep_until(deadline) => self.handle(Input::Timeout),
+                () = self.fabric.changed() => self.close_cut_links(),
                 Some(_) = self.tasks.join_next(), if !self.tasks.is_empty() => {}
             }
         }
@@ -183,13 +195,24 @@ impl<N: Node> Driver<N> {
                 }
             }
             ToDriver::Connected { conn, stream } => {
+                // A cut that began while this dial was under way refuses it now.
+                let allowed = self
+                    .dialled
+                    .get(&conn)
+                    .is_some_and(|a| self.fabric.allows(*a));
                 if self.dialing.remove(&conn) {
-                    self.open(conn, stream);
-                    self.handle(Input::Connected { conn });
+                    if allowed {
+                        self.open(conn, stream);
+                        self.handle(Input::Connected { conn });
+                    } else {
+                        self.dialled.remove(&conn);
+                        self.handle(Input::Closed { conn });
+                    }
                 }
             }
             ToDriver::ConnectFailed { conn } => {
                 if self.dialing.remove(&conn) {
+                    self.dialled.remove(&conn);
                     self.handle(Input::Closed { conn });
                 }
             }
@@ -202,6 +225,7 @@ impl<N: Node> Driver<N> {
                 }
             }
             ToDriver::Closed { conn } => {
+                self.dialled.remove(&conn);
                 if self.conns.remove(&conn).is_some() {
                     self.handle(Input::Closed { conn });
                 }
@@ -243,6 +267,7 @@ impl<N: Node> Driver<N> {
             self.apply(effect);
         }
         while let Some(conn) = self.overflowed.pop() {
+            self.dialled.remove(&conn);
             self.handle(Input::Closed { conn });
         }
     }
@@ -253,7 +278,7 @@ impl<N: Node> Driver<N> {
                 let Some(queue) = self.conns.get(&conn) else {
                     return;
                 };
-                if queue.push(bytes).is_err() {
+                if queue.push(bytes, self.fabric.release_time()).is_err() {
                     debug!(
                         ?conn,
                         "disconnected: its send queue is full (the peer does not read)"
@@ -266,7 +291,14 @@ impl<N: Node> Driver<N> {
             }
             Effect::Connect { conn, addr } => {
                 self.dialing.insert(conn);
+                self.dialled.insert(conn, addr);
                 let tx = self.tx.clone();
+                if !self.fabric.allows(addr) {
+                    // Across a cut: the core hears what a refused connect tells it, later,
+                    // as it would from the socket.
+                    let _ = tx.send(ToDriver::ConnectFailed { conn });
+                    return;
+                }
                 self.tasks.spawn(async move {
                     let dial =
                         tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr)).await;
@@ -282,10 +314,31 @@ impl<N: Node> Driver<N> {
             }
             Effect::Close { conn } => {
                 self.dialing.remove(&conn);
+                self.dialled.remove(&conn);
                 // Dropping the sender lets the connection task flush and shut down.
                 self.conns.remove(&conn);
             }
             Effect::Report(event) => self.report(event),
+        }
+    }
+
+    /// After a change of the fabric: closes every open connection this node dialled to an
+    /// address now across a cut, as a broken link closes, and tells the core.
+    fn close_cut_links(&mut self) {
+        let mut cut: Vec<ConnId> = self
+            .dialled
+            .iter()
+            .filter(|(conn, addr)| self.conns.contains_key(conn) && !self.fabric.allows(**addr))
+            .map(|(conn, _)| *conn)
+            .collect();
+        cut.sort_unstable();
+        for conn in cut {
+            debug!(?conn, "closed: the fabric cut it");
+            self.dialled.remove(&conn);
+            if let Some(queue) = self.conns.remove(&conn) {
+                queue.abort();
+            }
+            self.handle(Input::Closed { conn });
         }
     }
 

@@ -1,6 +1,7 @@
 //! [`NodeHandle`]: how the control server, the CLI and the scenario runner talk to a running
 //! node, whatever its protocol.
 
+use std::io::{self, ErrorKind};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, PoisonError, RwLock};
@@ -18,6 +19,7 @@ use p2plab_peer_protocol::{
 
 use crate::download::Target;
 use crate::driver::{Call, ToDriver};
+use crate::fabric::Fabric;
 
 /// The library a node shares, readable by its upload servers and replaceable by `share`.
 #[derive(Debug, Clone, Default)]
@@ -82,6 +84,7 @@ pub struct NodeHandle {
     addr: SocketAddr,
     kind: &'static str,
     library: SharedLibrary,
+    fabric: Fabric,
     cancel: CancellationToken,
 }
 
@@ -91,6 +94,7 @@ impl NodeHandle {
         addr: SocketAddr,
         kind: &'static str,
         library: SharedLibrary,
+        fabric: Fabric,
         cancel: CancellationToken,
     ) -> Self {
         NodeHandle {
@@ -98,6 +102,7 @@ impl NodeHandle {
             addr,
             kind,
             library,
+            fabric,
             cancel,
         }
     }
@@ -110,6 +115,11 @@ impl NodeHandle {
     /// `napster-server`, `napster-peer`, `gnutella` or `chord`.
     pub fn kind(&self) -> &'static str {
         self.kind
+    }
+
+    /// The network this node sees; a change to it reaches the node at once.
+    pub fn fabric(&self) -> &Fabric {
+        &self.fabric
     }
 
     /// Stops when the node stops: every task of the node watches this token.
@@ -226,6 +236,12 @@ impl NodeHandle {
             .locate(hit)
             .await
             .map_err(|e| NodeError::Transfer(format!("{holder}: {e}")))?;
+        let (Download::Http { addr, .. } | Download::Napster { addr, .. }) = &download;
+        if !self.fabric.allows(self.addr, *addr) {
+            // Across a cut: refused, as the holder's port would refuse it.
+            let refused = io::Error::from(ErrorKind::ConnectionRefused);
+            return Err(NodeError::Transfer(format!("{holder}: {refused}")));
+        }
         self.notify(TransferNotice::DownloadStarted);
         let fetched = crate::download::fetch(&download, size, target).await;
         self.notify(TransferNotice::DownloadFinished);

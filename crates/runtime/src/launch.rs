@@ -1,5 +1,9 @@
 //! Starting nodes: bind the listener, build the core with the address it must advertise,
 //! and hand both to a driver.
+//!
+//! A [`Launcher`] starts nodes on a [`Fabric`] — the network they see, which the scenario
+//! runner cuts, heals and slows. The free functions start a node on an open fabric of its
+//! own (what `p2plab nodes` runs; its control port can still change that fabric).
 
 use std::io;
 use std::net::SocketAddr;
@@ -13,11 +17,13 @@ use p2plab_napster::{Peer, PeerConfig, Server, ServerConfig};
 use p2plab_peer_protocol::{Library, Node};
 
 use crate::driver::{self, DriverSpec};
+use crate::fabric::Fabric;
 use crate::handle::{NodeHandle, SharedLibrary};
 use crate::listen::{self, Serves};
 
 /// Binds `listen`, builds the core from the bound address and the library, and runs both.
 async fn start<N: Node + Send + 'static>(
+    fabric: &Fabric,
     listen: SocketAddr,
     library: Library,
     kind: &'static str,
@@ -36,38 +42,164 @@ async fn start<N: Node + Send + 'static>(
             addr,
             library,
             describe,
+            fabric: fabric.clone(),
         },
     );
     listen::spawn(listener, node.clone(), serves);
     Ok(node)
 }
 
-/// Starts a Napster index server listening on `listen`.
+/// Starts nodes that all see one [`Fabric`].
+#[derive(Clone, Debug, Default)]
+pub struct Launcher {
+    fabric: Fabric,
+}
+
+impl Launcher {
+    /// A launcher whose nodes see `fabric` (clones of one fabric are the same network).
+    pub fn new(fabric: Fabric) -> Self {
+        Launcher { fabric }
+    }
+
+    /// The fabric its nodes see.
+    pub fn fabric(&self) -> &Fabric {
+        &self.fabric
+    }
+
+    /// Starts a Napster index server listening on `listen`.
+    ///
+    /// # Errors
+    /// If the address cannot be bound.
+    pub async fn napster_server(
+        &self,
+        listen: SocketAddr,
+        config: ServerConfig,
+    ) -> io::Result<NodeHandle> {
+        let describe = |server: &Server| {
+            serde_json::json!({
+                "users": server.user_count(),
+                "files": server.file_count(),
+                "connections": server.connection_count(),
+            })
+        };
+        let build = |_, _| Server::new(config);
+        start(
+            &self.fabric,
+            listen,
+            Library::empty(),
+            "napster-server",
+            Serves::Core,
+            build,
+            describe,
+        )
+        .await
+    }
+
+    /// Starts a Napster peer: it logs in to `server` and serves its files on a data port bound
+    /// at `data_listen`.
+    ///
+    /// # Errors
+    /// If the data port cannot be bound.
+    pub async fn napster_peer(
+        &self,
+        server: SocketAddr,
+        data_listen: SocketAddr,
+        nick: &str,
+        library: Library,
+    ) -> io::Result<NodeHandle> {
+        let describe =
+            |peer: &Peer| serde_json::json!({ "nick": peer.nick(), "online": peer.is_online() });
+        let build = |addr: SocketAddr, library| {
+            Peer::new(PeerConfig::new(server, nick, addr.port(), library))
+        };
+        start(
+            &self.fabric,
+            data_listen,
+            library,
+            "napster-peer",
+            Serves::NapsterData,
+            build,
+            describe,
+        )
+        .await
+    }
+
+    /// Starts a Gnutella 0.4 servent on `listen`, which also serves HTTP downloads.
+    /// `configure` adjusts the defaults (bootstrap peers, TTL, neighbour bounds, seed).
+    ///
+    /// # Errors
+    /// If the address cannot be bound.
+    pub async fn gnutella_servent(
+        &self,
+        listen: SocketAddr,
+        library: Library,
+        configure: impl FnOnce(&mut ServentConfig),
+    ) -> io::Result<NodeHandle> {
+        let describe = |servent: &Servent| {
+            serde_json::json!({
+                "servent_id": servent.servent_id().to_string(),
+                "neighbours": servent.neighbours(),
+                "host_cache": servent.host_cache_len(),
+                "queries_handled": servent.queries_handled(),
+            })
+        };
+        let build = |addr, library| {
+            let mut config = ServentConfig::new(addr, library);
+            configure(&mut config);
+            Servent::new(config)
+        };
+        start(
+            &self.fabric,
+            listen,
+            library,
+            "gnutella",
+            Serves::CoreAndHttp,
+            build,
+            describe,
+        )
+        .await
+    }
+
+    /// Starts a Chord node on `listen`, which also serves HTTP downloads. `configure` adjusts
+    /// the defaults (the node to join through, successors, replicas, periods, seed).
+    ///
+    /// # Errors
+    /// If the address cannot be bound.
+    pub async fn chord_node(
+        &self,
+        listen: SocketAddr,
+        library: Library,
+        configure: impl FnOnce(&mut ChordConfig),
+    ) -> io::Result<NodeHandle> {
+        let describe =
+            |node: &ChordNode| serde_json::to_value(node.ring_view()).unwrap_or_default();
+        let build = |addr, library| {
+            let mut config = ChordConfig::new(addr, None, library);
+            configure(&mut config);
+            ChordNode::new(config)
+        };
+        start(
+            &self.fabric,
+            listen,
+            library,
+            "chord",
+            Serves::CoreAndHttp,
+            build,
+            describe,
+        )
+        .await
+    }
+}
+
+/// [`Launcher::napster_server`] on an open fabric of its own.
 ///
 /// # Errors
 /// If the address cannot be bound.
 pub async fn napster_server(listen: SocketAddr, config: ServerConfig) -> io::Result<NodeHandle> {
-    let describe = |server: &Server| {
-        serde_json::json!({
-            "users": server.user_count(),
-            "files": server.file_count(),
-            "connections": server.connection_count(),
-        })
-    };
-    let build = |_, _| Server::new(config);
-    start(
-        listen,
-        Library::empty(),
-        "napster-server",
-        Serves::Core,
-        build,
-        describe,
-    )
-    .await
+    Launcher::default().napster_server(listen, config).await
 }
 
-/// Starts a Napster peer: it logs in to `server` and serves its files on a data port bound
-/// at `data_listen`.
+/// [`Launcher::napster_peer`] on an open fabric of its own.
 ///
 /// # Errors
 /// If the data port cannot be bound.
@@ -77,23 +209,12 @@ pub async fn napster_peer(
     nick: &str,
     library: Library,
 ) -> io::Result<NodeHandle> {
-    let describe =
-        |peer: &Peer| serde_json::json!({ "nick": peer.nick(), "online": peer.is_online() });
-    let build =
-        |addr: SocketAddr, library| Peer::new(PeerConfig::new(server, nick, addr.port(), library));
-    start(
-        data_listen,
-        library,
-        "napster-peer",
-        Serves::NapsterData,
-        build,
-        describe,
-    )
-    .await
+    Launcher::default()
+        .napster_peer(server, data_listen, nick, library)
+        .await
 }
 
-/// Starts a Gnutella 0.4 servent on `listen`, which also serves HTTP downloads.
-/// `configure` adjusts the defaults (bootstrap peers, TTL, neighbour bounds, seed).
+/// [`Launcher::gnutella_servent`] on an open fabric of its own.
 ///
 /// # Errors
 /// If the address cannot be bound.
@@ -102,32 +223,12 @@ pub async fn gnutella_servent(
     library: Library,
     configure: impl FnOnce(&mut ServentConfig),
 ) -> io::Result<NodeHandle> {
-    let describe = |servent: &Servent| {
-        serde_json::json!({
-            "servent_id": servent.servent_id().to_string(),
-            "neighbours": servent.neighbours(),
-            "host_cache": servent.host_cache_len(),
-            "queries_handled": servent.queries_handled(),
-        })
-    };
-    let build = |addr, library| {
-        let mut config = ServentConfig::new(addr, library);
-        configure(&mut config);
-        Servent::new(config)
-    };
-    start(
-        listen,
-        library,
-        "gnutella",
-        Serves::CoreAndHttp,
-        build,
-        describe,
-    )
-    .await
+    Launcher::default()
+        .gnutella_servent(listen, library, configure)
+        .await
 }
 
-/// Starts a Chord node on `listen`, which also serves HTTP downloads. `configure` adjusts
-/// the defaults (the node to join through, successors, replicas, periods, seed).
+/// [`Launcher::chord_node`] on an open fabric of its own.
 ///
 /// # Errors
 /// If the address cannot be bound.
@@ -136,19 +237,7 @@ pub async fn chord_node(
     library: Library,
     configure: impl FnOnce(&mut ChordConfig),
 ) -> io::Result<NodeHandle> {
-    let describe = |node: &ChordNode| serde_json::to_value(node.ring_view()).unwrap_or_default();
-    let build = |addr, library| {
-        let mut config = ChordConfig::new(addr, None, library);
-        configure(&mut config);
-        ChordNode::new(config)
-    };
-    start(
-        listen,
-        library,
-        "chord",
-        Serves::CoreAndHttp,
-        build,
-        describe,
-    )
-    .await
+    Launcher::default()
+        .chord_node(listen, library, configure)
+        .await
 }

@@ -6,6 +6,7 @@
 //! ## Layout
 //!
 //! - [`launch`] — start a node of each kind: bind its listeners, build its core, drive it.
+//! - [`fabric`] — [`Fabric`], the network between nodes: cuts and latency on real sockets.
 //! - [`handle`] — [`NodeHandle`], how callers search, download, share, leave or crash a node.
 //! - [`control`] — the JSON-lines control server in front of a handle, its token files and
 //!   its client.
@@ -19,6 +20,7 @@
 
 pub mod control;
 pub mod download;
+pub mod fabric;
 pub mod handle;
 pub mod launch;
 pub mod limits;
@@ -29,4 +31,5 @@ mod driver;
 mod listen;
 mod upload;
 
+pub use fabric::Fabric;
 pub use handle::{Fetched, NodeError, NodeHandle, SharedLibrary};

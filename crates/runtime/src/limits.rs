@@ -46,3 +46,11 @@ pub const IDENTIFY_TIMEOUT: Duration = Duration::from_secs(10);
 /// `503 Service Unavailable` (HTTP, as Gnutella servents answer when their slots are full)
 /// or Napster's error text.
 pub const MAX_UPLOADS: usize = 32;
+
+/// The longest the fabric holds one message back ([`crate::fabric::Fabric::set_latency`]).
+/// A long-tailed model (log-normal with a large `sigma`) now and then draws minutes; the
+/// message would hold its connection's send budget, and delay everything queued behind it,
+/// past every core's timeouts. 10 s is 250 times a 40 ms wide-area median — at `sigma` 1, one
+/// draw in fifty million goes further — so the cap changes a model only in a tail no
+/// scenario measures.
+pub const MAX_LATENCY: Duration = Duration::from_secs(10);

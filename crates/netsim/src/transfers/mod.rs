@@ -33,7 +33,7 @@ use p2plab_peer_protocol::{Command, Download, Input, Instant, Library, Node, Tra
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use super::latency::Sampler;
+use p2plab_peer_protocol::latency::Sampler;
 use super::{NodeIdx, TestNet};
 
 /// The most bytes an uploader may have sent and not yet seen acknowledged: 64 KiB, TCP's

@@ -202,5 +202,14 @@ pub async fn execute(node: &NodeHandle, req: ControlRequest) -> ControlReply {
             node.crash();
             ControlReply::Done
         }
+        ControlRequest::Fabric { cut, latency, seed } => {
+            let fabric = node.fabric();
+            match cut {
+                Some(sides) => fabric.cut(&sides),
+                None => fabric.heal(),
+            }
+            fabric.set_latency(latency, seed);
+            ControlReply::Done
+        }
     }
 }

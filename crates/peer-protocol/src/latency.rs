@@ -1,15 +1,22 @@
-//! How long a message takes from one node to another.
+//! How long a message takes from one node to another: the model a scenario names, and the
+//! [`Sampler`] that draws from it.
+//!
+//! Both engines draw from the same code: the simulator (`p2plab-netsim`) for every message it
+//! delivers, and the tokio runtime's fabric for every message a node writes to a socket. The
+//! model travels in scenario settings and control requests, so it is plain serialisable data.
 
 use std::time::Duration;
 
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, LogNormal};
+use serde::{Deserialize, Serialize};
 
 /// A latency model: drawn afresh for every message, a connection setup and a close, from the
 /// network's seeded RNG. Whatever the draw, a connection delivers in order (TCP does): a
 /// message never lands before one sent earlier on the same connection.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Latency {
     /// Always the same.
     Constant(Duration),
@@ -28,19 +35,36 @@ pub enum Latency {
 
 /// A [`Latency`] with its distribution built once, ready to draw from.
 #[derive(Debug, Clone, Copy)]
-pub(super) enum Sampler {
+pub struct Sampler(Model);
+
+#[derive(Debug, Clone, Copy)]
+enum Model {
     Constant(u64),
     Uniform(u64, u64),
     LogNormal(LogNormal<f64>),
 }
 
 impl Sampler {
-    pub(super) fn new(latency: Latency) -> Self {
+    /// Builds the distribution of `latency`. Degenerate models (an empty uniform range, a
+    /// zero median) draw a constant.
+    pub fn new(latency: Latency) -> Self {
+        Sampler(Model::new(latency))
+    }
+
+    /// One draw, in microseconds. The simulator's trace digests depend on every draw, so
+    /// what this returns for a given RNG state must never change.
+    pub fn sample(&self, rng: &mut ChaCha8Rng) -> u64 {
+        self.0.sample(rng)
+    }
+}
+
+impl Model {
+    fn new(latency: Latency) -> Self {
         let micros = |d: Duration| u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
         match latency {
-            Latency::Constant(d) => Sampler::Constant(micros(d)),
-            Latency::Uniform(lo, hi) if hi > lo => Sampler::Uniform(micros(lo), micros(hi)),
-            Latency::Uniform(lo, _) => Sampler::Constant(micros(lo)),
+            Latency::Constant(d) => Model::Constant(micros(d)),
+            Latency::Uniform(lo, hi) if hi > lo => Model::Uniform(micros(lo), micros(hi)),
+            Latency::Uniform(lo, _) => Model::Constant(micros(lo)),
             Latency::LogNormal { median, sigma } => {
                 let median = micros(median) as f64;
                 let sigma = if sigma.is_finite() {
@@ -49,19 +73,18 @@ impl Sampler {
                     0.0
                 };
                 match LogNormal::new(median.ln(), sigma) {
-                    Ok(d) if median > 0.0 => Sampler::LogNormal(d),
-                    _ => Sampler::Constant(median as u64),
+                    Ok(d) if median > 0.0 => Model::LogNormal(d),
+                    _ => Model::Constant(median as u64),
                 }
             }
         }
     }
 
-    /// One draw, in microseconds.
-    pub(super) fn sample(&self, rng: &mut ChaCha8Rng) -> u64 {
+    fn sample(&self, rng: &mut ChaCha8Rng) -> u64 {
         match *self {
-            Sampler::Constant(d) => d,
-            Sampler::Uniform(lo, hi) => rng.random_range(lo..=hi),
-            Sampler::LogNormal(d) => d.sample(rng) as u64,
+            Model::Constant(d) => d,
+            Model::Uniform(lo, hi) => rng.random_range(lo..=hi),
+            Model::LogNormal(d) => d.sample(rng) as u64,
         }
     }
 }
