@@ -270,7 +270,7 @@ pub async fn from_spec(path: &Path) -> anyhow::Result<ExitCode> {
     };
     let node = child
         .node
-        .launch(child.listen, library)
+        .launch(&launch::Launcher::default(), child.listen, library)
         .await
         .with_context(|| format!("cannot listen on {}", child.listen))?;
     let access = ControlAccess {

@@ -50,7 +50,8 @@ pub fn render(report: &Report) -> String {
             out,
             "Simulated: every phase's seconds and every latency are virtual time; one-way \
              latency {}, loss {}. Downloads travel the virtual network too (loss spares them).\n",
-            s.sim.latency_ms, s.sim.loss
+            s.sim_latency(),
+            s.sim.loss
         );
     }
     out.push_str(&tables(report));

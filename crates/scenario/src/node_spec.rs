@@ -11,7 +11,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use p2plab_peer_protocol::Library;
-use p2plab_runtime::{launch, NodeHandle};
+use p2plab_runtime::launch::Launcher;
+use p2plab_runtime::NodeHandle;
 use serde::{Deserialize, Serialize};
 
 use crate::spec::{self, ChordSettings, GnutellaSettings, SpecError};
@@ -82,28 +83,31 @@ impl NodeSpec {
         }
     }
 
-    /// Starts this node on real sockets in this process, listening on `listen` and sharing
-    /// `library`.
+    /// Starts this node on real sockets in this process with `launcher` (whose fabric it
+    /// sees), listening on `listen` and sharing `library`.
     ///
     /// # Errors
     /// If the address cannot be bound.
     pub async fn launch(
         &self,
+        launcher: &Launcher,
         listen: SocketAddr,
         library: Library,
     ) -> std::io::Result<NodeHandle> {
         match self {
             NodeSpec::NapsterServer { .. } => {
-                launch::napster_server(listen, Default::default()).await
+                launcher.napster_server(listen, Default::default()).await
             }
             NodeSpec::NapsterPeer { server, nick } => {
-                launch::napster_peer(*server, listen, nick, library).await
+                launcher.napster_peer(*server, listen, nick, library).await
             }
             NodeSpec::Gnutella { .. } => {
-                launch::gnutella_servent(listen, library, |c| self.configure_servent(c)).await
+                let configure = |c: &mut _| self.configure_servent(c);
+                launcher.gnutella_servent(listen, library, configure).await
             }
             NodeSpec::Chord { .. } => {
-                launch::chord_node(listen, library, |c| self.configure_chord(c)).await
+                let configure = |c: &mut _| self.configure_chord(c);
+                launcher.chord_node(listen, library, configure).await
             }
         }
     }

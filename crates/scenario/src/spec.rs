@@ -95,9 +95,22 @@ pub struct Scenario {
     /// Which engine plays the timeline: real sockets (the default) or the simulator.
     #[serde(default)]
     pub engine: Engine,
+    /// One-way latency of every link, on both engines: the simulator's links take this
+    /// long, and on real sockets every node holds each message it sends this long before
+    /// writing it (on top of loopback's own). Absent: loopback's own on sockets, and
+    /// `sim.latency_ms` in the simulator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<LatencyMs>,
     /// The simulator's network: latency and loss (real sockets ignore it).
     #[serde(default)]
     pub sim: SimSettings,
+}
+
+impl Scenario {
+    /// The latency model the simulator's links follow.
+    pub fn sim_latency(&self) -> LatencyMs {
+        self.latency_ms.unwrap_or(self.sim.latency_ms)
+    }
 }
 
 /// Who carries the bytes between nodes.
@@ -163,8 +176,8 @@ const MAX_SIGMA: f64 = 4.0;
 
 impl LatencyMs {
     /// The simulator's model.
-    pub fn model(self) -> p2plab_netsim::Latency {
-        use p2plab_netsim::Latency;
+    pub fn model(self) -> p2plab_peer_protocol::latency::Latency {
+        use p2plab_peer_protocol::latency::Latency;
         let ms = |ms: f64| std::time::Duration::from_secs_f64(ms / 1e3);
         match self {
             LatencyMs::Uniform([lo, hi]) if lo == hi => Latency::Constant(ms(lo)),
@@ -418,8 +431,8 @@ pub enum Step {
     },
     /// For `seconds`, the network is cut into `groups` seeded groups of peers (Napster's
     /// index server on the first side) while queries run at the workload's rate; then the
-    /// cut heals and the protocols reconnect by themselves. Only the simulator can cut a
-    /// network: every node of a real run shares one loopback.
+    /// cut heals and the protocols reconnect by themselves. On real sockets every node's
+    /// driver refuses traffic across the cut (see `p2plab_runtime::fabric`).
     Partition {
         /// The phase's name in the report.
         label: String,
@@ -482,11 +495,6 @@ impl Step {
             Step::Churn { .. } => "churn",
             Step::Partition { .. } => "partition",
         }
-    }
-
-    /// Whether only the simulator can play this step.
-    pub fn needs_sim(&self) -> bool {
-        matches!(self, Step::Partition { .. })
     }
 }
 
@@ -678,35 +686,48 @@ fn validate(s: &Scenario) -> Result<(), SpecError> {
     )?;
     validate_settings(&s.settings)?;
     validate_sim(&s.sim)?;
+    if let Some(latency) = &s.latency_ms {
+        check(
+            s.sim.latency_ms == SimSettings::default().latency_ms,
+            "latency_ms",
+            "give latency_ms (both engines) or sim.latency_ms (the simulator's), not both",
+        )?;
+        validate_latency(latency, "latency_ms")?;
+    }
     validate_timeline(&s.timeline, nodes.iter().copied().min().unwrap_or(0))
 }
 
 fn validate_sim(s: &SimSettings) -> Result<(), SpecError> {
-    let ms = |x: f64| x.is_finite() && (0.0..=MAX_SECONDS * 1e3).contains(&x);
-    match s.latency_ms {
-        LatencyMs::Uniform([lo, hi]) => check(
-            ms(lo) && ms(hi) && lo <= hi,
-            "sim.latency_ms",
-            "must be [lo, hi] with 0 <= lo <= hi",
-        )?,
-        LatencyMs::LogNormal(LogNormalMs { median, sigma }) => {
-            check(
-                ms(median) && median > 0.0,
-                "sim.latency_ms.median",
-                "must be positive",
-            )?;
-            check(
-                sigma.is_finite() && (0.0..=MAX_SIGMA).contains(&sigma),
-                "sim.latency_ms.sigma",
-                &format!("must be 0..={MAX_SIGMA}"),
-            )?;
-        }
-    }
+    validate_latency(&s.latency_ms, "sim.latency_ms")?;
     check(
         s.loss.is_finite() && (0.0..1.0).contains(&s.loss),
         "sim.loss",
         "must be 0 or more and below 1",
     )
+}
+
+/// Checks a latency model; a bad field is named under `at`.
+fn validate_latency(l: &LatencyMs, at: &str) -> Result<(), SpecError> {
+    let ms = |x: f64| x.is_finite() && (0.0..=MAX_SECONDS * 1e3).contains(&x);
+    match *l {
+        LatencyMs::Uniform([lo, hi]) => check(
+            ms(lo) && ms(hi) && lo <= hi,
+            at,
+            "must be [lo, hi] with 0 <= lo <= hi",
+        ),
+        LatencyMs::LogNormal(LogNormalMs { median, sigma }) => {
+            check(
+                ms(median) && median > 0.0,
+                &format!("{at}.median"),
+                "must be positive",
+            )?;
+            check(
+                sigma.is_finite() && (0.0..=MAX_SIGMA).contains(&sigma),
+                &format!("{at}.sigma"),
+                &format!("must be 0..={MAX_SIGMA}"),
+            )
+        }
+    }
 }
 
 fn validate_settings(s: &Settings) -> Result<(), SpecError> {

@@ -1,10 +1,11 @@
-//! A partition, played by the simulator: each side finds only what its own side holds,
-//! Napster's far side loses its index server, and the network is whole again after the cut
-//! heals. Real sockets refuse the step before anything starts.
+//! A partition, on both engines: each side finds only what its own side holds, Napster's
+//! far side loses its index server, and the network is whole again after the cut heals.
+//! On real sockets every node's driver refuses traffic across the cut; the two reports
+//! agree on what each side could find, and within noise on what it found.
 
 #![allow(clippy::unwrap_used)] // a test fails by panicking
 
-use p2plab_scenario::report::PhaseReport;
+use p2plab_scenario::report::{PhaseReport, Report};
 use p2plab_scenario::{parse, run, sim, RunOptions};
 
 const SCENARIO: &str = r#"{
@@ -17,7 +18,6 @@ const SCENARIO: &str = r#"{
   "settings": {
     "chord": { "successors": 4, "replicas": 2, "stabilize_ms": 100, "fix_fingers_ms": 50, "join_batch": 4 }
   },
-  "engine": "sim",
   "timeline": [
     { "start": { "label": "start", "settle_s": 0.5 } },
     { "queries": { "label": "whole", "count": 60 } },
@@ -27,47 +27,75 @@ const SCENARIO: &str = r#"{
   ]
 }"#;
 
-#[test]
-fn each_side_finds_only_its_own_and_the_network_is_whole_again_after() {
-    let scenario = parse(SCENARIO).unwrap();
-    let report = sim::run(&scenario, false).unwrap().report;
-    let phase = |net: usize, label: &str| -> PhaseReport {
-        let phases = &report.runs[0].networks[net].phases;
-        phases.iter().find(|p| p.label == label).unwrap().clone()
-    };
+/// How far the share of findable queries found during the cut may differ between the
+/// engines: on sockets a search that was in flight when the cut began, or a Chord lookup
+/// that meets a finger across it before stabilization drops it, can fail where the
+/// simulator's timing spared it.
+const CUT_SUCCESS_NOISE: f64 = 0.25;
+
+fn phase(report: &Report, net: usize, label: &str) -> PhaseReport {
+    let phases = &report.runs[0].networks[net].phases;
+    phases.iter().find(|p| p.label == label).unwrap().clone()
+}
+
+/// What the cut must do on either engine.
+fn check_cut(report: &Report) {
     let (napster, chord) = (0, 1);
     for net in [napster, chord] {
-        assert_eq!(phase(net, "whole").success_rate, Some(1.0), "{net}");
-        assert_eq!(phase(net, "after").success_rate, Some(1.0), "{net}");
-        let cut = phase(net, "cut");
+        let mode = &report.mode;
+        assert_eq!(
+            phase(report, net, "whole").success_rate,
+            Some(1.0),
+            "{mode} {net}"
+        );
+        assert_eq!(
+            phase(report, net, "after").success_rate,
+            Some(1.0),
+            "{mode} {net}"
+        );
+        let cut = phase(report, net, "cut");
         assert_eq!(cut.kind, "partition");
         assert_eq!(cut.queries, 100);
         // With one copy of each file, about half of the queries ask for a file held across
         // the cut: those count as unfindable, not as failures of the asker's side.
-        assert!(cut.unfindable > 20 && cut.findable > 20, "{net}: {cut:?}");
+        assert!(
+            cut.unfindable > 20 && cut.findable > 20,
+            "{mode} {net}: {cut:?}"
+        );
     }
     // Napster's peers on the far side cannot reach the index server: their searches fail.
+    let cut = phase(report, napster, "cut");
     assert!(
-        phase(napster, "cut").errors > 10,
-        "{:?}",
-        phase(napster, "cut")
+        cut.errors + cut.false_not_found > 10,
+        "{}: {cut:?}",
+        report.mode
     );
 }
 
-#[tokio::test]
-async fn real_sockets_refuse_a_partition_before_anything_starts() {
-    let scenario = parse(&SCENARIO.replace(r#""engine": "sim","#, "")).unwrap();
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_side_finds_only_its_own_and_the_network_is_whole_again_after() {
+    let scenario = parse(SCENARIO).unwrap();
+    let simulated = sim::run(&scenario, false).unwrap().report;
+    check_cut(&simulated);
     let scratch = tempfile::tempdir().unwrap();
     let opts = RunOptions {
         scratch: scratch.path().join("scratch"),
         processes: None,
         progress: false,
     };
-    let err = run(&scenario, &opts).await.unwrap_err().to_string();
-    assert!(
-        err.starts_with("timeline[2].partition: only the simulator"),
-        "{err}"
-    );
-    assert!(err.contains("--sim"), "{err}");
-    assert!(!opts.scratch.exists(), "nothing started");
+    let real = run(&scenario, &opts).await.unwrap();
+    check_cut(&real);
+    for net in [0, 1] {
+        let (r, s) = (phase(&real, net, "cut"), phase(&simulated, net, "cut"));
+        assert_eq!(
+            (r.findable, r.unfindable),
+            (s.findable, s.unfindable),
+            "{net}: the same sides, the same truth"
+        );
+        let (rs, ss) = (r.success_rate.unwrap(), s.success_rate.unwrap());
+        assert!(
+            (rs - ss).abs() <= CUT_SUCCESS_NOISE,
+            "{net}: real {rs}, simulated {ss}"
+        );
+    }
 }

@@ -33,8 +33,8 @@ use p2plab_peer_protocol::{Command, Download, Input, Instant, Library, Node, Tra
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use p2plab_peer_protocol::latency::Sampler;
 use super::{NodeIdx, TestNet};
+use p2plab_peer_protocol::latency::Sampler;
 
 /// The most bytes an uploader may have sent and not yet seen acknowledged: 64 KiB, TCP's
 /// largest window without the window-scale option.

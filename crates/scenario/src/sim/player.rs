@@ -48,7 +48,7 @@ impl Player {
         network: Network,
         progress: bool,
     ) -> Self {
-        let cluster = SimCluster::new(network, plan.clone(), &scenario.sim, scenario.seed);
+        let cluster = SimCluster::new(network, plan.clone(), scenario);
         let peers = plan.peers();
         Player {
             peers,

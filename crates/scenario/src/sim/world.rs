@@ -18,7 +18,7 @@ use super::cores::{self, SimNode};
 use crate::node_spec::NodeSpec;
 use crate::plan::Plan;
 use crate::ready::Census;
-use crate::spec::{Network, SimSettings};
+use crate::spec::{Network, Scenario};
 use crate::stats::Snapshot;
 use crate::timeline::Who;
 
@@ -37,8 +37,9 @@ pub struct SimCluster {
 
 impl SimCluster {
     /// A network with nothing started yet. Its latency model and seed come from the scenario.
-    pub fn new(network: Network, plan: Arc<Plan>, sim: &SimSettings, seed: u64) -> Self {
-        let latency = sim.latency_ms.model();
+    pub fn new(network: Network, plan: Arc<Plan>, scenario: &Scenario) -> Self {
+        let (sim, seed) = (&scenario.sim, scenario.seed);
+        let latency = scenario.sim_latency().model();
         // Each network gets its own stream of latencies; the plan's draws stay shared.
         let net_seed = seed ^ ((network as u64 + 1) << 56);
         let mut net = TestNet::new(latency, net_seed);

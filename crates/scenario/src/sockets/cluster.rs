@@ -8,8 +8,13 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use p2plab_peer_protocol::control::NodeStats;
+use p2plab_peer_protocol::control::{ControlReply, ControlRequest, NodeStats};
+use p2plab_peer_protocol::latency::Latency;
 use p2plab_peer_protocol::Library;
+use p2plab_runtime::launch::Launcher;
+use p2plab_runtime::Fabric;
+
+use futures_util::future::join_all;
 
 use super::peer::Peer;
 use super::process::ProcessLauncher;
@@ -26,7 +31,7 @@ const STATS_CONCURRENCY: usize = 128;
 
 /// In this process, or as child processes.
 #[derive(Debug, Clone)]
-pub enum Launcher {
+pub enum Hosting {
     /// Every node is a set of tasks of the runner.
     InProcess,
     /// Every node is a `p2plab` child process.
@@ -43,9 +48,32 @@ pub struct Cluster {
     /// Peers by index; `None` while down.
     peers: Vec<Option<Peer>>,
     plan: Arc<Plan>,
+    hosting: Hosting,
+    /// Starts nodes in this process, all on one fabric.
     launcher: Launcher,
+    /// What the network between the nodes does now: every child is told on start and on
+    /// every change (each child enforces its own side).
+    links: Links,
     /// This process's resident memory before any node started, KiB.
     rss_before: u64,
+}
+
+/// The cut and the added latency, as the fabric request carries them.
+#[derive(Debug, Clone)]
+struct Links {
+    cut: Option<Vec<Vec<SocketAddr>>>,
+    latency: Option<Latency>,
+    seed: u64,
+}
+
+impl Links {
+    fn request(&self) -> ControlRequest {
+        ControlRequest::Fabric {
+            cut: self.cut.clone(),
+            latency: self.latency,
+            seed: self.seed,
+        }
+    }
 }
 
 fn any_port() -> SocketAddr {
@@ -53,14 +81,29 @@ fn any_port() -> SocketAddr {
 }
 
 impl Cluster {
-    /// A cluster with nothing started yet.
-    pub fn new(network: Network, plan: Arc<Plan>, launcher: Launcher) -> Self {
+    /// A cluster with nothing started yet; every message its nodes send is held back by a
+    /// draw of `latency` (seeded with `seed`), if any.
+    pub fn new(
+        network: Network,
+        plan: Arc<Plan>,
+        hosting: Hosting,
+        latency: Option<Latency>,
+        seed: u64,
+    ) -> Self {
+        let fabric = Fabric::open();
+        fabric.set_latency(latency, seed);
         Cluster {
             network,
             server: None,
             peers: vec![None; plan.peers()],
             plan,
-            launcher,
+            hosting,
+            launcher: Launcher::new(fabric),
+            links: Links {
+                cut: None,
+                latency,
+                seed,
+            },
             rss_before: memory_kib("self").map_or(0, |m| m.0),
         }
     }
@@ -88,13 +131,13 @@ impl Cluster {
             Who::Server => Library::empty(),
             Who::Peer(i) => self.plan.library(i),
         };
-        let node = match &self.launcher {
-            Launcher::InProcess => spec
-                .launch(listen, library)
+        let node = match &self.hosting {
+            Hosting::InProcess => spec
+                .launch(&self.launcher, listen, library)
                 .await
                 .map(Peer::Local)
                 .map_err(|e| format!("cannot listen on {listen}: {e}"))?,
-            Launcher::Processes(p) => {
+            Hosting::Processes(p) => {
                 let share = match who {
                     Who::Server => None,
                     Who::Peer(i) => Some(
@@ -108,7 +151,11 @@ impl Cluster {
                     control: any_port(),
                     share,
                 };
-                p.spawn(&child).await.map_err(|e| format!("{e:#}"))?
+                let node = p.spawn(&child).await.map_err(|e| format!("{e:#}"))?;
+                if self.links.cut.is_some() || self.links.latency.is_some() {
+                    tell(&node, &self.links.request()).await;
+                }
+                node
             }
         };
         let addr = node.addr();
@@ -137,6 +184,45 @@ impl Cluster {
         }
     }
 
+    /// Cuts the network along `sides` (peers by index; the index server, and any peer not
+    /// listed, on side 0): every node's driver refuses traffic across.
+    pub async fn cut(&mut self, sides: &[Vec<usize>]) {
+        let addrs: Vec<Vec<SocketAddr>> = sides
+            .iter()
+            .map(|side| {
+                side.iter()
+                    .filter_map(|&p| self.peers[p].as_ref().map(Peer::addr))
+                    .collect()
+            })
+            .collect();
+        self.links.cut = Some(addrs);
+        self.apply().await;
+    }
+
+    /// Ends the cut.
+    pub async fn heal(&mut self) {
+        self.links.cut = None;
+        self.apply().await;
+    }
+
+    /// Applies the links: to the one fabric of the nodes in this process, or to every
+    /// child through its control port.
+    async fn apply(&self) {
+        match &self.hosting {
+            Hosting::InProcess => {
+                let fabric = self.launcher.fabric();
+                match &self.links.cut {
+                    Some(sides) => fabric.cut(sides),
+                    None => fabric.heal(),
+                }
+            }
+            Hosting::Processes(_) => {
+                let request = self.links.request();
+                join_all(self.nodes().map(|node| tell(node, &request))).await;
+            }
+        }
+    }
+
     /// Stops every node.
     pub async fn shutdown(&mut self) {
         self.kill_server().await;
@@ -154,8 +240,8 @@ impl Cluster {
     }
 
     fn memory_kib(&self) -> Option<u64> {
-        match self.launcher {
-            Launcher::Processes(_) => Some(
+        match self.hosting {
+            Hosting::Processes(_) => Some(
                 self.nodes()
                     .filter_map(|p| match p {
                         Peer::Remote(r) => r.pid,
@@ -165,7 +251,7 @@ impl Cluster {
                     .map(|m| m.0)
                     .sum(),
             ),
-            Launcher::InProcess => memory_kib("self").map(|m| m.0.saturating_sub(self.rss_before)),
+            Hosting::InProcess => memory_kib("self").map(|m| m.0.saturating_sub(self.rss_before)),
         }
     }
 
@@ -209,6 +295,15 @@ impl Cluster {
                 )
             }
         }
+    }
+}
+
+/// Sends a child `request`; a child that does not take it is logged (it is likely gone).
+async fn tell(node: &Peer, request: &ControlRequest) {
+    match node.ask(request).await {
+        Ok(ControlReply::Done) => {}
+        Ok(other) => tracing::warn!(addr = %node.addr(), ?other, "fabric request refused"),
+        Err(e) => tracing::warn!(addr = %node.addr(), "fabric request failed: {e}"),
     }
 }
 

@@ -27,14 +27,14 @@ use p2plab_peer_protocol::Instant;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
-pub use cluster::{Cluster, Launcher};
+pub use cluster::{Cluster, Hosting};
 pub use peer::Peer;
 use process::ProcessLauncher;
 
 use crate::memory::memory_kib;
 use crate::plan::Plan;
 use crate::report::{Memory, NetworkReport, Report, RunReport, Versions};
-use crate::spec::{Network, Scenario, Step};
+use crate::spec::{LatencyMs, Network, Scenario};
 use crate::timeline::{self, Action, Poll, Reply, Timeline, Who};
 
 /// How to run a scenario.
@@ -51,17 +51,9 @@ pub struct RunOptions {
 /// Runs a scenario on real sockets and returns its report.
 ///
 /// # Errors
-/// If a step needs the simulator ([`Step::needs_sim`]), if the timeline cannot be played,
-/// or if scratch files cannot be written.
+/// If the timeline cannot be played, or if scratch files cannot be written.
 pub async fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<Report> {
     timeline::playable(scenario)?;
-    if let Some(i) = scenario.timeline.iter().position(Step::needs_sim) {
-        anyhow::bail!(
-            "timeline[{i}].{}: only the simulator can cut a network (every real node shares \
-             one loopback); run it with --sim, or give the file \"engine\": \"sim\"",
-            scenario.timeline[i].kind()
-        );
-    }
     let started = std::time::Instant::now();
     std::fs::create_dir_all(&opts.scratch)?;
     let scenario = Arc::new(scenario.clone());
@@ -175,17 +167,20 @@ impl Engine {
         opts: &RunOptions,
         scratch: &std::path::Path,
     ) -> Self {
-        let launcher = match &opts.processes {
-            None => Launcher::InProcess,
-            Some(exe) => Launcher::Processes(ProcessLauncher {
+        let hosting = match &opts.processes {
+            None => Hosting::InProcess,
+            Some(exe) => Hosting::Processes(ProcessLauncher {
                 exe: exe.clone(),
                 dir: scratch.join(network.name()),
             }),
         };
+        // Each network draws its own latencies, as in the simulator.
+        let latency = s.latency_ms.map(LatencyMs::model);
+        let seed = s.seed ^ ((network as u64 + 1) << 56);
         let (replies, inbox) = mpsc::unbounded_channel();
         Engine {
             timeline: Timeline::new(s.clone(), plan.clone(), network),
-            cluster: Cluster::new(network, plan.clone(), launcher),
+            cluster: Cluster::new(network, plan.clone(), hosting, latency, seed),
             clock: Clock {
                 origin: tokio::time::Instant::now(),
             },
@@ -248,7 +243,14 @@ impl Engine {
                 self.cluster.kill_server().await;
                 Reply::Stopped { who: Who::Server }
             }
-            Action::Cut { .. } | Action::Heal => Reply::Done,
+            Action::Cut { sides } => {
+                self.cluster.cut(&sides).await;
+                Reply::Done
+            }
+            Action::Heal => {
+                self.cluster.heal().await;
+                Reply::Done
+            }
             Action::Census => Reply::Census(self.cluster.census().await),
             Action::Snapshot { memory } => {
                 let (snapshot, memory_kib) = self.cluster.snapshot(memory).await;

@@ -94,6 +94,18 @@ impl Peer {
         }
     }
 
+    /// Sends a child node one control request and returns its reply; a node in this
+    /// process has no control port to ask (`Err`).
+    ///
+    /// # Errors
+    /// The child's error, or that the node is not a child.
+    pub async fn ask(&self, req: &ControlRequest) -> Result<ControlReply, String> {
+        match self {
+            Peer::Local(_) => Err("a node in this process has no control port".to_owned()),
+            Peer::Remote(r) => r.ask(req).await,
+        }
+    }
+
     /// The node's counters and state.
     ///
     /// # Errors
