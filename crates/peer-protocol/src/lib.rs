@@ -15,6 +15,7 @@
 //! - [`library`] — the files a peer shares, from a folder or synthetic.
 //! - [`keywords`] — the one keyword matcher every search uses.
 //! - [`metrics`] — messages and bytes by kind, lookup hops and latency.
+//! - [`settings`] — [`SettingError`] and the range check every config's `validate()` uses.
 //! - [`transfer`] — the HTTP download every Gnutella and Chord peer serves.
 //! - [`control`] — JSON lines on a local port: how people and the runner drive nodes.
 
@@ -26,6 +27,7 @@ pub mod metrics;
 pub mod node;
 pub mod outbox;
 pub mod reader;
+pub mod settings;
 pub mod time;
 pub mod transfer;
 
@@ -39,4 +41,5 @@ pub use node::{
 };
 pub use outbox::{Effect, Outbox};
 pub use reader::ByteReader;
+pub use settings::SettingError;
 pub use time::Instant;
