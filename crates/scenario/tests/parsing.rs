@@ -123,6 +123,83 @@ fn values_that_make_no_sense_are_refused_by_field() {
     }
 }
 
+/// GOOD with a `settings` object.
+fn with_settings(settings: &str) -> String {
+    GOOD.replace(
+        r#""timeline": ["#,
+        &format!(r#""settings": {settings}, "timeline": ["#),
+    )
+}
+
+/// The field and message a file is refused for, as the error prints them.
+fn refusal(text: &str) -> String {
+    match parse(text) {
+        Err(e @ SpecError::Invalid { .. }) => e.to_string(),
+        other => panic!("expected Invalid, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_setting_out_of_range_is_named_by_its_path_with_the_range_the_node_takes() {
+    let cases = [
+        (
+            r#"{ "gnutella": { "degree": 3, "max_peers": 8, "ttl": 9, "ping_ttl": 2,
+                "ping_interval_s": 30, "search_window_ms": 1000 } }"#,
+            "settings.gnutella.ttl: must be 1..=7, not 9",
+        ),
+        (
+            r#"{ "gnutella": { "degree": 3, "max_peers": 300, "ttl": 4, "ping_ttl": 2,
+                "ping_interval_s": 30, "search_window_ms": 1000 } }"#,
+            "settings.gnutella.max_peers: must be 1..=256, not 300",
+        ),
+        (
+            r#"{ "gnutella": { "degree": 3, "max_peers": 2, "ttl": 4, "ping_ttl": 2,
+                "ping_interval_s": 30, "search_window_ms": 1000 } }"#,
+            "settings.gnutella.max_peers: must be at least settings.gnutella.degree (3), not 2",
+        ),
+        (
+            r#"{ "gnutella": { "degree": 3, "max_peers": 8, "ttl": 4, "ping_ttl": 2,
+                "ping_interval_s": -1, "search_window_ms": 1000 } }"#,
+            "settings.gnutella.ping_interval_s: must be 1ms..=86400s, not 0ns",
+        ),
+        (
+            r#"{ "chord": { "successors": 33, "replicas": 3, "stabilize_ms": 250,
+                "fix_fingers_ms": 100, "join_batch": 8 } }"#,
+            "settings.chord.successors: must be 1..=32, not 33",
+        ),
+        (
+            r#"{ "chord": { "successors": 2, "replicas": 4, "stabilize_ms": 250,
+                "fix_fingers_ms": 100, "join_batch": 8 } }"#,
+            "settings.chord.replicas: must be at most one more than settings.chord.successors \
+             (2), not 4",
+        ),
+        (
+            r#"{ "chord": { "successors": 8, "replicas": 3, "stabilize_ms": 0,
+                "fix_fingers_ms": 100, "join_batch": 8 } }"#,
+            "settings.chord.stabilize_ms: must be 1ms..=86400s, not 0ns",
+        ),
+    ];
+    for (settings, want) in cases {
+        assert_eq!(refusal(&with_settings(settings)), want);
+    }
+}
+
+#[test]
+fn settings_left_out_take_the_cluster_defaults_of_the_protocol_crates() {
+    use p2plab_chord::config as chord;
+    use p2plab_gnutella::config as gnutella;
+    let s = parse(GOOD).unwrap().settings;
+    assert_eq!(s.gnutella.degree, gnutella::CLUSTER_MIN_PEERS);
+    assert_eq!(s.gnutella.ttl, gnutella::CLUSTER_TTL);
+    assert_eq!(s.gnutella.ping_ttl, gnutella::CLUSTER_PING_TTL);
+    assert_eq!(s.gnutella.max_peers, gnutella::DEFAULT_MAX_PEERS);
+    let window = std::time::Duration::from_millis(s.gnutella.search_window_ms);
+    assert_eq!(window, gnutella::CLUSTER_SEARCH_WINDOW);
+    let stabilize = std::time::Duration::from_millis(s.chord.stabilize_ms);
+    assert_eq!(stabilize, chord::CLUSTER_STABILIZE_EVERY);
+    assert_eq!(s.chord.successors, chord::DEFAULT_SUCCESSORS);
+}
+
 #[test]
 fn a_wrong_shape_or_a_broken_file_says_what_was_expected_and_where() {
     let (field, message, _, _) = syntax(&GOOD.replace("[16, 64]", r#""many""#));
