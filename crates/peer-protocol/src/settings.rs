@@ -7,6 +7,7 @@
 //! crates share: the error, the range check, and the bounds on a timer's period.
 
 use std::fmt::Debug;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::ops::RangeInclusive;
 use std::time::Duration;
 
@@ -78,6 +79,16 @@ impl SettingError {
 /// longer than any run, and far from the overflow of `Instant + Duration`, which panics.
 pub const PERIODS: RangeInclusive<Duration> =
     Duration::from_millis(1)..=Duration::from_secs(24 * 60 * 60);
+
+/// The address a config is built with only to be checked: `validate()` looks at the
+/// settings, never at the address.
+pub const CHECK_ADDR: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
+
+/// A period in whole milliseconds, as command-line flags and scenario files write them
+/// (saturating: no period in [`PERIODS`] comes near the limit).
+pub fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
 
 /// `Ok` when `value` lies in `range`; otherwise an error naming `field` and the range.
 ///

@@ -11,6 +11,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use p2plab_peer_protocol::settings::{millis, CHECK_ADDR};
 use p2plab_sim::churn::Lifetime;
 use serde::{Deserialize, Serialize};
 
@@ -343,11 +344,6 @@ impl Default for ChordSettings {
             join_batch: DEFAULT_JOIN_BATCH,
         }
     }
-}
-
-/// A default period as a scenario file writes it, in whole milliseconds.
-fn millis(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// One step of the timeline. Every step has a label the report uses.
@@ -861,7 +857,7 @@ impl GnutellaSettings {
 
     /// Checks these settings as a servent would take them.
     fn validate(&self) -> Result<(), SpecError> {
-        let mut config = p2plab_gnutella::ServentConfig::new(ANY_ADDR, Arc::default());
+        let mut config = p2plab_gnutella::ServentConfig::new(CHECK_ADDR, Arc::default());
         self.configure(&mut config);
         config
             .validate()
@@ -891,7 +887,7 @@ impl ChordSettings {
 
     /// Checks these settings as a node would take them.
     fn validate(&self) -> Result<(), SpecError> {
-        let mut config = p2plab_chord::ChordConfig::new(ANY_ADDR, None, Arc::default());
+        let mut config = p2plab_chord::ChordConfig::new(CHECK_ADDR, None, Arc::default());
         self.configure(&mut config);
         config
             .validate()
@@ -907,10 +903,6 @@ impl ChordSettings {
         }
     }
 }
-
-/// The address a config is checked with: validation looks at settings, not addresses.
-const ANY_ADDR: SocketAddr =
-    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 0);
 
 /// Seconds as a scenario writes them, as a duration. A value no duration can hold (negative,
 /// not a number, too large) becomes the nearest bound, which validation then refuses.
