@@ -200,6 +200,70 @@ fn settings_left_out_take_the_cluster_defaults_of_the_protocol_crates() {
     assert_eq!(s.chord.successors, chord::DEFAULT_SUCCESSORS);
 }
 
+/// The settings table of `scenarios/README.md`: (`section.field`, default, valid).
+fn readme_settings() -> Vec<(String, String, String)> {
+    let readme = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/README.md");
+    let text = std::fs::read_to_string(readme).unwrap();
+    text.lines()
+        .filter_map(|row| {
+            let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+            match cells.as_slice() {
+                ["", name, default, valid, ""] if name.starts_with('`') => Some((
+                    name.trim_matches('`').to_owned(),
+                    (*default).to_owned(),
+                    (*valid).to_owned(),
+                )),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// GOOD with every setting at its default but `field` (`section.name`) at `value`.
+fn with_setting(field: &str, value: f64) -> String {
+    let mut settings = serde_json::to_value(p2plab_scenario::spec::Settings::default()).unwrap();
+    settings.as_object_mut().unwrap().remove("napster");
+    let (section, name) = field.split_once('.').unwrap();
+    // Whole numbers as integers, which every integer field takes.
+    settings[section][name] = if value.fract() == 0.0 {
+        serde_json::json!(value as i64)
+    } else {
+        serde_json::json!(value)
+    };
+    with_settings(&settings.to_string())
+}
+
+#[test]
+fn the_readme_states_every_setting_s_default_and_range_as_the_code_has_them() {
+    let defaults = serde_json::to_value(p2plab_scenario::spec::Settings::default()).unwrap();
+    let rows = readme_settings();
+    assert_eq!(rows.len(), 11, "one row per gnutella and chord setting");
+    for (field, default, valid) in rows {
+        let (section, name) = field.split_once('.').unwrap();
+        let code = defaults[section][name].as_f64().unwrap();
+        assert_eq!(default.parse::<f64>().unwrap(), code, "{field}'s default");
+        // A range, alone or followed by how another setting bounds it.
+        let (range, bounded_by_another) = match valid.split_once(", ") {
+            Some((range, _)) => (range, true),
+            None => (valid.as_str(), false),
+        };
+        let Some((lo, hi)) = range.split_once("..=") else {
+            continue;
+        };
+        let (lo, hi): (f64, f64) = (lo.parse().unwrap(), hi.parse().unwrap());
+        if !bounded_by_another {
+            assert!(parse(&with_setting(&field, lo)).is_ok(), "{field} = {lo}");
+        }
+        assert!(parse(&with_setting(&field, hi)).is_ok(), "{field} = {hi}");
+        let past = with_setting(&field, hi + 1.0);
+        assert!(refusal(&past).starts_with(&format!("settings.{field}:")));
+        if lo >= 1.0 {
+            let below = with_setting(&field, lo - 1.0);
+            assert!(refusal(&below).starts_with(&format!("settings.{field}:")));
+        }
+    }
+}
+
 #[test]
 fn a_wrong_shape_or_a_broken_file_says_what_was_expected_and_where() {
     let (field, message, _, _) = syntax(&GOOD.replace("[16, 64]", r#""many""#));
