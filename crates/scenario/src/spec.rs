@@ -329,8 +329,7 @@ pub struct ChordSettings {
 }
 
 /// How many Chord nodes join through node 0 at once, by default: a hundred-node ring forms
-/// in a dozen batches, each small enough for stabilize to sort out the nodes that landed in
-/// the same stretch of the ring.
+/// in a dozen batches.
 pub const DEFAULT_JOIN_BATCH: usize = 8;
 
 impl Default for ChordSettings {
