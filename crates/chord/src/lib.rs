@@ -25,7 +25,8 @@
 //! - [`quota`] — what one connection may add to the store.
 //! - [`record`] — one index entry: a file and its holder.
 //! - [`wire`] and [`message`] — the binary wire format, documented field by field.
-//! - [`config`] — [`ChordConfig`] and [`Routing`].
+//! - [`config`] — [`ChordConfig`] and [`Routing`], with every setting's default and valid
+//!   range.
 //! - [`node`] — [`ChordNode`], the core itself.
 //! - [`ring`] — [`RingView`], a serialisable snapshot for `p2plab chord ring`.
 //!
@@ -52,9 +53,10 @@ pub mod successor_list;
 pub mod suspects;
 pub mod wire;
 
-use std::time::Duration;
-
-pub use config::{ChordConfig, Routing};
+pub use config::{
+    ChordConfig, Routing, CHECK_PREDECESSOR_EVERY, DEFAULT_REPLICAS, DEFAULT_SUCCESSORS, ENTRY_TTL,
+    FIX_FINGERS_EVERY, REPUBLISH_EVERY, RPC_TIMEOUT, STABILIZE_EVERY,
+};
 pub use id::{Id, Ring};
 pub use lookup::{Answer, Lookup, Step};
 pub use message::{Frame, Message};
@@ -67,32 +69,6 @@ pub use ring::RingView;
 /// enough to make the probability of two nodes or keys hashing to the same identifier
 /// negligible").
 pub const M: u32 = 160;
-
-/// r: successor-list length. The paper asks for r = Ω(log N); 8 keeps a ring of a few
-/// thousand nodes connected when a fifth of them fail at once (0.2^8 ≈ 3·10⁻⁶ per node).
-pub const DEFAULT_SUCCESSORS: usize = 8;
-
-/// Copies of each index entry: successor(key) and the next two nodes.
-pub const DEFAULT_REPLICAS: usize = 3;
-
-/// Period of `stabilize`. The paper's churn experiments stabilise every ~30 s; a second
-/// suits loopback clusters that should settle while a person watches.
-pub const STABILIZE_EVERY: Duration = Duration::from_secs(1);
-
-/// Period of `fix_fingers` (one finger per call).
-pub const FIX_FINGERS_EVERY: Duration = Duration::from_millis(500);
-
-/// Period of `check_predecessor`.
-pub const CHECK_PREDECESSOR_EVERY: Duration = Duration::from_secs(2);
-
-/// Period of re-publishing our files and re-replicating what we own.
-pub const REPUBLISH_EVERY: Duration = Duration::from_secs(60);
-
-/// Lifetime of a stored entry: three re-publishing periods, so one lost update is harmless.
-pub const ENTRY_TTL: Duration = Duration::from_secs(180);
-
-/// Wait for a reply before a peer counts as failed.
-pub const RPC_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Largest frame, head included. Below 2^24, so a frame's first byte is always 0x00 and can
 /// never be the `G` of an HTTP `GET `.

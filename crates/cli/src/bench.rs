@@ -284,10 +284,10 @@ pub struct ChordBench {
     /// Milliseconds between runs of `stabilize` on every node. Hundreds of nodes share
     /// this machine's two cores: too short a period saturates them, answers come late,
     /// and nodes time each other out.
-    #[arg(long, default_value_t = p2plab_chord::STABILIZE_EVERY.as_millis() as u64)]
+    #[arg(long, default_value_t = p2plab_peer_protocol::settings::millis(p2plab_chord::STABILIZE_EVERY))]
     stabilize_ms: u64,
     /// Milliseconds between runs of `fix_fingers` on every node.
-    #[arg(long, default_value_t = p2plab_chord::FIX_FINGERS_EVERY.as_millis() as u64)]
+    #[arg(long, default_value_t = p2plab_peer_protocol::settings::millis(p2plab_chord::FIX_FINGERS_EVERY))]
     fix_fingers_ms: u64,
     /// Seed for the lookups.
     #[arg(long, default_value_t = 1)]

@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 /// mimalloc, keeping what it frees (see `p2plab_alloc`).
 #[global_allocator]
@@ -142,6 +142,11 @@ fn main() -> ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
+    if let Err(message) = cli.command.check() {
+        Cli::command()
+            .error(clap::error::ErrorKind::ValueValidation, message)
+            .exit();
+    }
     if std::env::var_os(CHECK_ARGS_ENV).is_some() {
         // The command line parsed; do not run it.
         return ExitCode::SUCCESS;
@@ -158,6 +163,18 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(2)
+        }
+    }
+}
+
+impl Cmd {
+    /// Checks a node's settings with its config's own `validate()`, which clap's per-flag
+    /// parsing cannot do (some settings bound others).
+    fn check(&self) -> Result<(), String> {
+        match self {
+            Cmd::Gnutella(cmd) => cmd.check(),
+            Cmd::Chord(cmd) => cmd.check(),
+            _ => Ok(()),
         }
     }
 }

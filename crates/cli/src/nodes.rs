@@ -4,12 +4,16 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
 
-use p2plab_peer_protocol::Library;
+use p2plab_chord::{config as chord, ChordConfig};
+use p2plab_gnutella::{config as gnutella, ServentConfig};
+use p2plab_peer_protocol::settings::{millis, CHECK_ADDR};
+use p2plab_peer_protocol::{Library, SettingError};
 use p2plab_runtime::control::{self, token, ControlOptions};
 use p2plab_runtime::{launch, NodeHandle};
 use p2plab_scenario::node_spec::ChildSpec;
@@ -112,24 +116,8 @@ pub enum GnutellaCmd {
         /// Control port for `p2plab search`, `get`, `stats`.
         #[arg(long, value_parser = crate::address::parse, default_value = "127.0.0.1:0")]
         control: SocketAddr,
-        /// TTL of the queries this servent starts (1..=7).
-        #[arg(long, default_value_t = p2plab_gnutella::DEFAULT_TTL, value_parser = clap::value_parser!(u8).range(1..=7))]
-        ttl: u8,
-        /// The most neighbours to keep.
-        #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
-        max_peers: u16,
-        /// The fewest neighbours to keep; below it, dial addresses from the host cache.
-        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(0..=256))]
-        min_peers: u16,
-        /// TTL of this servent's periodic Pings (how far it looks for addresses).
-        #[arg(long, default_value_t = p2plab_gnutella::DEFAULT_TTL, value_parser = clap::value_parser!(u8).range(1..=7))]
-        ping_ttl: u8,
-        /// Milliseconds between periodic Pings.
-        #[arg(long, default_value_t = 30_000)]
-        ping_interval_ms: u64,
-        /// Milliseconds a search collects QueryHits before it reports.
-        #[arg(long, default_value_t = 3_000)]
-        search_window_ms: u64,
+        #[command(flatten)]
+        settings: ServentFlags,
         /// Seed for descriptor ids and the servent id (default: from the address).
         #[arg(long)]
         seed: Option<u64>,
@@ -156,24 +144,11 @@ pub enum ChordCmd {
         /// Control port for `p2plab search`, `get`, `stats`, `chord ring`.
         #[arg(long, value_parser = crate::address::parse, default_value = "127.0.0.1:0")]
         control: SocketAddr,
-        /// Length r of the successor list.
-        #[arg(long, default_value_t = p2plab_chord::DEFAULT_SUCCESSORS as u8, value_parser = clap::value_parser!(u8).range(1..=32))]
-        successors: u8,
-        /// Copies k of each index entry (on the key's successor and the next k-1 nodes).
-        #[arg(long, default_value_t = p2plab_chord::DEFAULT_REPLICAS as u8, value_parser = clap::value_parser!(u8).range(1..=16))]
-        replicas: u8,
-        /// Identifier bits m (160 = SHA-1; small values make the paper's teaching rings).
-        #[arg(long, default_value_t = p2plab_chord::M, value_parser = clap::value_parser!(u32).range(1..=160))]
-        id_bits: u32,
-        /// Milliseconds between runs of `stabilize`.
-        #[arg(long, default_value_t = p2plab_chord::STABILIZE_EVERY.as_millis() as u64)]
-        stabilize_ms: u64,
-        /// Milliseconds between runs of `fix_fingers`.
-        #[arg(long, default_value_t = p2plab_chord::FIX_FINGERS_EVERY.as_millis() as u64)]
-        fix_fingers_ms: u64,
-        /// Seed for request ids and timer jitter.
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
+        #[command(flatten)]
+        settings: ChordFlags,
+        /// Seed for request ids and timer jitter (default: the same for every node).
+        #[arg(long)]
+        seed: Option<u64>,
         #[command(flatten)]
         access: ControlAccess,
     },
@@ -185,6 +160,131 @@ pub enum ChordCmd {
     },
 }
 
+/// A servent's settings as flags. Defaults and ranges are the servent's own
+/// ([`p2plab_gnutella::config`]), checked by [`ServentConfig::validate`].
+#[derive(Debug, Args)]
+pub struct ServentFlags {
+    /// TTL of the queries this servent starts.
+    #[arg(long, default_value_t = gnutella::DEFAULT_TTL)]
+    ttl: u8,
+    /// The most neighbours to keep.
+    #[arg(long, default_value_t = gnutella::DEFAULT_MAX_PEERS)]
+    max_peers: usize,
+    /// The fewest neighbours to keep; below it, dial addresses from the host cache.
+    #[arg(long, default_value_t = gnutella::DEFAULT_MIN_PEERS)]
+    min_peers: usize,
+    /// TTL of this servent's periodic Pings (how far it looks for addresses).
+    #[arg(long, default_value_t = gnutella::DEFAULT_TTL)]
+    ping_ttl: u8,
+    /// Milliseconds between periodic Pings.
+    #[arg(long, default_value_t = millis(gnutella::DEFAULT_PING_INTERVAL))]
+    ping_interval_ms: u64,
+    /// Milliseconds a search collects QueryHits before it reports.
+    #[arg(long, default_value_t = millis(gnutella::DEFAULT_SEARCH_WINDOW))]
+    search_window_ms: u64,
+}
+
+impl ServentFlags {
+    /// Sets a servent's config from the flags.
+    fn apply(&self, c: &mut ServentConfig) {
+        c.ttl = self.ttl;
+        c.max_peers = self.max_peers;
+        c.min_peers = self.min_peers;
+        c.ping_ttl = self.ping_ttl;
+        c.ping_interval = Duration::from_millis(self.ping_interval_ms);
+        c.search_window = Duration::from_millis(self.search_window_ms);
+    }
+
+    /// Checks the flags as a servent would take them, naming a bad one by its flag.
+    fn check(&self) -> Result<(), String> {
+        let mut config = ServentConfig::new(CHECK_ADDR, Arc::default());
+        self.apply(&mut config);
+        config.validate().map_err(|e| {
+            flag_error(&e, |field| match field {
+                "ping_interval" => "ping_interval_ms",
+                "search_window" => "search_window_ms",
+                same => same,
+            })
+        })
+    }
+}
+
+/// A Chord node's settings as flags. Defaults and ranges are the node's own
+/// ([`p2plab_chord::config`]), checked by [`ChordConfig::validate`].
+#[derive(Debug, Args)]
+pub struct ChordFlags {
+    /// Length r of the successor list.
+    #[arg(long, default_value_t = chord::DEFAULT_SUCCESSORS)]
+    successors: usize,
+    /// Copies k of each index entry (on the key's successor and the next k-1 nodes).
+    #[arg(long, default_value_t = chord::DEFAULT_REPLICAS)]
+    replicas: usize,
+    /// Identifier bits m (160 = SHA-1; small values make the paper's teaching rings).
+    #[arg(long, default_value_t = p2plab_chord::M)]
+    id_bits: u32,
+    /// Milliseconds between runs of `stabilize`.
+    #[arg(long, default_value_t = millis(chord::STABILIZE_EVERY))]
+    stabilize_ms: u64,
+    /// Milliseconds between runs of `fix_fingers`.
+    #[arg(long, default_value_t = millis(chord::FIX_FINGERS_EVERY))]
+    fix_fingers_ms: u64,
+}
+
+impl ChordFlags {
+    /// Sets a node's config from the flags.
+    fn apply(&self, c: &mut ChordConfig) {
+        c.successors = self.successors;
+        c.replicas = self.replicas;
+        c.id_bits = self.id_bits;
+        c.stabilize_every = Duration::from_millis(self.stabilize_ms);
+        c.fix_fingers_every = Duration::from_millis(self.fix_fingers_ms);
+    }
+
+    /// Checks the flags as a node would take them, naming a bad one by its flag.
+    fn check(&self) -> Result<(), String> {
+        let mut config = ChordConfig::new(CHECK_ADDR, None, Arc::default());
+        self.apply(&mut config);
+        config.validate().map_err(|e| {
+            flag_error(&e, |field| match field {
+                "stabilize_every" => "stabilize_ms",
+                "fix_fingers_every" => "fix_fingers_ms",
+                same => same,
+            })
+        })
+    }
+}
+
+/// A refused setting, named by its flag (`flag_field` maps a config field to the flag's
+/// field, which clap spells with dashes).
+fn flag_error(e: &SettingError, flag_field: fn(&str) -> &str) -> String {
+    let (flag, message) = e.describe(|f| format!("--{}", flag_field(f).replace('_', "-")));
+    format!("{flag} {message}")
+}
+
+impl GnutellaCmd {
+    /// Checks the servent's settings before anything starts.
+    ///
+    /// # Errors
+    /// The flag that is wrong and the range it must be in.
+    pub fn check(&self) -> Result<(), String> {
+        let GnutellaCmd::Node { settings, .. } = self;
+        settings.check()
+    }
+}
+
+impl ChordCmd {
+    /// Checks the node's settings before anything starts.
+    ///
+    /// # Errors
+    /// The flag that is wrong and the range it must be in.
+    pub fn check(&self) -> Result<(), String> {
+        match self {
+            ChordCmd::Node { settings, .. } => settings.check(),
+            ChordCmd::Ring { .. } => Ok(()),
+        }
+    }
+}
+
 /// Runs a Gnutella servent until it stops.
 pub async fn gnutella(cmd: GnutellaCmd) -> anyhow::Result<ExitCode> {
     let GnutellaCmd::Node {
@@ -192,24 +292,14 @@ pub async fn gnutella(cmd: GnutellaCmd) -> anyhow::Result<ExitCode> {
         connect,
         share: dir,
         control,
-        ttl,
-        max_peers,
-        min_peers,
-        ping_ttl,
-        ping_interval_ms,
-        search_window_ms,
+        settings,
         seed,
         access,
     } = cmd;
     let library = share(&dir)?;
     let node = launch::gnutella_servent(listen, library, |c| {
+        settings.apply(c);
         c.bootstrap = connect;
-        c.ttl = ttl;
-        c.max_peers = usize::from(max_peers);
-        c.min_peers = usize::from(min_peers).min(c.max_peers);
-        c.ping_ttl = ping_ttl;
-        c.ping_interval = Duration::from_millis(ping_interval_ms);
-        c.search_window = Duration::from_millis(search_window_ms);
         if let Some(seed) = seed {
             c.seed = seed;
         }
@@ -226,11 +316,7 @@ pub async fn chord(cmd: ChordCmd) -> anyhow::Result<ExitCode> {
         join,
         share: dir,
         control,
-        successors,
-        replicas,
-        id_bits,
-        stabilize_ms,
-        fix_fingers_ms,
+        settings,
         seed,
         access,
     } = cmd
@@ -239,13 +325,11 @@ pub async fn chord(cmd: ChordCmd) -> anyhow::Result<ExitCode> {
     };
     let library = share(&dir)?;
     let node = launch::chord_node(listen, library, |c| {
+        settings.apply(c);
         c.join = join;
-        c.successors = usize::from(successors);
-        c.replicas = usize::from(replicas);
-        c.id_bits = id_bits;
-        c.stabilize_every = Duration::from_millis(stabilize_ms);
-        c.fix_fingers_every = Duration::from_millis(fix_fingers_ms);
-        c.seed = seed;
+        if let Some(seed) = seed {
+            c.seed = seed;
+        }
     })
     .await
     .with_context(|| format!("cannot listen on {listen}"))?;

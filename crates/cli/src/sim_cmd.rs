@@ -100,10 +100,10 @@ pub struct ChordArgs {
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Period of stabilize, in milliseconds of virtual time.
-    #[arg(long, default_value_t = 1_000)]
+    #[arg(long, default_value_t = p2plab_peer_protocol::settings::millis(p2plab_chord::STABILIZE_EVERY))]
     stabilize_ms: u64,
     /// Period of fix_fingers, in milliseconds of virtual time.
-    #[arg(long, default_value_t = 500)]
+    #[arg(long, default_value_t = p2plab_peer_protocol::settings::millis(p2plab_chord::FIX_FINGERS_EVERY))]
     fix_fingers_ms: u64,
     /// Print the report as JSON instead of text.
     #[arg(long)]

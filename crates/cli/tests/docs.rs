@@ -5,8 +5,11 @@
 //! A command is checked by the real binary's own parser: with `P2PLAB_CHECK_ARGS` set it
 //! parses its command line and stops, so nothing starts, binds a port or writes a file.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+
+use common::parses;
 
 fn book() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/src")
@@ -65,22 +68,6 @@ fn commands(markdown: &str) -> Vec<String> {
     out
 }
 
-/// `Err(clap's message)` if the binary refuses the command line. `P2PLAB_CHECK_ARGS` makes
-/// it parse the line and stop there, so nothing is started, bound or written.
-fn parses(args: &[String]) -> Result<(), String> {
-    let out = Command::new(env!("CARGO_BIN_EXE_p2plab"))
-        .args(args)
-        .env("P2PLAB_CHECK_ARGS", "1")
-        .stdin(Stdio::null())
-        .output()
-        .expect("the p2plab binary runs");
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).into_owned())
-    }
-}
-
 #[test]
 fn the_splitter_follows_shell_quoting() {
     assert_eq!(
@@ -124,6 +111,42 @@ fn every_p2plab_command_in_the_book_parses() {
     }
     assert!(checked >= 20, "the book quotes commands ({checked} found)");
     assert!(refused.is_empty(), "refused:\n{}", refused.join("\n"));
+}
+
+/// The defaults the book states in prose, each beside the phrase that states it: when a
+/// default changes, the sentence has to change with it.
+#[test]
+fn the_defaults_the_book_states_are_the_code_s() {
+    use p2plab_chord::config as chord;
+    use p2plab_gnutella::config as gnutella;
+    let readme = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md");
+    let every_second = |d: std::time::Duration| d == std::time::Duration::from_secs(1);
+    let stated = [
+        (
+            readme,
+            format!("with the default ({})", gnutella::DEFAULT_MIN_PEERS),
+            true,
+        ),
+        (
+            book().join("05-chord.md"),
+            "**stabilize** (every second by default)".to_owned(),
+            every_second(chord::STABILIZE_EVERY),
+        ),
+        (
+            book().join("simulator.md"),
+            format!("at the default {} ms", chord::FIX_FINGERS_EVERY.as_millis()),
+            true,
+        ),
+    ];
+    for (file, phrase, code_agrees) in stated {
+        let text = std::fs::read_to_string(&file).expect("a chapter");
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            text.contains(&phrase) && code_agrees,
+            "{}: \"{phrase}\" no longer matches the code",
+            file.display()
+        );
+    }
 }
 
 /// Link targets `](target)` and include paths `{{#include path}}` in `text`.

@@ -1,12 +1,91 @@
-//! What the runtime chooses for a servent.
+//! What the runtime chooses for a servent, and the one home of every setting's default
+//! and valid range: the command line and the scenario file both read the constants below
+//! and check what they were given with [`ServentConfig::validate`].
+//!
+//! Two kinds of default: a lone servent started by hand (`p2plab gnutella node`) gets the
+//! `DEFAULT_*` values, close to the classic 0.4 servents; a servent in a scenario's cluster,
+//! one of a hundred or more on one machine, gets the `CLUSTER_*` values where the two differ,
+//! each saying why.
 
 use std::net::SocketAddr;
+use std::ops::RangeInclusive;
 use std::sync::Arc;
 use std::time::Duration;
 
-use p2plab_peer_protocol::Library;
+use p2plab_peer_protocol::settings::{check_range, PERIODS};
+use p2plab_peer_protocol::{Library, SettingError};
 
-use crate::{DEFAULT_TTL, MAX_TTL};
+/// The TTL a servent gives the descriptors it starts. The spec calls 7 the usual value, and
+/// `TTL(i) + Hops(i) = TTL(0)` means no descriptor should ever carry more.
+pub const DEFAULT_TTL: u8 = 7;
+
+/// The default ceiling on TTL + Hops: a descriptor arriving above it has its TTL lowered (never
+/// raised) so that TTL + Hops equals it. The spec requires accepting 1..=7.
+pub const MAX_TTL: u8 = 7;
+
+/// The TTLs a servent may give the Queries and Pings it starts, and its ceiling
+/// `max_ttl`: at least one hop, or a descriptor reaches nobody; at most the spec's 7
+/// ([`MAX_TTL`]), which servents lower larger TTLs to anyway.
+pub const TTL: RangeInclusive<u8> = 1..=MAX_TTL;
+
+/// The Query TTL of a servent in a cluster. A hundred servents of mean degree about six are
+/// all within four hops, so a larger TTL finds nothing more and only multiplies the
+/// duplicate Queries every servent drops.
+pub const CLUSTER_TTL: u8 = 4;
+
+/// The Ping TTL of a servent in a cluster. Classic 0.4 servents pinged with TTL 7, and those
+/// floods were most of Gnutella's traffic; among hundreds of servents two hops find enough
+/// addresses and keep the background traffic a scenario measures local.
+pub const CLUSTER_PING_TTL: u8 = 2;
+
+/// The most neighbours a servent keeps, lone or in a cluster: room above the fewest for the
+/// servents that dial it. The Query budgets are sized for it
+/// ([`MAX_QUERIES_PER_WINDOW`](crate::MAX_QUERIES_PER_WINDOW)).
+pub const DEFAULT_MAX_PEERS: usize = 8;
+
+/// The fewest neighbours a lone servent keeps before it dials from its host cache: a
+/// handful, as 0.4 servents kept, so one lost neighbour does not cut it off.
+pub const DEFAULT_MIN_PEERS: usize = 4;
+
+/// The fewest neighbours of a servent in a cluster, which is also how many earlier servents
+/// each new one dials at start: each servent then ends with about twice as many links (its
+/// own dials and the later servents' dials), a mean degree of six within
+/// [`DEFAULT_MAX_PEERS`].
+pub const CLUSTER_MIN_PEERS: usize = 3;
+
+/// The most neighbours a servent may be told to keep. Every neighbour gets a copy of every
+/// Query flooded through the servent and holds a connection with its buffers; real 0.4
+/// servents kept 4 to 8, and this is far above any useful degree while it keeps one
+/// servent's fan-out bounded.
+pub const MAX_NEIGHBOURS: usize = 256;
+
+/// Valid `max_peers`: at least one neighbour, or the servent refuses everyone.
+pub const MAX_PEERS: RangeInclusive<usize> = 1..=MAX_NEIGHBOURS;
+
+/// Valid `min_peers`: 0 never dials from the host cache (only the bootstrap list); it may not
+/// exceed `max_peers` either ([`ServentConfig::validate`]).
+pub const MIN_PEERS: RangeInclusive<usize> = 0..=MAX_NEIGHBOURS;
+
+/// How often a servent pings its neighbours, to keep its host cache fresh: the interval of
+/// the classic servents, for lone servents and clusters alike.
+pub const DEFAULT_PING_INTERVAL: Duration = Duration::from_secs(30);
+
+/// How long a lone servent's search collects QueryHits: answers from servents across the
+/// Internet took seconds to come back.
+pub const DEFAULT_SEARCH_WINDOW: Duration = Duration::from_secs(3);
+
+/// How long a search in a cluster collects QueryHits. Every servent is on one machine and
+/// its answers are back within milliseconds; a shorter window frees the search's slot of the
+/// scenario's concurrency sooner.
+pub const CLUSTER_SEARCH_WINDOW: Duration = Duration::from_secs(1);
+
+/// How long a connection may take to finish its handshake: a few round trips of text, so a
+/// connection still silent after this is not a servent.
+pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The speed a servent claims in its QueryHits, kbit/s: a broadband link, so Queries asking
+/// for less get answered.
+pub const DEFAULT_SPEED_KBPS: u32 = 1_000;
 
 /// A servent's configuration. [`ServentConfig::new`] gives sensible defaults.
 #[derive(Debug, Clone)]
@@ -44,8 +123,10 @@ pub struct ServentConfig {
 }
 
 impl ServentConfig {
-    /// Defaults: TTL 7 for Queries and Pings, 4 to 8 neighbours, a ping every 30 s, searches
-    /// that collect for 3 s, a 5 s handshake timeout, no bootstrap list.
+    /// The defaults of a lone servent: [`DEFAULT_TTL`] for Queries and Pings,
+    /// [`DEFAULT_MIN_PEERS`] to [`DEFAULT_MAX_PEERS`] neighbours, a ping every
+    /// [`DEFAULT_PING_INTERVAL`], searches that collect for [`DEFAULT_SEARCH_WINDOW`], a
+    /// [`DEFAULT_HANDSHAKE_TIMEOUT`], no bootstrap list.
     pub fn new(advertise: SocketAddr, library: Arc<Library>) -> Self {
         ServentConfig {
             advertise,
@@ -54,14 +135,38 @@ impl ServentConfig {
             ttl: DEFAULT_TTL,
             max_ttl: MAX_TTL,
             ping_ttl: DEFAULT_TTL,
-            min_peers: 4,
-            max_peers: 8,
-            ping_interval: Duration::from_secs(30),
-            search_window: Duration::from_secs(3),
-            handshake_timeout: Duration::from_secs(5),
+            min_peers: DEFAULT_MIN_PEERS,
+            max_peers: DEFAULT_MAX_PEERS,
+            ping_interval: DEFAULT_PING_INTERVAL,
+            search_window: DEFAULT_SEARCH_WINDOW,
+            handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
             seed: seed_from(advertise),
-            speed_kbps: 1_000,
+            speed_kbps: DEFAULT_SPEED_KBPS,
         }
+    }
+
+    /// Checks every setting against its range above, and `min_peers <= max_peers`.
+    ///
+    /// # Errors
+    /// [`SettingError`] naming the first field out of range and the range it must be in.
+    pub fn validate(&self) -> Result<(), SettingError> {
+        check_range("ttl", self.ttl, &TTL)?;
+        check_range("max_ttl", self.max_ttl, &TTL)?;
+        check_range("ping_ttl", self.ping_ttl, &TTL)?;
+        check_range("max_peers", self.max_peers, &MAX_PEERS)?;
+        check_range("min_peers", self.min_peers, &MIN_PEERS)?;
+        if self.max_peers < self.min_peers {
+            return Err(SettingError::Beyond {
+                field: "max_peers",
+                relation: "at least",
+                other: "min_peers",
+                bound: self.min_peers.to_string(),
+                got: self.max_peers.to_string(),
+            });
+        }
+        check_range("ping_interval", self.ping_interval, &PERIODS)?;
+        check_range("search_window", self.search_window, &PERIODS)?;
+        check_range("handshake_timeout", self.handshake_timeout, &PERIODS)
     }
 }
 
@@ -72,4 +177,50 @@ fn seed_from(addr: SocketAddr) -> u64 {
         std::net::IpAddr::V6(v6) => u128::from(v6) as u64,
     };
     (ip << 16) | u64::from(addr.port())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn defaults() -> ServentConfig {
+        ServentConfig::new(SocketAddr::from(([10, 0, 0, 1], 6346)), Arc::default())
+    }
+
+    #[test]
+    fn the_defaults_are_valid() {
+        assert_eq!(defaults().validate(), Ok(()));
+    }
+
+    #[test]
+    fn a_ttl_past_the_spec_is_refused_with_its_range() {
+        let config = ServentConfig {
+            ping_ttl: 8,
+            ..defaults()
+        };
+        let err = config.validate().unwrap_err();
+        assert_eq!(err.to_string(), "ping_ttl must be 1..=7, not 8");
+    }
+
+    #[test]
+    fn fewer_max_peers_than_min_peers_is_refused_as_max_peers() {
+        let config = ServentConfig {
+            max_peers: 2,
+            ..defaults()
+        };
+        let err = config.validate().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "max_peers must be at least min_peers (4), not 2"
+        );
+    }
+
+    #[test]
+    fn a_zero_period_is_refused() {
+        let config = ServentConfig {
+            search_window: Duration::ZERO,
+            ..defaults()
+        };
+        assert_eq!(config.validate().unwrap_err().field(), "search_window");
+    }
 }

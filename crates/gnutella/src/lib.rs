@@ -22,7 +22,8 @@
 //! - [`handshake`] — the text handshake: `GNUTELLA CONNECT/0.4` (and 0.6, accepted).
 //! - [`routing`] — the seen table and the reverse-path tables, bounded and expiring.
 //! - [`host_cache`] — addresses of servents learned from Pongs, for (re)connecting.
-//! - [`config`] — [`ServentConfig`], what the runtime chooses.
+//! - [`config`] — [`ServentConfig`], what the runtime chooses, with every setting's
+//!   default and valid range.
 //! - [`servent`] — [`Servent`], the core implementing [`Node`].
 //!
 //! Downloads are not in this crate: a QueryHit names the holder's HTTP address and the file's
@@ -46,7 +47,7 @@ pub mod routing;
 pub mod servent;
 pub mod topology;
 
-pub use config::ServentConfig;
+pub use config::{ServentConfig, DEFAULT_TTL, MAX_TTL};
 pub use descriptor::{Descriptor, Payload};
 pub use guid::Guid;
 pub use header::{Header, PayloadType};
@@ -55,14 +56,6 @@ pub use servent::Servent;
 
 /// Length of the descriptor header: 16 (GUID) + 1 (type) + 1 (TTL) + 1 (Hops) + 4 (length).
 pub const HEADER_LEN: usize = 23;
-
-/// The TTL a servent gives the descriptors it starts. The spec calls 7 the usual value, and
-/// `TTL(i) + Hops(i) = TTL(0)` means no descriptor should ever carry more.
-pub const DEFAULT_TTL: u8 = 7;
-
-/// The default ceiling on TTL + Hops: a descriptor arriving above it has its TTL lowered (never
-/// raised) so that TTL + Hops equals it. The spec requires accepting 1..=7.
-pub const MAX_TTL: u8 = 7;
 
 /// The largest payload accepted. The spec only calls 2 GB "excessive"; Wireshark treats any
 /// length over 4096 as "not a message" and Bergner's thesis says messages should not exceed 4 kB. A

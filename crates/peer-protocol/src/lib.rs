@@ -17,6 +17,7 @@
 //! - [`metrics`] — messages and bytes by kind, lookup hops and latency.
 //! - [`latency`] — [`Latency`], how long a message takes: the model the simulator and the
 //!   runtime's fabric both draw from, per message, with a seeded RNG.
+//! - [`settings`] — [`SettingError`] and the range check every config's `validate()` uses.
 //! - [`transfer`] — file transfers: the HTTP download every Gnutella and Chord peer serves,
 //!   Napster's data-port exchange, and the upload and download cores that speak both.
 //! - [`control`] — JSON lines on a local port: how people and the runner drive nodes.
@@ -30,6 +31,7 @@ pub mod metrics;
 pub mod node;
 pub mod outbox;
 pub mod reader;
+pub mod settings;
 pub mod time;
 pub mod transfer;
 
@@ -44,4 +46,5 @@ pub use node::{
 };
 pub use outbox::{Effect, Outbox};
 pub use reader::ByteReader;
+pub use settings::SettingError;
 pub use time::Instant;

@@ -126,11 +126,9 @@ impl NodeSpec {
     fn validate(&self, at: &str) -> Result<(), SpecError> {
         match self {
             NodeSpec::Gnutella { settings, .. } => {
-                spec::validate_gnutella(settings, &format!("{at}.gnutella.settings"))
+                settings.validate(&format!("{at}.gnutella.settings"))
             }
-            NodeSpec::Chord { settings, .. } => {
-                spec::validate_chord(settings, &format!("{at}.chord.settings"))
-            }
+            NodeSpec::Chord { settings, .. } => settings.validate(&format!("{at}.chord.settings")),
             NodeSpec::NapsterServer { .. } | NodeSpec::NapsterPeer { .. } => Ok(()),
         }
     }

@@ -8,7 +8,10 @@
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
 
+use p2plab_peer_protocol::settings::{millis, CHECK_ADDR};
 use p2plab_sim::churn::Lifetime;
 use serde::{Deserialize, Serialize};
 
@@ -178,7 +181,7 @@ impl LatencyMs {
     /// The simulator's model.
     pub fn model(self) -> p2plab_peer_protocol::latency::Latency {
         use p2plab_peer_protocol::latency::Latency;
-        let ms = |ms: f64| std::time::Duration::from_secs_f64(ms / 1e3);
+        let ms = |ms: f64| Duration::from_secs_f64(ms / 1e3);
         match self {
             LatencyMs::Uniform([lo, hi]) if lo == hi => Latency::Constant(ms(lo)),
             LatencyMs::Uniform([lo, hi]) => Latency::Uniform(ms(lo), ms(hi)),
@@ -301,12 +304,15 @@ pub struct NapsterSettings {
     pub server: Option<SocketAddr>,
 }
 
-/// Gnutella knobs.
+/// Gnutella knobs. Defaults and ranges are the servent's own
+/// ([`p2plab_gnutella::config`]): a cluster's defaults where a cluster differs from a lone
+/// servent, and [`ServentConfig::validate`](p2plab_gnutella::ServentConfig::validate) checks
+/// them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GnutellaSettings {
-    /// Earlier servents each new servent dials at start (the overlay's mean degree is about
-    /// twice this).
+    /// Earlier servents each new servent dials at start, and the fewest neighbours it keeps
+    /// (`min_peers`; the overlay's mean degree is about twice this).
     pub degree: usize,
     /// The most neighbours a servent keeps.
     pub max_peers: usize,
@@ -322,18 +328,21 @@ pub struct GnutellaSettings {
 
 impl Default for GnutellaSettings {
     fn default() -> Self {
+        use p2plab_gnutella::config as g;
         GnutellaSettings {
-            degree: 3,
-            max_peers: 8,
-            ttl: 4,
-            ping_ttl: 2,
-            ping_interval_s: 30.0,
-            search_window_ms: 1_000,
+            degree: g::CLUSTER_MIN_PEERS,
+            max_peers: g::DEFAULT_MAX_PEERS,
+            ttl: g::CLUSTER_TTL,
+            ping_ttl: g::CLUSTER_PING_TTL,
+            ping_interval_s: g::DEFAULT_PING_INTERVAL.as_secs_f64(),
+            search_window_ms: millis(g::CLUSTER_SEARCH_WINDOW),
         }
     }
 }
 
-/// Chord knobs.
+/// Chord knobs. Defaults and ranges are the node's own ([`p2plab_chord::config`]): a
+/// cluster's defaults where a cluster differs from a lone node, and
+/// [`ChordConfig::validate`](p2plab_chord::ChordConfig::validate) checks them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChordSettings {
@@ -349,14 +358,19 @@ pub struct ChordSettings {
     pub join_batch: usize,
 }
 
+/// How many Chord nodes join through node 0 at once, by default: a hundred-node ring forms
+/// in a dozen batches.
+pub const DEFAULT_JOIN_BATCH: usize = 8;
+
 impl Default for ChordSettings {
     fn default() -> Self {
+        use p2plab_chord::config as c;
         ChordSettings {
-            successors: p2plab_chord::DEFAULT_SUCCESSORS,
-            replicas: p2plab_chord::DEFAULT_REPLICAS,
-            stabilize_ms: 250,
-            fix_fingers_ms: 100,
-            join_batch: 8,
+            successors: c::DEFAULT_SUCCESSORS,
+            replicas: c::DEFAULT_REPLICAS,
+            stabilize_ms: millis(c::CLUSTER_STABILIZE_EVERY),
+            fix_fingers_ms: millis(c::CLUSTER_FIX_FINGERS_EVERY),
+            join_batch: DEFAULT_JOIN_BATCH,
         }
     }
 }
@@ -731,68 +745,31 @@ fn validate_latency(l: &LatencyMs, at: &str) -> Result<(), SpecError> {
 }
 
 fn validate_settings(s: &Settings) -> Result<(), SpecError> {
-    validate_gnutella(&s.gnutella, "settings.gnutella")?;
-    validate_chord(&s.chord, "settings.chord")
-}
-
-/// Checks Gnutella settings; a bad field is named under `at` (`settings.gnutella`).
-pub(crate) fn validate_gnutella(g: &GnutellaSettings, at: &str) -> Result<(), SpecError> {
-    check(g.degree >= 1, &format!("{at}.degree"), "must be at least 1")?;
+    let g = &s.gnutella;
+    // Zero would start every servent with no link: the overlay would never form.
     check(
-        g.max_peers >= g.degree,
-        &format!("{at}.max_peers"),
-        "below degree",
-    )?;
-    check(
-        (1..=7).contains(&g.ttl),
-        &format!("{at}.ttl"),
-        "must be 1..=7",
-    )?;
-    check(
-        (1..=7).contains(&g.ping_ttl),
-        &format!("{at}.ping_ttl"),
-        "must be 1..=7",
-    )?;
-    check(
-        g.ping_interval_s.is_finite() && g.ping_interval_s > 0.0,
-        &format!("{at}.ping_interval_s"),
-        "must be positive",
-    )?;
-    check(
-        g.search_window_ms >= 1,
-        &format!("{at}.search_window_ms"),
-        "must be positive",
-    )?;
-    Ok(())
-}
-
-/// Checks Chord settings; a bad field is named under `at` (`settings.chord`).
-pub(crate) fn validate_chord(c: &ChordSettings, at: &str) -> Result<(), SpecError> {
-    check(
-        (1..=p2plab_chord::MAX_SUCCESSORS).contains(&c.successors),
-        &format!("{at}.successors"),
-        "must be 1..=32",
-    )?;
-    check(
-        c.replicas >= 1,
-        &format!("{at}.replicas"),
+        g.degree >= 1,
+        "settings.gnutella.degree",
         "must be at least 1",
     )?;
-    check(
-        c.stabilize_ms >= 1,
-        &format!("{at}.stabilize_ms"),
-        "must be positive",
-    )?;
-    check(
-        c.fix_fingers_ms >= 1,
-        &format!("{at}.fix_fingers_ms"),
-        "must be positive",
-    )?;
+    g.validate("settings.gnutella")?;
+    let c = &s.chord;
+    c.validate("settings.chord")?;
     check(
         c.join_batch >= 1,
-        &format!("{at}.join_batch"),
+        "settings.chord.join_batch",
         "must be at least 1",
     )
+}
+
+/// A refused setting, named by its path under `at` in the scenario file.
+fn setting_error(
+    at: &str,
+    name: fn(&str) -> &str,
+    e: &p2plab_peer_protocol::SettingError,
+) -> SpecError {
+    let (field, message) = e.describe(|f| format!("{at}.{}", name(f)));
+    invalid(field, message)
 }
 
 fn validate_timeline(steps: &[Step], fewest_peers: usize) -> Result<(), SpecError> {
@@ -916,8 +893,28 @@ impl GnutellaSettings {
         c.ping_ttl = self.ping_ttl;
         c.min_peers = self.degree;
         c.max_peers = self.max_peers;
-        c.ping_interval = std::time::Duration::from_secs_f64(self.ping_interval_s);
-        c.search_window = std::time::Duration::from_millis(self.search_window_ms);
+        c.ping_interval = seconds_to_duration(self.ping_interval_s);
+        c.search_window = Duration::from_millis(self.search_window_ms);
+    }
+
+    /// Checks these settings as a servent would take them; a bad one is named under `at`
+    /// (`settings.gnutella`).
+    pub(crate) fn validate(&self, at: &str) -> Result<(), SpecError> {
+        let mut config = p2plab_gnutella::ServentConfig::new(CHECK_ADDR, Arc::default());
+        self.configure(&mut config);
+        config
+            .validate()
+            .map_err(|e| setting_error(at, Self::field, &e))
+    }
+
+    /// The scenario file's name for a servent's config field.
+    fn field(config_field: &str) -> &str {
+        match config_field {
+            "min_peers" => "degree",
+            "ping_interval" => "ping_interval_s",
+            "search_window" => "search_window_ms",
+            same => same,
+        }
     }
 }
 
@@ -927,7 +924,36 @@ impl ChordSettings {
     pub fn configure(&self, c: &mut p2plab_chord::ChordConfig) {
         c.successors = self.successors;
         c.replicas = self.replicas;
-        c.stabilize_every = std::time::Duration::from_millis(self.stabilize_ms);
-        c.fix_fingers_every = std::time::Duration::from_millis(self.fix_fingers_ms);
+        c.stabilize_every = Duration::from_millis(self.stabilize_ms);
+        c.fix_fingers_every = Duration::from_millis(self.fix_fingers_ms);
     }
+
+    /// Checks these settings as a node would take them; a bad one is named under `at`
+    /// (`settings.chord`).
+    pub(crate) fn validate(&self, at: &str) -> Result<(), SpecError> {
+        let mut config = p2plab_chord::ChordConfig::new(CHECK_ADDR, None, Arc::default());
+        self.configure(&mut config);
+        config
+            .validate()
+            .map_err(|e| setting_error(at, Self::field, &e))
+    }
+
+    /// The scenario file's name for a node's config field.
+    fn field(config_field: &str) -> &str {
+        match config_field {
+            "stabilize_every" => "stabilize_ms",
+            "fix_fingers_every" => "fix_fingers_ms",
+            same => same,
+        }
+    }
+}
+
+/// Seconds as a scenario writes them, as a duration. A value no duration can hold (negative,
+/// not a number, too large) becomes the nearest bound, which validation then refuses.
+fn seconds_to_duration(s: f64) -> Duration {
+    Duration::try_from_secs_f64(s).unwrap_or(if s > 0.0 {
+        Duration::MAX
+    } else {
+        Duration::ZERO
+    })
 }

@@ -123,6 +123,147 @@ fn values_that_make_no_sense_are_refused_by_field() {
     }
 }
 
+/// GOOD with a `settings` object.
+fn with_settings(settings: &str) -> String {
+    GOOD.replace(
+        r#""timeline": ["#,
+        &format!(r#""settings": {settings}, "timeline": ["#),
+    )
+}
+
+/// The field and message a file is refused for, as the error prints them.
+fn refusal(text: &str) -> String {
+    match parse(text) {
+        Err(e @ SpecError::Invalid { .. }) => e.to_string(),
+        other => panic!("expected Invalid, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_setting_out_of_range_is_named_by_its_path_with_the_range_the_node_takes() {
+    let cases = [
+        (
+            r#"{ "gnutella": { "degree": 3, "max_peers": 8, "ttl": 9, "ping_ttl": 2,
+                "ping_interval_s": 30, "search_window_ms": 1000 } }"#,
+            "settings.gnutella.ttl: must be 1..=7, not 9",
+        ),
+        (
+            r#"{ "gnutella": { "degree": 3, "max_peers": 300, "ttl": 4, "ping_ttl": 2,
+                "ping_interval_s": 30, "search_window_ms": 1000 } }"#,
+            "settings.gnutella.max_peers: must be 1..=256, not 300",
+        ),
+        (
+            r#"{ "gnutella": { "degree": 3, "max_peers": 2, "ttl": 4, "ping_ttl": 2,
+                "ping_interval_s": 30, "search_window_ms": 1000 } }"#,
+            "settings.gnutella.max_peers: must be at least settings.gnutella.degree (3), not 2",
+        ),
+        (
+            r#"{ "gnutella": { "degree": 3, "max_peers": 8, "ttl": 4, "ping_ttl": 2,
+                "ping_interval_s": -1, "search_window_ms": 1000 } }"#,
+            "settings.gnutella.ping_interval_s: must be 1ms..=86400s, not 0ns",
+        ),
+        (
+            r#"{ "chord": { "successors": 33, "replicas": 3, "stabilize_ms": 250,
+                "fix_fingers_ms": 100, "join_batch": 8 } }"#,
+            "settings.chord.successors: must be 1..=32, not 33",
+        ),
+        (
+            r#"{ "chord": { "successors": 2, "replicas": 4, "stabilize_ms": 250,
+                "fix_fingers_ms": 100, "join_batch": 8 } }"#,
+            "settings.chord.replicas: must be at most one more than settings.chord.successors \
+             (2), not 4",
+        ),
+        (
+            r#"{ "chord": { "successors": 8, "replicas": 3, "stabilize_ms": 0,
+                "fix_fingers_ms": 100, "join_batch": 8 } }"#,
+            "settings.chord.stabilize_ms: must be 1ms..=86400s, not 0ns",
+        ),
+    ];
+    for (settings, want) in cases {
+        assert_eq!(refusal(&with_settings(settings)), want);
+    }
+}
+
+#[test]
+fn settings_left_out_take_the_cluster_defaults_of_the_protocol_crates() {
+    use p2plab_chord::config as chord;
+    use p2plab_gnutella::config as gnutella;
+    let s = parse(GOOD).unwrap().settings;
+    assert_eq!(s.gnutella.degree, gnutella::CLUSTER_MIN_PEERS);
+    assert_eq!(s.gnutella.ttl, gnutella::CLUSTER_TTL);
+    assert_eq!(s.gnutella.ping_ttl, gnutella::CLUSTER_PING_TTL);
+    assert_eq!(s.gnutella.max_peers, gnutella::DEFAULT_MAX_PEERS);
+    let window = std::time::Duration::from_millis(s.gnutella.search_window_ms);
+    assert_eq!(window, gnutella::CLUSTER_SEARCH_WINDOW);
+    let stabilize = std::time::Duration::from_millis(s.chord.stabilize_ms);
+    assert_eq!(stabilize, chord::CLUSTER_STABILIZE_EVERY);
+    assert_eq!(s.chord.successors, chord::DEFAULT_SUCCESSORS);
+}
+
+/// The settings table of `scenarios/README.md`: (`section.field`, default, valid).
+fn readme_settings() -> Vec<(String, String, String)> {
+    let readme = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/README.md");
+    let text = std::fs::read_to_string(readme).unwrap();
+    text.lines()
+        .filter_map(|row| {
+            let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+            match cells.as_slice() {
+                ["", name, default, valid, ""] if name.starts_with('`') => Some((
+                    name.trim_matches('`').to_owned(),
+                    (*default).to_owned(),
+                    (*valid).to_owned(),
+                )),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// GOOD with every setting at its default but `field` (`section.name`) at `value`.
+fn with_setting(field: &str, value: f64) -> String {
+    let mut settings = serde_json::to_value(p2plab_scenario::spec::Settings::default()).unwrap();
+    settings.as_object_mut().unwrap().remove("napster");
+    let (section, name) = field.split_once('.').unwrap();
+    // Whole numbers as integers, which every integer field takes.
+    settings[section][name] = if value.fract() == 0.0 {
+        serde_json::json!(value as i64)
+    } else {
+        serde_json::json!(value)
+    };
+    with_settings(&settings.to_string())
+}
+
+#[test]
+fn the_readme_states_every_setting_s_default_and_range_as_the_code_has_them() {
+    let defaults = serde_json::to_value(p2plab_scenario::spec::Settings::default()).unwrap();
+    let rows = readme_settings();
+    assert_eq!(rows.len(), 11, "one row per gnutella and chord setting");
+    for (field, default, valid) in rows {
+        let (section, name) = field.split_once('.').unwrap();
+        let code = defaults[section][name].as_f64().unwrap();
+        assert_eq!(default.parse::<f64>().unwrap(), code, "{field}'s default");
+        // A range, alone or followed by how another setting bounds it.
+        let (range, bounded_by_another) = match valid.split_once(", ") {
+            Some((range, _)) => (range, true),
+            None => (valid.as_str(), false),
+        };
+        let Some((lo, hi)) = range.split_once("..=") else {
+            continue;
+        };
+        let (lo, hi): (f64, f64) = (lo.parse().unwrap(), hi.parse().unwrap());
+        if !bounded_by_another {
+            assert!(parse(&with_setting(&field, lo)).is_ok(), "{field} = {lo}");
+        }
+        assert!(parse(&with_setting(&field, hi)).is_ok(), "{field} = {hi}");
+        let past = with_setting(&field, hi + 1.0);
+        assert!(refusal(&past).starts_with(&format!("settings.{field}:")));
+        if lo >= 1.0 {
+            let below = with_setting(&field, lo - 1.0);
+            assert!(refusal(&below).starts_with(&format!("settings.{field}:")));
+        }
+    }
+}
+
 #[test]
 fn a_wrong_shape_or_a_broken_file_says_what_was_expected_and_where() {
     let (field, message, _, _) = syntax(&GOOD.replace("[16, 64]", r#""many""#));

@@ -27,9 +27,11 @@ mod replies;
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
+use std::ops::RangeInclusive;
 use std::sync::Arc;
 use std::time::Duration;
 
+use p2plab_peer_protocol::settings::{check_range, SettingError, PERIODS};
 use p2plab_peer_protocol::time::random_phase;
 use p2plab_peer_protocol::{
     Command, ConnId, Event, FrameReader, Hit, Holder, Input, Instant, Library, Metrics, Node,
@@ -40,7 +42,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::message::{FileInfo, Login, Message, NickFile, HEADER_LEN};
 use crate::search::SearchRequest;
-use crate::MAX_DATA_LEN;
+use crate::{MAX_DATA_LEN, MAX_LINK_TYPE};
 use pending::Pending;
 
 /// How a peer is set up.
@@ -73,10 +75,25 @@ pub struct PeerConfig {
     pub seed: u64,
 }
 
+/// The link type a peer announces: T3 ([`MAX_LINK_TYPE`], the fastest code), since every
+/// p2plab peer talks over loopback.
+pub const DEFAULT_LINK_TYPE: u8 = MAX_LINK_TYPE;
+
+/// Valid link types: napster.txt's codes, from 0 (unknown) to 10 (T3 or faster).
+pub const LINK_TYPES: RangeInclusive<u8> = 0..=MAX_LINK_TYPE;
+
+/// How long a search or locate waits for the server, by default: a server that has not
+/// answered in ten seconds is not answering.
+pub const DEFAULT_SEARCH_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a peer waits before dialling a lost server again, by default: soon enough that
+/// a restarted server fills its index within seconds, slow enough not to hammer a dead one.
+pub const DEFAULT_RECONNECT_EVERY: Duration = Duration::from_secs(2);
+
 impl PeerConfig {
-    /// A peer with the usual settings: any password (p2plab servers accept any), link type
-    /// T3 (10; it is loopback), searches that give up after 10 s, a new dial to a lost
-    /// server every 2 s, and a seed made from the nick.
+    /// A peer with the usual settings: any password (p2plab servers accept any),
+    /// [`DEFAULT_LINK_TYPE`], searches that give up after [`DEFAULT_SEARCH_TIMEOUT`], a new
+    /// dial to a lost server every [`DEFAULT_RECONNECT_EVERY`], and a seed made from the nick.
     pub fn new(server: SocketAddr, nick: &str, data_port: u16, library: Arc<Library>) -> Self {
         PeerConfig {
             server,
@@ -84,11 +101,21 @@ impl PeerConfig {
             password: "p2plab".to_owned(),
             data_port,
             library,
-            link_type: 10,
-            search_timeout: Duration::from_secs(10),
-            reconnect_every: Duration::from_secs(2),
+            link_type: DEFAULT_LINK_TYPE,
+            search_timeout: DEFAULT_SEARCH_TIMEOUT,
+            reconnect_every: DEFAULT_RECONNECT_EVERY,
             seed: seed_from(nick),
         }
+    }
+
+    /// Checks the link type and the periods against their ranges.
+    ///
+    /// # Errors
+    /// [`SettingError`] naming the first field out of range and the range it must be in.
+    pub fn validate(&self) -> Result<(), SettingError> {
+        check_range("link_type", self.link_type, &LINK_TYPES)?;
+        check_range("search_timeout", self.search_timeout, &PERIODS)?;
+        check_range("reconnect_every", self.reconnect_every, &PERIODS)
     }
 }
 

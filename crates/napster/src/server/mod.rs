@@ -28,8 +28,10 @@ mod session;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::ops::RangeInclusive;
 use std::time::Duration;
 
+use p2plab_peer_protocol::settings::{check_range, SettingError, PERIODS};
 use p2plab_peer_protocol::{
     CodecError, Command, ConnId, Event, Input, Instant, Metrics, Node, Outbox, SearchError,
     WireMessage,
@@ -79,6 +81,32 @@ impl Default for ServerConfig {
             max_pending_logins: MAX_PENDING_LOGINS,
             max_pending_per_address: MAX_PENDING_LOGINS_PER_ADDRESS,
         }
+    }
+}
+
+/// Valid `max_results`: at least one, or no search finds anything; at most napster.txt's
+/// [`MAX_RESULTS`].
+pub const RESULTS: RangeInclusive<usize> = 1..=MAX_RESULTS;
+
+impl ServerConfig {
+    /// Checks the search bound and the login timeout against their ranges, and that one
+    /// address may not hold more waiting logins than all addresses together.
+    ///
+    /// # Errors
+    /// [`SettingError`] naming the first field out of range and the range it must be in.
+    pub fn validate(&self) -> Result<(), SettingError> {
+        check_range("max_results", self.max_results, &RESULTS)?;
+        check_range("login_timeout", self.login_timeout, &PERIODS)?;
+        if self.max_pending_per_address > self.max_pending_logins {
+            return Err(SettingError::Beyond {
+                field: "max_pending_per_address",
+                relation: "at most",
+                other: "max_pending_logins",
+                bound: self.max_pending_logins.to_string(),
+                got: self.max_pending_per_address.to_string(),
+            });
+        }
+        Ok(())
     }
 }
 
