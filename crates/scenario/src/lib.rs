@@ -34,21 +34,21 @@
 //! nodes during a query phase, divided by its queries, background traffic included (as a
 //! user of the network would pay it); `wait` phases show the background alone.
 
-pub mod charts;
-pub mod churn;
+pub(crate) mod charts;
+pub(crate) mod churn;
 pub mod markdown;
-pub mod memory;
+pub(crate) mod memory;
 pub mod node_spec;
-pub mod plan;
-pub mod ready;
+pub(crate) mod plan;
+pub(crate) mod ready;
 pub mod report;
-pub mod roster;
+pub(crate) mod roster;
 pub mod sim;
-pub mod sockets;
+pub(crate) mod sockets;
 pub mod spec;
-pub mod stats;
-pub mod timeline;
-pub mod workload;
+pub(crate) mod stats;
+pub(crate) mod timeline;
+pub(crate) mod workload;
 
 use std::path::{Path, PathBuf};
 

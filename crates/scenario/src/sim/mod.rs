@@ -25,10 +25,10 @@
 //! Each network gets its own virtual network and clock, so running them one after the
 //! other is the same as running them side by side.
 
-pub mod book;
-pub mod cores;
-pub mod player;
-pub mod world;
+pub(crate) mod book;
+pub(crate) mod cores;
+pub(crate) mod player;
+pub(crate) mod world;
 
 use std::sync::Arc;
 use std::time::Instant as WallClock;

@@ -13,9 +13,9 @@
 //! - [`process`] — starting `p2plab node --spec -` children and reading their ports.
 //! - [`cluster`] — [`Cluster`]: one network's nodes, and what the engine does to them.
 
-pub mod cluster;
-pub mod peer;
-pub mod process;
+pub(crate) mod cluster;
+pub(crate) mod peer;
+pub(crate) mod process;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -34,10 +34,10 @@
 //!   crashes a seeded share of the live peers; `kill_server` crashes Napster's index server;
 //!   `partition` cuts the network, drives its queries, and heals it.
 
-pub mod action;
-pub mod drive;
-pub mod flights;
-pub mod nodes;
+pub(crate) mod action;
+pub(crate) mod drive;
+pub(crate) mod flights;
+pub(crate) mod nodes;
 
 use std::collections::VecDeque;
 
