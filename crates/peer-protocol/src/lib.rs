@@ -6,7 +6,8 @@
 //! ## Layout
 //!
 //! - [`node`] — the sans-IO contract: [`Input`]s in, effects out, [`Node::poll_timeout`].
-//! - [`outbox`] — the effects a core asks for: send, connect, close, report.
+//! - [`outbox`] — the effects a core asks for (send, connect, close, report), and the
+//!   per-node [`ConnIds`] the driver names connections from.
 //! - [`time`] — the [`Instant`] a core is handed; cores never read a clock.
 //! - [`codec`] — the [`WireMessage`] trait, [`CodecError`], and the [`FrameReader`] that
 //!   reassembles a TCP stream into messages.
@@ -37,6 +38,6 @@ pub use node::{
     Command, ConnId, Download, Event, Hit, Holder, Input, Node, RequestId, SearchError,
     TransferNotice,
 };
-pub use outbox::{Effect, Outbox};
+pub use outbox::{ConnIds, Effect, Effects, Outbox};
 pub use reader::ByteReader;
 pub use time::Instant;
