@@ -9,6 +9,7 @@
 //! - [`outbox`] — the effects a core asks for (send, connect, close, report), and the
 //!   per-node [`ConnIds`] the driver names connections from.
 //! - [`time`] — the [`Instant`] a core is handed; cores never read a clock.
+//! - [`timer`] — the [`TimerTable`] a core keeps its named deadlines in, one slot per kind.
 //! - [`codec`] — the [`WireMessage`] trait, [`CodecError`], and the [`FrameReader`] that
 //!   reassembles a TCP stream into messages.
 //! - [`reader`] — the [`ByteReader`] every binary decoder walks a message with, in either
@@ -28,6 +29,7 @@ pub mod node;
 pub mod outbox;
 pub mod reader;
 pub mod time;
+pub mod timer;
 pub mod transfer;
 
 pub use codec::{CodecError, FrameReader, WireMessage};
@@ -41,3 +43,4 @@ pub use node::{
 pub use outbox::{ConnIds, Effect, Effects, Outbox};
 pub use reader::ByteReader;
 pub use time::Instant;
+pub use timer::{TimerKind, TimerTable};

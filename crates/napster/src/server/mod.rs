@@ -325,6 +325,8 @@ impl Node for Server {
         }
     }
 
+    /// The server has no named timers: its only deadlines are each connection's time to
+    /// log in, kept with the connection, in order, by the pending logins.
     fn poll_timeout(&self) -> Option<Instant> {
         self.pending.next_deadline()
     }
