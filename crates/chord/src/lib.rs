@@ -25,6 +25,7 @@
 //! - [`quota`] — what one connection may add to the store.
 //! - [`record`] — one index entry: a file and its holder.
 //! - [`wire`] and [`message`] — the binary wire format, documented field by field.
+//! - [`kind`] — [`Kind`], each message's name in the metrics.
 //! - [`config`] — [`ChordConfig`] and [`Routing`].
 //! - [`node`] — [`ChordNode`], the core itself.
 //! - [`ring`] — [`RingView`], a serialisable snapshot for `p2plab chord ring`.
@@ -39,6 +40,7 @@
 pub mod config;
 pub mod finger;
 pub mod id;
+pub mod kind;
 pub mod lookup;
 pub mod message;
 pub mod node;
@@ -56,6 +58,7 @@ use std::time::Duration;
 
 pub use config::{ChordConfig, Routing};
 pub use id::{Id, Ring};
+pub use kind::Kind;
 pub use lookup::{Answer, Lookup, Step};
 pub use message::{Frame, Message};
 pub use node::ChordNode;

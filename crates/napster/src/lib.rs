@@ -39,7 +39,7 @@ pub mod search;
 pub mod server;
 pub mod transfer;
 
-pub use message::{FileInfo, Login, Message};
+pub use message::{FileInfo, Kind, Login, Message};
 pub use node::NapsterNode;
 pub use peer::{Peer, PeerConfig};
 pub use search::SearchRequest;

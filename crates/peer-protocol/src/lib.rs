@@ -16,7 +16,7 @@
 //!   byte order.
 //! - [`library`] — the files a peer shares, from a folder or synthetic.
 //! - [`keywords`] — the one keyword matcher every search uses.
-//! - [`metrics`] — messages and bytes by kind, lookup hops and latency.
+//! - [`metrics`] — messages and bytes by [`MessageKind`], lookup hops and latency.
 //! - [`transfer`] — the HTTP download every Gnutella and Chord peer serves.
 //! - [`control`] — JSON lines on a local port: how people and the runner drive nodes.
 
@@ -35,7 +35,7 @@ pub mod transfer;
 pub use codec::{CodecError, FrameReader, WireMessage};
 pub use keywords::Query;
 pub use library::{Library, SharedFile};
-pub use metrics::{Metrics, Tally, Traffic};
+pub use metrics::{MessageKind, Metrics, Tally, Traffic};
 pub use node::{
     Command, ConnId, Download, Event, Hit, Holder, Input, Node, RequestId, SearchError,
     TransferNotice,

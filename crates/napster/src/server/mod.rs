@@ -36,7 +36,7 @@ use p2plab_peer_protocol::{
 };
 
 use crate::index::{Index, Limits};
-use crate::message::{Frame, Message};
+use crate::message::{Frame, Kind, Message};
 use crate::{
     types, LOGIN_TIMEOUT, MAX_FILES_PER_USER, MAX_INDEXED_BYTES, MAX_INDEXED_FILES,
     MAX_PENDING_LOGINS, MAX_PENDING_LOGINS_PER_ADDRESS, MAX_RESULTS, MAX_USERS,
@@ -199,7 +199,7 @@ impl Server {
             }
             Err(CodecError::Malformed(why)) if logged_in && frame.ty == types::SEARCH => {
                 tracing::debug!(%conn, why, "invalid search");
-                self.metrics.record_in("search", len);
+                self.metrics.record_in(Kind::Search, len);
                 self.send(conn, &Message::NoSuch("invalid search request".into()), out);
                 self.send(conn, &Message::SearchEnd, out);
             }
