@@ -169,7 +169,7 @@ impl Message {
         self.type_byte() & 0x80 != 0
     }
 
-    /// The message's name in metrics.
+    /// The message's kind, as metrics count it.
     pub fn kind(&self) -> Kind {
         match self {
             Message::FindSuccessor { .. } => Kind::FindSuccessor,

@@ -64,7 +64,7 @@ impl PayloadType {
         Self::ALL.into_iter().find(|t| t.code() == code)
     }
 
-    /// The name metrics use: `"ping"`, `"pong"`, `"push"`, `"query"`, `"query_hit"`.
+    /// The metrics kind of a descriptor of this type.
     pub const fn kind(self) -> Kind {
         match self {
             PayloadType::Ping => Kind::Ping,
