@@ -25,6 +25,7 @@
 //! - [`quota`] — what one connection may add to the store.
 //! - [`record`] — one index entry: a file and its holder.
 //! - [`wire`] and [`message`] — the binary wire format, documented field by field.
+//! - [`kind`] — [`Kind`], each message's name in the metrics.
 //! - [`config`] — [`ChordConfig`] and [`Routing`], with every setting's default and valid
 //!   range.
 //! - [`node`] — [`ChordNode`], the core itself.
@@ -40,6 +41,7 @@
 pub mod config;
 pub mod finger;
 pub mod id;
+pub mod kind;
 pub mod lookup;
 pub mod message;
 pub mod node;
@@ -58,6 +60,7 @@ pub use config::{
     FIX_FINGERS_EVERY, REPUBLISH_EVERY, RPC_TIMEOUT, STABILIZE_EVERY,
 };
 pub use id::{Id, Ring};
+pub use kind::Kind;
 pub use lookup::{Answer, Lookup, Step};
 pub use message::{Frame, Message};
 pub use node::ChordNode;

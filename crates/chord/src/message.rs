@@ -22,6 +22,7 @@
 use p2plab_peer_protocol::{ByteReader, CodecError, WireMessage};
 
 use crate::id::{Id, ID_BYTES};
+use crate::kind::Kind;
 use crate::node_ref::NodeRef;
 use crate::record::Record;
 use crate::wire::{node_len, put_id, put_node, put_nodes, ChordFields};
@@ -168,23 +169,23 @@ impl Message {
         self.type_byte() & 0x80 != 0
     }
 
-    /// The message's name in metrics.
-    pub fn kind(&self) -> &'static str {
+    /// The message's kind, as metrics count it.
+    pub fn kind(&self) -> Kind {
         match self {
-            Message::FindSuccessor { .. } => "find_successor",
-            Message::SuccessorIs { .. } => "successor_is",
-            Message::CloserNodes { .. } => "closer_nodes",
-            Message::GetPredecessor => "get_predecessor",
-            Message::Neighbours { .. } => "neighbours",
-            Message::Notify { .. } => "notify",
-            Message::Ping => "ping",
-            Message::Pong => "pong",
-            Message::Store { .. } => "store",
-            Message::Get { .. } => "get",
-            Message::Values { .. } => "values",
-            Message::Leaving { .. } => "leaving",
-            Message::RouteRecursive { .. } => "route_recursive",
-            Message::RecursiveFound { .. } => "recursive_found",
+            Message::FindSuccessor { .. } => Kind::FindSuccessor,
+            Message::SuccessorIs { .. } => Kind::SuccessorIs,
+            Message::CloserNodes { .. } => Kind::CloserNodes,
+            Message::GetPredecessor => Kind::GetPredecessor,
+            Message::Neighbours { .. } => Kind::Neighbours,
+            Message::Notify { .. } => Kind::Notify,
+            Message::Ping => Kind::Ping,
+            Message::Pong => Kind::Pong,
+            Message::Store { .. } => Kind::Store,
+            Message::Get { .. } => Kind::Get,
+            Message::Values { .. } => Kind::Values,
+            Message::Leaving { .. } => Kind::Leaving,
+            Message::RouteRecursive { .. } => Kind::RouteRecursive,
+            Message::RecursiveFound { .. } => Kind::RecursiveFound,
         }
     }
 
@@ -420,7 +421,9 @@ impl WireMessage for Frame {
         HEAD_LEN + self.msg.body_len()
     }
 
-    fn kind(&self) -> &'static str {
+    type Kind = Kind;
+
+    fn kind(&self) -> Kind {
         self.msg.kind()
     }
 }

@@ -13,6 +13,7 @@ use p2plab_peer_protocol::{CodecError, WireMessage};
 
 use crate::guid::Guid;
 use crate::header::{Header, PayloadType, EXTENSION_TYPES};
+use crate::kind::Kind;
 use crate::message::{Ping, Pong, Push, Query, QueryHit};
 use crate::HEADER_LEN;
 
@@ -152,6 +153,8 @@ impl Descriptor {
 }
 
 impl WireMessage for Descriptor {
+    type Kind = Kind;
+
     fn decode(buf: &[u8]) -> Result<(Self, usize), CodecError> {
         let header = Header::decode(buf)?;
         let data = buf
@@ -176,10 +179,10 @@ impl WireMessage for Descriptor {
         HEADER_LEN + self.payload.len()
     }
 
-    fn kind(&self) -> &'static str {
+    fn kind(&self) -> Kind {
         match PayloadType::from_code(self.payload.code()) {
             Some(t) => t.kind(),
-            None => "extension",
+            None => Kind::Extension,
         }
     }
 }
@@ -207,7 +210,7 @@ mod tests {
             Descriptor::new(Guid(GUID), 7, Payload::Ping(Ping::default()))
         );
         assert_eq!(d.to_bytes(), bytes);
-        assert_eq!(d.kind(), "ping");
+        assert_eq!(d.kind(), Kind::Ping);
     }
 
     #[test]

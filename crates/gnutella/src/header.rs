@@ -15,6 +15,7 @@
 use p2plab_peer_protocol::CodecError;
 
 use crate::guid::Guid;
+use crate::kind::Kind;
 use crate::{HEADER_LEN, MAX_PAYLOAD};
 
 /// The payload types of Gnutella 0.4.
@@ -63,14 +64,14 @@ impl PayloadType {
         Self::ALL.into_iter().find(|t| t.code() == code)
     }
 
-    /// The name metrics use: `"ping"`, `"pong"`, `"push"`, `"query"`, `"query_hit"`.
-    pub const fn kind(self) -> &'static str {
+    /// The metrics kind of a descriptor of this type.
+    pub const fn kind(self) -> Kind {
         match self {
-            PayloadType::Ping => "ping",
-            PayloadType::Pong => "pong",
-            PayloadType::Push => "push",
-            PayloadType::Query => "query",
-            PayloadType::QueryHit => "query_hit",
+            PayloadType::Ping => Kind::Ping,
+            PayloadType::Pong => Kind::Pong,
+            PayloadType::Push => Kind::Push,
+            PayloadType::Query => Kind::Query,
+            PayloadType::QueryHit => Kind::QueryHit,
         }
     }
 }

@@ -19,6 +19,7 @@
 //! - [`header`] — the 23-byte descriptor header.
 //! - [`message`] — one module per payload: [`Ping`], [`Pong`], [`Query`], [`QueryHit`], [`Push`].
 //! - [`descriptor`] — header + payload, the [`WireMessage`] the servent reads and writes.
+//! - [`kind`] — [`Kind`], what the metrics count: each descriptor type, and handshakes.
 //! - [`handshake`] — the text handshake: `GNUTELLA CONNECT/0.4` (and 0.6, accepted).
 //! - [`routing`] — the seen table and the reverse-path tables, bounded and expiring.
 //! - [`host_cache`] — addresses of servents learned from Pongs, for (re)connecting.
@@ -42,6 +43,7 @@ pub mod guid;
 pub mod handshake;
 pub mod header;
 pub mod host_cache;
+pub mod kind;
 pub mod message;
 pub mod routing;
 pub mod servent;
@@ -51,6 +53,7 @@ pub use config::{ServentConfig, DEFAULT_TTL, MAX_TTL};
 pub use descriptor::{Descriptor, Payload};
 pub use guid::Guid;
 pub use header::{Header, PayloadType};
+pub use kind::Kind;
 pub use message::{HitRecord, Ping, Pong, Push, Query, QueryHit};
 pub use servent::Servent;
 

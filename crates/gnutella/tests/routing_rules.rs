@@ -328,7 +328,7 @@ fn leaving_closes_everything_and_refuses_newcomers() {
             request: RequestId(9)
         }))
     ));
-    let late = b.out.next_conn_id();
+    let late = b.conn_ids.next_id();
     let remote = "10.9.9.8:40001".parse().expect("addr");
     assert!(closed(
         &b.input(Input::Accepted { conn: late, remote }),

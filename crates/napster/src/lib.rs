@@ -41,7 +41,7 @@ pub mod server;
 
 pub use p2plab_peer_protocol::transfer::napster as transfer;
 
-pub use message::{FileInfo, Login, Message};
+pub use message::{FileInfo, Kind, Login, Message};
 pub use node::NapsterNode;
 pub use peer::{Peer, PeerConfig};
 pub use search::SearchRequest;

@@ -1,6 +1,6 @@
 //! What goes wrong on purpose: crashes and recoveries, partitions, lost messages.
 
-use p2plab_peer_protocol::{ConnId, Input, Node};
+use p2plab_peer_protocol::{ConnId, ConnIds, Input, Node};
 use rand::Rng;
 
 use super::agenda::Delivery;
@@ -28,7 +28,7 @@ impl<N: Node> TestNet<N> {
         self.crash(idx);
         let slot = &mut self.slots[idx];
         slot.node = core;
-        slot.conn_ids = 0;
+        slot.conn_ids = ConnIds::new();
         let host = &mut self.hosts[idx];
         host.life += 1;
         host.armed = None;

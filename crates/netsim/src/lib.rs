@@ -67,7 +67,9 @@ use std::collections::{BinaryHeap, HashMap};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
-use p2plab_peer_protocol::{Command, ConnId, Effect, Event, Input, Instant, Node, Outbox};
+use p2plab_peer_protocol::{
+    Command, ConnId, ConnIds, Effect, Effects, Event, Input, Instant, Node, Outbox,
+};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -90,8 +92,9 @@ const FIRST_EPHEMERAL_PORT: u16 = 40_000;
 struct Slot<N> {
     node: N,
     addr: SocketAddr,
-    /// Connection ids the core has handed out (see [`Outbox::ids_handed_out`]).
-    conn_ids: u64,
+    /// Where the node's connection ids come from: the engine's, for the connections it
+    /// accepts; lent with the outbox, for those the core dials.
+    conn_ids: ConnIds,
     events: Vec<Event>,
 }
 
@@ -117,8 +120,8 @@ pub struct TestNet<N> {
     slots: Vec<Slot<N>>,
     /// `hosts[i]` is the network's side of `slots[i]`.
     hosts: Vec<Host>,
-    /// The one outbox every core writes to: the engine drains it after each input.
-    out: Outbox,
+    /// The one effect queue every core writes to: the engine drains it after each input.
+    effects: Effects,
     by_addr: HashMap<SocketAddr, NodeIdx>,
     agenda: Agenda,
     timers: BinaryHeap<Reverse<(Instant, NodeIdx)>>,
@@ -163,7 +166,7 @@ impl<N: Node> TestNet<N> {
         TestNet {
             slots: Vec::new(),
             hosts: Vec::new(),
-            out: Outbox::new(),
+            effects: Effects::new(),
             by_addr: HashMap::new(),
             agenda: Agenda::default(),
             timers: BinaryHeap::new(),
@@ -203,7 +206,7 @@ impl<N: Node> TestNet<N> {
         self.slots.push(Slot {
             node,
             addr,
-            conn_ids: 0,
+            conn_ids: ConnIds::new(),
             events: Vec::new(),
         });
         self.hosts.push(Host {
@@ -310,7 +313,7 @@ impl<N: Node> TestNet<N> {
 
     /// Bytes the network itself holds beyond the cores: per-node bookkeeping, connection
     /// ends, the agenda and timer heap (counted from their capacities; the bytes of messages
-    /// in flight and the cores' own outboxes aside).
+    /// in flight and the effect queue aside).
     pub fn engine_bytes(&self) -> usize {
         let per_slot = std::mem::size_of::<Slot<N>>() - std::mem::size_of::<N>();
         let by_addr = self.by_addr.capacity()
@@ -499,9 +502,7 @@ impl<N: Node> TestNet<N> {
             return self.refuse(from, from_conn, from_life);
         }
         let life = listener.life;
-        let slot = &mut self.slots[idx];
-        slot.conn_ids += 1;
-        let conn = ConnId(slot.conn_ids);
+        let conn = self.slots[idx].conn_ids.next_id();
         let back = self.later();
         self.hosts[idx].ends.insert(
             conn,
@@ -588,10 +589,9 @@ impl<N: Node> TestNet<N> {
         self.events += 1;
         self.digest.input(now, idx, &input);
         let slot = &mut self.slots[idx];
-        self.out.continue_ids_after(slot.conn_ids);
-        slot.node.handle(now, input, &mut self.out);
-        slot.conn_ids = self.out.ids_handed_out();
-        while let Some(effect) = self.out.pop() {
+        let mut out = Outbox::new(&mut self.effects, &mut slot.conn_ids);
+        slot.node.handle(now, input, &mut out);
+        while let Some(effect) = self.effects.pop() {
             self.apply(idx, effect);
         }
         let timeout = self.slots[idx].node.poll_timeout();

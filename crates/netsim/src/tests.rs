@@ -77,11 +77,9 @@ fn bytes_sent_before_a_close_still_arrive() {
     net.run_for(ms(30));
     // A last "!" and the close leave together; the server must still see the "!".
     let conn = ConnId(1);
-    net.out.send(conn, b"!".to_vec());
-    net.out.close(conn);
-    while let Some(effect) = net.out.pop() {
-        net.apply(client, effect);
-    }
+    let bytes = b"!".to_vec();
+    net.apply(client, Effect::Send { conn, bytes });
+    net.apply(client, Effect::Close { conn });
     net.run_for(ms(100));
     assert_eq!(net.node(server).got, b"hi!");
     assert_eq!(net.node(server).closed, 1);
@@ -154,10 +152,8 @@ fn client(net: &mut TestNet<Echo>, server: NodeIdx) -> NodeIdx {
 
 /// Lets a client write `bytes` now, as its core would.
 fn write(net: &mut TestNet<Echo>, idx: NodeIdx, conn: ConnId, bytes: &[u8]) {
-    net.out.send(conn, bytes.to_vec());
-    while let Some(effect) = net.out.pop() {
-        net.apply(idx, effect);
-    }
+    let bytes = bytes.to_vec();
+    net.apply(idx, Effect::Send { conn, bytes });
 }
 
 /// Ten clients chatting with one server under random latency; returns (digest, events).

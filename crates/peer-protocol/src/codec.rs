@@ -7,6 +7,8 @@
 
 use thiserror::Error;
 
+use crate::metrics::MessageKind;
+
 /// Why bytes did not decode into a message.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum CodecError {
@@ -51,8 +53,11 @@ pub trait WireMessage: Sized {
     /// The exact number of bytes [`WireMessage::encode`] writes.
     fn encoded_len(&self) -> usize;
 
-    /// A short name for metrics and traces, such as `"query"` or `"notify"`.
-    fn kind(&self) -> &'static str;
+    /// The protocol's kinds of message, each named once for metrics and traces.
+    type Kind: MessageKind;
+
+    /// This message's kind.
+    fn kind(&self) -> Self::Kind;
 
     /// The encoding as a fresh vector.
     fn to_bytes(&self) -> Vec<u8> {
@@ -176,7 +181,18 @@ mod tests {
     #[derive(Debug, PartialEq)]
     struct Blob(Vec<u8>);
 
+    #[derive(Clone, Copy)]
+    struct BlobKind;
+
+    impl MessageKind for BlobKind {
+        fn name(self) -> &'static str {
+            "blob"
+        }
+    }
+
     impl WireMessage for Blob {
+        type Kind = BlobKind;
+
         fn decode(buf: &[u8]) -> Result<(Self, usize), CodecError> {
             let (&len, rest) = buf.split_first().ok_or(CodecError::Incomplete)?;
             let len = usize::from(len);
@@ -193,8 +209,8 @@ mod tests {
         fn encoded_len(&self) -> usize {
             1 + self.0.len()
         }
-        fn kind(&self) -> &'static str {
-            "blob"
+        fn kind(&self) -> BlobKind {
+            BlobKind
         }
     }
 

@@ -6,15 +6,17 @@
 //! ## Layout
 //!
 //! - [`node`] — the sans-IO contract: [`Input`]s in, effects out, [`Node::poll_timeout`].
-//! - [`outbox`] — the effects a core asks for: send, connect, close, report.
+//! - [`outbox`] — the effects a core asks for (send, connect, close, report), and the
+//!   per-node [`ConnIds`] the driver names connections from.
 //! - [`time`] — the [`Instant`] a core is handed; cores never read a clock.
+//! - [`timer`] — the [`TimerTable`] a core keeps its named deadlines in, one slot per kind.
 //! - [`codec`] — the [`WireMessage`] trait, [`CodecError`], and the [`FrameReader`] that
 //!   reassembles a TCP stream into messages.
 //! - [`reader`] — the [`ByteReader`] every binary decoder walks a message with, in either
 //!   byte order.
 //! - [`library`] — the files a peer shares, from a folder or synthetic.
 //! - [`keywords`] — the one keyword matcher every search uses.
-//! - [`metrics`] — messages and bytes by kind, lookup hops and latency.
+//! - [`metrics`] — messages and bytes by [`MessageKind`], lookup hops and latency.
 //! - [`latency`] — [`Latency`], how long a message takes: the model the simulator and the
 //!   runtime's fabric both draw from, per message, with a seeded RNG.
 //! - [`settings`] — [`SettingError`] and the range check every config's `validate()` uses.
@@ -33,18 +35,20 @@ pub mod outbox;
 pub mod reader;
 pub mod settings;
 pub mod time;
+pub mod timer;
 pub mod transfer;
 
 pub use codec::{CodecError, FrameReader, WireMessage};
 pub use keywords::Query;
 pub use latency::Latency;
 pub use library::{Library, SharedFile};
-pub use metrics::{Metrics, Tally, Traffic};
+pub use metrics::{MessageKind, Metrics, Tally, Traffic};
 pub use node::{
     Command, ConnId, Download, Event, Hit, Holder, Input, Node, RequestId, SearchError,
     TransferNotice, CALL_TIMEOUT,
 };
-pub use outbox::{Effect, Outbox};
+pub use outbox::{ConnIds, Effect, Effects, Outbox};
 pub use reader::ByteReader;
 pub use settings::SettingError;
 pub use time::Instant;
+pub use timer::{TimerKind, TimerTable};

@@ -14,6 +14,16 @@ use smallvec::SmallVec;
 /// Napster send, and those Chord's iterative lookups and upkeep use.
 const KINDS_IN_PLACE: usize = 12;
 
+/// A protocol's kinds of message, as metrics count them and reports name them.
+///
+/// Each protocol implements it on one enum, whose `name` is the one place each kind's name
+/// is written: a node records a kind by its variant, and whoever reads the counts back (the
+/// simulator, the tracer) names it the same way, so the two cannot drift apart.
+pub trait MessageKind: Copy {
+    /// The kind's name in metrics and reports, such as `"query"` or `"notify"`.
+    fn name(self) -> &'static str;
+}
+
 /// A count of messages and of the bytes they took on the wire.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Traffic {
@@ -69,7 +79,12 @@ impl<T: Default> Tally<T> {
 }
 
 impl<T> Tally<T> {
-    /// The count for `kind`, if it was ever counted.
+    /// The count for a protocol's `kind`, if it was ever counted.
+    pub fn of(&self, kind: impl MessageKind) -> Option<&T> {
+        self.get(kind.name())
+    }
+
+    /// The count for the kind named `kind`, if it was ever counted.
     pub fn get(&self, kind: &str) -> Option<&T> {
         let i = self
             .entries
@@ -151,13 +166,13 @@ pub struct Metrics {
 
 impl Metrics {
     /// Counts one message of `kind` received.
-    pub fn record_in(&mut self, kind: &'static str, bytes: usize) {
-        self.received.entry(kind).add(bytes);
+    pub fn record_in(&mut self, kind: impl MessageKind, bytes: usize) {
+        self.received.entry(kind.name()).add(bytes);
     }
 
     /// Counts one message of `kind` sent.
-    pub fn record_out(&mut self, kind: &'static str, bytes: usize) {
-        self.sent.entry(kind).add(bytes);
+    pub fn record_out(&mut self, kind: impl MessageKind, bytes: usize) {
+        self.sent.entry(kind.name()).add(bytes);
     }
 
     /// Counts one message dropped, and why.
@@ -204,13 +219,36 @@ fn sum(tally: &Tally<Traffic>) -> Traffic {
 mod tests {
     use super::*;
 
+    #[derive(Clone, Copy)]
+    enum Toy {
+        Query,
+        Ping,
+        Pong,
+    }
+
+    impl MessageKind for Toy {
+        fn name(self) -> &'static str {
+            match self {
+                Toy::Query => "query",
+                Toy::Ping => "ping",
+                Toy::Pong => "pong",
+            }
+        }
+    }
+
     #[test]
     fn counts_by_kind_and_in_total() {
         let mut m = Metrics::default();
-        m.record_out("query", 30);
-        m.record_out("query", 32);
-        m.record_out("ping", 23);
-        m.record_in("pong", 37);
+        m.record_out(Toy::Query, 30);
+        m.record_out(Toy::Query, 32);
+        m.record_out(Toy::Ping, 23);
+        m.record_in(Toy::Pong, 37);
+        assert_eq!(
+            m.sent.of(Toy::Query),
+            m.sent.get("query"),
+            "by kind or by name"
+        );
+        assert_eq!(m.sent.of(Toy::Pong), None);
         assert_eq!(
             m.sent["query"],
             Traffic {

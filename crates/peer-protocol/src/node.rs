@@ -7,18 +7,21 @@
 //!
 //! The driver's loop, the same in every driver:
 //!
-//! 1. call [`Node::handle`] once with one input and `now`;
-//! 2. drain the outbox completely (send, connect, close, deliver events);
+//! 1. call [`Node::handle`] once with one input and `now`, lending it an [`Outbox`] over the
+//!    driver's effect queue and the node's [`ConnIds`];
+//! 2. drain the queue completely (send, connect, close, deliver events);
 //! 3. sleep until the next input or until [`Node::poll_timeout`], then feed
 //!    [`Input::Timeout`].
 //!
 //! Rules a driver keeps: `now` never goes backwards; [`Input::Start`] comes first;
 //! [`Input::Closed`] is reported only for connections the core did not close itself;
 //! a connection the core asked for with [`Outbox::connect`] gets either
-//! [`Input::Connected`] or [`Input::Closed`].
+//! [`Input::Connected`] or [`Input::Closed`]; every [`ConnId`] comes from the node's one
+//! [`ConnIds`], the driver's for [`Input::Accepted`] and the outbox's for a dial.
 //!
 //! [`Outbox`]: crate::outbox::Outbox
 //! [`Outbox::connect`]: crate::outbox::Outbox::connect
+//! [`ConnIds`]: crate::outbox::ConnIds
 
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -37,8 +40,9 @@ use std::time::Duration;
 /// against a node that stopped mid-command, on real sockets and in the simulator alike.
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Names one connection of one node. The driver's [`Outbox`](crate::outbox::Outbox) hands
-/// them out, for accepted and for dialled connections alike, so they never collide.
+/// Names one connection of one node. The driver draws them from the node's
+/// [`ConnIds`](crate::outbox::ConnIds), for accepted and for dialled connections alike, so
+/// they never collide.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct ConnId(pub u64);
 
@@ -59,7 +63,8 @@ pub enum Input<'a> {
     Start,
     /// A peer connected to the node's listener.
     Accepted {
-        /// The id the driver gave the new connection.
+        /// The id the driver gave the new connection, from the node's
+        /// [`ConnIds`](crate::outbox::ConnIds).
         conn: ConnId,
         /// The peer's address as TCP reports it (its port is ephemeral, not a listen port).
         remote: SocketAddr,
@@ -265,7 +270,7 @@ impl Download {
 /// A protocol core: a state machine with no sockets, clocks or threads inside.
 pub trait Node {
     /// Reacts to one input at time `now`, pushing effects into `out`.
-    fn handle(&mut self, now: Instant, input: Input<'_>, out: &mut Outbox);
+    fn handle(&mut self, now: Instant, input: Input<'_>, out: &mut Outbox<'_>);
 
     /// When the node next wants [`Input::Timeout`], if ever.
     #[must_use]

@@ -1,4 +1,15 @@
-//! The effects a core asks its driver to carry out.
+//! The effects a core asks its driver to carry out, and the connection ids that name them.
+//!
+//! Three types, one per party:
+//!
+//! - [`ConnIds`] — a node's source of connection ids. The driver keeps one per node and is
+//!   the only one that draws from it: for a connection it accepted, directly; for one the
+//!   core dials, through the outbox it lends the core.
+//! - [`Effects`] — the queue of effects the driver drains after every input. A driver that
+//!   runs many cores (the simulator) keeps one queue for all of them.
+//! - [`Outbox`] — what a core sees for one turn: the driver's queue and the node's id source,
+//!   lent together for one [`Node::handle`](crate::node::Node::handle). A core can push
+//!   effects and ask to dial; it cannot hand out, count or rewind ids.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -33,47 +44,67 @@ pub enum Effect {
     Report(Event),
 }
 
-/// Where a core puts its effects. The driver owns one per node and drains it after
-/// every [`Node::handle`](crate::node::Node::handle).
+/// The connection ids of one node, handed out in order from `conn#1`.
 ///
-/// It also hands out connection ids, for dialled connections ([`Outbox::connect`]) and for
-/// accepted ones ([`Outbox::next_conn_id`]), so the two never collide.
+/// Dialled and accepted connections draw from the same source, so their ids never collide,
+/// and the ids a node sees depend only on the order of its own dials and accepts: the same
+/// run gives the same ids, whichever driver runs it.
 #[derive(Debug, Default)]
-pub struct Outbox {
-    effects: VecDeque<Effect>,
-    next_conn: u64,
+pub struct ConnIds {
+    /// The last id handed out; 0 before the first.
+    last: u64,
 }
 
-impl Outbox {
-    /// An empty outbox.
+impl ConnIds {
+    /// A source that has handed out nothing yet.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// A fresh connection id, for a connection the driver accepted.
-    pub fn next_conn_id(&mut self) -> ConnId {
-        self.next_conn += 1;
-        ConnId(self.next_conn)
+    /// The next fresh id.
+    pub fn next_id(&mut self) -> ConnId {
+        self.last += 1;
+        ConnId(self.last)
+    }
+}
+
+/// The queue of effects a driver drains, oldest first, after every input.
+#[derive(Debug, Default)]
+pub struct Effects {
+    queue: VecDeque<Effect>,
+}
+
+impl Effects {
+    /// An empty queue.
+    pub fn new() -> Self {
+        Self::default()
     }
 
-    /// How many connection ids this outbox has handed out so far.
-    ///
-    /// A driver that runs many cores through one outbox (the simulator does, so that the
-    /// queue it drains after every input stays in cache) keeps each core's count apart:
-    /// it saves the count after the core's turn and gives it back with
-    /// [`Outbox::continue_ids_after`] before the next.
-    pub fn ids_handed_out(&self) -> u64 {
-        self.next_conn
+    /// Takes the oldest queued effect.
+    pub fn pop(&mut self) -> Option<Effect> {
+        self.queue.pop_front()
     }
+}
 
-    /// Hands out ids from `count + 1` on, as an outbox that had handed out `count` would.
-    pub fn continue_ids_after(&mut self, count: u64) {
-        self.next_conn = count;
+/// Where a core puts its effects during one [`Node::handle`](crate::node::Node::handle).
+///
+/// The driver lends it for the turn: its [`Effects`] queue, and the [`ConnIds`] of the node
+/// whose turn it is, from which [`Outbox::connect`] names a dialled connection.
+#[derive(Debug)]
+pub struct Outbox<'a> {
+    effects: &'a mut Effects,
+    ids: &'a mut ConnIds,
+}
+
+impl<'a> Outbox<'a> {
+    /// Lends `effects` and the node's `ids` to a core for one turn.
+    pub fn new(effects: &'a mut Effects, ids: &'a mut ConnIds) -> Self {
+        Outbox { effects, ids }
     }
 
     /// Queues raw bytes for `conn`.
     pub fn send(&mut self, conn: ConnId, bytes: Vec<u8>) {
-        self.effects.push_back(Effect::Send { conn, bytes });
+        self.push(Effect::Send { conn, bytes });
     }
 
     /// Encodes `msg`, counts it as sent in `metrics`, and queues it for `conn`.
@@ -98,31 +129,67 @@ impl Outbox {
         }
     }
 
-    /// Asks the driver to dial `addr`; returns the new connection's id.
+    /// Asks the driver to dial `addr`; returns the id the driver's source gives the new
+    /// connection, the one [`Input::Connected`](crate::node::Input::Connected) or
+    /// [`Input::Closed`](crate::node::Input::Closed) will name.
     pub fn connect(&mut self, addr: SocketAddr) -> ConnId {
-        let conn = self.next_conn_id();
-        self.effects.push_back(Effect::Connect { conn, addr });
+        let conn = self.ids.next_id();
+        self.push(Effect::Connect { conn, addr });
         conn
     }
 
     /// Asks the driver to close `conn`. No [`Input::Closed`](crate::node::Input::Closed)
     /// will come back for it.
     pub fn close(&mut self, conn: ConnId) {
-        self.effects.push_back(Effect::Close { conn });
+        self.push(Effect::Close { conn });
     }
 
     /// Reports an event to whoever drives the node.
     pub fn report(&mut self, event: Event) {
-        self.effects.push_back(Effect::Report(event));
+        self.push(Effect::Report(event));
     }
 
-    /// Takes the oldest queued effect.
-    pub fn pop(&mut self) -> Option<Effect> {
-        self.effects.pop_front()
+    fn push(&mut self, effect: Effect) {
+        self.effects.queue.push_back(effect);
     }
+}
 
-    /// True when nothing is queued.
-    pub fn is_empty(&self) -> bool {
-        self.effects.is_empty()
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dials_and_accepts_of_one_node_share_its_ids_and_nodes_do_not() {
+        let mut effects = Effects::new();
+        let (mut a, mut b) = (ConnIds::new(), ConnIds::new());
+        let addr: SocketAddr = "10.0.0.2:6346".parse().expect("a literal address");
+        assert_eq!(a.next_id(), ConnId(1), "accepted by the driver");
+        let dialled = Outbox::new(&mut effects, &mut a).connect(addr);
+        assert_eq!(
+            dialled,
+            ConnId(2),
+            "dialled by the core, from the same source"
+        );
+        assert_eq!(
+            Outbox::new(&mut effects, &mut b).connect(addr),
+            ConnId(1),
+            "another node counts on its own"
+        );
+        assert_eq!(a.next_id(), ConnId(3));
+        assert_eq!(
+            effects.pop(),
+            Some(Effect::Connect {
+                conn: ConnId(2),
+                addr
+            })
+        );
+        assert_eq!(
+            effects.pop(),
+            Some(Effect::Connect {
+                conn: ConnId(1),
+                addr
+            })
+        );
+        assert_eq!(effects.pop(), None);
     }
 }

@@ -19,8 +19,8 @@ use tracing::{debug, info_span, Instrument};
 
 use p2plab_peer_protocol::control::NodeStats;
 use p2plab_peer_protocol::{
-    Command, ConnId, Effect, Event, Hit, Input, Instant, Library, Node, Outbox, RequestId,
-    TransferNotice,
+    Command, ConnId, ConnIds, Effect, Effects, Event, Hit, Input, Instant, Library, Node, Outbox,
+    RequestId, TransferNotice,
 };
 
 use crate::connection::SendQueue;
@@ -86,7 +86,10 @@ pub(crate) struct DriverSpec<N> {
 
 struct Driver<N> {
     core: N,
-    out: Outbox,
+    effects: Effects,
+    /// The node's connection ids: drawn here for accepted connections, lent with the outbox
+    /// for dialled ones.
+    conn_ids: ConnIds,
     epoch: std::time::Instant,
     conns: HashMap<ConnId, SendQueue>,
     dialing: HashSet<ConnId>,
@@ -122,7 +125,8 @@ pub(crate) fn spawn<N: Node + Send + 'static>(core: N, spec: DriverSpec<N>) -> N
     let fabric = spec.fabric.view(spec.addr);
     let driver = Driver {
         core,
-        out: Outbox::new(),
+        effects: Effects::new(),
+        conn_ids: ConnIds::new(),
         epoch: std::time::Instant::now(),
         conns: HashMap::new(),
         dialing: HashSet::new(),
@@ -184,7 +188,7 @@ impl<N: Node> Driver<N> {
                     debug!(%remote, "refused: connection limit");
                     return;
                 }
-                let conn = self.out.next_conn_id();
+                let conn = self.conn_ids.next_id();
                 self.open(conn, stream);
                 self.handle(Input::Accepted { conn, remote });
                 if !first.is_empty() && self.conns.contains_key(&conn) {
@@ -262,8 +266,9 @@ impl<N: Node> Driver<N> {
     /// the closes of any connections whose send queues overflowed.
     fn handle(&mut self, input: Input<'_>) {
         let now = self.now();
-        self.core.handle(now, input, &mut self.out);
-        while let Some(effect) = self.out.pop() {
+        let mut out = Outbox::new(&mut self.effects, &mut self.conn_ids);
+        self.core.handle(now, input, &mut out);
+        while let Some(effect) = self.effects.pop() {
             self.apply(effect);
         }
         while let Some(conn) = self.overflowed.pop() {

@@ -20,7 +20,7 @@ use std::time::Duration;
 use p2plab_chord::{ChordConfig, ChordNode, Frame, Id, Message, NodeRef};
 use p2plab_netsim::{Latency, NodeIdx, TestNet};
 use p2plab_peer_protocol::keywords::Query;
-use p2plab_peer_protocol::Instant;
+use p2plab_peer_protocol::{Instant, MessageKind};
 
 use crate::catalogue;
 use crate::decode::{decode_all, Decoded};
@@ -254,10 +254,10 @@ impl<'a> Following<'a> {
             _ => None,
         };
         let Some((summary, why, role)) = explained else {
-            *self.background.entry(d.msg.msg.kind()).or_default() += 1;
+            *self.background.entry(d.msg.msg.kind().name()).or_default() += 1;
             return None;
         };
-        Some(d.traced(start, d.msg.msg.kind(), (summary, why, role)))
+        Some(d.traced(start, d.msg.msg.kind().name(), (summary, why, role)))
     }
 
     fn on_ask(&mut self, d: &Decoded<Frame>) -> (String, String, Role) {

@@ -15,9 +15,9 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use p2plab_gnutella::{Descriptor, Guid, Payload, Servent, ServentConfig};
+use p2plab_gnutella::{Descriptor, Guid, Kind, Payload, Servent, ServentConfig};
 use p2plab_netsim::{Latency, NodeIdx, TestNet};
-use p2plab_peer_protocol::{Instant, WireMessage};
+use p2plab_peer_protocol::{Instant, MessageKind, WireMessage};
 
 use crate::catalogue;
 use crate::decode::{decode_all, Decoded};
@@ -176,12 +176,12 @@ impl Flooding {
                 self.on_hit(d, h.results.len(), holder)
             }
             _ => (
-                d.msg.kind().to_owned(),
+                d.msg.kind().name().to_owned(),
                 "not part of the search".into(),
                 Role::Answer,
             ),
         };
-        d.traced(start, d.msg.kind(), (summary, why, role))
+        d.traced(start, d.msg.kind().name(), (summary, why, role))
     }
 
     fn on_query(&mut self, d: &Decoded<Descriptor>, text: &str) -> (String, String, Role) {
@@ -254,7 +254,10 @@ impl Flooding {
 
     fn summary(&self, messages: &[TracedMessage], hits: usize) -> Vec<String> {
         let f = &self.figure;
-        let queries = messages.iter().filter(|m| m.kind == "query").count();
+        let queries = messages
+            .iter()
+            .filter(|m| m.kind == Kind::Query.name())
+            .count();
         let dups = messages
             .iter()
             .filter(|m| m.role == Role::Duplicate)
@@ -295,7 +298,11 @@ pub fn fields(bytes: &[u8]) -> Vec<Field> {
     f.add(16, "descriptor ID (GUID): random, the same on every copy");
     f.add(
         1,
-        format!("payload type {:#04x} = {}", d.payload.code(), d.kind()),
+        format!(
+            "payload type {:#04x} = {}",
+            d.payload.code(),
+            d.kind().name()
+        ),
     );
     f.add(1, format!("TTL {}: hops it may still travel", d.ttl));
     f.add(1, format!("hops {}: hops travelled so far", d.hops));

@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 
 use p2plab_netsim::{NodeIdx, TestNet};
-use p2plab_peer_protocol::{Command, Event, Hit, Instant, Node, RequestId, WireMessage};
+use p2plab_peer_protocol::{
+    Command, Event, Hit, Instant, MessageKind, Node, RequestId, WireMessage,
+};
 
 use crate::decode::Decoded;
 use crate::model::{Sample, TraceError};
@@ -49,7 +51,7 @@ pub fn run_search<N: Node>(
 pub fn samples<M: WireMessage>(msgs: &[Decoded<M>]) -> Vec<Sample> {
     let mut out: Vec<Sample> = Vec::new();
     for d in msgs {
-        let kind = d.msg.kind();
+        let kind = d.msg.kind().name();
         if out.iter().all(|s| s.kind != kind) {
             out.push(Sample {
                 kind,
@@ -68,7 +70,7 @@ pub fn count_kinds<'a, M: WireMessage + 'a>(
 ) -> BTreeMap<&'static str, u64> {
     let mut counts = BTreeMap::new();
     for d in msgs {
-        *counts.entry(d.msg.kind()).or_default() += 1;
+        *counts.entry(d.msg.kind().name()).or_default() += 1;
     }
     counts
 }

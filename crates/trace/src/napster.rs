@@ -9,9 +9,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use p2plab_napster::{Message, NapsterNode, Peer, PeerConfig, Server, ServerConfig};
+use p2plab_napster::{Kind, Message, NapsterNode, Peer, PeerConfig, Server, ServerConfig};
 use p2plab_netsim::{Latency, NodeIdx, TestNet};
-use p2plab_peer_protocol::{Holder, Instant, WireMessage};
+use p2plab_peer_protocol::{Holder, Instant, MessageKind, WireMessage};
 
 use crate::catalogue;
 use crate::decode::{decode_all, Decoded};
@@ -65,7 +65,7 @@ pub fn trace(config: &TraceConfig) -> Result<Trace, TraceError> {
     let holders = holders(&hits);
     let results = messages
         .iter()
-        .filter(|m| m.kind == "search_result")
+        .filter(|m| m.kind == Kind::SearchResult.name())
         .count();
     let mut labels = vec!["server".to_owned()];
     labels.extend(peers.iter().map(|&p| nick(p)));
@@ -173,7 +173,7 @@ fn explain(d: &Decoded<Message>, start: Instant) -> TracedMessage {
             Role::Answer,
         ),
     };
-    d.traced(start, d.msg.kind(), (summary, why, role))
+    d.traced(start, d.msg.kind().name(), (summary, why, role))
 }
 
 /// The fields of a Napster message, for [`crate::hexdump`]: `<len:u16 LE><type:u16 LE><data>`.
@@ -189,7 +189,7 @@ pub fn fields(bytes: &[u8]) -> Vec<Field> {
         format!(
             "type {}, u16 little-endian: {}",
             msg.type_number(),
-            msg.kind()
+            msg.kind().name()
         ),
     );
     f.add(len, format!("data, ASCII: {}", ascii(&bytes[4..])));

@@ -1,16 +1,24 @@
 //! The hex dumps show real bytes, and their labels agree with the layouts of PROTOCOLS.md.
 
+use p2plab_chord::Kind as ChordKind;
+use p2plab_gnutella::Kind as GnutellaKind;
+use p2plab_napster::Kind as NapsterKind;
+use p2plab_peer_protocol::MessageKind;
 use p2plab_trace::hexdump::render;
 use p2plab_trace::{chord, gnutella, napster, run, Network, TraceConfig};
 
-fn first(network: Network, kind: &str) -> Vec<u8> {
+fn first(network: Network, kind: impl MessageKind) -> Vec<u8> {
     let trace = run(&TraceConfig::new(network)).expect("trace");
-    trace.find(kind).expect("a message of that kind").2.to_vec()
+    trace
+        .find(kind.name())
+        .expect("a message of that kind")
+        .2
+        .to_vec()
 }
 
 #[test]
 fn a_napster_search_is_length_type_text() {
-    let bytes = first(Network::Napster, "search");
+    let bytes = first(Network::Napster, NapsterKind::Search);
     let len = u16::from_le_bytes([bytes[0], bytes[1]]) as usize;
     assert_eq!(len, bytes.len() - 4);
     assert_eq!(bytes[2..4], [0xc8, 0x00], "type 200, little-endian");
@@ -22,14 +30,14 @@ fn a_napster_search_is_length_type_text() {
 
 #[test]
 fn a_napster_login_is_in_the_recording() {
-    let bytes = first(Network::Napster, "login");
+    let bytes = first(Network::Napster, NapsterKind::Login);
     assert_eq!(bytes[2..4], [0x02, 0x00]);
     assert!(bytes[4..].starts_with(b"peer"));
 }
 
 #[test]
 fn a_gnutella_query_header_and_payload() {
-    let bytes = first(Network::Gnutella, "query");
+    let bytes = first(Network::Gnutella, GnutellaKind::Query);
     assert_eq!(bytes[16], 0x80, "payload type Query");
     assert_eq!(
         (bytes[17], bytes[18]),
@@ -47,7 +55,7 @@ fn a_gnutella_query_header_and_payload() {
 
 #[test]
 fn a_gnutella_query_hit_ends_with_the_servent_id() {
-    let bytes = first(Network::Gnutella, "query_hit");
+    let bytes = first(Network::Gnutella, GnutellaKind::QueryHit);
     assert_eq!(bytes[16], 0x81);
     let dump = render(&bytes, &gnutella::fields(&bytes));
     assert!(!dump.contains("(unlabelled)"), "{dump}");
@@ -57,7 +65,7 @@ fn a_gnutella_query_hit_ends_with_the_servent_id() {
 
 #[test]
 fn a_chord_find_successor_is_head_and_target() {
-    let bytes = first(Network::Chord, "find_successor");
+    let bytes = first(Network::Chord, ChordKind::FindSuccessor);
     assert_eq!(
         bytes[..5],
         [0, 0, 0, 29, 0x01],
@@ -66,7 +74,7 @@ fn a_chord_find_successor_is_head_and_target() {
     assert_eq!(bytes.len(), 33);
     let dump = render(&bytes, &chord::fields(&bytes));
     assert!(!dump.contains("(unlabelled)"), "{dump}");
-    let values = first(Network::Chord, "values");
+    let values = first(Network::Chord, ChordKind::Values);
     assert_eq!(values[4], 0x86);
     let dump = render(&values, &chord::fields(&values));
     assert!(!dump.contains("(unlabelled)"), "{dump}");

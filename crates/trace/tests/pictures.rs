@@ -5,7 +5,8 @@
 
 use std::collections::{BTreeSet, VecDeque};
 
-use p2plab_peer_protocol::Query;
+use p2plab_napster::Kind as NapsterKind;
+use p2plab_peer_protocol::{MessageKind, Query};
 use p2plab_trace::catalogue;
 use p2plab_trace::chord::{converged, successor_of};
 use p2plab_trace::model::{Flood, RingFigure, RingNode};
@@ -33,9 +34,12 @@ fn napster_asks_the_server_once_and_no_peer_at_all() {
         panic!("not a star")
     };
     let kinds: Vec<&str> = trace.messages.iter().map(|m| m.kind).collect();
-    let results = kinds.iter().filter(|k| **k == "search_result").count();
-    assert_eq!(kinds.first(), Some(&"search"));
-    assert_eq!(kinds.last(), Some(&"search_end"));
+    let results = kinds
+        .iter()
+        .filter(|k| **k == NapsterKind::SearchResult.name())
+        .count();
+    assert_eq!(kinds.first(), Some(&NapsterKind::Search.name()));
+    assert_eq!(kinds.last(), Some(&NapsterKind::SearchEnd.name()));
     assert_eq!(kinds.len(), results + 2);
     assert_eq!(results, trace.hits.len());
     for m in &trace.messages {
@@ -47,7 +51,10 @@ fn napster_asks_the_server_once_and_no_peer_at_all() {
         .collect();
     assert!(!expected.is_empty(), "the default query finds something");
     assert_eq!(star.holders, expected);
-    assert!(trace.find("login").is_some(), "the logins were recorded");
+    assert!(
+        trace.find(NapsterKind::Login.name()).is_some(),
+        "the logins were recorded"
+    );
 }
 
 fn bfs(n: usize, edges: &[(usize, usize)], src: usize) -> Vec<Option<u32>> {

@@ -5,7 +5,7 @@
 //! we sent, on the connection we sent it on ([`RpcTable::take`](crate::rpc::RpcTable::take));
 //! anything else is counted in the metrics as dropped and otherwise ignored.
 
-use p2plab_peer_protocol::{ConnId, Event, Instant, Outbox, Query, SearchError};
+use p2plab_peer_protocol::{ConnId, Event, Instant, MessageKind, Outbox, Query, SearchError};
 
 use super::{ChordNode, Purpose};
 use crate::lookup::Answer;
@@ -21,7 +21,7 @@ impl ChordNode {
             .all(|n| n.is_genuine(self.ring))
         {
             tracing::debug!(
-                kind = frame.msg.kind(),
+                kind = frame.msg.kind().name(),
                 "node id does not match its address"
             );
             self.metrics.record_drop("forged_id");

@@ -37,7 +37,7 @@ use std::net::SocketAddr;
 
 use p2plab_peer_protocol::{Event, Instant, Outbox, RequestId};
 
-use super::{ChordNode, Goal, Phase, Purpose};
+use super::{ChordNode, Goal, Phase, Purpose, Timer};
 use crate::message::Message;
 use crate::node_ref::NodeRef;
 
@@ -96,10 +96,10 @@ impl ChordNode {
     }
 
     /// Publishes once the ring has had a moment to take us in, then again after waits that
-    /// double up to the republish period (see `Timers::republish_gap`).
+    /// double up to the republish period (see `ChordNode::republish_gap`).
     fn republish_soon(&mut self, now: Instant) {
-        self.timers.republish_gap = self.config.stabilize_every * 2;
-        self.timers.republish = now + self.timers.republish_gap;
+        self.republish_gap = self.config.stabilize_every * 2;
+        self.timers.set(Timer::Republish, now + self.republish_gap);
     }
 
     /// `n.stabilize()`, or a retry of a join that has not completed.

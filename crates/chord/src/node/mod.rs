@@ -31,7 +31,7 @@ use std::time::Duration;
 use p2plab_peer_protocol::time::random_phase;
 use p2plab_peer_protocol::{
     Command, ConnId, Event, Input, Instant, Library, Metrics, Node, Outbox, Query, RequestId,
-    SearchError,
+    SearchError, TimerKind, TimerTable,
 };
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -109,16 +109,25 @@ struct Active {
     goal: Goal,
 }
 
-/// When each periodic task next runs.
+/// The node's periodic tasks, each a slot of its [`TimerTable`].
 #[derive(Clone, Copy, Debug)]
-struct Timers {
-    stabilize: Instant,
-    fix_fingers: Instant,
-    check_predecessor: Instant,
-    republish: Instant,
-    /// The wait before the next re-publication: with `early_republish`, it starts at two
-    /// stabilize periods after a join and doubles up to `republish_every`.
-    republish_gap: Duration,
+enum Timer {
+    /// `stabilize`, which also retries a join that has not completed.
+    Stabilize,
+    /// `fix_fingers`.
+    FixFingers,
+    /// `check_predecessor`.
+    CheckPredecessor,
+    /// Publishing our library's keys again (see [`index`]).
+    Republish,
+}
+
+impl TimerKind for Timer {
+    const COUNT: usize = 4;
+
+    fn index(self) -> usize {
+        self as usize
+    }
 }
 
 /// A Chord node: ring membership, routing, and its share of the file index.
@@ -146,7 +155,10 @@ pub struct ChordNode {
     dialled: BTreeMap<SocketAddr, ConnId>,
     /// Messages waiting for a free connection slot (see [`links`]).
     waiting: links::WaitingQueue,
-    timers: Timers,
+    timers: TimerTable<Timer, { Timer::COUNT }>,
+    /// The wait before the next re-publication: with `early_republish`, it starts at two
+    /// stabilize periods after a join and doubles up to `republish_every`.
+    republish_gap: Duration,
     rng: ChaCha8Rng,
     metrics: Metrics,
 }
@@ -177,13 +189,8 @@ impl ChordNode {
             links: BTreeMap::new(),
             dialled: BTreeMap::new(),
             waiting: links::WaitingQueue::new(),
-            timers: Timers {
-                stabilize: Instant::ZERO,
-                fix_fingers: Instant::ZERO,
-                check_predecessor: Instant::ZERO,
-                republish: Instant::ZERO,
-                republish_gap: Duration::ZERO,
-            },
+            timers: TimerTable::new(),
+            republish_gap: Duration::ZERO,
             rng: ChaCha8Rng::seed_from_u64(config.seed),
             metrics: Metrics::default(),
             config,
@@ -299,13 +306,17 @@ impl ChordNode {
             c.check_predecessor_every,
             c.republish_every,
         );
-        self.timers = Timers {
-            stabilize: now + random_phase(&mut self.rng, s),
-            fix_fingers: now + random_phase(&mut self.rng, f),
-            check_predecessor: now + random_phase(&mut self.rng, p),
-            republish: now + r + random_phase(&mut self.rng, r),
-            republish_gap: r,
-        };
+        // Random first rounds, so that nodes started together do not run them in step.
+        let rng = &mut self.rng;
+        self.timers
+            .set(Timer::Stabilize, now + random_phase(rng, s));
+        self.timers
+            .set(Timer::FixFingers, now + random_phase(rng, f));
+        self.timers
+            .set(Timer::CheckPredecessor, now + random_phase(rng, p));
+        self.timers
+            .set(Timer::Republish, now + r + random_phase(rng, r));
+        self.republish_gap = r;
         match self.config.join.filter(|a| *a != self.me.addr) {
             None => self.create(now, out),
             Some(bootstrap) => self.join(now, bootstrap, out),
@@ -316,8 +327,9 @@ impl ChordNode {
         for failed in self.rpc.expired(now) {
             self.on_failed(now, failed, out);
         }
-        if now >= self.timers.stabilize {
-            self.timers.stabilize = now + self.config.stabilize_every;
+        if self.timers.is_expired(Timer::Stabilize, now) {
+            self.timers
+                .set(Timer::Stabilize, now + self.config.stabilize_every);
             self.store.expire(now);
             self.close_stale_links(now, out);
             self.stabilize(now, out);
@@ -325,21 +337,23 @@ impl ChordNode {
         if self.phase != Phase::Joined {
             return;
         }
-        if now >= self.timers.fix_fingers {
-            self.timers.fix_fingers = now + self.config.fix_fingers_every;
+        if self.timers.is_expired(Timer::FixFingers, now) {
+            self.timers
+                .set(Timer::FixFingers, now + self.config.fix_fingers_every);
             self.fix_fingers(now, out);
         }
-        if now >= self.timers.check_predecessor {
-            self.timers.check_predecessor = now + self.config.check_predecessor_every;
+        if self.timers.is_expired(Timer::CheckPredecessor, now) {
+            let every = self.config.check_predecessor_every;
+            self.timers.set(Timer::CheckPredecessor, now + every);
             self.check_predecessor(now, out);
         }
-        if now >= self.timers.republish {
-            self.timers.republish_gap = if self.config.early_republish {
-                (self.timers.republish_gap * 2).min(self.config.republish_every)
+        if self.timers.is_expired(Timer::Republish, now) {
+            self.republish_gap = if self.config.early_republish {
+                (self.republish_gap * 2).min(self.config.republish_every)
             } else {
                 self.config.republish_every
             };
-            self.timers.republish = now + self.timers.republish_gap;
+            self.timers.set(Timer::Republish, now + self.republish_gap);
             self.republish(now, out);
         }
     }
@@ -388,19 +402,21 @@ impl Node for ChordNode {
         }
     }
 
+    /// The earliest of the node's timers and of its requests' deadlines (each request in
+    /// flight has its own, kept with it by the [`RpcTable`]). A joining node runs only
+    /// stabilize, its join's retry: the upkeep timers armed at start wait for the join.
     fn poll_timeout(&self) -> Option<Instant> {
         let rpc = self.rpc.next_deadline();
-        let t = &self.timers;
-        let periodic = match self.phase {
-            Phase::Fresh | Phase::Left => return None,
-            Phase::Joining => t.stabilize,
-            Phase::Joined => t
-                .stabilize
-                .min(t.fix_fingers)
-                .min(t.check_predecessor)
-                .min(t.republish),
-        };
-        Some(rpc.map_or(periodic, |r| r.min(periodic)))
+        match self.phase {
+            Phase::Fresh | Phase::Left => None,
+            Phase::Joining => self
+                .timers
+                .get(Timer::Stabilize)
+                .into_iter()
+                .chain(rpc)
+                .min(),
+            Phase::Joined => self.timers.next_timeout_with(rpc),
+        }
     }
 
     fn metrics(&self) -> &Metrics {

@@ -22,6 +22,7 @@ use crate::budget::WindowCount;
 use crate::descriptor::Descriptor;
 use crate::handshake::{self, Block, Greeting, CONNECT_04, OK_04, REFUSE_06};
 use crate::header::Header;
+use crate::kind::Kind;
 use crate::{
     HEADER_LEN, MAX_HANDSHAKE_LEN, MAX_PAYLOAD, MAX_PENDING_HANDSHAKES, MAX_PINGS_PER_WINDOW,
     MAX_QUERIES_FORWARDED_PER_WINDOW, MAX_QUERIES_PER_WINDOW, PING_WINDOW, QUERY_WINDOW,
@@ -248,7 +249,7 @@ impl Servent {
     }
 
     fn send_text(&mut self, conn: ConnId, text: &[u8], out: &mut Outbox) {
-        self.metrics.record_out("handshake", text.len());
+        self.metrics.record_out(Kind::Handshake, text.len());
         out.send(conn, text.to_vec());
     }
 
@@ -263,7 +264,7 @@ impl Servent {
                 Ok(None) => return,
                 Ok(Some((block, used))) => {
                     c.reader.consume(used);
-                    self.metrics.record_in("handshake", used);
+                    self.metrics.record_in(Kind::Handshake, used);
                     self.on_block(now, conn, &block, out);
                 }
                 Err(e) => {
@@ -324,7 +325,7 @@ impl Servent {
                 }
                 Ok(Some((Err(why), used))) => {
                     debug!(%conn, why, "malformed descriptor dropped");
-                    self.metrics.record_in("malformed", used);
+                    self.metrics.record_in(Kind::Malformed, used);
                     self.metrics.record_drop("malformed");
                 }
                 Ok(None) => return,

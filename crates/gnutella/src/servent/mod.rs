@@ -22,7 +22,8 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
 use p2plab_peer_protocol::{
-    Command, ConnId, Event, Input, Instant, Library, Metrics, Node, Outbox, RequestId,
+    Command, ConnId, Event, Input, Instant, Library, Metrics, Node, Outbox, RequestId, TimerKind,
+    TimerTable,
 };
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -35,6 +36,23 @@ use crate::{HOST_CACHE_SIZE, ROUTE_EXPIRY, ROUTE_TABLE_CAPACITY};
 
 use connection::{handshake_under_way, Conn, Handshakes};
 use search::Search;
+
+/// The servent's rounds, each a slot of its [`TimerTable`].
+#[derive(Clone, Copy, Debug)]
+enum Timer {
+    /// Pinging every neighbour, to keep the host cache full (`overlay.rs`).
+    Ping,
+    /// Dialling replacements while too few connections are open (`overlay.rs`).
+    Dial,
+}
+
+impl TimerKind for Timer {
+    const COUNT: usize = 2;
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
 
 /// A Gnutella 0.4 servent. Build it with [`Servent::new`], drive it through [`Node`].
 #[derive(Debug)]
@@ -54,8 +72,7 @@ pub struct Servent {
     push_routes: ExpiringMap<Guid, ConnId>,
     /// Our searches still collecting QueryHits, by their Query's descriptor ID.
     searches: BTreeMap<Guid, Search>,
-    next_ping: Option<Instant>,
-    next_dial: Option<Instant>,
+    timers: TimerTable<Timer, { Timer::COUNT }>,
     /// When the servent last dialled a round of would-be neighbours.
     last_dial: Option<Instant>,
     /// Set by [`Command::Leave`]: the servent closes everything and stays quiet.
@@ -89,8 +106,7 @@ impl Servent {
             routes: ExpiringMap::new(ROUTE_TABLE_CAPACITY, ROUTE_EXPIRY),
             push_routes: ExpiringMap::new(ROUTE_TABLE_CAPACITY, ROUTE_EXPIRY),
             searches: BTreeMap::new(),
-            next_ping: None,
-            next_dial: None,
+            timers: TimerTable::new(),
             last_dial: None,
             left: false,
             metrics: Metrics::default(),
@@ -157,8 +173,7 @@ impl Servent {
         for guid in pending {
             self.finish_search(guid, out);
         }
-        self.next_ping = None;
-        self.next_dial = None;
+        self.timers.stop_all();
         out.report(Event::Left { request });
     }
 
@@ -179,11 +194,12 @@ impl Servent {
         for guid in done {
             self.finish_search(guid, out);
         }
-        if self.next_ping.is_some_and(|t| t <= now) {
+        if self.timers.is_expired(Timer::Ping, now) {
             self.ping_all(now, out);
-            self.next_ping = Some(now + self.config.ping_interval);
+            self.timers
+                .set(Timer::Ping, now + self.config.ping_interval);
         }
-        if self.next_dial.is_some_and(|t| t <= now) {
+        if self.timers.is_expired(Timer::Dial, now) {
             self.maintain(now, out);
         }
     }
@@ -205,15 +221,13 @@ impl Node for Servent {
             .skip_finished(|conn| handshake_under_way(conns, conn));
     }
 
+    /// The earliest of the servent's rounds and of the deadlines its handshakes and searches
+    /// keep with them, one each.
     fn poll_timeout(&self) -> Option<Instant> {
         let searches = self.searches.values().map(|s| s.deadline);
-        self.handshakes
-            .next_deadline()
-            .into_iter()
-            .chain(searches)
-            .chain(self.next_ping)
-            .chain(self.next_dial)
-            .min()
+        let handshake = self.handshakes.next_deadline();
+        self.timers
+            .next_timeout_with(handshake.into_iter().chain(searches))
     }
 
     fn metrics(&self) -> &Metrics {

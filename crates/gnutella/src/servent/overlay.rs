@@ -13,7 +13,7 @@ use p2plab_peer_protocol::time::random_phase;
 use p2plab_peer_protocol::{ConnId, Instant, Outbox};
 
 use super::connection::Conn;
-use super::Servent;
+use super::{Servent, Timer};
 use crate::descriptor::{Descriptor, Payload};
 use crate::guid::Guid;
 use crate::header::PayloadType;
@@ -35,7 +35,8 @@ impl Servent {
         }
         // The first round comes at a random point of the first interval, so that servents
         // started together do not ping in step.
-        self.next_ping = Some(now + random_phase(&mut self.rng, self.config.ping_interval));
+        let first = random_phase(&mut self.rng, self.config.ping_interval);
+        self.timers.set(Timer::Ping, now + first);
         self.maintain(now, out);
     }
 
@@ -45,11 +46,11 @@ impl Servent {
     /// for the next one instead of hammering the next address (or a dead bootstrap servent).
     pub(super) fn maintain(&mut self, now: Instant, out: &mut Outbox) {
         if self.left || self.conns.len() >= self.config.min_peers {
-            self.next_dial = None;
+            self.timers.stop(Timer::Dial);
             return;
         }
         if let Some(next) = self.last_dial.map(|t| t + DIAL_RETRY).filter(|t| *t > now) {
-            self.next_dial = Some(next);
+            self.timers.set(Timer::Dial, next);
             return;
         }
         let want = self.config.min_peers - self.conns.len();
@@ -68,7 +69,7 @@ impl Servent {
             self.dial(now, addr, out);
         }
         self.last_dial = Some(now);
-        self.next_dial = Some(now + DIAL_RETRY);
+        self.timers.set(Timer::Dial, now + DIAL_RETRY);
     }
 
     /// Not ourselves, and not someone we are already connected or connecting to.

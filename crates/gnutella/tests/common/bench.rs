@@ -6,12 +6,16 @@ use std::sync::Arc;
 
 use p2plab_gnutella::handshake::{CONNECT_04, OK_04};
 use p2plab_gnutella::{Descriptor, Guid, Payload, Ping, Servent, ServentConfig};
-use p2plab_peer_protocol::{ConnId, Effect, Input, Instant, Library, Node, Outbox, WireMessage};
+use p2plab_peer_protocol::{
+    ConnId, ConnIds, Effect, Effects, Input, Instant, Library, Node, Outbox, WireMessage,
+};
 
-/// A servent and its outbox, with a clock the test moves by hand.
+/// A servent and what its driver keeps beside it (the effect queue, the connection ids), with
+/// a clock the test moves by hand.
 pub struct Bench {
     pub servent: Servent,
-    pub out: Outbox,
+    pub effects: Effects,
+    pub conn_ids: ConnIds,
     pub now: Instant,
 }
 
@@ -24,7 +28,8 @@ impl Bench {
         tweak(&mut config);
         let mut bench = Bench {
             servent: Servent::new(config),
-            out: Outbox::new(),
+            effects: Effects::new(),
+            conn_ids: ConnIds::new(),
             now: Instant::ZERO,
         };
         bench.input(Input::Start);
@@ -32,12 +37,13 @@ impl Bench {
     }
 
     pub fn input(&mut self, input: Input<'_>) -> Vec<Effect> {
-        self.servent.handle(self.now, input, &mut self.out);
-        std::iter::from_fn(|| self.out.pop()).collect()
+        let mut out = Outbox::new(&mut self.effects, &mut self.conn_ids);
+        self.servent.handle(self.now, input, &mut out);
+        std::iter::from_fn(|| self.effects.pop()).collect()
     }
 
     pub fn accept(&mut self) -> ConnId {
-        let conn = self.out.next_conn_id();
+        let conn = self.conn_ids.next_id();
         let remote = "10.9.9.9:40000".parse().expect("addr");
         self.input(Input::Accepted { conn, remote });
         conn

@@ -12,7 +12,7 @@
 //! search it cannot parse with "invalid search request", as OpenNap does, instead of
 //! dropping the user.
 
-use p2plab_peer_protocol::{CodecError, WireMessage};
+use p2plab_peer_protocol::{CodecError, MessageKind, WireMessage};
 
 use crate::MAX_DATA_LEN;
 
@@ -49,6 +49,8 @@ impl Frame {
 }
 
 impl WireMessage for Frame {
+    type Kind = RawFrame;
+
     fn decode(buf: &[u8]) -> Result<(Self, usize), CodecError> {
         let (ty, len) = Frame::peek_header(buf)?;
         let data = buf
@@ -74,7 +76,18 @@ impl WireMessage for Frame {
         HEADER_LEN + self.data.len().min(usize::from(u16::MAX))
     }
 
-    fn kind(&self) -> &'static str {
+    fn kind(&self) -> RawFrame {
+        RawFrame
+    }
+}
+
+/// The kind of a [`Frame`] whose data is not read yet: metrics count messages once read
+/// ([`Kind`](super::Kind)), so this name shows only where a raw frame does.
+#[derive(Clone, Copy, Debug)]
+pub struct RawFrame;
+
+impl MessageKind for RawFrame {
+    fn name(self) -> &'static str {
         "frame"
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod download;
 pub mod frame;
+pub mod kind;
 pub mod login;
 pub mod result;
 pub mod share;
@@ -18,6 +19,7 @@ use p2plab_peer_protocol::{CodecError, WireMessage};
 
 pub use download::{Endpoint, NickFile};
 pub use frame::{Frame, HEADER_LEN};
+pub use kind::Kind;
 pub use login::Login;
 pub use result::SearchResult;
 pub use share::FileInfo;
@@ -282,34 +284,36 @@ impl WireMessage for Message {
         HEADER_LEN + self.data().len()
     }
 
-    fn kind(&self) -> &'static str {
+    type Kind = Kind;
+
+    fn kind(&self) -> Kind {
         match self {
-            Message::Error(_) => "error",
-            Message::Login { .. } => "login",
-            Message::LoginAck { .. } => "login_ack",
-            Message::Register { .. } => "register",
-            Message::NickCheck { .. } => "nick_check",
-            Message::NickFree => "nick_free",
-            Message::NickTaken => "nick_taken",
-            Message::NickInvalid => "nick_invalid",
-            Message::AddFile(_) => "share",
-            Message::RemoveFile { .. } => "unshare",
-            Message::UnshareAll => "unshare_all",
-            Message::Search(_) => "search",
-            Message::SearchResult(_) => "search_result",
-            Message::SearchEnd => "search_end",
-            Message::Download(_) => "download",
-            Message::DownloadAck(_) => "download_ack",
-            Message::GetError(_) => "get_error",
-            Message::StatsRequest => "stats_request",
-            Message::Stats { .. } => "stats",
-            Message::Downloading => "downloading",
-            Message::DownloadDone => "download_done",
-            Message::Uploading => "uploading",
-            Message::UploadDone => "upload_done",
-            Message::NoSuch(_) => "nosuch",
-            Message::DownloadFirewall(_) => "download_firewall",
-            Message::UploadFirewall(_) => "upload_firewall",
+            Message::Error(_) => Kind::Error,
+            Message::Login { .. } => Kind::Login,
+            Message::LoginAck { .. } => Kind::LoginAck,
+            Message::Register { .. } => Kind::Register,
+            Message::NickCheck { .. } => Kind::NickCheck,
+            Message::NickFree => Kind::NickFree,
+            Message::NickTaken => Kind::NickTaken,
+            Message::NickInvalid => Kind::NickInvalid,
+            Message::AddFile(_) => Kind::AddFile,
+            Message::RemoveFile { .. } => Kind::RemoveFile,
+            Message::UnshareAll => Kind::UnshareAll,
+            Message::Search(_) => Kind::Search,
+            Message::SearchResult(_) => Kind::SearchResult,
+            Message::SearchEnd => Kind::SearchEnd,
+            Message::Download(_) => Kind::Download,
+            Message::DownloadAck(_) => Kind::DownloadAck,
+            Message::GetError(_) => Kind::GetError,
+            Message::StatsRequest => Kind::StatsRequest,
+            Message::Stats { .. } => Kind::Stats,
+            Message::Downloading => Kind::Downloading,
+            Message::DownloadDone => Kind::DownloadDone,
+            Message::Uploading => Kind::Uploading,
+            Message::UploadDone => Kind::UploadDone,
+            Message::NoSuch(_) => Kind::NoSuch,
+            Message::DownloadFirewall(_) => Kind::DownloadFirewall,
+            Message::UploadFirewall(_) => Kind::UploadFirewall,
         }
     }
 }

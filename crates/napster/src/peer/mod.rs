@@ -35,7 +35,7 @@ use p2plab_peer_protocol::settings::{check_range, SettingError, PERIODS};
 use p2plab_peer_protocol::time::random_phase;
 use p2plab_peer_protocol::{
     Command, ConnId, Event, FrameReader, Hit, Holder, Input, Instant, Library, Metrics, Node,
-    Outbox, Query, RequestId, SearchError, TransferNotice,
+    Outbox, Query, RequestId, SearchError, TimerKind, TimerTable, TransferNotice,
 };
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -133,8 +133,8 @@ pub const CLIENT_INFO: &str = "p2plab 0.1";
 /// Where the peer stands with the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Link {
-    /// No connection; dial again at `retry_at`.
-    Down { retry_at: Instant },
+    /// No connection; dial again when [`Timer::Redial`] fires.
+    Down,
     /// Dialling.
     Dialing(ConnId),
     /// Connected, login sent, no ack yet.
@@ -145,6 +145,21 @@ enum Link {
     Left,
 }
 
+/// The peer's one named timer, the slot of its [`TimerTable`].
+#[derive(Clone, Copy, Debug)]
+enum Timer {
+    /// Dialling the server again, armed while the link is [`Link::Down`].
+    Redial,
+}
+
+impl TimerKind for Timer {
+    const COUNT: usize = 1;
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
 /// A Napster peer: a sans-IO core.
 #[derive(Debug)]
 pub struct Peer {
@@ -152,6 +167,7 @@ pub struct Peer {
     link: Link,
     reader: FrameReader,
     pending: Pending,
+    timers: TimerTable<Timer, { Timer::COUNT }>,
     /// The names announced to the server on this connection.
     shared: BTreeSet<String>,
     /// Draws the delay before dialling a server that turned the peer away.
@@ -165,11 +181,10 @@ impl Peer {
         let rng = ChaCha8Rng::seed_from_u64(config.seed);
         Peer {
             config,
-            link: Link::Down {
-                retry_at: Instant::ZERO,
-            },
+            link: Link::Down,
             reader: FrameReader::new(HEADER_LEN + MAX_DATA_LEN),
             pending: Pending::default(),
+            timers: TimerTable::new(),
             shared: BTreeSet::new(),
             rng,
             metrics: Metrics::default(),
@@ -199,7 +214,7 @@ impl Peer {
     fn server_conn(&self) -> Option<ConnId> {
         match self.link {
             Link::Dialing(c) | Link::LoggingIn(c) | Link::Online(c) => Some(c),
-            Link::Down { .. } | Link::Left => None,
+            Link::Down | Link::Left => None,
         }
     }
 
@@ -222,6 +237,7 @@ impl Peer {
     fn dial(&mut self, out: &mut Outbox) {
         self.reader = FrameReader::new(HEADER_LEN + MAX_DATA_LEN);
         self.shared.clear();
+        self.timers.stop(Timer::Redial);
         self.link = Link::Dialing(out.connect(self.config.server));
     }
 
@@ -251,9 +267,9 @@ impl Peer {
             out.report(event);
         }
         self.shared.clear();
-        self.link = Link::Down {
-            retry_at: now + self.redial_delay(),
-        };
+        let redial = now + self.redial_delay();
+        self.timers.set(Timer::Redial, redial);
+        self.link = Link::Down;
     }
 
     /// How long to wait before dialling again, now that the server connection is gone:
@@ -381,6 +397,7 @@ impl Peer {
             out.report(event);
         }
         self.shared.clear();
+        self.timers.stop_all();
         self.link = Link::Left;
         out.report(Event::Left { request });
     }
@@ -400,7 +417,7 @@ impl Peer {
         for event in self.pending.expire(now, ms) {
             out.report(event);
         }
-        if matches!(self.link, Link::Down { retry_at } if retry_at <= now) {
+        if self.timers.is_expired(Timer::Redial, now) {
             self.dial(out);
         }
     }
@@ -428,15 +445,10 @@ impl Node for Peer {
         }
     }
 
+    /// The earliest of the redial and of the deadlines the requests in flight keep with
+    /// them, one each.
     fn poll_timeout(&self) -> Option<Instant> {
-        let retry = match self.link {
-            Link::Down { retry_at } => Some(retry_at),
-            _ => None,
-        };
-        match (retry, self.pending.next_deadline()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        self.timers.next_timeout_with(self.pending.next_deadline())
     }
 
     fn metrics(&self) -> &Metrics {

@@ -38,7 +38,7 @@ use p2plab_peer_protocol::{
 };
 
 use crate::index::{Index, Limits};
-use crate::message::{Frame, Message};
+use crate::message::{Frame, Kind, Message};
 use crate::{
     types, LOGIN_TIMEOUT, MAX_FILES_PER_USER, MAX_INDEXED_BYTES, MAX_INDEXED_FILES,
     MAX_PENDING_LOGINS, MAX_PENDING_LOGINS_PER_ADDRESS, MAX_RESULTS, MAX_USERS,
@@ -227,7 +227,7 @@ impl Server {
             }
             Err(CodecError::Malformed(why)) if logged_in && frame.ty == types::SEARCH => {
                 tracing::debug!(%conn, why, "invalid search");
-                self.metrics.record_in("search", len);
+                self.metrics.record_in(Kind::Search, len);
                 self.send(conn, &Message::NoSuch("invalid search request".into()), out);
                 self.send(conn, &Message::SearchEnd, out);
             }
@@ -353,6 +353,8 @@ impl Node for Server {
         }
     }
 
+    /// The server has no named timers: its only deadlines are each connection's time to
+    /// log in, kept with the connection, in order, by the pending logins.
     fn poll_timeout(&self) -> Option<Instant> {
         self.pending.next_deadline()
     }

@@ -23,7 +23,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use p2plab_gnutella::{PayloadType, Servent, ServentConfig};
+use p2plab_gnutella::{Kind, Servent, ServentConfig};
 use p2plab_netsim::{Latency, TestNet};
 use p2plab_peer_protocol::{Command, Event, Instant, Library, Node, RequestId};
 use rand::{Rng, SeedableRng};
@@ -171,7 +171,7 @@ struct Totals {
 
 impl Totals {
     fn of(net: &TestNet<Servent>) -> Self {
-        let sent = |s: &Servent, kind: &str| s.metrics().sent.get(kind).map_or(0, |t| t.messages);
+        let sent = |s: &Servent, kind: Kind| s.metrics().sent.of(kind).map_or(0, |t| t.messages);
         (0..net.len()).map(|i| net.node(i)).fold(
             Totals {
                 handled: 0,
@@ -180,8 +180,8 @@ impl Totals {
             },
             |t, s| Totals {
                 handled: t.handled + s.queries_handled(),
-                queries: t.queries + sent(s, PayloadType::Query.kind()),
-                hits: t.hits + sent(s, PayloadType::QueryHit.kind()),
+                queries: t.queries + sent(s, Kind::Query),
+                hits: t.hits + sent(s, Kind::QueryHit),
             },
         )
     }

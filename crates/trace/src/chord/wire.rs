@@ -5,7 +5,7 @@
 //! ```
 
 use p2plab_chord::{Frame, Message, NodeRef};
-use p2plab_peer_protocol::WireMessage;
+use p2plab_peer_protocol::{MessageKind, WireMessage};
 
 use crate::hexdump::{ascii, Field, Fields};
 
@@ -23,7 +23,10 @@ pub fn fields(bytes: &[u8]) -> Vec<Field> {
             used - 4
         ),
     );
-    f.add(1, format!("type {:#04x} = {}", msg.type_byte(), msg.kind()));
+    f.add(
+        1,
+        format!("type {:#04x} = {}", msg.type_byte(), msg.kind().name()),
+    );
     f.add(
         8,
         format!(

@@ -1,0 +1,57 @@
+//! [`Kind`]: the kinds of message a Chord node's metrics count, each named once.
+
+use p2plab_peer_protocol::metrics::MessageKind;
+
+/// One kind per [`Message`](crate::message::Message) variant, without its fields.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// `find_successor(id)`, iterative step.
+    FindSuccessor,
+    /// The answer: this node is the successor.
+    SuccessorIs,
+    /// The answer: ask these closer nodes.
+    CloserNodes,
+    /// What is your predecessor (and successor list)?
+    GetPredecessor,
+    /// The answer to `get_predecessor`.
+    Neighbours,
+    /// `notify(n)`.
+    Notify,
+    /// Liveness check.
+    Ping,
+    /// Its answer.
+    Pong,
+    /// Keep these records.
+    Store,
+    /// Which records do you hold for this key?
+    Get,
+    /// The answer to `get`.
+    Values,
+    /// A node leaves on purpose.
+    Leaving,
+    /// A recursive lookup, forwarded hop by hop.
+    RouteRecursive,
+    /// A recursive lookup's answer, sent back to its origin.
+    RecursiveFound,
+}
+
+impl MessageKind for Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::FindSuccessor => "find_successor",
+            Kind::SuccessorIs => "successor_is",
+            Kind::CloserNodes => "closer_nodes",
+            Kind::GetPredecessor => "get_predecessor",
+            Kind::Neighbours => "neighbours",
+            Kind::Notify => "notify",
+            Kind::Ping => "ping",
+            Kind::Pong => "pong",
+            Kind::Store => "store",
+            Kind::Get => "get",
+            Kind::Values => "values",
+            Kind::Leaving => "leaving",
+            Kind::RouteRecursive => "route_recursive",
+            Kind::RecursiveFound => "recursive_found",
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! [`Kind`]: the kinds of message Napster metrics count, each named once.
+//!
+//! Kinds are not type numbers: 214 is both a stats request (empty) and its answer.
+
+use p2plab_peer_protocol::metrics::MessageKind;
+
+/// One kind per [`Message`](super::Message) variant, without its fields.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// 0, S: a login was refused; the server closes the connection after it.
+    Error,
+    /// 2, C: log in.
+    Login,
+    /// 3, S: logged in.
+    LoginAck,
+    /// 6, C: register the nick and log in.
+    Register,
+    /// 7, C: is this nick free?
+    NickCheck,
+    /// 8, S: the nick is free.
+    NickFree,
+    /// 9, S: the nick is already registered.
+    NickTaken,
+    /// 10, S: the nick is invalid.
+    NickInvalid,
+    /// 100, C: share this file.
+    AddFile,
+    /// 102, C: stop sharing this file.
+    RemoveFile,
+    /// 110, C: stop sharing every file.
+    UnshareAll,
+    /// 200, C: search.
+    Search,
+    /// 201, S: one hit.
+    SearchResult,
+    /// 202, S: no more hits for the oldest search.
+    SearchEnd,
+    /// 203, C: where can I download this file from this user?
+    Download,
+    /// 204, S: from this address and data port.
+    DownloadAck,
+    /// 206, S: that user or file is unavailable.
+    GetError,
+    /// 214, C: how big is the server? (no data)
+    StatsRequest,
+    /// 214, S: this big.
+    Stats,
+    /// 218, C: a download started.
+    Downloading,
+    /// 219, C: a download ended.
+    DownloadDone,
+    /// 220, C: an upload started.
+    Uploading,
+    /// 221, C: an upload ended.
+    UploadDone,
+    /// 404, S: an error after login, as text.
+    NoSuch,
+    /// 500, C: the holder is firewalled; ask it to push the file to me.
+    DownloadFirewall,
+    /// 501, S: to a firewalled holder: connect to this downloader and send the file.
+    UploadFirewall,
+}
+
+impl MessageKind for Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Error => "error",
+            Kind::Login => "login",
+            Kind::LoginAck => "login_ack",
+            Kind::Register => "register",
+            Kind::NickCheck => "nick_check",
+            Kind::NickFree => "nick_free",
+            Kind::NickTaken => "nick_taken",
+            Kind::NickInvalid => "nick_invalid",
+            Kind::AddFile => "share",
+            Kind::RemoveFile => "unshare",
+            Kind::UnshareAll => "unshare_all",
+            Kind::Search => "search",
+            Kind::SearchResult => "search_result",
+            Kind::SearchEnd => "search_end",
+            Kind::Download => "download",
+            Kind::DownloadAck => "download_ack",
+            Kind::GetError => "get_error",
+            Kind::StatsRequest => "stats_request",
+            Kind::Stats => "stats",
+            Kind::Downloading => "downloading",
+            Kind::DownloadDone => "download_done",
+            Kind::Uploading => "uploading",
+            Kind::UploadDone => "upload_done",
+            Kind::NoSuch => "nosuch",
+            Kind::DownloadFirewall => "download_firewall",
+            Kind::UploadFirewall => "upload_firewall",
+        }
+    }
+}
