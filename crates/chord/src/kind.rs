@@ -1,6 +1,6 @@
 //! [`Kind`]: the kinds of message a Chord node's metrics count, each named once.
 
-use p2plab_peer_protocol::metrics::MessageKind;
+use p2plab_peer_protocol::MessageKind;
 
 /// One kind per [`Message`](crate::message::Message) variant, without its fields.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

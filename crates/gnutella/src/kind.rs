@@ -1,6 +1,6 @@
 //! [`Kind`]: the kinds of message a servent's metrics count, each named once.
 
-use p2plab_peer_protocol::metrics::MessageKind;
+use p2plab_peer_protocol::MessageKind;
 
 /// What a servent sends or receives: the five descriptors of the 0.4 spec, an extension
 /// descriptor it passes on without reading, one whose payload it could not read, and the

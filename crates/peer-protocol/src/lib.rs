@@ -6,17 +6,17 @@
 //! ## Layout
 //!
 //! - [`node`] — the sans-IO contract: [`Input`]s in, effects out, [`Node::poll_timeout`].
-//! - [`outbox`] — the effects a core asks for (send, connect, close, report), and the
+//! - `outbox` — the effects a core asks for (send, connect, close, report), and the
 //!   per-node [`ConnIds`] the driver names connections from.
 //! - [`time`] — the [`Instant`] a core is handed; cores never read a clock.
 //! - [`timer`] — the [`TimerTable`] a core keeps its named deadlines in, one slot per kind.
-//! - [`codec`] — the [`WireMessage`] trait, [`CodecError`], and the [`FrameReader`] that
+//! - `codec` — the [`WireMessage`] trait, [`CodecError`], and the [`FrameReader`] that
 //!   reassembles a TCP stream into messages.
-//! - [`reader`] — the [`ByteReader`] every binary decoder walks a message with, in either
+//! - `reader` — the [`ByteReader`] every binary decoder walks a message with, in either
 //!   byte order.
 //! - [`library`] — the files a peer shares, from a folder or synthetic.
 //! - [`keywords`] — the one keyword matcher every search uses.
-//! - [`metrics`] — messages and bytes by [`MessageKind`], lookup hops and latency.
+//! - `metrics` — messages and bytes by [`MessageKind`], lookup hops and latency.
 //! - [`latency`] — [`Latency`], how long a message takes: the model the simulator and the
 //!   runtime's fabric both draw from, per message, with a seeded RNG.
 //! - [`settings`] — [`SettingError`] and the range check every config's `validate()` uses.
@@ -24,15 +24,15 @@
 //!   Napster's data-port exchange, and the upload and download cores that speak both.
 //! - [`control`] — JSON lines on a local port: how people and the runner drive nodes.
 
-pub mod codec;
+mod codec;
 pub mod control;
 pub mod keywords;
 pub mod latency;
 pub mod library;
-pub mod metrics;
+mod metrics;
 pub mod node;
-pub mod outbox;
-pub mod reader;
+mod outbox;
+mod reader;
 pub mod settings;
 pub mod time;
 pub mod timer;

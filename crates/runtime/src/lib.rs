@@ -7,21 +7,21 @@
 //!
 //! - [`launch`] — start a node of each kind: bind its listeners, build its core, drive it.
 //! - [`fabric`] — [`Fabric`], the network between nodes: cuts and latency on real sockets.
-//! - [`handle`] — [`NodeHandle`], how callers search, download, share, leave or crash a node.
+//! - `handle` — [`NodeHandle`], how callers search, download, share, leave or crash a node.
 //! - [`control`] — the JSON-lines control server in front of a handle, its token files and
 //!   its client.
 //! - [`limits`] — every bound the driver puts on sockets, with its reason.
 //! - `driver` — the loop that feeds one core its inputs and carries out its effects.
 //! - `connection` — one task per TCP connection, moving raw bytes.
 //! - `listen` — accept loops; peeks `GET ` to split HTTP downloads from protocol traffic.
-//! - `upload`, [`download`] — both sides of the HTTP and Napster data-port transfers: thin
+//! - `upload`, `download` — both sides of the HTTP and Napster data-port transfers: thin
 //!   loops that pump the transfer cores of `p2plab_peer_protocol::transfer` over a socket.
 //! - `clock` — the instants those cores are handed, on tokio's clock.
 
 pub mod control;
-pub mod download;
+mod download;
 pub mod fabric;
-pub mod handle;
+mod handle;
 pub mod launch;
 pub mod limits;
 

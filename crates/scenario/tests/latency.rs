@@ -4,9 +4,11 @@
 
 #![allow(clippy::unwrap_used)] // a test fails by panicking
 
-use p2plab_scenario::report::PhaseReport;
+mod common;
+
+use common::{in_process, ready_phase};
 use p2plab_scenario::spec::Network;
-use p2plab_scenario::{parse, run, sim, Report, RunOptions};
+use p2plab_scenario::{parse, run, sim};
 
 const SCENARIO: &str = r#"{
   "name": "slow links",
@@ -25,29 +27,17 @@ const SCENARIO: &str = r#"{
   ]
 }"#;
 
-fn phase(report: &Report, net: Network) -> &PhaseReport {
-    let n = report.runs[0]
-        .networks
-        .iter()
-        .find(|n| n.network == net)
-        .unwrap();
-    assert!(n.ready, "{net} never became ready in {} mode", report.mode);
-    &n.phases[1]
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn log_normal_latency_runs_on_both_engines_and_they_agree() {
     let scenario = parse(SCENARIO).unwrap();
     let simulated = sim::run(&scenario, false).unwrap().report;
     let scratch = tempfile::tempdir().unwrap();
-    let opts = RunOptions {
-        scratch: scratch.path().to_owned(),
-        processes: None,
-        progress: false,
-    };
-    let real = run(&scenario, &opts).await.unwrap();
+    let real = run(&scenario, &in_process(scratch.path())).await.unwrap();
     for net in [Network::Napster, Network::Gnutella] {
-        let (r, s) = (phase(&real, net), phase(&simulated, net));
+        let (r, s) = (
+            ready_phase(&real, net, "queries"),
+            ready_phase(&simulated, net, "queries"),
+        );
         assert_eq!(r.success_rate, Some(1.0), "{net}: {r:?}");
         assert_eq!(
             (r.queries, r.findable, r.found, r.downloads_ok),

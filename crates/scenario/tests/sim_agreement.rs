@@ -26,7 +26,11 @@
 
 use p2plab_scenario::report::{PhaseReport, Report};
 use p2plab_scenario::spec::Network;
-use p2plab_scenario::{parse, run, sim, RunOptions};
+use p2plab_scenario::{parse, run, sim};
+
+mod common;
+
+use common::{in_process, ready_phase};
 
 const SCENARIO: &str = r#"{
   "name": "agreement",
@@ -50,25 +54,14 @@ const SCENARIO: &str = r#"{
 const CHORD_HOPS_NOISE: f64 = 0.3;
 
 fn phase(report: &Report, net: Network) -> &PhaseReport {
-    let n = report.runs[0]
-        .networks
-        .iter()
-        .find(|n| n.network == net)
-        .unwrap();
-    assert!(n.ready, "{net} never became ready in {} mode", report.mode);
-    &n.phases[1]
+    ready_phase(report, net, "queries")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn real_and_simulated_runs_agree() {
     let scenario = parse(SCENARIO).unwrap();
     let scratch = tempfile::tempdir().unwrap();
-    let opts = RunOptions {
-        scratch: scratch.path().to_owned(),
-        processes: None,
-        progress: false,
-    };
-    let real = run(&scenario, &opts).await.unwrap();
+    let real = run(&scenario, &in_process(scratch.path())).await.unwrap();
     let simulated = sim::run(&scenario, false).unwrap().report;
     for net in [Network::Napster, Network::Gnutella, Network::Chord] {
         let (r, s) = (phase(&real, net), phase(&simulated, net));

@@ -5,8 +5,11 @@
 
 #![allow(clippy::unwrap_used)] // a test fails by panicking
 
-use p2plab_scenario::report::{PhaseReport, Report};
-use p2plab_scenario::{parse, run, sim, RunOptions};
+mod common;
+
+use p2plab_scenario::report::PhaseReport;
+use p2plab_scenario::spec::Network;
+use p2plab_scenario::{parse, run, sim, Report};
 
 const SCENARIO: &str = r#"{
   "name": "cut in two",
@@ -33,14 +36,13 @@ const SCENARIO: &str = r#"{
 /// simulator's timing spared it.
 const CUT_SUCCESS_NOISE: f64 = 0.25;
 
-fn phase(report: &Report, net: usize, label: &str) -> PhaseReport {
-    let phases = &report.runs[0].networks[net].phases;
-    phases.iter().find(|p| p.label == label).unwrap().clone()
+fn phase(report: &Report, net: Network, label: &str) -> PhaseReport {
+    common::phase(report, net, label).clone()
 }
 
 /// What the cut must do on either engine.
 fn check_cut(report: &Report) {
-    let (napster, chord) = (0, 1);
+    let (napster, chord) = (Network::Napster, Network::Chord);
     for net in [napster, chord] {
         let mode = &report.mode;
         assert_eq!(
@@ -78,14 +80,11 @@ async fn each_side_finds_only_its_own_and_the_network_is_whole_again_after() {
     let simulated = sim::run(&scenario, false).unwrap().report;
     check_cut(&simulated);
     let scratch = tempfile::tempdir().unwrap();
-    let opts = RunOptions {
-        scratch: scratch.path().join("scratch"),
-        processes: None,
-        progress: false,
-    };
-    let real = run(&scenario, &opts).await.unwrap();
+    let real = run(&scenario, &common::in_process(scratch.path()))
+        .await
+        .unwrap();
     check_cut(&real);
-    for net in [0, 1] {
+    for net in [Network::Napster, Network::Chord] {
         let (r, s) = (phase(&real, net, "cut"), phase(&simulated, net, "cut"));
         assert_eq!(
             (r.findable, r.unfindable),

@@ -4,7 +4,9 @@
 
 #![allow(clippy::unwrap_used)] // a test fails by panicking
 
-use p2plab_scenario::report::{PhaseReport, Report};
+mod common;
+
+use common::phase;
 use p2plab_scenario::spec::Network;
 use p2plab_scenario::{parse, run, write_report, RunOptions};
 
@@ -27,12 +29,6 @@ const SCENARIO: &str = r#"{
     { "queries": { "label": "after server", "count": 20 } }
   ]
 }"#;
-
-fn phase<'a>(report: &'a Report, net: Network, label: &str) -> &'a PhaseReport {
-    let run = &report.runs[0];
-    let n = run.networks.iter().find(|n| n.network == net).unwrap();
-    n.phases.iter().find(|p| p.label == label).unwrap()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_peers_per_network_side_by_side() {

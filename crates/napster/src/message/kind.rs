@@ -2,7 +2,7 @@
 //!
 //! Kinds are not type numbers: 214 is both a stats request (empty) and its answer.
 
-use p2plab_peer_protocol::metrics::MessageKind;
+use p2plab_peer_protocol::MessageKind;
 
 /// One kind per [`Message`](super::Message) variant, without its fields.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
