@@ -9,7 +9,6 @@
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
@@ -23,6 +22,7 @@ use p2plab_peer_protocol::{
     RequestId, TransferNotice,
 };
 
+use crate::clock::Clock;
 use crate::connection::SendQueue;
 use crate::fabric::{Fabric, FabricView};
 use crate::handle::{NodeHandle, SharedLibrary};
@@ -90,7 +90,8 @@ struct Driver<N> {
     /// The node's connection ids: drawn here for accepted connections, lent with the outbox
     /// for dialled ones.
     conn_ids: ConnIds,
-    epoch: std::time::Instant,
+    /// The instants the core is handed.
+    clock: Clock,
     conns: HashMap<ConnId, SendQueue>,
     dialing: HashSet<ConnId>,
     /// Where each connection this node dialled goes (while it is dialling or open): the
@@ -127,7 +128,7 @@ pub(crate) fn spawn<N: Node + Send + 'static>(core: N, spec: DriverSpec<N>) -> N
         core,
         effects: Effects::new(),
         conn_ids: ConnIds::new(),
-        epoch: std::time::Instant::now(),
+        clock: Clock::start(),
         conns: HashMap::new(),
         dialing: HashSet::new(),
         dialled: HashMap::new(),
@@ -146,7 +147,7 @@ pub(crate) fn spawn<N: Node + Send + 'static>(core: N, spec: DriverSpec<N>) -> N
 
 impl<N: Node> Driver<N> {
     fn now(&self) -> Instant {
-        Instant::from_micros(u64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(u64::MAX))
+        self.clock.now()
     }
 
     async fn run(
@@ -157,9 +158,7 @@ impl<N: Node> Driver<N> {
     ) {
         self.handle(Input::Start);
         loop {
-            let deadline = self.core.poll_timeout().map(|t| {
-                tokio::time::Instant::from_std(self.epoch) + Duration::from_micros(t.as_micros())
-            });
+            let deadline = self.core.poll_timeout().map(|t| self.clock.at(t));
             tokio::select! {
                 _ = cancel.cancelled() => break,
                 msg = rx.recv() => match msg {

@@ -16,7 +16,7 @@
 //! - `listen` — accept loops; peeks `GET ` to split HTTP downloads from protocol traffic.
 //! - `upload`, `download` — both sides of the HTTP and Napster data-port transfers: thin
 //!   loops that pump the transfer cores of `p2plab_peer_protocol::transfer` over a socket.
-//! - `clock` — the instants those cores are handed, on tokio's clock.
+//! - [`clock`] — the instants cores are handed, on tokio's clock.
 
 pub mod control;
 mod download;
@@ -25,7 +25,7 @@ mod handle;
 pub mod launch;
 pub mod limits;
 
-mod clock;
+pub mod clock;
 mod connection;
 mod driver;
 mod listen;

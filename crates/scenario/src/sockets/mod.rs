@@ -19,11 +19,10 @@ pub(crate) mod process;
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use futures_util::future::join_all;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use p2plab_peer_protocol::Instant;
+use p2plab_runtime::clock::Clock;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
@@ -128,22 +127,6 @@ async fn play(mut engines: Vec<Engine>, s: &Scenario, n: usize, bar: &Steps) -> 
     reports
 }
 
-/// The engine's clock: microseconds since the run of one network began.
-#[derive(Clone, Copy, Debug)]
-struct Clock {
-    origin: tokio::time::Instant,
-}
-
-impl Clock {
-    fn now(self) -> Instant {
-        Instant::from_micros(u64::try_from(self.origin.elapsed().as_micros()).unwrap_or(u64::MAX))
-    }
-
-    fn at(self, t: Instant) -> tokio::time::Instant {
-        self.origin + Duration::from_micros(t.as_micros())
-    }
-}
-
 /// One network on real nodes: its timeline, its nodes, and the searches and downloads
 /// running for it.
 struct Engine {
@@ -181,9 +164,7 @@ impl Engine {
         Engine {
             timeline: Timeline::new(s.clone(), plan.clone(), network),
             cluster: Cluster::new(network, plan.clone(), hosting, latency, seed),
-            clock: Clock {
-                origin: tokio::time::Instant::now(),
-            },
+            clock: Clock::start(),
             tasks: JoinSet::new(),
             replies,
             inbox,
