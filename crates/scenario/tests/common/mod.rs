@@ -5,28 +5,26 @@
 
 use std::path::Path;
 
-use p2plab_scenario::report::PhaseReport;
+use p2plab_scenario::report::{NetworkReport, PhaseReport};
 use p2plab_scenario::spec::Network;
 use p2plab_scenario::{Report, RunOptions};
 
+/// `net` in the report's first run.
+fn network(report: &Report, net: Network) -> &NetworkReport {
+    let networks = &report.runs[0].networks;
+    networks.iter().find(|n| n.network == net).unwrap()
+}
+
 /// The phase labelled `label` of `net` in the report's first run.
 pub fn phase<'a>(report: &'a Report, net: Network, label: &str) -> &'a PhaseReport {
-    let n = report.runs[0]
-        .networks
-        .iter()
-        .find(|n| n.network == net)
-        .unwrap();
-    n.phases.iter().find(|p| p.label == label).unwrap()
+    let phases = &network(report, net).phases;
+    phases.iter().find(|p| p.label == label).unwrap()
 }
 
 /// The same, after checking that the network became ready.
 pub fn ready_phase<'a>(report: &'a Report, net: Network, label: &str) -> &'a PhaseReport {
-    let n = report.runs[0]
-        .networks
-        .iter()
-        .find(|n| n.network == net)
-        .unwrap();
-    assert!(n.ready, "{net} never became ready in {} mode", report.mode);
+    let ready = network(report, net).ready;
+    assert!(ready, "{net} never became ready in {} mode", report.mode);
     phase(report, net, label)
 }
 
