@@ -1,6 +1,6 @@
 //! The control port on real loopback sockets: it obeys its owner's token and nothing else —
-//! not a web page's POST, not a request without the token — and `get` never writes over a
-//! file or leaves half of one behind.
+//! not a web page's POST, not a request without the token — and `get` and `fetch` never
+//! write over a file or leave half of one behind.
 
 #![allow(clippy::unwrap_used)] // a test fails by panicking
 
@@ -195,6 +195,67 @@ async fn get_keeps_an_existing_file_and_leaves_no_half_file() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("is a folder"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fetch_downloads_the_very_hit_it_is_given_and_keeps_an_existing_file() {
+    let shared = tempfile::tempdir().unwrap();
+    let song: Vec<u8> = (0..50_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(shared.path().join("one hit.mp3"), &song).unwrap();
+    let holder = launch::gnutella_servent(
+        common::any_port(),
+        Library::from_dir(shared.path()).unwrap(),
+        |c| c.min_peers = 1,
+    )
+    .await
+    .unwrap();
+    let seeker = launch::gnutella_servent(common::any_port(), Library::empty(), |c| {
+        c.bootstrap = vec![holder.addr()];
+        c.min_peers = 1;
+        c.search_window = Duration::from_millis(300);
+    })
+    .await
+    .unwrap();
+    let run = tempfile::tempdir().unwrap();
+    let options = ControlOptions::new(run.path().join("run"));
+    let served = control::serve(&seeker, common::any_port(), &options)
+        .await
+        .unwrap();
+    let client = ControlClient::find(served.addr, &options.dir).unwrap();
+    let search = ControlRequest::Search {
+        query: "one hit".into(),
+    };
+    let mut hits = Vec::new();
+    for _ in 0..100 {
+        if let Ok(ControlReply::Hits { hits: found }) = client.ask(&search, ASK).await {
+            if !found.is_empty() {
+                hits = found;
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let hit = hits.into_iter().next().expect("the holder answers");
+    let outdir = tempfile::tempdir().unwrap();
+    let out = outdir.path().join("song.mp3");
+    let fetch = ControlRequest::Fetch {
+        hit,
+        out: out.clone(),
+        overwrite: false,
+    };
+    let reply = client.ask(&fetch, ASK).await.unwrap();
+    assert!(
+        matches!(&reply, ControlReply::Downloaded { bytes, .. } if *bytes == song.len() as u64),
+        "{reply:?}"
+    );
+    assert_eq!(std::fs::read(&out).unwrap(), song);
+    // The same request again finds the file there, and leaves it.
+    let again = client.ask(&fetch, ASK).await.unwrap();
+    assert!(
+        matches!(&again, ControlReply::Error { message } if message.contains("exists")),
+        "{again:?}"
+    );
+    assert_eq!(std::fs::read(&out).unwrap(), song);
 }
 
 /// A session that sends nothing is closed once its idle time is up (shortened here, so the
