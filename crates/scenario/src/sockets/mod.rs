@@ -22,6 +22,7 @@ use std::sync::Arc;
 
 use futures_util::future::join_all;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use p2plab_peer_protocol::Hit;
 use p2plab_runtime::clock::Clock;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
@@ -34,7 +35,7 @@ use crate::memory::memory_kib;
 use crate::plan::Plan;
 use crate::report::{Memory, NetworkReport, Report, RunReport, Versions};
 use crate::spec::{LatencyMs, Network, Scenario};
-use crate::timeline::{self, Action, Poll, Reply, Timeline, Who};
+use crate::timeline::{self, Action, Poll, Reply, Ticket, Timeline, Who};
 
 /// How to run a scenario.
 #[derive(Debug, Clone)]
@@ -240,39 +241,36 @@ impl Engine {
                     memory_kib,
                 }
             }
-            Action::Ask { ticket, peer, text } => {
-                let (node, clock, replies) =
-                    (self.cluster.peer(peer), self.clock, self.replies.clone());
-                self.tasks.spawn(async move {
-                    let result = match node {
-                        Some(node) => node.search(&text).await,
-                        None => Err(timeline::flights::STOPPED.to_owned()),
-                    };
-                    let _ = replies.send(Reply::Answer {
-                        ticket,
-                        at: clock.now(),
-                        result,
-                    });
-                });
-                return;
-            }
-            Action::Fetch { ticket, peer, hit } => {
-                let node = self.cluster.peer(peer);
-                let (out, replies) = (
-                    self.scratch.join(format!("{}", ticket.0)),
-                    self.replies.clone(),
-                );
-                self.tasks.spawn(async move {
-                    let result = match node {
-                        Some(node) => download(&node, hit, &out).await,
-                        None => Err(timeline::flights::STOPPED.to_owned()),
-                    };
-                    let _ = replies.send(Reply::Fetched { ticket, result });
-                });
-                return;
-            }
+            Action::Ask { ticket, peer, text } => return self.ask(ticket, peer, text),
+            Action::Fetch { ticket, peer, hit } => return self.fetch(ticket, peer, hit),
         };
         self.timeline.reply(self.clock.now(), reply);
+    }
+
+    /// Searches from `peer` in a task of its own, which answers with its end instant.
+    fn ask(&mut self, ticket: Ticket, peer: usize, text: String) {
+        let (node, clock, replies) = (self.cluster.peer(peer), self.clock, self.replies.clone());
+        self.tasks.spawn(async move {
+            let result = match node {
+                Some(node) => node.search(&text).await,
+                None => Err(timeline::flights::STOPPED.to_owned()),
+            };
+            let at = clock.now();
+            let _ = replies.send(Reply::Answer { ticket, at, result });
+        });
+    }
+
+    /// Downloads `hit` through `peer` in a task of its own, which answers with the bytes.
+    fn fetch(&mut self, ticket: Ticket, peer: usize, hit: Hit) {
+        let (node, replies) = (self.cluster.peer(peer), self.replies.clone());
+        let out = self.scratch.join(ticket.0.to_string());
+        self.tasks.spawn(async move {
+            let result = match node {
+                Some(node) => download(&node, hit, &out).await,
+                None => Err(timeline::flights::STOPPED.to_owned()),
+            };
+            let _ = replies.send(Reply::Fetched { ticket, result });
+        });
     }
 }
 

@@ -244,33 +244,7 @@ impl Timeline {
     fn plan_step(&self, k: usize) -> VecDeque<Op> {
         let mut ops = VecDeque::new();
         match &self.scenario.timeline[k] {
-            Step::Start { settle_s, .. } => {
-                if self.network == Network::Napster {
-                    ops.push_back(Op::StartServer);
-                }
-                let chord = &self.scenario.settings.chord;
-                let batch = match self.network {
-                    Network::Chord => chord.join_batch,
-                    Network::Napster | Network::Gnutella => START_BATCH,
-                };
-                let n = self.plan.peers();
-                let mut i = 0;
-                while i < n {
-                    // Chord's first node creates the ring alone; the rest join a batch at a
-                    // time, and the ring's stabilization places them.
-                    let end = if i == 0 { 1 } else { (i + batch).min(n) };
-                    ops.push_back(Op::StartPeers { next: i, end });
-                    if self.network == Network::Chord && end < n {
-                        ops.push_back(Op::Pause(Duration::from_millis(chord.stabilize_ms)));
-                    }
-                    i = end;
-                }
-                ops.push_back(Op::AwaitReady { give_up: None });
-                ops.push_back(Op::Pause(Duration::from_secs_f64(*settle_s)));
-                ops.push_back(Op::Measure(Mark::Started));
-                ops.push_back(Op::End);
-                return ops;
-            }
+            Step::Start { settle_s, .. } => return self.plan_start(*settle_s),
             Step::Wait { seconds, .. } => {
                 ops.push_back(Op::Measure(Mark::Before));
                 ops.push_back(Op::Pause(Duration::from_secs_f64(*seconds)));
@@ -302,6 +276,37 @@ impl Timeline {
         }
         ops.push_back(Op::Measure(Mark::After));
         ops.push_back(Op::Downloads(VecDeque::new()));
+        ops.push_back(Op::End);
+        ops
+    }
+
+    /// What the `start` step does: the index server, the peers in batches, readiness, the
+    /// settle time, the counters.
+    fn plan_start(&self, settle_s: f64) -> VecDeque<Op> {
+        let mut ops = VecDeque::new();
+        if self.network == Network::Napster {
+            ops.push_back(Op::StartServer);
+        }
+        let chord = &self.scenario.settings.chord;
+        let batch = match self.network {
+            Network::Chord => chord.join_batch,
+            Network::Napster | Network::Gnutella => START_BATCH,
+        };
+        let n = self.plan.peers();
+        let mut i = 0;
+        while i < n {
+            // Chord's first node creates the ring alone; the rest join a batch at a time, and
+            // the ring's stabilization places them.
+            let end = if i == 0 { 1 } else { (i + batch).min(n) };
+            ops.push_back(Op::StartPeers { next: i, end });
+            if self.network == Network::Chord && end < n {
+                ops.push_back(Op::Pause(Duration::from_millis(chord.stabilize_ms)));
+            }
+            i = end;
+        }
+        ops.push_back(Op::AwaitReady { give_up: None });
+        ops.push_back(Op::Pause(Duration::from_secs_f64(settle_s)));
+        ops.push_back(Op::Measure(Mark::Started));
         ops.push_back(Op::End);
         ops
     }
@@ -361,43 +366,25 @@ impl Timeline {
             Op::StartServer => {
                 self.t0 = now;
                 let spec = self.nodes.server_spec();
-                let who = Who::Server;
-                self.call(
-                    Action::Start { who, spec },
-                    Awaiting::Start { during_start: true },
-                )
+                let start = Action::Start {
+                    who: Who::Server,
+                    spec,
+                };
+                self.call(start, Awaiting::Start { during_start: true })
             }
-            Op::StartPeers { next, end } => {
-                if next == 0 && self.network != Network::Napster {
-                    self.t0 = now;
-                }
-                if next + 1 < end {
-                    self.ops.push_front(Op::StartPeers {
-                        next: next + 1,
-                        end,
-                    });
-                }
-                self.start_peer(next, true)
-            }
+            Op::StartPeers { next, end } => self.start_peers(next, end, now),
             Op::Pause(d) => {
                 self.ops.push_front(Op::Until(now + d));
                 None
             }
+            Op::Until(t) if now >= t => None,
             Op::Until(t) => {
-                if now >= t {
-                    return None;
-                }
                 self.ops.push_front(Op::Until(t));
                 Some(self.wait(t, false))
             }
             Op::AwaitReady { give_up } => {
-                let give_up = give_up.unwrap_or(now + ready_limit(self.plan.peers()));
-                self.call(
-                    Action::Census,
-                    Awaiting::Census {
-                        give_up: Some(give_up),
-                    },
-                )
+                let give_up = Some(give_up.unwrap_or(now + ready_limit(self.plan.peers())));
+                self.call(Action::Census, Awaiting::Census { give_up })
             }
             Op::Measure(mark) => {
                 if mark != Mark::Before {
@@ -407,56 +394,23 @@ impl Timeline {
                 self.call(Action::Snapshot { memory }, Awaiting::Measure(mark))
             }
             Op::Kill(fraction) => {
-                let live = self.nodes.live().len();
-                let count = ((live as f64 * fraction).ceil() as usize).clamp(1, live.max(1));
-                let victims = self
-                    .nodes
-                    .pick_live(&mut self.plan.victims_rng(self.k as u64), count);
-                // Each victim is its own call, in index order.
-                for v in victims.into_iter().rev() {
-                    self.ops.push_front(Op::Crash(v));
-                }
+                self.kill(fraction);
                 None
             }
             Op::Crash(v) => self.stop_peer(v, true),
+            Op::KillServer if self.nodes.server_up() != Some(true) => None,
             Op::KillServer => {
-                if self.nodes.server_up() != Some(true) {
-                    return None;
-                }
                 self.nodes.server_stopped();
                 self.call(Action::KillServer, Awaiting::Stop)
             }
-            Op::Cut(groups) => {
-                let sides = self.plan.sides(self.k as u64, groups);
-                let mut side_of = vec![0; self.plan.peers()];
-                for (s, side) in sides.iter().enumerate() {
-                    for &p in side {
-                        side_of[p] = s;
-                    }
-                }
-                self.cut = Some(side_of);
-                self.refresh_truths();
-                self.call(Action::Cut { sides }, Awaiting::Done)
-            }
+            Op::Cut(groups) => self.cut(groups),
             Op::Heal => {
                 self.cut = None;
                 self.refresh_truths();
                 self.call(Action::Heal, Awaiting::Done)
             }
             Op::Drive(count) => {
-                let step = &self.scenario.timeline[self.k];
-                let live = self.nodes.live();
-                let drive = Drive::new(
-                    &self.plan,
-                    step,
-                    self.k as u64,
-                    count,
-                    &self.scenario.workload,
-                    &live,
-                    now,
-                );
-                self.refresh_truths();
-                self.ops.push_front(Op::Driving(Box::new(drive)));
+                self.start_drive(count, now);
                 None
             }
             Op::Driving(drive) => self.drive(drive, now),
@@ -466,6 +420,58 @@ impl Timeline {
                 None
             }
         }
+    }
+
+    /// Starts peer `next` of the batch `next..end`, and queues the rest.
+    fn start_peers(&mut self, next: usize, end: usize, now: Instant) -> Option<Poll> {
+        if next == 0 && self.network != Network::Napster {
+            self.t0 = now;
+        }
+        if next + 1 < end {
+            let rest = Op::StartPeers {
+                next: next + 1,
+                end,
+            };
+            self.ops.push_front(rest);
+        }
+        self.start_peer(next, true)
+    }
+
+    /// Queues the crash of a seeded `fraction` of the live peers (at least one), each its
+    /// own call, in index order.
+    fn kill(&mut self, fraction: f64) {
+        let live = self.nodes.live().len();
+        let count = ((live as f64 * fraction).ceil() as usize).clamp(1, live.max(1));
+        let victims = self
+            .nodes
+            .pick_live(&mut self.plan.victims_rng(self.k as u64), count);
+        for v in victims.into_iter().rev() {
+            self.ops.push_front(Op::Crash(v));
+        }
+    }
+
+    /// Cuts the network into `groups` seeded sides, each judged by its own truth.
+    fn cut(&mut self, groups: usize) -> Option<Poll> {
+        let sides = self.plan.sides(self.k as u64, groups);
+        let mut side_of = vec![0; self.plan.peers()];
+        for (s, side) in sides.iter().enumerate() {
+            for &p in side {
+                side_of[p] = s;
+            }
+        }
+        self.cut = Some(side_of);
+        self.refresh_truths();
+        self.call(Action::Cut { sides }, Awaiting::Done)
+    }
+
+    /// Begins driving `count` of the step's queries (and its churn) from `now`.
+    fn start_drive(&mut self, count: usize, now: Instant) {
+        let step = &self.scenario.timeline[self.k];
+        let (plan, workload) = (&self.plan, &self.scenario.workload);
+        let live = self.nodes.live();
+        let drive = Drive::new(plan, step, self.k as u64, count, workload, &live, now);
+        self.refresh_truths();
+        self.ops.push_front(Op::Driving(Box::new(drive)));
     }
 
     /// Waits until `t`, or until a search in flight times out if that is sooner; `early`
