@@ -142,10 +142,12 @@ fn latency_histogram() -> Histogram<u64> {
 pub const MAX_LATENCY_MICROS: u64 = 3_600_000_000;
 
 impl Tally {
-    /// Adds one judged answer.
-    pub fn add(&mut self, verdict: Verdict, latency: Duration) {
+    /// Adds one judged query; `latency` is `None` when its search failed, so that only
+    /// searches that got an answer count in the latency distribution (a query for a file
+    /// whose holders are all down is unfindable whether its search failed or not).
+    pub fn add(&mut self, verdict: Verdict, latency: Option<Duration>) {
         self.queries += 1;
-        if !matches!(verdict, Verdict::Error { .. }) {
+        if let Some(latency) = latency {
             let micros = u64::try_from(latency.as_micros())
                 .unwrap_or(u64::MAX)
                 .max(1);

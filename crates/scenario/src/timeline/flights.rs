@@ -144,7 +144,8 @@ impl Flights {
         };
         let holder_of = |h: &Holder| s.truth.holder_of(h);
         let v = verdict(plan, &s.query, &s.truth.alive, holder_of, &result);
-        self.tally.add(v, at.saturating_since(s.asked));
+        let latency = result.is_ok().then(|| at.saturating_since(s.asked));
+        self.tally.add(v, latency);
         if let (Verdict::Found { .. }, Some(file), true, Ok(hits)) =
             (v, s.query.file, s.query.download, &result)
         {
@@ -224,4 +225,71 @@ impl Flights {
 
 fn seconds(d: Duration) -> String {
     format!("{} s", d.as_secs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::FilesSpec;
+
+    fn plan() -> Plan {
+        let files = FilesSpec {
+            count: 4,
+            copies: 1,
+            min_size: 10,
+            max_size: 10,
+        };
+        Plan::new(1, 4, &files)
+    }
+
+    fn query(file: usize) -> PlannedQuery {
+        PlannedQuery {
+            text: crate::plan::query_text(file),
+            file: Some(file),
+            origin: 0,
+            download: false,
+        }
+    }
+
+    #[test]
+    fn only_searches_that_got_an_answer_count_in_the_latency() {
+        let plan = plan();
+        let mut flights = Flights::default();
+        let t0 = Instant::ZERO;
+        // Every holder down: unfindable, whether the search fails or answers.
+        let down = Arc::new(Truth {
+            alive: vec![false; 4],
+            holders: HashMap::new(),
+        });
+        let failed = flights.ask(query(0), 0, t0, down.clone());
+        let answered = flights.ask(query(1), 0, t0, down);
+        let at = t0 + Duration::from_millis(5);
+        flights.answer(&plan, failed, at, Err("not connected".into()));
+        flights.answer(&plan, answered, at, Ok(Vec::new()));
+        let tally = flights.take_tally();
+        assert_eq!((tally.queries, tally.unfindable), (2, 2));
+        assert_eq!(tally.latency.len(), 1, "the failed search has no latency");
+        assert!(
+            tally.latency.equivalent(tally.latency.max(), 5_000),
+            "5 ms, to 3 digits"
+        );
+    }
+
+    #[test]
+    fn a_search_ends_once_whatever_comes_after() {
+        let plan = plan();
+        let mut flights = Flights::default();
+        let up = Arc::new(Truth {
+            alive: vec![true; 4],
+            holders: HashMap::new(),
+        });
+        let ticket = flights.ask(query(2), 3, Instant::ZERO, up);
+        flights.stopped(&plan, 3, Instant::ZERO + Duration::from_millis(1));
+        // The stopped node's own late answer is not counted again.
+        let late = Instant::ZERO + Duration::from_millis(2);
+        flights.answer(&plan, ticket, late, Ok(Vec::new()));
+        let tally = flights.take_tally();
+        assert_eq!((tally.queries, tally.errors, tally.findable), (1, 1, 1));
+        assert!(tally.latency.is_empty());
+    }
 }
