@@ -128,11 +128,14 @@ async fn a_control_port_off_loopback_needs_the_owners_say_so() {
     assert!(matches!(reply, ControlReply::Stats(_)));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn get_keeps_an_existing_file_and_leaves_no_half_file() {
+/// A servent sharing `name` (with `bytes`) from a folder of its own, and a servent
+/// connected to it that shares nothing; the folder is returned so a test can change the file.
+async fn holder_and_seeker(
+    name: &str,
+    bytes: &[u8],
+) -> (tempfile::TempDir, NodeHandle, NodeHandle) {
     let shared = tempfile::tempdir().unwrap();
-    let song: Vec<u8> = (0..100_000u32).map(|i| (i % 253) as u8).collect();
-    std::fs::write(shared.path().join("kept song.mp3"), &song).unwrap();
+    std::fs::write(shared.path().join(name), bytes).unwrap();
     let holder = launch::gnutella_servent(
         common::any_port(),
         Library::from_dir(shared.path()).unwrap(),
@@ -147,6 +150,13 @@ async fn get_keeps_an_existing_file_and_leaves_no_half_file() {
     })
     .await
     .unwrap();
+    (shared, holder, seeker)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_keeps_an_existing_file_and_leaves_no_half_file() {
+    let song: Vec<u8> = (0..100_000u32).map(|i| (i % 253) as u8).collect();
+    let (shared, _holder, seeker) = holder_and_seeker("kept song.mp3", &song).await;
     let outdir = tempfile::tempdir().unwrap();
     let out = outdir.path().join("song.mp3");
     std::fs::write(&out, b"mine").unwrap();
@@ -199,23 +209,8 @@ async fn get_keeps_an_existing_file_and_leaves_no_half_file() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fetch_downloads_the_very_hit_it_is_given_and_keeps_an_existing_file() {
-    let shared = tempfile::tempdir().unwrap();
     let song: Vec<u8> = (0..50_000u32).map(|i| (i % 251) as u8).collect();
-    std::fs::write(shared.path().join("one hit.mp3"), &song).unwrap();
-    let holder = launch::gnutella_servent(
-        common::any_port(),
-        Library::from_dir(shared.path()).unwrap(),
-        |c| c.min_peers = 1,
-    )
-    .await
-    .unwrap();
-    let seeker = launch::gnutella_servent(common::any_port(), Library::empty(), |c| {
-        c.bootstrap = vec![holder.addr()];
-        c.min_peers = 1;
-        c.search_window = Duration::from_millis(300);
-    })
-    .await
-    .unwrap();
+    let (_shared, _holder, seeker) = holder_and_seeker("one hit.mp3", &song).await;
     let run = tempfile::tempdir().unwrap();
     let options = ControlOptions::new(run.path().join("run"));
     let served = control::serve(&seeker, common::any_port(), &options)
