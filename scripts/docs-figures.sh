@@ -69,3 +69,12 @@ for s in $scenarios; do
         printf '![%s: %s](figures/%s/%s.svg)\n\n' "$s" "$name" "$s" "$name"
     done > "$GEN/charts-$s.md"
 done
+
+# The default scenario on the simulator beside the run on sockets above, for the simulator
+# chapter.
+if [ -f out/docs/default/report.json ]; then
+    rm -rf out/docs/default-sim
+    "$P" run scenarios/default.json --sim --out out/docs/default-sim
+    python3 scripts/side-by-side.py out/docs/default/report.json \
+        out/docs/default-sim/report.json > "$GEN/side-by-side-default.md"
+fi
