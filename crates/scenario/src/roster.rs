@@ -1,6 +1,6 @@
 //! Who is up: a network's peers as `Option`s (`None` while down), and the seeded picks of
-//! victims and rejoiners. The real cluster and the simulated one both keep their peers
-//! this way, and pick through these functions, so the same seed kills the same peers in
+//! victims and rejoiners. The timeline keeps each network's peers this way (their listen
+//! addresses) and picks through these functions, so the same seed kills the same peers in
 //! every network and on either engine.
 
 use std::net::SocketAddr;
@@ -26,18 +26,17 @@ pub fn pick_down<T>(peers: &[Option<T>], r: &mut impl Rng) -> Option<usize> {
     down.choose(r).copied()
 }
 
-/// Up to `want` peers for peer `i` to bootstrap from: the `planned` ones that are up,
-/// topped up with other live peers drawn with `r` when too few of them are. `addr` gives
-/// a live peer's listen address.
-pub fn bootstrap<T>(
-    peers: &[Option<T>],
-    addr: impl Fn(&T) -> SocketAddr,
+/// Up to `want` peers for peer `i` to bootstrap from, by listen address: the `planned`
+/// ones that are up, topped up with other live peers drawn with `r` when too few of them
+/// are.
+pub fn bootstrap(
+    peers: &[Option<SocketAddr>],
     i: usize,
     planned: &[usize],
     want: usize,
     r: &mut impl Rng,
 ) -> Vec<SocketAddr> {
-    let addr_of = |j: usize| peers[j].as_ref().map(&addr);
+    let addr_of = |j: usize| peers[j];
     let mut picks: Vec<SocketAddr> = planned.iter().filter_map(|&j| addr_of(j)).collect();
     let live = live(peers);
     if picks.len() < want.min(live.len()) {

@@ -128,7 +128,7 @@ impl Nodes {
     /// Live peers to bootstrap from: the planned ones that are up, or any live peer.
     fn bootstrap(&self, i: usize, planned: &[usize], want: usize) -> Vec<SocketAddr> {
         let mut r = plan::rng(self.seed ^ self.starts, i as u64);
-        roster::bootstrap(&self.peers, |a| *a, i, planned, want, &mut r)
+        roster::bootstrap(&self.peers, i, planned, want, &mut r)
     }
 
     /// The index server listens at `addr`.
