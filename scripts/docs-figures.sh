@@ -19,22 +19,10 @@ FIG=docs/src/figures
 mkdir -p "$GEN" "$FIG"
 
 # One search through each network: the text, the picture, and the bytes of its messages.
-"$P" trace napster --svg "$FIG/trace-napster.svg" > "$GEN/trace-napster.txt"
-for kind in login search search_result search_end; do
-    "$P" trace napster --hex "$kind" > "$GEN/hex-napster-$kind.txt"
-done
-
-"$P" trace gnutella --ttl 3 --svg "$FIG/trace-gnutella.svg" > "$GEN/trace-gnutella.txt"
-"$P" trace gnutella --ttl 2 --svg "$FIG/trace-gnutella-ttl2.svg" > "$GEN/trace-gnutella-ttl2.txt"
-"$P" trace gnutella --ttl 7 > "$GEN/trace-gnutella-ttl7.txt"
-for kind in query query_hit; do
-    "$P" trace gnutella --ttl 3 --hex "$kind" > "$GEN/hex-gnutella-$kind.txt"
-done
-
-"$P" trace chord --svg "$FIG/trace-chord.svg" > "$GEN/trace-chord.txt"
-"$P" trace chord --nodes 64 --id-bits 16 --svg "$FIG/trace-chord-64.svg" > "$GEN/trace-chord-64.txt"
-for kind in find_successor closer_nodes get values; do
-    "$P" trace chord --hex "$kind" > "$GEN/hex-chord-$kind.txt"
+grep -v '^#' scripts/traces.list | while read -r text args; do
+    [ -n "$text" ] || continue
+    # shellcheck disable=SC2086 # the arguments are words, split on purpose
+    "$P" trace ${args/--svg /--svg $FIG/} > "$GEN/$text"
 done
 
 # Summaries: the last lines of each trace, for the chapters' prose.

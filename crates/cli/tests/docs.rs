@@ -1,6 +1,6 @@
 //! The book in `docs/` stays true to the binary: every `p2plab` command quoted in a ```sh
 //! block parses with the current command line, and every figure, link and include the
-//! chapters point at exists.
+//! chapters point at exists, and every trace the book shows is what the code prints today.
 //!
 //! A command is checked by the real binary's own parser: with `P2PLAB_CHECK_ARGS` set it
 //! parses its command line and stops, so nothing starts, binds a port or writes a file.
@@ -336,5 +336,55 @@ fn the_threat_model_gives_the_limits_the_code_has_and_names_real_tests() {
         wrong.is_empty(),
         "docs/src/threat-model.md:\n{}",
         wrong.join("\n")
+    );
+}
+
+/// Every trace in `scripts/traces.list` (the list `scripts/docs-figures.sh` runs) printed
+/// and drawn again, byte for byte as committed: the traces run on virtual time with fixed
+/// seeds, so a change to a core, a message or a picture that the book would show
+/// differently fails here until the figures are regenerated.
+#[test]
+fn the_committed_traces_are_what_the_code_prints() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let list = std::fs::read_to_string(root.join("scripts/traces.list")).expect("the list");
+    let scratch = std::env::temp_dir().join(format!("p2plab-traces-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).expect("a scratch folder");
+    let mut stale = Vec::new();
+    for line in list
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+    {
+        let mut words = line.split_whitespace();
+        let text = words.next().expect("a file name");
+        let mut args = vec!["trace".to_owned()];
+        let mut picture = None;
+        while let Some(w) = words.next() {
+            args.push(w.to_owned());
+            if w == "--svg" {
+                let name = words.next().expect("--svg names a picture");
+                picture = Some(name);
+                args.push(scratch.join(name).display().to_string());
+            }
+        }
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_p2plab"))
+            .args(&args)
+            .output()
+            .expect("p2plab runs");
+        assert!(out.status.success(), "p2plab {}: {:?}", args.join(" "), out);
+        let committed = std::fs::read(book().join("generated").join(text)).expect(text);
+        if out.stdout != committed {
+            stale.push(text.to_owned());
+        }
+        if let Some(name) = picture {
+            let drawn = std::fs::read(scratch.join(name)).expect("the picture was drawn");
+            if drawn != std::fs::read(book().join("figures").join(name)).expect(name) {
+                stale.push(name.to_owned());
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    assert!(
+        stale.is_empty(),
+        "stale in docs/src: {stale:?}; run scripts/docs-figures.sh --traces-only"
     );
 }

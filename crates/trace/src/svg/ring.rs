@@ -1,8 +1,12 @@
 //! The Chord ring: the identifier circle, 0 at the top, ids growing clockwise.
 //!
 //! Every node sits at its id. The key is the orange diamond. Faint orange chords are the
-//! searcher's fingers. Blue arrows are the lookup's jumps, numbered, each labelled with the
-//! table entry that chose it (`finger[i]`); the green arrow is the `get` to the key's owner.
+//! searcher's fingers. p2plab's lookups are *iterative* (the paper's §4.3 style): the searcher
+//! itself asks every node on the way, and each answer names the next node to ask. So the blue
+//! arrows all leave the searcher, numbered in order, each labelled with the table entry that
+//! named its target (`finger[i]` of the searcher, or of the node that answered before); the
+//! thin green arrows are the answers coming back, and the dashed green one is the `get` to the
+//! key's owner.
 
 use std::f64::consts::TAU;
 
@@ -19,20 +23,25 @@ fn point(id: u64, bits: u32, radius: f64) -> Point {
     (CENTRE.0 + radius * a.sin(), CENTRE.1 - radius * a.cos())
 }
 
-/// A curve from `a` to `b` bowing towards the centre, so chords stay inside the ring.
-/// Returns the curve's middle point.
+/// How far a request's curve bows from the straight chord towards the centre.
+const ASK_BOW: f64 = 0.35;
+/// How far an answer's curve bows: less than its request's, so the pair reads as two arrows.
+const ANSWER_BOW: f64 = 0.15;
+
+/// A curve from `a` to `b` bowing by `bow` towards the centre, so chords stay inside the
+/// ring. Returns the curve's middle point.
 fn chord_curve(
     c: &mut Canvas,
-    a: Point,
-    b: Point,
+    (a, b): (Point, Point),
+    bow: f64,
     colour: &str,
     width: f64,
     dash: Option<&str>,
 ) -> Point {
     let mid = ((a.0 + b.0) / 2.0, (a.1 + b.1) / 2.0);
     let control = (
-        mid.0 + (CENTRE.0 - mid.0) * 0.35,
-        mid.1 + (CENTRE.1 - mid.1) * 0.35,
+        mid.0 + (CENTRE.0 - mid.0) * bow,
+        mid.1 + (CENTRE.1 - mid.1) * bow,
     );
     c.curve(a, control, b, colour, width, dash);
     ((mid.0 + control.0) / 2.0, (mid.1 + control.1) / 2.0)
@@ -50,8 +59,8 @@ pub fn draw(trace: &Trace, ring: &RingFigure) -> String {
     for f in fingers.iter().filter(|&&f| f != origin.id) {
         chord_curve(
             &mut c,
-            at(trace.origin),
-            point(*f, ring.bits, RADIUS),
+            (at(trace.origin), point(*f, ring.bits, RADIUS)),
+            ASK_BOW,
             HOLDER,
             1.0,
             Some("4 3"),
@@ -59,20 +68,15 @@ pub fn draw(trace: &Trace, ring: &RingFigure) -> String {
     }
     let mut marks = Vec::new();
     for jump in &ring.jumps {
-        marks.push(chord_curve(
-            &mut c,
-            at(jump.from),
-            at(jump.to),
-            ASK,
-            2.5,
-            None,
-        ));
+        let asked = (at(trace.origin), at(jump.to));
+        marks.push(chord_curve(&mut c, asked, ASK_BOW, ASK, 2.5, None));
+        chord_curve(&mut c, (asked.1, asked.0), ANSWER_BOW, ANSWER, 1.0, None);
     }
     if let Some(owner) = ring.owner {
         chord_curve(
             &mut c,
-            at(trace.origin),
-            at(owner),
+            (at(trace.origin), at(owner)),
+            ASK_BOW,
             ANSWER,
             2.0,
             Some("7 3"),
@@ -80,13 +84,24 @@ pub fn draw(trace: &Trace, ring: &RingFigure) -> String {
     }
     for (k, (mark, jump)) in marks.iter().zip(&ring.jumps).enumerate() {
         step_mark(&mut c, *mark, k + 1, ASK);
-        let line = format!(
-            "{}. {} → {}: {}",
-            k + 1,
-            trace.label(jump.from),
-            trace.label(jump.to),
-            jump.via
-        );
+        let line = if jump.from == trace.origin {
+            format!(
+                "{}. {} asks {}: its own {}",
+                k + 1,
+                trace.label(trace.origin),
+                trace.label(jump.to),
+                jump.via
+            )
+        } else {
+            format!(
+                "{}. {} asks {}, named by {}: its {}",
+                k + 1,
+                trace.label(trace.origin),
+                trace.label(jump.to),
+                trace.label(jump.from),
+                jump.via
+            )
+        };
         c.text(
             (f64::from(SIZE) - 20.0, 76.0 + 16.0 * k as f64),
             12,
@@ -168,10 +183,13 @@ pub fn draw(trace: &Trace, ring: &RingFigure) -> String {
         &[
             (
                 ASK,
-                "lookup jumps, in order, with the table entry that chose each",
+                "iterative lookup: the searcher asks each node itself, in order",
+            ),
+            (
+                ANSWER,
+                "answers (closer nodes, or the successor); dashed: get from successor(key)",
             ),
             (HOLDER, "the searcher's fingers; the key"),
-            (ANSWER, "get: the records from successor(key)"),
         ],
     );
     c.finish()
