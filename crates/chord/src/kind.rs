@@ -1,6 +1,6 @@
 //! [`Kind`]: the kinds of message a Chord node's metrics count, each named once.
 
-use p2plab_peer_protocol::MessageKind;
+use p2plab_peer_protocol::{Cause, MessageKind};
 
 /// One kind per [`Message`](crate::message::Message) variant, without its fields.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,6 +52,28 @@ impl MessageKind for Kind {
             Kind::Leaving => "leaving",
             Kind::RouteRecursive => "route_recursive",
             Kind::RecursiveFound => "recursive_found",
+        }
+    }
+
+    /// A lookup's messages serve a user's search or the ring's upkeep alike (a
+    /// `find_successor` from `fix_fingers` looks like one from a search), so their kind
+    /// says nothing: the lookup's origin charges them ([`crate::node`]'s `charge`). The
+    /// index read (`get`, `values`) is only ever a search's; the rest is upkeep.
+    fn cause(self) -> Option<Cause> {
+        match self {
+            Kind::FindSuccessor
+            | Kind::SuccessorIs
+            | Kind::CloserNodes
+            | Kind::RouteRecursive
+            | Kind::RecursiveFound => None,
+            Kind::Get | Kind::Values => Some(Cause::Search),
+            Kind::GetPredecessor
+            | Kind::Neighbours
+            | Kind::Notify
+            | Kind::Ping
+            | Kind::Pong
+            | Kind::Store
+            | Kind::Leaving => Some(Cause::Upkeep),
         }
     }
 }

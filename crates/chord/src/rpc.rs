@@ -58,15 +58,15 @@ impl<P> RpcTable<P> {
     /// Takes the request `id` if its response may come from `conn` (any connection when
     /// `conn` is `None`, for answers that arrive by another path).
     pub fn take(&mut self, id: u64, conn: Option<ConnId>) -> Option<Pending<P>> {
-        let ok = self
-            .pending
+        self.peek(id, conn)?;
+        self.pending.remove(&id)
+    }
+
+    /// The request [`RpcTable::take`] would take, left in place.
+    pub fn peek(&self, id: u64, conn: Option<ConnId>) -> Option<&Pending<P>> {
+        self.pending
             .get(&id)
-            .is_some_and(|p| conn.is_none_or(|c| Some(c) == p.conn));
-        if ok {
-            self.pending.remove(&id)
-        } else {
-            None
-        }
+            .filter(|p| conn.is_none_or(|c| Some(c) == p.conn))
     }
 
     /// Takes every request whose deadline has passed.

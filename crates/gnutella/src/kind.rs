@@ -1,6 +1,6 @@
 //! [`Kind`]: the kinds of message a servent's metrics count, each named once.
 
-use p2plab_peer_protocol::MessageKind;
+use p2plab_peer_protocol::{Cause, MessageKind};
 
 /// What a servent sends or receives: the five descriptors of the 0.4 spec, an extension
 /// descriptor it passes on without reading, one whose payload it could not read, and the
@@ -38,5 +38,18 @@ impl MessageKind for Kind {
             Kind::Malformed => "malformed",
             Kind::Handshake => "handshake",
         }
+    }
+
+    /// Every Gnutella descriptor says by its type why it travels, so whoever sends it —
+    /// the searcher, or any servent that relays it — charges it: a Query and its QueryHits
+    /// serve a search, a Push a download from a firewalled holder; the rest is upkeep.
+    fn cause(self) -> Option<Cause> {
+        Some(match self {
+            Kind::Query | Kind::QueryHit => Cause::Search,
+            Kind::Push => Cause::Fetch,
+            Kind::Ping | Kind::Pong | Kind::Extension | Kind::Malformed | Kind::Handshake => {
+                Cause::Upkeep
+            }
+        })
     }
 }

@@ -706,3 +706,46 @@ fn a_burst_of_peers_from_one_address_all_log_in() {
     assert!(peers.iter().all(|&p| lab.peer_node(p).is_online()));
     assert_eq!(lab.server().user_count(), usize::from(BURST));
 }
+
+/// Messages charged to searches and to fetches, summed over the server and every peer.
+fn charged(lab: &Lab) -> (u64, u64) {
+    (0..lab.net.len())
+        .map(|i| lab.net.node(i).metrics())
+        .fold((0, 0), |(s, f), m| {
+            (s + m.search.messages, f + m.fetch.messages)
+        })
+}
+
+#[test]
+fn a_search_costs_its_request_its_results_and_their_end_whatever_the_index_holds() {
+    let mut lab = Lab::new();
+    let (_, _, c) = three_peers(&mut lab);
+    for i in 0..5 {
+        lab.peer(&format!("fan{i}"), &[(&format!("punk hit {i}.mp3"), 10)]);
+    }
+    assert_eq!(charged(&lab), (0, 0), "logging in and sharing are upkeep");
+    for query in ["jazz", "cello", "daft punk", "punk"] {
+        let before = charged(&lab);
+        let hits = lab.search(c, query).unwrap();
+        let after = charged(&lab);
+        assert_eq!(
+            after.0 - before.0,
+            1 + hits.len() as u64 + 1,
+            "{query:?}: the search, {} results, the end",
+            hits.len()
+        );
+        assert_eq!(after.1, before.1, "{query:?}: no fetch");
+    }
+}
+
+#[test]
+fn a_locate_costs_the_download_request_and_its_answer_as_a_fetch() {
+    let mut lab = Lab::new();
+    let (_, _, c) = three_peers(&mut lab);
+    let hit = lab.search(c, "one more time").unwrap().remove(0);
+    let before = charged(&lab);
+    lab.locate(c, hit).unwrap();
+    let after = charged(&lab);
+    assert_eq!(after.0, before.0, "no search");
+    assert_eq!(after.1 - before.1, 2, "203 and its 204");
+}

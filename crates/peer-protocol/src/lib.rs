@@ -42,7 +42,7 @@ pub use codec::{CodecError, FrameReader, WireMessage};
 pub use keywords::Query;
 pub use latency::Latency;
 pub use library::{Library, SharedFile};
-pub use metrics::{MessageKind, Metrics, Tally, Traffic};
+pub use metrics::{Cause, MessageKind, Metrics, Tally, Traffic};
 pub use node::{
     Command, ConnId, Download, Event, Hit, Holder, Input, Node, RequestId, SearchError,
     TransferNotice, CALL_TIMEOUT,

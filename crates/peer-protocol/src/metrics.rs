@@ -1,6 +1,37 @@
 //! Counters every node keeps: messages and bytes, in and out, by message kind, and the hops
 //! and latency of the lookups it started. The runner reads them through the control protocol's
 //! `stats` command and sums them over a network.
+//!
+//! # Cost by cause
+//!
+//! Every message is sent for one of three [`Cause`]s: a user's search, a fetch (a download,
+//! and what it takes to start one), or upkeep (what keeps the network together: pings,
+//! keep-alives, stabilization, re-publication). Searches and fetches are *charged*: a node
+//! adds a message to [`Metrics::search`] or [`Metrics::fetch`]; upkeep is what is left, so
+//! over a whole network
+//!
+//! ```text
+//! upkeep = all messages sent − search − fetch        (and the same for bytes)
+//! ```
+//!
+//! Each message is charged once, by the one node that knows why it was sent:
+//!
+//! - **The sender, by kind**, when the kind alone says why ([`MessageKind::cause`]): a
+//!   Gnutella Query or QueryHit, sent or relayed, always serves a search and a Push always a
+//!   download; a Napster search, its results and their end serve a search, a download
+//!   request and its answer a fetch. [`Outbox::send_message`](crate::Outbox::send_message)
+//!   charges these.
+//! - **The requester, on receipt**, for a reply whose sender cannot know why it was asked: a
+//!   Chord node answering `find_successor` cannot tell a user's lookup from `fix_fingers`;
+//!   the lookup's origin can, and charges both the request it sends and the reply it takes.
+//! - **The origin, from the answer**, for messages it never sees: a Chord recursive lookup
+//!   is forwarded hop by hop, and its answer reports how many nodes it passed; every
+//!   forward is the same message (only its hop count differs, in a fixed-width field), so
+//!   the origin charges that many forwards of the size it sent.
+//!
+//! A message a node cannot attribute (a reply that arrives after its request timed out, the
+//! forwards of a recursive lookup that never answered) stays upkeep: the figures never
+//! charge a search for what it cannot be shown to have caused.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -22,6 +53,26 @@ const KINDS_IN_PLACE: usize = 12;
 pub trait MessageKind: Copy {
     /// The kind's name in metrics and reports, such as `"query"` or `"notify"`.
     fn name(self) -> &'static str;
+
+    /// Why a message of this kind is sent, when the kind alone says so: a Gnutella query
+    /// always serves a search. `None` (the default) when it does not — a Chord
+    /// `find_successor` serves searches and ring upkeep alike — and the core then charges
+    /// the message itself from the state it keeps (see the module doc).
+    fn cause(self) -> Option<Cause> {
+        None
+    }
+}
+
+/// What a message was sent for (see the module doc).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cause {
+    /// A user's search: a flood and its hits, a lookup's hops and its index read, a round
+    /// trip to an index server.
+    Search,
+    /// A download: the request for a holder's address and its answer, a push.
+    Fetch,
+    /// Keeping the network together: never charged, the rest of all messages.
+    Upkeep,
 }
 
 /// A count of messages and of the bytes they took on the wire.
@@ -162,6 +213,14 @@ pub struct Metrics {
     pub lookup_micros: u64,
     /// Messages dropped as malformed, duplicate, unroutable or over a limit, by reason.
     pub dropped: Tally<u64>,
+    /// Messages this node charged to searches (see the module doc): its own and, for
+    /// replies and forwards it alone can attribute, other nodes'. Only a network's sum
+    /// means something; one node's may exceed what it sent.
+    #[serde(default)]
+    pub search: Traffic,
+    /// Messages this node charged to fetches, on the same terms as [`Metrics::search`].
+    #[serde(default)]
+    pub fetch: Traffic,
 }
 
 impl Metrics {
@@ -173,6 +232,23 @@ impl Metrics {
     /// Counts one message of `kind` sent.
     pub fn record_out(&mut self, kind: impl MessageKind, bytes: usize) {
         self.sent.entry(kind.name()).add(bytes);
+    }
+
+    /// Charges one message of `bytes` to `cause` (upkeep is not charged: it is the rest).
+    pub fn charge(&mut self, cause: Cause, bytes: usize) {
+        match cause {
+            Cause::Search => self.search.add(bytes),
+            Cause::Fetch => self.fetch.add(bytes),
+            Cause::Upkeep => {}
+        }
+    }
+
+    /// Counts one message of `kind` sent, and charges it to the cause its kind names.
+    pub fn record_sent_by_kind(&mut self, kind: impl MessageKind, bytes: usize) {
+        self.record_out(kind, bytes);
+        if let Some(cause) = kind.cause() {
+            self.charge(cause, bytes);
+        }
     }
 
     /// Counts one message dropped, and why.
@@ -234,6 +310,37 @@ mod tests {
                 Toy::Pong => "pong",
             }
         }
+
+        fn cause(self) -> Option<Cause> {
+            match self {
+                Toy::Query => Some(Cause::Search),
+                Toy::Ping => Some(Cause::Upkeep),
+                Toy::Pong => None,
+            }
+        }
+    }
+
+    #[test]
+    fn a_kind_that_names_its_cause_is_charged_to_it_and_the_rest_is_left_to_the_core() {
+        let mut m = Metrics::default();
+        m.record_sent_by_kind(Toy::Query, 30);
+        m.record_sent_by_kind(Toy::Ping, 23);
+        m.record_sent_by_kind(Toy::Pong, 37);
+        m.charge(Cause::Fetch, 12);
+        m.charge(Cause::Upkeep, 99);
+        let traffic = |messages, bytes| Traffic { messages, bytes };
+        assert_eq!(m.total_sent(), traffic(3, 90));
+        assert_eq!(m.search, traffic(1, 30));
+        assert_eq!(m.fetch, traffic(1, 12), "charged without being sent here");
+    }
+
+    #[test]
+    fn stats_from_a_node_that_charges_nothing_still_read() {
+        let json = r#"{"received":{},"sent":{"ping":{"messages":1,"bytes":23}},"lookups":0,
+            "hops":[],"lookup_micros":0,"dropped":{}}"#;
+        let m: Metrics = serde_json::from_str(json).unwrap();
+        assert_eq!(m.search, Traffic::default());
+        assert_eq!(m.total_sent().messages, 1);
     }
 
     #[test]

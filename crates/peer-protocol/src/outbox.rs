@@ -107,14 +107,15 @@ impl<'a> Outbox<'a> {
         self.push(Effect::Send { conn, bytes });
     }
 
-    /// Encodes `msg`, counts it as sent in `metrics`, and queues it for `conn`.
+    /// Encodes `msg`, counts it as sent in `metrics` (charged to its kind's
+    /// [`cause`](crate::MessageKind::cause), if the kind names one), and queues it for `conn`.
     pub fn send_message<M: WireMessage>(&mut self, conn: ConnId, msg: &M, metrics: &mut Metrics) {
         let bytes = msg.to_bytes();
-        metrics.record_out(msg.kind(), bytes.len());
+        metrics.record_sent_by_kind(msg.kind(), bytes.len());
         self.send(conn, bytes);
     }
 
-    /// Encodes `msg` once and queues a copy for each of `conns`, counting each as sent: how
+    /// Encodes `msg` once and queues a copy for each of `conns`, counting (and charging) each as sent: how
     /// a flood forwards one descriptor to every neighbour.
     pub fn send_message_each<M: WireMessage>(
         &mut self,
@@ -124,7 +125,7 @@ impl<'a> Outbox<'a> {
     ) {
         let bytes = msg.to_bytes();
         for conn in conns {
-            metrics.record_out(msg.kind(), bytes.len());
+            metrics.record_sent_by_kind(msg.kind(), bytes.len());
             self.send(conn, bytes.clone());
         }
     }

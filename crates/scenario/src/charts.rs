@@ -23,7 +23,7 @@ struct Measure {
     read: fn(&PhaseReport) -> Option<f64>,
 }
 
-const MEASURES: [Measure; 5] = [
+const MEASURES: [Measure; 6] = [
     Measure {
         file: "success-rate.svg",
         title: "Success rate (found a live holder)",
@@ -31,10 +31,16 @@ const MEASURES: [Measure; 5] = [
         read: |p| p.success_rate.map(|r| r * 100.0),
     },
     Measure {
-        file: "messages-per-query.svg",
-        title: "Messages per query (all nodes)",
+        file: "search-messages-per-query.svg",
+        title: "Messages one search caused (flood, lookup, index round trip)",
         unit: "messages",
-        read: |p| p.messages_per_query,
+        read: |p| p.search_messages_per_query,
+    },
+    Measure {
+        file: "upkeep-per-node-s.svg",
+        title: "Upkeep messages per node per second, during query phases",
+        unit: "messages / node / s",
+        read: |p| p.upkeep_messages_per_node_s,
     },
     Measure {
         file: "latency-p50.svg",

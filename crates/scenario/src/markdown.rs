@@ -2,6 +2,10 @@
 //!
 //! One table of queries (one row per node count, phase and network), one of background
 //! traffic (phases without queries), one of start-up.
+//!
+//! No traffic column mixes causes: a query's cost is the messages searches caused
+//! (`search msgs/query`), shown beside what upkeep cost each node meanwhile
+//! (`upkeep msgs/node/s`); see [`crate::stats`].
 
 use std::fmt::Write;
 
@@ -70,8 +74,8 @@ pub fn render(report: &Report) -> String {
 pub fn tables(report: &Report) -> String {
     let mut out = String::new();
     out.push_str("## Queries\n\n");
-    out.push_str("| N | phase | network | live | queries | success | false not found | stale | errors | wrong hits | downloads ok | p50 ms | p95 ms | p99 ms | msgs/query | bytes/query | hops | busiest share |\n");
-    out.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    out.push_str("| N | phase | network | live | queries | success | false not found | stale | errors | wrong hits | downloads ok | p50 ms | p95 ms | p99 ms | search msgs/query | search bytes/query | upkeep msgs/node/s | hops | busiest share |\n");
+    out.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     each_phase(report, |n, net, p| {
         if p.queries == 0 {
             return;
@@ -80,7 +84,7 @@ pub fn tables(report: &Report) -> String {
         let downloads = format!("{}/{}", p.downloads_ok, p.downloads);
         let _ = writeln!(
             out,
-            "| {n} | {} | {net} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {n} | {} | {net} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             p.label,
             p.live_peers,
             p.queries,
@@ -93,30 +97,32 @@ pub fn tables(report: &Report) -> String {
             lat(|l| l.p50),
             lat(|l| l.p95),
             lat(|l| l.p99),
-            num(p.messages_per_query, 1),
-            num(p.bytes_per_query, 0),
+            num(p.search_messages_per_query, 1),
+            num(p.search_bytes_per_query, 0),
+            num(p.upkeep_messages_per_node_s, 2),
             num(p.mean_hops, 2),
             pct(p.busiest_share),
         );
     });
     out.push_str("\n## Background traffic (phases without queries)\n\n");
     out.push_str(
-        "| N | phase | network | live | seconds | messages | msgs/node/s | busiest share | mostly |\n",
+        "| N | phase | network | live | seconds | messages | upkeep msgs/node/s | upkeep bytes/node/s | busiest share | mostly |\n",
     );
-    out.push_str("|---|---|---|---|---|---|---|---|---|\n");
+    out.push_str("|---|---|---|---|---|---|---|---|---|---|\n");
     each_phase(report, |n, net, p| {
         if p.queries > 0 {
             return;
         }
         let _ = writeln!(
             out,
-            "| {n} | {} ({}) | {net} | {} | {:.1} | {} | {} | {} | {} |",
+            "| {n} | {} ({}) | {net} | {} | {:.1} | {} | {} | {} | {} | {} |",
             p.label,
             p.kind,
             p.live_peers,
             p.seconds,
             p.messages,
-            num(p.messages_per_node_s, 2),
+            num(p.upkeep_messages_per_node_s, 2),
+            num(p.upkeep_bytes_per_node_s, 0),
             pct(p.busiest_share),
             top_kinds(p, 3),
         );

@@ -127,20 +127,53 @@ pub struct PhaseReport {
     pub latency_ms: Option<Latency>,
     /// Mean overlay hops of found queries, where the network reports hops.
     pub mean_hops: Option<f64>,
-    /// Messages sent by all nodes during the phase.
+    /// Messages sent by all nodes during the phase, whatever their cause.
     pub messages: u64,
     /// Those messages by kind (as each core names its messages).
     #[serde(default)]
     pub messages_by_kind: BTreeMap<String, u64>,
     /// Bytes sent by all nodes during the phase.
     pub bytes: u64,
-    /// `messages / queries`.
-    pub messages_per_query: Option<f64>,
-    /// `bytes / queries`.
-    pub bytes_per_query: Option<f64>,
-    /// Messages sent per node per second: the background cost, on phases without queries
-    /// (only for phases of at least [`MIN_RATE_SECONDS`]).
-    pub messages_per_node_s: Option<f64>,
+    /// Of those messages, the ones the phase's searches caused: floods and their hits,
+    /// lookups' hops and index reads, round trips to the index server.
+    #[serde(default)]
+    pub search_messages: u64,
+    /// Their bytes.
+    #[serde(default)]
+    pub search_bytes: u64,
+    /// The ones downloads caused (Napster's download request and answer, pushes).
+    #[serde(default)]
+    pub fetch_messages: u64,
+    /// Their bytes.
+    #[serde(default)]
+    pub fetch_bytes: u64,
+    /// The rest: upkeep (pings, keep-alives, stabilization, re-publication, logins).
+    /// `search_messages + fetch_messages + upkeep_messages = messages`.
+    #[serde(default)]
+    pub upkeep_messages: u64,
+    /// Their bytes.
+    #[serde(default)]
+    pub upkeep_bytes: u64,
+    /// `search_messages / queries`: what one search cost.
+    #[serde(default)]
+    pub search_messages_per_query: Option<f64>,
+    /// `search_bytes / queries`.
+    #[serde(default)]
+    pub search_bytes_per_query: Option<f64>,
+    /// `messages / queries`: every message of the phase over its queries, upkeep and
+    /// downloads included — not what a search costs, but what the network sent per search.
+    #[serde(default, alias = "messages_per_query")]
+    pub all_messages_per_query: Option<f64>,
+    /// `bytes / queries`, upkeep and downloads included.
+    #[serde(default, alias = "bytes_per_query")]
+    pub all_bytes_per_query: Option<f64>,
+    /// Upkeep messages per node per second, on every phase of at least
+    /// [`MIN_RATE_SECONDS`]: what keeping the network together costs each node.
+    #[serde(default)]
+    pub upkeep_messages_per_node_s: Option<f64>,
+    /// Upkeep bytes per node per second.
+    #[serde(default)]
+    pub upkeep_bytes_per_node_s: Option<f64>,
     /// The busiest node's share of all messages (sent or received by it).
     pub busiest_share: Option<f64>,
     /// The busiest node (kind and address).
@@ -187,13 +220,26 @@ impl PhaseReport {
             p99: ms(0.99),
             max: tally.latency.max() as f64 / 1_000.0,
         });
+        self.fill_traffic(tally.queries, delta);
+    }
+
+    /// The traffic numbers: all messages, and by cause.
+    fn fill_traffic(&mut self, queries: u64, delta: &Delta) {
         self.messages = delta.messages;
         self.messages_by_kind = delta.by_kind.clone();
         self.bytes = delta.bytes;
-        self.messages_per_query = ratio(delta.messages, tally.queries);
-        self.bytes_per_query = ratio(delta.bytes, tally.queries);
-        self.messages_per_node_s = (delta.nodes > 0 && self.seconds >= MIN_RATE_SECONDS)
-            .then(|| delta.messages as f64 / delta.nodes as f64 / self.seconds);
+        let upkeep = delta.upkeep();
+        (self.search_messages, self.search_bytes) = (delta.search.messages, delta.search.bytes);
+        (self.fetch_messages, self.fetch_bytes) = (delta.fetch.messages, delta.fetch.bytes);
+        (self.upkeep_messages, self.upkeep_bytes) = (upkeep.messages, upkeep.bytes);
+        self.search_messages_per_query = ratio(delta.search.messages, queries);
+        self.search_bytes_per_query = ratio(delta.search.bytes, queries);
+        self.all_messages_per_query = ratio(delta.messages, queries);
+        self.all_bytes_per_query = ratio(delta.bytes, queries);
+        let node_seconds = (delta.nodes > 0 && self.seconds >= MIN_RATE_SECONDS)
+            .then_some(delta.nodes as f64 * self.seconds);
+        self.upkeep_messages_per_node_s = node_seconds.map(|ns| upkeep.messages as f64 / ns);
+        self.upkeep_bytes_per_node_s = node_seconds.map(|ns| upkeep.bytes as f64 / ns);
         self.busiest_share = delta.busiest_share();
         self.busiest_node = delta.busiest.clone();
     }

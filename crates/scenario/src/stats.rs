@@ -4,10 +4,18 @@
 //! what each sent during the phase (a message is sent once and received once; counting the
 //! sending side counts it once). A node's *load* is what it sent plus what it received: the
 //! share of all messages that passed through it.
+//!
+//! The messages are also split by cause (see [`p2plab_peer_protocol::Metrics`]): those the
+//! nodes charged to searches, those they charged to fetches, and upkeep, the rest. A charge
+//! and the message it is for are counted by different nodes when a requester charges a
+//! reply, so a node that dies during a phase can take a charge along while the message
+//! stays counted (or the other way round): upkeep is then off by those few messages, and
+//! never goes below zero.
 
 use std::collections::BTreeMap;
 
 use p2plab_peer_protocol::control::NodeStats;
+use p2plab_peer_protocol::Traffic;
 
 /// Each node's counters at one moment, by node address.
 #[derive(Debug, Clone, Default)]
@@ -26,6 +34,10 @@ pub struct Counters {
     pub received: u64,
     /// Messages sent, by kind.
     pub sent_by_kind: BTreeMap<String, u64>,
+    /// Messages (and bytes) the node charged to searches.
+    pub search: Traffic,
+    /// Messages (and bytes) the node charged to fetches.
+    pub fetch: Traffic,
 }
 
 impl Snapshot {
@@ -45,6 +57,8 @@ impl Snapshot {
                         .iter()
                         .map(|(kind, t)| (kind.to_owned(), t.messages))
                         .collect(),
+                    search: s.metrics.search,
+                    fetch: s.metrics.fetch,
                 };
                 (format!("{} {}", s.kind, s.addr), counters)
             })
@@ -75,6 +89,8 @@ impl Snapshot {
             let load = sent + a.received.saturating_sub(b.received);
             d.messages += sent;
             d.bytes += a.bytes.saturating_sub(b.bytes);
+            d.search = plus(d.search, minus(a.search, b.search));
+            d.fetch = plus(d.fetch, minus(a.fetch, b.fetch));
             for (kind, n) in &a.sent_by_kind {
                 let n = n.saturating_sub(b.sent_by_kind.get(kind).copied().unwrap_or(0));
                 if n > 0 {
@@ -91,15 +107,33 @@ impl Snapshot {
     }
 }
 
+fn plus(a: Traffic, b: Traffic) -> Traffic {
+    Traffic {
+        messages: a.messages + b.messages,
+        bytes: a.bytes + b.bytes,
+    }
+}
+
+fn minus(a: Traffic, b: Traffic) -> Traffic {
+    Traffic {
+        messages: a.messages.saturating_sub(b.messages),
+        bytes: a.bytes.saturating_sub(b.bytes),
+    }
+}
+
 /// Traffic during a phase.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Delta {
-    /// Messages sent, all nodes.
+    /// Messages sent, all nodes, whatever their cause.
     pub messages: u64,
     /// Those messages by kind.
     pub by_kind: BTreeMap<String, u64>,
     /// Bytes sent, all nodes.
     pub bytes: u64,
+    /// Of those, what searches caused.
+    pub search: Traffic,
+    /// Of those, what fetches (downloads) caused.
+    pub fetch: Traffic,
     /// Nodes counted (up at the end of the phase).
     pub nodes: u64,
     /// The node that sent plus received the most.
@@ -109,6 +143,17 @@ pub struct Delta {
 }
 
 impl Delta {
+    /// Upkeep: every message sent that no search or fetch was charged, and its bytes.
+    pub fn upkeep(&self) -> Traffic {
+        minus(
+            Traffic {
+                messages: self.messages,
+                bytes: self.bytes,
+            },
+            plus(self.search, self.fetch),
+        )
+    }
+
     /// The busiest node's share of all messages: 1.0 when every message came from or went
     /// to it (a central server), about 2/N when load is spread evenly.
     /// Capped at 1.0: under churn the busiest node also counts messages from peers that
@@ -135,6 +180,7 @@ mod tests {
                             bytes,
                             received,
                             sent_by_kind: BTreeMap::from([("ping".to_owned(), sent)]),
+                            ..Counters::default()
                         },
                     )
                 })
@@ -187,6 +233,39 @@ mod tests {
             d.by_kind,
             BTreeMap::from([("notify".to_owned(), 2), ("store".to_owned(), 6)])
         );
+    }
+
+    #[test]
+    fn upkeep_is_what_no_search_or_fetch_was_charged() {
+        let t = |messages, bytes| Traffic { messages, bytes };
+        let node = |sent, bytes, search, fetch| Counters {
+            sent,
+            bytes,
+            search,
+            fetch,
+            ..Counters::default()
+        };
+        // The searcher charged more than it sent (the replies it took); the server charged
+        // nothing it did not send; a fetch ran.
+        let before = Snapshot {
+            nodes: BTreeMap::from([
+                ("searcher".to_owned(), node(2, 20, t(1, 10), t(0, 0))),
+                ("server".to_owned(), node(10, 100, t(0, 0), t(0, 0))),
+            ]),
+        };
+        let after = Snapshot {
+            nodes: BTreeMap::from([
+                ("searcher".to_owned(), node(6, 60, t(9, 90), t(1, 7))),
+                ("server".to_owned(), node(30, 300, t(2, 20), t(1, 9))),
+            ]),
+        };
+        let d = before.delta(&after);
+        assert_eq!((d.messages, d.bytes), (24, 240));
+        assert_eq!(d.search, t(10, 100));
+        assert_eq!(d.fetch, t(2, 16));
+        assert_eq!(d.upkeep(), t(12, 124));
+        let sum = plus(plus(d.search, d.fetch), d.upkeep());
+        assert_eq!((sum.messages, sum.bytes), (d.messages, d.bytes));
     }
 
     #[test]

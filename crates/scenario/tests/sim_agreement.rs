@@ -88,7 +88,12 @@ async fn real_and_simulated_runs_agree() {
             r.messages, s.messages,
             "{net}: every message of every query"
         );
-        assert_eq!(r.messages_per_query, s.messages_per_query, "{net}");
+        assert_eq!(r.all_messages_per_query, s.all_messages_per_query, "{net}");
+        assert_eq!(
+            (r.search_messages, r.fetch_messages),
+            (s.search_messages, s.fetch_messages),
+            "{net}: the same messages charged to the same causes"
+        );
         assert_eq!(r.mean_hops, s.mean_hops, "{net}");
     }
     let (r, s) = (

@@ -68,7 +68,12 @@ async fn ten_peers_per_network_side_by_side() {
             "{net}: every download verified"
         );
         assert!(warm.downloads > 0, "{net}");
-        assert!(warm.messages_per_query.unwrap() > 0.0, "{net}");
+        assert!(warm.search_messages_per_query.unwrap() > 0.0, "{net}");
+        assert_eq!(
+            warm.search_messages + warm.fetch_messages + warm.upkeep_messages,
+            warm.messages,
+            "{net}: every message has one cause"
+        );
         assert!(warm.latency_ms.is_some());
     }
     // The index server carries (nearly) every Napster message; its death stops all search.

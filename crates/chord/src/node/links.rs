@@ -26,7 +26,7 @@
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 
-use p2plab_peer_protocol::{ConnId, FrameReader, Instant, Outbox, WireMessage};
+use p2plab_peer_protocol::{Cause, ConnId, FrameReader, Instant, Outbox, WireMessage};
 
 use super::{ChordNode, Purpose};
 use crate::message::{Frame, Message};
@@ -84,6 +84,8 @@ pub(super) struct Waiting {
     frame: Frame,
     /// True for one of our requests (pending in the RPC table until it is sent or expires).
     is_request: bool,
+    /// What it is charged to when it goes out ([`super::cost`]).
+    cause: Cause,
 }
 
 /// Messages waiting for a connection slot, oldest first.
@@ -133,6 +135,7 @@ impl ChordNode {
             match link.reader.decode_next(&mut input, Frame::decode) {
                 Ok(Some((frame, len))) => {
                     self.metrics.record_in(frame.msg.kind(), len);
+                    self.charge_reply(conn, &frame, len);
                     self.on_frame(now, conn, frame, out);
                 }
                 Ok(None) => return,
@@ -205,7 +208,7 @@ impl ChordNode {
 
     /// Queues a message until a connection slot frees up; past [`MAX_WAITING`] it is
     /// dropped (a request then fails at its deadline, as if the peer never answered).
-    fn wait_for_slot(&mut self, addr: SocketAddr, frame: Frame, is_request: bool) {
+    fn wait_for_slot(&mut self, addr: SocketAddr, frame: Frame, is_request: bool, cause: Cause) {
         if self.waiting.len() >= MAX_WAITING {
             self.metrics.record_drop("no_connection_slot");
             return;
@@ -214,6 +217,7 @@ impl ChordNode {
             addr,
             frame,
             is_request,
+            cause,
         });
     }
 
@@ -235,30 +239,34 @@ impl ChordNode {
                 let deadline = now + self.config.rpc_timeout;
                 self.rpc.sent_on(next.frame.request, conn, deadline);
             }
-            self.send_frame(now, conn, &next.frame, out);
+            self.send_frame(now, conn, &next.frame, next.cause, out);
         }
     }
 
-    /// Encodes `frame` onto `conn`, counting it as sent.
-    pub(super) fn send_frame(
+    /// Encodes `frame` onto `conn`, counting it as sent and charging it to `cause`.
+    fn send_frame(
         &mut self,
         now: Instant,
         conn: ConnId,
         frame: &Frame,
+        cause: Cause,
         out: &mut Outbox,
     ) {
         let Some(link) = self.links.get_mut(&conn) else {
             return;
         };
         link.last_used = now;
-        if link.ready {
-            out.send_message(conn, frame, &mut self.metrics);
-        } else if link.queue.len() < MAX_QUEUED_FRAMES {
-            let bytes = frame.to_bytes();
-            self.metrics.record_out(frame.kind(), bytes.len());
-            link.queue.push(bytes);
-        } else {
+        if !link.ready && link.queue.len() >= MAX_QUEUED_FRAMES {
             self.metrics.record_drop("queue_full");
+            return;
+        }
+        let bytes = frame.to_bytes();
+        self.metrics.record_out(frame.kind(), bytes.len());
+        self.metrics.charge(cause, bytes.len());
+        if link.ready {
+            out.send(conn, bytes);
+        } else {
+            link.queue.push(bytes);
         }
     }
 
@@ -275,9 +283,10 @@ impl ChordNode {
             return;
         }
         let frame = Frame { request, msg };
+        let cause = super::cost::by_kind(&frame);
         match self.conn_to(now, addr, out) {
-            Some(conn) => self.send_frame(now, conn, &frame, out),
-            None => self.wait_for_slot(addr, frame, false),
+            Some(conn) => self.send_frame(now, conn, &frame, cause, out),
+            None => self.wait_for_slot(addr, frame, false, cause),
         }
     }
 
@@ -295,6 +304,7 @@ impl ChordNode {
             Some(_) => now + self.config.rpc_timeout,
             None => now + self.config.rpc_timeout * SLOT_WAIT_TIMEOUTS,
         };
+        let cause = self.request_cause(&purpose);
         let pending = Pending {
             peer,
             conn,
@@ -304,8 +314,8 @@ impl ChordNode {
         let request = self.rpc.start(&mut self.rng, pending);
         let frame = Frame { request, msg };
         match conn {
-            Some(conn) => self.send_frame(now, conn, &frame, out),
-            None => self.wait_for_slot(peer.addr, frame, true),
+            Some(conn) => self.send_frame(now, conn, &frame, cause, out),
+            None => self.wait_for_slot(peer.addr, frame, true, cause),
         }
     }
 
@@ -318,7 +328,9 @@ impl ChordNode {
         msg: Message,
         out: &mut Outbox,
     ) {
-        self.send_frame(now, conn, &Frame { request, msg }, out);
+        let frame = Frame { request, msg };
+        let cause = super::cost::by_kind(&frame);
+        self.send_frame(now, conn, &frame, cause, out);
     }
 
     fn close_link(&mut self, conn: ConnId, out: &mut Outbox) {

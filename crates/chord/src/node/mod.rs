@@ -7,7 +7,9 @@
 //!   `fix_fingers`, `check_predecessor`, and a voluntary `leave`;
 //! - [`routing`] — `find_successor` steps: answering them, and running lookups
 //!   (iterative, or recursive with an iterative fallback);
-//! - [`index`] — the file index: publishing, storing, replicating, searching.
+//! - [`index`] — the file index: publishing, storing, replicating, searching;
+//! - [`cost`] — what a search is charged: its lookup's requests and replies, its recursive
+//!   forwards, its index read.
 //!
 //! # Using it
 //!
@@ -17,6 +19,7 @@
 //! [`Node::poll_timeout`]. The getters (`id`, `successor`, `fingers`, `ring_view`, ...) read
 //! the node's state at any time.
 
+mod cost;
 mod dispatch;
 mod index;
 mod links;

@@ -23,7 +23,7 @@
 
 use p2plab_peer_protocol::{Instant, Outbox};
 
-use super::{Active, ChordNode, Goal, Purpose};
+use super::{cost, Active, ChordNode, Goal, Purpose};
 use crate::config::Routing;
 use crate::id::Id;
 use crate::lookup::{Answer, Lookup, Step};
@@ -210,7 +210,7 @@ impl ChordNode {
         let hops = hops.saturating_add(1);
         match self.answer(target) {
             Answer::SuccessorIs(node) if origin.id == self.me.id => {
-                self.on_recursive_found(now, request, node, hops, out);
+                self.recursive_ended(now, request, node, hops, false, out);
             }
             Answer::SuccessorIs(node) => {
                 let msg = Message::RecursiveFound { node, hops };
@@ -239,9 +239,25 @@ impl ChordNode {
         hops: u8,
         out: &mut Outbox,
     ) {
+        self.recursive_ended(now, request, node, hops, true, out);
+    }
+
+    /// A recursive lookup ended at `node`, after `hops` nodes handled it; its answer came
+    /// over the wire if `answered`, else the route ended here.
+    fn recursive_ended(
+        &mut self,
+        now: Instant,
+        request: u64,
+        node: NodeRef,
+        hops: u8,
+        answered: bool,
+        out: &mut Outbox,
+    ) {
         match self.rpc.take(request, None) {
             Some(p) => match p.purpose {
                 Purpose::Recursive { lookup } => {
+                    let answer = answered.then(|| cost::recursive_answer(request, node, hops));
+                    self.charge_recursive(lookup, hops, answer.as_ref());
                     self.end_lookup(now, lookup, Some((node, u32::from(hops))), out)
                 }
                 other => {

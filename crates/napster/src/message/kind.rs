@@ -2,7 +2,7 @@
 //!
 //! Kinds are not type numbers: 214 is both a stats request (empty) and its answer.
 
-use p2plab_peer_protocol::MessageKind;
+use p2plab_peer_protocol::{Cause, MessageKind};
 
 /// One kind per [`Message`](super::Message) variant, without its fields.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,5 +91,38 @@ impl MessageKind for Kind {
             Kind::DownloadFirewall => "download_firewall",
             Kind::UploadFirewall => "upload_firewall",
         }
+    }
+
+    /// A Napster message says by its type what it serves, so its sender charges it: a
+    /// search, its results and their end serve a search; a download request, its answer or
+    /// refusal, a push request and the transfer notices serve a fetch; the rest (logging
+    /// in, sharing, stats, errors) is upkeep.
+    fn cause(self) -> Option<Cause> {
+        Some(match self {
+            Kind::Search | Kind::SearchResult | Kind::SearchEnd => Cause::Search,
+            Kind::Download
+            | Kind::DownloadAck
+            | Kind::GetError
+            | Kind::Downloading
+            | Kind::DownloadDone
+            | Kind::Uploading
+            | Kind::UploadDone
+            | Kind::DownloadFirewall
+            | Kind::UploadFirewall => Cause::Fetch,
+            Kind::Error
+            | Kind::Login
+            | Kind::LoginAck
+            | Kind::Register
+            | Kind::NickCheck
+            | Kind::NickFree
+            | Kind::NickTaken
+            | Kind::NickInvalid
+            | Kind::AddFile
+            | Kind::RemoveFile
+            | Kind::UnshareAll
+            | Kind::StatsRequest
+            | Kind::Stats
+            | Kind::NoSuch => Cause::Upkeep,
+        })
     }
 }

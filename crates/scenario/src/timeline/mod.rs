@@ -28,8 +28,9 @@
 //!   ([`crate::ready`]) is checked until it holds or [`ready_limit`] passes; then
 //!   `settle_s`; then the counters and the memory.
 //! - every later step is a phase: the counters before, the step's body, its searches
-//!   drained, the counters after, then the downloads of the files it found (after the
-//!   counters, so a download's own search is not counted as the phase's cost).
+//!   drained, the downloads of the files it found, the counters after. So every message
+//!   of the phase is counted in it; the nodes charge a download's messages to its fetch,
+//!   not to the searches ([`crate::stats`]).
 //! - bodies: `wait` lets time pass; `queries` and `churn` run a [`Drive`]; `kill_peers`
 //!   crashes a seeded share of the live peers; `kill_server` crashes Napster's index server;
 //!   `partition` cuts the network, drives its queries, and heals it.
@@ -274,8 +275,8 @@ impl Timeline {
                 ops.push_back(Op::Heal);
             }
         }
-        ops.push_back(Op::Measure(Mark::After));
         ops.push_back(Op::Downloads(VecDeque::new()));
+        ops.push_back(Op::Measure(Mark::After));
         ops.push_back(Op::End);
         ops
     }
