@@ -32,6 +32,20 @@ fn top_kinds(p: &PhaseReport, n: usize) -> String {
         .join(", ")
 }
 
+/// What each outcome column of the Queries table means; found, false not found, stale,
+/// not ready, errors, unfindable, empty and wrong add up to the queries.
+const OUTCOMES_LEGEND: &str = "\nEach query lands in one outcome; the outcome columns \
+    (found to absent) add up to the queries. *findable*: a live holder shares the file; \
+    *false not found*: findable, no hit; *stale*: findable, hits naming only dead or wrong \
+    peers; *not ready*: the network said it cannot answer yet; *errors*: the search failed; \
+    *unfindable*: every holder was down; *absent*: a file that exists nowhere, answered \
+    rightly empty or with wrong hits. Latency counts only searches that got an answer.\n";
+
+/// "277/288 (96.2%)": found queries of the findable ones, and the share.
+fn found_of_findable(p: &PhaseReport) -> String {
+    format!("{}/{} ({})", p.found, p.findable, pct(p.success_rate))
+}
+
 /// The whole Markdown report.
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
@@ -70,25 +84,31 @@ pub fn render(report: &Report) -> String {
 pub fn tables(report: &Report) -> String {
     let mut out = String::new();
     out.push_str("## Queries\n\n");
-    out.push_str("| N | phase | network | live | queries | success | false not found | stale | errors | wrong hits | downloads ok | p50 ms | p95 ms | p99 ms | msgs/query | bytes/query | hops | busiest share |\n");
-    out.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    out.push_str("| N | phase | network | live | queries | found/findable | false not found | stale | not ready | errors | unfindable | absent: empty/wrong | downloads ok | p50 ms | p95 ms | p99 ms | msgs/query | bytes/query | hops | busiest share |\n");
+    out.push_str(
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+    );
     each_phase(report, |n, net, p| {
         if p.queries == 0 {
             return;
         }
         let lat = |f: fn(&crate::report::Latency) -> f64| num(p.latency_ms.as_ref().map(f), 2);
         let downloads = format!("{}/{}", p.downloads_ok, p.downloads);
+        let o = &p.outcomes;
         let _ = writeln!(
             out,
-            "| {n} | {} | {net} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {n} | {} | {net} | {} | {} | {} | {} | {} | {} | {} | {} | {}/{} | {} | {} | {} | {} | {} | {} | {} | {} |",
             p.label,
             p.live_peers,
             p.queries,
-            pct(p.success_rate),
-            p.false_not_found,
-            p.stale,
-            p.errors,
-            p.wrong_hits,
+            found_of_findable(p),
+            o.false_not_found,
+            o.stale,
+            o.not_ready,
+            o.errors,
+            o.unfindable,
+            o.rightly_empty,
+            o.wrong_hits,
             downloads,
             lat(|l| l.p50),
             lat(|l| l.p95),
@@ -99,6 +119,7 @@ pub fn tables(report: &Report) -> String {
             pct(p.busiest_share),
         );
     });
+    out.push_str(OUTCOMES_LEGEND);
     out.push_str("\n## Background traffic (phases without queries)\n\n");
     out.push_str(
         "| N | phase | network | live | seconds | messages | msgs/node/s | busiest share | mostly |\n",
