@@ -241,7 +241,7 @@ fn a_node_outside_any_ring_says_so() {
     assert!(matches!(
         net.take_events(lonely).as_slice(),
         [Event::SearchDone {
-            result: Err(p2plab_peer_protocol::SearchError::NotConnected(_)),
+            result: Err(p2plab_peer_protocol::SearchError::NotReady(_)),
             ..
         }]
     ));

@@ -61,6 +61,48 @@ impl ChordNode {
         self.start_lookup(now, self.me.id, Goal::Join, out);
     }
 
+    /// Why the node cannot answer a lookup correctly yet, or `None` when it can.
+    ///
+    /// In the paper's terms (ToN §IV-C and Theorem IV.2), a lookup is correct once the
+    /// successor pointers are: `find_successor` walks fingers only as shortcuts, and
+    /// successors alone decide the answer. So a node can answer once it has a successor
+    /// that is not itself — or is alone by right, as the ring's creator is before anyone
+    /// joins. It cannot while it is still joining (its successor is the join lookup's
+    /// answer, not yet known), nor once it has lost every successor and looks for the ring
+    /// again: the empty answer it would give is a false "not found". The node's own key
+    /// range is a second condition, for the keys it owns (see `owns_range_known`).
+    pub(super) fn not_ready(&self) -> Option<String> {
+        let through = || {
+            self.config
+                .join
+                .map_or_else(String::new, |a| format!(" through {a}"))
+        };
+        match self.phase {
+            Phase::Fresh | Phase::Joining => Some(format!(
+                "still joining the ring{}: no successor yet",
+                through()
+            )),
+            Phase::Joined
+                if self.successor().id == self.me.id && self.ring_contacts().next().is_some() =>
+            {
+                Some(format!(
+                    "no live successor: every neighbour was lost; looking for the ring again{}",
+                    through()
+                ))
+            }
+            Phase::Joined => None,
+            Phase::Left => Some("this node has left the ring".to_owned()),
+        }
+    }
+
+    /// Whether the node knows which keys it owns: `(predecessor, n]` needs a predecessor.
+    /// A node that joined (or whose predecessor failed) has none until the next `notify`;
+    /// until then a key that routes to it may still sit at the node that held it before.
+    /// A ring of one owns every key.
+    pub(super) fn owns_range_known(&self) -> bool {
+        self.predecessor.is_some() || self.successor().id == self.me.id
+    }
+
     /// Where a lookup of our own successor starts: the bootstrap node, then the successors
     /// we lost, newest first. Empty for the node that created the ring, until it loses one.
     pub(super) fn ring_contacts(&self) -> impl Iterator<Item = NodeRef> + '_ {
