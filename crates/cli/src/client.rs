@@ -46,6 +46,9 @@ pub async fn search(control: SocketAddr, query: &str) -> anyhow::Result<ExitCode
             }
             Ok(ExitCode::SUCCESS)
         }
+        ControlReply::NotReady { message } => {
+            bail!("the network cannot answer yet: {message}; try again shortly")
+        }
         ControlReply::Error { message } => bail!("search failed: {message}"),
         other => bail!("unexpected reply: {other:?}"),
     }

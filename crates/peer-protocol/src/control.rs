@@ -251,6 +251,13 @@ pub enum ControlReply {
     Stats(Box<NodeStats>),
     /// The request was carried out.
     Done,
+    /// A search the node cannot answer yet ([`crate::SearchError::NotReady`]): not a
+    /// "no file matches", and not a failure of the network either; `message` says what the
+    /// node still lacks.
+    NotReady {
+        /// A sentence for the user.
+        message: String,
+    },
     /// The request failed; `message` says why.
     Error {
         /// A sentence for the user.

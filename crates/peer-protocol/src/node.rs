@@ -173,6 +173,11 @@ pub enum SearchError {
     /// No answer came in time.
     #[error("no answer within {0} ms")]
     Timeout(u64),
+    /// The node is in the network but cannot answer correctly yet (a Chord node whose
+    /// ring pointers are not yet right): an empty answer now would be a false "not found".
+    /// Asking again later can succeed.
+    #[error("the network cannot answer yet: {0}")]
+    NotReady(String),
 }
 
 /// One search result: a file and who holds it.

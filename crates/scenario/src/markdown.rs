@@ -36,6 +36,27 @@ fn top_kinds(p: &PhaseReport, n: usize) -> String {
         .join(", ")
 }
 
+/// What each outcome column of the Queries table means; found, false not found, stale,
+/// not ready, errors, unfindable, empty and wrong add up to the queries.
+const OUTCOMES_LEGEND: &str = "\nEach query lands in one outcome; the outcome columns \
+    (found to absent) add up to the queries. *findable*: a live holder shares the file; \
+    *false not found*: findable, no hit; *stale*: findable, hits naming only dead or wrong \
+    peers; *not ready*: the network said it cannot answer yet; *errors*: the search failed; \
+    *unfindable*: every holder was down; *absent*: a file that exists nowhere, answered \
+    rightly empty or with wrong hits. Latency counts only searches that got an answer.\n";
+
+/// What the cost columns count.
+const COST_LEGEND: &str = "\n*search msgs/query*: the messages the searches themselves \
+    caused (the flood and its hits, the lookup's hops and the index fetch, the server round \
+    trip), per query; *upkeep msgs/node/s*: everything else the nodes sent to keep the \
+    network up (pings, stabilize, fix_fingers, re-publication), per live node per second; \
+    *hops*: overlay hops of found queries.\n";
+
+/// "277/288 (96.2%)": found queries of the findable ones, and the share.
+fn found_of_findable(p: &PhaseReport) -> String {
+    format!("{}/{} ({})", p.found, p.findable, pct(p.success_rate))
+}
+
 /// The whole Markdown report.
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
@@ -73,37 +94,56 @@ pub fn render(report: &Report) -> String {
 /// The tables alone (what `p2plab compare` prints).
 pub fn tables(report: &Report) -> String {
     let mut out = String::new();
-    out.push_str("## Queries\n\n");
-    out.push_str("| N | phase | network | live | queries | success | false not found | stale | errors | wrong hits | downloads ok | p50 ms | p95 ms | p99 ms | search msgs/query | search bytes/query | upkeep msgs/node/s | hops | busiest share |\n");
-    out.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    out.push_str("## Queries: what each search found\n\n");
+    out.push_str("| N | phase | network | queries | found/findable | false not found | stale | not ready | errors | unfindable | absent: empty/wrong |\n");
+    out.push_str("|---|---|---|---|---|---|---|---|---|---|---|\n");
+    each_phase(report, |n, net, p| {
+        if p.queries == 0 {
+            return;
+        }
+        let o = &p.outcomes;
+        let _ = writeln!(
+            out,
+            "| {n} | {} | {net} | {} | {} | {} | {} | {} | {} | {} | {}/{} |",
+            p.label,
+            p.queries,
+            found_of_findable(p),
+            o.false_not_found,
+            o.stale,
+            o.not_ready,
+            o.errors,
+            o.unfindable,
+            o.rightly_empty,
+            o.wrong_hits,
+        );
+    });
+    out.push_str(OUTCOMES_LEGEND);
+    out.push_str("\n## Queries: what they cost, and how fast\n\n");
+    out.push_str("| N | phase | network | live | search msgs/query | search bytes/query | upkeep msgs/node/s | hops | p50 ms | p95 ms | p99 ms | downloads ok | busiest share |\n");
+    out.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     each_phase(report, |n, net, p| {
         if p.queries == 0 {
             return;
         }
         let lat = |f: fn(&crate::report::Latency) -> f64| num(p.latency_ms.as_ref().map(f), 2);
-        let downloads = format!("{}/{}", p.downloads_ok, p.downloads);
         let _ = writeln!(
             out,
-            "| {n} | {} | {net} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {n} | {} | {net} | {} | {} | {} | {} | {} | {} | {} | {} | {}/{} | {} |",
             p.label,
             p.live_peers,
-            p.queries,
-            pct(p.success_rate),
-            p.false_not_found,
-            p.stale,
-            p.errors,
-            p.wrong_hits,
-            downloads,
-            lat(|l| l.p50),
-            lat(|l| l.p95),
-            lat(|l| l.p99),
             num(p.search_messages_per_query, 1),
             num(p.search_bytes_per_query, 0),
             num(p.upkeep_messages_per_node_s, 2),
             num(p.mean_hops, 2),
+            lat(|l| l.p50),
+            lat(|l| l.p95),
+            lat(|l| l.p99),
+            p.downloads_ok,
+            p.downloads,
             pct(p.busiest_share),
         );
     });
+    out.push_str(COST_LEGEND);
     out.push_str("\n## Background traffic (phases without queries)\n\n");
     out.push_str(
         "| N | phase | network | live | seconds | messages | upkeep msgs/node/s | upkeep bytes/node/s | busiest share | mostly |\n",

@@ -11,7 +11,7 @@ use crate::spec::{Network, Scenario};
 /// handful of messages into an absurd rate.
 pub const MIN_RATE_SECONDS: f64 = 0.25;
 use crate::stats::Delta;
-use crate::workload::Tally;
+use crate::workload::{Outcomes, Tally};
 
 /// A whole run of a scenario.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -99,26 +99,21 @@ pub struct PhaseReport {
     pub live_peers: usize,
     /// Whether the index server (Napster) was up at its end.
     pub server_up: Option<bool>,
-    /// Queries asked.
+    /// Queries asked: the sum of [`PhaseReport::outcomes`].
     pub queries: u64,
-    /// Queries for files that had a live holder.
+    /// Queries for files that had a live holder: the denominator of `success_rate`.
     pub findable: u64,
-    /// Of those, found.
+    /// Of those, found (the same number as `outcomes.found`).
     pub found: u64,
     /// `found / findable`.
     pub success_rate: Option<f64>,
-    /// Findable files answered with no hit.
-    pub false_not_found: u64,
-    /// Findable files answered only with dead or wrong holders.
-    pub stale: u64,
-    /// Searches that failed outright.
-    pub errors: u64,
-    /// Queries whose file had no live holder.
-    pub unfindable: u64,
-    /// Queries for files that exist nowhere.
+    /// Queries for files that exist nowhere (answered rightly empty, with wrong hits, not
+    /// ready or with an error).
     pub missing: u64,
-    /// Of those, answered with hits (should be 0).
-    pub wrong_hits: u64,
+    /// Every query in exactly one outcome (see [`crate::workload`]): found, false "not
+    /// found", stale, not ready, error, unfindable, rightly empty, wrong hits.
+    #[serde(default)]
+    pub outcomes: Outcomes,
     /// Downloads tried (a sample of found files).
     pub downloads: u64,
     /// Downloads whose bytes matched.
@@ -202,14 +197,10 @@ impl PhaseReport {
     pub fn fill(&mut self, tally: &Tally, delta: &Delta) {
         self.queries = tally.queries;
         self.findable = tally.findable;
-        self.found = tally.found;
-        self.success_rate = ratio(tally.found, tally.findable);
-        self.false_not_found = tally.false_not_found;
-        self.stale = tally.stale;
-        self.errors = tally.errors;
-        self.unfindable = tally.unfindable;
-        self.missing = tally.missing;
-        self.wrong_hits = tally.wrong_hits;
+        self.found = tally.outcomes.found;
+        self.success_rate = ratio(tally.outcomes.found, tally.findable);
+        self.missing = tally.absent;
+        self.outcomes = tally.outcomes;
         self.downloads = tally.downloads;
         self.downloads_ok = tally.downloads_ok;
         self.mean_hops = ratio(tally.hops_sum, tally.hops_n);

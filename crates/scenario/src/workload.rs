@@ -1,78 +1,222 @@
 //! Judging a search's answer against the plan, and the tally of a phase's verdicts.
 //!
-//! A query is judged against the plan and against who was up when it was asked:
+//! Every query of a phase lands in exactly one [`Outcome`], judged against the plan and
+//! against who was up when it was asked:
 //!
-//! - for a file with a live holder, it **succeeds** if a hit names a peer that was up and
-//!   really shares the file; no hit at all is a **false "not found"**; hits that all name
-//!   dead or wrong peers are **stale**; a failed search is an **error**;
-//! - for a file whose holders are all down, nothing can be found: it is counted apart
-//!   (**unfindable**), not against the network;
-//! - for a file that exists nowhere, any hit is a **wrong hit**.
+//! - for a file with a live holder (**findable**), it is **found** if a hit names a peer
+//!   that was up and really shares the file; no hit at all is a **false "not found"**;
+//!   hits that all name dead or wrong peers are **stale**;
+//! - for a file whose holders are all down, nothing can be found: it is **unfindable**,
+//!   counted apart and not against the network, whatever the answer;
+//! - for a file that exists nowhere (**absent**), an empty answer is right
+//!   (**rightly empty**) and any hit is a **wrong hit**;
+//! - for a findable or an absent file, a network that says it cannot answer yet is
+//!   **not ready**, and a search that failed is an **error**.
+//!
+//! No query is left unanswered at the end of a phase: a query phase waits for every search
+//! it asked, and the timeline ends one that waited [`p2plab_peer_protocol::CALL_TIMEOUT`]
+//! as an error.
 
+use std::fmt;
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
-use p2plab_peer_protocol::{Hit, Holder};
+use p2plab_peer_protocol::{Hit, Holder, SearchError};
+use serde::{Deserialize, Serialize};
 
 use crate::plan::{Plan, PlannedQuery};
 
-/// A query's verdict.
+/// Why a search brought no list of hits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// The network said it cannot answer yet ([`SearchError::NotReady`]); what it lacks.
+    NotReady(String),
+    /// The search failed; why, as a sentence.
+    Failed(String),
+}
+
+impl From<SearchError> for Failure {
+    fn from(e: SearchError) -> Self {
+        match e {
+            SearchError::NotReady(why) => Failure::NotReady(why),
+            other => Failure::Failed(other.to_string()),
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::NotReady(why) => write!(f, "not ready: {why}"),
+            Failure::Failed(why) => f.write_str(why),
+        }
+    }
+}
+
+/// What a search ended with: its hits, or why it has none.
+pub type Answer = Result<Vec<Hit>, Failure>;
+
+/// What a query asked for, as the plan and the world at asking time say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    /// Found a live holder.
-    Found {
-        /// Overlay hops of the best valid hit, where the network reports them.
-        hops: Option<u32>,
-    },
-    /// No hit although a live holder existed.
+pub enum Class {
+    /// A file with a live holder: the denominator of success.
+    Findable,
+    /// A file whose holders were all down.
+    Unfindable,
+    /// A file that exists nowhere.
+    Absent,
+}
+
+/// A query's verdict: what it asked for, its [`Outcome`], and the hops of a found one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verdict {
+    /// What it asked for.
+    pub class: Class,
+    /// Where the query lands.
+    pub outcome: Outcome,
+    /// For a found query, overlay hops of the best valid hit, where the network reports them.
+    pub hops: Option<u32>,
+}
+
+/// The one outcome each query lands in (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Findable, and a hit named a live holder.
+    Found,
+    /// Findable, and no hit at all.
     FalseNotFound,
-    /// Hits, but none names a live holder.
+    /// Findable, and hits, but none names a live holder.
     Stale,
-    /// The search itself failed; `findable` if a live holder existed.
-    Error {
-        /// Whether a live holder existed (then the error is a miss).
-        findable: bool,
-    },
+    /// The network said it cannot answer yet (findable or absent file).
+    NotReady,
+    /// The search failed (findable or absent file).
+    Error,
     /// Every holder was down: nothing to find.
     Unfindable,
-    /// A query for a file that exists nowhere returned nothing, as it should.
+    /// A file that exists nowhere, answered with nothing, as it should be.
     RightlyEmpty,
-    /// A query for a file that exists nowhere returned hits.
+    /// A file that exists nowhere, answered with hits.
     WrongHits,
 }
 
-/// Judges one search's result against the plan and against who was up when it was asked
+impl Outcome {
+    fn of(self, class: Class) -> Verdict {
+        Verdict {
+            class,
+            outcome: self,
+            hops: None,
+        }
+    }
+}
+
+/// Judges one search's answer against the plan and against who was up when it was asked
 /// (`alive`); `holder_of` names the peer a hit's holder is, if any.
 pub fn verdict(
     plan: &Plan,
     query: &PlannedQuery,
     alive: &[bool],
     holder_of: impl Fn(&Holder) -> Option<usize>,
-    result: &Result<Vec<Hit>, String>,
+    answer: &Answer,
 ) -> Verdict {
+    let failed = |f: &Failure| match f {
+        Failure::NotReady(_) => Outcome::NotReady,
+        Failure::Failed(_) => Outcome::Error,
+    };
     let Some(file) = query.file else {
-        return match result {
-            Ok(hits) if !hits.is_empty() => Verdict::WrongHits,
-            Ok(_) => Verdict::RightlyEmpty,
-            Err(_) => Verdict::Error { findable: false },
-        };
+        return match answer {
+            Ok(hits) if !hits.is_empty() => Outcome::WrongHits,
+            Ok(_) => Outcome::RightlyEmpty,
+            Err(f) => failed(f),
+        }
+        .of(Class::Absent);
     };
     let holders = &plan.files[file].holders;
+    if !holders
+        .iter()
+        .any(|&i| alive.get(i).copied().unwrap_or(false))
+    {
+        return Outcome::Unfindable.of(Class::Unfindable);
+    }
     let valid = |h: &&Hit| {
         holder_of(&h.holder)
             .is_some_and(|i| holders.contains(&i) && alive.get(i).copied().unwrap_or(false))
             && h.name == plan.files[file].name
     };
-    if !holders.iter().any(|&i| alive[i]) {
-        return Verdict::Unfindable;
-    }
-    match result {
-        Err(_) => Verdict::Error { findable: true },
-        Ok(hits) if hits.is_empty() => Verdict::FalseNotFound,
+    match answer {
+        Err(f) => failed(f).of(Class::Findable),
+        Ok(hits) if hits.is_empty() => Outcome::FalseNotFound.of(Class::Findable),
         Ok(hits) => match hits.iter().filter(valid).map(|h| h.hops).min() {
-            Some(hops) => Verdict::Found { hops },
-            None => Verdict::Stale,
+            Some(hops) => Verdict {
+                hops,
+                ..Outcome::Found.of(Class::Findable)
+            },
+            None => Outcome::Stale.of(Class::Findable),
         },
+    }
+}
+
+/// How many queries of a phase landed in each [`Outcome`]: their sum is the phase's
+/// queries, by construction (each query adds one to exactly one field).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outcomes {
+    /// See [`Outcome::Found`].
+    pub found: u64,
+    /// See [`Outcome::FalseNotFound`].
+    pub false_not_found: u64,
+    /// See [`Outcome::Stale`].
+    pub stale: u64,
+    /// See [`Outcome::NotReady`].
+    pub not_ready: u64,
+    /// See [`Outcome::Error`].
+    pub errors: u64,
+    /// See [`Outcome::Unfindable`].
+    pub unfindable: u64,
+    /// See [`Outcome::RightlyEmpty`].
+    pub rightly_empty: u64,
+    /// See [`Outcome::WrongHits`].
+    pub wrong_hits: u64,
+}
+
+impl Outcomes {
+    /// Counts one query.
+    pub fn add(&mut self, outcome: Outcome) {
+        *self.slot(outcome) += 1;
+    }
+
+    fn slot(&mut self, outcome: Outcome) -> &mut u64 {
+        match outcome {
+            Outcome::Found => &mut self.found,
+            Outcome::FalseNotFound => &mut self.false_not_found,
+            Outcome::Stale => &mut self.stale,
+            Outcome::NotReady => &mut self.not_ready,
+            Outcome::Error => &mut self.errors,
+            Outcome::Unfindable => &mut self.unfindable,
+            Outcome::RightlyEmpty => &mut self.rightly_empty,
+            Outcome::WrongHits => &mut self.wrong_hits,
+        }
+    }
+
+    /// Every outcome's count added up: a phase's queries.
+    pub fn total(&self) -> u64 {
+        let Outcomes {
+            found,
+            false_not_found,
+            stale,
+            not_ready,
+            errors,
+            unfindable,
+            rightly_empty,
+            wrong_hits,
+        } = *self;
+        found
+            + false_not_found
+            + stale
+            + not_ready
+            + errors
+            + unfindable
+            + rightly_empty
+            + wrong_hits
     }
 }
 
@@ -81,27 +225,17 @@ pub fn verdict(
 pub struct Tally {
     /// Queries asked.
     pub queries: u64,
-    /// Queries for files that had a live holder.
+    /// Queries for files that had a live holder (see [`Class::Findable`]).
     pub findable: u64,
-    /// Of those, found.
-    pub found: u64,
-    /// Of those, no hit.
-    pub false_not_found: u64,
-    /// Of those, only stale hits.
-    pub stale: u64,
-    /// Searches that failed (any kind of query; one for a findable file is a miss).
-    pub errors: u64,
-    /// Queries for files all of whose holders were down.
-    pub unfindable: u64,
-    /// Queries for files that exist nowhere.
-    pub missing: u64,
-    /// Of those, answered with hits.
-    pub wrong_hits: u64,
+    /// Queries for files that exist nowhere (see [`Class::Absent`]).
+    pub absent: u64,
+    /// Each query in its one outcome.
+    pub outcomes: Outcomes,
     /// Sum and count of hops over found queries that report hops.
     pub hops_sum: u64,
     /// See `hops_sum`.
     pub hops_n: u64,
-    /// Search latency in microseconds, all queries that returned.
+    /// Search latency in microseconds, all queries that got an answer.
     pub latency: Histogram<u64>,
     /// Downloads tried and verified.
     pub downloads: u64,
@@ -114,13 +248,8 @@ impl Default for Tally {
         Tally {
             queries: 0,
             findable: 0,
-            found: 0,
-            false_not_found: 0,
-            stale: 0,
-            errors: 0,
-            unfindable: 0,
-            missing: 0,
-            wrong_hits: 0,
+            absent: 0,
+            outcomes: Outcomes::default(),
             hops_sum: 0,
             hops_n: 0,
             latency: latency_histogram(),
@@ -142,9 +271,9 @@ fn latency_histogram() -> Histogram<u64> {
 pub const MAX_LATENCY_MICROS: u64 = 3_600_000_000;
 
 impl Tally {
-    /// Adds one judged query; `latency` is `None` when its search failed, so that only
-    /// searches that got an answer count in the latency distribution (a query for a file
-    /// whose holders are all down is unfindable whether its search failed or not).
+    /// Adds one judged query; `latency` is `None` when its search got no answer (it failed,
+    /// or the network was not ready), so that only answers count in the latency
+    /// distribution.
     pub fn add(&mut self, verdict: Verdict, latency: Option<Duration>) {
         self.queries += 1;
         if let Some(latency) = latency {
@@ -153,35 +282,15 @@ impl Tally {
                 .max(1);
             self.latency.saturating_record(micros);
         }
-        match verdict {
-            Verdict::Found { hops } => {
-                self.findable += 1;
-                self.found += 1;
-                if let Some(h) = hops {
-                    self.hops_sum += u64::from(h);
-                    self.hops_n += 1;
-                }
-            }
-            Verdict::FalseNotFound => {
-                self.findable += 1;
-                self.false_not_found += 1;
-            }
-            Verdict::Stale => {
-                self.findable += 1;
-                self.stale += 1;
-            }
-            Verdict::Error { findable } => {
-                // Only queries for files that exist nowhere fail unfindable.
-                self.errors += 1;
-                self.findable += u64::from(findable);
-                self.missing += u64::from(!findable);
-            }
-            Verdict::Unfindable => self.unfindable += 1,
-            Verdict::RightlyEmpty => self.missing += 1,
-            Verdict::WrongHits => {
-                self.missing += 1;
-                self.wrong_hits += 1;
-            }
+        self.outcomes.add(verdict.outcome);
+        match verdict.class {
+            Class::Findable => self.findable += 1,
+            Class::Absent => self.absent += 1,
+            Class::Unfindable => {}
+        }
+        if let (Outcome::Found, Some(h)) = (verdict.outcome, verdict.hops) {
+            self.hops_sum += u64::from(h);
+            self.hops_n += 1;
         }
     }
 }

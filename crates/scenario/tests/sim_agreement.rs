@@ -67,8 +67,8 @@ async fn real_and_simulated_runs_agree() {
         let (r, s) = (phase(&real, net), phase(&simulated, net));
         assert_eq!(r.queries, s.queries, "{net}");
         assert_eq!(
-            (r.findable, r.found, r.missing, r.wrong_hits),
-            (s.findable, s.found, s.missing, s.wrong_hits),
+            (r.findable, r.found, r.missing, r.outcomes.wrong_hits),
+            (s.findable, s.found, s.missing, s.outcomes.wrong_hits),
             "{net}"
         );
         assert_eq!(r.success_rate, s.success_rate, "{net}");

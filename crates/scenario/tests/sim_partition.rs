@@ -63,14 +63,14 @@ fn check_cut(report: &Report) {
         // With one copy of each file, about half of the queries ask for a file held across
         // the cut: those count as unfindable, not as failures of the asker's side.
         assert!(
-            cut.unfindable > 20 && cut.findable > 20,
+            cut.outcomes.unfindable > 20 && cut.findable > 20,
             "{mode} {net}: {cut:?}"
         );
     }
     // Napster's peers on the far side cannot reach the index server: their searches fail.
     let cut = phase(report, napster, "cut");
     assert!(
-        cut.errors + cut.false_not_found > 10,
+        cut.outcomes.errors + cut.outcomes.false_not_found > 10,
         "{}: {cut:?}",
         report.mode
     );
@@ -89,8 +89,8 @@ async fn each_side_finds_only_its_own_and_the_network_is_whole_again_after() {
     for net in [Network::Napster, Network::Chord] {
         let (r, s) = (phase(&real, net, "cut"), phase(&simulated, net, "cut"));
         assert_eq!(
-            (r.findable, r.unfindable),
-            (s.findable, s.unfindable),
+            (r.findable, r.outcomes.unfindable),
+            (s.findable, s.outcomes.unfindable),
             "{net}: the same sides, the same truth"
         );
     }

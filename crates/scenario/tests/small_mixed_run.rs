@@ -56,12 +56,12 @@ async fn ten_peers_per_network_side_by_side() {
         // Ten peers within TTL 7, an index and a ring: (nearly) every file with a holder is
         // found, and the report counts the rest as misses, not as successes.
         assert!(warm.success_rate.unwrap() >= 0.9, "{net}: {warm:?}");
+        assert_eq!(warm.outcomes.total(), warm.queries, "{net}: {warm:?}");
         assert_eq!(
-            warm.found + warm.false_not_found + warm.stale + warm.errors,
-            warm.findable
+            warm.findable + warm.outcomes.unfindable + warm.missing,
+            warm.queries
         );
-        assert_eq!(warm.findable + warm.unfindable + warm.missing, warm.queries);
-        assert_eq!(warm.wrong_hits, 0, "{net}");
+        assert_eq!(warm.outcomes.wrong_hits, 0, "{net}");
         assert!(warm.missing > 0, "{net}: the plan asks for missing files");
         assert_eq!(
             warm.downloads_ok, warm.downloads,
@@ -87,7 +87,7 @@ async fn ten_peers_per_network_side_by_side() {
     let dead = phase(&report, Network::Napster, "after server");
     assert_eq!(dead.server_up, Some(false));
     assert_eq!(dead.found, 0);
-    assert_eq!(dead.errors, dead.queries, "{dead:?}");
+    assert_eq!(dead.outcomes.errors, dead.queries, "{dead:?}");
     assert_eq!(
         phase(&report, Network::Napster, "warm").success_rate,
         Some(1.0)

@@ -333,10 +333,10 @@ impl ChordNode {
         text: &str,
         out: &mut Outbox,
     ) {
-        if !self.is_joined() {
+        if let Some(why) = self.not_ready() {
             out.report(Event::SearchDone {
                 request,
-                result: Err(SearchError::NotConnected("not in a Chord ring".into())),
+                result: Err(SearchError::NotReady(why)),
             });
             return;
         }
@@ -371,6 +371,14 @@ impl ChordNode {
         run.hops = hops;
         if owner.id == self.me.id {
             let records = self.store.get(run.key, &run.query, now);
+            if records.is_empty() && !self.owns_range_known() {
+                let why = "this node owns the key but has no predecessor yet, so its \
+                           records may still be at the node that held them before";
+                return out.report(Event::SearchDone {
+                    request: run.request,
+                    result: Err(SearchError::NotReady(why.into())),
+                });
+            }
             return self.search_answered(now, run, records, out);
         }
         let query = query_text(&run.query);

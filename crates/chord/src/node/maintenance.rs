@@ -61,6 +61,48 @@ impl ChordNode {
         self.start_lookup(now, self.me.id, Goal::Join, out);
     }
 
+    /// Why the node cannot answer a lookup correctly yet, or `None` when it can.
+    ///
+    /// In the paper's terms (ToN §IV-C and Theorem IV.2), a lookup is correct once the
+    /// successor pointers are: `find_successor` walks fingers only as shortcuts, and
+    /// successors alone decide the answer. So a node can answer once it has a successor
+    /// that is not itself — or is alone by right, as the ring's creator is before anyone
+    /// joins. It cannot while it is still joining (its successor is the join lookup's
+    /// answer, not yet known), nor once it has lost every successor and looks for the ring
+    /// again: the empty answer it would give is a false "not found". The node's own key
+    /// range is a second condition, for the keys it owns (see `owns_range_known`).
+    pub(super) fn not_ready(&self) -> Option<String> {
+        let through = || {
+            self.config
+                .join
+                .map_or_else(String::new, |a| format!(" through {a}"))
+        };
+        match self.phase {
+            Phase::Fresh | Phase::Joining => Some(format!(
+                "still joining the ring{}: no successor yet",
+                through()
+            )),
+            Phase::Joined
+                if self.successor().id == self.me.id && self.ring_contacts().next().is_some() =>
+            {
+                Some(format!(
+                    "no live successor: every neighbour was lost; looking for the ring again{}",
+                    through()
+                ))
+            }
+            Phase::Joined => None,
+            Phase::Left => Some("this node has left the ring".to_owned()),
+        }
+    }
+
+    /// Whether the node knows which keys it owns: `(predecessor, n]` needs a predecessor.
+    /// A node that joined (or whose predecessor failed) has none until the next `notify`;
+    /// until then a key that routes to it may still sit at the node that held it before.
+    /// A ring of one owns every key.
+    pub(super) fn owns_range_known(&self) -> bool {
+        self.predecessor.is_some() || self.successor().id == self.me.id
+    }
+
     /// Where a lookup of our own successor starts: the bootstrap node, then the successors
     /// we lost, newest first. Empty for the node that created the ring, until it loses one.
     pub(super) fn ring_contacts(&self) -> impl Iterator<Item = NodeRef> + '_ {
@@ -212,10 +254,37 @@ impl ChordNode {
         }
     }
 
-    /// `n.check_predecessor()`: ping the predecessor; no answer clears it.
+    /// `n.check_predecessor()`: ping the predecessor; no answer clears it. The same tick
+    /// checks a few of the holders our records name ([`Self::check_holders`]).
     pub(super) fn check_predecessor(&mut self, now: Instant, out: &mut Outbox) {
         if let Some(p) = self.predecessor {
             self.request(now, p, Message::Ping, Purpose::CheckPredecessor, out);
+        }
+        self.check_holders(now, out);
+    }
+
+    /// Pings the next [`crate::HOLDER_PINGS_PER_ROUND`] distinct holders named by the
+    /// records this node stores, in turn; one that does not answer is forgotten, and with
+    /// it every record it holds (see [`Self::forget`]).
+    ///
+    /// Why the storing node checks, and not a short record TTL: a TTL short enough to be
+    /// seconds would make every publisher re-send every record (files x keywords x
+    /// replicas) that often. A storing node holds records of far fewer distinct holders
+    /// than records, and one ping learns about all of a holder's records at once. The
+    /// cost is at most `HOLDER_PINGS_PER_ROUND` pings (and pongs) per check period per
+    /// node. The bound: with H distinct holders, a dead holder's records leave within
+    /// `ceil(H / HOLDER_PINGS_PER_ROUND)` check periods plus one RPC timeout; any other
+    /// request that finds it dead drops them at once, for free. The 180 s entry TTL stays
+    /// as the backstop for a holder that answers pings but no longer shares the file.
+    fn check_holders(&mut self, now: Instant, out: &mut Outbox) {
+        let holders = self
+            .store
+            .holders_after(self.holder_cursor, crate::HOLDER_PINGS_PER_ROUND);
+        self.holder_cursor = holders.last().copied().or(self.holder_cursor);
+        let me = self.me.addr;
+        for addr in holders.into_iter().filter(|a| *a != me) {
+            let peer = NodeRef::at(addr, self.ring);
+            self.request(now, peer, Message::Ping, Purpose::CheckHolder, out);
         }
     }
 

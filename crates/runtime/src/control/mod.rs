@@ -28,12 +28,12 @@ use p2plab_peer_protocol::control::{
     parse_line, ControlReply, ControlRequest, ControlToken, LineError, IDLE_TIMEOUT, MAX_LINE_LEN,
     MAX_SESSIONS,
 };
-use p2plab_peer_protocol::Library;
+use p2plab_peer_protocol::{Library, SearchError};
 
 pub use client::ControlClient;
 pub use token::TokenFile;
 
-use crate::handle::NodeHandle;
+use crate::handle::{NodeError, NodeHandle};
 use crate::limits::WRITE_TIMEOUT;
 
 /// Who may reach a control port, and where its token goes.
@@ -154,6 +154,9 @@ pub async fn execute(node: &NodeHandle, req: ControlRequest) -> ControlReply {
     match req {
         ControlRequest::Search { query } => match node.search(&query).await {
             Ok(hits) => ControlReply::Hits { hits },
+            Err(NodeError::Search(SearchError::NotReady(why))) => {
+                ControlReply::NotReady { message: why }
+            }
             Err(e) => error(&e),
         },
         ControlRequest::Get {

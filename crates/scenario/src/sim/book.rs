@@ -15,6 +15,7 @@ use p2plab_peer_protocol::{Download, Event, Hit, RequestId};
 
 use super::cores::SimNode;
 use crate::timeline::{Reply, Ticket};
+use crate::workload::Failure;
 
 /// Searches asked, answers not yet handed to the timeline, and nodes that said goodbye.
 #[derive(Debug, Default)]
@@ -125,7 +126,7 @@ impl Book {
                 Event::SearchDone { request, result } => {
                     if let Some((ticket, node)) = self.asked.remove(&request) {
                         self.unwatch(node);
-                        let result = result.map_err(|e| e.to_string());
+                        let result = result.map_err(Failure::from);
                         self.answers.push(Reply::Answer { ticket, at, result });
                         progressed = true;
                     }

@@ -36,6 +36,7 @@ use crate::plan::Plan;
 use crate::report::{Memory, NetworkReport, Report, RunReport, Versions};
 use crate::spec::{LatencyMs, Network, Scenario};
 use crate::timeline::{self, Action, Poll, Reply, Ticket, Timeline, Who};
+use crate::workload::Failure;
 
 /// How to run a scenario.
 #[derive(Debug, Clone)]
@@ -253,7 +254,7 @@ impl Engine {
         self.tasks.spawn(async move {
             let result = match node {
                 Some(node) => node.search(&text).await,
-                None => Err(timeline::flights::STOPPED.to_owned()),
+                None => Err(Failure::Failed(timeline::flights::STOPPED.to_owned())),
             };
             let at = clock.now();
             let _ = replies.send(Reply::Answer { ticket, at, result });

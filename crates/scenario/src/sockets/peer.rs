@@ -13,7 +13,9 @@ use tokio::sync::Mutex;
 use p2plab_peer_protocol::control::{ControlReply, ControlRequest, NodeStats};
 use p2plab_peer_protocol::Hit;
 use p2plab_runtime::control::ControlClient;
-use p2plab_runtime::NodeHandle;
+use p2plab_runtime::{NodeError, NodeHandle};
+
+use crate::workload::{Answer, Failure};
 
 /// How long the runner waits for a child node's control reply (a search's own timeout is
 /// far shorter; this only catches a hung child).
@@ -53,19 +55,24 @@ impl Peer {
     /// Searches the network from this node.
     ///
     /// # Errors
-    /// The node's error, as a sentence.
-    pub async fn search(&self, query: &str) -> Result<Vec<Hit>, String> {
+    /// [`Failure::NotReady`] if the network said it cannot answer yet, else the node's
+    /// error as a sentence.
+    pub async fn search(&self, query: &str) -> Answer {
         match self {
-            Peer::Local(h) => h.search(query).await.map_err(|e| e.to_string()),
-            Peer::Remote(r) => match r
-                .ask(&ControlRequest::Search {
+            Peer::Local(h) => h.search(query).await.map_err(|e| match e {
+                NodeError::Search(e) => Failure::from(e),
+                other => Failure::Failed(other.to_string()),
+            }),
+            Peer::Remote(r) => {
+                let search = ControlRequest::Search {
                     query: query.into(),
-                })
-                .await?
-            {
-                ControlReply::Hits { hits } => Ok(hits),
-                other => Err(unexpected(other)),
-            },
+                };
+                match r.ask(&search).await.map_err(Failure::Failed)? {
+                    ControlReply::Hits { hits } => Ok(hits),
+                    ControlReply::NotReady { message } => Err(Failure::NotReady(message)),
+                    other => Err(Failure::Failed(unexpected(other))),
+                }
+            }
         }
     }
 

@@ -18,6 +18,7 @@ use crate::node_spec::NodeSpec;
 use crate::ready::Census;
 use crate::report::NetworkReport;
 use crate::stats::Snapshot;
+use crate::workload::Answer;
 
 /// A node of one network: Napster's index server, or peer `i` of the plan.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -120,8 +121,8 @@ pub enum Reply {
         ticket: Ticket,
         /// When it ended, on the engine's clock.
         at: Instant,
-        /// Its hits, or why it failed (a sentence).
-        result: Result<Vec<Hit>, String>,
+        /// Its hits, or why it has none.
+        result: Answer,
     },
     /// A download ended: the bytes received, or why it failed.
     Fetched {

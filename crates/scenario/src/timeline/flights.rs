@@ -15,7 +15,7 @@ use p2plab_peer_protocol::{Hit, Holder, Instant, CALL_TIMEOUT};
 
 use super::action::Ticket;
 use crate::plan::{Plan, PlannedQuery};
-use crate::workload::{verdict, Tally, Verdict};
+use crate::workload::{verdict, Answer, Failure, Outcome, Tally};
 
 /// What a search ended with when its peer stopped under it (a real node's handle says so).
 pub const STOPPED: &str = "the node has stopped";
@@ -131,13 +131,7 @@ impl Flights {
     }
 
     /// A search ended at `at`: judges it against the plan and its truth.
-    pub fn answer(
-        &mut self,
-        plan: &Plan,
-        ticket: Ticket,
-        at: Instant,
-        result: Result<Vec<Hit>, String>,
-    ) {
+    pub fn answer(&mut self, plan: &Plan, ticket: Ticket, at: Instant, result: Answer) {
         let Some(s) = self.searches.remove(&ticket) else {
             // Already ended: its peer stopped, or it timed out.
             return;
@@ -146,8 +140,8 @@ impl Flights {
         let v = verdict(plan, &s.query, &s.truth.alive, holder_of, &result);
         let latency = result.is_ok().then(|| at.saturating_since(s.asked));
         self.tally.add(v, latency);
-        if let (Verdict::Found { .. }, Some(file), true, Ok(hits)) =
-            (v, s.query.file, s.query.download, &result)
+        if let (Outcome::Found, Some(file), true, Ok(hits)) =
+            (v.outcome, s.query.file, s.query.download, &result)
         {
             let valid = hits.iter().find(|h| {
                 h.name == plan.files[file].name
@@ -190,7 +184,7 @@ impl Flights {
             .map(|(t, _)| *t)
             .collect();
         for t in searches {
-            self.answer(plan, t, now, Err(STOPPED.to_owned()));
+            self.answer(plan, t, now, Err(Failure::Failed(STOPPED.to_owned())));
         }
         let downloads: Vec<Ticket> = self
             .downloads
@@ -213,7 +207,7 @@ impl Flights {
             .collect();
         for t in late {
             let why = format!("no answer within {}", seconds(CALL_TIMEOUT));
-            self.answer(plan, t, now, Err(why));
+            self.answer(plan, t, now, Err(Failure::Failed(why)));
         }
     }
 
@@ -264,10 +258,15 @@ mod tests {
         let failed = flights.ask(query(0), 0, t0, down.clone());
         let answered = flights.ask(query(1), 0, t0, down);
         let at = t0 + Duration::from_millis(5);
-        flights.answer(&plan, failed, at, Err("not connected".into()));
+        flights.answer(
+            &plan,
+            failed,
+            at,
+            Err(Failure::Failed("not connected".into())),
+        );
         flights.answer(&plan, answered, at, Ok(Vec::new()));
         let tally = flights.take_tally();
-        assert_eq!((tally.queries, tally.unfindable), (2, 2));
+        assert_eq!((tally.queries, tally.outcomes.unfindable), (2, 2));
         assert_eq!(tally.latency.len(), 1, "the failed search has no latency");
         assert!(
             tally.latency.equivalent(tally.latency.max(), 5_000),
@@ -289,7 +288,10 @@ mod tests {
         let late = Instant::ZERO + Duration::from_millis(2);
         flights.answer(&plan, ticket, late, Ok(Vec::new()));
         let tally = flights.take_tally();
-        assert_eq!((tally.queries, tally.errors, tally.findable), (1, 1, 1));
+        assert_eq!(
+            (tally.queries, tally.outcomes.errors, tally.findable),
+            (1, 1, 1)
+        );
         assert!(tally.latency.is_empty());
     }
 }

@@ -201,11 +201,12 @@ fn every_query_is_asked_judged_and_counted_once() {
         "the scripted network always finds live holders"
     );
     assert_eq!(
-        q.findable + q.missing + q.unfindable,
+        q.findable + q.missing + q.outcomes.unfindable,
         q.queries,
-        "outcomes add up"
+        "classes add up"
     );
-    assert_eq!(q.wrong_hits, 0);
+    assert_eq!(q.outcomes.total(), q.queries, "outcomes add up");
+    assert_eq!(q.outcomes.wrong_hits, 0);
     // 40 queries at 10 per second, the last answered 0.3 s after it was asked.
     assert!((q.seconds - 4.2).abs() < 1e-6, "{}", q.seconds);
     let latency = q.latency_ms.map(|l| l.max);
@@ -276,7 +277,7 @@ fn a_cut_judges_each_query_on_its_own_side() {
     // across the cut counts as down, so some hits are stale or queries unfindable.
     let p = &report.phases[1];
     assert_eq!(p.queries, 40);
-    assert!(p.stale + p.unfindable > 0, "{p:?}");
+    assert!(p.outcomes.stale + p.outcomes.unfindable > 0, "{p:?}");
 }
 
 #[test]
