@@ -95,7 +95,7 @@ pub async fn compare(
         let spread = s.spawn(|| seed_spread(&spec, &say));
         let scaling = s.spawn(|| {
             say.line(format!("simulator: scaling sweep, N = {:?}", SWEEP_NODES));
-            sim::run(&sweep, false).map(|run| SeedSpread::across(&[run.report]))
+            sim::run(&sweep, false).map(|run| SeedSpread::across(&[run.report]).per_network())
         });
         (join(spread), join(scaling))
     });

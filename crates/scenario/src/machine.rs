@@ -129,13 +129,13 @@ pub fn warning(report: &Report) -> Option<String> {
         .filter_map(|p| p.machine.filter(|m| m.saturated))
         .collect();
     let late = saturated.iter().map(|m| m.late_max_ms).reduce(f64::max)?;
-    let busy = saturated
-        .iter()
-        .filter_map(|m| m.cpu_busy)
-        .reduce(f64::max)
-        .map_or_else(String::new, |b| {
-            format!(" and the CPU was up to {:.0}% busy", b * 100.0)
+    let most = |f: fn(&MachineLoad) -> Option<f64>| saturated.iter().filter_map(f).reduce(f64::max);
+    let busy = most(|m| m.cpu_busy).map_or_else(String::new, |b| {
+        let own = most(|m| m.cpu_own).map_or_else(String::new, |o| {
+            format!(", this run's own share at most {:.0}%", o * 100.0)
         });
+        format!(" and the CPU was up to {:.0}% busy{own}", b * 100.0)
+    });
     Some(format!(
         "⚠ Saturated: timers fired up to {late:.0} ms late{busy}: latencies in the phases \
          marked ⚠ measure the machine, not the protocol (thresholds: p99 lateness over \
@@ -204,6 +204,7 @@ mod tests {
             late_max_ms: 180.0,
             late_p99_ms: 150.0,
             cpu_busy: Some(1.0),
+            cpu_own: Some(0.2),
             ..MachineLoad::default()
         };
         let phase = PhaseReport {
@@ -213,7 +214,13 @@ mod tests {
         assert_eq!(mark(&phase), " ⚠");
         let report = Report::for_test(1, crate::spec::Network::Chord, vec![phase]);
         let line = warning(&report).unwrap();
-        assert!(line.contains("timers fired up to 180 ms late and the CPU was up to 100% busy"));
+        assert!(
+            line.contains(
+                "timers fired up to 180 ms late and the CPU was up to 100% busy, this run's own \
+                 share at most 20%:"
+            ),
+            "{line}"
+        );
         let quiet = Report::for_test(1, crate::spec::Network::Chord, vec![PhaseReport::default()]);
         assert_eq!(warning(&quiet), None);
         assert_eq!(mark(&quiet.runs[0].networks[0].phases[0]), "");

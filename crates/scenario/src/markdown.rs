@@ -77,7 +77,8 @@ pub fn tables(report: &Report) -> String {
             return;
         }
         let lat = |f: fn(&crate::report::Latency) -> f64| {
-            num(p.latency_ms.as_ref().map(f), 2) + crate::machine::mark(p)
+            let mark = p.latency_ms.map_or("", |_| crate::machine::mark(p));
+            num(p.latency_ms.as_ref().map(f), 2) + mark
         };
         let downloads = format!("{}/{}", p.downloads_ok, p.downloads);
         let _ = writeln!(

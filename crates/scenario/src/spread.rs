@@ -317,6 +317,29 @@ impl SeedSpread {
         }
     }
 
+    /// The same spread with one row per node count and network: each figure from the
+    /// first of its phases that has it, so that a query step's cost and the upkeep of a
+    /// wait stand side by side.
+    pub fn per_network(self) -> SeedSpread {
+        let mut rows: Vec<SpreadRow> = Vec::new();
+        for row in self.rows {
+            let same = |r: &&mut SpreadRow| r.nodes == row.nodes && r.network == row.network;
+            match rows.iter_mut().find(same) {
+                Some(into) => {
+                    into.phase = format!("{} + {}", into.phase, row.phase);
+                    for (key, spread) in row.figures {
+                        into.figures.entry(key).or_insert(spread);
+                    }
+                }
+                None => rows.push(row),
+            }
+        }
+        SeedSpread {
+            seeds: self.seeds,
+            rows,
+        }
+    }
+
     /// The spread as a Markdown table under `title`, with a line that says what the
     /// intervals are.
     pub fn table(&self, title: &str) -> String {
@@ -438,6 +461,16 @@ mod tests {
         let table = spread.table("Seed spread");
         assert!(table.contains("2 seeds (1–2)"), "{table}");
         assert!(table.contains("| 95.0% ± "), "{table}");
+    }
+
+    #[test]
+    fn per_network_puts_upkeep_beside_the_query_cost() {
+        let spread = SeedSpread::across(&[report(7, 100, 10.0, 2.0)]).per_network();
+        assert_eq!(spread.rows.len(), 1);
+        let row = &spread.rows[0];
+        assert_eq!(row.phase, "steady + idle");
+        assert_eq!(row.figures["messages_per_query"].mean, 10.0);
+        assert_eq!(row.figures["upkeep_per_node_s"].mean, 2.0);
     }
 
     #[test]
