@@ -92,8 +92,13 @@ enum Cmd {
         /// Play it on the deterministic simulator instead of real sockets.
         #[arg(long)]
         sim: bool,
+        /// With --sim: play it over this many seeds (the scenario's, then the next ones)
+        /// and add the mean and 95% interval of each headline figure.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=scenario_cmd::MAX_SEEDS))]
+        seeds: u64,
     },
-    /// Napster, Gnutella and Chord side by side: run the default scenario and print the table.
+    /// Napster, Gnutella and Chord side by side: run the default scenario and print the table,
+    /// then on the simulator its spread over seeds and a scaling sweep.
     Compare {
         /// The scenario to run (default: scenarios/default.json, built into the binary, so
         /// `compare` runs from any folder).
@@ -199,13 +204,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             out,
             processes,
             sim,
-        } => scenario_cmd::run_file(Some(&scenario), &out, processes, sim).await,
+            seeds,
+        } => scenario_cmd::run_file(Some(&scenario), &out, processes, sim, seeds).await,
         Cmd::Compare {
             scenario,
             out,
             processes,
             sim,
-        } => scenario_cmd::run_file(scenario.as_deref(), &out, processes, sim).await,
+        } => scenario_cmd::compare(scenario.as_deref(), &out, processes, sim).await,
         Cmd::Trace(args) => trace_cmd::run(&args),
         Cmd::Sim(cmd) => sim_cmd::run(cmd),
         Cmd::Bench(BenchCmd::Napster(args)) => bench::napster(args).await,

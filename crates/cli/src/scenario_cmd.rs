@@ -8,7 +8,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use p2plab_scenario::report::Report;
-use p2plab_scenario::spec::{Engine, Network};
+use p2plab_scenario::spec::{Engine, Network, NodeCount, Step};
+use p2plab_scenario::spread::SeedSpread;
 use p2plab_scenario::{load, markdown, parse, run, sim, write_report, RunOptions, Scenario};
 
 /// File descriptors one peer of `network` may hold in this process: its listener and one
@@ -25,31 +26,168 @@ fn fds_per_node(network: Network, spec: &Scenario) -> u64 {
     }
 }
 
+/// The most seeds `--seeds` plays: each is a whole simulated run, and beyond a few dozen
+/// the interval narrows only as one over the square root of their number.
+pub const MAX_SEEDS: u64 = 64;
+
 /// Runs `scenario` (none: the built-in default) into `out` and prints the tables;
 /// `processes` runs each node as its own child process, `sim` (or the file's
-/// `"engine": "sim"`) runs it on the simulator.
+/// `"engine": "sim"`) runs it on the simulator, over `seeds` seeds.
 pub async fn run_file(
     scenario: Option<&Path>,
     out: &Path,
     processes: bool,
     sim: bool,
+    seeds: u64,
 ) -> anyhow::Result<ExitCode> {
+    let spec = read(scenario, out)?;
+    let report = if sim || spec.engine == Engine::Sim {
+        anyhow::ensure!(
+            !processes,
+            "--processes runs real nodes; the simulator has no processes to start"
+        );
+        let (report, digests) = simulate(&spec, seeds)?;
+        print_report(&report, out)?;
+        println!("{}", digests.join("\n"));
+        return Ok(ExitCode::SUCCESS);
+    } else {
+        anyhow::ensure!(
+            seeds == 1,
+            "--seeds plays the simulator, where a run costs seconds: add --sim"
+        );
+        on_sockets(&spec, out, processes).await?
+    };
+    print_report(&report, out)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Seeds the simulator plays the scenario over for `compare`'s seed spread: five give a
+/// t-interval about a third as wide as two would (t(0.975, 4) / √5 against
+/// t(0.975, 1) / √2), in a few seconds at the default scenario's size.
+const COMPARE_SEEDS: u64 = 5;
+
+/// Network sizes of `compare`'s scaling sweep: three sizes a factor of about three apart,
+/// enough to tell log N from N, and the largest still seconds on the simulator.
+const SWEEP_NODES: [usize; 3] = [100, 300, 1_000];
+
+/// Seconds of idle in the sweep, to measure each size's upkeep.
+const SWEEP_IDLE_S: f64 = 3.0;
+
+/// `p2plab compare`: the scenario (none: the built-in default) on real sockets (or with
+/// `sim` on the simulator), then on the simulator its seed spread and a scaling sweep, all
+/// in one report in `out`.
+pub async fn compare(
+    scenario: Option<&Path>,
+    out: &Path,
+    processes: bool,
+    sim: bool,
+) -> anyhow::Result<ExitCode> {
+    let spec = read(scenario, out)?;
+    let (mut report, digests) = if sim || spec.engine == Engine::Sim {
+        simulate(&spec, 1)?
+    } else {
+        (on_sockets(&spec, out, processes).await?, Vec::new())
+    };
+    let sweep = sweep_of(&spec)?;
+    let say = Say::new();
+    // On their own threads: two runs of a few seconds each, on two cores, side by side.
+    let (spread, scaling) = std::thread::scope(|s| {
+        let spread = s.spawn(|| seed_spread(&spec, &say));
+        let scaling = s.spawn(|| {
+            say.line(format!("simulator: scaling sweep, N = {:?}", SWEEP_NODES));
+            sim::run(&sweep, false).map(|run| SeedSpread::across(&[run.report]).per_network())
+        });
+        (join(spread), join(scaling))
+    });
+    report.spread = Some(spread?);
+    report.scaling = Some(scaling?);
+    say.line("simulator: done".to_owned());
+    print_report(&report, out)?;
+    if !digests.is_empty() {
+        println!("{}", digests.join("\n"));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The result of a scoped thread, its panic carried on as one.
+fn join<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    handle
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
+
+/// The scenario over [`COMPARE_SEEDS`] seeds on the simulator, and its spread.
+fn seed_spread(spec: &Scenario, say: &Say) -> anyhow::Result<SeedSpread> {
+    let mut reports = Vec::new();
+    for k in 0..COMPARE_SEEDS {
+        let mut one = spec.clone();
+        one.seed = spec.seed.wrapping_add(k);
+        say.line(format!(
+            "simulator: seed spread, seed {} ({}/{COMPARE_SEEDS})",
+            one.seed,
+            k + 1
+        ));
+        reports.push(sim::run(&one, false)?.report);
+    }
+    Ok(SeedSpread::across(&reports))
+}
+
+/// The scaling sweep of `spec`: its networks, settings and files at each of
+/// [`SWEEP_NODES`], with a short timeline: start, an idle (upkeep alone) and its first
+/// query step.
+fn sweep_of(spec: &Scenario) -> anyhow::Result<Scenario> {
+    let queries = spec
+        .timeline
+        .iter()
+        .find(|s| matches!(s, Step::Queries { .. }))
+        .context("the scaling sweep needs a queries step in the scenario")?;
+    let mut sweep = spec.clone();
+    sweep.nodes = NodeCount::Sweep(SWEEP_NODES.to_vec());
+    sweep.timeline = vec![
+        spec.timeline[0].clone(),
+        Step::Wait {
+            label: "idle".to_owned(),
+            seconds: SWEEP_IDLE_S,
+        },
+        queries.clone(),
+    ];
+    Ok(sweep)
+}
+
+/// Progress of the simulator's runs on stderr, one line each, with the seconds since
+/// they began; from several threads at once.
+struct Say {
+    started: std::time::Instant,
+}
+
+impl Say {
+    fn new() -> Say {
+        Say {
+            started: std::time::Instant::now(),
+        }
+    }
+
+    fn line(&self, message: String) {
+        eprintln!("[{:6.1} s] {message}", self.started.elapsed().as_secs_f64());
+    }
+}
+
+/// Reads `scenario` (none: the built-in default) and checks that a report can be written
+/// into `out` — before a run of a minute or more, not after it.
+fn read(scenario: Option<&Path>, out: &Path) -> anyhow::Result<Scenario> {
     let spec = match scenario {
         Some(path) => load(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
         None => parse(DEFAULT_SCENARIO)
             .map_err(|e| anyhow::anyhow!("the built-in default scenario: {e}"))?,
     };
-    // Before a run of a minute or more, not after it: can the report be written there?
     std::fs::create_dir_all(out)
         .with_context(|| format!("cannot write the report into {}", out.display()))?;
-    if sim || spec.engine == Engine::Sim {
-        anyhow::ensure!(
-            !processes,
-            "--processes runs real nodes; the simulator has no processes to start"
-        );
-        return simulate(&spec, out);
-    }
-    check_fd_limit(&spec, processes)?;
+    Ok(spec)
+}
+
+/// Plays the scenario on real sockets, its scratch files under `out`.
+async fn on_sockets(spec: &Scenario, out: &Path, processes: bool) -> anyhow::Result<Report> {
+    check_fd_limit(spec, processes)?;
     let exe = if processes {
         Some(std::env::current_exe().context("cannot find the p2plab binary to start nodes")?)
     } else {
@@ -61,35 +199,50 @@ pub async fn run_file(
         progress: true,
     };
     let report = tokio::select! {
-        r = run(&spec, &opts) => r?,
+        r = run(spec, &opts) => r?,
         _ = tokio::signal::ctrl_c() => {
             // Dropping the run drops every cluster, which kills every child node.
             anyhow::bail!("interrupted; every node was stopped");
         }
     };
     let _ = std::fs::remove_dir_all(&opts.scratch);
-    print_report(&report, out)?;
-    Ok(ExitCode::SUCCESS)
+    Ok(report)
 }
 
-/// Plays the scenario on the simulator, writes the same report, and prints what the
-/// simulator measured: virtual time, events, speed and the trace digest of each network.
-fn simulate(spec: &Scenario, out: &Path) -> anyhow::Result<ExitCode> {
-    let run = sim::run(spec, true)?;
-    print_report(&run.report, out)?;
-    for n in &run.networks {
-        println!(
-            "sim N={} {}: {:.1} s simulated, {} events in {:.2} s ({:.0} events/s), trace digest {:016x}",
-            n.nodes,
-            n.network,
-            n.virtual_s,
-            n.events,
-            n.wall_s,
-            n.events_per_s(),
-            n.digest
-        );
+/// Plays the scenario on the simulator over `seeds` seeds (the scenario's and the next
+/// ones). The report is the first seed's, with the spread over all of them when there are
+/// several; the lines say what the simulator measured of each run: virtual time, events,
+/// speed and the trace digest of each network.
+fn simulate(spec: &Scenario, seeds: u64) -> anyhow::Result<(Report, Vec<String>)> {
+    let (mut reports, mut lines) = (Vec::new(), Vec::new());
+    for k in 0..seeds {
+        let mut one = spec.clone();
+        one.seed = spec.seed.wrapping_add(k);
+        let run = sim::run(&one, true)?;
+        // One seed prints the digest lines as they always were; several name their seed.
+        let suffix = if seeds > 1 {
+            format!(", seed {}", one.seed)
+        } else {
+            String::new()
+        };
+        for n in &run.networks {
+            lines.push(format!(
+                "sim N={} {}: {:.1} s simulated, {} events in {:.2} s ({:.0} events/s), trace digest {:016x}{suffix}",
+                n.nodes,
+                n.network,
+                n.virtual_s,
+                n.events,
+                n.wall_s,
+                n.events_per_s(),
+                n.digest
+            ));
+        }
+        reports.push(run.report);
     }
-    Ok(ExitCode::SUCCESS)
+    let spread = (seeds > 1).then(|| SeedSpread::across(&reports));
+    let mut report = reports.swap_remove(0);
+    report.spread = spread;
+    Ok((report, lines))
 }
 
 /// Writes the report into `out` and prints its tables and where it went.

@@ -17,7 +17,10 @@
 //! - [`ready`] — each network's own "ready to be asked" condition.
 //! - [`stats`] — traffic over a phase, from the nodes' counters before and after.
 //! - [`memory`] — what a process's memory is, from `/proc`.
+//! - [`machine`] — how busy the machine was in a phase, and when that makes its latencies
+//!   a measure of the machine (saturated).
 //! - [`report`], [`markdown`], [`charts`] — the numbers, the tables, the SVG charts.
+//! - [`spread`] — the headline figures over several seeds: means and 95% intervals.
 //! - [`node_spec`] — one node to start, with all its settings: what both engines build a
 //!   node from, and the JSON document a child process reads.
 //! - [`timeline`] — the scenario's steps as a sans-IO state machine: it emits actions and
@@ -36,6 +39,7 @@
 
 pub(crate) mod charts;
 pub(crate) mod churn;
+pub mod machine;
 pub mod markdown;
 pub(crate) mod memory;
 pub mod node_spec;
@@ -46,6 +50,7 @@ pub(crate) mod roster;
 pub mod sim;
 pub(crate) mod sockets;
 pub mod spec;
+pub mod spread;
 pub(crate) mod stats;
 pub(crate) mod timeline;
 pub(crate) mod workload;

@@ -93,7 +93,7 @@ pub fn render(report: &Report) -> String {
 
 /// The tables alone (what `p2plab compare` prints).
 pub fn tables(report: &Report) -> String {
-    let mut out = String::new();
+    let mut out = preamble(report);
     out.push_str("## Queries: what each search found\n\n");
     out.push_str("| N | phase | network | queries | found/findable | false not found | stale | not ready | errors | unfindable | absent: empty/wrong |\n");
     out.push_str("|---|---|---|---|---|---|---|---|---|---|---|\n");
@@ -125,7 +125,10 @@ pub fn tables(report: &Report) -> String {
         if p.queries == 0 {
             return;
         }
-        let lat = |f: fn(&crate::report::Latency) -> f64| num(p.latency_ms.as_ref().map(f), 2);
+        let lat = |f: fn(&crate::report::Latency) -> f64| {
+            let mark = p.latency_ms.map_or("", |_| crate::machine::mark(p));
+            num(p.latency_ms.as_ref().map(f), 2) + mark
+        };
         let _ = writeln!(
             out,
             "| {n} | {} | {net} | {} | {} | {} | {} | {} | {} | {} | {} | {}/{} | {} |",
@@ -144,6 +147,9 @@ pub fn tables(report: &Report) -> String {
         );
     });
     out.push_str(COST_LEGEND);
+    if let Some(warning) = crate::machine::warning(report) {
+        let _ = write!(out, "\n{warning}");
+    }
     out.push_str("\n## Background traffic (phases without queries)\n\n");
     out.push_str(
         "| N | phase | network | live | seconds | messages | upkeep msgs/node/s | upkeep bytes/node/s | busiest share | mostly |\n",
@@ -189,7 +195,54 @@ pub fn tables(report: &Report) -> String {
             );
         }
     }
+    out.push_str(&footer(report));
     out
+}
+
+/// The lines above the tables: the latency model, and that the tables are one seed.
+fn preamble(report: &Report) -> String {
+    let seed = report.scenario.seed;
+    let spread = report.spread.as_ref().map_or_else(String::new, |s| {
+        format!(
+            " Intervals over {} seeds are in the seed spread.",
+            s.seeds.len()
+        )
+    });
+    format!(
+        "Latency model: {}. One seed ({seed}): every figure of these tables is one run.{spread}\n\n",
+        report.latency_model()
+    )
+}
+
+/// The lines below the tables: the seed spread and the scaling sweep, if the run has them,
+/// and the legend.
+fn footer(report: &Report) -> String {
+    let mut out = String::new();
+    let sim = format!("simulator: {}", Report::sim_model(&report.scenario));
+    if let Some(spread) = &report.spread {
+        let title = format!("Seed spread ({sim})");
+        let _ = write!(out, "\n{}", spread.table(&title));
+    }
+    if let Some(scaling) = &report.scaling {
+        let title = format!("Scaling ({sim})");
+        let _ = write!(out, "\n{}", scaling.table(&title));
+    }
+    let _ = write!(out, "\n{}", legend(report));
+    out
+}
+
+/// What the columns mean.
+fn legend(report: &Report) -> String {
+    format!(
+        "Legend. success: found / findable (queries whose file had a live holder). false not \
+         found: findable, no hit. stale: only dead or wrong holders. wrong hits: hits for \
+         files that exist nowhere. p50/p95/p99 ms: latency of answered searches ({}). \
+         msgs/query: all messages of all nodes during the phase over its queries, upkeep \
+         included. hops: mean overlay hops of found queries. busiest share: the busiest \
+         node's share of all messages. upkeep msgs/node/s (msgs/node/s): messages per node \
+         per second in a phase without queries.\n",
+        report.latency_model()
+    )
 }
 
 fn each_phase(report: &Report, mut f: impl FnMut(usize, &str, &PhaseReport)) {

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::machine::MachineLoad;
 use crate::spec::{Network, Scenario};
+use crate::spread::SeedSpread;
 
 /// The shortest phase a per-second rate is given for: shorter ones (a kill) would turn a
 /// handful of messages into an absurd rate.
@@ -28,6 +30,36 @@ pub struct Report {
     pub runner_memory: Option<Memory>,
     /// Wall time of the whole scenario, seconds.
     pub wall_s: f64,
+    /// The headline figures over several seeds on the simulator, with 95% intervals (see
+    /// [`crate::spread`]); absent when the run is one seed alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spread: Option<SeedSpread>,
+    /// The same figures at a few network sizes on the simulator (`p2plab compare`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scaling: Option<SeedSpread>,
+}
+
+impl Report {
+    /// The simulator's latency model for `s`, in words.
+    pub fn sim_model(s: &Scenario) -> String {
+        format!(
+            "virtual time, one-way latency {} per message, loss {}",
+            s.sim_latency(),
+            s.sim.loss
+        )
+    }
+
+    /// What a latency of this report is made of, in a sentence.
+    pub fn latency_model(&self) -> String {
+        let s = &self.scenario;
+        if self.mode == crate::sim::MODE {
+            return format!("{}; the machine adds nothing", Report::sim_model(s));
+        }
+        let held = s
+            .latency_ms
+            .map_or_else(String::new, |l| format!(" plus {l} held per message"));
+        format!("real loopback TCP on this machine{held}: the machine's scheduling included")
+    }
 }
 
 /// Versions of the crates that ran.
@@ -173,6 +205,9 @@ pub struct PhaseReport {
     pub busiest_share: Option<f64>,
     /// The busiest node (kind and address).
     pub busiest_node: String,
+    /// How busy the machine was (real sockets only; see [`crate::machine`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine: Option<MachineLoad>,
 }
 
 /// Latency percentiles, milliseconds.
@@ -233,5 +268,36 @@ impl PhaseReport {
         self.upkeep_bytes_per_node_s = node_seconds.map(|ns| upkeep.bytes as f64 / ns);
         self.busiest_share = delta.busiest_share();
         self.busiest_node = delta.busiest.clone();
+    }
+}
+
+#[cfg(test)]
+impl Report {
+    /// A report of the default scenario with `seed`, and one run of `network` with `phases`.
+    pub(crate) fn for_test(seed: u64, network: Network, phases: Vec<PhaseReport>) -> Report {
+        let mut scenario = crate::spec::parse(include_str!("../../../scenarios/default.json"))
+            .unwrap_or_else(|e| panic!("the default scenario parses: {e}"));
+        scenario.seed = seed;
+        Report {
+            scenario,
+            versions: Versions::default(),
+            mode: "in-process".to_owned(),
+            runs: vec![RunReport {
+                nodes: 100,
+                networks: vec![NetworkReport {
+                    network,
+                    startup_s: 1.0,
+                    ready: true,
+                    not_ready: None,
+                    failure: None,
+                    memory_kib: None,
+                    phases,
+                }],
+            }],
+            runner_memory: None,
+            wall_s: 1.0,
+            spread: None,
+            scaling: None,
+        }
     }
 }

@@ -117,6 +117,8 @@ pub fn run(scenario: &Scenario, progress: bool) -> anyhow::Result<SimRun> {
         runner_memory: crate::memory::memory_kib("self")
             .map(|(rss_kib, peak_kib)| Memory { rss_kib, peak_kib }),
         wall_s: started.elapsed().as_secs_f64(),
+        spread: None,
+        scaling: None,
     };
     Ok(SimRun { report, networks })
 }

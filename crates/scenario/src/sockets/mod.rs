@@ -12,9 +12,12 @@
 //! - [`peer`] — [`Peer`]: a node in this process or a child process, driven the same way.
 //! - [`process`] — starting `p2plab node --spec -` children and reading their ports.
 //! - [`cluster`] — [`Cluster`]: one network's nodes, and what the engine does to them.
+//! - [`probe`] — [`Probe`]: how late the runtime's timers fire and how busy the CPU is,
+//!   per phase.
 
 pub(crate) mod cluster;
 pub(crate) mod peer;
+pub(crate) mod probe;
 pub(crate) mod process;
 
 use std::path::PathBuf;
@@ -29,6 +32,7 @@ use tokio::task::JoinSet;
 
 pub use cluster::{Cluster, Hosting};
 pub use peer::Peer;
+use probe::Probe;
 use process::ProcessLauncher;
 
 use crate::memory::memory_kib;
@@ -76,6 +80,8 @@ pub async fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<Repor
         runs,
         runner_memory: memory_kib("self").map(|(rss_kib, peak_kib)| Memory { rss_kib, peak_kib }),
         wall_s: started.elapsed().as_secs_f64(),
+        spread: None,
+        scaling: None,
     })
 }
 
@@ -111,20 +117,29 @@ async fn run_one(
 
 /// Plays a group of networks: starts them one at a time, then every later step side by
 /// side, and stops them.
+/// The probe measures the machine over each step, for all the networks at once (they play
+/// it side by side), and its measurements go into each network's phase.
 async fn play(mut engines: Vec<Engine>, s: &Scenario, n: usize, bar: &Steps) -> Vec<NetworkReport> {
+    let probe = Probe::start();
     for e in &mut engines {
         bar.say(format!("N={n}: starting {}", e.timeline.network()));
         e.step().await;
     }
+    let mut loads = vec![probe.window()];
     bar.inc();
     for step in s.timeline.iter().skip(1) {
         bar.say(format!("N={n}: {} ({})", step.label(), step.kind()));
         join_all(engines.iter_mut().map(Engine::step)).await;
+        loads.push(probe.window());
         bar.inc();
     }
     let mut reports = Vec::new();
     for mut e in engines {
-        reports.push(e.finish().await);
+        let mut report = e.finish().await;
+        for (phase, load) in report.phases.iter_mut().zip(&loads) {
+            phase.machine = Some(*load);
+        }
+        reports.push(report);
     }
     reports
 }
