@@ -11,7 +11,7 @@ fn pct(x: Option<f64>) -> String {
     x.map_or_else(|| "–".to_owned(), |v| format!("{:.1}%", v * 100.0))
 }
 
-fn num(x: Option<f64>, digits: usize) -> String {
+pub(crate) fn num(x: Option<f64>, digits: usize) -> String {
     x.map_or_else(|| "–".to_owned(), |v| format!("{v:.digits$}"))
 }
 
@@ -99,6 +99,8 @@ pub fn tables(report: &Report) -> String {
             pct(p.busiest_share),
         );
     });
+    out.push_str(&crate::search_tables::timing(report));
+    out.push_str(&crate::search_tables::gnutella(report));
     out.push_str("\n## Background traffic (phases without queries)\n\n");
     out.push_str(
         "| N | phase | network | live | seconds | messages | msgs/node/s | busiest share | mostly |\n",
@@ -146,7 +148,7 @@ pub fn tables(report: &Report) -> String {
     out
 }
 
-fn each_phase(report: &Report, mut f: impl FnMut(usize, &str, &PhaseReport)) {
+pub(crate) fn each_phase(report: &Report, mut f: impl FnMut(usize, &str, &PhaseReport)) {
     for run in &report.runs {
         let phases = run
             .networks
