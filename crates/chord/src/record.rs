@@ -49,6 +49,7 @@ impl Record {
                 index: self.index,
             },
             hops: Some(hops),
+            arrived: None,
         }
     }
 

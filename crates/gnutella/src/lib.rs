@@ -55,7 +55,7 @@ pub use guid::Guid;
 pub use header::{Header, PayloadType};
 pub use kind::Kind;
 pub use message::{HitRecord, Ping, Pong, Push, Query, QueryHit};
-pub use servent::Servent;
+pub use servent::{LateHits, Servent};
 
 /// Length of the descriptor header: 16 (GUID) + 1 (type) + 1 (TTL) + 1 (Hops) + 4 (length).
 pub const HEADER_LEN: usize = 23;
@@ -138,6 +138,11 @@ pub const QUERY_WINDOW: Duration = Duration::from_secs(1);
 
 /// How long a servent with fewer than `min_peers` neighbours waits before dialling again.
 pub const DIAL_RETRY: Duration = Duration::from_secs(2);
+
+/// The closed searches a servent remembers, to count the QueryHits that come after their
+/// window ([`Servent::late_hits`]): a few phases' worth of one servent's searches, so a
+/// report can tell a "not found" the window caused; older ones are forgotten.
+pub const MAX_CLOSED_SEARCHES: usize = 256;
 
 /// The most distinct hits one search collects; the rest are ignored.
 pub const MAX_HITS_PER_SEARCH: usize = 1_000;

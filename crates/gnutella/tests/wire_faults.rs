@@ -219,6 +219,7 @@ fn without_neighbours_a_search_fails_and_locate_is_immediate() {
         size: 4_000,
         holder: Holder::Http { addr, index: 7 },
         hops: Some(2),
+        arrived: None,
     };
     let effects = b.input(Input::Command(Command::Locate {
         request: RequestId(2),

@@ -357,6 +357,7 @@ fn a_locate_returns_the_holders_data_port() {
             ip: Ipv4Addr::LOCALHOST,
         },
         hops: Some(1),
+        arrived: None,
     };
     assert!(matches!(lab.locate(c, ghost), Err(SearchError::Refused(_))));
 }

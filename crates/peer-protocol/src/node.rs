@@ -191,6 +191,12 @@ pub struct Hit {
     pub holder: Holder,
     /// Overlay hops the answer took, where the network measures them.
     pub hops: Option<u32>,
+    /// When the hit reached the searcher, counted from the search's start, where answers
+    /// come piecemeal (Gnutella: each QueryHit arrives on its own, from its own distance).
+    /// `None` where the answer is one message (Napster's index, Chord's owner): the hit
+    /// then arrived with the answer.
+    #[serde(default)]
+    pub arrived: Option<Duration>,
 }
 
 impl Hit {
@@ -304,6 +310,7 @@ mod tests {
             size: 3,
             holder,
             hops: Some(2),
+            arrived: None,
         };
         assert_eq!(
             hit(Holder::Http { addr, index: 4 }).http_download(),

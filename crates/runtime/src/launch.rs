@@ -135,14 +135,6 @@ impl Launcher {
         library: Library,
         configure: impl FnOnce(&mut ServentConfig),
     ) -> io::Result<NodeHandle> {
-        let describe = |servent: &Servent| {
-            serde_json::json!({
-                "servent_id": servent.servent_id().to_string(),
-                "neighbours": servent.neighbours(),
-                "host_cache": servent.host_cache_len(),
-                "queries_handled": servent.queries_handled(),
-            })
-        };
         let build = |addr, library| {
             let mut config = ServentConfig::new(addr, library);
             configure(&mut config);
@@ -155,7 +147,7 @@ impl Launcher {
             "gnutella",
             Serves::CoreAndHttp,
             build,
-            describe,
+            describe_servent,
         )
         .await
     }
@@ -240,4 +232,23 @@ pub async fn chord_node(
     Launcher::default()
         .chord_node(listen, library, configure)
         .await
+}
+
+/// A servent's state as its `stats` reply gives it: its id, its neighbours' listen
+/// addresses (what a report measures the real overlay from), the host cache's size, the
+/// Queries it handled, and its lately closed searches that got QueryHits after their window
+/// (`late_hits`: `[query, hits]` pairs). The simulator reads servents through this too.
+pub fn describe_servent(servent: &Servent) -> serde_json::Value {
+    let late: Vec<(&str, u32)> = servent
+        .late_hits()
+        .filter(|l| l.hits > 0)
+        .map(|l| (l.query.as_str(), l.hits))
+        .collect();
+    serde_json::json!({
+        "servent_id": servent.servent_id().to_string(),
+        "neighbours": servent.neighbours(),
+        "host_cache": servent.host_cache_len(),
+        "queries_handled": servent.queries_handled(),
+        "late_hits": late,
+    })
 }

@@ -14,12 +14,16 @@
 //! - [`churn`] — when peers leave and come back in a churn step: periodic, Poisson or
 //!   session churn.
 //! - [`workload`] — judging each answer against the plan, and a phase's tally.
+//! - [`hit_times`] — when a search's first and last hits came, beside its answer.
 //! - [`ready`] — each network's own "ready to be asked" condition.
 //! - [`stats`] — traffic over a phase, from the nodes' counters before and after.
+//! - [`overlay`] — the Gnutella overlay the servents report, and its shape.
+//! - [`misses`] — why each Gnutella false "not found" happened.
 //! - [`memory`] — what a process's memory is, from `/proc`.
 //! - [`machine`] — how busy the machine was in a phase, and when that makes its latencies
 //!   a measure of the machine (saturated).
-//! - [`report`], [`markdown`], [`charts`] — the numbers, the tables, the SVG charts.
+//! - [`report`], [`markdown`], [`charts`] — the numbers, the tables, the SVG charts;
+//!   [`search_tables`] the tables of how searches behaved.
 //! - [`spread`] — the headline figures over several seeds: means and 95% intervals.
 //! - [`node_spec`] — one node to start, with all its settings: what both engines build a
 //!   node from, and the JSON document a child process reads.
@@ -40,13 +44,17 @@
 pub(crate) mod charts;
 pub(crate) mod churn;
 pub mod machine;
+pub mod hit_times;
 pub mod markdown;
 pub(crate) mod memory;
+pub mod misses;
 pub mod node_spec;
+pub mod overlay;
 pub(crate) mod plan;
 pub(crate) mod ready;
 pub mod report;
 pub(crate) mod roster;
+pub(crate) mod search_tables;
 pub mod sim;
 pub(crate) mod sockets;
 pub mod spec;

@@ -15,7 +15,7 @@ fn pct(x: Option<f64>) -> String {
     x.map_or_else(|| "–".to_owned(), |v| format!("{:.1}%", v * 100.0))
 }
 
-fn num(x: Option<f64>, digits: usize) -> String {
+pub(crate) fn num(x: Option<f64>, digits: usize) -> String {
     x.map_or_else(|| "–".to_owned(), |v| format!("{v:.digits$}"))
 }
 
@@ -150,6 +150,8 @@ pub fn tables(report: &Report) -> String {
     if let Some(warning) = crate::machine::warning(report) {
         let _ = write!(out, "\n{warning}");
     }
+    out.push_str(&crate::search_tables::timing(report));
+    out.push_str(&crate::search_tables::gnutella(report));
     out.push_str("\n## Background traffic (phases without queries)\n\n");
     out.push_str(
         "| N | phase | network | live | seconds | messages | upkeep msgs/node/s | upkeep bytes/node/s | busiest share | mostly |\n",
@@ -231,21 +233,17 @@ fn footer(report: &Report) -> String {
     out
 }
 
-/// What the columns mean.
+/// What the columns the outcome and cost legends leave out mean.
 fn legend(report: &Report) -> String {
     format!(
-        "Legend. success: found / findable (queries whose file had a live holder). false not \
-         found: findable, no hit. stale: only dead or wrong holders. wrong hits: hits for \
-         files that exist nowhere. p50/p95/p99 ms: latency of answered searches ({}). \
-         msgs/query: all messages of all nodes during the phase over its queries, upkeep \
-         included. hops: mean overlay hops of found queries. busiest share: the busiest \
-         node's share of all messages. upkeep msgs/node/s (msgs/node/s): messages per node \
-         per second in a phase without queries.\n",
+        "Legend. p50/p95/p99 ms: latency of answered searches, from the query until the \
+         searcher had its answer ({}). downloads ok: downloads whose bytes matched, of those \
+         tried. busiest share: the busiest node's share of all messages sent or received.\n",
         report.latency_model()
     )
 }
 
-fn each_phase(report: &Report, mut f: impl FnMut(usize, &str, &PhaseReport)) {
+pub(crate) fn each_phase(report: &Report, mut f: impl FnMut(usize, &str, &PhaseReport)) {
     for run in &report.runs {
         let phases = run
             .networks

@@ -15,7 +15,9 @@ use rand_chacha::ChaCha8Rng;
 
 use p2plab_peer_protocol::Library;
 
-use crate::spec::{FilesSpec, WorkloadSpec};
+use p2plab_sim::graph::Graph;
+
+use crate::spec::{FilesSpec, OverlayModel, WorkloadSpec};
 
 const ADJECTIVES: [&str; 16] = [
     "amber", "blue", "calm", "dark", "early", "fast", "grand", "hollow", "icy", "jolly", "kind",
@@ -199,27 +201,18 @@ impl Plan {
             .collect()
     }
 
-    /// The seeded choice of `degree` earlier peers each Gnutella servent dials, among those
-    /// the plan has not already given `max_peers` links: a full servent refuses a dial, and a
-    /// newcomer whose every pick is full would start alone. (Uniform picks give servent 0
-    /// about 2 ln N dials, past any small `max_peers`.)
-    pub fn overlay(&self, degree: usize, max_peers: usize) -> Vec<Vec<usize>> {
-        let mut r = rng(self.seed, stream::OVERLAY);
-        let mut links = vec![0usize; self.peers()];
-        (0..self.peers())
-            .map(|i| {
-                let open: Vec<usize> = (0..i).filter(|&j| links[j] < max_peers).collect();
-                let want = degree.min(open.len()).min(max_peers);
-                let picks: Vec<usize> = sample(&mut r, open.len(), want)
-                    .into_iter()
-                    .map(|k| open[k])
-                    .collect();
-                for &j in &picks {
-                    links[j] += 1;
-                }
-                links[i] = picks.len();
-                picks
-            })
+    /// The seeded Gnutella overlay of `model` (each servent's `degree` links, at most
+    /// `max_peers` per servent), as whom each servent dials at start: its neighbours that
+    /// start before it. The later ones dial it in their turn.
+    pub fn overlay(&self, model: OverlayModel, degree: usize, max_peers: usize) -> Vec<Vec<usize>> {
+        let seed = rng(self.seed, stream::OVERLAY).random();
+        let n = self.peers();
+        let graph = match model {
+            OverlayModel::Random => Graph::random_capped(n, degree, max_peers, seed),
+            OverlayModel::PowerLaw => Graph::barabasi_albert_capped(n, degree, max_peers, seed),
+        };
+        (0..n)
+            .map(|i| graph.neighbours(i).range(..i).copied().collect())
             .collect()
     }
 }
@@ -361,24 +354,27 @@ mod tests {
     }
 
     #[test]
-    fn the_planned_overlay_never_gives_a_servent_more_than_max_peers_links() {
+    fn the_planned_overlay_dials_only_earlier_servents_and_respects_max_peers() {
         let plan = Plan::new(7, 1000, &spec());
-        let overlay = plan.overlay(2, 6);
-        let mut links = vec![0; 1000];
-        for (i, picks) in overlay.iter().enumerate() {
-            assert_eq!(picks.len(), 2.min(i), "servent {i} dials {picks:?}");
-            assert!(picks.iter().all(|&j| j < i), "only earlier servents");
-            links[i] += picks.len();
-            for &j in picks {
-                links[j] += 1;
+        for model in [OverlayModel::Random, OverlayModel::PowerLaw] {
+            let overlay = plan.overlay(model, 2, 6);
+            let mut links = vec![0; 1000];
+            for (i, picks) in overlay.iter().enumerate() {
+                assert!(picks.iter().all(|&j| j < i), "only earlier servents");
+                links[i] += picks.len();
+                for &j in picks {
+                    links[j] += 1;
+                }
             }
+            let most = links.iter().max().copied().unwrap_or(0);
+            assert!(most <= 6, "{model:?}: a servent was planned {most} links");
+            let least = links.iter().min().copied().unwrap_or(0);
+            assert!(least >= 1, "{model:?}: a servent was planned alone");
+            assert_eq!(
+                overlay,
+                plan.overlay(model, 2, 6),
+                "the same seed, the same overlay"
+            );
         }
-        let most = links.iter().max().copied().unwrap_or(0);
-        assert!(most <= 6, "a servent was planned {most} links");
-        assert_eq!(
-            overlay,
-            plan.overlay(2, 6),
-            "the same seed plans the same overlay"
-        );
     }
 }

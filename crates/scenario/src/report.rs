@@ -12,6 +12,9 @@ use crate::spread::SeedSpread;
 /// The shortest phase a per-second rate is given for: shorter ones (a kill) would turn a
 /// handful of messages into an absurd rate.
 pub const MIN_RATE_SECONDS: f64 = 0.25;
+use crate::hit_times::HitTiming;
+use crate::misses::MissCauses;
+use crate::overlay::OverlayShape;
 use crate::stats::Delta;
 use crate::workload::{Outcomes, Tally};
 
@@ -150,8 +153,20 @@ pub struct PhaseReport {
     pub downloads: u64,
     /// Downloads whose bytes matched.
     pub downloads_ok: u64,
-    /// Search latency, milliseconds.
+    /// Search latency: from a query's start until the searcher had its answer (for
+    /// Gnutella, the end of the search window), milliseconds.
     pub latency_ms: Option<Latency>,
+    /// When the hits of the answered searches came, beside the search window
+    /// ([`crate::hit_times`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hit_timing: Option<HitTiming>,
+    /// Gnutella query phases: the overlay's shape at the phase's start, measured from the
+    /// servents' own neighbour lists ([`crate::overlay`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overlay: Option<OverlayShape>,
+    /// Gnutella query phases: the false "not found"s by cause ([`crate::misses`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub miss_causes: Option<MissCauses>,
     /// Mean overlay hops of found queries, where the network reports hops.
     pub mean_hops: Option<f64>,
     /// Messages sent by all nodes during the phase, whatever their cause.
@@ -223,6 +238,19 @@ pub struct Latency {
     pub max: f64,
 }
 
+impl Latency {
+    /// The percentiles of a histogram of microseconds; `None` when it is empty.
+    pub fn of(h: &hdrhistogram::Histogram<u64>) -> Option<Latency> {
+        let ms = |q: f64| h.value_at_quantile(q) as f64 / 1_000.0;
+        (!h.is_empty()).then(|| Latency {
+            p50: ms(0.50),
+            p95: ms(0.95),
+            p99: ms(0.99),
+            max: h.max() as f64 / 1_000.0,
+        })
+    }
+}
+
 fn ratio(a: u64, b: u64) -> Option<f64> {
     (b > 0).then(|| a as f64 / b as f64)
 }
@@ -239,13 +267,7 @@ impl PhaseReport {
         self.downloads = tally.downloads;
         self.downloads_ok = tally.downloads_ok;
         self.mean_hops = ratio(tally.hops_sum, tally.hops_n);
-        let ms = |q: f64| tally.latency.value_at_quantile(q) as f64 / 1_000.0;
-        self.latency_ms = (!tally.latency.is_empty()).then(|| Latency {
-            p50: ms(0.50),
-            p95: ms(0.95),
-            p99: ms(0.99),
-            max: tally.latency.max() as f64 / 1_000.0,
-        });
+        self.latency_ms = Latency::of(&tally.latency);
         self.fill_traffic(tally.queries, delta);
     }
 

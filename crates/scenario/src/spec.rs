@@ -324,6 +324,33 @@ pub struct GnutellaSettings {
     pub ping_interval_s: f64,
     /// Milliseconds a search collects QueryHits.
     pub search_window_ms: u64,
+    /// How the overlay the servents start on is drawn: `random` or `power-law`.
+    #[serde(default)]
+    pub overlay: OverlayModel,
+}
+
+/// The shape of the overlay a scenario's servents start on: whom each dials at start (its
+/// neighbours in a seeded graph that started before it). Both respect `max_peers`, as the
+/// servents themselves do, and give a mean degree of about `2 · degree`.
+///
+/// Crawls of the real network (Ripeanu, Foster and Iamnitchi, "Mapping the Gnutella
+/// Network", IEEE Internet Computing 2002) found a power-law degree distribution in
+/// November 2000; by March 2001 the many servents with few links no longer followed it —
+/// clients then kept a handful of connections each — while paths stayed short (most pairs
+/// within 7 hops). A scenario's servents all share one small `max_peers`, close to the mean
+/// degree, which leaves preferential attachment no room to grow hubs: the random model is
+/// the closer one, and the default. `power-law` shows the November 2000 network when
+/// `max_peers` is well above `2 · degree`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OverlayModel {
+    /// Each servent links to `degree` servents drawn uniformly from all that still have
+    /// room (Erdős–Rényi-like: degrees close to the mean, diameter ~ ln N / ln degree).
+    #[default]
+    Random,
+    /// Barabási–Albert preferential attachment, `degree` links per servent to earlier
+    /// ones in proportion to their degree, capped at `max_peers`.
+    PowerLaw,
 }
 
 impl Default for GnutellaSettings {
@@ -336,6 +363,7 @@ impl Default for GnutellaSettings {
             ping_ttl: g::CLUSTER_PING_TTL,
             ping_interval_s: g::DEFAULT_PING_INTERVAL.as_secs_f64(),
             search_window_ms: millis(g::CLUSTER_SEARCH_WINDOW),
+            overlay: OverlayModel::default(),
         }
     }
 }

@@ -17,10 +17,14 @@ use std::collections::BTreeMap;
 use p2plab_peer_protocol::control::NodeStats;
 use p2plab_peer_protocol::Traffic;
 
+use crate::overlay::Reported;
+
 /// Each node's counters at one moment, by node address.
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
     nodes: BTreeMap<String, Counters>,
+    /// What the Gnutella servents among them tell of the overlay and of late hits.
+    pub gnutella: Reported,
 }
 
 /// The few numbers of a node's metrics a phase needs.
@@ -63,7 +67,10 @@ impl Snapshot {
                 (format!("{} {}", s.kind, s.addr), counters)
             })
             .collect();
-        Snapshot { nodes }
+        Snapshot {
+            nodes,
+            gnutella: Reported::from_stats(stats),
+        }
     }
 
     /// A snapshot of the same nodes with every counter at zero: the state before a node
@@ -74,7 +81,10 @@ impl Snapshot {
             .keys()
             .map(|k| (k.clone(), Counters::default()))
             .collect();
-        Snapshot { nodes }
+        Snapshot {
+            nodes,
+            ..Snapshot::default()
+        }
     }
 
     /// What happened between `self` (before) and `after`.
@@ -185,6 +195,7 @@ mod tests {
                     )
                 })
                 .collect(),
+            ..Snapshot::default()
         }
     }
 
@@ -223,9 +234,11 @@ mod tests {
         };
         let before = Snapshot {
             nodes: BTreeMap::from([("a".to_owned(), counters(&[("store", 4)]))]),
+            ..Snapshot::default()
         };
         let after = Snapshot {
             nodes: BTreeMap::from([("a".to_owned(), counters(&[("store", 10), ("notify", 2)]))]),
+            ..Snapshot::default()
         };
         let d = before.delta(&after);
         assert_eq!(d.messages, 8);

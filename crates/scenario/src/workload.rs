@@ -261,7 +261,7 @@ impl Default for Tally {
 
 /// Latencies from 1 µs to [`MAX_LATENCY_MICROS`], three significant digits (0.1% error);
 /// longer ones are recorded as the maximum.
-fn latency_histogram() -> Histogram<u64> {
+pub(crate) fn latency_histogram() -> Histogram<u64> {
     // Bounds 1 <= 2 * 1 <= MAX and 3 significant digits (at most 5) are always valid.
     Histogram::new_with_bounds(1, MAX_LATENCY_MICROS, 3)
         .unwrap_or_else(|e| unreachable!("valid bounds: {e}"))

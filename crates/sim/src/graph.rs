@@ -11,8 +11,12 @@
 //!   grows hubs: the degree distribution follows P(k) ~ k⁻³. Ripeanu et al. found the 2000
 //!   Gnutella network close to a power law.
 //!
-//! [`Graph::balls`] gives the BFS ball sizes around a servent — how many servents lie within
-//! 1, 2, … hops: the most a flood of that TTL could reach.
+//! Both have a capped form ([`Graph::random_capped`], [`Graph::barabasi_albert_capped`]), for servents that refuse links past `max_peers`, as every Gnutella client did:
+//! the scenario runner builds its overlays so.
+//!
+//! [`Graph::flood_reach`] gives the BFS ball sizes around a servent — how many servents lie
+//! within 1, 2, … hops: the most a flood of that TTL could reach. [`Graph::paths`] measures
+//! a graph's diameter and mean shortest path.
 
 use std::collections::{BTreeSet, VecDeque};
 
@@ -52,6 +56,53 @@ impl Graph {
         }
     }
 
+    /// The graph with these neighbour sets, made symmetric: `u` and `v` are linked if either
+    /// lists the other (a flood crosses a connection both ways, whichever end knows the
+    /// other's address).
+    pub fn from_adjacency(mut adj: Vec<BTreeSet<usize>>) -> Self {
+        let n = adj.len();
+        for u in 0..n {
+            let ns: Vec<usize> = adj[u]
+                .iter()
+                .copied()
+                .filter(|&v| v < n && v != u)
+                .collect();
+            adj[u] = ns.iter().copied().collect();
+            for v in ns {
+                adj[v].insert(u);
+            }
+        }
+        Graph { adj }
+    }
+
+    /// An Erdős–Rényi-like graph of servents that refuse links past `cap`: each servent in
+    /// turn links to `links` distinct servents drawn uniformly from *all* others that still
+    /// have room (not only earlier ones, which would fill the first servents and string the
+    /// last into a band). A servent's degree is its own `links` plus about as many that
+    /// others made to it (binomial), cut at `cap`.
+    ///
+    /// Implementation notes: a draw that hits itself, a neighbour or a full servent is
+    /// redrawn, at most [`MAX_DRAWS_PER_LINK`] times per link; a servent that finds no room
+    /// by then (nearly every servent full) keeps fewer links.
+    pub fn random_capped(n: usize, links: usize, cap: usize, seed: u64) -> Self {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut adj = vec![BTreeSet::new(); n];
+        let mut ends = Vec::new();
+        for i in 0..n {
+            let mut made = 0;
+            let mut draws = 0;
+            while made < links && adj[i].len() < cap && draws < MAX_DRAWS_PER_LINK * links {
+                draws += 1;
+                let j = rng.random_range(0..n);
+                if j != i && adj[j].len() < cap && !adj[i].contains(&j) {
+                    link(&mut adj, &mut ends, i, j);
+                    made += 1;
+                }
+            }
+        }
+        Graph { adj }
+    }
+
     /// Servent `i > 0` links to `links` distinct earlier servents, uniformly.
     pub fn random(n: usize, links: usize, seed: u64) -> Self {
         Graph {
@@ -59,13 +110,22 @@ impl Graph {
         }
     }
 
+    /// Barabási–Albert with no cap on degrees ([`Graph::barabasi_albert_capped`]).
+    pub fn barabasi_albert(n: usize, m: usize, seed: u64) -> Self {
+        Graph::barabasi_albert_capped(n, m, usize::MAX, seed)
+    }
+
     /// Barabási–Albert: the first `m + 1` servents form a clique; each later one links to `m`
-    /// distinct earlier servents, each chosen with probability proportional to its degree.
+    /// distinct earlier servents, each chosen with probability proportional to its degree,
+    /// among those with fewer than `cap` links ([`Graph::barabasi_albert`]: no cap, the pure model).
     ///
     /// Implementation notes: `ends` lists every edge's two endpoints, so a uniform draw from
     /// it picks a servent with probability degree / (2 · edges) — preferential attachment in
-    /// O(1) per draw, the method of Batagelj and Brandes (2005).
-    pub fn barabasi_albert(n: usize, m: usize, seed: u64) -> Self {
+    /// O(1) per draw, the method of Batagelj and Brandes (2005). A draw of a full servent is
+    /// redrawn, at most [`MAX_DRAWS_PER_LINK`] times per link (uncapped, a draw is only ever
+    /// redrawn for a duplicate, and that bound is never reached).
+    pub fn barabasi_albert_capped(n: usize, m: usize, cap: usize, seed: u64) -> Self {
+        let m = m.min(cap);
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut adj = vec![BTreeSet::new(); n];
         let mut ends: Vec<usize> = Vec::with_capacity(2 * m * n);
@@ -77,8 +137,13 @@ impl Graph {
         }
         for i in core..n {
             let mut chosen = BTreeSet::new();
-            while chosen.len() < m {
-                chosen.insert(ends[rng.random_range(0..ends.len())]);
+            let mut draws = 0;
+            while chosen.len() < m && draws < MAX_DRAWS_PER_LINK * m {
+                draws += 1;
+                let j = ends[rng.random_range(0..ends.len())];
+                if adj[j].len() < cap {
+                    chosen.insert(j);
+                }
             }
             for j in chosen {
                 link(&mut adj, &mut ends, i, j);
@@ -119,18 +184,60 @@ impl Graph {
 
     /// Hop distances from `src` (`u32::MAX`: unreachable).
     pub fn distances(&self, src: usize) -> Vec<u32> {
+        self.distances_through(src, |_| true)
+    }
+
+    /// Hop distances from `src` along paths through servents that `keep` (the others are
+    /// as good as absent: down, or across a cut).
+    pub fn distances_through(&self, src: usize, keep: impl Fn(usize) -> bool) -> Vec<u32> {
         let mut dist = vec![u32::MAX; self.len()];
         dist[src] = 0;
         let mut queue = VecDeque::from([src]);
         while let Some(u) = queue.pop_front() {
             for &v in &self.adj[u] {
-                if dist[v] == u32::MAX {
+                if dist[v] == u32::MAX && keep(v) {
                     dist[v] = dist[u] + 1;
                     queue.push_back(v);
                 }
             }
         }
         dist
+    }
+
+    /// Each servent's component, numbered from 0 in order of each component's lowest servent.
+    pub fn components(&self) -> Vec<usize> {
+        let mut label = vec![usize::MAX; self.len()];
+        let mut next = 0;
+        for src in 0..self.len() {
+            if label[src] != usize::MAX {
+                continue;
+            }
+            for (v, d) in self.distances(src).into_iter().enumerate() {
+                if d != u32::MAX {
+                    label[v] = next;
+                }
+            }
+            next += 1;
+        }
+        label
+    }
+
+    /// Shortest paths from each of `sources` to every servent it can reach: the longest
+    /// (the diameter, when the sources are all servents of one component) and the mean.
+    pub fn paths(&self, sources: impl IntoIterator<Item = usize>) -> Paths {
+        let mut p = Paths::default();
+        let mut sum = 0u64;
+        for src in sources {
+            for d in self.distances(src) {
+                if d != u32::MAX && d > 0 {
+                    p.longest = p.longest.max(d);
+                    p.pairs += 1;
+                    sum += u64::from(d);
+                }
+            }
+        }
+        p.mean = (p.pairs > 0).then(|| sum as f64 / p.pairs as f64);
+        p
     }
 
     /// What a flood from `src` can do at every TTL up to `max`, from one breadth-first search.
@@ -154,6 +261,22 @@ impl Graph {
         }
         FloodReach { balls, messages }
     }
+}
+
+/// The most draws a capped generator makes per link it wants, before it gives up on that
+/// servent: enough that a servent with any room left is found (the chance of missing one
+/// servent in `n` with room in 1,000 draws is (1 − 1/n)^1000), few enough to end.
+pub const MAX_DRAWS_PER_LINK: usize = 1_000;
+
+/// Shortest paths from some sources ([`Graph::paths`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Paths {
+    /// The longest shortest path found, in hops.
+    pub longest: u32,
+    /// The mean shortest path over the (source, reachable servent) pairs; `None` if none.
+    pub mean: Option<f64>,
+    /// Those pairs.
+    pub pairs: u64,
 }
 
 /// A flood's reach from one source, by TTL (index 0 is TTL 0: nothing).
@@ -213,6 +336,43 @@ mod tests {
             "random max {}",
             random.max_degree()
         );
+    }
+
+    #[test]
+    fn capped_graphs_respect_the_cap_and_the_random_one_has_no_band() {
+        let (n, links, cap) = (1_000, 4, 8);
+        for g in [
+            Graph::random_capped(n, links, cap, 3),
+            Graph::barabasi_albert_capped(n, links, cap, 3),
+        ] {
+            assert!(g.max_degree() <= cap, "max degree {}", g.max_degree());
+            for (v, ns) in g.adj.iter().enumerate() {
+                assert!(ns.iter().all(|u| g.adj[*u].contains(&v)), "symmetric");
+            }
+        }
+        // Links to any servent with room: the far side stays a few hops away (ln 1000 /
+        // ln 7 ≈ 3.5), unlike a band of width ~cap, whose diameter grows as n / cap.
+        let random = Graph::random_capped(n, links, cap, 3);
+        let paths = random.paths(0..n);
+        assert_eq!(paths.pairs, (n * (n - 1)) as u64, "connected");
+        assert!(paths.longest <= 7, "diameter {}", paths.longest);
+        assert!(random.mean_degree() > 7.0, "mean {}", random.mean_degree());
+    }
+
+    #[test]
+    fn paths_measure_a_line_and_ignore_what_is_out_of_reach() {
+        let g = Graph::from_adjacency(vec![
+            BTreeSet::from([1]),
+            BTreeSet::from([2]),
+            BTreeSet::new(),
+            BTreeSet::new(),
+        ]);
+        assert_eq!(g.neighbours(2), &BTreeSet::from([1]), "made symmetric");
+        let p = g.paths(0..4);
+        // Pairs 0-1, 1-2 (1 hop) and 0-2 (2 hops), each from both ends; 3 is alone.
+        assert_eq!((p.longest, p.pairs), (2, 6));
+        assert_eq!(p.mean, Some(8.0 / 6.0));
+        assert_eq!(g.components(), [0, 0, 0, 1]);
     }
 
     #[test]

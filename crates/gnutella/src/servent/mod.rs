@@ -35,7 +35,8 @@ use crate::routing::{ExpiringMap, Route};
 use crate::{HOST_CACHE_SIZE, ROUTE_EXPIRY, ROUTE_TABLE_CAPACITY};
 
 use connection::{handshake_under_way, Conn, Handshakes};
-use search::Search;
+pub use search::LateHits;
+use search::{Closed, Search};
 
 /// The servent's rounds, each a slot of its [`TimerTable`].
 #[derive(Clone, Copy, Debug)]
@@ -72,6 +73,8 @@ pub struct Servent {
     push_routes: ExpiringMap<Guid, ConnId>,
     /// Our searches still collecting QueryHits, by their Query's descriptor ID.
     searches: BTreeMap<Guid, Search>,
+    /// Our searches whose window has closed, and the QueryHits that came late for them.
+    closed: Closed,
     timers: TimerTable<Timer, { Timer::COUNT }>,
     /// When the servent last dialled a round of would-be neighbours.
     last_dial: Option<Instant>,
@@ -106,6 +109,7 @@ impl Servent {
             routes: ExpiringMap::new(ROUTE_TABLE_CAPACITY, ROUTE_EXPIRY),
             push_routes: ExpiringMap::new(ROUTE_TABLE_CAPACITY, ROUTE_EXPIRY),
             searches: BTreeMap::new(),
+            closed: Closed::default(),
             timers: TimerTable::new(),
             last_dial: None,
             left: false,
@@ -133,6 +137,14 @@ impl Servent {
             .filter(|c| c.is_open())
             .filter_map(Conn::peer_addr)
             .collect()
+    }
+
+    /// The searches that closed lately (at most [`MAX_CLOSED_SEARCHES`]), oldest first, each
+    /// with the QueryHits that came after its window.
+    ///
+    /// [`MAX_CLOSED_SEARCHES`]: crate::MAX_CLOSED_SEARCHES
+    pub fn late_hits(&self) -> impl Iterator<Item = &LateHits> {
+        self.closed.iter()
     }
 
     /// Number of neighbours (connections whose handshake is done).

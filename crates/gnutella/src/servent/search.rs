@@ -3,12 +3,20 @@
 //! A search sends one Query (minimum speed 0, the query text as criteria) to every neighbour
 //! and then waits `search_window`: QueryHits trickle back from servents at different
 //! distances, and there is no way to know when the last has come. Hits are reported together
-//! when the window closes, one per (holder address, file index).
+//! when the window closes, one per (holder address, file index), each stamped with when it
+//! arrived ([`Hit::arrived`]): the first and the last of them tell how the answer grew
+//! inside the window, which the window's own length does not.
+//!
+//! A QueryHit that comes after its search closed is *late*: not returned (the answer is out),
+//! but counted against the search it answered, for the last [`MAX_CLOSED_SEARCHES`] searches
+//! ([`Servent::late_hits`]), so that a "not found" the window caused can be told from one the
+//! flood caused.
 //!
 //! Answering uses the shared keyword matcher, so Gnutella finds exactly what Napster's index
 //! and Chord's keyword entries find. Matches are packed into as few QueryHits as
 //! [`MAX_HITS_PER_QUERYHIT`] and [`MAX_PAYLOAD`] allow.
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 
 use p2plab_peer_protocol::keywords;
@@ -22,17 +30,57 @@ use crate::guid::Guid;
 use crate::header::PayloadType;
 use crate::message::{HitRecord, Query, QueryHit};
 use crate::routing::Route;
-use crate::{MAX_HITS_PER_QUERYHIT, MAX_HITS_PER_SEARCH, MAX_PAYLOAD};
+use crate::{MAX_CLOSED_SEARCHES, MAX_HITS_PER_QUERYHIT, MAX_HITS_PER_SEARCH, MAX_PAYLOAD};
 
 /// One of our searches, collecting hits.
 #[derive(Debug)]
 pub(super) struct Search {
     request: RequestId,
+    /// The query's text, kept to name the search once it has closed.
+    text: String,
     started: Instant,
     pub(super) deadline: Instant,
     hits: Vec<Hit>,
     /// When the first QueryHit came, and its hops: the lookup's latency and path length.
     first: Option<(Instant, u8)>,
+}
+
+/// A search whose window has closed, and the QueryHits that came for it since.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LateHits {
+    /// The query's text.
+    pub query: String,
+    /// QueryHits that arrived after the window closed.
+    pub hits: u32,
+    /// The search's Query descriptor ID, which the QueryHits answer.
+    guid: Guid,
+}
+
+/// The searches that closed lately, newest last, at most [`MAX_CLOSED_SEARCHES`].
+#[derive(Debug, Default)]
+pub(super) struct Closed(VecDeque<LateHits>);
+
+impl Closed {
+    fn close(&mut self, guid: Guid, query: String) {
+        if self.0.len() >= MAX_CLOSED_SEARCHES {
+            self.0.pop_front();
+        }
+        self.0.push_back(LateHits {
+            query,
+            hits: 0,
+            guid,
+        });
+    }
+
+    /// Counts a late QueryHit; false if it answers no search we remember.
+    fn late(&mut self, guid: Guid) -> bool {
+        let search = self.0.iter_mut().rev().find(|c| c.guid == guid);
+        search.map(|c| c.hits = c.hits.saturating_add(1)).is_some()
+    }
+
+    pub(super) fn iter(&self) -> impl Iterator<Item = &LateHits> {
+        self.0.iter()
+    }
 }
 
 /// Where to download a hit from: Gnutella hits carry the address already.
@@ -67,6 +115,7 @@ impl Servent {
         }
         let search = Search {
             request,
+            text: text.to_owned(),
             started: now,
             deadline: now + self.config.search_window,
             hits: Vec::new(),
@@ -116,11 +165,13 @@ impl Servent {
     /// Adds a QueryHit's results to the search it answers.
     pub(super) fn collect_hits(&mut self, now: Instant, d: &Descriptor, qh: &QueryHit) {
         let Some(search) = self.searches.get_mut(&d.guid) else {
+            self.closed.late(d.guid);
             self.metrics.record_drop("late");
             return;
         };
         search.first.get_or_insert((now, d.hops));
         let addr = SocketAddr::from((qh.ip, qh.port));
+        let arrived = now.saturating_since(search.started);
         for record in &qh.results {
             let hit = Hit {
                 name: record.name_text().into_owned(),
@@ -130,6 +181,7 @@ impl Servent {
                     index: record.index,
                 },
                 hops: Some(u32::from(d.hops)),
+                arrived: Some(arrived),
             };
             let known = search.hits.iter().any(|h| h.holder == hit.holder);
             if !known && search.hits.len() < MAX_HITS_PER_SEARCH {
@@ -143,6 +195,7 @@ impl Servent {
         let Some(search) = self.searches.remove(&guid) else {
             return;
         };
+        self.closed.close(guid, search.text);
         if let Some((at, hops)) = search.first {
             self.metrics
                 .record_lookup(u32::from(hops), at.saturating_since(search.started));

@@ -63,6 +63,7 @@ impl Peer {
                         ip: r.ip,
                     },
                     hops: Some(1),
+                    arrived: None,
                 };
                 if !self.pending.on_result(hit) {
                     self.metrics.record_drop("unsolicited_result");

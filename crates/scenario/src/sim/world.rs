@@ -13,6 +13,7 @@ use p2plab_chord::RingView;
 use p2plab_netsim::{NodeIdx, TestNet};
 use p2plab_peer_protocol::control::NodeStats;
 use p2plab_peer_protocol::{Library, Node};
+use p2plab_runtime::launch::describe_servent;
 
 use super::cores::{self, SimNode};
 use crate::node_spec::NodeSpec;
@@ -116,7 +117,10 @@ impl SimCluster {
                     addr: self.net.addr(idx),
                     files: 0,
                     metrics: node.metrics().clone(),
-                    state: serde_json::Value::Null,
+                    state: match node {
+                        SimNode::Gnutella(s) => describe_servent(s),
+                        _ => serde_json::Value::Null,
+                    },
                 }
             })
             .collect();

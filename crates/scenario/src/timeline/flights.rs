@@ -14,6 +14,8 @@ use std::time::Duration;
 use p2plab_peer_protocol::{Hit, Holder, Instant, CALL_TIMEOUT};
 
 use super::action::Ticket;
+use crate::hit_times::HitTimes;
+use crate::misses::Miss;
 use crate::plan::{Plan, PlannedQuery};
 use crate::workload::{verdict, Answer, Failure, Outcome, Tally};
 
@@ -37,6 +39,11 @@ impl Truth {
             Holder::Napster { nick, .. } => crate::node_spec::peer_of_nick(nick),
         }
     }
+
+    /// Peer `i`'s listen address, if it was up.
+    fn addr_of(&self, i: usize) -> Option<SocketAddr> {
+        self.holders.iter().find(|(_, &p)| p == i).map(|(a, _)| *a)
+    }
 }
 
 /// A search on its way.
@@ -46,6 +53,22 @@ struct Search {
     peer: usize,
     asked: Instant,
     truth: Arc<Truth>,
+}
+
+impl Search {
+    /// This search as a false "not found".
+    fn miss(&self, plan: &Plan) -> Miss {
+        let alive = self.truth.alive.clone();
+        let holders = self.query.file.map(|f| plan.files[f].holders.clone());
+        let holders = holders.unwrap_or_default();
+        Miss {
+            origin: self.peer,
+            searcher: self.truth.addr_of(self.peer),
+            query: self.query.text.clone(),
+            holders: holders.into_iter().filter(|&h| alive[h]).collect(),
+            alive,
+        }
+    }
 }
 
 /// A download on its way: the file it should bring.
@@ -74,6 +97,10 @@ pub struct Flights {
     next: u64,
     /// The phase's verdicts so far.
     pub tally: Tally,
+    /// When the phase's answered searches got their hits.
+    pub hit_times: HitTimes,
+    /// The phase's false "not found"s, whose causes are told at its end.
+    pub misses: Vec<Miss>,
     /// Found files the plan wants downloaded, in the order they were found.
     pub to_fetch: Vec<Found>,
 }
@@ -140,6 +167,12 @@ impl Flights {
         let v = verdict(plan, &s.query, &s.truth.alive, holder_of, &result);
         let latency = result.is_ok().then(|| at.saturating_since(s.asked));
         self.tally.add(v, latency);
+        if let (Ok(hits), Some(latency)) = (&result, latency) {
+            self.hit_times.add(hits, latency);
+        }
+        if v.outcome == Outcome::FalseNotFound {
+            self.misses.push(s.miss(plan));
+        }
         if let (Outcome::Found, Some(file), true, Ok(hits)) =
             (v.outcome, s.query.file, s.query.download, &result)
         {
@@ -214,6 +247,16 @@ impl Flights {
     /// Takes the phase's tally, leaving an empty one for the next phase.
     pub fn take_tally(&mut self) -> Tally {
         std::mem::take(&mut self.tally)
+    }
+
+    /// Takes the phase's hit times, leaving empty ones for the next phase.
+    pub fn take_hit_times(&mut self) -> HitTimes {
+        std::mem::take(&mut self.hit_times)
+    }
+
+    /// Takes the phase's false "not found"s.
+    pub fn take_misses(&mut self) -> Vec<Miss> {
+        std::mem::take(&mut self.misses)
     }
 }
 

@@ -46,6 +46,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use p2plab_peer_protocol::{Instant, CALL_TIMEOUT};
+use p2plab_sim::graph::Graph;
 
 pub use action::{Action, Poll, Reply, Ticket, Who};
 use drive::{Drive, Next};
@@ -53,6 +54,8 @@ use flights::{Flights, Found, Truth};
 use nodes::Nodes;
 
 use crate::churn::Change;
+use crate::misses::MissCauses;
+use crate::overlay::OverlayShape;
 use crate::plan::Plan;
 use crate::ready::{self, poll_interval};
 use crate::report::{NetworkReport, PhaseReport};
@@ -177,6 +180,8 @@ pub struct Timeline {
     cut: Option<Vec<usize>>,
     /// What a search asked now is judged against, per side of a cut (one without a cut).
     truths: Vec<Arc<Truth>>,
+    /// Gnutella: the overlay the servents reported at the phase's start, and who was up.
+    phase_overlay: Option<(Graph, Vec<usize>)>,
     report: NetworkReport,
     done: bool,
 }
@@ -201,6 +206,7 @@ impl Timeline {
             after: None,
             cut: None,
             truths: Vec::new(),
+            phase_overlay: None,
             report: NetworkReport {
                 network,
                 startup_s: 0.0,
@@ -667,6 +673,10 @@ impl Timeline {
                 self.after = Some(snapshot);
             }
             Mark::Before => {
+                if self.network == Network::Gnutella {
+                    let graph = snapshot.gnutella.graph(self.nodes.peers());
+                    self.phase_overlay = Some((graph, self.nodes.live()));
+                }
                 self.before = Some(snapshot);
                 self.t0 = now;
             }
@@ -692,8 +702,27 @@ impl Timeline {
             ..PhaseReport::default()
         };
         p.fill(&tally, &before.delta(&after));
+        let window = (self.network == Network::Gnutella)
+            .then_some(self.scenario.settings.gnutella.search_window_ms);
+        p.hit_timing = self.flights.take_hit_times().report(window);
+        self.gnutella_view(&mut p, &after);
         self.report.phases.push(p);
         self.stepped = Some(self.k);
+    }
+
+    /// A Gnutella query phase's overlay shape and the causes of its false "not found"s,
+    /// told from the overlay at its start and the late hits counted at its end.
+    fn gnutella_view(&mut self, p: &mut PhaseReport, after: &Snapshot) {
+        let misses = self.flights.take_misses();
+        let Some((graph, live)) = self.phase_overlay.take() else {
+            return;
+        };
+        if p.queries == 0 {
+            return;
+        }
+        p.overlay = Some(OverlayShape::measure(&graph, &live));
+        let ttl = self.scenario.settings.gnutella.ttl;
+        p.miss_causes = Some(MissCauses::of(&misses, &graph, ttl, &after.gnutella));
     }
 
     /// Recomputes what searches asked from now on are judged against.

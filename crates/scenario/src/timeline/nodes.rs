@@ -30,6 +30,9 @@ pub struct Nodes {
     starts: u64,
     /// The Gnutella overlay the plan draws: whom each servent dials first.
     overlay: Vec<Vec<usize>>,
+    /// Which peers have been up before: a servent that comes back dials `degree` peers,
+    /// since some of its planned ones may be down.
+    was_up: Vec<bool>,
 }
 
 impl Nodes {
@@ -38,7 +41,7 @@ impl Nodes {
         let overlay = match network {
             Network::Gnutella => {
                 let g = &settings.gnutella;
-                plan.overlay(g.degree, g.max_peers)
+                plan.overlay(g.overlay, g.degree, g.max_peers)
             }
             Network::Napster | Network::Chord => Vec::new(),
         };
@@ -51,6 +54,7 @@ impl Nodes {
             seed,
             starts: 0,
             overlay,
+            was_up: vec![false; plan.peers()],
         }
     }
 
@@ -100,11 +104,18 @@ impl Nodes {
                 nick: nick(i),
             },
             Network::Gnutella => {
-                let degree = self.settings.gnutella.degree;
+                // At first, exactly the planned links (the later neighbours dial this one);
+                // on a comeback, as many as the servent wants, topped up if planned ones
+                // are down.
                 let planned = self.overlay[i].clone();
+                let want = if self.was_up[i] {
+                    self.settings.gnutella.degree.max(planned.len())
+                } else {
+                    planned.len()
+                };
                 NodeSpec::Gnutella {
                     settings: self.settings.gnutella.clone(),
-                    bootstrap: self.bootstrap(i, &planned, degree),
+                    bootstrap: self.bootstrap(i, &planned, want),
                     seed,
                 }
             }
@@ -145,6 +156,7 @@ impl Nodes {
     /// Peer `i` listens at `addr`.
     pub fn started(&mut self, i: usize, addr: SocketAddr) {
         self.peers[i] = Some(addr);
+        self.was_up[i] = true;
     }
 
     /// Peer `i` is down (or going down: it counts as down from the moment it is told).

@@ -76,6 +76,7 @@ impl Scripted {
                         size: f.size,
                         holder: Holder::Http { addr, index: 0 },
                         hops: Some(1),
+                        arrived: None,
                     });
                 }
             }
