@@ -76,6 +76,24 @@ pub enum Routing {
     Recursive,
 }
 
+/// Which rules choose a lookup's next hop and what a dead hop costs.
+///
+/// The papers' simulator (SIGCOMM 2001 §6) routes by the fingers alone — Fig. 4's
+/// `closest_preceding_finger` — and "does not retry queries: if a query is forwarded to a
+/// node that is down, the query simply fails" (§6.5). p2plab also consults its successor
+/// list and goes round a dead hop. The choice lives where the pseudocode is, in
+/// [`ChordNode::closest_preceding_nodes`](crate::ChordNode::closest_preceding_nodes).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LookupRules {
+    /// Fingers and successor list are both candidates, several are offered, and a dead
+    /// hop is skipped for the next-best one. The default.
+    #[default]
+    P2plab,
+    /// Fingers only (and finger 1, the successor), one next hop per answer, so a dead hop
+    /// fails the lookup: the papers' simulator, for reproducing its figures.
+    Paper,
+}
+
 /// Everything a [`ChordNode`](crate::ChordNode) needs to know at birth.
 #[derive(Clone, Debug)]
 pub struct ChordConfig {
@@ -114,6 +132,8 @@ pub struct ChordConfig {
     pub rpc_timeout: Duration,
     /// Iterative or recursive lookups.
     pub routing: Routing,
+    /// p2plab's routing rules or the paper simulator's.
+    pub lookup_rules: LookupRules,
     /// Seeds the node's random numbers (request ids, timer jitter).
     pub seed: u64,
 }
@@ -137,6 +157,7 @@ impl ChordConfig {
             entry_ttl: ENTRY_TTL,
             rpc_timeout: RPC_TIMEOUT,
             routing: Routing::Iterative,
+            lookup_rules: LookupRules::P2plab,
             seed: 0,
         }
     }

@@ -26,7 +26,7 @@
 //! - [`record`] — one index entry: a file and its holder.
 //! - [`wire`] and [`message`] — the binary wire format, documented field by field.
 //! - [`kind`] — [`Kind`], each message's name in the metrics.
-//! - [`config`] — [`ChordConfig`] and [`Routing`], with every setting's default and valid
+//! - [`config`] — [`ChordConfig`], [`Routing`] and [`LookupRules`], with every setting's default and valid
 //!   range.
 //! - [`node`] — [`ChordNode`], the core itself.
 //! - [`ring`] — [`RingView`], a serialisable snapshot for `p2plab chord ring`.
@@ -56,8 +56,9 @@ pub mod suspects;
 pub mod wire;
 
 pub use config::{
-    ChordConfig, Routing, CHECK_PREDECESSOR_EVERY, DEFAULT_REPLICAS, DEFAULT_SUCCESSORS, ENTRY_TTL,
-    FIX_FINGERS_EVERY, REPUBLISH_EVERY, RPC_TIMEOUT, STABILIZE_EVERY,
+    ChordConfig, LookupRules, Routing, CHECK_PREDECESSOR_EVERY, DEFAULT_REPLICAS,
+    DEFAULT_SUCCESSORS, ENTRY_TTL, FIX_FINGERS_EVERY, REPUBLISH_EVERY, RPC_TIMEOUT,
+    STABILIZE_EVERY,
 };
 pub use id::{Id, Ring};
 pub use kind::Kind;

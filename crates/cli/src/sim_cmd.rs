@@ -150,9 +150,15 @@ fn print_chord(args: &ChordArgs, r: &ScaleReport, peak_kib: Option<u64>) {
         "  formation   {} waves, exact after {:.1} s virtual ({:.1} s wall)",
         f.waves, f.virtual_secs, r.build_wall_secs
     );
+    let fc = &r.fingers;
     println!(
-        "  fingers     {:.1} % right when the lookups began",
-        100.0 * r.finger_accuracy
+        "  fingers     {:.1} % of the distinct fingers right when the lookups began \
+         ({} of {}; the {} trivial ones, repeating the finger before: {} right)",
+        100.0 * fc.distinct_fraction(),
+        fc.distinct_right,
+        fc.distinct,
+        fc.trivial,
+        fc.trivial_right
     );
     let l = &r.lookups;
     println!(

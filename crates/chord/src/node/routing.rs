@@ -12,9 +12,12 @@
 //! ```
 //!
 //! [`ChordNode::answer`] is one step of it, what a node replies to a `find_successor`
-//! message: either "the successor is s" or "ask these closer nodes". Following the paper's
-//! §V-B, the candidates come from the successor list as well as the fingers, and several
-//! are offered so the asker has a fallback when the best one is dead.
+//! message: either "the successor is s" or "ask these closer nodes". Under p2plab's
+//! [`LookupRules`] (the default), following the paper's §V-B, the candidates come from the
+//! successor list as well as the fingers, and several are offered so the asker has a
+//! fallback when the best one is dead. Under [`LookupRules::Paper`] the candidates are the
+//! fingers alone, as in the pseudocode above, and one is offered: a dead next hop leaves
+//! the lookup nothing else to ask, so it fails, as in the papers' simulator.
 //!
 //! Lookups run iteratively by default: a [`Lookup`] state machine decides whom to ask next.
 //! With [`Routing::Recursive`] the first hop is handed a `route_recursive` message that
@@ -24,7 +27,7 @@
 use p2plab_peer_protocol::{Instant, Outbox};
 
 use super::{cost, Active, ChordNode, Goal, Purpose};
-use crate::config::Routing;
+use crate::config::{LookupRules, Routing};
 use crate::id::Id;
 use crate::lookup::{Answer, Lookup, Step};
 use crate::message::Message;
@@ -39,7 +42,16 @@ impl ChordNode {
         if self.ring.in_half_open(target, self.me.id, succ.id) {
             Answer::SuccessorIs(succ)
         } else {
-            Answer::Closer(self.closest_preceding_nodes(target, CLOSER_NODES))
+            Answer::Closer(self.closest_preceding_nodes(target, self.next_hops_offered()))
+        }
+    }
+
+    /// How many next hops an answer offers: fallbacks under p2plab's rules; under the
+    /// paper's, the one node of `closest_preceding_node`, so a dead hop ends the lookup.
+    fn next_hops_offered(&self) -> usize {
+        match self.config.lookup_rules {
+            LookupRules::P2plab => CLOSER_NODES,
+            LookupRules::Paper => 1,
         }
     }
 
@@ -52,16 +64,23 @@ impl ChordNode {
             .unwrap_or(self.me)
     }
 
-    /// Up to `k` known nodes in `(n, target)`, fingers and successor list together,
-    /// nearest to `target` first.
+    /// Up to `k` known nodes in `(n, target)`, nearest to `target` first: the fingers and,
+    /// under p2plab's [`LookupRules`], the successor list too. Under the paper's rules the
+    /// successor list is not consulted — only its head, which is finger 1 by definition
+    /// (`finger[1].node = successor`), so a node whose `fix_fingers` has not run yet
+    /// still routes.
     ///
     /// One pass over the distinct fingers (about log2 N of them, not m) and the successor
     /// list keeps the best `k` so far in a small sorted array, so a message costs no
     /// allocation beyond its answer.
     pub fn closest_preceding_nodes(&self, target: Id, k: usize) -> Vec<NodeRef> {
         let mut best: Vec<(Id, NodeRef)> = Vec::with_capacity(k + 1);
-        let known = self.fingers.distinct().iter();
-        for &node in known.chain(self.successors.as_slice()) {
+        let successors = self.successors.as_slice();
+        let also_known = match self.config.lookup_rules {
+            LookupRules::P2plab => successors,
+            LookupRules::Paper => &successors[..successors.len().min(1)],
+        };
+        for &node in self.fingers.distinct().iter().chain(also_known) {
             if !self.ring.in_open(node.id, self.me.id, target) || best.iter().any(|b| b.1 == node) {
                 continue;
             }

@@ -17,5 +17,5 @@ pub mod scale;
 pub mod stats;
 
 pub use lookups::{publish, run_batches, LookupStats, Lookups, Published};
-pub use ring::{true_successor, ChordNet, Formation, RingParams, SimRing};
+pub use ring::{true_successor, ChordNet, FingerCount, Formation, RingParams, SimRing};
 pub use stats::Summary;

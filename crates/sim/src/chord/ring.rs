@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::bail;
-use p2plab_chord::{ChordConfig, ChordNode, Id, NodeRef};
+use p2plab_chord::{ChordConfig, ChordNode, Id, LookupRules, NodeRef};
 use p2plab_netsim::{Latency, NodeIdx, TestNet};
 use p2plab_peer_protocol::{Instant, Library};
 use rand::seq::IndexedRandom;
@@ -37,6 +37,14 @@ pub type ChordNet = TestNet<ChordNode>;
 /// How long one wave may take to become exact before the build is declared stuck.
 /// A healthy wave settles in a handful of stabilize periods; a hundred is a broken ring.
 const MAX_WAVE_PERIODS: u32 = 100;
+
+/// How many `fix_fingers` periods an exact ring may take until every finger is right. A
+/// cycle over the table takes about log2 N + 1 calls (a lookup answer fills every finger
+/// it covers), so a few hundred periods mean a finger that never converges.
+const MAX_FINGER_PERIODS: u32 = 1_000;
+
+/// `fix_fingers` periods between two checks of every finger (a check reads N · m entries).
+const FINGER_CHECK_PERIODS: u32 = 10;
 
 /// The protocol settings every node of a simulated ring shares, as experiment files give
 /// them. Periods are in milliseconds of virtual time.
@@ -58,6 +66,9 @@ pub struct RingParams {
     pub republish_s: Option<u64>,
     /// One-way latency of every message: uniform between these bounds, in milliseconds.
     pub latency_ms: [u64; 2],
+    /// p2plab's lookup rules or the paper simulator's; each experiment sets it per series.
+    #[serde(skip)]
+    pub lookup_rules: LookupRules,
 }
 
 impl Default for RingParams {
@@ -70,6 +81,7 @@ impl Default for RingParams {
             replicas: p2plab_chord::DEFAULT_REPLICAS,
             republish_s: None,
             latency_ms: [5, 50],
+            lookup_rules: LookupRules::P2plab,
         }
     }
 }
@@ -97,6 +109,7 @@ impl RingParams {
         c.check_predecessor_every = Duration::from_millis(self.check_predecessor_ms);
         c.successors = self.successors;
         c.replicas = self.replicas;
+        c.lookup_rules = self.lookup_rules;
         match self.republish_s {
             Some(s) => c.republish_every = Duration::from_secs(s),
             None => {
@@ -249,27 +262,56 @@ impl SimRing {
             })
     }
 
-    /// The fraction of fingers, over all live nodes, that point at the true successor of
-    /// their start: how far `fix_fingers` has converged.
-    pub fn finger_accuracy(&self) -> f64 {
+    /// How many fingers, over all live nodes, point at the true successor of their start:
+    /// how far `fix_fingers` has converged. See [`FingerCount`] for which ones matter.
+    pub fn finger_count(&self) -> FingerCount {
         let members = self.members();
-        let (mut right, mut total) = (0u64, 0u64);
+        let mut count = FingerCount::default();
         for m in &members {
             let Some(idx) = self.net.idx_of(m.addr) else {
                 continue;
             };
             let node = self.net.node(idx);
+            let mut previous = None;
             for (i, finger) in node.fingers().enumerate() {
-                total += 1;
                 let truth = true_successor(&members, node.finger_start(i + 1));
-                right += u64::from(finger == Some(truth));
+                let right = u64::from(finger == Some(truth));
+                if previous == Some(truth) {
+                    count.trivial += 1;
+                    count.trivial_right += right;
+                } else {
+                    count.distinct += 1;
+                    count.distinct_right += right;
+                }
+                previous = Some(truth);
             }
         }
-        if total == 0 {
-            1.0
-        } else {
-            right as f64 / total as f64
+        count
+    }
+
+    /// Runs `fix_fingers` periods until every finger of every live node is right.
+    /// Returns the virtual time it took.
+    ///
+    /// # Errors
+    /// When they are not all right after [`MAX_FINGER_PERIODS`] periods.
+    pub fn converge_fingers(&mut self) -> anyhow::Result<Duration> {
+        let start = self.net.now();
+        let chunk = Duration::from_millis(self.params.fix_fingers_ms) * FINGER_CHECK_PERIODS;
+        for _ in 0..MAX_FINGER_PERIODS / FINGER_CHECK_PERIODS {
+            if self.finger_count().all_right() {
+                return Ok(self.net.now().saturating_since(start));
+            }
+            self.advance(chunk);
         }
+        let c = self.finger_count();
+        if c.all_right() {
+            return Ok(self.net.now().saturating_since(start));
+        }
+        bail!(
+            "{} of {} distinct fingers still wrong after {MAX_FINGER_PERIODS} fix_fingers periods",
+            c.distinct - c.distinct_right,
+            c.distinct
+        )
     }
 
     /// A random live node.
@@ -327,6 +369,40 @@ impl SimRing {
     /// A uniformly random draw in `[0, 1)` from the ring's generator.
     pub fn uniform(&mut self) -> f64 {
         self.rng.random()
+    }
+}
+
+/// Fingers right, over a whole ring, counted apart by whether they matter.
+///
+/// Of a node's m = 160 fingers only about log2 N name different nodes; the rest repeat the
+/// finger before them (their starts all fall before the same successor) and are right as
+/// soon as that one is. A finger is **distinct** when its true value differs from the
+/// previous finger's true value (finger 1, the successor, always is), **trivial** otherwise.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FingerCount {
+    /// Distinct fingers.
+    pub distinct: u64,
+    /// Distinct fingers that point at the true successor of their start.
+    pub distinct_right: u64,
+    /// Trivial fingers.
+    pub trivial: u64,
+    /// Trivial fingers that are right.
+    pub trivial_right: u64,
+}
+
+impl FingerCount {
+    /// True when every finger, distinct or trivial, is right.
+    pub fn all_right(&self) -> bool {
+        self.distinct_right == self.distinct && self.trivial_right == self.trivial
+    }
+
+    /// The fraction of the distinct fingers that are right (1 for an empty ring).
+    pub fn distinct_fraction(&self) -> f64 {
+        if self.distinct == 0 {
+            1.0
+        } else {
+            self.distinct_right as f64 / self.distinct as f64
+        }
     }
 }
 

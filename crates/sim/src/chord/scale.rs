@@ -10,7 +10,7 @@ use std::time::{Duration, Instant as WallInstant};
 use serde::{Deserialize, Serialize};
 
 use super::lookups::{publish, run_batches, LookupStats};
-use super::ring::{Formation, RingParams, SimRing};
+use super::ring::{FingerCount, Formation, RingParams, SimRing};
 use super::stats::Summary;
 
 /// Lookups in flight at once, at least: enough to keep the engine busy.
@@ -46,8 +46,8 @@ pub struct ScaleReport {
     pub formation: Formation,
     /// Wall-clock seconds the build took.
     pub build_wall_secs: f64,
-    /// Fraction of fingers right when the lookups started.
-    pub finger_accuracy: f64,
+    /// Fingers right when the lookups started, the distinct ones apart from the trivial.
+    pub fingers: FingerCount,
     /// Names published for the lookups.
     pub names: usize,
     /// What became of the lookups.
@@ -89,13 +89,13 @@ pub fn run(
     let wall = WallInstant::now();
     let names = lookups.clamp(1, MAX_NAMES);
     let published = publish(&mut ring, names, PUBLISH_LIMIT);
-    let finger_accuracy = ring.finger_accuracy();
+    let fingers = ring.finger_count();
     let stats = run_batches(&mut ring, &published, lookups, lookup_batch(nodes));
     ring.hide_progress();
     let report = ScaleReport {
         formation,
         build_wall_secs,
-        finger_accuracy,
+        fingers,
         names: published.len(),
         hops: stats.hop_summary(),
         lookups: stats,

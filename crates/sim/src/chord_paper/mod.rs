@@ -1,12 +1,17 @@
-//! The Chord paper's simulation experiments (Stoica et al., IEEE/ACM ToN 11(1), 2003, §V),
-//! run on the unchanged Chord core, each from a file in `scenarios/chord-paper/`.
+//! The Chord paper's simulation experiments (Stoica et al., SIGCOMM 2001, §6 — the
+//! set-ups the four below follow; the ToN 2003 version re-ran the failure experiments
+//! differently), run on the unchanged Chord core under both [`rules`], each from a file in
+//! `scenarios/chord-paper/`.
 //!
 //! - [`spec`] — the experiment files and their parser, which names a bad field and line.
-//! - [`path_length`] — 1. path length against N, against (1/2) log2 N (Fig. 10).
-//! - [`keys_per_node`] — 2. keys per node, 1 and 20 virtual nodes (Fig. 8, 9); hashing
-//!   only, no messages.
-//! - [`failures`] — 3. failed lookups after a fraction p of the nodes fail at once (Fig. 11).
-//! - [`churn`] — 4. failed lookups under Poisson joins and failures at rate R (Fig. 12).
+//! - [`rules`] — the paper simulator's lookup rules and p2plab's, side by side.
+//! - [`path_length`] — 1. path length against N, against (1/2) log2 N (§6.3, Fig. 10).
+//! - [`keys_per_node`] — 2. keys per node, 1 and 20 virtual nodes (§6.2, Fig. 8, 9);
+//!   hashing only, no messages.
+//! - [`failures`] — 3. failed lookups after a fraction p of the nodes fail at once (§6.4,
+//!   Fig. 11).
+//! - [`churn`] — 4. failed lookups under Poisson joins and failures at rate R (§6.5,
+//!   Fig. 12).
 //! - [`report`] — what each writes: `table.md`, `table.json`, `plot.svg`.
 
 pub mod churn;
@@ -14,6 +19,7 @@ pub mod failures;
 pub mod keys_per_node;
 pub mod path_length;
 pub mod report;
+pub mod rules;
 pub mod spec;
 
 use std::path::Path;

@@ -17,17 +17,17 @@ use serde::{Deserialize, Serialize};
 
 use crate::chord::RingParams;
 
-/// One experiment of the paper's evaluation (ToN 2003 §V).
+/// One experiment of the paper's evaluation (SIGCOMM 2001 §6).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Experiment {
-    /// Path length against N (ToN Fig. 10).
+    /// Path length against N (SIGCOMM §6.3, Fig. 10).
     PathLength(PathLengthSpec),
-    /// Keys per node, with and without virtual nodes (ToN Fig. 8 and 9).
+    /// Keys per node, with and without virtual nodes (SIGCOMM §6.2, Fig. 8 and 9).
     KeysPerNode(KeysPerNodeSpec),
-    /// Failed lookups after simultaneous failures (ToN Fig. 11).
+    /// Failed lookups after simultaneous failures (SIGCOMM §6.4, Fig. 11).
     Failures(FailuresSpec),
-    /// Failed lookups under continuous churn (ToN Fig. 12).
+    /// Failed lookups under continuous churn (SIGCOMM §6.5, Fig. 12).
     Churn(ChurnSpec),
 }
 
@@ -72,6 +72,10 @@ pub struct FailuresSpec {
     pub replicas: Vec<usize>,
     /// Names published before the failure.
     pub names: usize,
+    /// Keys placed by hashing alone (no messages) to count the fraction whose every copy
+    /// crashed, at the paper's key count; 0 counts over the published names only.
+    #[serde(default)]
+    pub keys: usize,
     /// Lookups after the failure.
     pub lookups: usize,
     /// Stabilize periods to wait once the ring is exact again after the failure, before

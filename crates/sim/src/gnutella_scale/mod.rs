@@ -9,7 +9,10 @@
 //!
 //! - **reach**: distinct servents that handled the Query (each servent's own count of the
 //!   floods it saw), next to the **BFS ball** of radius TTL around the source — the most a
-//!   flood could reach — and the **flood bound** of PROTOCOLS.md §5 at the mean degree;
+//!   flood could reach — and the **tree count** at the mean degree: PROTOCOLS.md §5's
+//!   d · Σ (d−1)^(i−1), what a flood would reach if every servent had the mean degree and
+//!   the graph had no cycles. It is no bound on these graphs: a servent's neighbours have
+//!   more links than the mean, so floods outgrow it;
 //! - **messages per query**: Query and QueryHit transmissions, from the servents' metrics;
 //! - how often the file was **found**.
 //!
@@ -82,7 +85,7 @@ pub struct TtlRow {
     pub reach: f64,
     /// Servents within TTL hops of the source in the graph.
     pub ball: f64,
-    /// PROTOCOLS.md §5's bound at the graph's mean degree.
+    /// The tree count at the graph's mean degree (PROTOCOLS.md §5's formula; no bound).
     pub bound: f64,
     /// Query transmissions.
     pub query_msgs: f64,

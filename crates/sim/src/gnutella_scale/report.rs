@@ -63,7 +63,7 @@ pub fn markdown(tables: &[ScaleTable]) -> String {
             t.engine_bytes_per_node,
         );
         md.push_str(
-            "| TTL | reach | BFS ball | flood bound (mean degree) | Query msgs | expected Query msgs | QueryHit msgs | msgs per query | found |\n\
+            "| TTL | reach | BFS ball | tree count (mean degree, no cycles) | Query msgs | expected Query msgs | QueryHit msgs | msgs per query | found |\n\
              |---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
         );
         for r in &t.rows {
@@ -122,7 +122,8 @@ pub fn write_outputs(tables: &[ScaleTable], dir: &Path) -> anyhow::Result<()> {
 type Measure = fn(&super::TtlRow) -> f64;
 
 /// One log-scale plot: per table, the measured line and the graph's own prediction as
-/// crosses; the flood bound at mean degree 4 in black.
+/// crosses; the tree count at the mean degree (what a flood would reach if the graph had
+/// no cycles and every servent that degree) in black.
 fn plot(
     tables: &[ScaleTable],
     path: &Path,
@@ -174,7 +175,7 @@ fn plot(
         let bound = t.rows.iter().map(|r| (u32::from(r.ttl), r.bound));
         chart
             .draw_series(LineSeries::new(bound, BLACK.stroke_width(1)))?
-            .label(format!("flood bound, d = {:.1}", t.mean_degree))
+            .label(format!("tree count, d = {:.1}", t.mean_degree))
             .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], BLACK));
     }
     chart
