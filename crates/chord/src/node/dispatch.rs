@@ -104,7 +104,7 @@ impl ChordNode {
                     successors,
                 },
             ) => self.on_neighbours(now, p.peer, predecessor, &successors, out),
-            (Purpose::CheckPredecessor | Purpose::CheckHolder, Message::Pong) => {}
+            (Purpose::CheckPredecessor, Message::Pong) => {}
             (Purpose::Get(run), Message::Values { records }) => {
                 let run = run.clone();
                 self.search_answered(now, run, records, out);
@@ -129,10 +129,8 @@ impl ChordNode {
                 self.forget(now, p.peer.addr);
                 self.stabilize(now, out);
             }
-            Purpose::CheckPredecessor | Purpose::CheckHolder if peer_failed => {
-                self.forget(now, p.peer.addr)
-            }
-            Purpose::Stabilize | Purpose::CheckPredecessor | Purpose::CheckHolder => {}
+            Purpose::CheckPredecessor if peer_failed => self.forget(now, p.peer.addr),
+            Purpose::Stabilize | Purpose::CheckPredecessor => {}
             Purpose::Get(run) => {
                 let ms = u64::try_from(self.config.rpc_timeout.as_millis()).unwrap_or(u64::MAX);
                 out.report(Event::SearchDone {
@@ -157,11 +155,6 @@ impl ChordNode {
         self.fingers.forget(addr);
         if self.predecessor.is_some_and(|p| p.addr == addr) {
             self.predecessor = None;
-        }
-        // A failed node serves no downloads either: its records would be stale hits.
-        let dropped = self.store.drop_holder(addr);
-        if dropped > 0 {
-            tracing::debug!(%addr, dropped, "dropped the records of a failed holder");
         }
     }
 }

@@ -254,37 +254,10 @@ impl ChordNode {
         }
     }
 
-    /// `n.check_predecessor()`: ping the predecessor; no answer clears it. The same tick
-    /// checks a few of the holders our records name ([`Self::check_holders`]).
+    /// `n.check_predecessor()`: ping the predecessor; no answer clears it.
     pub(super) fn check_predecessor(&mut self, now: Instant, out: &mut Outbox) {
         if let Some(p) = self.predecessor {
             self.request(now, p, Message::Ping, Purpose::CheckPredecessor, out);
-        }
-        self.check_holders(now, out);
-    }
-
-    /// Pings the next [`crate::HOLDER_PINGS_PER_ROUND`] distinct holders named by the
-    /// records this node stores, in turn; one that does not answer is forgotten, and with
-    /// it every record it holds (see [`Self::forget`]).
-    ///
-    /// Why the storing node checks, and not a short record TTL: a TTL short enough to be
-    /// seconds would make every publisher re-send every record (files x keywords x
-    /// replicas) that often. A storing node holds records of far fewer distinct holders
-    /// than records, and one ping learns about all of a holder's records at once. The
-    /// cost is at most `HOLDER_PINGS_PER_ROUND` pings (and pongs) per check period per
-    /// node. The bound: with H distinct holders, a dead holder's records leave within
-    /// `ceil(H / HOLDER_PINGS_PER_ROUND)` check periods plus one RPC timeout; any other
-    /// request that finds it dead drops them at once, for free. The 180 s entry TTL stays
-    /// as the backstop for a holder that answers pings but no longer shares the file.
-    fn check_holders(&mut self, now: Instant, out: &mut Outbox) {
-        let holders = self
-            .store
-            .holders_after(self.holder_cursor, crate::HOLDER_PINGS_PER_ROUND);
-        self.holder_cursor = holders.last().copied().or(self.holder_cursor);
-        let me = self.me.addr;
-        for addr in holders.into_iter().filter(|a| *a != me) {
-            let peer = NodeRef::at(addr, self.ring);
-            self.request(now, peer, Message::Ping, Purpose::CheckHolder, out);
         }
     }
 
