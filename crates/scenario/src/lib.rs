@@ -43,8 +43,8 @@
 
 pub(crate) mod charts;
 pub(crate) mod churn;
-pub mod machine;
 pub mod hit_times;
+pub mod machine;
 pub mod markdown;
 pub(crate) mod memory;
 pub mod misses;

@@ -453,7 +453,10 @@ mod tests {
         assert_eq!(steady["success"].mean, 0.95);
         assert_eq!(steady["search_messages_per_query"].mean, 15.0);
         // Two values 10 and 20: s = 7.07, standard error 5, t(0.975, 1) = 12.706.
-        assert!(close(steady["search_messages_per_query"].hi, 15.0 + 5.0 * 12.706));
+        assert!(close(
+            steady["search_messages_per_query"].hi,
+            15.0 + 5.0 * 12.706
+        ));
         assert!(!steady.contains_key("upkeep_per_node_s"));
         let idle = &spread.rows[1].figures;
         assert_eq!(idle.keys().collect::<Vec<_>>(), ["upkeep_per_node_s"]);

@@ -265,12 +265,14 @@ mod tests {
                 ("searcher".to_owned(), node(2, 20, t(1, 10), t(0, 0))),
                 ("server".to_owned(), node(10, 100, t(0, 0), t(0, 0))),
             ]),
+            ..Snapshot::default()
         };
         let after = Snapshot {
             nodes: BTreeMap::from([
                 ("searcher".to_owned(), node(6, 60, t(9, 90), t(1, 7))),
                 ("server".to_owned(), node(30, 300, t(2, 20), t(1, 9))),
             ]),
+            ..Snapshot::default()
         };
         let d = before.delta(&after);
         assert_eq!((d.messages, d.bytes), (24, 240));
