@@ -1,6 +1,10 @@
 //! A scenario with log-normal link latency runs on both engines: the simulator's links take
 //! that long, and on real sockets every node holds each message that long before writing
-//! it. The same queries find the same files, at the same cost in messages.
+//! it. The same queries find the same files, at the same cost in messages: the messages
+//! the searches caused (upkeep follows each engine's clock, and a real run's phase lasts as
+//! long as its machine takes). The Gnutella overlay is a tree (preferential attachment, one
+//! link per newcomer), so every QueryHit retraces the one path its Query took, whichever
+//! engine's latencies drew which copy first.
 
 #![allow(clippy::unwrap_used)] // a test fails by panicking
 
@@ -18,7 +22,7 @@ const SCENARIO: &str = r#"{
   "files": { "count": 16, "copies": 2, "min_size": 500, "max_size": 2000 },
   "workload": { "rate": 20, "zipf": 0.5, "missing_share": 0.2, "download_share": 0.5, "concurrency": 8 },
   "settings": {
-    "gnutella": { "degree": 1, "max_peers": 8, "ttl": 7, "ping_ttl": 1, "ping_interval_s": 3600, "search_window_ms": 1500 }
+    "gnutella": { "overlay": "power-law", "degree": 1, "max_peers": 8, "ttl": 7, "ping_ttl": 1, "ping_interval_s": 3600, "search_window_ms": 1500 }
   },
   "latency_ms": { "median": 20, "sigma": 0.5 },
   "timeline": [
@@ -45,8 +49,9 @@ async fn log_normal_latency_runs_on_both_engines_and_they_agree() {
             "{net}"
         );
         assert_eq!(
-            r.messages, s.messages,
-            "{net}: every message of every query"
+            r.search_messages, s.search_messages,
+            "{net}: every message the queries caused"
         );
+        assert!(r.search_messages > 0, "{net}: the searches cost something");
     }
 }
