@@ -3,11 +3,9 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use common::*;
 use p2plab_chord::{Id, Routing};
-use p2plab_peer_protocol::{Command, Event, Library, Node, RequestId};
+use p2plab_peer_protocol::{Command, Event, Node, RequestId};
 
 /// Messages charged to searches, summed over the ring.
 fn charged(net: &Net, ids: &[p2plab_netsim::NodeIdx]) -> (u64, u64) {
@@ -23,16 +21,7 @@ fn charged(net: &Net, ids: &[p2plab_netsim::NodeIdx]) -> (u64, u64) {
 /// (plus the index read, unless the searcher owns the key) while upkeep sent more.
 fn each_search_costs(routing: Routing, seed: u64, expected: fn(u32) -> u64) {
     let mut net = net(seed);
-    let ids = ring(&mut net, 24, |c| c.routing = routing);
-    assert!(net.run_until_cond(secs(300), |n| ring_is_exact(n)));
-    let library = Library::synthetic([("needle.bin".to_string(), 10u64)], 1);
-    net.command(
-        ids[5],
-        Command::Share {
-            library: Arc::new(library),
-        },
-    );
-    net.run_for(secs(5));
+    let ids = exact_ring_sharing_needle(&mut net, 24, routing, 5);
     let owner = true_successor(&membership(&net), Id::of_key("needle", 160));
     let mut upkeep_ran = false;
     for (k, from) in ids.iter().enumerate() {

@@ -68,16 +68,7 @@ fn recursive_searches_find_the_same_files_with_fewer_messages() {
 #[test]
 fn a_recursive_lookup_lost_at_a_hung_hop_is_redone_iteratively() {
     let mut net = net(32);
-    let ids = ring(&mut net, 16, |c| c.routing = Routing::Recursive);
-    assert!(net.run_until_cond(secs(300), |n| ring_is_exact(n)));
-    let library = Library::synthetic([("needle.bin".to_string(), 10u64)], 1);
-    net.command(
-        ids[3],
-        Command::Share {
-            library: Arc::new(library),
-        },
-    );
-    net.run_for(secs(5));
+    let ids = exact_ring_sharing_needle(&mut net, 16, Routing::Recursive, 3);
     // Hang the first hop node 9 would use for "needle".
     let key = p2plab_chord::Id::of_key("needle", 160);
     let first_hop = node(&net, ids[9]).closest_preceding_node(key);

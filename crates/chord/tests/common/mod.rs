@@ -212,3 +212,24 @@ pub fn random_id(rng: &mut impl rand::RngCore, ring: Ring) -> Id {
 pub fn secs(s: u64) -> Duration {
     Duration::from_secs(s)
 }
+
+/// A ring of `n` nodes with `routing`, run until exact, in which node `holder` shares one
+/// file, "needle.bin", and has had five seconds to publish it.
+pub fn exact_ring_sharing_needle(
+    net: &mut Net,
+    n: usize,
+    routing: p2plab_chord::Routing,
+    holder: usize,
+) -> Vec<NodeIdx> {
+    let ids = ring(net, n, |c| c.routing = routing);
+    assert!(net.run_until_cond(secs(300), |n| ring_is_exact(n)));
+    let library = Library::synthetic([("needle.bin".to_string(), 10u64)], 1);
+    net.command(
+        ids[holder],
+        p2plab_peer_protocol::Command::Share {
+            library: Arc::new(library),
+        },
+    );
+    net.run_for(secs(5));
+    ids
+}
