@@ -76,7 +76,11 @@ pub fn render(report: &Report) -> String {
              travel the virtual network too (loss spares them).\n\n",
         );
     }
-    out.push_str(&tables(report));
+    out.push_str(&preamble(report));
+    out.push_str(&headline(report));
+    out.push_str("\n<details><summary>Every table: outcomes, cost, timing, overlay, background traffic, start-up</summary>\n\n");
+    out.push_str(&every_table(report));
+    out.push_str("\n</details>\n");
     if let Some(m) = report.runner_memory {
         let _ = writeln!(
             out,
@@ -88,9 +92,48 @@ pub fn render(report: &Report) -> String {
     out
 }
 
-/// The tables alone (what `p2plab compare` prints).
+/// The few columns a reader compares first, one row per query phase and network; the full
+/// tables follow, folded.
+fn headline(report: &Report) -> String {
+    let mut out = String::from("## Headline\n\n");
+    out.push_str("| N | phase | network | found/findable | search msgs/query | upkeep msgs/node/s | hops | p50 ms |\n");
+    out.push_str("|---|---|---|---|---|---|---|---|\n");
+    each_phase(report, |n, net, p| {
+        if p.queries == 0 {
+            return;
+        }
+        let mark = p.latency_ms.map_or("", |_| crate::machine::mark(p));
+        let _ = writeln!(
+            out,
+            "| {n} | {} | {net} | {} | {} | {} | {} | {}{mark} |",
+            p.label,
+            found_of_findable(p),
+            num(p.search_messages_per_query, 1),
+            num(p.upkeep_messages_per_node_s, 2),
+            num(p.mean_hops, 2),
+            num(p.latency_ms.map(|l| l.p50), 2),
+        );
+    });
+    out
+}
+
+/// The tables alone, under the line that says how far to trust them (what `p2plab compare`
+/// prints).
 pub fn tables(report: &Report) -> String {
-    let mut out = preamble(report);
+    preamble(report) + &every_table(report)
+}
+
+/// Every table, outcomes first.
+fn every_table(report: &Report) -> String {
+    [outcomes_table, cost_table, traffic_tables]
+        .iter()
+        .map(|table| table(report))
+        .collect()
+}
+
+/// What each search found: every query in one outcome.
+fn outcomes_table(report: &Report) -> String {
+    let mut out = String::new();
     out.push_str("## Queries: what each search found\n\n");
     out.push_str("| N | phase | network | queries | found/findable | false not found | stale | not ready | errors | unfindable | absent: empty/wrong |\n");
     out.push_str("|---|---|---|---|---|---|---|---|---|---|---|\n");
@@ -115,6 +158,13 @@ pub fn tables(report: &Report) -> String {
         );
     });
     out.push_str(OUTCOMES_LEGEND);
+    out
+}
+
+/// What the searches cost and how fast they were, with the saturation warning and the
+/// tables of hit timing and of the Gnutella overlay.
+fn cost_table(report: &Report) -> String {
+    let mut out = String::new();
     out.push_str("\n## Queries: what they cost, and how fast\n\n");
     out.push_str("| N | phase | network | live | search msgs/query | search bytes/query | upkeep msgs/node/s | hops | p50 ms | p95 ms | p99 ms | downloads ok | busiest share |\n");
     out.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
@@ -149,6 +199,12 @@ pub fn tables(report: &Report) -> String {
     }
     out.push_str(&crate::search_tables::timing(report));
     out.push_str(&crate::search_tables::gnutella(report));
+    out
+}
+
+/// Background traffic and start-up.
+fn traffic_tables(report: &Report) -> String {
+    let mut out = String::new();
     out.push_str("\n## Background traffic (phases without queries)\n\n");
     out.push_str(
         "| N | phase | network | live | seconds | messages | upkeep msgs/node/s | upkeep bytes/node/s | busiest share | mostly |\n",
