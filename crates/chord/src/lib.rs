@@ -74,6 +74,14 @@ pub use ring::RingView;
 /// negligible").
 pub const M: u32 = 160;
 
+/// Holders a node pings per `check_predecessor` period to learn whether the records it
+/// stores still name live peers (see `ChordNode::check_holders`): a handful, so that the
+/// extra upkeep stays a few messages per period per node however many holders a store
+/// names (peers choose them), while a node that stores the records of a few dozen holders
+/// still checks each within seconds. With H distinct holders a dead one's records leave
+/// within `ceil(H / HOLDER_PINGS_PER_ROUND)` periods plus one RPC timeout.
+pub const HOLDER_PINGS_PER_ROUND: usize = 8;
+
 /// Largest frame, head included. Below 2^24, so a frame's first byte is always 0x00 and can
 /// never be the `G` of an HTTP `GET `.
 pub const MAX_FRAME: usize = 64 * 1024;

@@ -26,6 +26,7 @@
 //!   hand-overs list them in that order.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
 
 use p2plab_peer_protocol::{Instant, Query};
 
@@ -199,6 +200,37 @@ impl Store {
         if list.is_empty() {
             self.entries.remove(&key);
         }
+    }
+
+    /// Up to `n` distinct holders named by the records held, the first ones after `after`
+    /// in address order, wrapping around: a cursor walks every holder in turn.
+    pub fn holders_after(&self, after: Option<SocketAddr>, n: usize) -> Vec<SocketAddr> {
+        let all: BTreeSet<SocketAddr> = self
+            .entries
+            .values()
+            .flatten()
+            .map(|s| s.record.holder)
+            .collect();
+        let (later, earlier): (Vec<_>, Vec<_>) =
+            all.into_iter().partition(|a| after.is_none_or(|c| *a > c));
+        later.into_iter().chain(earlier).take(n).collect()
+    }
+
+    /// Forgets every record `holder` holds; returns how many.
+    pub fn drop_holder(&mut self, holder: SocketAddr) -> usize {
+        let gone: Vec<(Role, Due)> = self
+            .entries
+            .iter()
+            .flat_map(|(k, list)| {
+                list.iter()
+                    .filter(|s| s.record.holder == holder)
+                    .map(|s| (s.role, s.due(*k)))
+            })
+            .collect();
+        for (role, due) in &gone {
+            self.remove(*role, *due);
+        }
+        gone.len()
     }
 
     /// True when `key` holds a copy of `record`'s file: storing it again is a refresh.

@@ -105,6 +105,19 @@ fn crash_a_fifth(replicas: usize, seed: u64) -> (BTreeSet<Id>, BTreeSet<Id>) {
         assert_eq!(found, Some(true_successor(&members, e.key)));
     }
 
+    // A crashed holder's own entries leave the index (its holders' checks drop them):
+    // only entries of live holders can be lost or kept.
+    assert!(
+        entries
+            .iter()
+            .filter(|e| dead.contains(&e.holder))
+            .all(|e| !is_stored(&net, e)),
+        "a crashed holder's entries are gone"
+    );
+    let entries: Vec<&Entry> = entries
+        .iter()
+        .filter(|e| !dead.contains(&e.holder))
+        .collect();
     let all_died: BTreeSet<Id> = entries
         .iter()
         .filter(|e| {
@@ -220,8 +233,9 @@ fn a_leaving_node_hands_its_entries_to_its_successor() {
         let n = node(&net, net.idx_of(m.addr).expect("member"));
         assert!(n.successor_list().iter().all(|s| s.addr != leaver_addr));
     }
-    // With one copy, only the hand-over can have saved the leaver's keys.
-    for e in &entries {
+    // With one copy, only the hand-over can have saved the leaver's keys (those of the
+    // files it shared itself go with it).
+    for e in entries.iter().filter(|e| e.holder != leaver_addr) {
         assert!(is_stored(&net, e), "{} lost", e.name);
     }
 }
@@ -324,4 +338,34 @@ fn cut_off_and_heal(lone: usize) {
         net.run_until_cond(secs(120), |n| ring_is_exact(n)),
         "the ring takes the lone node back"
     );
+}
+
+#[test]
+fn a_crashed_holders_records_leave_the_hits_within_seconds_and_live_ones_stay() {
+    // Entries live two hours here: only the holder checks can take them out.
+    let (mut net, ids, entries) = ring_with_files(12, 2, 16);
+    let dead = ids[4];
+    let dead_addr = net.addr(dead);
+    net.crash(dead);
+    // Each node stores the records of at most 12 holders: every one is pinged within
+    // ceil(12 / HOLDER_PINGS_PER_ROUND) check periods, and a silent one is dropped one RPC
+    // timeout later (plus one period for the timers' random phase).
+    let rounds = 12_usize.div_ceil(p2plab_chord::HOLDER_PINGS_PER_ROUND) as u32 + 1;
+    net.run_for(p2plab_chord::CHECK_PREDECESSOR_EVERY * rounds + p2plab_chord::RPC_TIMEOUT);
+    let from = ids[0];
+    for e in &entries {
+        let hits = search(&mut net, from, &e.name);
+        let names = |addr: SocketAddr| {
+            hits.iter()
+                .any(|h| matches!(h.holder, Holder::Http { addr: a, .. } if a == addr))
+        };
+        assert!(
+            !names(dead_addr),
+            "{}: the dead holder is still a hit",
+            e.name
+        );
+        if e.holder != dead_addr {
+            assert!(names(e.holder), "{}: a live holder's record left", e.name);
+        }
+    }
 }

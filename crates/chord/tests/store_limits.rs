@@ -69,6 +69,15 @@ fn names_holder(hits: &[Hit], addr: SocketAddr) -> bool {
         .any(|h| matches!(h.holder, Holder::Http { addr: a, .. } if a == addr))
 }
 
+/// How long to let a flood land before counting what the store kept. The attackers are
+/// raw peers that answer no ping, so to the holder checks they are dead holders: their
+/// records go one RPC timeout after the first check pings them, never sooner after they
+/// arrived. Half that timeout lets the flood land (links take milliseconds) and counts the
+/// store's limits alone.
+fn before_a_holder_check_fails() -> std::time::Duration {
+    p2plab_chord::RPC_TIMEOUT / 2
+}
+
 /// A converged ring of `n` nodes; node `sharer` shares `files` one-word files.
 fn converged(n: usize, seed: u64, files: usize) -> (Net, Vec<NodeIdx>) {
     let mut net = net(seed);
@@ -137,7 +146,7 @@ fn one_connection_cannot_fill_the_store() {
         .collect();
     let target = net.addr(ids[0]);
     attack(&mut net, attacker, target, script);
-    net.run_for(secs(5));
+    net.run_for(before_a_holder_check_fails());
 
     let added = node(&net, ids[0]).stored_keys().len() - before;
     assert_eq!(added, MAX_LINK_KEYS, "the connection's quota, and no more");
@@ -147,6 +156,8 @@ fn one_connection_cannot_fill_the_store() {
     );
     net.run_for(secs(10));
     assert!(ring_is_exact(&net), "the node carries on");
+    let left = node(&net, ids[0]).stored_keys().len();
+    assert_eq!(left, before, "the silent attacker's records went with it");
 }
 
 #[test]
@@ -169,7 +180,7 @@ fn many_connections_fill_the_store_only_up_to_its_cap_and_primaries_stay() {
         let script = chunk.iter().flat_map(|n| store(n, addr, true));
         attack(&mut net, addr, target, script.collect());
     }
-    net.run_for(secs(5));
+    net.run_for(before_a_holder_check_fails());
 
     let victim = node(&net, ids[0]);
     assert_eq!(victim.stored_keys().len(), MAX_STORED_KEYS);
@@ -179,4 +190,9 @@ fn many_connections_fill_the_store_only_up_to_its_cap_and_primaries_stay() {
         let hits = search(&mut net, ids[2], name);
         assert!(names_holder(&hits, net.addr(ids[1])), "{name}: {hits:?}");
     }
+    // Ten silent holders, eight checks a period: all gone within two periods.
+    net.run_for(p2plab_chord::CHECK_PREDECESSOR_EVERY * 2 + p2plab_chord::RPC_TIMEOUT);
+    let stored = node(&net, ids[0]).stored_keys();
+    let planted = names.iter().filter(|n| stored.contains(&Id::of_key(n, M)));
+    assert_eq!(planted.count(), 0, "the silent attackers' records left");
 }

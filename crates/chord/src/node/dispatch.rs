@@ -104,7 +104,7 @@ impl ChordNode {
                     successors,
                 },
             ) => self.on_neighbours(now, p.peer, predecessor, &successors, out),
-            (Purpose::CheckPredecessor, Message::Pong) => {}
+            (Purpose::CheckPredecessor | Purpose::CheckHolder, Message::Pong) => {}
             (Purpose::Get(run), Message::Values { records }) => {
                 let run = run.clone();
                 self.search_answered(now, run, records, out);
@@ -130,7 +130,11 @@ impl ChordNode {
                 self.stabilize(now, out);
             }
             Purpose::CheckPredecessor if peer_failed => self.forget(now, p.peer.addr),
-            Purpose::Stabilize | Purpose::CheckPredecessor => {}
+            // Only the records of the address that failed: a holder address came from a
+            // `store`, so a peer may have made it up, and it must not reach the successor
+            // list, the fingers or the suspects (ring upkeep judges ring members).
+            Purpose::CheckHolder if peer_failed => self.drop_holder(p.peer.addr),
+            Purpose::Stabilize | Purpose::CheckPredecessor | Purpose::CheckHolder => {}
             Purpose::Get(run) => {
                 let ms = u64::try_from(self.config.rpc_timeout.as_millis()).unwrap_or(u64::MAX);
                 out.report(Event::SearchDone {
@@ -155,6 +159,16 @@ impl ChordNode {
         self.fingers.forget(addr);
         if self.predecessor.is_some_and(|p| p.addr == addr) {
             self.predecessor = None;
+        }
+        // A failed node serves no downloads either: its records would be stale hits.
+        self.drop_holder(addr);
+    }
+
+    /// Forgets every record we store that names `addr` as its holder, and nothing else.
+    pub(super) fn drop_holder(&mut self, addr: std::net::SocketAddr) {
+        let dropped = self.store.drop_holder(addr);
+        if dropped > 0 {
+            tracing::debug!(%addr, dropped, "dropped the records of a failed holder");
         }
     }
 }

@@ -254,10 +254,44 @@ impl ChordNode {
         }
     }
 
-    /// `n.check_predecessor()`: ping the predecessor; no answer clears it.
+    /// `n.check_predecessor()`: ping the predecessor; no answer clears it. The same tick
+    /// checks a few of the holders our records name ([`Self::check_holders`]).
     pub(super) fn check_predecessor(&mut self, now: Instant, out: &mut Outbox) {
         if let Some(p) = self.predecessor {
             self.request(now, p, Message::Ping, Purpose::CheckPredecessor, out);
+        }
+        self.check_holders(now, out);
+    }
+
+    /// Pings the next [`crate::HOLDER_PINGS_PER_ROUND`] distinct holders named by the
+    /// records this node stores, in turn (a cursor walks them in address order); one that
+    /// does not answer loses every record that names its address, and nothing else (see
+    /// [`Self::drop_holder`]).
+    ///
+    /// Why the storing node checks, and not a short record TTL: a TTL short enough to be
+    /// seconds would make every publisher re-send every record (files x keywords x
+    /// replicas) that often. A storing node holds records of far fewer distinct holders
+    /// than records, and one ping learns about all of a holder's records at once.
+    ///
+    /// - **Bound:** with H distinct holders in the store, a dead holder's records leave
+    ///   within `ceil(H / HOLDER_PINGS_PER_ROUND)` check periods (`check_predecessor_every`)
+    ///   plus one RPC timeout; any other request that finds it dead drops them at once, for
+    ///   free. A ping that never got a connection slot blames nobody, so under our own
+    ///   congestion the next cycle retries. The entry TTL stays the backstop, also for a
+    ///   holder that answers pings but no longer shares the file.
+    /// - **Cost:** at most `HOLDER_PINGS_PER_ROUND` pings and their pongs per check period
+    ///   per node, charged as upkeep, whatever the store holds: holder addresses come from
+    ///   peers' `store`s, so a peer that names thousands of made-up holders only makes the
+    ///   cycle longer, never the pings more frequent.
+    fn check_holders(&mut self, now: Instant, out: &mut Outbox) {
+        let holders = self
+            .store
+            .holders_after(self.holder_cursor, crate::HOLDER_PINGS_PER_ROUND);
+        self.holder_cursor = holders.last().copied().or(self.holder_cursor);
+        let me = self.me.addr;
+        for addr in holders.into_iter().filter(|a| *a != me) {
+            let peer = NodeRef::at(addr, self.ring);
+            self.request(now, peer, Message::Ping, Purpose::CheckHolder, out);
         }
     }
 

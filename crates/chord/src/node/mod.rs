@@ -78,6 +78,8 @@ enum Purpose {
     Stabilize,
     /// `check_predecessor`'s ping.
     CheckPredecessor,
+    /// A ping to a holder our records name (see `check_holders`).
+    CheckHolder,
     /// A search's read of the records under `key` from their owner.
     Get(SearchRun),
 }
@@ -144,6 +146,8 @@ pub struct ChordNode {
     /// Successors dropped as failed, newest last, at most [`MAX_SUCCESSORS`]: where to look
     /// for the ring again should every neighbour be lost (see [`maintenance`]).
     lost_successors: VecDeque<NodeRef>,
+    /// The last holder `check_holders` pinged: the next round goes on after it.
+    holder_cursor: Option<SocketAddr>,
     /// Nodes that just failed a request (see [`crate::suspects`]).
     suspects: Suspects,
     fingers: FingerTable,
@@ -181,6 +185,7 @@ impl ChordNode {
             predecessor: None,
             successors: SuccessorList::new(me, config.successors),
             lost_successors: VecDeque::new(),
+            holder_cursor: None,
             suspects: Suspects::default(),
             fingers: FingerTable::new(me.id, ring),
             store: Store::new(),
