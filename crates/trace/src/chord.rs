@@ -370,7 +370,8 @@ impl<'a> Following<'a> {
             ),
             format!(
                 "Meanwhile the ring's upkeep sent {bg} messages of its own (stabilize, notify, \
-                 fix_fingers): they are the price of keeping the fingers right."
+                 fix_fingers, pings to check holders): they are the price of keeping the ring \
+                 and its index right."
             ),
         ]
     }
