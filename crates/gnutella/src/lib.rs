@@ -28,7 +28,7 @@
 //! - [`servent`] — [`Servent`], the core implementing [`Node`].
 //!
 //! Downloads are not in this crate: a QueryHit names the holder's HTTP address and the file's
-//! index, and the shared HTTP transfer (`GET /get/<index>/<name>/`) fetches it. The runtime sniffs
+//! index, and the shared HTTP transfer (`GET /get/<index>/<name>`) fetches it. The runtime sniffs
 //! each incoming connection and hands only those that begin with `GNUTELLA` to the servent.
 //!
 //! [`WireMessage`]: p2plab_peer_protocol::WireMessage
