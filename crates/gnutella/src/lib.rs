@@ -54,7 +54,7 @@ pub use descriptor::{Descriptor, Payload};
 pub use guid::Guid;
 pub use header::{Header, PayloadType};
 pub use kind::Kind;
-pub use message::{HitRecord, Ping, Pong, Push, Query, QueryHit};
+pub use message::{HitRecord, Ping, Pong, Push, Query, QueryHit, SpeedField};
 pub use servent::{LateHits, Servent};
 
 /// Length of the descriptor header: 16 (GUID) + 1 (type) + 1 (TTL) + 1 (Hops) + 4 (length).
