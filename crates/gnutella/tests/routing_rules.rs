@@ -150,7 +150,8 @@ fn query_hits_retrace_the_query_and_pushes_follow_the_servent_id() {
     assert_eq!(ours.len(), 1, "we share a match");
     assert_eq!(
         (ours[0].guid, ours[0].ttl, ours[0].hops),
-        (Guid([8; 16]), 3, 0)
+        (Guid([8; 16]), 2, 0),
+        "the Query crossed 2 links: its answer gets TTL 2"
     );
     let Payload::QueryHit(qh) = &ours[0].payload else {
         panic!("{:?}", ours[0]);

@@ -38,8 +38,8 @@ fn a_ping_is_answered_with_our_pong_on_the_same_guid() {
     assert_eq!(pong.guid, Guid([0x42; 16]));
     assert_eq!(
         (pong.ttl, pong.hops),
-        (2, 0),
-        "reply TTL = arriving hops + 2"
+        (1, 0),
+        "a direct neighbour's answer: TTL 1, the one link the Ping crossed"
     );
     let Payload::Pong(p) = &pong.payload else {
         panic!("expected a pong, got {pong:?}");

@@ -247,7 +247,11 @@ mod tests {
             .extra
             .starts_with(b"urn:sha1:PLSTHIPQGSSZTS5FJUPAKUZWUGYQYPFB\x1C\xC3"));
         assert!(qh.trailer.starts_with(b"GTKG\x02\x1C\x19\xC3"));
-        assert_eq!(qh.trailer.len(), 7 + 15, "open data, then the 15-byte GGEP block");
+        assert_eq!(
+            qh.trailer.len(),
+            7 + 15,
+            "open data, then the 15-byte GGEP block"
+        );
         assert_eq!(qh.servent_id, Guid([0x6B; 16]));
         assert_eq!(qh.to_vec(), b, "forwarded byte for byte");
     }

@@ -60,10 +60,12 @@ impl Servent {
         d
     }
 
-    /// The TTL of a Pong or QueryHit answering a descriptor that arrived with `hops`: enough
-    /// to travel back `hops + 1` links, plus one of headroom (PROTOCOLS §1.4), within `max_ttl`.
+    /// The TTL of a Pong or QueryHit answering a descriptor that arrived with `hops`: the
+    /// links the request traversed, `hops + 1`, as the spec asks, within `max_ttl`. Each
+    /// servent on the way back takes one off before it forwards, so the answer reaches the
+    /// requester with TTL 1 and goes no further; a direct neighbour's answer starts at 1.
     pub(super) fn reply_ttl(&self, hops: u8) -> u8 {
-        hops.saturating_add(2).min(self.config.max_ttl.max(1))
+        hops.saturating_add(1).min(self.config.max_ttl.max(1))
     }
 
     /// Remembers a Ping or Query's way back; false (and counted) if it is a duplicate.
