@@ -9,6 +9,8 @@
 //! - Pong and QueryHit: send back along the remembered path only, or drop if there is none
 //!   (rules 1 and 2). A Pong saying "firewalled" (port or IP 0) is not forwarded.
 //! - Push: send towards the servent ID's QueryHits, or drop (rule 3).
+//! - Bye: the neighbour is leaving; close the connection, as the Bye spec asks of its receiver.
+//!   Other extension descriptors are read whole and dropped.
 //!
 //! Before any of this, TTL + Hops above `max_ttl` is lowered to fit (a TTL may be lowered,
 //! never raised), and TTL 0 with Hops 0 — an impossible descriptor — is dropped.
@@ -22,7 +24,7 @@ use tracing::{debug, trace};
 
 use super::Servent;
 use crate::descriptor::{Descriptor, Payload};
-use crate::header::PayloadType;
+use crate::header::{PayloadType, BYE};
 use crate::message::{Pong, Push, Query, QueryHit};
 use crate::routing::Route;
 
@@ -45,6 +47,9 @@ impl Servent {
             Payload::Query(query) => self.on_query(now, from, &d, query, out),
             Payload::QueryHit(hit) => self.on_query_hit(now, from, &d, hit, out),
             Payload::Push(push) => self.on_push(now, from, &d, push, out),
+            Payload::Extension { code: BYE, .. } => {
+                self.drop_conn(now, from, "bye received", out);
+            }
             Payload::Extension { code, .. } => {
                 trace!(code, "ignoring an extension descriptor");
                 self.metrics.record_drop("ignored");
