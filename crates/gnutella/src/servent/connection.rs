@@ -56,7 +56,8 @@ pub(super) struct Conn {
     phase: Phase,
     /// The address we dialled (outgoing connections only).
     dialled: Option<SocketAddr>,
-    /// The handshake we speak to it, when we dialled.
+    /// The handshake we speak to it, when we dialled (unused for accepted connections,
+    /// whose peer chooses).
     version: Version,
     /// The neighbour's listening address, once it told us.
     listen: Option<SocketAddr>,
@@ -197,7 +198,6 @@ pub(super) fn handshake_under_way(conns: &BTreeMap<ConnId, Conn>, conn: ConnId) 
 }
 
 impl Servent {
-    /// Dials `addr` as a would-be neighbour.
     /// Dials `addr` as a would-be neighbour, in the handshake it last accepted (0.6 unless
     /// it refused 0.6).
     pub(super) fn dial(&mut self, now: Instant, addr: SocketAddr, out: &mut Outbox) {
@@ -253,11 +253,9 @@ impl Servent {
 
     /// The peer closed `conn` (or it never came up).
     pub(super) fn closed(&mut self, now: Instant, conn: ConnId, out: &mut Outbox) {
+        // Closed before it answered our handshake: a refusal without a word.
+        self.note_refusal(now, conn, None);
         if let Some(c) = self.conns.remove(&conn) {
-            // Closed before it answered our handshake: a refusal without a word.
-            if let Some((addr, version)) = c.awaiting_answer() {
-                self.dial_memory.refused(now, addr, version, None);
-            }
             self.forget(c);
             self.maintain(now, out);
         }
