@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Checks that p2plab's Gnutella bytes are real Gnutella 0.4, as Wireshark's dissector reads them.
+# Checks that p2plab's Gnutella bytes are real Gnutella, as Wireshark's dissector reads them.
 #
 # Two servents talk on free loopback ports while tshark captures (the capture is read with
-# Gnutella's dissector forced onto the first servent's port); one searches for the other's file. The capture must then hold at least one Ping,
-# Pong, Query and QueryHit, and no Gnutella frame may decode as malformed — except the text
-# handshake, which the dissector does not understand (PROTOCOLS.md §3).
+# Gnutella's dissector forced onto the first servent's port); one searches for the other's
+# file. The capture must then hold the 0.6 handshake the second servent dials with, at least
+# one Ping, Pong, Query and QueryHit, and every Query's speed field must carry the flags
+# mark (bytes 80 00, which the dissector reads little-endian as 128). No Gnutella frame may
+# decode as malformed — except the text handshake, which the dissector does not understand
+# (PROTOCOLS.md §3).
 #
 # Needs tshark (Debian package `tshark`); installs it with apt-get when run as root.
 set -euo pipefail
@@ -82,6 +85,12 @@ for type in 0x00:Ping 0x01:Pong 0x80:Query 0x81:QueryHit; do
     echo "${type##*:}: $n frame(s)"
     [ "$n" -gt 0 ] || { echo "missing: ${type##*:}" >&2; status=1; }
 done
+hello=$(read_capture -Y 'tcp.payload contains "GNUTELLA CONNECT/0.6"' | wc -l)
+echo "0.6 CONNECT frames: $hello"
+[ "$hello" -gt 0 ] || { echo "missing: the 0.6 handshake" >&2; status=1; }
+speeds=$(read_capture -Y 'gnutella.header.payload == 0x80' -T fields -e gnutella.query.min_speed | sort -u | tr '\n' ' ')
+echo "query speed fields as the dissector reads them: $speeds"
+[ "$speeds" = "128 " ] || { echo "a Query without the flags mark (80 00)" >&2; status=1; }
 echo "search text on the wire: $(read_capture -Y 'gnutella.header.payload == 0x80' -T fields -e gnutella.query.search | sort -u | tr '\n' ' ')"
 echo "hit name on the wire: $(read_capture -Y 'gnutella.header.payload == 0x81' -T fields -e gnutella.queryhit.hit.name | sort -u | tr '\n' ' ')"
 bad=$(read_capture -Y '_ws.malformed && gnutella && !(tcp.payload contains "GNUTELLA")' | wc -l)

@@ -190,7 +190,7 @@ impl WireMessage for Descriptor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::message::HitRecord;
+    use crate::message::{HitRecord, SpeedField};
     use proptest::prelude::*;
     use std::net::Ipv4Addr;
 
@@ -308,9 +308,16 @@ mod tests {
                     port,
                     extra
                 })),
-            (any::<u16>(), text(60), bytes(20)).prop_map(|(min_speed, criteria, extra)| {
+            (any::<u16>(), text(60), bytes(20)).prop_map(|(field, criteria, extra)| {
+                // Bit 7 of the first byte tells flags from a minimum speed, so a minimum
+                // speed keeps it clear (its low byte under 0x80) and flags keep bit 15 set.
+                let speed = if field & 1 == 0 {
+                    SpeedField::MinSpeed(field & 0xFF7F)
+                } else {
+                    SpeedField::Flags(field | 0x8000)
+                };
                 Payload::Query(Query {
-                    min_speed,
+                    speed,
                     criteria,
                     extra,
                 })

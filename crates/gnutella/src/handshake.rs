@@ -1,19 +1,20 @@
 //! The text handshake that opens every Gnutella connection, before any descriptor.
 //!
-//! Gnutella 0.4, which this servent speaks when it dials:
+//! Gnutella 0.6, which this servent speaks when it dials, because every servent still
+//! alive does (gtk-gnutella closes a 0.4 `CONNECT` without a word): three blocks of
+//! `\r\n`-terminated lines, each ended by an empty line.
+//!
+//! ```text
+//! client → server   GNUTELLA CONNECT/0.6\r\n  User-Agent: X\r\n ... \r\n
+//! server → client   GNUTELLA/0.6 200 OK\r\n   User-Agent: Y\r\n ... \r\n   (or 4xx/5xx)
+//! client → server   GNUTELLA/0.6 200 OK\r\n   (optional headers) \r\n
+//! ```
+//!
+//! Gnutella 0.4, which it accepts, and dials only a peer that refused 0.6:
 //!
 //! ```text
 //! client → server   GNUTELLA CONNECT/0.4\n\n      (22 bytes)
 //! server → client   GNUTELLA OK\n\n               (13 bytes; anything else is a refusal)
-//! ```
-//!
-//! Gnutella 0.6, which it accepts because every servent still alive speaks it (three blocks
-//! of `\r\n`-terminated lines, each ended by an empty line):
-//!
-//! ```text
-//! client → server   GNUTELLA CONNECT/0.6\r\n  User-Agent: X\r\n ... \r\n
-//! server → client   GNUTELLA/0.6 200 OK\r\n   User-Agent: Y\r\n ... \r\n
-//! client → server   GNUTELLA/0.6 200 OK\r\n   (optional headers) \r\n
 //! ```
 //!
 //! Binary descriptors follow at once. Both shapes are the same thing — a block of lines ended by
@@ -21,6 +22,7 @@
 //! servent writes for 0.4 uses LF only, as the spec requires.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use thiserror::Error;
 
@@ -97,6 +99,12 @@ impl Block {
         }
     }
 
+    /// How long a refusing peer asks us to wait (`Retry-After: <seconds>`), if it says.
+    pub fn retry_after(&self) -> Option<Duration> {
+        let secs: u64 = self.header("Retry-After")?.trim().parse().ok()?;
+        Some(Duration::from_secs(secs))
+    }
+
     /// The peer's listening address, from `Listen-IP`, `X-My-Address` or `Node`.
     pub fn listen_addr(&self) -> Option<SocketAddr> {
         ["Listen-IP", "X-My-Address", "Node"]
@@ -158,6 +166,20 @@ fn block_end(buf: &[u8]) -> Option<usize> {
     })
 }
 
+/// The 0.6 client's `CONNECT`, with the mandatory `User-Agent`, our listening address, and
+/// `X-Ultrapeer: False`: a servent that sends no ultrapeer header is a "normal node", which
+/// gtk-gnutella refuses (`403 Normal nodes refused`).
+pub fn connect_06(listen: SocketAddr) -> Vec<u8> {
+    format!(
+        "GNUTELLA CONNECT/0.6\r\nUser-Agent: {USER_AGENT}\r\nListen-IP: {listen}\r\n\
+         X-Ultrapeer: False\r\n\r\n"
+    )
+    .into_bytes()
+}
+
+/// The 0.6 client's confirmation, the third block, after the server's `200`.
+pub const CLIENT_OK_06: &[u8] = b"GNUTELLA/0.6 200 OK\r\n\r\n";
+
 /// The 0.6 server's acceptance, with the mandatory `User-Agent` and our listening address.
 pub fn ok_06(listen: SocketAddr) -> Vec<u8> {
     format!(
@@ -204,6 +226,36 @@ mod tests {
             .expect("text")
             .expect("complete");
         assert_eq!(no.greeting(), Greeting::Status06(403));
+    }
+
+    /// What this servent writes when it dials, line by line, as the 0.6 handshake lays out.
+    #[test]
+    fn the_06_dial_lines() {
+        let hello = connect_06("10.0.0.1:6346".parse().expect("addr"));
+        let text = String::from_utf8(hello.clone()).expect("text");
+        let lines: Vec<&str> = text.split("\r\n").collect();
+        assert_eq!(
+            lines,
+            [
+                "GNUTELLA CONNECT/0.6",
+                &format!("User-Agent: {USER_AGENT}"),
+                "Listen-IP: 10.0.0.1:6346",
+                "X-Ultrapeer: False",
+                "",
+                ""
+            ]
+        );
+        let (block, used) = read_block(&hello).expect("text").expect("complete");
+        assert_eq!((block.greeting(), used), (Greeting::Connect06, hello.len()));
+        assert_eq!(CLIENT_OK_06, b"GNUTELLA/0.6 200 OK\r\n\r\n");
+        let (ok, _) = read_block(CLIENT_OK_06).expect("text").expect("complete");
+        assert_eq!(ok.greeting(), Greeting::Status06(200));
+        let (busy, _) = read_block(b"GNUTELLA/0.6 503 Busy\r\nRetry-After: 300\r\n\r\n")
+            .expect("text")
+            .expect("complete");
+        assert_eq!(busy.greeting(), Greeting::Status06(503));
+        assert_eq!(busy.retry_after(), Some(Duration::from_secs(300)));
+        assert_eq!(ok.retry_after(), None);
     }
 
     #[test]

@@ -33,7 +33,12 @@ pub enum PayloadType {
     QueryHit,
 }
 
-/// Payload types later specs added, which a 0.4 servent may ignore: Bye (`0x02`), the type
+/// Bye (`0x02`): the sender is closing the connection, and says why (a code and a text).
+/// The receiver closes the connection once it has read it; the sender may wait, bounded,
+/// for that close so the Bye is not lost to a reset.
+pub const BYE: u8 = 0x02;
+
+/// Payload types later specs added, which a 0.4 servent may ignore: Bye ([`BYE`]), the type
 /// reserved for IBCM (`0x10`), QRP (`0x30`), open and standard vendor messages (`0x31`,
 /// `0x32`). Any other unknown type means the stream lost sync.
 pub const EXTENSION_TYPES: [u8; 5] = [0x02, 0x10, 0x30, 0x31, 0x32];

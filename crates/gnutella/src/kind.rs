@@ -22,7 +22,8 @@ pub enum Kind {
     /// A descriptor whose framing held but whose payload did not decode: dropped, and its
     /// bytes still counted as received.
     Malformed,
-    /// The handshake's lines, either way (`GNUTELLA CONNECT/0.4`, `GNUTELLA OK`).
+    /// The handshake's lines, either way (`GNUTELLA CONNECT/0.6` and the two `200 OK`s, or
+    /// `GNUTELLA CONNECT/0.4` and `GNUTELLA OK`).
     Handshake,
 }
 

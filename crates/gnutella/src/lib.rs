@@ -20,15 +20,17 @@
 //! - [`message`] — one module per payload: [`Ping`], [`Pong`], [`Query`], [`QueryHit`], [`Push`].
 //! - [`descriptor`] — header + payload, the [`WireMessage`] the servent reads and writes.
 //! - [`kind`] — [`Kind`], what the metrics count: each descriptor type, and handshakes.
-//! - [`handshake`] — the text handshake: `GNUTELLA CONNECT/0.4` (and 0.6, accepted).
+//! - [`handshake`] — the text handshake: `GNUTELLA CONNECT/0.6` dialled (0.4 as a fallback),
+//!   both accepted.
 //! - [`routing`] — the seen table and the reverse-path tables, bounded and expiring.
 //! - [`host_cache`] — addresses of servents learned from Pongs, for (re)connecting.
+//! - `dial_memory` — per address dialled: 0.6 or 0.4, and the back-off after a refusal.
 //! - [`config`] — [`ServentConfig`], what the runtime chooses, with every setting's
 //!   default and valid range.
 //! - [`servent`] — [`Servent`], the core implementing [`Node`].
 //!
 //! Downloads are not in this crate: a QueryHit names the holder's HTTP address and the file's
-//! index, and the shared HTTP transfer (`GET /get/<index>/<name>/`) fetches it. The runtime sniffs
+//! index, and the shared HTTP transfer (`GET /get/<index>/<name>`) fetches it. The runtime sniffs
 //! each incoming connection and hands only those that begin with `GNUTELLA` to the servent.
 //!
 //! [`WireMessage`]: p2plab_peer_protocol::WireMessage
@@ -39,6 +41,7 @@ use std::time::Duration;
 mod budget;
 pub mod config;
 pub mod descriptor;
+mod dial_memory;
 pub mod guid;
 pub mod handshake;
 pub mod header;
@@ -54,7 +57,7 @@ pub use descriptor::{Descriptor, Payload};
 pub use guid::Guid;
 pub use header::{Header, PayloadType};
 pub use kind::Kind;
-pub use message::{HitRecord, Ping, Pong, Push, Query, QueryHit};
+pub use message::{HitRecord, Ping, Pong, Push, Query, QueryHit, SpeedField};
 pub use servent::{LateHits, Servent};
 
 /// Length of the descriptor header: 16 (GUID) + 1 (type) + 1 (TTL) + 1 (Hops) + 4 (length).
@@ -136,8 +139,22 @@ pub const MAX_QUERIES_FORWARDED_PER_WINDOW: u32 = 250;
 /// are counted.
 pub const QUERY_WINDOW: Duration = Duration::from_secs(1);
 
-/// How long a servent with fewer than `min_peers` neighbours waits before dialling again.
+/// How long a servent with fewer than `min_peers` neighbours waits before dialling again,
+/// and how long an address that refused a handshake is left alone the first time.
 pub const DIAL_RETRY: Duration = Duration::from_secs(2);
+
+/// The longest an address that keeps refusing handshakes is left alone between dials (the
+/// wait doubles from [`DIAL_RETRY`] up to this). Five minutes is as long as gtk-gnutella
+/// bans a servent that dials too often; waiting longer would only lose a peer that is back.
+pub const MAX_DIAL_BACKOFF: Duration = Duration::from_secs(300);
+
+/// The longest `Retry-After` of a refusing peer that is honoured as asked; a longer one is
+/// cut to this, so a peer cannot make the servent forget it for good.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3_600);
+
+/// How many addresses the servent remembers dialling (handshake version, back-off): the
+/// host cache's size ([`HOST_CACHE_SIZE`]) plus as many again for addresses it dropped.
+pub const MAX_DIAL_MEMORY: usize = 2 * HOST_CACHE_SIZE;
 
 /// The closed searches a servent remembers, to count the QueryHits that come after their
 /// window ([`Servent::late_hits`]): a few phases' worth of one servent's searches, so a

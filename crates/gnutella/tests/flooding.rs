@@ -9,7 +9,8 @@ use std::collections::BTreeSet;
 
 use common::{bfs, build, dropped, one_file, search, sent};
 use p2plab_gnutella::topology::random_overlay as random_graph;
-use p2plab_peer_protocol::{Holder, Library};
+use p2plab_gnutella::{Descriptor, Payload};
+use p2plab_peer_protocol::{Holder, Library, WireMessage};
 
 /// (servents, links per servent, seed): sparse to dense, trees to many cycles.
 const GRAPHS: [(usize, usize, u64); 4] = [(12, 1, 1), (20, 2, 2), (40, 2, 3), (30, 3, 4)];
@@ -127,4 +128,73 @@ fn a_file_beyond_the_ttl_horizon_is_not_found() {
         let hits = search(&mut net, 0, "rare bootleg").expect("connected");
         assert_eq!(hits.len(), usize::from(ttl >= 5), "ttl {ttl}");
     }
+}
+
+/// Every descriptor in what the network delivered to `to`, with who sent it.
+fn delivered_to(
+    net: &mut p2plab_netsim::TestNet<p2plab_gnutella::Servent>,
+    to: usize,
+) -> Vec<(usize, Descriptor)> {
+    let mut found = Vec::new();
+    for t in net.take_trace().into_iter().filter(|t| t.to == to) {
+        let mut bytes = &t.bytes[..];
+        while let Ok((d, used)) = Descriptor::decode(bytes) {
+            found.push((t.from, d));
+            bytes = &bytes[used..];
+        }
+    }
+    found
+}
+
+/// The spec's reply TTL: an answer starts with the hops its request traversed, so it reaches
+/// the requester with exactly TTL 1 — from a direct neighbour (TTL 1, hops 0) as from three
+/// links away (TTL 3, hops 2 on arrival) — and no hop is wasted or missing.
+#[test]
+fn answers_start_with_the_hops_their_request_crossed_and_arrive_with_ttl_1() {
+    // A path 0 - 1 - 2 - 3; everyone but the searcher holds the file.
+    let adj: Vec<BTreeSet<usize>> = (0..4usize)
+        .map(|i| {
+            [i.checked_sub(1), (i < 3).then_some(i + 1)]
+                .into_iter()
+                .flatten()
+                .collect()
+        })
+        .collect();
+    let files = |i: usize| {
+        if i == 0 {
+            Library::empty()
+        } else {
+            one_file("abba gold.mp3")
+        }
+    };
+    let mut net = build(&adj, 7, files, |_| {});
+    net.record();
+    let hits = search(&mut net, 0, "abba").expect("connected");
+    assert_eq!(hits.len(), 3, "all three holders found");
+    let answers: Vec<(u8, u8)> = delivered_to(&mut net, 0)
+        .into_iter()
+        .filter(|(from, d)| *from == 1 && matches!(d.payload, Payload::QueryHit(_)))
+        .map(|(_, d)| (d.ttl, d.hops))
+        .collect();
+    assert_eq!(answers.len(), 3);
+    for hops in 0..3 {
+        assert!(answers.contains(&(1, hops)), "{answers:?}");
+    }
+    // Servent 1 answered directly with TTL 1: what it sent 2 came back from 2 at TTL 2.
+    net.record();
+    net.command(
+        1,
+        p2plab_peer_protocol::Command::Search {
+            request: p2plab_peer_protocol::RequestId(9),
+            query: "abba".into(),
+        },
+    );
+    net.run_for(std::time::Duration::from_secs(3));
+    let at_1: Vec<(u8, u8)> = delivered_to(&mut net, 1)
+        .into_iter()
+        .filter(|(from, d)| *from == 2 && matches!(d.payload, Payload::QueryHit(_)))
+        .map(|(_, d)| (d.ttl, d.hops))
+        .collect();
+    assert_eq!(at_1.len(), 2, "{at_1:?}");
+    assert!(at_1.contains(&(1, 0)) && at_1.contains(&(1, 1)), "{at_1:?}");
 }

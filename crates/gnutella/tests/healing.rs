@@ -105,9 +105,14 @@ fn survivors_reconnect_from_their_host_caches_and_find_live_files_again() {
 mod dialling {
     use super::common::bench::{closed, sent_bytes, Bench};
     use p2plab_gnutella::handshake::CONNECT_04;
-    use p2plab_gnutella::{Descriptor, Payload, DIAL_RETRY};
+    use p2plab_gnutella::{
+        Descriptor, Payload, DIAL_RETRY, MAX_DIAL_BACKOFF, MAX_RETRY_AFTER, USER_AGENT,
+    };
     use p2plab_peer_protocol::{ConnId, Effect, Input, Instant, Node, WireMessage};
     use std::net::SocketAddr;
+    use std::time::Duration;
+
+    const MINUTE: Duration = Duration::from_secs(60);
 
     fn dials(effects: &[Effect]) -> Vec<(ConnId, SocketAddr)> {
         effects
@@ -126,33 +131,99 @@ mod dialling {
             .collect()
     }
 
+    /// Runs the servent's timers until it dials, at most `limit` later; the dial and when.
+    fn next_dial(b: &mut Bench, limit: Duration) -> Option<(Instant, ConnId, SocketAddr)> {
+        let until = b.now + limit;
+        for _ in 0..1_000 {
+            let at = b.servent.poll_timeout().filter(|t| *t <= until)?;
+            b.now = at;
+            if let Some((conn, addr)) = dials(&b.input(Input::Timeout)).first() {
+                return Some((at, *conn, *addr));
+            }
+        }
+        panic!("no dial and no end: livelock?");
+    }
+
     #[test]
-    fn outgoing_connections_speak_04_and_a_refusal_forgets_the_address() {
+    fn outgoing_connections_speak_06_in_three_steps() {
         let mut b = Bench::new(|c| {
-            c.bootstrap = bootstrap();
-            c.min_peers = 2;
+            c.bootstrap = bootstrap()[..1].to_vec();
+            c.min_peers = 1;
         });
-        b.now = Instant::ZERO;
-        let started = b.input(Input::Timeout);
-        assert!(dials(&started).is_empty(), "the start already dialled");
-        let (first, second) = (ConnId(1), ConnId(2));
-        let effects = b.input(Input::Connected { conn: first });
-        assert_eq!(sent_bytes(&effects, first), CONNECT_04);
-        let effects = b.recv(first, b"GNUTELLA OK\n\n");
-        let ping = Descriptor::decode(&sent_bytes(&effects, first))
-            .expect("ping")
-            .0;
+        let conn = ConnId(1);
+        let effects = b.input(Input::Connected { conn });
+        let hello = format!(
+            "GNUTELLA CONNECT/0.6\r\nUser-Agent: {USER_AGENT}\r\nListen-IP: 10.0.0.1:6346\r\n\
+             X-Ultrapeer: False\r\n\r\n"
+        );
+        assert_eq!(sent_bytes(&effects, conn), hello.as_bytes());
+        let server = b"GNUTELLA/0.6 200 OK\r\nUser-Agent: gtk-gnutella/1.2.2\r\n\
+                       X-Ultrapeer: True\r\n\r\n";
+        let bytes = sent_bytes(&b.recv(conn, server), conn);
+        assert_eq!(
+            &bytes[..23],
+            b"GNUTELLA/0.6 200 OK\r\n\r\n",
+            "the client confirms"
+        );
+        let ping = Descriptor::decode(&bytes[23..]).expect("a ping follows").0;
         assert!(matches!(ping.payload, Payload::Ping(_)));
         assert_eq!(b.servent.neighbours(), [bootstrap()[0]]);
+    }
 
-        b.input(Input::Connected { conn: second });
-        let effects = b.recv(second, b"GNUTELLA/0.6 503 Full\r\n\r\n");
-        assert!(closed(&effects, second));
+    #[test]
+    fn a_peer_that_refuses_06_is_dialled_with_04_after_a_back_off() {
+        let mut b = Bench::new(|c| {
+            c.bootstrap = bootstrap()[..1].to_vec();
+            c.min_peers = 1;
+        });
+        let first = ConnId(1);
+        b.input(Input::Connected { conn: first });
+        let effects = b.recv(first, b"GNUTELLA/0.6 503 Full\r\n\r\n");
+        assert!(closed(&effects, first));
+        assert_eq!(b.servent.host_cache_len(), 1, "kept for the 0.4 dial");
+        let (at, conn, addr) = next_dial(&mut b, MINUTE).expect("a dial");
+        assert_eq!((at, addr), (Instant::ZERO + DIAL_RETRY, bootstrap()[0]));
+        let effects = b.input(Input::Connected { conn });
+        assert_eq!(sent_bytes(&effects, conn), CONNECT_04);
+        b.recv(conn, b"GNUTELLA OK\n\n");
+        assert_eq!(b.servent.neighbour_count(), 1);
+        // It spoke 0.4: the next dial to it speaks 0.4 again, at the usual retry rate.
+        b.input(Input::Closed { conn });
+        let (_, conn, _) = next_dial(&mut b, DIAL_RETRY).expect("a prompt redial");
         assert_eq!(
-            b.servent.host_cache_len(),
-            1,
-            "the refusing servent is forgotten"
+            sent_bytes(&b.input(Input::Connected { conn }), conn),
+            CONNECT_04
         );
+    }
+
+    #[test]
+    fn refusals_back_off_exponentially_and_a_retry_after_is_honoured() {
+        let mut b = Bench::new(|c| {
+            c.bootstrap = bootstrap()[..1].to_vec();
+            c.min_peers = 1;
+        });
+        let (mut conn, mut last) = (ConnId(1), Instant::ZERO);
+        let mut gaps = Vec::new();
+        let mut hellos = Vec::new();
+        for _ in 0..10 {
+            // Connected, then closed without a word.
+            let hello = sent_bytes(&b.input(Input::Connected { conn }), conn);
+            hellos.push(hello.starts_with(b"GNUTELLA CONNECT/0.6\r\n"));
+            b.input(Input::Closed { conn });
+            let (at, next, _) = next_dial(&mut b, MAX_DIAL_BACKOFF * 2).expect("a redial");
+            gaps.push(at.saturating_since(last).as_secs());
+            (conn, last) = (next, at);
+        }
+        assert_eq!(gaps, [2, 4, 8, 16, 32, 64, 128, 256, 300, 300]);
+        assert_eq!(
+            hellos,
+            [true, false, true, false, true, false, true, false, true, false]
+        );
+        // A refusal that asks for ten minutes gets them, though the cap is shorter.
+        b.input(Input::Connected { conn });
+        b.recv(conn, b"GNUTELLA/0.6 503 Busy\r\nRetry-After: 600\r\n\r\n");
+        let (at, _, _) = next_dial(&mut b, MAX_RETRY_AFTER).expect("a redial");
+        assert_eq!(at.saturating_since(last), Duration::from_secs(600));
     }
 
     #[test]
@@ -199,7 +270,7 @@ mod duplicate_links {
         });
         let ours = ConnId(1);
         b.input(Input::Connected { conn: ours });
-        b.recv(ours, b"GNUTELLA OK\n\n");
+        b.recv(ours, b"GNUTELLA/0.6 200 OK\r\n\r\n");
         let theirs = b.neighbour();
         let pong = Pong {
             port: 6346,

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use common::bench::{closed, descriptors, ping, Bench};
 use p2plab_gnutella::{
-    Descriptor, Guid, HitRecord, Payload, Pong, Push, Query, QueryHit, MAX_PINGS_PER_WINDOW,
-    MAX_QUERIES_FORWARDED_PER_WINDOW, MAX_QUERIES_PER_WINDOW, QUERY_WINDOW,
+    Descriptor, Guid, HitRecord, Payload, Pong, Push, Query, QueryHit, SpeedField,
+    MAX_PINGS_PER_WINDOW, MAX_QUERIES_FORWARDED_PER_WINDOW, MAX_QUERIES_PER_WINDOW, QUERY_WINDOW,
 };
 use p2plab_peer_protocol::{
     Command, Effect, Event, Holder, Input, Instant, Node, RequestId, WireMessage,
@@ -150,7 +150,8 @@ fn query_hits_retrace_the_query_and_pushes_follow_the_servent_id() {
     assert_eq!(ours.len(), 1, "we share a match");
     assert_eq!(
         (ours[0].guid, ours[0].ttl, ours[0].hops),
-        (Guid([8; 16]), 3, 0)
+        (Guid([8; 16]), 2, 0),
+        "the Query crossed 2 links: its answer gets TTL 2"
     );
     let Payload::QueryHit(qh) = &ours[0].payload else {
         panic!("{:?}", ours[0]);
@@ -193,16 +194,25 @@ fn an_answer_whose_path_is_gone_is_dropped() {
 }
 
 #[test]
-fn too_slow_to_answer_a_min_speed_query() {
+fn too_slow_to_answer_a_min_speed_query_but_a_flagged_one_asks_no_speed() {
     let mut b = Bench::new(|c| c.speed_kbps = 56);
     let c = b.neighbour();
     let mut fast = Descriptor::decode(&query(3, 1, 0, "abba"))
         .expect("query")
         .0;
     if let Payload::Query(q) = &mut fast.payload {
-        q.min_speed = 1_000;
+        q.speed = SpeedField::MinSpeed(300);
     }
+    assert_eq!(&fast.to_bytes()[23..25], b"\x2C\x01", "300, little-endian");
     assert!(descriptors(&b.recv(c, &fast.to_bytes()), c).is_empty());
+    // The same Query with the flags of a deployed servent asks no speed: it is answered.
+    let mut flagged = fast.clone();
+    flagged.guid = Guid([4; 16]);
+    if let Payload::Query(q) = &mut flagged.payload {
+        q.speed = SpeedField::Flags(0xB800);
+    }
+    let hits = descriptors(&b.recv(c, &flagged.to_bytes()), c);
+    assert_eq!(hits.len(), 1, "answered: {hits:?}");
 }
 
 #[test]

@@ -38,8 +38,8 @@ fn a_ping_is_answered_with_our_pong_on_the_same_guid() {
     assert_eq!(pong.guid, Guid([0x42; 16]));
     assert_eq!(
         (pong.ttl, pong.hops),
-        (2, 0),
-        "reply TTL = arriving hops + 2"
+        (1, 0),
+        "a direct neighbour's answer: TTL 1, the one link the Ping crossed"
     );
     let Payload::Pong(p) = &pong.payload else {
         panic!("expected a pong, got {pong:?}");
@@ -112,6 +112,28 @@ fn bad_streams_cost_their_connection_only() {
         "the good neighbour is still served"
     );
     assert_eq!(b.servent.metrics().dropped["malformed"], 4);
+}
+
+/// A Bye as the spec lays it out — type `0x02`, TTL 1, hops 0; code 200 (`C8 00`, LE) and a
+/// NUL-terminated reason — makes its receiver close the link; what follows it is not read.
+#[test]
+fn a_bye_closes_the_connection_it_came_on() {
+    let mut b = Bench::new(|_| {});
+    let (leaving, staying) = (b.neighbour(), b.neighbour());
+    let mut bye = vec![0xB0; 16];
+    bye.extend_from_slice(&[0x02, 0x01, 0x00, 0x10, 0x00, 0x00, 0x00]);
+    bye.extend_from_slice(b"\xC8\x00Shutting down\0");
+    assert_eq!(bye.len(), 23 + 16);
+    bye.extend_from_slice(&ping(5, 1));
+    let effects = b.recv(leaving, &bye);
+    assert!(closed(&effects, leaving));
+    assert!(
+        descriptors(&effects, leaving).is_empty(),
+        "the Ping behind it is not answered"
+    );
+    assert_eq!(b.servent.neighbour_count(), 1);
+    assert!(!closed(&effects, staying));
+    assert_eq!(descriptors(&b.recv(staying, &ping(6, 1)), staying).len(), 1);
 }
 
 #[test]

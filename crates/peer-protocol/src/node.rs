@@ -221,7 +221,7 @@ impl Hit {
 /// Who holds a file found by a search.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Holder {
-    /// A peer that serves the Gnutella 0.4 HTTP download (`GET /get/<index>/<name>/`).
+    /// A peer that serves the Gnutella 0.4 HTTP download (`GET /get/<index>/<name>`).
     Http {
         /// Where it serves HTTP.
         addr: SocketAddr,
@@ -249,7 +249,7 @@ impl fmt::Display for Holder {
 /// Everything needed to fetch a file, once located.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Download {
-    /// `GET /get/<index>/<name>/ HTTP/1.0` at `addr`.
+    /// `GET /get/<index>/<name> HTTP/1.0` at `addr`.
     Http {
         /// The holder's HTTP address.
         addr: SocketAddr,

@@ -1,8 +1,8 @@
 //! Accept loops: take connections off a listener and hand each to the right server.
 //!
 //! Gnutella servents and Chord nodes serve file downloads on their protocol port, as
-//! Gnutella 0.4 does. The listener reads the first bytes of each connection: `GET ` goes to
-//! the HTTP uploader, anything else to the protocol core, with the bytes already read.
+//! Gnutella 0.4 does. The listener reads the first bytes of each connection: `GET ` or
+//! `HEAD ` goes to the HTTP uploader, anything else to the protocol core, with the bytes already read.
 //!
 //! Until a connection has said what it is (for HTTP: until its whole request head is in),
 //! it holds one of [`MAX_UNIDENTIFIED`] places, for at most [`IDENTIFY_TIMEOUT`]; a newcomer
@@ -94,7 +94,7 @@ pub(crate) fn spawn(listener: TcpListener, node: NodeHandle, serves: Serves) {
             Serves::CoreAndHttp => spawn_guarded(node.clone(), async move {
                 let place = gate.unidentified.admit();
                 let first = place.identify(sniff(&mut stream)).await?;
-                if first == HTTP_GET {
+                if HTTP_METHODS.contains(&first.as_slice()) {
                     upload::serve(stream, node, Dialect::Http, first, place, &gate).await
                 } else {
                     drop(place);
@@ -124,15 +124,22 @@ where
     });
 }
 
-/// The start of an HTTP download request.
-const HTTP_GET: &[u8] = b"GET ";
+/// The starts of the HTTP requests the uploader serves: a download, and its head alone.
+const HTTP_METHODS: [&[u8]; 2] = [b"GET ", b"HEAD "];
 
-/// Reads until the first bytes either are `GET ` or cannot become it; returns them.
+/// Reads until the first bytes either are one of [`HTTP_METHODS`] or cannot become one;
+/// returns them.
 async fn sniff(stream: &mut TcpStream) -> io::Result<Vec<u8>> {
-    let mut first = Vec::with_capacity(HTTP_GET.len());
-    let mut buf = [0u8; 4];
-    while first.len() < HTTP_GET.len() && HTTP_GET.starts_with(&first) {
-        let want = HTTP_GET.len() - first.len();
+    let mut first = Vec::with_capacity(5);
+    let mut buf = [0u8; 5];
+    // The method that the bytes so far could still become, if any.
+    let growing = |first: &[u8]| {
+        HTTP_METHODS
+            .into_iter()
+            .find(|m| m.len() > first.len() && m.starts_with(first))
+    };
+    while let Some(method) = growing(&first) {
+        let want = method.len() - first.len();
         let n = stream.read(&mut buf[..want]).await?;
         if n == 0 {
             return Err(io::Error::new(

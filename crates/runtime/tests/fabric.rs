@@ -153,11 +153,20 @@ async fn accept_handshake(listener: &TcpListener) -> TcpStream {
         .await
         .expect("the servent dials")
         .unwrap();
+    // The 0.6 handshake's three steps: CONNECT with headers, our 200, the servent's 200.
+    let mut hello = Vec::new();
+    while !hello.ends_with(b"\r\n\r\n") {
+        hello.extend(common::read_exact(&mut stream, 1).await);
+    }
+    assert!(hello.starts_with(b"GNUTELLA CONNECT/0.6\r\n"), "{hello:?}");
+    stream
+        .write_all(b"GNUTELLA/0.6 200 OK\r\n\r\n")
+        .await
+        .unwrap();
     assert_eq!(
-        common::read_exact(&mut stream, 22).await,
-        b"GNUTELLA CONNECT/0.4\n\n"
+        common::read_exact(&mut stream, 23).await,
+        b"GNUTELLA/0.6 200 OK\r\n\r\n"
     );
-    stream.write_all(b"GNUTELLA OK\n\n").await.unwrap();
     stream
 }
 

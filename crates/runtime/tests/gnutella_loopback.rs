@@ -232,6 +232,21 @@ async fn http_serves_only_shared_files() {
     assert!(ok.starts_with("HTTP/1.0 206 Partial Content\r\n"), "{ok}");
     assert!(ok.ends_with("\r\n\r\n456789"), "{ok}");
 
+    // The forms deployed servents send: no trailing slash, a closed range, HEAD.
+    let closed = http(
+        addr,
+        "GET /get/0/song.mp3 HTTP/1.0\r\nRange: bytes=1-2\r\n\r\n",
+    )
+    .await;
+    assert!(
+        closed.contains("Content-Range: bytes 1-2/10\r\n"),
+        "{closed}"
+    );
+    assert!(closed.ends_with("\r\n\r\n12"), "{closed}");
+    let head = http(addr, "HEAD /get/0/song.mp3 HTTP/1.0\r\n\r\n").await;
+    assert!(head.starts_with("HTTP/1.0 200 OK\r\n"), "{head}");
+    assert!(head.ends_with("Content-Length: 10\r\n\r\n"), "{head}");
+
     for (request, status) in [
         ("GET /get/0/..%2Fsecret.txt/ HTTP/1.0\r\n\r\n", "404"),
         ("GET /get/0/../secret.txt HTTP/1.0\r\n\r\n", "404"),

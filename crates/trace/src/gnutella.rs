@@ -312,7 +312,7 @@ pub fn fields(bytes: &[u8]) -> Vec<Field> {
     );
     match &d.payload {
         Payload::Query(q) => {
-            f.add(2, format!("minimum speed {} kbit/s, u16 LE", q.min_speed));
+            f.add(2, q.speed.to_string());
             f.add(
                 q.criteria.len() + 1,
                 format!("search criteria {:?}, NUL-terminated", q.text()),

@@ -46,11 +46,19 @@ fn a_gnutella_query_header_and_payload() {
     );
     let len = u32::from_le_bytes([bytes[19], bytes[20], bytes[21], bytes[22]]) as usize;
     assert_eq!(len, bytes.len() - 23);
-    assert_eq!(&bytes[23..25], &[0, 0], "no minimum speed");
+    assert_eq!(
+        &bytes[23..25],
+        &[0x80, 0],
+        "query flags: bit 15 alone, big-endian"
+    );
     assert_eq!(&bytes[25..], b"four seasons\0");
     let dump = render(&bytes, &gnutella::fields(&bytes));
     assert!(!dump.contains("(unlabelled)"), "{dump}");
-    assert!(dump.contains("0017    00 00"));
+    assert!(dump.contains("0017    80 00"), "{dump}");
+    assert!(
+        dump.contains("query flags 0x8000, u16 big-endian"),
+        "{dump}"
+    );
 }
 
 #[test]

@@ -13,7 +13,7 @@ pub mod query_hit;
 pub use ping::Ping;
 pub use pong::Pong;
 pub use push::Push;
-pub use query::Query;
+pub use query::{Query, SpeedField};
 pub use query_hit::{HitRecord, QueryHit};
 
 use std::net::Ipv4Addr;

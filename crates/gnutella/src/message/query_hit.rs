@@ -216,6 +216,46 @@ mod tests {
         assert_eq!(qh.to_vec(), bytes);
     }
 
+    /// A QueryHit laid out as gtk-gnutella sends one: one result whose extension holds its
+    /// `urn:sha1:` and, after the 0x1C separator, a GGEP block (COBS-free, no NUL); then the
+    /// QHD trailer — vendor `GTKG`, open-data size 2, the flag mask and flag bytes, and a
+    /// private GGEP block whose data has a NUL, as binary GGEP data may — then the servent
+    /// ID. The records are walked by count, so the trailer's NUL cannot cut them short.
+    #[test]
+    fn a_gtk_gnutella_query_hit_with_sha1_and_a_qhd_trailer_parses() {
+        let mut b = vec![
+            0x01, 0xCA, 0x18, 0xC0, 0xA8, 0x01, 0x02, 0xE8, 0x03, 0x00, 0x00,
+        ];
+        b.extend_from_slice(&[0x03, 0x00, 0x00, 0x00, 0x0C, 0x00, 0x00, 0x00]); // 3, 12 bytes
+        b.extend_from_slice(b"Hello World.txt\0");
+        b.extend_from_slice(b"urn:sha1:PLSTHIPQGSSZTS5FJUPAKUZWUGYQYPFB");
+        b.extend_from_slice(b"\x1C\xC3\x82LF\x41\x0C"); // GGEP "LF" (length 1): 12
+        b.push(0x00);
+        b.extend_from_slice(b"GTKG\x02\x1C\x19"); // vendor, open data: mask, flags
+        b.extend_from_slice(b"\xC3\x85GTKGV\x47\x01\x02\x00\x09\x00\x00\x00"); // version
+        b.extend_from_slice(&[0x6B; 16]);
+        let qh = QueryHit::decode(&b).expect("a gtk-gnutella query hit");
+        assert_eq!(
+            (qh.port, qh.ip, qh.speed),
+            (6346, Ipv4Addr::new(192, 168, 1, 2), 1000)
+        );
+        assert_eq!(qh.results.len(), 1);
+        let hit = &qh.results[0];
+        assert_eq!((hit.index, hit.size), (3, 12));
+        assert_eq!(hit.name_text(), "Hello World.txt");
+        assert!(hit
+            .extra
+            .starts_with(b"urn:sha1:PLSTHIPQGSSZTS5FJUPAKUZWUGYQYPFB\x1C\xC3"));
+        assert!(qh.trailer.starts_with(b"GTKG\x02\x1C\x19\xC3"));
+        assert_eq!(
+            qh.trailer.len(),
+            7 + 15,
+            "open data, then the 15-byte GGEP block"
+        );
+        assert_eq!(qh.servent_id, Guid([0x6B; 16]));
+        assert_eq!(qh.to_vec(), b, "forwarded byte for byte");
+    }
+
     #[test]
     fn the_27_byte_rule_and_truncated_records_are_malformed() {
         assert!(QueryHit::decode(&[0; 26]).is_err(), "under 27 bytes");

@@ -1,14 +1,18 @@
 //! One connection's life: dial or accept, text handshake, descriptors, close.
 //!
 //! ```text
-//! dialled:   Dialling --Connected / send CONNECT/0.4--> SentConnect --"GNUTELLA OK"--> Open
+//! dialled:   Dialling --Connected / send CONNECT/0.6--> Sent06 --200 / send 200-------> Open
+//!            Dialling --Connected / send CONNECT/0.4--> Sent04 --"GNUTELLA OK"-------> Open
+//!                        (0.4 only to a peer that refused 0.6: `dial_memory`)
 //! accepted:  AwaitConnect --CONNECT/0.4 / send OK--------------------------------> Open
 //!            AwaitConnect --CONNECT/0.6 / send 0.6 200--> AwaitClientOk --200-----> Open
 //! ```
 //!
 //! Anything unexpected — bytes that do not begin with `GNUTELLA`, a refusal, a handshake that
 //! does not finish within `handshake_timeout`, a descriptor stream that loses sync — closes
-//! that connection and nothing else.
+//! that connection and nothing else. A dialled peer that closes before it answers, answers
+//! with a refusal or stays silent past the timeout has refused the dial: the address is
+//! backed off, and one that refused 0.6 is dialled with 0.4 next.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
@@ -20,7 +24,8 @@ use tracing::debug;
 use super::Servent;
 use crate::budget::WindowCount;
 use crate::descriptor::Descriptor;
-use crate::handshake::{self, Block, Greeting, CONNECT_04, OK_04, REFUSE_06};
+use crate::dial_memory::Version;
+use crate::handshake::{self, Block, Greeting, CLIENT_OK_06, CONNECT_04, OK_04, REFUSE_06};
 use crate::header::Header;
 use crate::kind::Kind;
 use crate::{
@@ -33,8 +38,10 @@ use crate::{
 enum Phase {
     /// We dialled; TCP is not up yet.
     Dialling,
+    /// We sent `GNUTELLA CONNECT/0.6` and wait for the server's status.
+    Sent06,
     /// We sent `GNUTELLA CONNECT/0.4` and wait for `GNUTELLA OK`.
-    SentConnect,
+    Sent04,
     /// A peer connected to us; we wait for its `GNUTELLA CONNECT`.
     AwaitConnect,
     /// We answered a 0.6 `CONNECT` and wait for the client's `200 OK`.
@@ -49,6 +56,9 @@ pub(super) struct Conn {
     phase: Phase,
     /// The address we dialled (outgoing connections only).
     dialled: Option<SocketAddr>,
+    /// The handshake we speak to it, when we dialled (unused for accepted connections,
+    /// whose peer chooses).
+    version: Version,
     /// The neighbour's listening address, once it told us.
     listen: Option<SocketAddr>,
     reader: FrameReader,
@@ -61,10 +71,11 @@ pub(super) struct Conn {
 }
 
 impl Conn {
-    fn new(phase: Phase, dialled: Option<SocketAddr>) -> Self {
+    fn new(phase: Phase, dialled: Option<SocketAddr>, version: Version) -> Self {
         Conn {
             phase,
             dialled,
+            version,
             listen: None,
             reader: FrameReader::new(MAX_HANDSHAKE_LEN.max(HEADER_LEN + MAX_PAYLOAD)),
             pings: WindowCount::default(),
@@ -76,6 +87,14 @@ impl Conn {
     /// True once the handshake is done.
     pub(super) fn is_open(&self) -> bool {
         self.phase == Phase::Open
+    }
+
+    /// The address we dialled and the handshake we spoke, while we wait for its answer.
+    fn awaiting_answer(&self) -> Option<(SocketAddr, Version)> {
+        match self.phase {
+            Phase::Sent06 | Phase::Sent04 => self.dialled.map(|addr| (addr, self.version)),
+            _ => None,
+        }
     }
 
     /// True if we dialled it.
@@ -179,11 +198,13 @@ pub(super) fn handshake_under_way(conns: &BTreeMap<ConnId, Conn>, conn: ConnId) 
 }
 
 impl Servent {
-    /// Dials `addr` as a would-be neighbour.
+    /// Dials `addr` as a would-be neighbour, in the handshake it last accepted (0.6 unless
+    /// it refused 0.6).
     pub(super) fn dial(&mut self, now: Instant, addr: SocketAddr, out: &mut Outbox) {
         let conn = out.connect(addr);
+        let version = self.dial_memory.version(addr);
         self.conns
-            .insert(conn, Conn::new(Phase::Dialling, Some(addr)));
+            .insert(conn, Conn::new(Phase::Dialling, Some(addr), version));
         self.handshakes.start(now, conn);
     }
 
@@ -193,18 +214,25 @@ impl Servent {
             return;
         }
         self.conns
-            .insert(conn, Conn::new(Phase::AwaitConnect, None));
+            .insert(conn, Conn::new(Phase::AwaitConnect, None, Version::V06));
         self.handshakes.start(now, conn);
     }
 
     pub(super) fn connected(&mut self, now: Instant, conn: ConnId, out: &mut Outbox) {
-        match self.conns.get_mut(&conn) {
-            Some(c) if c.phase == Phase::Dialling && !self.left => {
-                c.phase = Phase::SentConnect;
-                self.send_text(conn, CONNECT_04, out);
-            }
-            _ => self.drop_conn(now, conn, "unexpected connect", out),
-        }
+        let hello = match self.conns.get_mut(&conn) {
+            Some(c) if c.phase == Phase::Dialling && !self.left => match c.version {
+                Version::V06 => {
+                    c.phase = Phase::Sent06;
+                    handshake::connect_06(self.config.advertise)
+                }
+                Version::V04 => {
+                    c.phase = Phase::Sent04;
+                    CONNECT_04.to_vec()
+                }
+            },
+            _ => return self.drop_conn(now, conn, "unexpected connect", out),
+        };
+        self.send_text(conn, &hello, out);
     }
 
     pub(super) fn received(&mut self, now: Instant, conn: ConnId, bytes: &[u8], out: &mut Outbox) {
@@ -225,9 +253,25 @@ impl Servent {
 
     /// The peer closed `conn` (or it never came up).
     pub(super) fn closed(&mut self, now: Instant, conn: ConnId, out: &mut Outbox) {
+        // Closed before it answered our handshake: a refusal without a word.
+        self.note_refusal(now, conn, None);
         if let Some(c) = self.conns.remove(&conn) {
             self.forget(c);
             self.maintain(now, out);
+        }
+    }
+
+    /// `conn`'s handshake did not finish in time. A peer we dialled that never answered has
+    /// refused the dial.
+    pub(super) fn handshake_timed_out(&mut self, now: Instant, conn: ConnId, out: &mut Outbox) {
+        self.note_refusal(now, conn, None);
+        self.drop_conn(now, conn, "handshake timeout", out);
+    }
+
+    /// Remembers that the peer we dialled on `conn` refused the handshake we spoke.
+    fn note_refusal(&mut self, now: Instant, conn: ConnId, retry_after: Option<Duration>) {
+        if let Some((addr, version)) = self.conns.get(&conn).and_then(Conn::awaiting_answer) {
+            self.dial_memory.refused(now, addr, version, retry_after);
         }
     }
 
@@ -241,10 +285,15 @@ impl Servent {
         }
     }
 
-    /// A dialled address that never completed a handshake is dropped from the host cache.
+    /// A dialled address that never completed a handshake is dropped from the host cache,
+    /// unless it just refused 0.6: it stays for the 0.4 dial that comes next.
     fn forget(&mut self, c: Conn) {
         if let (false, Some(addr)) = (c.is_open(), c.dialled) {
-            self.host_cache.remove(addr);
+            let falls_back =
+                c.version == Version::V06 && self.dial_memory.version(addr) == Version::V04;
+            if !falls_back {
+                self.host_cache.remove(addr);
+            }
         }
     }
 
@@ -279,6 +328,9 @@ impl Servent {
         let Some(phase) = self.conns.get(&conn).map(|c| c.phase) else {
             return;
         };
+        if matches!(phase, Phase::Sent06 | Phase::Sent04) {
+            return self.on_server_reply(now, conn, phase, block, out);
+        }
         match (phase, block.greeting()) {
             (Phase::AwaitConnect, Greeting::Connect04) if self.has_room() => {
                 self.send_text(conn, OK_04, out);
@@ -297,11 +349,40 @@ impl Servent {
                 self.drop_conn(now, conn, "full", out);
             }
             (Phase::AwaitClientOk, Greeting::Status06(200)) => self.open(now, conn, out),
+            _ => self.drop_conn(now, conn, "handshake refused or unexpected", out),
+        }
+    }
+
+    /// The answer of a servent we dialled: its acceptance, or a refusal that backs it off.
+    fn on_server_reply(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        phase: Phase,
+        block: &Block,
+        out: &mut Outbox,
+    ) {
+        let accepted = match (phase, block.greeting()) {
+            (Phase::Sent06, Greeting::Status06(200)) => Some(Version::V06),
             // A legacy servent may echo our CONNECT instead of saying OK; the spec allows it.
-            (Phase::SentConnect, Greeting::Ok04 | Greeting::Connect04) if self.has_room() => {
+            (Phase::Sent04, Greeting::Ok04 | Greeting::Connect04) => Some(Version::V04),
+            _ => None,
+        };
+        let addr = self.conns.get(&conn).and_then(|c| c.dialled);
+        match (accepted, addr) {
+            (Some(version), Some(addr)) if self.has_room() => {
+                if version == Version::V06 {
+                    self.send_text(conn, CLIENT_OK_06, out);
+                }
+                self.dial_memory.succeeded(now, addr, version);
                 self.open(now, conn, out);
             }
-            _ => self.drop_conn(now, conn, "handshake refused or unexpected", out),
+            // Accepted, but we filled up meanwhile: our choice, not a refusal.
+            (Some(_), _) => self.drop_conn(now, conn, "full", out),
+            (None, _) => {
+                self.note_refusal(now, conn, block.retry_after());
+                self.drop_conn(now, conn, "handshake refused", out);
+            }
         }
     }
 

@@ -9,6 +9,8 @@
 //! - Pong and QueryHit: send back along the remembered path only, or drop if there is none
 //!   (rules 1 and 2). A Pong saying "firewalled" (port or IP 0) is not forwarded.
 //! - Push: send towards the servent ID's QueryHits, or drop (rule 3).
+//! - Bye: the neighbour is leaving; close the connection, as the Bye spec asks of its receiver.
+//!   Other extension descriptors are read whole and dropped.
 //!
 //! Before any of this, TTL + Hops above `max_ttl` is lowered to fit (a TTL may be lowered,
 //! never raised), and TTL 0 with Hops 0 — an impossible descriptor — is dropped.
@@ -22,7 +24,7 @@ use tracing::{debug, trace};
 
 use super::Servent;
 use crate::descriptor::{Descriptor, Payload};
-use crate::header::PayloadType;
+use crate::header::{PayloadType, BYE};
 use crate::message::{Pong, Push, Query, QueryHit};
 use crate::routing::Route;
 
@@ -45,6 +47,9 @@ impl Servent {
             Payload::Query(query) => self.on_query(now, from, &d, query, out),
             Payload::QueryHit(hit) => self.on_query_hit(now, from, &d, hit, out),
             Payload::Push(push) => self.on_push(now, from, &d, push, out),
+            Payload::Extension { code: BYE, .. } => {
+                self.drop_conn(now, from, "bye received", out);
+            }
             Payload::Extension { code, .. } => {
                 trace!(code, "ignoring an extension descriptor");
                 self.metrics.record_drop("ignored");
@@ -60,10 +65,12 @@ impl Servent {
         d
     }
 
-    /// The TTL of a Pong or QueryHit answering a descriptor that arrived with `hops`: enough
-    /// to travel back `hops + 1` links, plus one of headroom (PROTOCOLS §1.4), within `max_ttl`.
+    /// The TTL of a Pong or QueryHit answering a descriptor that arrived with `hops`: the
+    /// links the request traversed, `hops + 1`, as the spec asks, within `max_ttl`. Each
+    /// servent on the way back takes one off before it forwards, so the answer reaches the
+    /// requester with TTL 1 and goes no further; a direct neighbour's answer starts at 1.
     pub(super) fn reply_ttl(&self, hops: u8) -> u8 {
-        hops.saturating_add(2).min(self.config.max_ttl.max(1))
+        hops.saturating_add(1).min(self.config.max_ttl.max(1))
     }
 
     /// Remembers a Ping or Query's way back; false (and counted) if it is a duplicate.

@@ -29,6 +29,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::config::ServentConfig;
+use crate::dial_memory::DialMemory;
 use crate::guid::Guid;
 use crate::host_cache::HostCache;
 use crate::routing::{ExpiringMap, Route};
@@ -67,6 +68,8 @@ pub struct Servent {
     /// When each handshake under way times out.
     handshakes: Handshakes,
     host_cache: HostCache,
+    /// Per address dialled: the handshake to speak, and the back-off after refusals.
+    dial_memory: DialMemory,
     /// Seen (payload type, descriptor ID) → where answers go: routing rules 1, 2 and 6.
     routes: ExpiringMap<(u8, Guid), Route>,
     /// Servent ID → the connection its QueryHits came from: routing rule 3.
@@ -106,6 +109,7 @@ impl Servent {
             conns: BTreeMap::new(),
             handshakes,
             host_cache: HostCache::new(HOST_CACHE_SIZE),
+            dial_memory: DialMemory::default(),
             routes: ExpiringMap::new(ROUTE_TABLE_CAPACITY, ROUTE_EXPIRY),
             push_routes: ExpiringMap::new(ROUTE_TABLE_CAPACITY, ROUTE_EXPIRY),
             searches: BTreeMap::new(),
@@ -195,7 +199,7 @@ impl Servent {
             .handshakes
             .take_due(now, |conn| handshake_under_way(conns, conn));
         for conn in stalled {
-            self.drop_conn(now, conn, "handshake timeout", out);
+            self.handshake_timed_out(now, conn, out);
         }
         let done: Vec<Guid> = self
             .searches

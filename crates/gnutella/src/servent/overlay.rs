@@ -5,7 +5,8 @@
 //! all neighbours every `ping_interval`; the Pongs that come back — from the neighbour itself
 //! (hops 0) and from servents further out — fill the host cache. When a neighbour dies, the
 //! servent dials the freshest cached addresses it is not connected to, and keeps trying every
-//! [`DIAL_RETRY`] until it has `min_peers` again. Addresses that fail are forgotten.
+//! [`DIAL_RETRY`] until it has `min_peers` again. Addresses that fail are forgotten; one that
+//! refused a handshake is left alone for a back-off that doubles with each refusal.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
@@ -28,7 +29,7 @@ impl Servent {
         }
         let bootstrap = self.config.bootstrap.clone();
         for addr in bootstrap {
-            if self.conns.len() < self.config.max_peers && self.dialable(addr) {
+            if self.conns.len() < self.config.max_peers && self.dialable(now, addr) {
                 self.dial(now, addr, out);
                 self.last_dial = Some(now);
             }
@@ -54,14 +55,14 @@ impl Servent {
             return;
         }
         let want = self.config.min_peers - self.conns.len();
-        let mut picks = self.host_cache.pick(want, |a| self.dialable(a));
+        let mut picks = self.host_cache.pick(want, |a| self.dialable(now, a));
         if picks.is_empty() {
             picks = self
                 .config
                 .bootstrap
                 .iter()
                 .copied()
-                .filter(|a| self.dialable(*a))
+                .filter(|a| self.dialable(now, *a))
                 .take(want)
                 .collect();
         }
@@ -72,9 +73,12 @@ impl Servent {
         self.timers.set(Timer::Dial, now + DIAL_RETRY);
     }
 
-    /// Not ourselves, and not someone we are already connected or connecting to.
-    fn dialable(&self, addr: SocketAddr) -> bool {
-        addr != self.config.advertise && self.conns.values().all(|c| c.peer_addr() != Some(addr))
+    /// Not ourselves, not someone we are already connected or connecting to, and not an
+    /// address backed off after refusing a handshake.
+    fn dialable(&self, now: Instant, addr: SocketAddr) -> bool {
+        addr != self.config.advertise
+            && self.conns.values().all(|c| c.peer_addr() != Some(addr))
+            && self.dial_memory.may_dial(addr, now)
     }
 
     /// Closes one of two connections to the same servent, once its address shows they are.

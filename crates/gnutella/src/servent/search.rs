@@ -132,7 +132,7 @@ impl Servent {
         query: &Query,
         out: &mut Outbox,
     ) {
-        if u32::from(query.min_speed) > self.config.speed_kbps {
+        if !query.speed.admits(self.config.speed_kbps) {
             return;
         }
         let wanted = keywords::Query::parse(&query.text());

@@ -2,17 +2,21 @@
 //! heads, parsed and written, and [`resolve`], which maps a request to a shared file.
 //!
 //! ```text
-//! GET /get/<index>/<name>/ HTTP/1.0\r\n
+//! GET /get/<index>/<name> HTTP/1.0\r\n
 //! User-Agent: p2plab/0.1\r\n
 //! Range: bytes=<start>-\r\n
 //! Connection: Keep-Alive\r\n
 //! \r\n
 //! ```
 //!
-//! The holder answers `HTTP/1.0 200 OK` (or `206 Partial Content` for a range that does
-//! not start at 0) with `Content-Length`, then the bytes. It never builds a filesystem path
+//! The holder answers `HTTP/1.0 200 OK` (or `206 Partial Content` for a range that is not
+//! the whole file) with `Content-Length`, then the bytes; a `HEAD` gets the same head and no
+//! bytes. It accepts the forms servents have sent: a trailing slash after the name or none,
+//! the name percent-encoded or with raw spaces. It never builds a filesystem path
 //! from the request: the index and name are looked up in the [`Library`], so `../` or an
 //! unshared index can only ever give an error.
+
+use std::ops::Range;
 
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, CONTROLS};
 use thiserror::Error;
@@ -37,15 +41,29 @@ const NAME_ENCODE: &AsciiSet = &CONTROLS
     .add(b'>')
     .add(b'\\');
 
+/// What a request asks for: the file (`GET`), or only the head `GET` would send (`HEAD`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// The response head and the bytes.
+    Get,
+    /// The same response head, no body: a downloader checks size and availability first.
+    Head,
+}
+
 /// A parsed download request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GetRequest {
+    /// `GET` or `HEAD`.
+    pub method: Method,
     /// The file index from the QueryHit.
     pub index: u32,
     /// The file name, percent-decoded.
     pub name: String,
     /// The first byte wanted (`Range: bytes=<start>-`), 0 without a Range.
     pub start: u64,
+    /// The last byte wanted, inclusive, from a closed `Range: bytes=<start>-<end>`; `None`
+    /// asks for the rest of the file.
+    pub end: Option<u64>,
     /// Whether the downloader wants the connection kept open for another request:
     /// `Connection: Keep-Alive` in HTTP/1.0, the default in HTTP/1.1.
     pub keep_alive: bool,
@@ -84,63 +102,115 @@ impl HttpError {
     }
 }
 
-/// Writes a download request for `start..` of file `index` called `name`.
+/// Writes a download request for `start..` of file `index` called `name`, in the form
+/// deployed servents parse: `/get/<index>/<name>` with no trailing slash (gtk-gnutella
+/// answers 404 to one), the name percent-encoded.
 pub fn encode_request(index: u32, name: &str, start: u64) -> Vec<u8> {
     let name = utf8_percent_encode(name, NAME_ENCODE);
     format!(
-        "GET /get/{index}/{name}/ HTTP/1.0\r\nUser-Agent: p2plab/0.1\r\nRange: bytes={start}-\r\n\
+        "GET /get/{index}/{name} HTTP/1.0\r\nUser-Agent: p2plab/0.1\r\nRange: bytes={start}-\r\n\
          Connection: Keep-Alive\r\n\r\n"
     )
     .into_bytes()
 }
 
+/// The first line of a request: `<method> <target> <version>`.
+struct RequestLine<'a> {
+    method: Method,
+    target: &'a str,
+    /// The minor HTTP version: 0 or 1.
+    minor: u8,
+}
+
+/// Reads the request line at the front of `buf`: `Ok(None)` until its line end arrives.
+///
+/// The last space-separated token is the version and everything between the method and it
+/// is the target, so a name sent with raw spaces, as old servents did (the annotated 0.4
+/// spec only says spaces "may need to be encoded"), is read whole.
+fn request_line(buf: &[u8]) -> Result<Option<(RequestLine<'_>, usize)>, HttpError> {
+    let Some(eol) = buf.iter().position(|&b| b == b'\n') else {
+        return if buf.len() > MAX_HEAD_LEN {
+            Err(HttpError::TooLarge)
+        } else {
+            Ok(None)
+        };
+    };
+    let bad = |why: &str| HttpError::BadRequest(why.into());
+    let line = std::str::from_utf8(&buf[..eol]).map_err(|_| bad("request line is not UTF-8"))?;
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    let (method, rest) = line
+        .split_once(' ')
+        .ok_or_else(|| bad("no request target"))?;
+    let (target, version) = rest
+        .rsplit_once(' ')
+        .ok_or_else(|| bad("no HTTP version"))?;
+    let method = match method {
+        "GET" => Method::Get,
+        "HEAD" => Method::Head,
+        _ => return Err(bad("only GET and HEAD are served")),
+    };
+    let minor = match version {
+        "HTTP/1.0" => 0,
+        "HTTP/1.1" => 1,
+        _ => return Err(bad("invalid HTTP version")),
+    };
+    let target = target.trim_matches(' ');
+    Ok(Some((
+        RequestLine {
+            method,
+            target,
+            minor,
+        },
+        eol + 1,
+    )))
+}
+
 /// Parses a request head from the front of `buf`: `Ok(None)` until the blank line arrives.
 ///
 /// # Errors
-/// [`HttpError::BadRequest`] for anything but `GET /get/<index>/<name>[/]` with an optional
-/// `Range: bytes=<start>-[<end>]`, [`HttpError::TooLarge`] past [`MAX_HEAD_LEN`].
+/// [`HttpError::BadRequest`] for anything but `GET` or `HEAD` of `/get/<index>/<name>[/]`
+/// (the name raw or percent-encoded) with an optional `Range: bytes=<start>-[<end>]`,
+/// [`HttpError::TooLarge`] past [`MAX_HEAD_LEN`].
 pub fn parse_request(buf: &[u8]) -> Result<Option<(GetRequest, usize)>, HttpError> {
+    let Some((line, line_len)) = request_line(buf)? else {
+        return Ok(None);
+    };
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut req = httparse::Request::new(&mut headers);
-    let used = match req.parse(buf) {
-        Ok(httparse::Status::Complete(n)) => n,
+    let (used, headers) = match httparse::parse_headers(&buf[line_len..], &mut headers) {
+        Ok(httparse::Status::Complete((n, headers))) => (line_len + n, headers),
         Ok(httparse::Status::Partial) if buf.len() > MAX_HEAD_LEN => {
             return Err(HttpError::TooLarge)
         }
         Ok(httparse::Status::Partial) => return Ok(None),
         Err(e) => return Err(HttpError::BadRequest(e.to_string())),
     };
-    if req.method != Some("GET") {
-        return Err(HttpError::BadRequest("only GET is served".into()));
+    if used > MAX_HEAD_LEN {
+        return Err(HttpError::TooLarge);
     }
-    let (index, name) = parse_path(req.path.unwrap_or_default())?;
-    let header = |name: &str| {
-        req.headers
-            .iter()
-            .find(|h| h.name.eq_ignore_ascii_case(name))
-    };
-    let start = match header("range") {
+    let (index, name) = parse_path(line.target)?;
+    let header = |name: &str| headers.iter().find(|h| h.name.eq_ignore_ascii_case(name));
+    let (start, end) = match header("range") {
         Some(h) => parse_range(h.value)?,
-        None => 0,
+        None => (0, None),
     };
     let keep_alive = match header("connection") {
         Some(h) => h.value.eq_ignore_ascii_case(b"keep-alive"),
-        None => req.version == Some(1),
+        None => line.minor == 1,
     };
-    Ok(Some((
-        GetRequest {
-            index,
-            name,
-            start,
-            keep_alive,
-        },
-        used,
-    )))
+    let request = GetRequest {
+        method: line.method,
+        index,
+        name,
+        start,
+        end,
+        keep_alive,
+    };
+    Ok(Some((request, used)))
 }
 
 /// `/get/<index>/<name>/` (trailing slash optional) → index and decoded name.
 fn parse_path(path: &str) -> Result<(u32, String), HttpError> {
-    let bad = || HttpError::BadRequest(format!("expected /get/<index>/<name>/, got {path:?}"));
+    let bad = || HttpError::BadRequest(format!("expected /get/<index>/<name>, got {path:?}"));
     let rest = path.strip_prefix("/get/").ok_or_else(bad)?;
     let (index, name) = rest.split_once('/').ok_or_else(bad)?;
     let index: u32 = index.parse().map_err(|_| bad())?;
@@ -155,41 +225,51 @@ fn parse_path(path: &str) -> Result<(u32, String), HttpError> {
     Ok((index, name))
 }
 
-/// `bytes=<start>-` or `bytes=<start>-<end>` → start. (The end is ignored: we send to EOF.)
-fn parse_range(value: &[u8]) -> Result<u64, HttpError> {
+/// `bytes=<start>-` or `bytes=<start>-<end>` → start and the inclusive end, if given.
+fn parse_range(value: &[u8]) -> Result<(u64, Option<u64>), HttpError> {
     let bad = || HttpError::BadRequest("Range must be bytes=<start>-[<end>]".into());
     let value = std::str::from_utf8(value).map_err(|_| bad())?.trim();
     let spec = value.strip_prefix("bytes=").ok_or_else(bad)?;
     let (start, end) = spec.split_once('-').ok_or_else(bad)?;
     let start: u64 = start.trim().parse().map_err(|_| bad())?;
-    if !end.trim().is_empty() {
-        let end: u64 = end.trim().parse().map_err(|_| bad())?;
-        if end < start {
-            return Err(bad());
-        }
+    if end.trim().is_empty() {
+        return Ok((start, None));
     }
-    Ok(start)
+    let end: u64 = end.trim().parse().map_err(|_| bad())?;
+    if end < start {
+        return Err(bad());
+    }
+    Ok((start, Some(end)))
 }
 
-/// The shared file a request names, checked against the library: the index and the name
-/// must agree, and the range must start inside the file.
+/// The shared file a request names, checked against the library, and the bytes of it to
+/// send: the index and the name must agree, and the range must start inside the file. A
+/// closed range that ends past the file is cut at its last byte (RFC 9110 §14.1.2).
 ///
 /// # Errors
 /// [`HttpError::NotFound`] or [`HttpError::BadRange`].
-pub fn resolve<'a>(library: &'a Library, req: &GetRequest) -> Result<&'a SharedFile, HttpError> {
+pub fn resolve<'a>(
+    library: &'a Library,
+    req: &GetRequest,
+) -> Result<(&'a SharedFile, Range<u64>), HttpError> {
     let file = library
         .by_index(req.index, &req.name)
         .ok_or(HttpError::NotFound)?;
     if req.start > file.size || (req.start == file.size && file.size > 0) {
         return Err(HttpError::BadRange);
     }
-    Ok(file)
+    let end = req
+        .end
+        .map_or(file.size, |last| last.saturating_add(1).min(file.size));
+    Ok((file, req.start..end))
 }
 
-/// The response head for a file served from `start`.
-pub fn response_head(file: &SharedFile, start: u64) -> Vec<u8> {
-    let len = file.size - start;
-    let status = if start == 0 {
+/// The response head for the bytes `range` of a file: `200 OK` for the whole file,
+/// `206 Partial Content` with `Content-Range` for any other part.
+pub fn response_head(file: &SharedFile, range: &Range<u64>) -> Vec<u8> {
+    let len = range.end - range.start;
+    let whole = range.start == 0 && range.end == file.size;
+    let status = if whole {
         "200 OK"
     } else {
         "206 Partial Content"
@@ -198,10 +278,11 @@ pub fn response_head(file: &SharedFile, start: u64) -> Vec<u8> {
         "HTTP/1.0 {status}\r\nServer: p2plab/0.1\r\nContent-Type: application/binary\r\n\
          Content-Length: {len}\r\n"
     );
-    if start > 0 {
+    if !whole {
         head.push_str(&format!(
-            "Content-Range: bytes {start}-{}/{}\r\n",
-            file.size - 1,
+            "Content-Range: bytes {}-{}/{}\r\n",
+            range.start,
+            range.end.saturating_sub(1),
             file.size
         ));
     }
@@ -291,9 +372,11 @@ mod tests {
         assert_eq!(
             req,
             GetRequest {
+                method: Method::Get,
                 index: 2468,
                 name: "Foobar.mp3".into(),
                 start: 0,
+                end: None,
                 keep_alive: true
             }
         );
@@ -305,19 +388,94 @@ mod tests {
         let bytes = encode_request(1, "my song.ogg", 4);
         assert_eq!(
             bytes,
-            b"GET /get/1/my%20song.ogg/ HTTP/1.0\r\nUser-Agent: p2plab/0.1\r\nRange: bytes=4-\r\n\
+            b"GET /get/1/my%20song.ogg HTTP/1.0\r\nUser-Agent: p2plab/0.1\r\nRange: bytes=4-\r\n\
               Connection: Keep-Alive\r\n\r\n"
         );
         let (req, _) = parse_request(&bytes).unwrap().unwrap();
         assert_eq!(
             req,
             GetRequest {
+                method: Method::Get,
                 index: 1,
                 name: "my song.ogg".into(),
                 start: 4,
+                end: None,
                 keep_alive: true
             }
         );
+    }
+
+    /// The name as a QueryHit carries it, raw spaces and all, as old servents sent it: the
+    /// last token is the version, everything between the method and it the target.
+    #[test]
+    fn a_name_with_raw_spaces_is_read_whole() {
+        for text in [
+            "GET /get/0/Hello World.txt/ HTTP/1.0\r\n\r\n",
+            "GET /get/0/Hello World.txt HTTP/1.0\r\n\r\n",
+            "GET /get/0/Hello%20World.txt HTTP/1.0\r\n\r\n",
+        ] {
+            let (req, used) = parse(text).unwrap().unwrap();
+            assert_eq!(
+                (req.index, req.name.as_str()),
+                (0, "Hello World.txt"),
+                "{text}"
+            );
+            assert_eq!(used, text.len());
+        }
+        for (text, why) in [
+            ("GET /get/0/a HTTP/2.0\r\n\r\n", "invalid HTTP version"),
+            ("GET /get/0/a\r\n\r\n", "no HTTP version"),
+            ("GET\r\n\r\n", "no request target"),
+        ] {
+            assert_eq!(
+                parse(text),
+                Err(HttpError::BadRequest(why.into())),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn head_is_parsed_as_its_own_method() {
+        let (req, _) = parse("HEAD /get/0/Foobar.mp3 HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap()
+            .unwrap();
+        assert_eq!((req.method, req.keep_alive), (Method::Head, true));
+    }
+
+    #[test]
+    fn a_closed_range_is_honoured_and_cut_at_the_end_of_the_file() {
+        let lib = lib();
+        let f = &lib.files()[0];
+        let closed = parse("GET /get/0/Foobar.mp3 HTTP/1.0\r\nRange: bytes=1-2\r\n\r\n")
+            .unwrap()
+            .unwrap()
+            .0;
+        assert_eq!((closed.start, closed.end), (1, Some(2)));
+        let (_, range) = resolve(&lib, &closed).unwrap();
+        assert_eq!(range, 1..3);
+        assert_eq!(
+            response_head(f, &range),
+            b"HTTP/1.0 206 Partial Content\r\nServer: p2plab/0.1\r\n\
+              Content-Type: application/binary\r\nContent-Length: 2\r\n\
+              Content-Range: bytes 1-2/100\r\n\r\n"
+        );
+        let past = parse("GET /get/0/Foobar.mp3 HTTP/1.0\r\nRange: bytes=90-500\r\n\r\n")
+            .unwrap()
+            .unwrap()
+            .0;
+        assert_eq!(resolve(&lib, &past).unwrap().1, 90..100);
+        let whole = parse("GET /get/0/Foobar.mp3 HTTP/1.0\r\nRange: bytes=0-99\r\n\r\n")
+            .unwrap()
+            .unwrap()
+            .0;
+        let (_, range) = resolve(&lib, &whole).unwrap();
+        assert!(response_head(f, &range).starts_with(b"HTTP/1.0 200 OK\r\n"));
+        let beyond = parse("GET /get/0/Foobar.mp3 HTTP/1.0\r\nRange: bytes=100-200\r\n\r\n")
+            .unwrap()
+            .unwrap()
+            .0;
+        assert_eq!(resolve(&lib, &beyond), Err(HttpError::BadRange));
     }
 
     #[test]
@@ -353,8 +511,8 @@ mod tests {
             "/get/1/Foobar.mp3/",
         ] {
             let text = format!("GET {path} HTTP/1.0\r\n\r\n");
-            let outcome =
-                parse(&text).and_then(|r| resolve(&lib, &r.unwrap().0).map(|f| f.name.clone()));
+            let outcome = parse(&text)
+                .and_then(|r| resolve(&lib, &r.unwrap().0).map(|(f, _)| f.name.clone()));
             assert!(
                 matches!(
                     outcome,
@@ -368,7 +526,7 @@ mod tests {
             .unwrap()
             .0;
         assert_eq!(
-            resolve(&lib, &ok).unwrap().name,
+            resolve(&lib, &ok).unwrap().0.name,
             "Foobar.mp3",
             "names compare case-folded"
         );
@@ -399,7 +557,7 @@ mod tests {
     fn response_heads_carry_length_and_range() {
         let lib = lib();
         let f = &lib.files()[0];
-        let head = response_head(f, 0);
+        let head = response_head(f, &(0..100));
         assert_eq!(
             head,
             b"HTTP/1.0 200 OK\r\nServer: p2plab/0.1\r\nContent-Type: application/binary\r\nContent-Length: 100\r\n\r\n"
@@ -409,7 +567,7 @@ mod tests {
             (parsed.status, parsed.content_length, used),
             (200, 100, head.len())
         );
-        let partial = String::from_utf8(response_head(f, 60)).unwrap();
+        let partial = String::from_utf8(response_head(f, &(60..100))).unwrap();
         assert!(partial.starts_with("HTTP/1.0 206 Partial Content\r\n"));
         assert!(partial.contains("Content-Length: 40\r\nContent-Range: bytes 60-99/100\r\n"));
     }

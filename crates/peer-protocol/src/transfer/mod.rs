@@ -48,7 +48,7 @@ use std::time::Duration;
 pub use download::{DownloadError, DownloadStep, Downloader};
 pub use http::{
     encode_request, error_response, parse_request, parse_response_head, resolve, response_head,
-    GetRequest, HttpError, ResponseHead, MAX_HEADERS, MAX_HEAD_LEN,
+    GetRequest, HttpError, Method, ResponseHead, MAX_HEADERS, MAX_HEAD_LEN,
 };
 pub use upload::{Dialect, UploadStep, Uploader};
 

@@ -322,6 +322,45 @@ fn a_holder_announcing_another_size_than_the_hit_is_refused() {
     );
 }
 
+/// `HEAD` gets exactly the head `GET` would, and no body, and the connection stays usable.
+#[test]
+fn head_answers_like_get_without_the_body() {
+    let lib = library();
+    let mut get = Pair::new(Dialect::Http, lib.clone());
+    get.send_raw(b"GET /get/2/small.ogg HTTP/1.0\r\n\r\n")
+        .run_for(MINUTE);
+    let head_len = get.raw.len() - 300;
+    let mut head = Pair::new(Dialect::Http, lib);
+    head.send_raw(b"HEAD /get/2/small.ogg HTTP/1.0\r\n\r\n")
+        .run_for(MINUTE);
+    assert_eq!(head.raw, get.raw[..head_len]);
+    assert!(head
+        .raw
+        .starts_with(b"HTTP/1.0 200 OK\r\nServer: p2plab/0.1\r\n"));
+    assert!(String::from_utf8_lossy(&head.raw).contains("Content-Length: 300\r\n"));
+    assert_eq!(
+        head.up_closed,
+        Some(Instant::ZERO + LATENCY),
+        "HTTP/1.0: closed"
+    );
+}
+
+/// `Range: bytes=1-2` is two bytes, not the rest of the file.
+#[test]
+fn a_closed_range_sends_exactly_its_bytes() {
+    let lib = library();
+    let want = bytes_of(&lib, 2);
+    let mut pair = Pair::new(Dialect::Http, lib);
+    pair.send_raw(b"GET /get/2/small.ogg HTTP/1.0\r\nRange: bytes=1-2\r\n\r\n")
+        .run_for(MINUTE);
+    let mut expected = b"HTTP/1.0 206 Partial Content\r\nServer: p2plab/0.1\r\n\
+        Content-Type: application/binary\r\nContent-Length: 2\r\n\
+        Content-Range: bytes 1-2/300\r\n\r\n"
+        .to_vec();
+    expected.extend_from_slice(&want[1..3]);
+    assert_eq!(pair.raw, expected);
+}
+
 #[test]
 fn a_head_that_never_ends_is_closed_at_its_deadline() {
     let mut pair = Pair::new(Dialect::Http, library());

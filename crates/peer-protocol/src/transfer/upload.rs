@@ -30,7 +30,7 @@ use crate::library::{Library, SharedFile};
 use crate::node::TransferNotice;
 use crate::time::Instant;
 
-use super::http::{self, HttpError, MAX_HEAD_LEN};
+use super::http::{self, HttpError, Method, MAX_HEAD_LEN};
 use super::{napster, HEAD_TIMEOUT, READ_CHUNK};
 
 /// Which exchange a connection speaks.
@@ -69,6 +69,9 @@ pub enum UploadStep {
 struct Serve {
     file: SharedFile,
     start: u64,
+    /// One past the last byte to send: the end of a closed range, the file's size, or
+    /// `start` itself for a `HEAD`, which gets the head and no body.
+    end: u64,
     /// The response head (HTTP) or size reply (Napster) that goes before the bytes.
     reply: Vec<u8>,
     keep_alive: bool,
@@ -119,11 +122,15 @@ impl Dialect {
                     Err(e) => refuse(e),
                     Ok(Some((req, used))) => match http::resolve(library, &req) {
                         Err(e) => refuse(e),
-                        Ok(file) => Parsed::Serve(
+                        Ok((file, range)) => Parsed::Serve(
                             Serve {
-                                reply: http::response_head(file, req.start),
+                                reply: http::response_head(file, &range),
                                 file: file.clone(),
-                                start: req.start,
+                                start: range.start,
+                                end: match req.method {
+                                    Method::Get => range.end,
+                                    Method::Head => range.start,
+                                },
                                 keep_alive: req.keep_alive,
                             },
                             used,
@@ -140,6 +147,7 @@ impl Dialect {
                         Serve {
                             file: file.clone(),
                             start: req.offset,
+                            end: file.size,
                             reply,
                             keep_alive: false,
                         },
@@ -157,10 +165,12 @@ enum State {
     Request,
     /// A request is resolved; the driver is asked for a slot.
     Claiming(Serve),
-    /// A file is going out; `next` is the first byte not yet asked of the driver.
+    /// A file is going out; `next` is the first byte not yet asked of the driver, `end`
+    /// one past the last byte to send.
     Sending {
         file: SharedFile,
         next: u64,
+        end: u64,
         keep_alive: bool,
     },
     /// Closed: every input is ignored.
@@ -239,10 +249,10 @@ impl Uploader {
         chunk: std::io::Result<Vec<u8>>,
         library: &Library,
     ) {
-        let State::Sending { file, next, .. } = &mut self.state else {
+        let State::Sending { next, end, .. } = &mut self.state else {
             return;
         };
-        let wanted = chunk_len(file, *next);
+        let wanted = chunk_len(*next, *end);
         match chunk {
             Ok(bytes) if bytes.len() == wanted => {
                 *next += bytes.len() as u64;
@@ -320,6 +330,7 @@ impl Uploader {
         self.state = State::Sending {
             file: serve.file,
             next: serve.start,
+            end: serve.end,
             keep_alive: serve.keep_alive,
         };
         self.ask_or_finish(now, library);
@@ -331,12 +342,13 @@ impl Uploader {
         let State::Sending {
             file,
             next,
+            end,
             keep_alive,
         } = &self.state
         else {
             return;
         };
-        let len = chunk_len(file, *next);
+        let len = chunk_len(*next, *end);
         if len > 0 {
             let read = UploadStep::Read {
                 file: file.clone(),
@@ -363,9 +375,9 @@ impl Uploader {
     }
 }
 
-/// The size of the chunk of `file` that starts at `next`.
-fn chunk_len(file: &SharedFile, next: u64) -> usize {
-    usize::try_from(file.size.saturating_sub(next))
+/// The size of the chunk that starts at `next` of a response that ends before `end`.
+fn chunk_len(next: u64, end: u64) -> usize {
+    usize::try_from(end.saturating_sub(next))
         .unwrap_or(usize::MAX)
         .min(READ_CHUNK)
 }
