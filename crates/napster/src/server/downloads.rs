@@ -13,6 +13,14 @@ use super::{Server, User};
 use crate::message::{Endpoint, FileInfo, Message, NickFile, UploadRequest};
 use crate::FIREWALL_ERROR;
 
+/// How the downloader means to fetch: by connecting to the holder (203), or by having a
+/// firewalled holder connect to it (500).
+#[derive(Debug, Clone, Copy)]
+enum Route {
+    Direct,
+    Push,
+}
+
 /// What OpenNap's `nosuchuser` says when a message names a user who is not logged in.
 pub const NO_SUCH_USER: &str = "User is not currently online.";
 
@@ -51,26 +59,7 @@ impl Server {
     /// firewalled (its port 0 tells the downloader to send 500; `firewallerror` if the
     /// downloader is firewalled too); else 607 to the holder, and the 204 waits for its 608.
     pub(super) fn download(&mut self, now: Instant, conn: ConnId, nf: &NickFile, out: &mut Outbox) {
-        let Some((me, _)) = self.requester(conn) else {
-            return;
-        };
-        let i_am_walled = me.data_port == 0;
-        let reply = match self.locate(nf) {
-            None => Message::GetError(nf.clone()),
-            Some((_, holder, ip, file)) if holder.data_port == 0 => {
-                let md5 = if i_am_walled {
-                    FIREWALL_ERROR
-                } else {
-                    &file.md5
-                };
-                Message::DownloadAck(endpoint(holder, ip, &nf.name, md5))
-            }
-            Some((holder_conn, holder, ..)) => {
-                let holder_nick = holder.nick.clone();
-                return self.ask_holder(now, conn, (holder_conn, holder_nick), &nf.name, out);
-            }
-        };
-        self.send(conn, &reply, out);
+        self.ask_for(now, conn, nf, Route::Direct, out);
     }
 
     /// 500: the holder is firewalled and must connect out. 206 if the index does not hold
@@ -83,16 +72,37 @@ impl Server {
         nf: &NickFile,
         out: &mut Outbox,
     ) {
+        self.ask_for(now, conn, nf, Route::Push, out);
+    }
+
+    /// What 203 and 500 share: answer at once when no transfer can follow, else ask the
+    /// holder.
+    fn ask_for(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        nf: &NickFile,
+        route: Route,
+        out: &mut Outbox,
+    ) {
         let Some((me, _)) = self.requester(conn) else {
             return;
         };
         let i_am_walled = me.data_port == 0;
-        let reply = match self.locate(nf) {
-            None => Message::GetError(nf.clone()),
-            Some((_, holder, ip, _)) if i_am_walled => {
+        let reply = match (self.locate(nf), route) {
+            (None, _) => Message::GetError(nf.clone()),
+            (Some((_, holder, ip, file)), Route::Direct) if holder.data_port == 0 => {
+                let md5 = if i_am_walled {
+                    FIREWALL_ERROR
+                } else {
+                    &file.md5
+                };
+                Message::DownloadAck(endpoint(holder, ip, &nf.name, md5))
+            }
+            (Some((_, holder, ip, _)), Route::Push) if i_am_walled => {
                 Message::DownloadAck(endpoint(holder, ip, &nf.name, FIREWALL_ERROR))
             }
-            Some((holder_conn, holder, ..)) => {
+            (Some((holder_conn, holder, ..)), _) => {
                 let holder_nick = holder.nick.clone();
                 return self.ask_holder(now, conn, (holder_conn, holder_nick), &nf.name, out);
             }

@@ -14,8 +14,8 @@
 //! sends the holder 607, and only the holder's 608 gets the downloader its 204 (or, for a
 //! 500, the firewalled holder its 501). A holder that does not accept within
 //! [`ServerConfig::upload_accept_timeout`], or leaves first, gets the downloader a 609. A
-//! user or file the index does not hold is answered 206 at once, as is a holder whose
-//! port is 0 (its 204 says so, and the downloader sends 500).
+//! user or file the index does not hold is answered 206 at once; a 203 for a firewalled
+//! holder gets its 204 at once too, whose port 0 tells the downloader to send 500.
 //!
 //! The index is bounded per user ([`MAX_FILES_PER_USER`]) and in all ([`MAX_INDEXED_FILES`],
 //! [`MAX_INDEXED_BYTES`]); a share past a bound is refused with a 404 that names it.
@@ -27,7 +27,7 @@
 //!
 //! Method kinds, as in every p2plab core: getters take `&self`; [`Node::handle`] takes one
 //! input at a time with a `now` that never goes backwards; [`Node::poll_timeout`] tells the
-//! next login deadline.
+//! next login or relayed-request deadline.
 
 mod downloads;
 mod handlers;
