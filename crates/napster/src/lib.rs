@@ -143,6 +143,41 @@ pub const DEFAULT_FREQUENCY: u32 = 44_100;
 /// Play length (seconds) announced for files that are not analysed as MP3: unknown, 0.
 pub const DEFAULT_PLAY_SECONDS: u32 = 0;
 
+/// The most requests a peer keeps waiting for the server at once (searches and locates
+/// together, counting timed-out searches still owed their 202); a request beyond it is
+/// refused at once.
+///
+/// A server answers each request within a round trip or the request times out after the
+/// peer's search timeout, so only a peer asking faster than the server answers comes near
+/// it: 256 is far above what a user or a scenario keeps waiting (a few a second), and it
+/// bounds the table, whose largest entry is a search's [`MAX_RESULTS`] hits.
+pub const MAX_REQUESTS_IN_FLIGHT: usize = 256;
+
+/// How long the server waits for a holder to accept (608) an upload it relayed (607)
+/// before telling the downloader it did not (609).
+///
+/// Half of a peer's default locate timeout ([`peer::DEFAULT_SEARCH_TIMEOUT`]), so that the
+/// 609 reaches a waiting downloader before it gives up on its own, and still a hundred
+/// times a loopback or LAN round trip: a holder that has not answered by then is not
+/// going to.
+pub const UPLOAD_ACCEPT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The most upload requests the server waits on for one downloader at once; a 203 beyond
+/// it is answered with 609 at once.
+///
+/// A user fetches a few files at a time (the Napster client's default was three
+/// downloads), so 16 leaves room for a burst of requests, while one user alone cannot
+/// fill the server's table ([`MAX_RELAYED_REQUESTS`]).
+pub const MAX_RELAYED_PER_USER: usize = 16;
+
+/// The most upload requests the server waits on, for all users together. When it is
+/// full, the oldest is answered with 609 to make room: it has waited longest, so it is the
+/// one least likely to be accepted still.
+///
+/// Each costs a file name and a few ids (well under 400 bytes), so the table stays under
+/// 2 MB; it takes 256 users asking at their [`MAX_RELAYED_PER_USER`] to fill it.
+pub const MAX_RELAYED_REQUESTS: usize = 4096;
+
 /// The message type numbers, with OpenNap's names for them (opennap.h).
 pub mod types {
     /// 0, S: error during login (`MSG_SERVER_ERROR`).
@@ -195,4 +230,13 @@ pub mod types {
     pub const DOWNLOAD_FIREWALL: u16 = 500;
     /// 501, S: to the holder: connect out to this downloader (`MSG_SERVER_UPLOAD_FIREWALL`).
     pub const UPLOAD_FIREWALL: u16 = 501;
+    /// 607, S: to the holder: a user asks for a file (`MSG_SERVER_UPLOAD_REQUEST`).
+    pub const UPLOAD_REQUEST: u16 = 607;
+    /// 608, C: the holder accepts the upload (`MSG_CLIENT_UPLOAD_OK`).
+    pub const UPLOAD_ACCEPT: u16 = 608;
+    /// 609, S: to the downloader: the holder did not accept (napster.txt's "accept failed";
+    /// OpenNap 0.36 never sends it).
+    pub const ACCEPT_FAILED: u16 = 609;
+    /// 621, S: a line of the message of the day; C: send the motd (`MSG_SERVER_MOTD`).
+    pub const MOTD: u16 = 621;
 }

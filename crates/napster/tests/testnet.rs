@@ -38,7 +38,19 @@ impl Raw {
         }
         out
     }
+
+    /// The frames after the server's greeting of a login, which is checked: the ack (3),
+    /// the three motd lines (621), the stats (214).
+    fn replies(&self) -> Vec<Frame> {
+        let mut frames = self.frames();
+        let greeting: Vec<u16> = frames.drain(..5.min(frames.len())).map(|f| f.ty).collect();
+        assert_eq!(greeting, GREETING, "the login's greeting");
+        frames
+    }
 }
+
+/// The types a server greets a login with, as OpenNap does: ack, motd lines, stats.
+const GREETING: [u16; 5] = [3, 621, 621, 621, 214];
 
 /// A client that opens `connections` connections to `server` at start and never says a word.
 struct Squatter {
@@ -120,6 +132,13 @@ impl Node for TestNode {
             TestNode::Napster(n) => n.metrics(),
             TestNode::Raw(r) => &r.metrics,
             TestNode::Squatter(s) => &s.metrics,
+        }
+    }
+    /// A peer's library, which the simulator's uploads serve.
+    fn library(&self) -> Option<&Library> {
+        match self {
+            TestNode::Napster(n) => n.library(),
+            TestNode::Raw(_) | TestNode::Squatter(_) => None,
         }
     }
 }
@@ -491,10 +510,11 @@ fn an_invalid_search_gets_404_and_202_and_the_client_stays() {
     let m = lab.raw(script);
     let raw = lab.raw_node(m);
     assert!(!raw.closed);
-    let types: Vec<u16> = raw.frames().iter().map(|f| f.ty).collect();
-    assert_eq!(types, [3, 404, 202, 214]);
-    assert_eq!(raw.frames()[1].data, b"invalid search request");
-    assert_eq!(raw.frames()[3].data, b"1 0 0");
+    let replies = raw.replies();
+    let types: Vec<u16> = replies.iter().map(|f| f.ty).collect();
+    assert_eq!(types, [404, 202, 214]);
+    assert_eq!(replies[0].data, b"invalid search request");
+    assert_eq!(replies[2].data, b"1 0 0");
 }
 
 #[test]
@@ -620,15 +640,15 @@ fn shares_past_the_global_file_budget_are_refused_with_404() {
     bob.extend(frame(&Message::StatsRequest));
     let b = lab.raw(bob);
 
-    let types = |idx| -> Vec<u16> { lab.raw_node(idx).frames().iter().map(|f| f.ty).collect() };
-    assert_eq!(types(a), [3], "both of alice's files fit");
-    assert_eq!(types(b), [3, 404, 214], "bob's second file does not");
-    let frames = lab.raw_node(b).frames();
+    let types = |idx| -> Vec<u16> { lab.raw_node(idx).replies().iter().map(|f| f.ty).collect() };
+    assert!(types(a).is_empty(), "both of alice's files fit");
+    assert_eq!(types(b), [404, 214], "bob's second file does not");
+    let frames = lab.raw_node(b).replies();
     assert_eq!(
-        frames[1].data,
+        frames[0].data,
         b"The server's index is full: at most 3 files."
     );
-    assert_eq!(frames[2].data, b"2 3 0", "users, files, gigabytes");
+    assert_eq!(frames[1].data, b"2 3 0", "users, files, gigabytes");
     let carol = lab.peer("carol", &[]);
     assert_eq!(lab.search(carol, "two").map(|h| h.len()), Ok(1));
     assert_eq!(lab.server().metrics().dropped["share_refused"], 1);
@@ -643,14 +663,14 @@ fn a_share_near_2_to_the_64_bytes_cannot_wrap_the_total() {
     script.extend(share_bytes("huge too.mp3", u64::MAX));
     script.extend(frame(&Message::StatsRequest));
     let m = lab.raw(script);
-    let frames = lab.raw_node(m).frames();
+    let frames = lab.raw_node(m).replies();
     let types: Vec<u16> = frames.iter().map(|f| f.ty).collect();
-    assert_eq!(types, [3, 404, 404, 214]);
+    assert_eq!(types, [404, 404, 214]);
     assert_eq!(
-        frames[1].data,
+        frames[0].data,
         b"The server's index is full: at most 1125899906842624 bytes."
     );
-    assert_eq!(frames[3].data, b"1 1 0");
+    assert_eq!(frames[2].data, b"1 1 0");
     assert_eq!(lab.server().index().total_bytes(), 1_000);
 }
 
@@ -740,7 +760,7 @@ fn a_search_costs_its_request_its_results_and_their_end_whatever_the_index_holds
 }
 
 #[test]
-fn a_locate_costs_the_download_request_and_its_answer_as_a_fetch() {
+fn a_locate_costs_the_request_the_holders_accepting_and_the_answer_as_a_fetch() {
     let mut lab = Lab::new();
     let (_, _, c) = three_peers(&mut lab);
     let hit = lab.search(c, "one more time").unwrap().remove(0);
@@ -748,5 +768,175 @@ fn a_locate_costs_the_download_request_and_its_answer_as_a_fetch() {
     lab.locate(c, hit).unwrap();
     let after = charged(&lab);
     assert_eq!(after.0, before.0, "no search");
-    assert_eq!(after.1 - before.1, 2, "203 and its 204");
+    assert_eq!(
+        after.1 - before.1,
+        4,
+        "203, the 607 and 608 it took, and the 204"
+    );
+}
+
+/// Downloads what `download` names to `idx` over the virtual network, and returns the bytes.
+fn fetch(lab: &mut Lab, idx: NodeIdx, download: &Download, size: u64) -> Vec<u8> {
+    lab.net.start_download(idx, download, size);
+    lab.net
+        .run_until_cond(Duration::from_secs(60), |net| net.has_finished_downloads());
+    let mut done = lab.net.take_finished_downloads();
+    assert_eq!(done.len(), 1);
+    done.remove(0).result.expect("the download succeeded")
+}
+
+/// The bytes `holder` shares under `name`.
+fn shared_bytes(lab: &Lab, holder: NodeIdx, name: &str) -> Vec<u8> {
+    let file = lab
+        .peer_node(holder)
+        .library()
+        .by_name(name)
+        .expect("shared");
+    file.read_all().expect("a synthetic file reads")
+}
+
+/// A client that logs in as `nick`, shares `name` and never answers a 607.
+fn mute_holder(lab: &mut Lab, nick: &str, name: &str) -> NodeIdx {
+    let mut script = login_bytes(nick);
+    script.extend(share_bytes(name, 10));
+    lab.raw(script)
+}
+
+#[test]
+fn a_download_is_asked_of_the_holder_then_brings_its_bytes() {
+    let mut lab = Lab::new();
+    let (a, _, c) = three_peers(&mut lab);
+    let hit = lab.search(c, "one more time").unwrap().remove(0);
+    let size = hit.size;
+    let download = lab.locate(c, hit).unwrap();
+    let alice = lab.peer_node(a).metrics();
+    assert_eq!(alice.received["upload_request"].messages, 1, "the 607");
+    assert_eq!(alice.sent["upload_accept"].messages, 1, "the 608");
+    assert_eq!(
+        lab.peer_node(c).metrics().received["download_ack"].messages,
+        1
+    );
+    let name = "Daft Punk - One More Time.mp3";
+    assert_eq!(
+        fetch(&mut lab, c, &download, size),
+        shared_bytes(&lab, a, name)
+    );
+}
+
+#[test]
+fn a_holder_that_does_not_accept_or_leaves_gets_the_downloader_a_609() {
+    let mut lab = Lab::with_config(ServerConfig {
+        upload_accept_timeout: Duration::from_secs(1),
+        ..ServerConfig::default()
+    });
+    let mute = mute_holder(&mut lab, "mute", "mute song.mp3");
+    let gone = mute_holder(&mut lab, "gone", "gone song.mp3");
+    let c = lab.peer("carol", &[]);
+    let hit = lab.search(c, "mute").unwrap().remove(0);
+    let refused = lab.locate(c, hit);
+    assert!(
+        matches!(&refused, Err(SearchError::Refused(why)) if why.contains("did not accept")),
+        "{refused:?}"
+    );
+    assert_eq!(lab.raw_node(mute).replies()[0].ty, 607, "it was asked");
+
+    let hit = lab.search(c, "gone").unwrap().remove(0);
+    let request = lab.request();
+    lab.net.command(c, Command::Locate { request, hit });
+    lab.net.run_for(ms(20));
+    lab.net.crash(gone);
+    let start = lab.net.now();
+    let Event::Located { result, .. } = lab.answer(c, request) else {
+        panic!("no locate answer")
+    };
+    assert!(matches!(result, Err(SearchError::Refused(why)) if why.contains("did not accept")));
+    assert!(
+        lab.net.now() < start + Duration::from_secs(1),
+        "told when the holder left, not at the deadline"
+    );
+    assert_eq!(lab.server().metrics().sent["accept_failed"].messages, 2);
+}
+
+#[test]
+fn a_peer_accepts_only_uploads_of_files_it_shares() {
+    let mut net: TestNet<TestNode> = TestNet::new(Latency::Constant(ms(2)), 1);
+    let mut script = frame(&Message::LoginAck {
+        email: "x@y".into(),
+    });
+    for name in ["not mine.mp3", "mine.mp3"] {
+        let data = format!("mred \"{name}\"");
+        script.extend_from_slice(&[data.len() as u8, 0, 0x5f, 0x02]);
+        script.extend_from_slice(data.as_bytes());
+    }
+    let server = net.add(TestNode::Raw(Box::new(Raw {
+        script,
+        ..Raw::default()
+    })));
+    let library = Arc::new(Library::synthetic([("mine.mp3", 100u64)], 1));
+    let cfg = PeerConfig::new(net.addr(server), "lefty", 6699, library);
+    let p = net.add(napster(Peer::new(cfg)));
+    net.run_for(ms(50));
+    let TestNode::Raw(raw) = net.node(server) else {
+        panic!("the raw server")
+    };
+    let accepts: Vec<Vec<u8>> = raw
+        .frames()
+        .into_iter()
+        .filter(|f| f.ty == 608)
+        .map(|f| f.data)
+        .collect();
+    assert_eq!(accepts, [b"mred \"mine.mp3\"".to_vec()]);
+    assert_eq!(net.node(p).metrics().dropped["upload_request_unshared"], 1);
+}
+
+#[test]
+fn an_unanswered_locate_expires_and_its_late_reply_is_taken_for_no_other() {
+    let mut lab = Lab::with_config(ServerConfig {
+        upload_accept_timeout: Duration::from_secs(30),
+        ..ServerConfig::default()
+    });
+    mute_holder(&mut lab, "mute", "mute song.mp3");
+    let (a, _, c) = three_peers(&mut lab);
+    let mute_hit = lab.search(c, "mute").unwrap().remove(0);
+    let alice_hit = lab.search(c, "one more time").unwrap().remove(0);
+
+    // Both in flight: alice accepts at once, mute never; replies come out of order.
+    let (first, second) = (lab.request(), lab.request());
+    lab.net.command(
+        c,
+        Command::Locate {
+            request: first,
+            hit: mute_hit,
+        },
+    );
+    lab.net.command(
+        c,
+        Command::Locate {
+            request: second,
+            hit: alice_hit.clone(),
+        },
+    );
+    let Event::Located { result, .. } = lab.answer(c, second) else {
+        panic!("no answer for alice's file")
+    };
+    assert!(result.is_ok(), "alice's 204 is alice's: {result:?}");
+    let Event::Located { result, .. } = lab.answer(c, first) else {
+        panic!("no answer for mute's file")
+    };
+    assert_eq!(result, Err(SearchError::Timeout(5_000)));
+
+    // The server gives up on mute later; its 609 finds no request and is dropped.
+    lab.net.run_for(Duration::from_secs(30));
+    assert_eq!(lab.server().metrics().sent["accept_failed"].messages, 1);
+    assert!(lab.net.take_events(c).is_empty());
+    assert_eq!(lab.peer_node(c).metrics().dropped["late_download_reply"], 1);
+
+    // And the peer downloads again.
+    let size = alice_hit.size;
+    let download = lab.locate(c, alice_hit).unwrap();
+    let name = "Daft Punk - One More Time.mp3";
+    assert_eq!(
+        fetch(&mut lab, c, &download, size),
+        shared_bytes(&lab, a, name)
+    );
 }

@@ -59,6 +59,14 @@ pub enum Kind {
     DownloadFirewall,
     /// 501, S: to a firewalled holder: connect to this downloader and send the file.
     UploadFirewall,
+    /// 607, S: to the holder: this user asks for this file.
+    UploadRequest,
+    /// 608, C: the holder accepts the upload.
+    UploadAccept,
+    /// 609, S: to the downloader: the holder did not accept.
+    AcceptFailed,
+    /// 621, S: a line of the message of the day (C: a request for it).
+    Motd,
 }
 
 impl MessageKind for Kind {
@@ -90,13 +98,18 @@ impl MessageKind for Kind {
             Kind::NoSuch => "nosuch",
             Kind::DownloadFirewall => "download_firewall",
             Kind::UploadFirewall => "upload_firewall",
+            Kind::UploadRequest => "upload_request",
+            Kind::UploadAccept => "upload_accept",
+            Kind::AcceptFailed => "accept_failed",
+            Kind::Motd => "motd",
         }
     }
 
     /// A Napster message says by its type what it serves, so its sender charges it: a
     /// search, its results and their end serve a search; a download request, its answer or
-    /// refusal, a push request and the transfer notices serve a fetch; the rest (logging
-    /// in, sharing, stats, errors) is upkeep.
+    /// refusal, the holder's asking and accepting (607, 608, 609), a push request and the
+    /// transfer notices serve a fetch; the rest (logging in and the motd, sharing, stats,
+    /// errors) is upkeep.
     fn cause(self) -> Option<Cause> {
         Some(match self {
             Kind::Search | Kind::SearchResult | Kind::SearchEnd => Cause::Search,
@@ -108,7 +121,10 @@ impl MessageKind for Kind {
             | Kind::Uploading
             | Kind::UploadDone
             | Kind::DownloadFirewall
-            | Kind::UploadFirewall => Cause::Fetch,
+            | Kind::UploadFirewall
+            | Kind::UploadRequest
+            | Kind::UploadAccept
+            | Kind::AcceptFailed => Cause::Fetch,
             Kind::Error
             | Kind::Login
             | Kind::LoginAck
@@ -122,7 +138,8 @@ impl MessageKind for Kind {
             | Kind::UnshareAll
             | Kind::StatsRequest
             | Kind::Stats
-            | Kind::NoSuch => Cause::Upkeep,
+            | Kind::NoSuch
+            | Kind::Motd => Cause::Upkeep,
         })
     }
 }

@@ -12,6 +12,7 @@ pub mod kind;
 pub mod login;
 pub mod result;
 pub mod share;
+pub mod upload;
 
 use std::fmt::Write as _;
 
@@ -23,6 +24,7 @@ pub use kind::Kind;
 pub use login::Login;
 pub use result::SearchResult;
 pub use share::FileInfo;
+pub use upload::UploadRequest;
 
 use crate::fields::Fields;
 use crate::search::SearchRequest;
@@ -109,6 +111,15 @@ pub enum Message {
     DownloadFirewall(NickFile),
     /// 501, S: to a firewalled holder: connect to this downloader and send the file.
     UploadFirewall(Endpoint),
+    /// 607, S: to the holder: this user asks for this file; accept with 608.
+    UploadRequest(UploadRequest),
+    /// 608, C: the holder accepts the upload to this user; the server sends the 204.
+    UploadAccept(NickFile),
+    /// 609, S: to the downloader: this holder did not accept the upload.
+    AcceptFailed(NickFile),
+    /// 621, S: one line of the message of the day; C: send me the motd (the server ignores
+    /// the text). A blank motd line is an empty 621, so one variant serves both.
+    Motd(String),
 }
 
 impl Message {
@@ -140,6 +151,10 @@ impl Message {
             Message::NoSuch(_) => t::NOSUCH,
             Message::DownloadFirewall(_) => t::DOWNLOAD_FIREWALL,
             Message::UploadFirewall(_) => t::UPLOAD_FIREWALL,
+            Message::UploadRequest(_) => t::UPLOAD_REQUEST,
+            Message::UploadAccept(_) => t::UPLOAD_ACCEPT,
+            Message::AcceptFailed(_) => t::ACCEPT_FAILED,
+            Message::Motd(_) => t::MOTD,
         }
     }
 
@@ -178,6 +193,10 @@ impl Message {
             t::NOSUCH => Ok(Message::NoSuch(data.to_owned())),
             t::DOWNLOAD_FIREWALL => NickFile::parse(data).map(Message::DownloadFirewall),
             t::UPLOAD_FIREWALL => Endpoint::parse(data).map(Message::UploadFirewall),
+            t::UPLOAD_REQUEST => UploadRequest::parse(data).map(Message::UploadRequest),
+            t::UPLOAD_ACCEPT => NickFile::parse(data).map(Message::UploadAccept),
+            t::ACCEPT_FAILED => upload::parse_accept_failed(data).map(Message::AcceptFailed),
+            t::MOTD => Ok(Message::Motd(data.to_owned())),
             ty => empty_message(ty, data),
         }
     }
@@ -186,7 +205,9 @@ impl Message {
     pub fn data(&self) -> String {
         let mut out = String::new();
         match self {
-            Message::Error(text) | Message::NoSuch(text) => out.push_str(text),
+            Message::Error(text) | Message::NoSuch(text) | Message::Motd(text) => {
+                out.push_str(text)
+            }
             Message::Login { login, build } => {
                 login.write(&mut out);
                 if let Some(build) = build {
@@ -203,9 +224,12 @@ impl Message {
             Message::RemoveFile { name } => out.push_str(name),
             Message::Search(request) => request.write(&mut out),
             Message::SearchResult(result) => result.write(&mut out),
-            Message::Download(nf) | Message::GetError(nf) | Message::DownloadFirewall(nf) => {
-                nf.write(&mut out)
-            }
+            Message::Download(nf)
+            | Message::GetError(nf)
+            | Message::DownloadFirewall(nf)
+            | Message::UploadAccept(nf)
+            | Message::AcceptFailed(nf) => nf.write(&mut out),
+            Message::UploadRequest(request) => request.write(&mut out),
             Message::DownloadAck(ep) | Message::UploadFirewall(ep) => ep.write(&mut out),
             Message::Stats {
                 users,
@@ -314,6 +338,10 @@ impl WireMessage for Message {
             Message::NoSuch(_) => Kind::NoSuch,
             Message::DownloadFirewall(_) => Kind::DownloadFirewall,
             Message::UploadFirewall(_) => Kind::UploadFirewall,
+            Message::UploadRequest(_) => Kind::UploadRequest,
+            Message::UploadAccept(_) => Kind::UploadAccept,
+            Message::AcceptFailed(_) => Kind::AcceptFailed,
+            Message::Motd(_) => Kind::Motd,
         }
     }
 }

@@ -198,6 +198,63 @@ fn download_request_ack_and_error() {
 }
 
 #[test]
+fn upload_request_accept_and_accept_failed_are_framed_as_napster_txt_shows() {
+    let lefty = NickFile {
+        nick: "lefty".into(),
+        name: "generic band - generic song.mp3".into(),
+    };
+    // 607 = 0x25f; the December 2000 edition adds the speed, OpenNap 0.36 leaves it out.
+    let mut bytes = vec![0x29, 0x00, 0x5f, 0x02];
+    bytes.extend_from_slice(b"lefty \"generic band - generic song.mp3\" 7");
+    decodes_to(
+        &bytes,
+        Message::UploadRequest(UploadRequest {
+            asker: lefty.clone(),
+            speed: Some(7),
+        }),
+    );
+    let mut bytes = vec![0x27, 0x00, 0x5f, 0x02];
+    bytes.extend_from_slice(b"lefty \"generic band - generic song.mp3\"");
+    decodes_to(
+        &bytes,
+        Message::UploadRequest(UploadRequest {
+            asker: lefty.clone(),
+            speed: None,
+        }),
+    );
+    // 608 = 0x260 and 609 = 0x261 carry the same `<nick> "<filename>"`.
+    bytes[2] = 0x60;
+    decodes_to(&bytes, Message::UploadAccept(lefty.clone()));
+    bytes[2] = 0x61;
+    decodes_to(&bytes, Message::AcceptFailed(lefty.clone()));
+    // The August 2000 edition writes 609's name bare; it reads the same.
+    assert_eq!(
+        Message::decode(&framed(609, b"lefty generic band - generic song.mp3")),
+        Ok((Message::AcceptFailed(lefty), 41))
+    );
+}
+
+#[test]
+fn motd_lines_and_server_stats() {
+    // 621 = 0x26d: one line of text each, no terminator; a blank line is an empty 621.
+    let mut bytes = vec![0x14, 0x00, 0x6d, 0x02];
+    bytes.extend_from_slice(b"VERSION opennap 0.36");
+    decodes_to(&bytes, Message::Motd("VERSION opennap 0.36".into()));
+    decodes_to(&[0x00, 0x00, 0x6d, 0x02], Message::Motd(String::new()));
+    // 214 = 0xd6, napster.txt's example.
+    let mut bytes = vec![0x0d, 0x00, 0xd6, 0x00];
+    bytes.extend_from_slice(b"553 64692 254");
+    decodes_to(
+        &bytes,
+        Message::Stats {
+            users: 553,
+            files: 64_692,
+            gigabytes: 254,
+        },
+    );
+}
+
+#[test]
 fn stats_transfers_and_general_error() {
     decodes_to(&[0x00, 0x00, 0xd6, 0x00], Message::StatsRequest);
     decodes_to(
@@ -256,6 +313,10 @@ fn broken_frames_are_errors() {
         (203, b"nick unquoted.mp3"),
         (204, b"nick 1 2"),
         (214, b"1 2"),
+        (607, b"nick \"x.mp3\" fast"),
+        (607, b"nick \"x.mp3\" 7 8"),
+        (608, b"nick"),
+        (609, b"nick"),
         (3, &[0xff, 0xfe]),
     ] {
         assert!(
@@ -352,6 +413,15 @@ fn message() -> impl Strategy<Value = Message> {
             }
         }),
         "[a-z ]{0,30}".prop_map(Message::NoSuch),
+        (word(), name(), proptest::option::of(any::<u8>())).prop_map(|(nick, name, speed)| {
+            Message::UploadRequest(UploadRequest {
+                asker: NickFile { nick, name },
+                speed,
+            })
+        }),
+        (word(), name()).prop_map(|(nick, name)| Message::UploadAccept(NickFile { nick, name })),
+        (word(), name()).prop_map(|(nick, name)| Message::AcceptFailed(NickFile { nick, name })),
+        "[ -~]{0,40}".prop_map(Message::Motd),
         Just(Message::SearchEnd),
         Just(Message::StatsRequest),
     ]

@@ -7,7 +7,12 @@
 //!   the 201s until the 202 and reports the hits — one hop each, the server being the whole
 //!   overlay;
 //! - [`Command::Locate`] asks where a hit's holder listens (203) and reports the 204 as a
-//!   [`Download::Napster`](p2plab_peer_protocol::Download::Napster), or the 206/404 as a refusal;
+//!   [`Download::Napster`](p2plab_peer_protocol::Download::Napster), or the 206/609/404 as
+//!   a refusal (the replies are matched by nick and file, see `pending.rs`);
+//! - a 607 (another user asks, through the server, for one of this peer's files) is
+//!   accepted with 608 when the file is shared, and left unanswered when it is not, as
+//!   OpenNap expects: a client has no message that refuses, and the server tells the
+//!   downloader (609) when no 608 comes;
 //! - [`Command::Share`] sends the difference with what was shared: 102s, then 100s;
 //! - [`Command::Transfer`] tells the server 218/219/220/221;
 //! - [`Command::Leave`] closes the connection.
@@ -345,9 +350,14 @@ impl Peer {
                 result: Ok(Vec::new()),
             }),
             Ok((conn, msg)) => {
-                self.send(conn, &msg, out);
                 let deadline = now + self.config.search_timeout;
-                self.pending.push_search(request, now, deadline);
+                match self.pending.push_search(request, now, deadline) {
+                    Ok(()) => self.send(conn, &msg, out),
+                    Err(e) => out.report(Event::SearchDone {
+                        request,
+                        result: Err(e),
+                    }),
+                }
             }
         }
     }
@@ -358,20 +368,22 @@ impl Peer {
             (Holder::Http { .. }, Ok(_)) => Err(SearchError::Refused("not a Napster hit".into())),
             (Holder::Napster { nick, .. }, Ok(conn)) => Ok((conn, nick.clone())),
         };
-        match target {
-            Err(e) => out.report(Event::Located {
+        let sent = target.and_then(|(conn, nick)| {
+            let holder = NickFile {
+                nick,
+                name: hit.name.clone(),
+            };
+            let deadline = now + self.config.search_timeout;
+            self.pending
+                .push_locate(request, now, deadline, holder.clone())?;
+            self.send(conn, &Message::Download(holder), out);
+            Ok(())
+        });
+        if let Err(e) = sent {
+            out.report(Event::Located {
                 request,
                 result: Err(e),
-            }),
-            Ok((conn, nick)) => {
-                let msg = Message::Download(NickFile {
-                    nick,
-                    name: hit.name.clone(),
-                });
-                self.send(conn, &msg, out);
-                let deadline = now + self.config.search_timeout;
-                self.pending.push_locate(request, now, deadline);
-            }
+            });
         }
     }
 

@@ -1,15 +1,29 @@
 //! The peer's requests in flight to the server, oldest first.
 //!
-//! The server answers in the order it was asked, and 201/202/204/206 carry no request id.
-//! So replies are matched by order: results and the end of results belong to the oldest
-//! search, a download ack or error to the oldest locate, and a 404 to the oldest request of
-//! either kind. A request that times out is answered at once but stays in the queue,
-//! marked expired, until its late reply arrives and is thrown away — otherwise that reply
-//! would be taken for the answer to the next request.
+//! Searches and locates are matched to their replies differently, because the replies say
+//! different things:
+//!
+//! - 201 and 202 carry nothing that names their search. The server answers searches in the
+//!   order it was asked, so results and the end of results belong to the oldest search. A
+//!   search that times out is answered at once but stays in the queue, marked expired,
+//!   until its late 202 arrives and is thrown away — otherwise that 202 would end the next
+//!   search.
+//! - 204, 206 and 609 name the holder and the file, and arrive in no set order: the server
+//!   answers a 203 only once the holder accepted (607/608), so one slow holder's 204 may
+//!   come after a quick holder's. A locate's reply is the oldest waiting locate of that
+//!   nick and file. A locate that times out is answered and forgotten at once; its late
+//!   reply matches nothing and is dropped, never taken for another request's answer.
+//! - A 404 carries only text: it concerns the oldest request of either kind.
+//!
+//! At most [`MAX_REQUESTS_IN_FLIGHT`] requests wait at once, counting expired searches
+//! still owed a 202; beyond it a new request is refused at once.
 
 use std::collections::VecDeque;
 
 use p2plab_peer_protocol::{Download, Event, Hit, Instant, RequestId, SearchError};
+
+use crate::message::NickFile;
+use crate::MAX_REQUESTS_IN_FLIGHT;
 
 /// One request in flight.
 #[derive(Debug)]
@@ -17,7 +31,8 @@ struct Request {
     id: RequestId,
     started: Instant,
     deadline: Instant,
-    /// Answered already (by a timeout); the reply is to be dropped.
+    /// Answered already (by a timeout); the 202 is to be dropped. Only searches stay
+    /// once expired.
     expired: bool,
     kind: Kind,
 }
@@ -29,7 +44,8 @@ enum Kind {
         /// A 404 that arrived while the search was the oldest request.
         error: Option<String>,
     },
-    Locate,
+    /// Where does this holder serve this file?
+    Locate(NickFile),
 }
 
 /// A finished search, for the peer to report and record.
@@ -47,23 +63,49 @@ pub(super) struct Pending {
 }
 
 impl Pending {
-    pub fn push_search(&mut self, id: RequestId, now: Instant, deadline: Instant) {
-        self.push(
-            id,
-            now,
-            deadline,
-            Kind::Search {
-                hits: Vec::new(),
-                error: None,
-            },
-        );
+    /// Waits for a search's results.
+    ///
+    /// # Errors
+    /// [`SearchError::Refused`] if [`MAX_REQUESTS_IN_FLIGHT`] requests wait already.
+    pub fn push_search(
+        &mut self,
+        id: RequestId,
+        now: Instant,
+        deadline: Instant,
+    ) -> Result<(), SearchError> {
+        let kind = Kind::Search {
+            hits: Vec::new(),
+            error: None,
+        };
+        self.push(id, now, deadline, kind)
     }
 
-    pub fn push_locate(&mut self, id: RequestId, now: Instant, deadline: Instant) {
-        self.push(id, now, deadline, Kind::Locate);
+    /// Waits for the answer about `holder`'s file.
+    ///
+    /// # Errors
+    /// [`SearchError::Refused`] if [`MAX_REQUESTS_IN_FLIGHT`] requests wait already.
+    pub fn push_locate(
+        &mut self,
+        id: RequestId,
+        now: Instant,
+        deadline: Instant,
+        holder: NickFile,
+    ) -> Result<(), SearchError> {
+        self.push(id, now, deadline, Kind::Locate(holder))
     }
 
-    fn push(&mut self, id: RequestId, started: Instant, deadline: Instant, kind: Kind) {
+    fn push(
+        &mut self,
+        id: RequestId,
+        started: Instant,
+        deadline: Instant,
+        kind: Kind,
+    ) -> Result<(), SearchError> {
+        if self.queue.len() >= MAX_REQUESTS_IN_FLIGHT {
+            return Err(SearchError::Refused(format!(
+                "{MAX_REQUESTS_IN_FLIGHT} requests already wait for the index server"
+            )));
+        }
         self.queue.push_back(Request {
             id,
             started,
@@ -71,6 +113,7 @@ impl Pending {
             expired: false,
             kind,
         });
+        Ok(())
     }
 
     fn oldest_search(&mut self) -> Option<usize> {
@@ -111,14 +154,20 @@ impl Pending {
         })
     }
 
-    /// A 204 or 206: the oldest locate is answered.
-    pub fn on_locate_reply(&mut self, result: Result<Download, SearchError>) -> Option<Event> {
-        let i = self
-            .queue
-            .iter()
-            .position(|r| matches!(r.kind, Kind::Locate))?;
+    /// A 204, 206 or 609 about `about`: the oldest locate waiting for that nick (in any
+    /// case, as servers compare nicks) and that file is answered. `None` if no locate
+    /// waits for it: the reply is late or was never asked for.
+    pub fn on_locate_reply(
+        &mut self,
+        about: &NickFile,
+        result: Result<Download, SearchError>,
+    ) -> Option<Event> {
+        let i = self.queue.iter().position(|r| match &r.kind {
+            Kind::Locate(nf) => nf.nick.eq_ignore_ascii_case(&about.nick) && nf.name == about.name,
+            Kind::Search { .. } => false,
+        })?;
         let req = self.queue.remove(i)?;
-        (!req.expired).then_some(Event::Located {
+        Some(Event::Located {
             request: req.id,
             result,
         })
@@ -132,10 +181,12 @@ impl Pending {
             *error = Some(text);
             return None;
         }
-        self.on_locate_reply(Err(SearchError::Refused(text)))
+        let req = self.queue.pop_front()?;
+        Some(failure(&req, SearchError::Refused(text)))
     }
 
-    /// Answers every request whose deadline has passed with a timeout.
+    /// Answers every request whose deadline has passed with a timeout; expired locates
+    /// are forgotten, expired searches wait for their 202.
     pub fn expire(&mut self, now: Instant, timeout_ms: u64) -> Vec<Event> {
         let mut events = Vec::new();
         for req in self
@@ -146,6 +197,8 @@ impl Pending {
             req.expired = true;
             events.push(failure(req, SearchError::Timeout(timeout_ms)));
         }
+        self.queue
+            .retain(|r| !(r.expired && matches!(r.kind, Kind::Locate(_))));
         events
     }
 
@@ -174,7 +227,7 @@ fn failure(req: &Request, why: SearchError) -> Event {
             request: req.id,
             result: Err(why),
         },
-        Kind::Locate => Event::Located {
+        Kind::Locate(_) => Event::Located {
             request: req.id,
             result: Err(why),
         },

@@ -7,7 +7,7 @@ use p2plab_peer_protocol::{
 };
 
 use super::{Link, Peer};
-use crate::message::{Endpoint, Frame, Message};
+use crate::message::{Endpoint, Frame, Message, NickFile};
 use crate::FIREWALL_ERROR;
 
 impl Peer {
@@ -71,13 +71,22 @@ impl Peer {
             }
             Message::SearchEnd => self.search_end(now, out),
             Message::DownloadAck(ep) => {
+                let about = NickFile {
+                    nick: ep.nick.clone(),
+                    name: ep.name.clone(),
+                };
                 let result = self.download_from(ep);
-                self.locate_reply(result, out);
+                self.locate_reply(&about, result, out);
             }
             Message::GetError(nf) => {
                 let why = format!("{} does not share {:?}", nf.nick, nf.name);
-                self.locate_reply(Err(SearchError::Refused(why)), out);
+                self.locate_reply(&nf, Err(SearchError::Refused(why)), out);
             }
+            Message::AcceptFailed(nf) => {
+                let why = format!("{} did not accept the upload of {:?}", nf.nick, nf.name);
+                self.locate_reply(&nf, Err(SearchError::Refused(why)), out);
+            }
+            Message::UploadRequest(request) => self.upload_request(conn, request.asker, out),
             Message::NoSuch(text) => {
                 if let Some(event) = self.pending.on_error(text) {
                     out.report(event);
@@ -87,7 +96,7 @@ impl Peer {
                 tracing::debug!(to = ep.nick, "push uploads are not supported");
                 self.metrics.record_drop("push_unsupported");
             }
-            Message::Stats { .. } => {}
+            Message::Stats { .. } | Message::Motd(_) => {}
             other => {
                 tracing::debug!(?other, "unexpected message from the server");
                 self.metrics.record_drop("unexpected");
@@ -109,10 +118,38 @@ impl Peer {
         });
     }
 
-    fn locate_reply(&mut self, result: Result<Download, SearchError>, out: &mut Outbox) {
-        match self.pending.on_locate_reply(result) {
+    fn locate_reply(
+        &mut self,
+        about: &NickFile,
+        result: Result<Download, SearchError>,
+        out: &mut Outbox,
+    ) {
+        match self.pending.on_locate_reply(about, result) {
             Some(event) => out.report(event),
-            None => self.metrics.record_drop("unsolicited_download_reply"),
+            None => {
+                tracing::debug!(
+                    nick = about.nick,
+                    name = about.name,
+                    "ignoring a download reply no request waits for (late, or never asked)"
+                );
+                self.metrics.record_drop("late_download_reply");
+            }
+        }
+    }
+
+    /// A 607: `asker` wants one of this peer's files. Accept (608) if the library holds it
+    /// (what the data port serves); otherwise say nothing, which is how a Napster client
+    /// declines.
+    fn upload_request(&mut self, conn: ConnId, asker: NickFile, out: &mut Outbox) {
+        if self.config.library.by_name(&asker.name).is_some() {
+            self.send(conn, &Message::UploadAccept(asker), out);
+        } else {
+            tracing::debug!(
+                asker = asker.nick,
+                name = asker.name,
+                "not accepting an upload of a file this peer does not share"
+            );
+            self.metrics.record_drop("upload_request_unshared");
         }
     }
 

@@ -1,14 +1,13 @@
-//! What the server does with each message of a client: login, sharing, search, download
-//! requests, transfer counts and statistics.
+//! What the server does with each message of a client: login, sharing, search, transfer
+//! counts and statistics. Download requests are in `downloads.rs`.
 
 use p2plab_peer_protocol::library::MAX_NAME_LEN;
 use p2plab_peer_protocol::{ConnId, Outbox};
 
 use super::{Server, User};
 use crate::index::IndexError;
-use crate::message::{Endpoint, FileInfo, Login, Message, NickFile, SearchResult};
+use crate::message::{FileInfo, Login, Message, SearchResult};
 use crate::search::SearchRequest;
-use crate::FIREWALL_ERROR;
 
 impl Server {
     /// 2 / 6: checks the fields and the nick, then acks with 3 — or refuses with 0 and
@@ -36,6 +35,8 @@ impl Server {
                     email: email.to_owned(),
                 };
                 self.send(conn, &ack, out);
+                self.motd(conn, out);
+                self.stats(conn, out);
             }
             Some(why) => {
                 self.metrics.record_drop("login_refused");
@@ -125,81 +126,6 @@ impl Server {
         self.send(conn, &Message::SearchEnd, out);
     }
 
-    /// Who `nf` names and the file, if that user shares it: (holder, its ip, the file).
-    fn locate(&self, nf: &NickFile) -> Option<(&User, std::net::Ipv4Addr, &FileInfo)> {
-        let holder_conn = *self.nicks.get(&nf.nick)?;
-        let session = self.sessions.get(&holder_conn)?;
-        let file = self.index.lookup(holder_conn, &nf.name)?;
-        Some((session.user.as_ref()?, session.ip, file))
-    }
-
-    fn requester(&self, conn: ConnId) -> Option<(&User, std::net::Ipv4Addr)> {
-        let session = self.sessions.get(&conn)?;
-        Some((session.user.as_ref()?, session.ip))
-    }
-
-    /// 203: 204 with the holder's address and data port (port 0: firewalled, the client
-    /// then sends 500), 204 with `firewallerror` if both ends are firewalled, or 206.
-    pub(super) fn download(&mut self, conn: ConnId, nf: &NickFile, out: &mut Outbox) {
-        let my_port = self.requester(conn).map_or(0, |(u, _)| u.data_port);
-        let reply = match self.locate(nf) {
-            None => Message::GetError(nf.clone()),
-            Some((holder, ip, file)) => Message::DownloadAck(Endpoint {
-                nick: holder.nick.clone(),
-                ip,
-                port: holder.data_port,
-                name: file.name.clone(),
-                md5: if holder.data_port == 0 && my_port == 0 {
-                    FIREWALL_ERROR.to_owned()
-                } else {
-                    file.md5.clone()
-                },
-                link_type: holder.link_type,
-            }),
-        };
-        self.send(conn, &reply, out);
-    }
-
-    /// 500: the holder is firewalled, so it must connect out: 501 to the holder with the
-    /// requester's address. 206 to the requester if the user or file is unknown, and 204
-    /// with `firewallerror` if the requester is firewalled too.
-    pub(super) fn download_firewall(&mut self, conn: ConnId, nf: &NickFile, out: &mut Outbox) {
-        let Some((me, my_ip)) = self.requester(conn) else {
-            return;
-        };
-        let me = me.clone();
-        let outcome = match self.locate(nf) {
-            None => Err(Message::GetError(nf.clone())),
-            Some((holder, ip, file)) if me.data_port == 0 => Err(Message::DownloadAck(Endpoint {
-                nick: holder.nick.clone(),
-                ip,
-                port: holder.data_port,
-                name: file.name.clone(),
-                md5: FIREWALL_ERROR.to_owned(),
-                link_type: holder.link_type,
-            })),
-            Some((holder, _, file)) => Ok((
-                holder.nick.clone(),
-                Message::UploadFirewall(Endpoint {
-                    nick: me.nick.clone(),
-                    ip: my_ip,
-                    port: me.data_port,
-                    name: file.name.clone(),
-                    md5: file.md5.clone(),
-                    link_type: me.link_type,
-                }),
-            )),
-        };
-        match outcome {
-            Ok((holder, push)) => {
-                if let Some(&holder_conn) = self.nicks.get(&holder) {
-                    self.send(holder_conn, &push, out);
-                }
-            }
-            Err(reply) => self.send(conn, &reply, out),
-        }
-    }
-
     /// 218–221: counts the user's transfers in progress.
     pub(super) fn transfer(&mut self, conn: ConnId, msg: &Message) {
         let Some(user) = self.sessions.get_mut(&conn).and_then(|s| s.user.as_mut()) else {
@@ -212,15 +138,5 @@ impl Server {
             Message::UploadDone => user.uploads = user.uploads.saturating_sub(1),
             _ => {}
         }
-    }
-
-    /// 214: users, files and gigabytes shared.
-    pub(super) fn stats(&mut self, conn: ConnId, out: &mut Outbox) {
-        let stats = Message::Stats {
-            users: self.nicks.len() as u64,
-            files: self.index.len() as u64,
-            gigabytes: self.index.total_bytes() >> 30,
-        };
-        self.send(conn, &stats, out);
     }
 }

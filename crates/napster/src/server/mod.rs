@@ -5,10 +5,17 @@
 //! and the connection is closed. At most [`MAX_PENDING_LOGINS`] connections wait to log in
 //! at once, [`MAX_PENDING_LOGINS_PER_ADDRESS`] of them from one address; a newcomer past a
 //! cap closes the oldest of them (`pending.rs`), so silent connections cannot take the
-//! slots logged-in users need. A logged-in user tells the server its files (100, 102,
-//! 110), searches (200 → 201… 202), asks where a file is (203 → 204 or 206; 500 → 501 to a
-//! firewalled holder), and reports its transfers (218–221). When its connection closes, all
-//! its files leave the index at once.
+//! slots logged-in users need. A logged-in user is greeted as OpenNap greets it (3, the
+//! motd in 621 lines, 214 stats), tells the server its files (100, 102, 110), searches
+//! (200 → 201… 202), asks for a file (203, or 500 for a firewalled holder) and reports its
+//! transfers (218–221). When its connection closes, all its files leave the index at once.
+//!
+//! A download is asked of the holder first, as OpenNap does (`relay.rs`): on 203 the server
+//! sends the holder 607, and only the holder's 608 gets the downloader its 204 (or, for a
+//! 500, the firewalled holder its 501). A holder that does not accept within
+//! [`ServerConfig::upload_accept_timeout`], or leaves first, gets the downloader a 609. A
+//! user or file the index does not hold is answered 206 at once; a 203 for a firewalled
+//! holder gets its 204 at once too, whose port 0 tells the downloader to send 500.
 //!
 //! The index is bounded per user ([`MAX_FILES_PER_USER`]) and in all ([`MAX_INDEXED_FILES`],
 //! [`MAX_INDEXED_BYTES`]); a share past a bound is refused with a 404 that names it.
@@ -20,11 +27,14 @@
 //!
 //! Method kinds, as in every p2plab core: getters take `&self`; [`Node::handle`] takes one
 //! input at a time with a `now` that never goes backwards; [`Node::poll_timeout`] tells the
-//! next login deadline.
+//! next login or relayed-request deadline.
 
+mod downloads;
 mod handlers;
 mod pending;
+mod relay;
 mod session;
+mod welcome;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -41,10 +51,12 @@ use crate::index::{Index, Limits};
 use crate::message::{Frame, Kind, Message};
 use crate::{
     types, LOGIN_TIMEOUT, MAX_FILES_PER_USER, MAX_INDEXED_BYTES, MAX_INDEXED_FILES,
-    MAX_PENDING_LOGINS, MAX_PENDING_LOGINS_PER_ADDRESS, MAX_RESULTS, MAX_USERS,
+    MAX_PENDING_LOGINS, MAX_PENDING_LOGINS_PER_ADDRESS, MAX_RELAYED_PER_USER, MAX_RELAYED_REQUESTS,
+    MAX_RESULTS, MAX_USERS, UPLOAD_ACCEPT_TIMEOUT,
 };
 
 use pending::PendingLogins;
+use relay::Relays;
 use session::Session;
 pub use session::{valid_nick, User};
 
@@ -67,6 +79,9 @@ pub struct ServerConfig {
     pub max_pending_logins: usize,
     /// The most connections waiting to log in from one address.
     pub max_pending_per_address: usize,
+    /// How long a relayed upload request (607) waits for the holder's 608 before the
+    /// downloader is told 609.
+    pub upload_accept_timeout: Duration,
 }
 
 impl Default for ServerConfig {
@@ -80,6 +95,7 @@ impl Default for ServerConfig {
             login_timeout: LOGIN_TIMEOUT,
             max_pending_logins: MAX_PENDING_LOGINS,
             max_pending_per_address: MAX_PENDING_LOGINS_PER_ADDRESS,
+            upload_accept_timeout: UPLOAD_ACCEPT_TIMEOUT,
         }
     }
 }
@@ -89,7 +105,7 @@ impl Default for ServerConfig {
 pub const RESULTS: RangeInclusive<usize> = 1..=MAX_RESULTS;
 
 impl ServerConfig {
-    /// Checks the search bound and the login timeout against their ranges, and that one
+    /// Checks the search bound and the two timeouts against their ranges, and that one
     /// address may not hold more waiting logins than all addresses together.
     ///
     /// # Errors
@@ -97,6 +113,11 @@ impl ServerConfig {
     pub fn validate(&self) -> Result<(), SettingError> {
         check_range("max_results", self.max_results, &RESULTS)?;
         check_range("login_timeout", self.login_timeout, &PERIODS)?;
+        check_range(
+            "upload_accept_timeout",
+            self.upload_accept_timeout,
+            &PERIODS,
+        )?;
         if self.max_pending_per_address > self.max_pending_logins {
             return Err(SettingError::Beyond {
                 field: "max_pending_per_address",
@@ -108,6 +129,13 @@ impl ServerConfig {
         }
         Ok(())
     }
+}
+
+/// Which client a frame came from, and whether it had logged in when the frame was read.
+#[derive(Debug, Clone, Copy)]
+struct Client {
+    conn: ConnId,
+    logged_in: bool,
 }
 
 /// The email a login ack (3) carries for an unregistered nick.
@@ -122,6 +150,8 @@ pub struct Server {
     index: Index<ConnId>,
     /// Connections not yet logged in, with their deadlines.
     pending: PendingLogins,
+    /// Upload requests relayed to holders, waiting for their 608.
+    relays: Relays,
     metrics: Metrics,
 }
 
@@ -135,6 +165,7 @@ impl Server {
                 bytes: config.max_bytes,
             }),
             pending: PendingLogins::new(config.max_pending_logins, config.max_pending_per_address),
+            relays: Relays::new(MAX_RELAYED_REQUESTS, MAX_RELAYED_PER_USER),
             config,
             sessions: HashMap::new(),
             nicks: HashMap::new(),
@@ -185,7 +216,7 @@ impl Server {
     }
 
     /// Reads every whole frame `conn` has sent, stopping if the connection is dropped.
-    fn receive(&mut self, conn: ConnId, bytes: &[u8], out: &mut Outbox) {
+    fn receive(&mut self, now: Instant, conn: ConnId, bytes: &[u8], out: &mut Outbox) {
         let mut input = bytes;
         loop {
             let Some(session) = self.sessions.get_mut(&conn) else {
@@ -194,7 +225,10 @@ impl Server {
             let logged_in = session.user.is_some();
             match session.reader.decode_next(&mut input, Frame::decode) {
                 Ok(None) => return,
-                Ok(Some((frame, len))) => self.on_frame(conn, logged_in, &frame, len, out),
+                Ok(Some((frame, len))) => {
+                    let from = Client { conn, logged_in };
+                    self.on_frame(now, from, &frame, len, out);
+                }
                 Err(e) => {
                     tracing::debug!(%conn, error = %e, "dropping client: broken stream");
                     self.metrics.record_drop("malformed");
@@ -206,17 +240,18 @@ impl Server {
 
     fn on_frame(
         &mut self,
-        conn: ConnId,
-        logged_in: bool,
+        now: Instant,
+        from: Client,
         frame: &Frame,
         len: usize,
         out: &mut Outbox,
     ) {
+        let Client { conn, logged_in } = from;
         match Message::from_frame(frame) {
             Ok(msg) => {
                 self.metrics.record_in(msg.kind(), len);
                 if logged_in {
-                    self.on_message(conn, msg, out);
+                    self.on_message(now, conn, msg, out);
                 } else {
                     self.on_message_before_login(conn, msg, out);
                 }
@@ -242,7 +277,7 @@ impl Server {
         }
     }
 
-    fn on_message(&mut self, conn: ConnId, msg: Message, out: &mut Outbox) {
+    fn on_message(&mut self, now: Instant, conn: ConnId, msg: Message, out: &mut Outbox) {
         match msg {
             Message::AddFile(info) => self.add_file(conn, info, out),
             Message::RemoveFile { name } => self.remove_file(conn, &name),
@@ -250,9 +285,11 @@ impl Server {
                 self.index.remove_user(conn);
             }
             Message::Search(req) => self.search(conn, &req, out),
-            Message::Download(nf) => self.download(conn, &nf, out),
-            Message::DownloadFirewall(nf) => self.download_firewall(conn, &nf, out),
+            Message::Download(nf) => self.download(now, conn, &nf, out),
+            Message::DownloadFirewall(nf) => self.download_firewall(now, conn, &nf, out),
+            Message::UploadAccept(nf) => self.upload_accept(conn, &nf, out),
             Message::StatsRequest => self.stats(conn, out),
+            Message::Motd(_) => self.motd(conn, out),
             Message::Downloading
             | Message::DownloadDone
             | Message::Uploading
@@ -289,15 +326,21 @@ impl Server {
     /// Closes `conn` and forgets it: its user logs out and its files leave the index.
     fn drop_client(&mut self, conn: ConnId, out: &mut Outbox) {
         out.close(conn);
-        self.forget(conn);
+        self.forget(conn, out);
     }
 
-    /// Forgets a connection that is gone.
-    fn forget(&mut self, conn: ConnId) {
+    /// Forgets a connection that is gone. The uploads it was asked for fail (609 to their
+    /// downloaders); those it asked for are dropped.
+    fn forget(&mut self, conn: ConnId, out: &mut Outbox) {
         let Some(session) = self.sessions.remove(&conn) else {
             return;
         };
         self.pending.remove(conn);
+        for relay in self.relays.take_involving(conn) {
+            if relay.holder == conn {
+                self.accept_failed(&relay, out);
+            }
+        }
         if let Some(user) = session.user {
             self.nicks.remove(&user.nick);
             let files = self.index.remove_user(conn);
@@ -311,6 +354,18 @@ impl Server {
             tracing::debug!(%conn, "closing a connection that never logged in");
             self.metrics.record_drop("login_timeout");
             self.drop_client(conn, out);
+        }
+    }
+
+    /// Tells the downloaders of the relayed requests no holder accepted in time.
+    fn expire_relays(&mut self, now: Instant, out: &mut Outbox) {
+        for relay in self.relays.take_due(now) {
+            tracing::debug!(
+                holder = relay.holder_nick,
+                name = relay.name,
+                "upload not accepted in time"
+            );
+            self.accept_failed(&relay, out);
         }
     }
 
@@ -346,17 +401,24 @@ impl Node for Server {
         match input {
             Input::Start | Input::Connected { .. } => {}
             Input::Accepted { conn, remote } => self.accept(now, conn, remote, out),
-            Input::Received { conn, bytes } => self.receive(conn, bytes, out),
-            Input::Closed { conn } => self.forget(conn),
-            Input::Timeout => self.expire_logins(now, out),
+            Input::Received { conn, bytes } => self.receive(now, conn, bytes, out),
+            Input::Closed { conn } => self.forget(conn, out),
+            Input::Timeout => {
+                self.expire_logins(now, out);
+                self.expire_relays(now, out);
+            }
             Input::Command(cmd) => self.command(cmd, out),
         }
     }
 
-    /// The server has no named timers: its only deadlines are each connection's time to
-    /// log in, kept with the connection, in order, by the pending logins.
+    /// The server has no named timers: its deadlines are each connection's time to log
+    /// in, kept in order by the pending logins, and each relayed upload request's time to
+    /// be accepted, kept in order by the relays.
     fn poll_timeout(&self) -> Option<Instant> {
-        self.pending.next_deadline()
+        match (self.pending.next_deadline(), self.relays.next_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     fn metrics(&self) -> &Metrics {
