@@ -156,7 +156,14 @@ fn query_hits_retrace_the_query_and_pushes_follow_the_servent_id() {
     let Payload::QueryHit(qh) = &ours[0].payload else {
         panic!("{:?}", ours[0]);
     };
-    assert_eq!(qh.results, [HitRecord::new(0, 4_000, "abba gold.mp3")]);
+    let urn = b.servent.library().unwrap().files()[0]
+        .meta
+        .urn_sha1()
+        .unwrap();
+    let mut record = HitRecord::new(0, 4_000, "abba gold.mp3");
+    record.extra = urn.into_bytes();
+    assert_eq!(qh.results, [record], "the file named by its urn:sha1");
+    assert_eq!(qh.trailer, b"PLAB\x02\x10\x01", "p2plab's vendor trailer");
     assert_eq!((qh.ip, qh.port), (Ipv4Addr::new(10, 0, 0, 1), 6346));
     assert_eq!(qh.servent_id, b.servent.servent_id());
     assert_eq!(descriptors(&effects, a)[0].ttl, 1);

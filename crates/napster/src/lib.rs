@@ -127,21 +127,13 @@ pub const MAX_LINK_TYPE: u8 = 10;
 /// How long a new connection may take to log in before the server closes it.
 pub const LOGIN_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The md5 field of a file with no hash: 32 `0`s, as OpenNap sends without `RESUME`.
-/// p2plab does not hash files; the field keeps its place and width.
+/// The md5 field of a file with no hash: 32 `0`s, as OpenNap sends without `RESUME` and as
+/// clients that never hash send. p2plab's peers send a real md5
+/// ([`p2plab_peer_protocol::FileMeta::md5_hex`]).
 pub const NO_MD5: &str = "00000000000000000000000000000000";
 
 /// What OpenNap puts in a 204's md5 field when both ends are firewalled (data port 0).
 pub const FIREWALL_ERROR: &str = "firewallerror";
-
-/// Bit rate (kbit/s) announced for files that are not analysed as MP3: the common 128.
-pub const DEFAULT_BITRATE: u32 = 128;
-
-/// Sample rate (Hz) announced for files that are not analysed as MP3: CD quality.
-pub const DEFAULT_FREQUENCY: u32 = 44_100;
-
-/// Play length (seconds) announced for files that are not analysed as MP3: unknown, 0.
-pub const DEFAULT_PLAY_SECONDS: u32 = 0;
 
 /// The most requests a peer keeps waiting for the server at once (searches and locates
 /// together, counting timed-out searches still owed their 202); a request beyond it is

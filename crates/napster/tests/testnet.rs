@@ -517,6 +517,118 @@ fn an_invalid_search_gets_404_and_202_and_the_client_stays() {
     assert_eq!(replies[2].data, b"1 0 0");
 }
 
+/// A folder of real MP3s at three bit rates and sample rates, and a text file, with what
+/// each MP3's frame headers say: (name, kbit/s, Hz, seconds).
+fn mp3_folder() -> (tempfile::TempDir, [(&'static str, u32, u32, u32); 3]) {
+    // Frames of 1152 samples: 383 at 44.1 kHz, 250 at 48 kHz and 139 at 32 kHz play
+    // 10.005 s, 6 s and 5.004 s.
+    let songs = [
+        ("song low.mp3", 128, 44_100, 10),
+        ("song mid.mp3", 192, 48_000, 6),
+        ("song high.mp3", 320, 32_000, 5),
+    ];
+    let frames = [383, 250, 139];
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    for ((name, kbps, hz, _), frames) in songs.iter().zip(frames) {
+        let mp3 = p2plab_peer_protocol::metadata::silent_mp3(*kbps, *hz, frames)
+            .expect("MPEG-1 Layer III rates");
+        std::fs::write(dir.path().join(name), mp3).expect("written");
+    }
+    std::fs::write(dir.path().join("song notes.txt"), b"la la la").expect("written");
+    (dir, songs)
+}
+
+/// The 201 results a raw client logged in as `nick` gets for the search `request`.
+fn raw_results(
+    lab: &mut Lab,
+    nick: &str,
+    request: &str,
+) -> Vec<p2plab_napster::message::SearchResult> {
+    let mut script = login_bytes(nick);
+    script.extend_from_slice(&[request.len() as u8, 0, 200, 0]);
+    script.extend_from_slice(request.as_bytes());
+    let m = lab.raw(script);
+    let frames = lab.raw_node(m).frames();
+    assert_eq!(frames.last().map(|f| f.ty), Some(202), "the results end");
+    frames
+        .iter()
+        .filter_map(|f| match Message::from_frame(f) {
+            Ok(Message::SearchResult(r)) => Some(r),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn mp3s_shared_from_a_folder_are_found_with_their_true_md5_bitrate_frequency_and_length() {
+    let mut lab = Lab::new();
+    let (dir, songs) = mp3_folder();
+    let library = Arc::new(Library::from_dir(dir.path()).unwrap());
+    let cfg = PeerConfig::new(lab.server_addr(), "alice", 6699, Arc::clone(&library));
+    lab.net.add(napster(Peer::new(cfg)));
+    lab.net.run_for(ms(100));
+
+    let mut found: Vec<_> = raw_results(&mut lab, "eve", "FILENAME CONTAINS \"song\"")
+        .into_iter()
+        .map(|r| r.file)
+        .collect();
+    found.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut want: Vec<FileInfo> = songs
+        .iter()
+        .map(|&(name, bitrate, frequency, seconds)| FileInfo {
+            name: name.into(),
+            md5: library.by_name(name).unwrap().meta.md5_hex(),
+            size: library.by_name(name).unwrap().size,
+            bitrate,
+            frequency,
+            seconds,
+        })
+        .collect();
+    want.push(FileInfo {
+        name: "song notes.txt".into(),
+        md5: library.by_name("song notes.txt").unwrap().meta.md5_hex(),
+        size: 8,
+        bitrate: 0,
+        frequency: 0,
+        seconds: 0,
+    });
+    want.sort_by(|a, b| a.name.cmp(&b.name));
+    assert_eq!(found, want);
+    assert!(found.iter().all(|f| f.md5 != NO_MD5 && f.md5.len() == 32));
+}
+
+#[test]
+fn a_bitrate_filter_finds_only_the_mp3s_encoded_at_that_rate_or_better() {
+    let mut lab = Lab::new();
+    let (dir, _) = mp3_folder();
+    let library = Arc::new(Library::from_dir(dir.path()).unwrap());
+    let cfg = PeerConfig::new(lab.server_addr(), "alice", 6699, library);
+    lab.net.add(napster(Peer::new(cfg)));
+    lab.net.run_for(ms(100));
+
+    let names = |results: Vec<p2plab_napster::message::SearchResult>| {
+        let mut names: Vec<String> = results.into_iter().map(|r| r.file.name).collect();
+        names.sort();
+        names
+    };
+    let at_least_192 = r#"FILENAME CONTAINS "song" BITRATE "AT LEAST" "192""#;
+    assert_eq!(
+        names(raw_results(&mut lab, "eve", at_least_192)),
+        ["song high.mp3", "song mid.mp3"]
+    );
+    let at_best_128 = r#"FILENAME CONTAINS "song" BITRATE "AT BEST" "128""#;
+    assert_eq!(
+        names(raw_results(&mut lab, "mallory", at_best_128)),
+        ["song low.mp3", "song notes.txt"],
+        "the text file announces a bit rate of 0"
+    );
+    let cd_rate = r#"FILENAME CONTAINS "song" FREQ "EQUAL TO" "44100""#;
+    assert_eq!(
+        names(raw_results(&mut lab, "trent", cd_rate)),
+        ["song low.mp3"]
+    );
+}
+
 #[test]
 fn sharing_a_new_library_sends_the_difference() {
     let mut lab = Lab::new();

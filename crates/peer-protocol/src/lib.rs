@@ -15,6 +15,8 @@
 //! - `reader` — the [`ByteReader`] every binary decoder walks a message with, in either
 //!   byte order.
 //! - [`library`] — the files a peer shares, from a folder or synthetic.
+//! - [`metadata`] — what a shared file tells about itself: Napster's md5, `urn:sha1:`, and an
+//!   MP3's bit rate, sample rate and play length.
 //! - [`keywords`] — the one keyword matcher every search uses.
 //! - `metrics` — messages and bytes by [`MessageKind`], lookup hops and latency.
 //! - [`latency`] — [`Latency`], how long a message takes: the model the simulator and the
@@ -29,6 +31,7 @@ pub mod control;
 pub mod keywords;
 pub mod latency;
 pub mod library;
+pub mod metadata;
 mod metrics;
 pub mod node;
 mod outbox;
@@ -42,6 +45,7 @@ pub use codec::{CodecError, FrameReader, WireMessage};
 pub use keywords::Query;
 pub use latency::Latency;
 pub use library::{Library, SharedFile};
+pub use metadata::{Audio, FileMeta};
 pub use metrics::{Cause, MessageKind, Metrics, Tally, Traffic};
 pub use node::{
     Command, ConnId, Download, Event, Hit, Holder, Input, Node, RequestId, SearchError,

@@ -6,6 +6,9 @@
 //! name can reach a file the peer does not share. A file is opened only if it is still the
 //! regular file that was listed (see `open_listed`), so a link swapped in later leads nowhere.
 //! p2plab runs on Unix (it reads inode numbers and opens with `O_NOFOLLOW`).
+//!
+//! Each file's [`FileMeta`] (hashes, MP3 format) is computed while the library is built, so
+//! building reads every shared file once and a search never does.
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
@@ -16,6 +19,7 @@ use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::keywords::{normalize_name, words, Query};
+use crate::metadata::FileMeta;
 
 /// The most files one library may hold; a folder with more is refused.
 pub const MAX_FILES: usize = 100_000;
@@ -46,6 +50,8 @@ pub struct SharedFile {
     pub name: String,
     /// Its size in bytes.
     pub size: u64,
+    /// Its hashes and, for an MP3, its audio format.
+    pub meta: FileMeta,
     content: Content,
 }
 
@@ -138,8 +144,10 @@ impl Library {
 
     /// Shares every regular file directly inside `dir`, sorted by name.
     ///
-    /// Subfolders, symbolic links, and names that are not UTF-8 or are too long are skipped:
-    /// what is shared is exactly what `ls` shows as a plain file in that folder.
+    /// Subfolders, symbolic links, names that are not UTF-8 or are too long, and files that
+    /// cannot be read are skipped: what is shared is exactly what `ls` shows as a plain file
+    /// in that folder and the peer can serve. Every file is read once here, for its
+    /// [`FileMeta`].
     ///
     /// # Errors
     /// I/O errors reading the folder, or more than [`MAX_FILES`] files.
@@ -168,19 +176,27 @@ impl Library {
         found.sort_by(|a, b| a.0.cmp(&b.0));
         let files = found
             .into_iter()
+            .filter_map(|(name, size, path, identity)| {
+                let file = open_listed(&path, identity).ok()?;
+                let meta = FileMeta::of_disk(file, &name, size).ok()?;
+                Some((name, size, meta, Content::Disk { path, identity }))
+            })
             .zip(0u32..)
-            .map(|((name, size, path, identity), index)| SharedFile {
+            .map(|((name, size, meta, content), index)| SharedFile {
                 index,
                 name,
                 size,
-                content: Content::Disk { path, identity },
+                meta,
+                content,
             })
             .collect();
         Ok(Library::of(files))
     }
 
     /// Shares synthetic files: each `(name, size)` gets bytes derived from `seed` and its name,
-    /// so two peers given the same file produce the same bytes.
+    /// so two peers given the same file produce the same bytes. Their hashes are those of
+    /// these bytes (generated once here to compute them); a `.mp3` gets made-up audio values
+    /// ([`crate::Audio::synthetic`]).
     pub fn synthetic<I, S>(specs: I, seed: u64) -> Self
     where
         I: IntoIterator<Item = (S, u64)>,
@@ -190,12 +206,16 @@ impl Library {
             .into_iter()
             .zip(0u32..)
             .map(|((name, size), index)| {
-                let name = name.into();
+                let name: String = name.into();
                 let seed = seed ^ fnv1a(name.as_bytes());
+                let bytes = SyntheticReader::new(seed, 0).take(size);
+                let meta = FileMeta::of_synthetic(bytes, &name, size)
+                    .expect("synthetic content is generated, and reading it cannot fail");
                 SharedFile {
                     index,
                     name,
                     size,
+                    meta,
                     content: Content::Synthetic { seed },
                 }
             })
@@ -473,6 +493,40 @@ mod tests {
         assert!(lib.by_name("../passwd").is_none());
         assert!(lib.by_name("sub/hidden.mp3").is_none());
         assert_eq!(lib.search(&Query::parse("song")).count(), 1);
+    }
+
+    #[test]
+    fn an_mp3_in_a_folder_reports_its_true_audio_and_hashes_of_its_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let mp3 = crate::metadata::silent_mp3(192, 48_000, 250).unwrap();
+        std::fs::write(dir.path().join("loud song.mp3"), &mp3).unwrap();
+        std::fs::write(dir.path().join("notes.txt"), b"abc").unwrap();
+        let lib = Library::from_dir(dir.path()).unwrap();
+        let song = lib.by_name("loud song.mp3").unwrap();
+        let audio = song.meta.audio().unwrap();
+        assert_eq!(
+            (audio.bitrate_kbps, audio.sample_rate_hz, audio.seconds),
+            (192, 48_000, 6)
+        );
+        let notes = lib.by_name("notes.txt").unwrap();
+        assert_eq!(notes.meta.audio(), None);
+        assert_eq!(
+            notes.meta.urn_sha1().unwrap(),
+            "urn:sha1:VGMT4NSHA2AWVOR6EVYXQUGCNSONBWE5"
+        );
+    }
+
+    #[test]
+    fn synthetic_hashes_are_those_of_the_served_bytes() {
+        let lib = Library::synthetic([("tune.mp3", 5_000u64), ("data.bin", 700)], 3);
+        for f in lib.files() {
+            let served = FileMeta::of_disk(&f.read_all().unwrap()[..], "x.bin", f.size).unwrap();
+            assert_eq!(f.meta.md5_hex(), served.md5_hex(), "{}", f.name);
+            assert_eq!(f.meta.sha1(), served.sha1(), "{}", f.name);
+        }
+        let tune = lib.files()[0].meta.audio().unwrap();
+        assert_eq!((tune.bitrate_kbps, tune.seconds), (128, 1));
+        assert_eq!(lib.files()[1].meta.audio(), None);
     }
 
     #[test]

@@ -199,10 +199,25 @@ async fn a_client_written_from_the_spec_gets_a_spec_query_hit() {
         300,
         "file size"
     );
-    assert_eq!(&payload[19..31], b"Foobar.mp3\0\0", "name NUL NUL");
+    let urn = Library::synthetic([("Foobar.mp3", 300u64)], 3).files()[0]
+        .meta
+        .urn_sha1()
+        .unwrap();
+    let record = format!("Foobar.mp3\0{urn}\0");
+    assert_eq!(
+        &payload[19..19 + record.len()],
+        record.as_bytes(),
+        "name NUL urn NUL"
+    );
+    let trailer = 19 + record.len();
+    assert_eq!(
+        &payload[trailer..trailer + 7],
+        b"PLAB\x02\x10\x01",
+        "QHD trailer"
+    );
     assert_eq!(
         payload.len(),
-        31 + 16,
+        trailer + 7 + 16,
         "then the 16-byte servent id, and nothing else"
     );
 }

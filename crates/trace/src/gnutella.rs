@@ -335,10 +335,16 @@ fn hit_fields(f: &mut Fields, bytes: &[u8], h: &p2plab_gnutella::QueryHit) {
         let name_end = f.offset() + r.name.len();
         let name = ascii(bytes.get(f.offset()..name_end).unwrap_or_default());
         f.add(r.name.len() + 1, format!("file name {name:?}, NUL"));
-        f.add(r.extra.len() + 1, "extension (none), NUL");
+        let extension = if r.extra.is_empty() {
+            "extension (none), NUL".to_owned()
+        } else {
+            format!("extension {:?} (HUGE), NUL", ascii(&r.extra))
+        };
+        f.add(r.extra.len() + 1, extension);
     }
     if !h.trailer.is_empty() {
-        f.add(h.trailer.len(), "trailer");
+        let vendor = ascii(h.trailer.get(..4).unwrap_or_default());
+        f.add(h.trailer.len(), format!("trailer (QHD), vendor {vendor:?}"));
     }
     f.add(16, format!("servent ID {}", hex_id(&h.servent_id)));
 }

@@ -9,12 +9,14 @@ pub mod pong;
 pub mod push;
 pub mod query;
 pub mod query_hit;
+pub mod vendor;
 
 pub use ping::Ping;
 pub use pong::Pong;
 pub use push::Push;
 pub use query::{Query, SpeedField};
 pub use query_hit::{HitRecord, QueryHit};
+pub use vendor::VendorTrailer;
 
 use std::net::Ipv4Addr;
 

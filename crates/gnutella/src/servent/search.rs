@@ -14,7 +14,9 @@
 //!
 //! Answering uses the shared keyword matcher, so Gnutella finds exactly what Napster's index
 //! and Chord's keyword entries find. Matches are packed into as few QueryHits as
-//! [`MAX_HITS_PER_QUERYHIT`] and [`MAX_PAYLOAD`] allow.
+//! [`MAX_HITS_PER_QUERYHIT`] and [`MAX_PAYLOAD`] allow. Each result names its file by HUGE's
+//! `urn:sha1:` in the record's extension block, and each QueryHit ends with p2plab's
+//! [`VendorTrailer`]: servents that check hits drop those without them as spam.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -28,7 +30,7 @@ use super::Servent;
 use crate::descriptor::{Descriptor, Payload};
 use crate::guid::Guid;
 use crate::header::PayloadType;
-use crate::message::{HitRecord, Query, QueryHit};
+use crate::message::{HitRecord, Query, QueryHit, VendorTrailer};
 use crate::routing::Route;
 use crate::{MAX_CLOSED_SEARCHES, MAX_HITS_PER_QUERYHIT, MAX_HITS_PER_SEARCH, MAX_PAYLOAD};
 
@@ -152,12 +154,15 @@ impl Servent {
 
     fn own_query_hit(&self, results: Vec<HitRecord>) -> QueryHit {
         let (ip, port) = self.advertised_v4();
+        let trailer = VendorTrailer {
+            push_needed: port == 0,
+        };
         QueryHit {
             port,
             ip,
             speed: self.config.speed_kbps,
             results,
-            trailer: Vec::new(),
+            trailer: trailer.to_bytes().to_vec(),
             servent_id: self.servent_id,
         }
     }
@@ -207,26 +212,34 @@ impl Servent {
     }
 }
 
-/// The record answering for `file`, unless it cannot be carried: its size must fit the 32-bit
-/// field and the record must fit a QueryHit on its own.
+/// The fixed bytes of one of our QueryHits: its header fields, trailer and servent ID.
+const OWN_HIT_OVERHEAD: usize = QueryHit::MIN_LEN + VendorTrailer::LEN;
+
+/// The record answering for `file` — `urn:sha1:` in its extension block — unless it cannot be
+/// carried: its size must fit the 32-bit field and the record must fit a QueryHit on its own.
 fn record_for(file: &SharedFile) -> Option<HitRecord> {
     let size = u32::try_from(file.size).ok()?;
-    let record = HitRecord::new(file.index, size, &file.name);
-    (QueryHit::MIN_LEN + record.len() <= MAX_PAYLOAD).then_some(record)
+    let mut record = HitRecord::new(file.index, size, &file.name);
+    record.extra = file
+        .meta
+        .urn_sha1()
+        .map(String::into_bytes)
+        .unwrap_or_default();
+    (OWN_HIT_OVERHEAD + record.len() <= MAX_PAYLOAD).then_some(record)
 }
 
 /// Splits records into QueryHit-sized groups: at most [`MAX_HITS_PER_QUERYHIT`] records and
 /// [`MAX_PAYLOAD`] bytes each.
 fn pack(records: Vec<HitRecord>) -> Vec<Vec<HitRecord>> {
     let mut groups: Vec<Vec<HitRecord>> = Vec::new();
-    let mut len = QueryHit::MIN_LEN;
+    let mut len = OWN_HIT_OVERHEAD;
     for record in records {
         let full = groups
             .last()
             .is_none_or(|g| g.len() >= MAX_HITS_PER_QUERYHIT || len + record.len() > MAX_PAYLOAD);
         if full {
             groups.push(Vec::new());
-            len = QueryHit::MIN_LEN;
+            len = OWN_HIT_OVERHEAD;
         }
         len += record.len();
         if let Some(group) = groups.last_mut() {
@@ -240,6 +253,41 @@ fn pack(records: Vec<HitRecord>) -> Vec<Vec<HitRecord>> {
 mod tests {
     use super::*;
 
+    /// A library holding `abc.txt` (the bytes "abc"), from a real folder.
+    fn abc_library() -> p2plab_peer_protocol::Library {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        std::fs::write(dir.path().join("abc.txt"), b"abc").expect("written");
+        p2plab_peer_protocol::Library::from_dir(dir.path()).expect("listed")
+    }
+
+    #[test]
+    fn our_query_hit_with_one_result_byte_by_byte() {
+        let library = abc_library();
+        let record = record_for(&library.files()[0]).unwrap();
+        let hit = QueryHit {
+            port: 6346,
+            ip: std::net::Ipv4Addr::new(10, 0, 0, 1),
+            speed: 1000,
+            results: vec![record],
+            trailer: VendorTrailer { push_needed: false }.to_bytes().to_vec(),
+            servent_id: Guid([0x5A; 16]),
+        };
+        let mut want = vec![1, 0xCA, 0x18, 10, 0, 0, 1, 0xE8, 0x03, 0, 0]; // 1 hit, port, IP, speed
+        want.extend_from_slice(&[0, 0, 0, 0, 3, 0, 0, 0]); // index 0, size 3
+        want.extend_from_slice(b"abc.txt\0urn:sha1:VGMT4NSHA2AWVOR6EVYXQUGCNSONBWE5\0");
+        want.extend_from_slice(b"PLAB\x02\x10\x01"); // QHD: vendor, open data size, flags
+        want.extend_from_slice(&[0x5A; 16]); // servent id
+        let mut bytes = Vec::new();
+        hit.encode(&mut bytes);
+        assert_eq!(bytes, want);
+        assert_eq!(hit.len(), want.len());
+        assert_eq!(
+            QueryHit::decode(&bytes).unwrap(),
+            hit,
+            "reads its own hit back"
+        );
+    }
+
     #[test]
     fn packing_respects_both_the_count_and_the_byte_limit() {
         let small: Vec<HitRecord> = (0..70).map(|i| HitRecord::new(i, 1, "a.mp3")).collect();
@@ -248,7 +296,7 @@ mod tests {
         let name = "n".repeat(250);
         let big: Vec<HitRecord> = (0..40).map(|i| HitRecord::new(i, 1, &name)).collect();
         for group in pack(big) {
-            let len: usize = QueryHit::MIN_LEN + group.iter().map(HitRecord::len).sum::<usize>();
+            let len: usize = OWN_HIT_OVERHEAD + group.iter().map(HitRecord::len).sum::<usize>();
             assert!(len <= MAX_PAYLOAD, "{len} bytes");
         }
         assert!(pack(Vec::new()).is_empty());

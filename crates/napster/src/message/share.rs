@@ -7,21 +7,20 @@
 //! type 110, C   (no data)
 //! ```
 //!
-//! p2plab does not analyse files as MP3s nor hash them: a peer announces [`NO_MD5`]
-//! (32 `0`s, as OpenNap without `RESUME`), [`DEFAULT_BITRATE`], [`DEFAULT_FREQUENCY`] and
-//! [`DEFAULT_PLAY_SECONDS`], which keep every field in its place for real clients.
+//! A p2plab peer announces what its library computed for each file ([`FileMeta`]): the md5 of
+//! its first [`NAPSTER_MD5_LEN`] bytes, and for an MP3 the bit rate, sample rate and play
+//! length of its frame headers (made-up but consistent values for synthetic `.mp3`s). A file
+//! that is not audio has none of those and announces `0 0 0`, so a `BITRATE` or `FREQ`
+//! filter never finds it by a rate it does not have.
 //!
-//! [`NO_MD5`]: crate::NO_MD5
-//! [`DEFAULT_BITRATE`]: crate::DEFAULT_BITRATE
-//! [`DEFAULT_FREQUENCY`]: crate::DEFAULT_FREQUENCY
-//! [`DEFAULT_PLAY_SECONDS`]: crate::DEFAULT_PLAY_SECONDS
+//! [`FileMeta`]: p2plab_peer_protocol::FileMeta
+//! [`NAPSTER_MD5_LEN`]: p2plab_peer_protocol::metadata::NAPSTER_MD5_LEN
 
 use std::fmt::Write as _;
 
 use p2plab_peer_protocol::{CodecError, SharedFile};
 
 use crate::fields::Fields;
-use crate::{DEFAULT_BITRATE, DEFAULT_FREQUENCY, DEFAULT_PLAY_SECONDS, NO_MD5};
 
 /// A shared file as the server indexes it and as search results describe it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,15 +40,16 @@ pub struct FileInfo {
 }
 
 impl FileInfo {
-    /// How a peer announces one of its library's files (see the module docs for defaults).
+    /// How a peer announces one of its library's files (see the module docs).
     pub fn from_shared(file: &SharedFile) -> Self {
+        let audio = file.meta.audio();
         FileInfo {
             name: file.name.clone(),
-            md5: NO_MD5.to_owned(),
+            md5: file.meta.md5_hex(),
             size: file.size,
-            bitrate: DEFAULT_BITRATE,
-            frequency: DEFAULT_FREQUENCY,
-            seconds: DEFAULT_PLAY_SECONDS,
+            bitrate: audio.map_or(0, |a| a.bitrate_kbps),
+            frequency: audio.map_or(0, |a| a.sample_rate_hz),
+            seconds: audio.map_or(0, |a| a.seconds),
         }
     }
 

@@ -146,6 +146,17 @@ async fn session(stream: TcpStream, node: &NodeHandle, token: &ControlToken, idl
     }
 }
 
+/// The library of the folder `dir`, built on a blocking thread: building reads every file
+/// once for its hashes, which may take seconds that no async task should wait on.
+async fn library_of(dir: PathBuf) -> Result<Library, String> {
+    let shown = dir.display().to_string();
+    let built = tokio::task::spawn_blocking(move || Library::from_dir(&dir))
+        .await
+        .map_err(io::Error::other)
+        .and_then(|built| built);
+    built.map_err(|e| format!("cannot share {shown}: {e}"))
+}
+
 /// Carries out one request.
 pub async fn execute(node: &NodeHandle, req: ControlRequest) -> ControlReply {
     let error = |e: &dyn std::fmt::Display| ControlReply::Error {
@@ -186,12 +197,12 @@ pub async fn execute(node: &NodeHandle, req: ControlRequest) -> ControlReply {
                 Err(e) => error(&e),
             }
         }
-        ControlRequest::Share { dir } => match Library::from_dir(&dir) {
+        ControlRequest::Share { dir } => match library_of(dir).await {
             Ok(library) => {
                 node.share(library);
                 ControlReply::Done
             }
-            Err(e) => error(&format!("cannot share {}: {e}", dir.display())),
+            Err(e) => error(&e),
         },
         ControlRequest::Stats => match node.stats().await {
             Ok(stats) => ControlReply::Stats(Box::new(stats)),
