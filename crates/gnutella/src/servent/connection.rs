@@ -14,7 +14,9 @@ use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use p2plab_peer_protocol::{CodecError, ConnId, FrameReader, Instant, Outbox, WireMessage};
+use p2plab_peer_protocol::{
+    CloseReason, CodecError, ConnId, Failure, FrameReader, Instant, Outbox, WireMessage,
+};
 use tracing::debug;
 
 use super::Servent;
@@ -223,29 +225,50 @@ impl Servent {
         }
     }
 
-    /// The peer closed `conn` (or it never came up).
-    pub(super) fn closed(&mut self, now: Instant, conn: ConnId, out: &mut Outbox) {
+    /// The peer closed `conn` (or it never came up), for `reason`.
+    pub(super) fn closed(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        reason: CloseReason,
+        out: &mut Outbox,
+    ) {
         if let Some(c) = self.conns.remove(&conn) {
-            self.forget(c);
-            self.maintain(now, out);
+            self.forget(now, c, Failure::Closed(reason), out);
         }
     }
 
     /// We close `conn`, for `why`.
     pub(super) fn drop_conn(&mut self, now: Instant, conn: ConnId, why: &str, out: &mut Outbox) {
+        self.end_conn(now, conn, Failure::Incompatible(why.to_owned()), out);
+    }
+
+    /// We close `conn`: had we dialled it and was its handshake under way, `failure` is why
+    /// its address did not answer.
+    pub(super) fn end_conn(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        failure: Failure,
+        out: &mut Outbox,
+    ) {
         out.close(conn);
         if let Some(c) = self.conns.remove(&conn) {
-            debug!(%conn, why, "closing connection");
-            self.forget(c);
-            self.maintain(now, out);
+            debug!(%conn, %failure, "closing connection");
+            self.forget(now, c, failure, out);
         }
     }
 
-    /// A dialled address that never completed a handshake is dropped from the host cache.
-    fn forget(&mut self, c: Conn) {
+    /// After `c` is gone: a dialled address that never completed a handshake is dropped
+    /// from the host cache and noted as unanswered, for `failure`; then replacements are
+    /// dialled, and if none is left to try, the servent says it cannot reach any.
+    fn forget(&mut self, now: Instant, c: Conn, failure: Failure, out: &mut Outbox) {
         if let (false, Some(addr)) = (c.is_open(), c.dialled) {
             self.host_cache.remove(addr);
+            self.unanswered(addr, failure);
         }
+        self.maintain(now, out);
+        self.check_reach(now);
     }
 
     fn send_text(&mut self, conn: ConnId, text: &[u8], out: &mut Outbox) {

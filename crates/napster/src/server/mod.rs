@@ -347,7 +347,7 @@ impl Node for Server {
             Input::Start | Input::Connected { .. } => {}
             Input::Accepted { conn, remote } => self.accept(now, conn, remote, out),
             Input::Received { conn, bytes } => self.receive(conn, bytes, out),
-            Input::Closed { conn } => self.forget(conn),
+            Input::Closed { conn, .. } => self.forget(conn),
             Input::Timeout => self.expire_logins(now, out),
             Input::Command(cmd) => self.command(cmd, out),
         }
