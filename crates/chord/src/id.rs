@@ -185,6 +185,16 @@ impl Id {
         Id::from_digest(sha.finalize().into(), bits)
     }
 
+    /// The ring width on which `id` is the hash of `addr`, if there is one. A reference
+    /// that is not genuine on our ring but is on another comes from a peer run with other
+    /// `--id-bits`; one that is genuine on no ring is forged. (Where two widths give the
+    /// same value, as 0 does on every ring whose hash begins with zeros, the smallest is
+    /// told.)
+    pub fn width_of_addr(addr: SocketAddr, id: Id) -> Option<u32> {
+        let full = Id::of_addr(addr, M);
+        (1..=M).find(|bits| full.shr(M - bits) == id)
+    }
+
     /// A key's identifier: the hash of the key text (a normalised name or a keyword).
     pub fn of_key(key: &str, bits: u32) -> Self {
         Id::hash(key.as_bytes(), bits)
@@ -364,6 +374,17 @@ mod tests {
         assert_eq!(Id::hash(b"abc", 6), id(0xa9 >> 2));
         assert_eq!(Id::hash(b"abc", 12), id(0xa99));
         assert!(Ring::new(6).contains(Id::hash(b"abc", 6)));
+    }
+
+    #[test]
+    fn an_id_from_another_ring_tells_its_width() {
+        let addr: SocketAddr = "127.0.0.1:7000".parse().unwrap();
+        for bits in [16, 40, 160] {
+            let id = Id::of_addr(addr, bits);
+            assert_eq!(Id::width_of_addr(addr, id), Some(bits));
+        }
+        let other: SocketAddr = "127.0.0.1:7001".parse().unwrap();
+        assert_eq!(Id::width_of_addr(addr, Id::of_addr(other, 160)), None);
     }
 
     #[test]

@@ -9,6 +9,7 @@ use anyhow::{anyhow, bail, Context};
 
 use p2plab_chord::ring::{PeerView, RingView};
 use p2plab_peer_protocol::control::{ControlReply, ControlRequest, NodeStats};
+use p2plab_peer_protocol::Problem;
 use p2plab_runtime::control::{token, ControlClient};
 
 /// How long a command waits for its node's answer. A search ends in seconds; a download of a
@@ -92,11 +93,21 @@ pub async fn node_stats(control: SocketAddr) -> anyhow::Result<NodeStats> {
     }
 }
 
-/// `p2plab stats`: the node's counters and state, pretty JSON.
+/// `p2plab stats`: the node's counters and state, pretty JSON on stdout; and on stderr,
+/// as a sentence, why the node cannot reach its server or bootstrap, if it cannot.
 pub async fn stats(control: SocketAddr) -> anyhow::Result<ExitCode> {
     let stats = node_stats(control).await?;
     println!("{}", serde_json::to_string_pretty(&stats)?);
+    if let Some(problem) = &stats.problem {
+        eprintln!("{}", problem_line(problem));
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A node's problem as a person reads it, with when it began on the node's clock.
+fn problem_line(problem: &Problem) -> String {
+    let since = Duration::from_micros(problem.since.as_micros()).as_secs_f64();
+    format!("problem (since {since:.1} s after start): {problem}")
 }
 
 /// `p2plab chord ring`: the node's id, predecessor, successor list and fingers.
@@ -147,4 +158,29 @@ fn ring_text(view: &RingView) -> String {
     }
     out.push_str(&format!("stored keys  {}\n", view.stored_keys));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use p2plab_peer_protocol::{CloseReason, Failure, Instant};
+
+    use super::*;
+
+    #[test]
+    fn a_problem_reads_as_one_line_with_its_start() {
+        let addr: SocketAddr = "127.0.0.1:8888".parse().unwrap();
+        let failure = Failure::Closed(CloseReason::Refused);
+        let problem = Problem::one(
+            "index server",
+            addr,
+            failure,
+            Instant::from_micros(1_500_000),
+        )
+        .retrying_in(Some(Duration::from_secs(2)));
+        assert_eq!(
+            problem_line(&problem),
+            "problem (since 1.5 s after start): cannot reach index server 127.0.0.1:8888: \
+             connection refused; retrying in 2 s"
+        );
+    }
 }

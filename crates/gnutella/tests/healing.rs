@@ -235,7 +235,10 @@ mod dialling {
         let mut attempts = 1;
         let mut conn = ConnId(1);
         for _ in 0..5 {
-            let effects = b.input(Input::Closed { conn });
+            let effects = b.input(Input::Closed {
+                conn,
+                reason: p2plab_peer_protocol::CloseReason::Refused,
+            });
             assert!(
                 dials(&effects).is_empty(),
                 "no redial before the retry timer"

@@ -195,7 +195,10 @@ fn an_answer_whose_path_is_gone_is_dropped() {
     let mut b = Bench::new(|_| {});
     let (a, c) = (b.neighbour(), b.neighbour());
     b.recv(c, &query(9, 3, 0, "nothing"));
-    b.input(Input::Closed { conn: c });
+    b.input(Input::Closed {
+        conn: c,
+        reason: p2plab_peer_protocol::CloseReason::PeerClosed,
+    });
     assert!(b.recv(a, &query_hit(9, 44, &["nothing.mp3"])).is_empty());
     assert_eq!(drops(&b, "unroutable"), 1);
 }

@@ -1,7 +1,7 @@
 //! [`NapsterNode`]: a server or a peer behind one type, for drivers that hold a single node
 //! type (the in-memory `TestNet` of `p2plab-netsim`, the runtime).
 
-use p2plab_peer_protocol::{Input, Instant, Library, Metrics, Node, Outbox};
+use p2plab_peer_protocol::{Input, Instant, Library, Metrics, Node, Outbox, Problem};
 
 use crate::peer::Peer;
 use crate::server::Server;
@@ -59,6 +59,13 @@ impl Node for NapsterNode {
         match self {
             NapsterNode::Server(_) => None,
             NapsterNode::Peer(p) => Node::library(p),
+        }
+    }
+
+    fn problem(&self) -> Option<&Problem> {
+        match self {
+            NapsterNode::Server(_) => None,
+            NapsterNode::Peer(p) => p.problem(),
         }
     }
 }

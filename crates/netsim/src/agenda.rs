@@ -34,7 +34,7 @@
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 
-use p2plab_peer_protocol::{ConnId, Instant};
+use p2plab_peer_protocol::{CloseReason, ConnId, Instant};
 
 use super::NodeIdx;
 
@@ -57,8 +57,8 @@ pub(super) enum Delivery {
         from: NodeIdx,
         sent: Instant,
     },
-    /// The connection is gone (closed by the peer, broken, or refused).
-    Closed { conn: ConnId },
+    /// The connection is gone (closed by the peer, broken, or refused), and why.
+    Closed { conn: ConnId, reason: CloseReason },
     /// A dial reaches the node's listener: the network sets the connection up.
     Dial {
         from: NodeIdx,
@@ -321,7 +321,10 @@ mod tests {
         Scheduled {
             to: n,
             life: 0,
-            delivery: Delivery::Closed { conn: ConnId(0) },
+            delivery: Delivery::Closed {
+                conn: ConnId(0),
+                reason: CloseReason::PeerClosed,
+            },
         }
     }
 

@@ -27,7 +27,8 @@ impl Digest {
             Input::Accepted { conn, .. } => (1, conn.0, &[]),
             Input::Connected { conn } => (2, conn.0, &[]),
             Input::Received { conn, bytes } => (3, conn.0, bytes),
-            Input::Closed { conn } => (4, conn.0, &[]),
+            // The reason is not folded in: it says why, it changes nothing that happens.
+            Input::Closed { conn, .. } => (4, conn.0, &[]),
             Input::Timeout => (5, 0, &[]),
             Input::Command(_) => (6, 0, &[]),
         };

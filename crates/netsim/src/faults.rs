@@ -1,6 +1,6 @@
 //! What goes wrong on purpose: crashes and recoveries, partitions, lost messages.
 
-use p2plab_peer_protocol::{ConnId, ConnIds, Input, Node};
+use p2plab_peer_protocol::{CloseReason, ConnId, ConnIds, Input, Node};
 use rand::Rng;
 
 use super::agenda::Delivery;
@@ -17,7 +17,12 @@ impl<N: Node> TestNet<N> {
             let Some(peer) = end.peer else { continue };
             let at = self.later().max(end.last_delivery);
             self.cut(peer.node, peer.conn);
-            self.schedule(at, peer.node, Delivery::Closed { conn: peer.conn });
+            // The crashed process's sockets are closed by its host, as a killed process's are.
+            let closed = Delivery::Closed {
+                conn: peer.conn,
+                reason: CloseReason::PeerClosed,
+            };
+            self.schedule(at, peer.node, closed);
         }
     }
 
@@ -88,7 +93,8 @@ impl<N: Node> TestNet<N> {
     }
 
     /// Breaks a link from both sides, as when the path between two nodes dies: neither core
-    /// closed it, both are told `Closed`, each after the bytes already on their way to it.
+    /// closed it, both are told `Closed` — timed out, as TCP tells of a dead path — each
+    /// after the bytes already on their way to it.
     pub(super) fn break_link(&mut self, idx: NodeIdx, conn: ConnId) {
         let Some((peer, to_peer_last)) = self.cut(idx, conn) else {
             return;
@@ -98,7 +104,12 @@ impl<N: Node> TestNet<N> {
             .map_or(self.now, |(_, last)| last);
         let at_peer = self.later().max(to_peer_last);
         let at_here = self.later().max(to_here_last);
-        self.schedule(at_peer, peer.node, Delivery::Closed { conn: peer.conn });
-        self.schedule(at_here, idx, Delivery::Closed { conn });
+        let reason = CloseReason::TimedOut;
+        let to_peer = Delivery::Closed {
+            conn: peer.conn,
+            reason,
+        };
+        self.schedule(at_peer, peer.node, to_peer);
+        self.schedule(at_here, idx, Delivery::Closed { conn, reason });
     }
 }

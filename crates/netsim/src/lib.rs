@@ -29,10 +29,12 @@
 //!
 //! ## Faults
 //!
-//! - [`TestNet::crash`] stops a node at once; its peers see their connections close, and
-//!   dials to it are refused. [`TestNet::recover`] brings a new core up at the same address.
+//! - [`TestNet::crash`] stops a node at once; its peers see their connections close
+//!   ([`CloseReason::PeerClosed`]), and dials to it are refused ([`CloseReason::Refused`],
+//!   as is a dial to an address where no node is). [`TestNet::recover`] brings a new core
+//!   up at the same address.
 //! - [`TestNet::partition`] splits the network into groups: connections across the cut
-//!   break and dials across it are refused, until [`TestNet::heal`].
+//!   break and dials across it fail, both [`CloseReason::TimedOut`], until [`TestNet::heal`].
 //! - [`TestNet::set_loss`] loses messages. The links are TCP connections, and TCP never loses
 //!   bytes silently: it retransmits, and when the path keeps losing them the connection
 //!   times out and fails. So a lost message here *breaks its link*: nothing sent on it from
@@ -68,7 +70,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use p2plab_peer_protocol::{
-    Command, ConnId, ConnIds, Effect, Effects, Event, Input, Instant, Node, Outbox,
+    CloseReason, Command, ConnId, ConnIds, Effect, Effects, Event, Input, Instant, Node, Outbox,
 };
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -449,7 +451,7 @@ impl<N: Node> TestNet<N> {
             return if host.alive {
                 self.accept(to, from, from_conn, from_life)
             } else {
-                self.refuse(from, from_conn, from_life)
+                self.refuse(from, from_conn, from_life, CloseReason::Refused)
             };
         }
         if !host.alive || host.life != life {
@@ -482,9 +484,9 @@ impl<N: Node> TestNet<N> {
                     },
                 );
             }
-            Delivery::Closed { conn } if host.ends.contains(conn) => {
+            Delivery::Closed { conn, reason } if host.ends.contains(conn) => {
                 self.hosts[to].ends.remove(conn);
-                self.input(to, Input::Closed { conn });
+                self.input(to, Input::Closed { conn, reason });
             }
             _ => {}
         }
@@ -499,7 +501,9 @@ impl<N: Node> TestNet<N> {
         }
         let listener = &self.hosts[idx];
         if dialler.group != listener.group {
-            return self.refuse(from, from_conn, from_life);
+            // A partition drops the SYN: the dial fails as one that timed out (sooner
+            // than TCP would give up, as on the runtime's fabric).
+            return self.refuse(from, from_conn, from_life, CloseReason::TimedOut);
         }
         let life = listener.life;
         let conn = self.slots[idx].conn_ids.next_id();
@@ -536,9 +540,14 @@ impl<N: Node> TestNet<N> {
         self.schedule_for(back, from, from_life, connected);
     }
 
-    fn refuse(&mut self, from: NodeIdx, from_conn: ConnId, from_life: u32) {
+    /// The dial from `(from, from_conn)` fails for `reason`; the dialler hears it one
+    /// latency later, as the RST (or the missing SYN-ACK) would take.
+    fn refuse(&mut self, from: NodeIdx, from_conn: ConnId, from_life: u32, reason: CloseReason) {
         let at = self.later();
-        let closed = Delivery::Closed { conn: from_conn };
+        let closed = Delivery::Closed {
+            conn: from_conn,
+            reason,
+        };
         self.schedule_for(at, from, from_life, closed);
     }
 
@@ -576,7 +585,11 @@ impl<N: Node> TestNet<N> {
         self.hosts[idx].ends.remove(conn);
         if let Some((peer, at)) = arrival {
             self.cut(peer.node, peer.conn);
-            self.schedule(at, peer.node, Delivery::Closed { conn: peer.conn });
+            let closed = Delivery::Closed {
+                conn: peer.conn,
+                reason: CloseReason::PeerClosed,
+            };
+            self.schedule(at, peer.node, closed);
         }
     }
 
@@ -657,7 +670,11 @@ impl<N: Node> TestNet<N> {
                 };
                 self.schedule(at, to, dial);
             }
-            _ => self.schedule(at, idx, Delivery::Closed { conn }),
+            // Nothing listens there (no such node, or the node itself): refused.
+            _ => {
+                let reason = CloseReason::Refused;
+                self.schedule(at, idx, Delivery::Closed { conn, reason });
+            }
         }
     }
 }

@@ -31,6 +31,7 @@ use thiserror::Error;
 use crate::latency::Latency;
 use crate::metrics::Metrics;
 use crate::node::Hit;
+use crate::reach::Problem;
 
 /// The longest request line a control server reads; longer lines close the connection.
 /// The longest real request is a `get` or `share` with a path, far below this.
@@ -278,6 +279,10 @@ pub struct NodeStats {
     pub metrics: Metrics,
     /// Protocol-specific state: neighbours, ring pointers, index size.
     pub state: serde_json::Value,
+    /// Why the node cannot reach its server or bootstrap, while it cannot; absent once it
+    /// got in (and from nodes that predate the field).
+    #[serde(default)]
+    pub problem: Option<Problem>,
 }
 
 #[cfg(test)]

@@ -25,6 +25,8 @@
 //! - [`transfer`] — file transfers: the HTTP download every Gnutella and Chord peer serves,
 //!   Napster's data-port exchange, and the upload and download cores that speak both.
 //! - [`control`] — JSON lines on a local port: how people and the runner drive nodes.
+//! - [`reach`] — why a connection ended ([`CloseReason`]) and the [`Problem`] a node reports
+//!   while it cannot reach its server or bootstrap.
 
 mod codec;
 pub mod control;
@@ -35,6 +37,7 @@ pub mod metadata;
 mod metrics;
 pub mod node;
 mod outbox;
+pub mod reach;
 mod reader;
 pub mod settings;
 pub mod time;
@@ -52,6 +55,7 @@ pub use node::{
     TransferNotice, CALL_TIMEOUT,
 };
 pub use outbox::{ConnIds, Effect, Effects, Outbox};
+pub use reach::{CloseReason, Failure, Problem, Reach};
 pub use reader::ByteReader;
 pub use settings::SettingError;
 pub use time::Instant;

@@ -31,6 +31,7 @@ use serde::{Deserialize, Serialize};
 use crate::library::Library;
 use crate::metrics::Metrics;
 use crate::outbox::Outbox;
+use crate::reach::{CloseReason, Problem};
 use crate::time::Instant;
 use std::sync::Arc;
 use std::time::Duration;
@@ -85,6 +86,8 @@ pub enum Input<'a> {
     Closed {
         /// The lost connection.
         conn: ConnId,
+        /// Why, as the driver saw it: a refused dial, a timeout, the peer closing.
+        reason: CloseReason,
     },
     /// The deadline from [`Node::poll_timeout`] has passed. Firing early does nothing.
     Timeout,
@@ -294,6 +297,12 @@ pub trait Node {
     /// transfers itself (the in-memory network of `p2plab-netsim`) serves them from here;
     /// the core never looks at transfer bytes.
     fn library(&self) -> Option<&Library> {
+        None
+    }
+
+    /// Why the node cannot reach its server or bootstrap, while it cannot: read by
+    /// `stats`. `None` for a node that needs nobody (an index server, a ring's creator).
+    fn problem(&self) -> Option<&Problem> {
         None
     }
 }

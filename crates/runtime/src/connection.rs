@@ -26,7 +26,9 @@ use tokio::sync::mpsc;
 use tokio::task::{AbortHandle, JoinSet};
 use tokio::time::Instant;
 
-use p2plab_peer_protocol::ConnId;
+use p2plab_peer_protocol::{CloseReason, ConnId};
+
+use crate::close::close_reason;
 
 use crate::driver::ToDriver;
 use crate::limits::{MAX_QUEUED_BYTES, WRITE_TIMEOUT};
@@ -104,11 +106,12 @@ async fn run(
     // The message being held back until its release time; nothing behind it is taken
     // from the queue meanwhile.
     let mut held: Option<Outgoing> = None;
-    loop {
+    let reason = loop {
         let release = held.as_ref().and_then(|h| h.release);
         tokio::select! {
             read = rd.read(&mut buf) => match read {
-                Ok(0) | Err(_) => break,
+                Ok(0) => break CloseReason::PeerClosed,
+                Err(e) => break close_reason(&e),
                 Ok(n) => {
                     let bytes = buf[..n].to_vec();
                     if inbox.send(ToDriver::Received { conn, bytes }).await.is_err() {
@@ -128,13 +131,14 @@ async fn run(
                     Ok(Ok(())) => {
                         queued.fetch_sub(msg.bytes.len(), Ordering::Relaxed);
                     }
-                    // Failed, or the peer took nothing for WRITE_TIMEOUT.
-                    _ => break,
+                    Ok(Err(e)) => break close_reason(&e),
+                    // The peer took nothing for WRITE_TIMEOUT.
+                    Err(_) => break CloseReason::TimedOut,
                 }
             },
         }
-    }
-    let _ = inbox.send(ToDriver::Closed { conn }).await;
+    };
+    let _ = inbox.send(ToDriver::Closed { conn, reason }).await;
 }
 
 /// Waits until `release`; at once when there is none or it has passed.

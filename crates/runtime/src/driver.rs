@@ -18,11 +18,12 @@ use tracing::{debug, info_span, Instrument};
 
 use p2plab_peer_protocol::control::NodeStats;
 use p2plab_peer_protocol::{
-    Command, ConnId, ConnIds, Effect, Effects, Event, Hit, Input, Instant, Library, Node, Outbox,
-    RequestId, TransferNotice,
+    CloseReason, Command, ConnId, ConnIds, Effect, Effects, Event, Hit, Input, Instant, Library,
+    Node, Outbox, RequestId, TransferNotice,
 };
 
 use crate::clock::Clock;
+use crate::close::close_reason;
 use crate::connection::SendQueue;
 use crate::fabric::{Fabric, FabricView};
 use crate::handle::{NodeHandle, SharedLibrary};
@@ -53,6 +54,7 @@ pub(crate) enum ToDriver {
     },
     ConnectFailed {
         conn: ConnId,
+        reason: CloseReason,
     },
     Received {
         conn: ConnId,
@@ -60,6 +62,7 @@ pub(crate) enum ToDriver {
     },
     Closed {
         conn: ConnId,
+        reason: CloseReason,
     },
     Call {
         call: Call,
@@ -209,14 +212,15 @@ impl<N: Node> Driver<N> {
                         self.handle(Input::Connected { conn });
                     } else {
                         self.dialled.remove(&conn);
-                        self.handle(Input::Closed { conn });
+                        let reason = CloseReason::TimedOut;
+                        self.handle(Input::Closed { conn, reason });
                     }
                 }
             }
-            ToDriver::ConnectFailed { conn } => {
+            ToDriver::ConnectFailed { conn, reason } => {
                 if self.dialing.remove(&conn) {
                     self.dialled.remove(&conn);
-                    self.handle(Input::Closed { conn });
+                    self.handle(Input::Closed { conn, reason });
                 }
             }
             ToDriver::Received { conn, bytes } => {
@@ -227,10 +231,10 @@ impl<N: Node> Driver<N> {
                     });
                 }
             }
-            ToDriver::Closed { conn } => {
+            ToDriver::Closed { conn, reason } => {
                 self.dialled.remove(&conn);
                 if self.conns.remove(&conn).is_some() {
-                    self.handle(Input::Closed { conn });
+                    self.handle(Input::Closed { conn, reason });
                 }
             }
             ToDriver::Call { call, reply } => self.call(call, reply),
@@ -244,6 +248,7 @@ impl<N: Node> Driver<N> {
                     files: library.len(),
                     metrics: self.core.metrics().clone(),
                     state: (self.spec.describe)(&self.core),
+                    problem: self.core.problem().cloned(),
                 });
             }
         }
@@ -272,7 +277,8 @@ impl<N: Node> Driver<N> {
         }
         while let Some(conn) = self.overflowed.pop() {
             self.dialled.remove(&conn);
-            self.handle(Input::Closed { conn });
+            let reason = CloseReason::Stalled;
+            self.handle(Input::Closed { conn, reason });
         }
     }
 
@@ -298,9 +304,10 @@ impl<N: Node> Driver<N> {
                 self.dialled.insert(conn, addr);
                 let tx = self.tx.clone();
                 if !self.fabric.allows(addr) {
-                    // Across a cut: the core hears what a refused connect tells it, later,
-                    // as it would from the socket.
-                    let _ = tx.send(ToDriver::ConnectFailed { conn });
+                    // Across a cut: the core hears that the dial failed, later, as it
+                    // would from the socket; a partition drops the SYN, so it timed out.
+                    let reason = CloseReason::TimedOut;
+                    let _ = tx.send(ToDriver::ConnectFailed { conn, reason });
                     return;
                 }
                 self.tasks.spawn(async move {
@@ -311,7 +318,14 @@ impl<N: Node> Driver<N> {
                             let _ = stream.set_nodelay(true);
                             ToDriver::Connected { conn, stream }
                         }
-                        _ => ToDriver::ConnectFailed { conn },
+                        Ok(Err(e)) => ToDriver::ConnectFailed {
+                            conn,
+                            reason: close_reason(&e),
+                        },
+                        Err(_) => ToDriver::ConnectFailed {
+                            conn,
+                            reason: CloseReason::TimedOut,
+                        },
                     };
                     let _ = tx.send(msg);
                 });
@@ -342,7 +356,8 @@ impl<N: Node> Driver<N> {
             if let Some(queue) = self.conns.remove(&conn) {
                 queue.abort();
             }
-            self.handle(Input::Closed { conn });
+            let reason = CloseReason::TimedOut;
+            self.handle(Input::Closed { conn, reason });
         }
     }
 

@@ -13,6 +13,7 @@
 //! - [`limits`] — every bound the driver puts on sockets, with its reason.
 //! - `driver` — the loop that feeds one core its inputs and carries out its effects.
 //! - `connection` — one task per TCP connection, moving raw bytes.
+//! - `close` — why a socket ended, as the core's `CloseReason`: the one `io::ErrorKind` map.
 //! - `listen` — accept loops; peeks `GET ` to split HTTP downloads from protocol traffic.
 //! - `upload`, `download` — both sides of the HTTP and Napster data-port transfers: thin
 //!   loops that pump the transfer cores of `p2plab_peer_protocol::transfer` over a socket.
@@ -26,6 +27,7 @@ pub mod launch;
 pub mod limits;
 
 pub mod clock;
+mod close;
 mod connection;
 mod driver;
 mod listen;

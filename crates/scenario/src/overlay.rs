@@ -150,6 +150,7 @@ mod tests {
             files: 0,
             metrics: Default::default(),
             state: serde_json::json!({ "neighbours": ns, "late_hits": [["abc", 2]] }),
+            problem: None,
         }
     }
 

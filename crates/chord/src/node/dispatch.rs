@@ -14,17 +14,14 @@ use crate::rpc::Pending;
 
 impl ChordNode {
     pub(super) fn on_frame(&mut self, now: Instant, conn: ConnId, frame: Frame, out: &mut Outbox) {
-        if !frame
-            .msg
-            .node_refs()
-            .iter()
-            .all(|n| n.is_genuine(self.ring))
-        {
+        let refs = frame.msg.node_refs();
+        if !refs.iter().all(|n| n.is_genuine(self.ring)) {
             tracing::debug!(
                 kind = frame.msg.kind().name(),
                 "node id does not match its address"
             );
             self.metrics.record_drop("forged_id");
+            self.note_foreign_ids(now, conn, &refs);
             return;
         }
         let request = frame.request;

@@ -9,7 +9,9 @@
 //!   (iterative, or recursive with an iterative fallback);
 //! - [`index`] — the file index: publishing, storing, replicating, searching;
 //! - [`cost`] — what a search is charged: its lookup's requests and replies, its recursive
-//!   forwards, its index read.
+//!   forwards, its index read;
+//! - [`reach`] — why a joining node cannot get in through its bootstrap node (refused, no
+//!   answer, a ring of another id width): the node's [`Node::problem`].
 //!
 //! # Using it
 //!
@@ -24,6 +26,7 @@ mod dispatch;
 mod index;
 mod links;
 mod maintenance;
+mod reach;
 mod routing;
 
 use std::collections::{BTreeMap, VecDeque};
@@ -33,8 +36,8 @@ use std::time::Duration;
 
 use p2plab_peer_protocol::time::random_phase;
 use p2plab_peer_protocol::{
-    Command, ConnId, Event, Input, Instant, Library, Metrics, Node, Outbox, Query, RequestId,
-    SearchError, TimerKind, TimerTable,
+    Command, ConnId, Event, Input, Instant, Library, Metrics, Node, Outbox, Problem, Query, Reach,
+    RequestId, SearchError, TimerKind, TimerTable,
 };
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -167,6 +170,8 @@ pub struct ChordNode {
     /// stabilize periods after a join and doubles up to `republish_every`.
     republish_gap: Duration,
     rng: ChaCha8Rng,
+    /// Why the ring cannot be joined, while it cannot (see [`reach`]).
+    reach: Reach,
     metrics: Metrics,
 }
 
@@ -200,6 +205,7 @@ impl ChordNode {
             timers: TimerTable::new(),
             republish_gap: Duration::ZERO,
             rng: ChaCha8Rng::seed_from_u64(config.seed),
+            reach: Reach::default(),
             metrics: Metrics::default(),
             config,
         }
@@ -333,6 +339,7 @@ impl ChordNode {
 
     fn on_timeout(&mut self, now: Instant, out: &mut Outbox) {
         for failed in self.rpc.expired(now) {
+            self.note_expired(now, &failed);
             self.on_failed(now, failed, out);
         }
         if self.timers.is_expired(Timer::Stabilize, now) {
@@ -401,13 +408,17 @@ impl Node for ChordNode {
             Input::Accepted { conn, .. } => self.on_accepted(now, conn),
             Input::Connected { conn } => self.on_connected(conn, out),
             Input::Received { conn, bytes } => self.on_received(now, conn, bytes, out),
-            Input::Closed { conn } => self.on_closed(now, conn, out),
+            Input::Closed { conn, reason } => {
+                self.note_link_closed(now, conn, reason);
+                self.on_closed(now, conn, out);
+            }
             Input::Timeout => self.on_timeout(now, out),
             Input::Command(cmd) => self.on_command(now, cmd, out),
         }
         if !self.waiting.is_empty() && self.phase != Phase::Left {
             self.send_waiting(now, out);
         }
+        self.clear_reach();
     }
 
     /// The earliest of the node's timers and of its requests' deadlines (each request in
@@ -433,5 +444,9 @@ impl Node for ChordNode {
 
     fn library(&self) -> Option<&Library> {
         Some(&self.library)
+    }
+
+    fn problem(&self) -> Option<&Problem> {
+        self.reach.problem()
     }
 }

@@ -18,7 +18,9 @@ use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use p2plab_peer_protocol::{CodecError, ConnId, FrameReader, Instant, Outbox, WireMessage};
+use p2plab_peer_protocol::{
+    CloseReason, CodecError, ConnId, Failure, FrameReader, Instant, Outbox, WireMessage,
+};
 use tracing::debug;
 
 use super::Servent;
@@ -251,13 +253,18 @@ impl Servent {
         }
     }
 
-    /// The peer closed `conn` (or it never came up).
-    pub(super) fn closed(&mut self, now: Instant, conn: ConnId, out: &mut Outbox) {
+    /// The peer closed `conn` (or it never came up), for `reason`.
+    pub(super) fn closed(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        reason: CloseReason,
+        out: &mut Outbox,
+    ) {
         // Closed before it answered our handshake: a refusal without a word.
         self.note_refusal(now, conn, None);
         if let Some(c) = self.conns.remove(&conn) {
-            self.forget(c);
-            self.maintain(now, out);
+            self.forget(now, c, Failure::Closed(reason), out);
         }
     }
 
@@ -265,7 +272,8 @@ impl Servent {
     /// refused the dial.
     pub(super) fn handshake_timed_out(&mut self, now: Instant, conn: ConnId, out: &mut Outbox) {
         self.note_refusal(now, conn, None);
-        self.drop_conn(now, conn, "handshake timeout", out);
+        let ms = u64::try_from(self.config.handshake_timeout.as_millis()).unwrap_or(u64::MAX);
+        self.end_conn(now, conn, Failure::NoAnswer(ms), out);
     }
 
     /// Remembers that the peer we dialled on `conn` refused the handshake we spoke.
@@ -277,24 +285,40 @@ impl Servent {
 
     /// We close `conn`, for `why`.
     pub(super) fn drop_conn(&mut self, now: Instant, conn: ConnId, why: &str, out: &mut Outbox) {
+        self.end_conn(now, conn, Failure::Incompatible(why.to_owned()), out);
+    }
+
+    /// We close `conn`: had we dialled it and was its handshake under way, `failure` is why
+    /// its address did not answer.
+    pub(super) fn end_conn(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        failure: Failure,
+        out: &mut Outbox,
+    ) {
         out.close(conn);
         if let Some(c) = self.conns.remove(&conn) {
-            debug!(%conn, why, "closing connection");
-            self.forget(c);
-            self.maintain(now, out);
+            debug!(%conn, %failure, "closing connection");
+            self.forget(now, c, failure, out);
         }
     }
 
-    /// A dialled address that never completed a handshake is dropped from the host cache,
-    /// unless it just refused 0.6: it stays for the 0.4 dial that comes next.
-    fn forget(&mut self, c: Conn) {
+    /// After `c` is gone: a dialled address that never completed a handshake is dropped
+    /// from the host cache (unless it just refused 0.6: it stays for the 0.4 dial that
+    /// comes next) and noted as unanswered, for `failure`; then replacements are dialled,
+    /// and if none is left to try, the servent says it cannot reach any.
+    fn forget(&mut self, now: Instant, c: Conn, failure: Failure, out: &mut Outbox) {
         if let (false, Some(addr)) = (c.is_open(), c.dialled) {
             let falls_back =
                 c.version == Version::V06 && self.dial_memory.version(addr) == Version::V04;
             if !falls_back {
                 self.host_cache.remove(addr);
             }
+            self.unanswered(addr, failure);
         }
+        self.maintain(now, out);
+        self.check_reach(now);
     }
 
     fn send_text(&mut self, conn: ConnId, text: &[u8], out: &mut Outbox) {

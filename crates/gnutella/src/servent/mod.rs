@@ -6,7 +6,8 @@
 //! - [`Input::Accepted`] / [`Input::Connected`] begin a handshake (`connection.rs`);
 //! - [`Input::Received`] feeds a connection's handshake, then its descriptors (`flood.rs`);
 //! - [`Input::Closed`] forgets a neighbour and dials a replacement if too few are left
-//!   (`overlay.rs`);
+//!   (`overlay.rs`); when none of the servents dialled answered, it says why
+//!   (`reach.rs`, [`Node::problem`]);
 //! - [`Input::Timeout`] closes stalled handshakes, ends searches (`search.rs`), pings, dials;
 //! - [`Input::Command`] searches, locates, shares or leaves.
 //!
@@ -16,14 +17,16 @@
 mod connection;
 mod flood;
 mod overlay;
+mod reach;
 mod search;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
+use p2plab_peer_protocol::Failure;
 use p2plab_peer_protocol::{
-    Command, ConnId, Event, Input, Instant, Library, Metrics, Node, Outbox, RequestId, TimerKind,
-    TimerTable,
+    Command, ConnId, Event, Input, Instant, Library, Metrics, Node, Outbox, Problem, Reach,
+    RequestId, TimerKind, TimerTable,
 };
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -83,6 +86,10 @@ pub struct Servent {
     last_dial: Option<Instant>,
     /// Set by [`Command::Leave`]: the servent closes everything and stays quiet.
     left: bool,
+    /// The dials of this round that did not answer (`reach.rs`).
+    unanswered: reach::Unanswered,
+    /// Why the overlay cannot be reached, while it cannot.
+    reach: Reach,
     metrics: Metrics,
     queries_handled: u64,
 }
@@ -117,6 +124,8 @@ impl Servent {
             timers: TimerTable::new(),
             last_dial: None,
             left: false,
+            unanswered: reach::Unanswered::default(),
+            reach: Reach::default(),
             metrics: Metrics::default(),
             queries_handled: 0,
         }
@@ -228,13 +237,14 @@ impl Node for Servent {
             Input::Accepted { conn, .. } => self.accepted(now, conn, out),
             Input::Connected { conn } => self.connected(now, conn, out),
             Input::Received { conn, bytes } => self.received(now, conn, bytes, out),
-            Input::Closed { conn } => self.closed(now, conn, out),
+            Input::Closed { conn, reason } => self.closed(now, conn, reason, out),
             Input::Timeout => self.timeout(now, out),
             Input::Command(command) => self.command(now, command, out),
         }
         let conns = &self.conns;
         self.handshakes
             .skip_finished(|conn| handshake_under_way(conns, conn));
+        self.clear_reach();
     }
 
     /// The earliest of the servent's rounds and of the deadlines its handshakes and searches
@@ -252,5 +262,9 @@ impl Node for Servent {
 
     fn library(&self) -> Option<&Library> {
         Some(&self.config.library)
+    }
+
+    fn problem(&self) -> Option<&Problem> {
+        self.reach.problem()
     }
 }

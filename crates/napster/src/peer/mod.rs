@@ -21,7 +21,8 @@
 //! [`SearchError::NotConnected`], new ones fail at once, and the peer dials again every
 //! [`PeerConfig::reconnect_every`] — or after a random delay around it if the server
 //! closed the connection before acking the login, so that peers it turned away together
-//! come back spread out.
+//! come back spread out. Until it is logged in again the peer reports why it cannot reach
+//! the server — refused, timed out, closed — as its [`Node::problem`].
 //!
 //! Firewalled uploads (501: connect out to a downloader) need the runtime to dial a data
 //! connection for the core; p2plab peers listen on a data port instead, so a 501 is logged
@@ -38,9 +39,10 @@ use std::time::Duration;
 
 use p2plab_peer_protocol::settings::{check_range, SettingError, PERIODS};
 use p2plab_peer_protocol::time::random_phase;
+use p2plab_peer_protocol::Failure;
 use p2plab_peer_protocol::{
     Command, ConnId, Event, FrameReader, Hit, Holder, Input, Instant, Library, Metrics, Node,
-    Outbox, Query, RequestId, SearchError, TimerKind, TimerTable, TransferNotice,
+    Outbox, Problem, Query, Reach, RequestId, SearchError, TimerKind, TimerTable, TransferNotice,
 };
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -177,6 +179,8 @@ pub struct Peer {
     shared: BTreeSet<String>,
     /// Draws the delay before dialling a server that turned the peer away.
     rng: ChaCha8Rng,
+    /// Why the server cannot be reached, while it cannot.
+    reach: Reach,
     metrics: Metrics,
 }
 
@@ -192,6 +196,7 @@ impl Peer {
             timers: TimerTable::new(),
             shared: BTreeSet::new(),
             rng,
+            reach: Reach::default(),
             metrics: Metrics::default(),
         }
     }
@@ -264,16 +269,20 @@ impl Peer {
         self.link = Link::LoggingIn(conn);
     }
 
-    /// The server connection is gone: fail what waits, and dial again later.
-    fn lost(&mut self, now: Instant, why: &str, out: &mut Outbox) {
-        tracing::debug!(nick = self.config.nick, why, "lost the index server");
+    /// The server connection is gone, for `why`: fail what waits, say why the server
+    /// cannot be reached, and dial again later.
+    fn lost(&mut self, now: Instant, why: Failure, out: &mut Outbox) {
+        tracing::debug!(nick = self.config.nick, %why, "lost the index server");
         let err = SearchError::NotConnected(format!("lost the index server: {why}"));
         for event in self.pending.fail_all(&err) {
             out.report(event);
         }
         self.shared.clear();
-        let redial = now + self.redial_delay();
-        self.timers.set(Timer::Redial, redial);
+        let delay = self.redial_delay();
+        let server = self.config.server;
+        let problem = Problem::one("index server", server, why, now);
+        self.reach.fail(problem.retrying_in(Some(delay)));
+        self.timers.set(Timer::Redial, now + delay);
         self.link = Link::Down;
     }
 
@@ -446,10 +455,15 @@ impl Node for Peer {
             Input::Connected { conn } => self.on_connected(conn, out),
             Input::Received { conn, bytes } if self.server_conn() == Some(conn) => {
                 self.receive(now, conn, bytes, out);
+                if self.is_online() {
+                    let server = self.config.server;
+                    self.reach
+                        .clear(format_args!("logged in to the index server {server}"));
+                }
             }
             Input::Received { .. } => {}
-            Input::Closed { conn } if self.server_conn() == Some(conn) => {
-                self.lost(now, "the connection closed", out);
+            Input::Closed { conn, reason } if self.server_conn() == Some(conn) => {
+                self.lost(now, Failure::Closed(reason), out);
             }
             Input::Closed { .. } => {}
             Input::Timeout => self.timeout(now, out),
@@ -469,5 +483,9 @@ impl Node for Peer {
 
     fn library(&self) -> Option<&Library> {
         Some(&self.config.library)
+    }
+
+    fn problem(&self) -> Option<&Problem> {
+        self.reach.problem()
     }
 }

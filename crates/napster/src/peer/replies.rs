@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 
 use p2plab_peer_protocol::{
-    CodecError, ConnId, Download, Hit, Holder, Instant, Outbox, SearchError, WireMessage,
+    CodecError, ConnId, Download, Failure, Hit, Holder, Instant, Outbox, SearchError, WireMessage,
 };
 
 use super::{Link, Peer};
@@ -38,7 +38,8 @@ impl Peer {
     fn broken(&mut self, now: Instant, conn: ConnId, e: &CodecError, out: &mut Outbox) {
         self.metrics.record_drop("malformed");
         out.close(conn);
-        self.lost(now, &format!("it sent a bad message ({e})"), out);
+        let why = format!("it sent a bad message ({e})");
+        self.lost(now, Failure::Incompatible(why), out);
     }
 
     fn on_message(&mut self, now: Instant, conn: ConnId, msg: Message, out: &mut Outbox) {

@@ -402,7 +402,7 @@ impl Node for Server {
             Input::Start | Input::Connected { .. } => {}
             Input::Accepted { conn, remote } => self.accept(now, conn, remote, out),
             Input::Received { conn, bytes } => self.receive(now, conn, bytes, out),
-            Input::Closed { conn } => self.forget(conn, out),
+            Input::Closed { conn, .. } => self.forget(conn, out),
             Input::Timeout => {
                 self.expire_logins(now, out);
                 self.expire_relays(now, out);

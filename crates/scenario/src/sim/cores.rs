@@ -8,7 +8,7 @@ use std::sync::Arc;
 use p2plab_chord::{ChordConfig, ChordNode};
 use p2plab_gnutella::{Servent, ServentConfig};
 use p2plab_napster::{NapsterNode, Peer, PeerConfig, Server, ServerConfig};
-use p2plab_peer_protocol::{Input, Instant, Library, Metrics, Node, Outbox};
+use p2plab_peer_protocol::{Input, Instant, Library, Metrics, Node, Outbox, Problem};
 
 use crate::node_spec::NodeSpec;
 
@@ -67,6 +67,14 @@ impl Node for SimNode {
             SimNode::Napster(n) => n.library(),
             SimNode::Gnutella(n) => n.library(),
             SimNode::Chord(n) => n.library(),
+        }
+    }
+
+    fn problem(&self) -> Option<&Problem> {
+        match self {
+            SimNode::Napster(n) => n.problem(),
+            SimNode::Gnutella(n) => n.problem(),
+            SimNode::Chord(n) => n.problem(),
         }
     }
 }

@@ -121,6 +121,7 @@ impl SimCluster {
                         SimNode::Gnutella(s) => describe_servent(s),
                         _ => serde_json::Value::Null,
                     },
+                    problem: node.problem().cloned(),
                 }
             })
             .collect();
