@@ -164,6 +164,9 @@ impl Servent {
     }
 
     fn command(&mut self, now: Instant, command: Command, out: &mut Outbox) {
+        if self.left && command.answer_when_left(out) {
+            return;
+        }
         match command {
             Command::Search { request, query } => self.start_search(now, request, &query, out),
             Command::Locate { request, hit } => out.report(Event::Located {

@@ -10,7 +10,8 @@
 //!   [`Download::Napster`](p2plab_peer_protocol::Download::Napster), or the 206/404 as a refusal;
 //! - [`Command::Share`] sends the difference with what was shared: 102s, then 100s;
 //! - [`Command::Transfer`] tells the server 218/219/220/221;
-//! - [`Command::Leave`] closes the connection.
+//! - [`Command::Leave`] closes the connection; from then on a search or locate fails at
+//!   once with [`SearchError::Left`] (the rule all three networks follow).
 //!
 //! When the server connection is lost, every request in flight fails with
 //! [`SearchError::NotConnected`], new ones fail at once, and the peer dials again every
@@ -221,9 +222,7 @@ impl Peer {
     fn online_conn(&self) -> Result<ConnId, SearchError> {
         match self.link {
             Link::Online(c) => Ok(c),
-            Link::Left => Err(SearchError::NotConnected(
-                "this peer left the network".into(),
-            )),
+            Link::Left => Err(SearchError::Left),
             _ => Err(SearchError::NotConnected(
                 "not logged in to the index server".into(),
             )),
@@ -392,8 +391,7 @@ impl Peer {
         if let Some(conn) = self.server_conn() {
             out.close(conn);
         }
-        let err = SearchError::NotConnected("this peer left the network".into());
-        for event in self.pending.fail_all(&err) {
+        for event in self.pending.fail_all(&SearchError::Left) {
             out.report(event);
         }
         self.shared.clear();
@@ -403,6 +401,9 @@ impl Peer {
     }
 
     fn command(&mut self, now: Instant, cmd: Command, out: &mut Outbox) {
+        if matches!(self.link, Link::Left) && cmd.answer_when_left(out) {
+            return;
+        }
         match cmd {
             Command::Search { request, query } => self.search(now, request, &query, out),
             Command::Locate { request, hit } => self.locate(now, request, &hit, out),
