@@ -31,7 +31,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::config::ServentConfig;
 use crate::guid::Guid;
 use crate::host_cache::HostCache;
-use crate::routing::{ExpiringMap, Route};
+use crate::routing::{ExpiringMap, Seen};
 use crate::{HOST_CACHE_SIZE, ROUTE_EXPIRY, ROUTE_TABLE_CAPACITY};
 
 use connection::{handshake_under_way, Conn, Handshakes};
@@ -67,8 +67,9 @@ pub struct Servent {
     /// When each handshake under way times out.
     handshakes: Handshakes,
     host_cache: HostCache,
-    /// Seen (payload type, descriptor ID) → where answers go: routing rules 1, 2 and 6.
-    routes: ExpiringMap<(u8, Guid), Route>,
+    /// Seen (payload type, descriptor ID) → where answers go, and the first copy's TTL:
+    /// routing rules 1, 2 and 6.
+    routes: ExpiringMap<(u8, Guid), Seen>,
     /// Servent ID → the connection its QueryHits came from: routing rule 3.
     push_routes: ExpiringMap<Guid, ConnId>,
     /// Our searches still collecting QueryHits, by their Query's descriptor ID.
@@ -82,6 +83,8 @@ pub struct Servent {
     left: bool,
     metrics: Metrics,
     queries_handled: u64,
+    /// Duplicate Queries that came with more TTL left than their first copy.
+    shadowed_queries: u64,
 }
 
 impl Servent {
@@ -115,6 +118,7 @@ impl Servent {
             left: false,
             metrics: Metrics::default(),
             queries_handled: 0,
+            shadowed_queries: 0,
         }
     }
 
@@ -161,6 +165,14 @@ impl Servent {
     /// each flood counts once here, however many copies of it arrived.
     pub fn queries_handled(&self) -> u64 {
         self.queries_handled
+    }
+
+    /// Duplicate Queries that arrived with more TTL left than the copy seen first: each one
+    /// a flood that reached this servent by a longer path before a shorter one, and went on
+    /// from here with less reach than the shorter path gave (duplicate shadowing). Dropped
+    /// all the same, as rule 6 says; counted so that a miss can be told from a loss.
+    pub fn shadowed_queries(&self) -> u64 {
+        self.shadowed_queries
     }
 
     fn command(&mut self, now: Instant, command: Command, out: &mut Outbox) {
