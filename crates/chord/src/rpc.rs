@@ -117,7 +117,8 @@ impl<P> RpcTable<P> {
         self.pending.is_empty()
     }
 
-    fn take_where(&mut self, pred: impl Fn(&Pending<P>) -> bool) -> Vec<Pending<P>> {
+    /// Takes every request `pred` holds for, soonest deadline first.
+    pub fn take_where(&mut self, pred: impl Fn(&Pending<P>) -> bool) -> Vec<Pending<P>> {
         let ids: Vec<u64> = self
             .pending
             .iter()

@@ -8,10 +8,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
-use p2plab_chord::{Id, NodeRef};
+use p2plab_chord::{Frame, Id, Message, NodeRef};
 use p2plab_netsim::{Latency, NodeIdx};
 use p2plab_peer_protocol::keywords::normalize_name;
-use p2plab_peer_protocol::{Command, Event, Hit, Holder, Library, Node, Query, RequestId};
+use p2plab_peer_protocol::{
+    Command, Event, Hit, Holder, Library, Node, Query, RequestId, SearchError, WireMessage,
+};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -238,6 +240,76 @@ fn a_leaving_node_hands_its_entries_to_its_successor() {
     for e in entries.iter().filter(|e| e.holder != leaver_addr) {
         assert!(is_stored(&net, e), "{} lost", e.name);
     }
+}
+
+#[test]
+fn a_node_that_left_answers_its_user_at_once_and_the_ring_not_at_all() {
+    let (mut net, ids, entries) = ring_with_files(8, 1, 23);
+    let leaver = ids[3];
+    let leaver_addr = net.addr(leaver);
+    net.command(
+        leaver,
+        Command::Leave {
+            request: RequestId(1),
+        },
+    );
+    net.take_events(leaver);
+    // Not crashed: the leaver's process runs on, and the ring routes around it.
+    net.run_for(secs(20));
+    let search = Command::Search {
+        request: RequestId(2),
+        query: entries[0].name.clone(),
+    };
+    net.command(leaver, search);
+    net.command(
+        leaver,
+        Command::Leave {
+            request: RequestId(3),
+        },
+    );
+    assert_eq!(
+        net.take_events(leaver),
+        [
+            Event::SearchDone {
+                request: RequestId(2),
+                result: Err(SearchError::Left),
+            },
+            Event::Left {
+                request: RequestId(3)
+            },
+        ]
+    );
+    // A ring RPC to it (a ping, as check_predecessor sends) gets no answer.
+    let sent = sent_by(&net, leaver);
+    let ping = Frame {
+        request: 5,
+        msg: Message::Ping,
+    };
+    let asker = net.add(TestNode::Raw(Box::new(RawPeer::new(
+        leaver_addr,
+        ping.to_bytes(),
+    ))));
+    net.run_for(secs(20));
+    assert!(raw(&net, asker).received.is_empty());
+    assert_eq!(
+        sent_by(&net, leaver),
+        sent,
+        "it sends nothing after leaving"
+    );
+    for m in membership(&net).iter().filter(|m| m.addr != leaver_addr) {
+        let n = node(&net, net.idx_of(m.addr).expect("member"));
+        assert!(n.successor_list().iter().all(|s| s.addr != leaver_addr));
+    }
+}
+
+/// Messages a node has sent, all kinds together.
+fn sent_by(net: &Net, idx: NodeIdx) -> u64 {
+    net.node(idx)
+        .metrics()
+        .sent
+        .values()
+        .map(|t| t.messages)
+        .sum()
 }
 
 #[test]

@@ -38,6 +38,30 @@ pub enum Route {
     Conn(ConnId),
 }
 
+/// What the servent remembers of a Ping or Query it has seen: the way back, and the TTL
+/// its first copy had left — one byte more per entry, so the table's capacity bounds it.
+/// A later copy with more TTL left is still dropped (rule 6 goes by ID alone), but it tells
+/// that the flood reached this servent by a longer path first and went on from here with
+/// less reach than it could have had: *duplicate shadowing*.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Seen {
+    /// Where answers go.
+    pub route: Route,
+    /// The TTL the first copy arrived with (after clamping).
+    pub ttl: u8,
+}
+
+impl Seen {
+    /// A descriptor this servent started: answers are for us, and no copy of it can come
+    /// with more TTL than the one we sent.
+    pub fn local() -> Self {
+        Seen {
+            route: Route::Local,
+            ttl: u8::MAX,
+        }
+    }
+}
+
 /// A map whose entries are forgotten after `max_age`, or oldest-first beyond `capacity`.
 #[derive(Debug)]
 pub struct ExpiringMap<K, V> {

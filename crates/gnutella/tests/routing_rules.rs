@@ -12,7 +12,7 @@ use p2plab_gnutella::{
     MAX_PINGS_PER_WINDOW, MAX_QUERIES_FORWARDED_PER_WINDOW, MAX_QUERIES_PER_WINDOW, QUERY_WINDOW,
 };
 use p2plab_peer_protocol::{
-    Command, Effect, Event, Holder, Input, Instant, Node, RequestId, WireMessage,
+    Command, Effect, Event, Holder, Input, Instant, Node, RequestId, SearchError, WireMessage,
 };
 
 fn pong(guid: u8, port: u16) -> Vec<u8> {
@@ -359,5 +359,17 @@ fn leaving_closes_everything_and_refuses_newcomers() {
         b.servent.poll_timeout(),
         None,
         "a servent that left wants no timers"
+    );
+    let search = b.input(Input::Command(Command::Search {
+        request: RequestId(10),
+        query: "anything".into(),
+    }));
+    assert_eq!(
+        search,
+        [Effect::Report(Event::SearchDone {
+            request: RequestId(10),
+            result: Err(SearchError::Left),
+        })],
+        "answered at once, not as a servent that lost its neighbours"
     );
 }

@@ -688,10 +688,7 @@ fn leaving_closes_the_connection_and_unshares() {
     lab.net.run_for(Duration::from_secs(10));
     assert_eq!(lab.server().user_count(), 2);
     assert!(lab.search(c, "cello").unwrap().is_empty());
-    assert!(matches!(
-        lab.search(a, "daft"),
-        Err(SearchError::NotConnected(_))
-    ));
+    assert_eq!(lab.search(a, "daft"), Err(SearchError::Left));
 }
 
 #[test]

@@ -127,6 +127,31 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// The one rule all three networks follow once a node has left: a search, a locate or
+    /// another leave is answered at once — [`SearchError::Left`] for the first two, the
+    /// leave is done already — instead of waiting out the caller's timeout. Reports that
+    /// answer into `out` and returns true; returns false for a command that needs no
+    /// network ([`Command::Share`], [`Command::Transfer`]), which the node then takes as
+    /// it would anyway.
+    pub fn answer_when_left(&self, out: &mut Outbox<'_>) -> bool {
+        let event = match self {
+            Command::Search { request, .. } => Event::SearchDone {
+                request: *request,
+                result: Err(SearchError::Left),
+            },
+            Command::Locate { request, .. } => Event::Located {
+                request: *request,
+                result: Err(SearchError::Left),
+            },
+            Command::Leave { request } => Event::Left { request: *request },
+            Command::Share { .. } | Command::Transfer(_) => return false,
+        };
+        out.report(event);
+        true
+    }
+}
+
 /// Transfer bookkeeping a node may report to its network.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TransferNotice {
@@ -181,6 +206,14 @@ pub enum SearchError {
     /// Asking again later can succeed.
     #[error("the network cannot answer yet: {0}")]
     NotReady(String),
+    /// The node has left the network ([`Command::Leave`]): it takes no part in it any more
+    /// and will not until it is started again. A variant of its own, not
+    /// [`SearchError::NotReady`] with a reason: "not ready" promises that asking again later
+    /// can succeed, and a node that has left never gets ready by waiting. Nor is it
+    /// [`SearchError::NotConnected`], which a node says that lost its way in and may find
+    /// one again. It carries no sentence: what happened is all there is to say.
+    #[error("this node has left the network")]
+    Left,
 }
 
 /// One search result: a file and who holds it.

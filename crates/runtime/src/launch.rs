@@ -236,8 +236,9 @@ pub async fn chord_node(
 
 /// A servent's state as its `stats` reply gives it: its id, its neighbours' listen
 /// addresses (what a report measures the real overlay from), the host cache's size, the
-/// Queries it handled, and its lately closed searches that got QueryHits after their window
-/// (`late_hits`: `[query, hits]` pairs). The simulator reads servents through this too.
+/// Queries it handled, the duplicate Queries that came with more TTL than their first copy
+/// (`shadowed_queries`), and its lately closed searches that got QueryHits after their
+/// window (`late_hits`: `[query, hits]` pairs). The simulator reads servents through this too.
 pub fn describe_servent(servent: &Servent) -> serde_json::Value {
     let late: Vec<(&str, u32)> = servent
         .late_hits()
@@ -249,6 +250,7 @@ pub fn describe_servent(servent: &Servent) -> serde_json::Value {
         "neighbours": servent.neighbours(),
         "host_cache": servent.host_cache_len(),
         "queries_handled": servent.queries_handled(),
+        "shadowed_queries": servent.shadowed_queries(),
         "late_hits": late,
     })
 }

@@ -15,7 +15,7 @@ use p2plab_runtime::launch::Launcher;
 use p2plab_runtime::NodeHandle;
 use serde::{Deserialize, Serialize};
 
-use crate::spec::{self, ChordSettings, GnutellaSettings, SpecError};
+use crate::spec::{self, ChordSettings, GnutellaSettings, NetworkSettings, SpecError};
 
 /// What kind of node, and everything it is configured with.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

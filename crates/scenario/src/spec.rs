@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use p2plab_peer_protocol::settings::{millis, CHECK_ADDR};
+use p2plab_peer_protocol::SettingError;
 use p2plab_sim::churn::Lifetime;
 use serde::{Deserialize, Serialize};
 
@@ -790,16 +791,6 @@ fn validate_settings(s: &Settings) -> Result<(), SpecError> {
     )
 }
 
-/// A refused setting, named by its path under `at` in the scenario file.
-fn setting_error(
-    at: &str,
-    name: fn(&str) -> &str,
-    e: &p2plab_peer_protocol::SettingError,
-) -> SpecError {
-    let (field, message) = e.describe(|f| format!("{at}.{}", name(f)));
-    invalid(field, message)
-}
-
 fn validate_timeline(steps: &[Step], fewest_peers: usize) -> Result<(), SpecError> {
     check(
         matches!(steps.first(), Some(Step::Start { .. })),
@@ -913,10 +904,67 @@ fn validate_lifetime(l: &Lifetime, field: &str) -> Result<(), SpecError> {
     )
 }
 
-impl GnutellaSettings {
-    /// Sets a servent's TTLs, degree bounds and periods from these settings (the same on
-    /// real sockets and in the simulator).
-    pub fn configure(&self, c: &mut p2plab_gnutella::ServentConfig) {
+/// A network's block of `settings` (`settings.gnutella`, `settings.chord`): the fields a
+/// scenario file writes, over the config that network's nodes take.
+///
+/// Each block is checked the same way — written into a config for a node that never runs,
+/// judged by that node's own `validate`, a bad field named as the file spells it — so the
+/// checking is written once, in [`NetworkSettings::validate`], and a block says only what
+/// differs: its config, how it fills it, and which fields it calls otherwise.
+pub trait NetworkSettings {
+    /// The config a node of this network takes.
+    type Config;
+
+    /// The config fields the file names otherwise, as (config field, file field) pairs;
+    /// every other field has one name in both.
+    const RENAMED: &'static [(&'static str, &'static str)];
+
+    /// A config for a node that is only checked, never started.
+    fn check_config() -> Self::Config;
+
+    /// Writes these settings into `c` (the same on real sockets and in the simulator).
+    fn configure(&self, c: &mut Self::Config);
+
+    /// The node's own check of its config.
+    ///
+    /// # Errors
+    /// The first setting out of its range.
+    fn check(c: &Self::Config) -> Result<(), SettingError>;
+
+    /// Checks these settings as a node would take them; a bad one is named under `at`
+    /// (`settings.gnutella`) by its name in the file.
+    ///
+    /// # Errors
+    /// [`SpecError::Invalid`] naming the field.
+    fn validate(&self, at: &str) -> Result<(), SpecError> {
+        let mut config = Self::check_config();
+        self.configure(&mut config);
+        Self::check(&config).map_err(|e| {
+            let file_name = |f: &str| {
+                let renamed = Self::RENAMED.iter().find(|(config, _)| *config == f);
+                format!("{at}.{}", renamed.map_or(f, |(_, file)| file))
+            };
+            let (field, message) = e.describe(file_name);
+            invalid(field, message)
+        })
+    }
+}
+
+impl NetworkSettings for GnutellaSettings {
+    type Config = p2plab_gnutella::ServentConfig;
+
+    const RENAMED: &'static [(&'static str, &'static str)] = &[
+        ("min_peers", "degree"),
+        ("ping_interval", "ping_interval_s"),
+        ("search_window", "search_window_ms"),
+    ];
+
+    fn check_config() -> Self::Config {
+        p2plab_gnutella::ServentConfig::new(CHECK_ADDR, Arc::default())
+    }
+
+    /// Sets a servent's TTLs, degree bounds and periods.
+    fn configure(&self, c: &mut Self::Config) {
         c.ttl = self.ttl;
         c.ping_ttl = self.ping_ttl;
         c.min_peers = self.degree;
@@ -925,54 +973,33 @@ impl GnutellaSettings {
         c.search_window = Duration::from_millis(self.search_window_ms);
     }
 
-    /// Checks these settings as a servent would take them; a bad one is named under `at`
-    /// (`settings.gnutella`).
-    pub(crate) fn validate(&self, at: &str) -> Result<(), SpecError> {
-        let mut config = p2plab_gnutella::ServentConfig::new(CHECK_ADDR, Arc::default());
-        self.configure(&mut config);
-        config
-            .validate()
-            .map_err(|e| setting_error(at, Self::field, &e))
-    }
-
-    /// The scenario file's name for a servent's config field.
-    fn field(config_field: &str) -> &str {
-        match config_field {
-            "min_peers" => "degree",
-            "ping_interval" => "ping_interval_s",
-            "search_window" => "search_window_ms",
-            same => same,
-        }
+    fn check(c: &Self::Config) -> Result<(), SettingError> {
+        c.validate()
     }
 }
 
-impl ChordSettings {
-    /// Sets a node's successor-list length, replicas and periods from these settings (the
-    /// same on real sockets and in the simulator).
-    pub fn configure(&self, c: &mut p2plab_chord::ChordConfig) {
+impl NetworkSettings for ChordSettings {
+    type Config = p2plab_chord::ChordConfig;
+
+    const RENAMED: &'static [(&'static str, &'static str)] = &[
+        ("stabilize_every", "stabilize_ms"),
+        ("fix_fingers_every", "fix_fingers_ms"),
+    ];
+
+    fn check_config() -> Self::Config {
+        p2plab_chord::ChordConfig::new(CHECK_ADDR, None, Arc::default())
+    }
+
+    /// Sets a node's successor-list length, replicas and periods.
+    fn configure(&self, c: &mut Self::Config) {
         c.successors = self.successors;
         c.replicas = self.replicas;
         c.stabilize_every = Duration::from_millis(self.stabilize_ms);
         c.fix_fingers_every = Duration::from_millis(self.fix_fingers_ms);
     }
 
-    /// Checks these settings as a node would take them; a bad one is named under `at`
-    /// (`settings.chord`).
-    pub(crate) fn validate(&self, at: &str) -> Result<(), SpecError> {
-        let mut config = p2plab_chord::ChordConfig::new(CHECK_ADDR, None, Arc::default());
-        self.configure(&mut config);
-        config
-            .validate()
-            .map_err(|e| setting_error(at, Self::field, &e))
-    }
-
-    /// The scenario file's name for a node's config field.
-    fn field(config_field: &str) -> &str {
-        match config_field {
-            "stabilize_every" => "stabilize_ms",
-            "fix_fingers_every" => "fix_fingers_ms",
-            same => same,
-        }
+    fn check(c: &Self::Config) -> Result<(), SettingError> {
+        c.validate()
     }
 }
 

@@ -36,6 +36,10 @@ pub enum Failure {
 }
 
 impl From<SearchError> for Failure {
+    /// Only [`SearchError::NotReady`] is "not ready": the network will answer if asked
+    /// later. A searcher that has left ([`SearchError::Left`]) never will — the timeline
+    /// asks only peers it holds to be up, so such an answer is a search that failed, an
+    /// error, not the network's excuse.
     fn from(e: SearchError) -> Self {
         match e {
             SearchError::NotReady(why) => Failure::NotReady(why),
@@ -292,5 +296,22 @@ impl Tally {
             self.hops_sum += u64::from(h);
             self.hops_n += 1;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_searcher_that_left_failed_where_one_not_ready_may_yet_answer() {
+        assert_eq!(
+            Failure::from(SearchError::Left),
+            Failure::Failed("this node has left the network".into())
+        );
+        assert_eq!(
+            Failure::from(SearchError::NotReady("joining".into())),
+            Failure::NotReady("joining".into())
+        );
     }
 }

@@ -35,7 +35,7 @@
 
 use std::net::SocketAddr;
 
-use p2plab_peer_protocol::{Event, Instant, Outbox, RequestId};
+use p2plab_peer_protocol::{Event, Instant, Outbox, RequestId, SearchError};
 
 use super::{ChordNode, Goal, Phase, Purpose, Timer};
 use crate::message::Message;
@@ -336,10 +336,39 @@ impl ChordNode {
             }
         }
         self.phase = Phase::Left;
-        self.lookups.clear();
+        self.answer_searches_on_leave(out);
         self.to_publish.clear();
         out.report(Event::Left { request });
         self.close_idle_links(out);
+    }
+
+    /// Ends every lookup, and answers each user search still running — looking up its key
+    /// or reading its owner's records — with [`SearchError::Left`], as a search asked
+    /// after the leave is answered ([`Command::answer_when_left`]): the node's part in the
+    /// ring ends here, and no answer to them would be read.
+    ///
+    /// [`Command::answer_when_left`]: p2plab_peer_protocol::Command::answer_when_left
+    fn answer_searches_on_leave(&mut self, out: &mut Outbox) {
+        let looking = std::mem::take(&mut self.lookups)
+            .into_values()
+            .filter_map(|a| match a.goal {
+                Goal::Search(run) => Some(run),
+                _ => None,
+            });
+        let reading = self
+            .rpc
+            .take_where(|p| matches!(p.purpose, Purpose::Get(_)))
+            .into_iter()
+            .filter_map(|p| match p.purpose {
+                Purpose::Get(run) => Some(run),
+                _ => None,
+            });
+        for run in looking.chain(reading).collect::<Vec<_>>() {
+            out.report(Event::SearchDone {
+                request: run.request,
+                result: Err(SearchError::Left),
+            });
+        }
     }
 
     /// A neighbour is leaving: route around it.

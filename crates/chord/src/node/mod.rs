@@ -66,7 +66,8 @@ enum Phase {
     Joining,
     /// In the ring.
     Joined,
-    /// Left voluntarily; ignores everything.
+    /// Left voluntarily: takes no part in the ring, answers its user at once
+    /// ([`ChordNode::handle_left`]).
     Left,
 }
 
@@ -373,6 +374,17 @@ impl ChordNode {
         }
     }
 
+    /// After [`Command::Leave`]: the node takes no part in the ring — it answers no RPC
+    /// and runs no upkeep, and a connection it dialled before leaving is only flushed and
+    /// hung up — but a user's command is answered at once ([`Command::answer_when_left`]).
+    fn handle_left(&mut self, now: Instant, input: Input<'_>, out: &mut Outbox) {
+        match input {
+            Input::Connected { conn } => self.flush_and_close(conn, out),
+            Input::Command(cmd) if !cmd.answer_when_left(out) => self.on_command(now, cmd, out),
+            _ => {}
+        }
+    }
+
     fn on_command(&mut self, now: Instant, cmd: Command, out: &mut Outbox) {
         match cmd {
             Command::Search { request, query } => self.search(now, request, &query, out),
@@ -397,9 +409,7 @@ impl ChordNode {
 impl Node for ChordNode {
     fn handle(&mut self, now: Instant, input: Input<'_>, out: &mut Outbox) {
         if self.phase == Phase::Left {
-            if let Input::Connected { conn } = input {
-                self.flush_and_close(conn, out);
-            }
+            self.handle_left(now, input, out);
             return;
         }
         match input {

@@ -26,7 +26,7 @@ use super::Servent;
 use crate::descriptor::{Descriptor, Payload};
 use crate::header::{PayloadType, BYE};
 use crate::message::{Pong, Push, Query, QueryHit};
-use crate::routing::Route;
+use crate::routing::{Route, Seen};
 
 impl Servent {
     pub(super) fn on_descriptor(
@@ -73,15 +73,24 @@ impl Servent {
         hops.saturating_add(1).min(self.config.max_ttl.max(1))
     }
 
-    /// Remembers a Ping or Query's way back; false (and counted) if it is a duplicate.
+    /// Remembers a Ping or Query's way back and the TTL it came with; false (and counted)
+    /// if it is a duplicate. A duplicate Query with more TTL left than the first copy is
+    /// counted apart too, as *shadowed* (see [`Seen`]).
     fn first_sighting(&mut self, now: Instant, from: ConnId, d: &Descriptor) -> bool {
-        let fresh = self
-            .routes
-            .insert_new(now, (d.payload.code(), d.guid), Route::Conn(from));
-        if !fresh {
-            self.metrics.record_drop("duplicate");
+        let key = (d.payload.code(), d.guid);
+        let seen = Seen {
+            route: Route::Conn(from),
+            ttl: d.ttl,
+        };
+        if self.routes.insert_new(now, key, seen) {
+            return true;
         }
-        fresh
+        self.metrics.record_drop("duplicate");
+        let first_ttl = self.routes.get(now, &key).map_or(u8::MAX, |s| s.ttl);
+        if matches!(d.payload, Payload::Query(_)) && d.ttl > first_ttl {
+            self.shadowed_queries += 1;
+        }
+        false
     }
 
     fn on_ping(&mut self, now: Instant, from: ConnId, d: &Descriptor, out: &mut Outbox) {
@@ -121,7 +130,7 @@ impl Servent {
         match self
             .routes
             .get(now, &(PayloadType::Ping.code(), d.guid))
-            .copied()
+            .map(|s| s.route)
         {
             Some(Route::Local) => {}
             Some(Route::Conn(_)) if pong.addr().is_none() => self.metrics.record_drop("firewalled"),
@@ -176,7 +185,7 @@ impl Servent {
         match self
             .routes
             .get(now, &(PayloadType::Query.code(), d.guid))
-            .copied()
+            .map(|s| s.route)
         {
             Some(Route::Local) => self.collect_hits(now, d, hit),
             Some(Route::Conn(back)) => self.route_back(back, d, out),

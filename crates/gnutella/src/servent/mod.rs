@@ -35,7 +35,7 @@ use crate::config::ServentConfig;
 use crate::dial_memory::DialMemory;
 use crate::guid::Guid;
 use crate::host_cache::HostCache;
-use crate::routing::{ExpiringMap, Route};
+use crate::routing::{ExpiringMap, Seen};
 use crate::{HOST_CACHE_SIZE, ROUTE_EXPIRY, ROUTE_TABLE_CAPACITY};
 
 use connection::{handshake_under_way, Conn, Handshakes};
@@ -73,8 +73,9 @@ pub struct Servent {
     host_cache: HostCache,
     /// Per address dialled: the handshake to speak, and the back-off after refusals.
     dial_memory: DialMemory,
-    /// Seen (payload type, descriptor ID) → where answers go: routing rules 1, 2 and 6.
-    routes: ExpiringMap<(u8, Guid), Route>,
+    /// Seen (payload type, descriptor ID) → where answers go, and the first copy's TTL:
+    /// routing rules 1, 2 and 6.
+    routes: ExpiringMap<(u8, Guid), Seen>,
     /// Servent ID → the connection its QueryHits came from: routing rule 3.
     push_routes: ExpiringMap<Guid, ConnId>,
     /// Our searches still collecting QueryHits, by their Query's descriptor ID.
@@ -92,6 +93,8 @@ pub struct Servent {
     reach: Reach,
     metrics: Metrics,
     queries_handled: u64,
+    /// Duplicate Queries that came with more TTL left than their first copy.
+    shadowed_queries: u64,
 }
 
 impl Servent {
@@ -128,6 +131,7 @@ impl Servent {
             reach: Reach::default(),
             metrics: Metrics::default(),
             queries_handled: 0,
+            shadowed_queries: 0,
         }
     }
 
@@ -176,7 +180,18 @@ impl Servent {
         self.queries_handled
     }
 
+    /// Duplicate Queries that arrived with more TTL left than the copy seen first: each one
+    /// a flood that reached this servent by a longer path before a shorter one, and went on
+    /// from here with less reach than the shorter path gave (duplicate shadowing). Dropped
+    /// all the same, as rule 6 says; counted so that a miss can be told from a loss.
+    pub fn shadowed_queries(&self) -> u64 {
+        self.shadowed_queries
+    }
+
     fn command(&mut self, now: Instant, command: Command, out: &mut Outbox) {
+        if self.left && command.answer_when_left(out) {
+            return;
+        }
         match command {
             Command::Search { request, query } => self.start_search(now, request, &query, out),
             Command::Locate { request, hit } => out.report(Event::Located {

@@ -19,7 +19,7 @@ use crate::descriptor::{Descriptor, Payload};
 use crate::guid::Guid;
 use crate::header::PayloadType;
 use crate::message::{Ping, Pong};
-use crate::routing::Route;
+use crate::routing::Seen;
 use crate::DIAL_RETRY;
 
 impl Servent {
@@ -122,7 +122,7 @@ impl Servent {
     pub(super) fn ping(&mut self, now: Instant, conns: &[ConnId], out: &mut Outbox) {
         let guid = Guid::random(&mut self.rng);
         self.routes
-            .put(now, (PayloadType::Ping.code(), guid), Route::Local);
+            .put(now, (PayloadType::Ping.code(), guid), Seen::local());
         let ping = Descriptor::new(guid, self.config.ping_ttl, Payload::Ping(Ping::default()));
         for conn in conns {
             out.send_message(*conn, &ping, &mut self.metrics);

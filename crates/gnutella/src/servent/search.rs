@@ -31,7 +31,7 @@ use crate::descriptor::{Descriptor, Payload};
 use crate::guid::Guid;
 use crate::header::PayloadType;
 use crate::message::{HitRecord, Query, QueryHit, VendorTrailer};
-use crate::routing::Route;
+use crate::routing::Seen;
 use crate::{MAX_CLOSED_SEARCHES, MAX_HITS_PER_QUERYHIT, MAX_HITS_PER_SEARCH, MAX_PAYLOAD};
 
 /// One of our searches, collecting hits.
@@ -110,7 +110,7 @@ impl Servent {
         }
         let guid = Guid::random(&mut self.rng);
         self.routes
-            .put(now, (PayloadType::Query.code(), guid), Route::Local);
+            .put(now, (PayloadType::Query.code(), guid), Seen::local());
         let query = Descriptor::new(guid, self.config.ttl, Payload::Query(Query::new(text)));
         for conn in open {
             out.send_message(conn, &query, &mut self.metrics);

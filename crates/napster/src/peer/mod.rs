@@ -15,7 +15,8 @@
 //!   downloader (609) when no 608 comes;
 //! - [`Command::Share`] sends the difference with what was shared: 102s, then 100s;
 //! - [`Command::Transfer`] tells the server 218/219/220/221;
-//! - [`Command::Leave`] closes the connection.
+//! - [`Command::Leave`] closes the connection; from then on a search or locate fails at
+//!   once with [`SearchError::Left`] (the rule all three networks follow).
 //!
 //! When the server connection is lost, every request in flight fails with
 //! [`SearchError::NotConnected`], new ones fail at once, and the peer dials again every
@@ -231,9 +232,7 @@ impl Peer {
     fn online_conn(&self) -> Result<ConnId, SearchError> {
         match self.link {
             Link::Online(c) => Ok(c),
-            Link::Left => Err(SearchError::NotConnected(
-                "this peer left the network".into(),
-            )),
+            Link::Left => Err(SearchError::Left),
             _ => Err(SearchError::NotConnected(
                 "not logged in to the index server".into(),
             )),
@@ -413,8 +412,7 @@ impl Peer {
         if let Some(conn) = self.server_conn() {
             out.close(conn);
         }
-        let err = SearchError::NotConnected("this peer left the network".into());
-        for event in self.pending.fail_all(&err) {
+        for event in self.pending.fail_all(&SearchError::Left) {
             out.report(event);
         }
         self.shared.clear();
@@ -424,6 +422,9 @@ impl Peer {
     }
 
     fn command(&mut self, now: Instant, cmd: Command, out: &mut Outbox) {
+        if matches!(self.link, Link::Left) && cmd.answer_when_left(out) {
+            return;
+        }
         match cmd {
             Command::Search { request, query } => self.search(now, request, &query, out),
             Command::Locate { request, hit } => self.locate(now, request, &hit, out),
