@@ -108,7 +108,7 @@ mod dialling {
     use p2plab_gnutella::{
         Descriptor, Payload, DIAL_RETRY, MAX_DIAL_BACKOFF, MAX_RETRY_AFTER, USER_AGENT,
     };
-    use p2plab_peer_protocol::{ConnId, Effect, Input, Instant, Node, WireMessage};
+    use p2plab_peer_protocol::{CloseReason, ConnId, Effect, Input, Instant, Node, WireMessage};
     use std::net::SocketAddr;
     use std::time::Duration;
 
@@ -188,7 +188,10 @@ mod dialling {
         b.recv(conn, b"GNUTELLA OK\n\n");
         assert_eq!(b.servent.neighbour_count(), 1);
         // It spoke 0.4: the next dial to it speaks 0.4 again, at the usual retry rate.
-        b.input(Input::Closed { conn });
+        b.input(Input::Closed {
+            conn,
+            reason: CloseReason::PeerClosed,
+        });
         let (_, conn, _) = next_dial(&mut b, DIAL_RETRY).expect("a prompt redial");
         assert_eq!(
             sent_bytes(&b.input(Input::Connected { conn }), conn),
@@ -209,7 +212,10 @@ mod dialling {
             // Connected, then closed without a word.
             let hello = sent_bytes(&b.input(Input::Connected { conn }), conn);
             hellos.push(hello.starts_with(b"GNUTELLA CONNECT/0.6\r\n"));
-            b.input(Input::Closed { conn });
+            b.input(Input::Closed {
+                conn,
+                reason: CloseReason::PeerClosed,
+            });
             let (at, next, _) = next_dial(&mut b, MAX_DIAL_BACKOFF * 2).expect("a redial");
             gaps.push(at.saturating_since(last).as_secs());
             (conn, last) = (next, at);

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use p2plab_napster::message::{Endpoint, NickFile};
 use p2plab_napster::{Message, Server, ServerConfig};
 use p2plab_peer_protocol::{
-    ConnId, ConnIds, Effect, Effects, Input, Instant, Node, Outbox, WireMessage,
+    CloseReason, ConnId, ConnIds, Effect, Effects, Input, Instant, Node, Outbox, WireMessage,
 };
 
 /// The server and what its driver keeps beside it: the effect queue and the connection ids.
@@ -216,7 +216,10 @@ fn a_holder_that_never_accepts_or_leaves_gets_the_downloader_a_609() {
 
     desk.feed(asker, &ask);
     assert_eq!(
-        desk.input(Input::Closed { conn: holder }),
+        desk.input(Input::Closed {
+            conn: holder,
+            reason: CloseReason::PeerClosed,
+        }),
         [send(asker, 609, b"lefty \"song.mp3\"")],
         "the holder left before accepting"
     );

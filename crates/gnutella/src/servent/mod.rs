@@ -23,7 +23,6 @@ mod search;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
-use p2plab_peer_protocol::Failure;
 use p2plab_peer_protocol::{
     Command, ConnId, Event, Input, Instant, Library, Metrics, Node, Outbox, Problem, Reach,
     RequestId, TimerKind, TimerTable,
