@@ -21,6 +21,7 @@
 //! - [`descriptor`] — header + payload, the [`WireMessage`] the servent reads and writes.
 //! - [`kind`] — [`Kind`], what the metrics count: each descriptor type, and handshakes.
 //! - [`handshake`] — the text handshake: `GNUTELLA CONNECT/0.4` (and 0.6, accepted).
+//! - [`qrp`] — the Query Routing Protocol: the hash, the table a leaf sends, RESET and PATCH.
 //! - [`routing`] — the seen table and the reverse-path tables, bounded and expiring.
 //! - [`host_cache`] — addresses of servents learned from Pongs, for (re)connecting.
 //! - [`config`] — [`ServentConfig`], what the runtime chooses, with every setting's
@@ -45,6 +46,7 @@ pub mod header;
 pub mod host_cache;
 pub mod kind;
 pub mod message;
+pub mod qrp;
 pub mod routing;
 pub mod servent;
 pub mod topology;
