@@ -97,6 +97,22 @@ impl Block {
         }
     }
 
+    /// True when the peer reads deflate: `Accept-Encoding` lists `deflate`.
+    pub fn accepts_deflate(&self) -> bool {
+        self.lists("Accept-Encoding", "deflate")
+    }
+
+    /// True when the peer compresses what it sends from now on: `Content-Encoding: deflate`.
+    pub fn sends_deflate(&self) -> bool {
+        self.lists("Content-Encoding", "deflate")
+    }
+
+    /// True when header `name` is a comma-separated list holding `token` (without case).
+    fn lists(&self, name: &str, token: &str) -> bool {
+        self.header(name)
+            .is_some_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
+    }
+
     /// The peer's listening address, from `Listen-IP`, `X-My-Address` or `Node`.
     pub fn listen_addr(&self) -> Option<SocketAddr> {
         ["Listen-IP", "X-My-Address", "Node"]
@@ -159,12 +175,40 @@ fn block_end(buf: &[u8]) -> Option<usize> {
 }
 
 /// The 0.6 server's acceptance, with the mandatory `User-Agent` and our listening address.
-pub fn ok_06(listen: SocketAddr) -> Vec<u8> {
+/// To a client that offered deflate (`Accept-Encoding: deflate`) it says it will compress
+/// (`Content-Encoding`) and can read compressed bytes (`Accept-Encoding`).
+pub fn ok_06(listen: SocketAddr, deflate: bool) -> Vec<u8> {
+    let encoding = if deflate {
+        "Accept-Encoding: deflate\r\nContent-Encoding: deflate\r\n"
+    } else {
+        ""
+    };
     format!(
         "GNUTELLA/0.6 200 OK\r\nUser-Agent: {USER_AGENT}\r\nListen-IP: {listen}\r\n\
-         X-Ultrapeer: False\r\n\r\n"
+         X-Ultrapeer: False\r\n{encoding}\r\n"
     )
     .into_bytes()
+}
+
+/// What a leaf sends to dial an ultrapeer: it is no ultrapeer itself, it will send a QRP 0.1
+/// table, it reads deflate, takes cached Pongs, and reads GGEP blocks (it skips them). These
+/// are the headers gtk-gnutella looks for in a leaf; it refuses one without deflate.
+pub fn connect_06_leaf(listen: SocketAddr) -> Vec<u8> {
+    format!(
+        "GNUTELLA CONNECT/0.6\r\nUser-Agent: {USER_AGENT}\r\nListen-IP: {listen}\r\n\
+         X-Ultrapeer: False\r\nX-Query-Routing: 0.1\r\nAccept-Encoding: deflate\r\n\
+         Pong-Caching: 0.1\r\nGGEP: 0.5\r\n\r\n"
+    )
+    .into_bytes()
+}
+
+/// The client's closing `200 OK`, saying it will compress when the server reads deflate.
+pub fn client_ok_06(deflate: bool) -> &'static [u8] {
+    if deflate {
+        b"GNUTELLA/0.6 200 OK\r\nContent-Encoding: deflate\r\n\r\n"
+    } else {
+        b"GNUTELLA/0.6 200 OK\r\n\r\n"
+    }
 }
 
 /// A 0.6 refusal: the servent has all the neighbours it wants.

@@ -24,6 +24,7 @@
 //! - [`qrp`] — the Query Routing Protocol: the hash, the table a leaf sends, RESET and PATCH.
 //! - [`routing`] — the seen table and the reverse-path tables, bounded and expiring.
 //! - [`host_cache`] — addresses of servents learned from Pongs, for (re)connecting.
+//! - [`compress`] — deflate on a link, each batch flushed, inflating within a bound.
 //! - [`config`] — [`ServentConfig`], what the runtime chooses, with every setting's
 //!   default and valid range.
 //! - [`servent`] — [`Servent`], the core implementing [`Node`].
@@ -38,6 +39,7 @@
 use std::time::Duration;
 
 mod budget;
+pub mod compress;
 pub mod config;
 pub mod descriptor;
 pub mod guid;
@@ -51,7 +53,7 @@ pub mod routing;
 pub mod servent;
 pub mod topology;
 
-pub use config::{ServentConfig, DEFAULT_TTL, MAX_TTL};
+pub use config::{ServentConfig, DEFAULT_TTL, MAX_TTL, MAX_ULTRAPEERS};
 pub use descriptor::{Descriptor, Payload};
 pub use guid::Guid;
 pub use header::{Header, PayloadType};

@@ -24,6 +24,7 @@ use super::Servent;
 use crate::descriptor::{Descriptor, Payload};
 use crate::header::PayloadType;
 use crate::message::{Pong, Push, Query, QueryHit};
+use crate::qrp::QRP_TYPE;
 use crate::routing::Route;
 
 impl Servent {
@@ -45,6 +46,10 @@ impl Servent {
             Payload::Query(query) => self.on_query(now, from, &d, query, out),
             Payload::QueryHit(hit) => self.on_query_hit(now, from, &d, hit, out),
             Payload::Push(push) => self.on_push(now, from, &d, push, out),
+            Payload::Extension {
+                code: QRP_TYPE,
+                data,
+            } => self.on_route_table(from, data),
             Payload::Extension { code, .. } => {
                 trace!(code, "ignoring an extension descriptor");
                 self.metrics.record_drop("ignored");
@@ -90,7 +95,7 @@ impl Servent {
             self.reply_ttl(d.hops),
             Payload::Pong(self.own_pong()),
         );
-        out.send_message(from, &pong, &mut self.metrics);
+        self.send(from, &pong, out);
         self.flood(from, d, out);
     }
 
@@ -205,12 +210,20 @@ impl Servent {
             self.metrics.record_drop("ttl");
             return;
         }
-        let targets = self
+        if self.config.leaf {
+            // A leaf answers what reaches it and passes nothing on: its ultrapeer floods.
+            return;
+        }
+        let targets: Vec<ConnId> = self
             .conns
             .iter()
             .filter(|(id, c)| **id != from && c.is_open())
-            .map(|(id, _)| *id);
-        out.send_message_each(targets, &d.forwarded(), &mut self.metrics);
+            .map(|(id, _)| *id)
+            .collect();
+        let forwarded = d.forwarded();
+        for conn in targets {
+            self.send(conn, &forwarded, out);
+        }
     }
 
     /// Sends an answer one step back along its path, if the path and the TTL allow.
@@ -220,7 +233,7 @@ impl Servent {
         } else if d.ttl <= 1 {
             self.metrics.record_drop("ttl");
         } else {
-            out.send_message(back, &d.forwarded(), &mut self.metrics);
+            self.send(back, &d.forwarded(), out);
         }
     }
 }

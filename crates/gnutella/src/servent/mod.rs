@@ -16,6 +16,7 @@
 mod connection;
 mod flood;
 mod overlay;
+mod route_table;
 mod search;
 
 use std::collections::BTreeMap;
@@ -170,7 +171,10 @@ impl Servent {
                 request,
                 result: search::locate(hit),
             }),
-            Command::Share { library } => self.config.library = library,
+            Command::Share { library } => {
+                self.config.library = library;
+                self.library_changed(out);
+            }
             Command::Transfer(_) => {}
             Command::Leave { request } => self.leave(request, out),
         }
@@ -228,6 +232,7 @@ impl Node for Servent {
             Input::Timeout => self.timeout(now, out),
             Input::Command(command) => self.command(now, command, out),
         }
+        self.flush_links(out);
         let conns = &self.conns;
         self.handshakes
             .skip_finished(|conn| handshake_under_way(conns, conn));

@@ -121,7 +121,7 @@ impl Servent {
             .put(now, (PayloadType::Ping.code(), guid), Route::Local);
         let ping = Descriptor::new(guid, self.config.ping_ttl, Payload::Ping(Ping::default()));
         for conn in conns {
-            out.send_message(*conn, &ping, &mut self.metrics);
+            self.send(*conn, &ping, out);
         }
     }
 
