@@ -15,6 +15,9 @@
 //! Inflating is where a peer could make a small input cost much memory (a "zip bomb": a
 //! megabyte of zeros deflates to about a kilobyte). [`Inflater::inflate`] stops at
 //! [`MAX_INFLATED_PER_READ`] and the connection is closed.
+//!
+//! The servent's metrics count each descriptor's framed bytes, before compression: what a
+//! message costs in the protocol, the same whether or not a link deflates it.
 
 use std::borrow::Cow;
 

@@ -250,6 +250,49 @@ mod tests {
         assert_eq!(no.greeting(), Greeting::Status06(403));
     }
 
+    /// The leaf's three blocks, byte for byte, with the version this crate builds as.
+    #[test]
+    fn the_leaf_dial_says_leaf_qrp_and_deflate() {
+        let listen = "127.0.0.1:6346".parse().expect("addr");
+        let hello = String::from_utf8(connect_06_leaf(listen)).expect("text");
+        assert_eq!(
+            hello,
+            format!(
+                "GNUTELLA CONNECT/0.6\r\nUser-Agent: {USER_AGENT}\r\n\
+                 Listen-IP: 127.0.0.1:6346\r\nX-Ultrapeer: False\r\n\
+                 X-Query-Routing: 0.1\r\nAccept-Encoding: deflate\r\n\
+                 Pong-Caching: 0.1\r\nGGEP: 0.5\r\n\r\n"
+            )
+        );
+        assert_eq!(
+            client_ok_06(true),
+            b"GNUTELLA/0.6 200 OK\r\nContent-Encoding: deflate\r\n\r\n"
+        );
+        assert_eq!(client_ok_06(false), b"GNUTELLA/0.6 200 OK\r\n\r\n");
+        let ok = String::from_utf8(ok_06(listen, true)).expect("text");
+        assert!(ok.ends_with(
+            "X-Ultrapeer: False\r\nAccept-Encoding: deflate\r\nContent-Encoding: deflate\r\n\r\n"
+        ));
+        assert!(String::from_utf8(ok_06(listen, false))
+            .expect("text")
+            .ends_with("X-Ultrapeer: False\r\n\r\n"));
+    }
+
+    #[test]
+    fn encodings_are_read_as_token_lists() {
+        let (block, _) = read_block(
+            b"GNUTELLA/0.6 200 OK\r\nAccept-Encoding: gzip, DEFLATE\r\n\
+              Content-Encoding: deflate\r\n\r\n",
+        )
+        .expect("text")
+        .expect("complete");
+        assert!(block.accepts_deflate() && block.sends_deflate());
+        let (plain, _) = read_block(b"GNUTELLA/0.6 200 OK\r\nAccept-Encoding: deflated\r\n\r\n")
+            .expect("text")
+            .expect("complete");
+        assert!(!plain.accepts_deflate() && !plain.sends_deflate());
+    }
+
     #[test]
     fn waits_for_the_empty_line_and_gives_up_on_garbage() {
         assert_eq!(read_block(b"GNUT"), Ok(None));

@@ -20,7 +20,8 @@
 //! - [`message`] — one module per payload: [`Ping`], [`Pong`], [`Query`], [`QueryHit`], [`Push`].
 //! - [`descriptor`] — header + payload, the [`WireMessage`] the servent reads and writes.
 //! - [`kind`] — [`Kind`], what the metrics count: each descriptor type, and handshakes.
-//! - [`handshake`] — the text handshake: `GNUTELLA CONNECT/0.4` (and 0.6, accepted).
+//! - [`handshake`] — the text handshake: `GNUTELLA CONNECT/0.4` (and 0.6, accepted, and dialled
+//!   by a leaf with the leaf's headers).
 //! - [`qrp`] — the Query Routing Protocol: the hash, the table a leaf sends, RESET and PATCH.
 //! - [`routing`] — the seen table and the reverse-path tables, bounded and expiring.
 //! - [`host_cache`] — addresses of servents learned from Pongs, for (re)connecting.
