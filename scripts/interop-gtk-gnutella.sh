@@ -48,10 +48,12 @@ export P2PLAB_RUNTIME_DIR="$WORK/run"
 PIDS=()
 failed=0
 skipped=0
+# Each program started runs in its own session (setsid), so its whole process group goes:
+# gtk-gnutella runs under setpriv, env, faketime (and xvfb-run), which fork.
 cleanup() {
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${PIDS[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
     sleep 1
-    for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+    for pid in "${PIDS[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
     wait 2>/dev/null || true
     echo "logs: $WORK"
 }
@@ -108,12 +110,10 @@ download_debug = 1
 EOF
 chown -R "$NOBODY:$NOBODY" "$GHOME"
 
-# Runs a command as uid 65534 with gtk-gnutella's HOME and the fake date.
-as_nobody() {
-    setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups \
-        env -i HOME="$GHOME" PATH=/usr/bin:/bin FAKETIME_DONT_FAKE_MONOTONIC=1 \
-        faketime "$FAKE_DATE" "$@"
-}
+# A command as uid 65534 with gtk-gnutella's HOME and the fake date.
+AS_NOBODY=(setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups
+    env -i HOME="$GHOME" PATH=/usr/bin:/bin FAKETIME_DONT_FAKE_MONOTONIC=1
+    faketime "$FAKE_DATE")
 
 if [ -x "$GTKG_GUI" ] && command -v xvfb-run >/dev/null; then
     GTKG_RUN=(xvfb-run -a "$GTKG_GUI" --no-supervise --no-restart)
@@ -122,12 +122,12 @@ else
     GTKG_RUN=("$GTKG" --no-supervise --no-restart --topless)
     GUI=0
 fi
-as_nobody "${GTKG_RUN[@]}" >"$WORK/gtkg.log" 2>&1 &
+setsid "${AS_NOBODY[@]}" "${GTKG_RUN[@]}" >"$WORK/gtkg.log" 2>&1 &
 PIDS+=($!)
 
 # gtk-gnutella's shell: one command on stdin, its answer on stdout.
 gtkg_shell() {
-    echo "$*" | as_nobody "$GTKG" --shell 2>&1
+    echo "$*" | "${AS_NOBODY[@]}" "$GTKG" --shell 2>&1
 }
 
 listening() { ss -ltn | grep -q "127.0.0.1:$GPORT "; }
@@ -149,7 +149,7 @@ PSHARE="$WORK/p2plab-share"
 mkdir -p "$PSHARE"
 P2P_FILE="p2plabside interop $RANDOM.bin"
 head -c 200000 /dev/urandom >"$PSHARE/$P2P_FILE"
-"$BIN" gnutella node --leaf --listen 127.0.0.1:0 --connect "127.0.0.1:$GPORT" \
+setsid "$BIN" gnutella node --leaf --listen 127.0.0.1:0 --connect "127.0.0.1:$GPORT" \
     --share "$PSHARE" --control 127.0.0.1:0 --min-peers 1 >"$WORK/p2plab.log" 2>&1 &
 PIDS+=($!)
 wait_for grep -q "control port" "$WORK/p2plab.log" || { fail setup "p2plab did not start"; exit 1; }
