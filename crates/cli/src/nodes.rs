@@ -182,6 +182,11 @@ pub struct ServentFlags {
     /// Milliseconds a search collects QueryHits before it reports.
     #[arg(long, default_value_t = millis(gnutella::DEFAULT_SEARCH_WINDOW))]
     search_window_ms: u64,
+    /// Join as a 0.6 leaf of the bootstrap servents (ultrapeers such as gtk-gnutella): offer
+    /// deflate, send a query routing table, forward nothing, keep at most
+    /// `MAX_ULTRAPEERS` of them.
+    #[arg(long)]
+    leaf: bool,
 }
 
 impl ServentFlags {
@@ -193,6 +198,7 @@ impl ServentFlags {
         c.ping_ttl = self.ping_ttl;
         c.ping_interval = Duration::from_millis(self.ping_interval_ms);
         c.search_window = Duration::from_millis(self.search_window_ms);
+        c.leaf = self.leaf;
     }
 
     /// Checks the flags as a servent would take them, naming a bad one by its flag.

@@ -66,6 +66,11 @@ pub const MAX_PEERS: RangeInclusive<usize> = 1..=MAX_NEIGHBOURS;
 /// exceed `max_peers` either ([`ServentConfig::validate`]).
 pub const MIN_PEERS: RangeInclusive<usize> = 0..=MAX_NEIGHBOURS;
 
+/// The most ultrapeers a leaf keeps: gtk-gnutella's default (`max_ultrapeers`, at most 5
+/// there). A leaf's searches go out through each of them, so a few give it reach and
+/// spares, and more would only multiply the Queries it sends.
+pub const MAX_ULTRAPEERS: usize = 4;
+
 /// How often a servent pings its neighbours, to keep its host cache fresh: the interval of
 /// the classic servents, for lone servents and clusters alike.
 pub const DEFAULT_PING_INTERVAL: Duration = Duration::from_secs(30);
@@ -120,6 +125,10 @@ pub struct ServentConfig {
     pub seed: u64,
     /// The speed this servent claims in QueryHits, kbit/s; Queries asking more get no answer.
     pub speed_kbps: u32,
+    /// Run as a Gnutella 0.6 *leaf*: dial with `X-Ultrapeer: False`, offer deflate, send
+    /// each neighbour a query routing table (`qrp`), forward nothing, and keep at most
+    /// [`MAX_ULTRAPEERS`] neighbours. Off, the servent floods as a 0.4 servent does.
+    pub leaf: bool,
 }
 
 impl ServentConfig {
@@ -142,6 +151,17 @@ impl ServentConfig {
             handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
             seed: seed_from(advertise),
             speed_kbps: DEFAULT_SPEED_KBPS,
+            leaf: false,
+        }
+    }
+
+    /// The most neighbours it keeps: `max_peers`, and for a leaf no more than
+    /// [`MAX_ULTRAPEERS`].
+    pub fn peer_cap(&self) -> usize {
+        if self.leaf {
+            self.max_peers.min(MAX_ULTRAPEERS)
+        } else {
+            self.max_peers
         }
     }
 

@@ -99,6 +99,22 @@ impl Block {
         }
     }
 
+    /// True when the peer reads deflate: `Accept-Encoding` lists `deflate`.
+    pub fn accepts_deflate(&self) -> bool {
+        self.lists("Accept-Encoding", "deflate")
+    }
+
+    /// True when the peer compresses what it sends from now on: `Content-Encoding: deflate`.
+    pub fn sends_deflate(&self) -> bool {
+        self.lists("Content-Encoding", "deflate")
+    }
+
+    /// True when header `name` is a comma-separated list holding `token` (without case).
+    fn lists(&self, name: &str, token: &str) -> bool {
+        self.header(name)
+            .is_some_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
+    }
+
     /// How long a refusing peer asks us to wait (`Retry-After: <seconds>`), if it says.
     pub fn retry_after(&self) -> Option<Duration> {
         let secs: u64 = self.header("Retry-After")?.trim().parse().ok()?;
@@ -181,12 +197,40 @@ pub fn connect_06(listen: SocketAddr) -> Vec<u8> {
 pub const CLIENT_OK_06: &[u8] = b"GNUTELLA/0.6 200 OK\r\n\r\n";
 
 /// The 0.6 server's acceptance, with the mandatory `User-Agent` and our listening address.
-pub fn ok_06(listen: SocketAddr) -> Vec<u8> {
+/// To a client that offered deflate (`Accept-Encoding: deflate`) it says it will compress
+/// (`Content-Encoding`) and can read compressed bytes (`Accept-Encoding`).
+pub fn ok_06(listen: SocketAddr, deflate: bool) -> Vec<u8> {
+    let encoding = if deflate {
+        "Accept-Encoding: deflate\r\nContent-Encoding: deflate\r\n"
+    } else {
+        ""
+    };
     format!(
         "GNUTELLA/0.6 200 OK\r\nUser-Agent: {USER_AGENT}\r\nListen-IP: {listen}\r\n\
-         X-Ultrapeer: False\r\n\r\n"
+         X-Ultrapeer: False\r\n{encoding}\r\n"
     )
     .into_bytes()
+}
+
+/// What a leaf sends to dial an ultrapeer: it is no ultrapeer itself, it will send a QRP 0.1
+/// table, it reads deflate, takes cached Pongs, and reads GGEP blocks (it skips them). These
+/// are the headers gtk-gnutella looks for in a leaf; it refuses one without deflate.
+pub fn connect_06_leaf(listen: SocketAddr) -> Vec<u8> {
+    format!(
+        "GNUTELLA CONNECT/0.6\r\nUser-Agent: {USER_AGENT}\r\nListen-IP: {listen}\r\n\
+         X-Ultrapeer: False\r\nX-Query-Routing: 0.1\r\nAccept-Encoding: deflate\r\n\
+         Pong-Caching: 0.1\r\nGGEP: 0.5\r\n\r\n"
+    )
+    .into_bytes()
+}
+
+/// The client's closing `200 OK`, saying it will compress when the server reads deflate.
+pub fn client_ok_06(deflate: bool) -> &'static [u8] {
+    if deflate {
+        b"GNUTELLA/0.6 200 OK\r\nContent-Encoding: deflate\r\n\r\n"
+    } else {
+        CLIENT_OK_06
+    }
 }
 
 /// A 0.6 refusal: the servent has all the neighbours it wants.
@@ -226,6 +270,49 @@ mod tests {
             .expect("text")
             .expect("complete");
         assert_eq!(no.greeting(), Greeting::Status06(403));
+    }
+
+    /// The leaf's three blocks, byte for byte, with the version this crate builds as.
+    #[test]
+    fn the_leaf_dial_says_leaf_qrp_and_deflate() {
+        let listen = "127.0.0.1:6346".parse().expect("addr");
+        let hello = String::from_utf8(connect_06_leaf(listen)).expect("text");
+        assert_eq!(
+            hello,
+            format!(
+                "GNUTELLA CONNECT/0.6\r\nUser-Agent: {USER_AGENT}\r\n\
+                 Listen-IP: 127.0.0.1:6346\r\nX-Ultrapeer: False\r\n\
+                 X-Query-Routing: 0.1\r\nAccept-Encoding: deflate\r\n\
+                 Pong-Caching: 0.1\r\nGGEP: 0.5\r\n\r\n"
+            )
+        );
+        assert_eq!(
+            client_ok_06(true),
+            b"GNUTELLA/0.6 200 OK\r\nContent-Encoding: deflate\r\n\r\n"
+        );
+        assert_eq!(client_ok_06(false), b"GNUTELLA/0.6 200 OK\r\n\r\n");
+        let ok = String::from_utf8(ok_06(listen, true)).expect("text");
+        assert!(ok.ends_with(
+            "X-Ultrapeer: False\r\nAccept-Encoding: deflate\r\nContent-Encoding: deflate\r\n\r\n"
+        ));
+        assert!(String::from_utf8(ok_06(listen, false))
+            .expect("text")
+            .ends_with("X-Ultrapeer: False\r\n\r\n"));
+    }
+
+    #[test]
+    fn encodings_are_read_as_token_lists() {
+        let (block, _) = read_block(
+            b"GNUTELLA/0.6 200 OK\r\nAccept-Encoding: gzip, DEFLATE\r\n\
+              Content-Encoding: deflate\r\n\r\n",
+        )
+        .expect("text")
+        .expect("complete");
+        assert!(block.accepts_deflate() && block.sends_deflate());
+        let (plain, _) = read_block(b"GNUTELLA/0.6 200 OK\r\nAccept-Encoding: deflated\r\n\r\n")
+            .expect("text")
+            .expect("complete");
+        assert!(!plain.accepts_deflate() && !plain.sends_deflate());
     }
 
     /// What this servent writes when it dials, line by line, as the 0.6 handshake lays out.

@@ -21,10 +21,12 @@
 //! - [`descriptor`] — header + payload, the [`WireMessage`] the servent reads and writes.
 //! - [`kind`] — [`Kind`], what the metrics count: each descriptor type, and handshakes.
 //! - [`handshake`] — the text handshake: `GNUTELLA CONNECT/0.6` dialled (0.4 as a fallback),
-//!   both accepted.
+//!   both accepted; a leaf dials with the leaf's headers.
+//! - [`qrp`] — the Query Routing Protocol: the hash, the table a leaf sends, RESET and PATCH.
 //! - [`routing`] — the seen table and the reverse-path tables, bounded and expiring.
 //! - [`host_cache`] — addresses of servents learned from Pongs, for (re)connecting.
 //! - `dial_memory` — per address dialled: 0.6 or 0.4, and the back-off after a refusal.
+//! - [`compress`] — deflate on a link, each batch flushed, inflating within a bound.
 //! - [`config`] — [`ServentConfig`], what the runtime chooses, with every setting's
 //!   default and valid range.
 //! - [`servent`] — [`Servent`], the core implementing [`Node`].
@@ -39,6 +41,7 @@
 use std::time::Duration;
 
 mod budget;
+pub mod compress;
 pub mod config;
 pub mod descriptor;
 mod dial_memory;
@@ -48,11 +51,12 @@ pub mod header;
 pub mod host_cache;
 pub mod kind;
 pub mod message;
+pub mod qrp;
 pub mod routing;
 pub mod servent;
 pub mod topology;
 
-pub use config::{ServentConfig, DEFAULT_TTL, MAX_TTL};
+pub use config::{ServentConfig, DEFAULT_TTL, MAX_TTL, MAX_ULTRAPEERS};
 pub use descriptor::{Descriptor, Payload};
 pub use guid::Guid;
 pub use header::{Header, PayloadType};

@@ -2,11 +2,17 @@
 //!
 //! ```text
 //! dialled:   Dialling --Connected / send CONNECT/0.6--> Sent06 --200 / send 200-------> Open
+//!                        (a leaf's CONNECT carries the leaf's headers: `handshake`)
 //!            Dialling --Connected / send CONNECT/0.4--> Sent04 --"GNUTELLA OK"-------> Open
 //!                        (0.4 only to a peer that refused 0.6: `dial_memory`)
 //! accepted:  AwaitConnect --CONNECT/0.4 / send OK--------------------------------> Open
 //!            AwaitConnect --CONNECT/0.6 / send 0.6 200--> AwaitClientOk --200-----> Open
 //! ```
+//!
+//! In the 0.6 handshake, a side that offered `Accept-Encoding: deflate` is answered with
+//! `Content-Encoding: deflate`, and from the end of the handshake on that direction is
+//! compressed (`compress.rs`): the peer's bytes after the block that ends its handshake are
+//! inflated before they are read, and ours are deflated and flushed after every input.
 //!
 //! Anything unexpected — bytes that do not begin with `GNUTELLA`, a refusal, a handshake that
 //! does not finish within `handshake_timeout`, a descriptor stream that loses sync — closes
@@ -25,11 +31,13 @@ use tracing::debug;
 
 use super::Servent;
 use crate::budget::WindowCount;
+use crate::compress::Link;
 use crate::descriptor::Descriptor;
 use crate::dial_memory::Version;
-use crate::handshake::{self, Block, Greeting, CLIENT_OK_06, CONNECT_04, OK_04, REFUSE_06};
+use crate::handshake::{self, Block, Greeting, CONNECT_04, OK_04, REFUSE_06};
 use crate::header::Header;
 use crate::kind::Kind;
+use crate::qrp::TableReceiver;
 use crate::{
     HEADER_LEN, MAX_HANDSHAKE_LEN, MAX_PAYLOAD, MAX_PENDING_HANDSHAKES, MAX_PINGS_PER_WINDOW,
     MAX_QUERIES_FORWARDED_PER_WINDOW, MAX_QUERIES_PER_WINDOW, PING_WINDOW, QUERY_WINDOW,
@@ -64,6 +72,10 @@ pub(super) struct Conn {
     /// The neighbour's listening address, once it told us.
     listen: Option<SocketAddr>,
     reader: FrameReader,
+    /// Plain or deflated, each way, as the handshake settled it.
+    link: Link,
+    /// The query routing table the neighbour sends us, if it is a leaf.
+    pub(super) table: TableReceiver,
     /// Pings from this neighbour in the current [`PING_WINDOW`].
     pings: WindowCount,
     /// Queries from this neighbour in the current [`QUERY_WINDOW`].
@@ -80,6 +92,8 @@ impl Conn {
             version,
             listen: None,
             reader: FrameReader::new(MAX_HANDSHAKE_LEN.max(HEADER_LEN + MAX_PAYLOAD)),
+            link: Link::default(),
+            table: TableReceiver::default(),
             pings: WindowCount::default(),
             queries: WindowCount::default(),
             forwards: WindowCount::default(),
@@ -225,7 +239,11 @@ impl Servent {
             Some(c) if c.phase == Phase::Dialling && !self.left => match c.version {
                 Version::V06 => {
                     c.phase = Phase::Sent06;
-                    handshake::connect_06(self.config.advertise)
+                    if self.config.leaf {
+                        handshake::connect_06_leaf(self.config.advertise)
+                    } else {
+                        handshake::connect_06(self.config.advertise)
+                    }
                 }
                 Version::V04 => {
                     c.phase = Phase::Sent04;
@@ -248,8 +266,32 @@ impl Servent {
             c.reader.extend(std::mem::take(&mut input));
             self.advance_handshake(now, conn, out);
         }
-        if self.conns.get(&conn).is_some_and(Conn::is_open) {
-            self.read_descriptors(now, conn, input, out);
+        let Some(c) = self.conns.get_mut(&conn).filter(|c| c.is_open()) else {
+            return;
+        };
+        match c.link.read(input) {
+            Ok(plain) => self.read_descriptors(now, conn, &plain, out),
+            Err(e) => {
+                self.metrics.record_drop("malformed");
+                self.drop_conn(now, conn, &e.to_string(), out);
+            }
+        }
+    }
+
+    /// Sends descriptor `d` on `conn` (compressed if the link is), counting it as sent.
+    pub(super) fn send(&mut self, conn: ConnId, d: &Descriptor, out: &mut Outbox) {
+        let bytes = d.to_bytes();
+        self.metrics.record_sent_by_kind(d.kind(), bytes.len());
+        match self.conns.get_mut(&conn) {
+            Some(c) => c.link.send(conn, bytes, out),
+            None => out.send(conn, bytes),
+        }
+    }
+
+    /// Flushes every compressed link: what this input made the servent send goes out now.
+    pub(super) fn flush_links(&mut self, out: &mut Outbox) {
+        for (id, c) in &mut self.conns {
+            c.link.flush(*id, out);
         }
     }
 
@@ -327,7 +369,25 @@ impl Servent {
     }
 
     fn has_room(&self) -> bool {
-        self.neighbour_count() < self.config.max_peers
+        self.neighbour_count() < self.config.peer_cap()
+    }
+
+    /// Our closing `200` to a 0.6 server that accepted us, settling deflate both ways: its
+    /// bytes from now on are compressed if it said so, ours if it reads deflate.
+    fn confirm_06(&mut self, conn: ConnId, block: &Block, out: &mut Outbox) {
+        self.inflate_if(conn, block.sends_deflate());
+        let deflate = block.accepts_deflate();
+        self.send_text(conn, handshake::client_ok_06(deflate), out);
+        if let Some(c) = self.conns.get_mut(&conn).filter(|_| deflate) {
+            c.link.deflate_from_now();
+        }
+    }
+
+    /// The peer said `Content-Encoding: deflate`: the bytes after this block are compressed.
+    fn inflate_if(&mut self, conn: ConnId, deflate: bool) {
+        if let Some(c) = self.conns.get_mut(&conn).filter(|_| deflate) {
+            c.link.inflate_from_now();
+        }
     }
 
     /// Reads handshake blocks until the connection is open, closed, or out of bytes.
@@ -361,18 +421,25 @@ impl Servent {
                 self.open(now, conn, out);
             }
             (Phase::AwaitConnect, Greeting::Connect06) if self.has_room() => {
-                let ok = handshake::ok_06(self.config.advertise);
+                let deflate = block.accepts_deflate();
+                let ok = handshake::ok_06(self.config.advertise, deflate);
                 self.send_text(conn, &ok, out);
                 if let Some(c) = self.conns.get_mut(&conn) {
                     c.listen = block.listen_addr();
                     c.phase = Phase::AwaitClientOk;
+                    if deflate {
+                        c.link.deflate_from_now();
+                    }
                 }
             }
             (Phase::AwaitConnect, Greeting::Connect06) => {
                 self.send_text(conn, REFUSE_06, out);
                 self.drop_conn(now, conn, "full", out);
             }
-            (Phase::AwaitClientOk, Greeting::Status06(200)) => self.open(now, conn, out),
+            (Phase::AwaitClientOk, Greeting::Status06(200)) => {
+                self.inflate_if(conn, block.sends_deflate());
+                self.open(now, conn, out);
+            }
             _ => self.drop_conn(now, conn, "handshake refused or unexpected", out),
         }
     }
@@ -396,7 +463,7 @@ impl Servent {
         match (accepted, addr) {
             (Some(version), Some(addr)) if self.has_room() => {
                 if version == Version::V06 {
-                    self.send_text(conn, CLIENT_OK_06, out);
+                    self.confirm_06(conn, block, out);
                 }
                 self.dial_memory.succeeded(now, addr, version);
                 self.open(now, conn, out);
@@ -410,13 +477,25 @@ impl Servent {
         }
     }
 
-    /// The handshake is done: `conn` is a neighbour. Ping it to learn its address and more.
+    /// The handshake is done: `conn` is a neighbour. Ping it to learn its address and more;
+    /// as a leaf, send it our query routing table.
     fn open(&mut self, now: Instant, conn: ConnId, out: &mut Outbox) {
-        if let Some(c) = self.conns.get_mut(&conn) {
-            c.phase = Phase::Open;
-            self.ping(now, &[conn], out);
-            self.drop_duplicate_link(now, conn, out);
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        c.phase = Phase::Open;
+        // Bytes that came right behind the handshake are already in the link's encoding.
+        let behind = c.reader.buffered().to_vec();
+        c.reader.consume(behind.len());
+        match c.link.read(&behind) {
+            Ok(plain) => c.reader.extend(&plain),
+            Err(e) => return self.drop_conn(now, conn, &e.to_string(), out),
         }
+        self.ping(now, &[conn], out);
+        if self.config.leaf {
+            self.send_route_table(conn, out);
+        }
+        self.drop_duplicate_link(now, conn, out);
     }
 
     /// Decodes every whole descriptor buffered on `conn` or in `input` (bytes that just

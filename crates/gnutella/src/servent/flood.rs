@@ -26,6 +26,7 @@ use super::Servent;
 use crate::descriptor::{Descriptor, Payload};
 use crate::header::{PayloadType, BYE};
 use crate::message::{Pong, Push, Query, QueryHit};
+use crate::qrp::QRP_TYPE;
 use crate::routing::{Route, Seen};
 
 impl Servent {
@@ -50,6 +51,10 @@ impl Servent {
             Payload::Extension { code: BYE, .. } => {
                 self.drop_conn(now, from, "bye received", out);
             }
+            Payload::Extension {
+                code: QRP_TYPE,
+                data,
+            } => self.on_route_table(from, data),
             Payload::Extension { code, .. } => {
                 trace!(code, "ignoring an extension descriptor");
                 self.metrics.record_drop("ignored");
@@ -106,7 +111,7 @@ impl Servent {
             self.reply_ttl(d.hops),
             Payload::Pong(self.own_pong()),
         );
-        out.send_message(from, &pong, &mut self.metrics);
+        self.send(from, &pong, out);
         self.flood(from, d, out);
     }
 
@@ -221,12 +226,20 @@ impl Servent {
             self.metrics.record_drop("ttl");
             return;
         }
-        let targets = self
+        if self.config.leaf {
+            // A leaf answers what reaches it and passes nothing on: its ultrapeer floods.
+            return;
+        }
+        let targets: Vec<ConnId> = self
             .conns
             .iter()
             .filter(|(id, c)| **id != from && c.is_open())
-            .map(|(id, _)| *id);
-        out.send_message_each(targets, &d.forwarded(), &mut self.metrics);
+            .map(|(id, _)| *id)
+            .collect();
+        let forwarded = d.forwarded();
+        for conn in targets {
+            self.send(conn, &forwarded, out);
+        }
     }
 
     /// Sends an answer one step back along its path, if the path and the TTL allow.
@@ -236,7 +249,7 @@ impl Servent {
         } else if d.ttl <= 1 {
             self.metrics.record_drop("ttl");
         } else {
-            out.send_message(back, &d.forwarded(), &mut self.metrics);
+            self.send(back, &d.forwarded(), out);
         }
     }
 }

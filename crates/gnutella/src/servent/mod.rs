@@ -18,6 +18,7 @@ mod connection;
 mod flood;
 mod overlay;
 mod reach;
+mod route_table;
 mod search;
 
 use std::collections::BTreeMap;
@@ -197,7 +198,10 @@ impl Servent {
                 request,
                 result: search::locate(hit),
             }),
-            Command::Share { library } => self.config.library = library,
+            Command::Share { library } => {
+                self.config.library = library;
+                self.library_changed(out);
+            }
             Command::Transfer(_) => {}
             Command::Leave { request } => self.leave(request, out),
         }
@@ -255,6 +259,7 @@ impl Node for Servent {
             Input::Timeout => self.timeout(now, out),
             Input::Command(command) => self.command(now, command, out),
         }
+        self.flush_links(out);
         let conns = &self.conns;
         self.handshakes
             .skip_finished(|conn| handshake_under_way(conns, conn));

@@ -125,7 +125,7 @@ impl Servent {
             .put(now, (PayloadType::Ping.code(), guid), Seen::local());
         let ping = Descriptor::new(guid, self.config.ping_ttl, Payload::Ping(Ping::default()));
         for conn in conns {
-            out.send_message(*conn, &ping, &mut self.metrics);
+            self.send(*conn, &ping, out);
         }
     }
 

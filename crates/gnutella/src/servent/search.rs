@@ -113,7 +113,7 @@ impl Servent {
             .put(now, (PayloadType::Query.code(), guid), Seen::local());
         let query = Descriptor::new(guid, self.config.ttl, Payload::Query(Query::new(text)));
         for conn in open {
-            out.send_message(conn, &query, &mut self.metrics);
+            self.send(conn, &query, out);
         }
         let search = Search {
             request,
@@ -148,7 +148,7 @@ impl Servent {
         for results in pack(records) {
             let hit = self.own_query_hit(results);
             let reply = Descriptor::new(d.guid, ttl, Payload::QueryHit(hit));
-            out.send_message(from, &reply, &mut self.metrics);
+            self.send(from, &reply, out);
         }
     }
 
