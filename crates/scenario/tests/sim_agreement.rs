@@ -6,8 +6,8 @@
 //!
 //! What "the same" can mean, and why:
 //!
-//! - Gnutella's overlay is a tree (`degree` 1: each servent dials one earlier servent, and
-//!   wants no more). On an overlay with cycles, the first copy of a Query to reach a servent
+//! - Gnutella's overlay is a tree (`power-law` with `degree` 1: each servent dials one
+//!   earlier servent by preferential attachment, and wants no more). On an overlay with cycles, the first copy of a Query to reach a servent
 //!   decides the path its QueryHit travels back, and on loopback that is a race between
 //!   tasks; worse, a servent with fewer links than `min_peers` dials addresses from its host
 //!   cache, whose contents depend on which Pong came first. Three real runs of this scenario
@@ -40,7 +40,7 @@ const SCENARIO: &str = r#"{
   "files": { "count": 30, "copies": 2, "min_size": 1000, "max_size": 5000 },
   "workload": { "rate": 100, "zipf": 0.5, "missing_share": 0.2, "download_share": 0.5, "concurrency": 16 },
   "settings": {
-    "gnutella": { "degree": 1, "max_peers": 12, "ttl": 7, "ping_ttl": 1, "ping_interval_s": 3600, "search_window_ms": 300 },
+    "gnutella": { "overlay": "power-law", "degree": 1, "max_peers": 12, "ttl": 7, "ping_ttl": 1, "ping_interval_s": 3600, "search_window_ms": 300 },
     "chord": { "successors": 4, "replicas": 2, "stabilize_ms": 100, "fix_fingers_ms": 50, "join_batch": 4 }
   },
   "timeline": [
