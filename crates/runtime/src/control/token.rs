@@ -53,6 +53,15 @@ pub fn token_path(dir: &Path, addr: SocketAddr) -> PathBuf {
     dir.join(format!("control-{ip}-{}", addr.port()))
 }
 
+/// Where the token for `path` is written before its rename: `path` with `.tmp` appended.
+/// (Not `with_extension`, which would take the `.1-7001` of `control-127.0.0.1-7001` for
+/// an extension and give every node on 127.0.0.1 the same temporary file.)
+fn tmp_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".tmp");
+    PathBuf::from(name)
+}
+
 /// A fresh token from the operating system's random source.
 ///
 /// # Errors
@@ -81,7 +90,7 @@ impl TokenFile {
         let path = token_path(dir, addr);
         // Write beside it, then rename: a reader never sees half a token, and a stale file
         // from a node that was killed is replaced whole.
-        let tmp = path.with_extension("tmp");
+        let tmp = tmp_path(&path);
         let _ = fs::remove_file(&tmp);
         let mut file = fs::OpenOptions::new()
             .write(true)
@@ -183,6 +192,38 @@ mod tests {
         let addr: SocketAddr = "127.0.0.1:7001".parse().unwrap();
         let err = TokenFile::write(root.path(), addr, &generate().unwrap()).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::PermissionDenied);
+    }
+
+    #[test]
+    fn nodes_on_one_address_write_through_temporary_files_of_their_own() {
+        let dir = Path::new("/run/p2plab");
+        let at = |port| tmp_path(&token_path(dir, SocketAddr::from(([127, 0, 0, 1], port))));
+        assert_eq!(at(7001), dir.join("control-127.0.0.1-7001.tmp"));
+        assert_ne!(at(7001), at(7002));
+    }
+
+    #[test]
+    fn nodes_started_together_all_write_their_tokens() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("run");
+        let files: Vec<_> = std::thread::scope(|s| {
+            let writers: Vec<_> = (0..16u16)
+                .map(|i| {
+                    let dir = &dir;
+                    s.spawn(move || {
+                        let addr = SocketAddr::from(([127, 0, 0, 1], 7100 + i));
+                        TokenFile::write(dir, addr, &generate().unwrap())
+                    })
+                })
+                .collect();
+            writers.into_iter().map(|w| w.join().unwrap()).collect()
+        });
+        for (i, file) in files.iter().enumerate() {
+            let file = file.as_ref().unwrap();
+            assert!(file
+                .path()
+                .ends_with(format!("control-127.0.0.1-{}", 7100 + i)));
+        }
     }
 
     #[test]
