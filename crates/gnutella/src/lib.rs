@@ -165,6 +165,12 @@ pub const MAX_DIAL_MEMORY: usize = 2 * HOST_CACHE_SIZE;
 /// report can tell a "not found" the window caused; older ones are forgotten.
 pub const MAX_CLOSED_SEARCHES: usize = 256;
 
+/// The shadowed floods a servent remembers ([`Servent::shadowed`]): more than a phase's
+/// worth of queries in the bundled scenarios (a few hundred each), so that a report at a
+/// phase's end can tell which of its misses were shadowed; older ones are forgotten, and a
+/// miss whose flood was forgotten is counted as lost, never wrongly as shadowed.
+pub const MAX_SHADOWED_REMEMBERED: usize = 1_024;
+
 /// The most distinct hits one search collects; the rest are ignored.
 pub const MAX_HITS_PER_SEARCH: usize = 1_000;
 

@@ -237,20 +237,22 @@ pub async fn chord_node(
 /// A servent's state as its `stats` reply gives it: its id, its neighbours' listen
 /// addresses (what a report measures the real overlay from), the host cache's size, the
 /// Queries it handled, the duplicate Queries that came with more TTL than their first copy
-/// (`shadowed_queries`), and its lately closed searches that got QueryHits after their
-/// window (`late_hits`: `[query, hits]` pairs). The simulator reads servents through this too.
+/// (`shadowed_queries`, and the descriptor IDs of their floods, `shadowed`), and its lately
+/// closed searches (`closed_searches`: `[query, descriptor ID, QueryHits after the window]`
+/// triples). The simulator reads servents through this too.
 pub fn describe_servent(servent: &Servent) -> serde_json::Value {
-    let late: Vec<(&str, u32)> = servent
+    let closed: Vec<(&str, String, u32)> = servent
         .late_hits()
-        .filter(|l| l.hits > 0)
-        .map(|l| (l.query.as_str(), l.hits))
+        .map(|l| (l.query.as_str(), l.guid().to_string(), l.hits))
         .collect();
+    let shadowed: Vec<String> = servent.shadowed().map(ToString::to_string).collect();
     serde_json::json!({
         "servent_id": servent.servent_id().to_string(),
         "neighbours": servent.neighbours(),
         "host_cache": servent.host_cache_len(),
         "queries_handled": servent.queries_handled(),
         "shadowed_queries": servent.shadowed_queries(),
-        "late_hits": late,
+        "shadowed": shadowed,
+        "closed_searches": closed,
     })
 }

@@ -6,8 +6,13 @@
 //! - **another component**: no path led from the searcher to any live holder;
 //! - **beyond the horizon**: the nearest live holder was more hops away than the TTL (the
 //!   distances seen are kept);
-//! - **lost**: a live holder was within reach and no hit came — the Query or its QueryHit
-//!   was dropped on the way (a full queue, a peer that died, a connection cut).
+//! - **shadowed**: a live holder was within reach, no hit came, and a copy of this very
+//!   flood was shadowed on its way: a servent met it first by a longer path, with less TTL
+//!   left, and dropped the copy that came by a shorter one (rule 6 of the spec drops every
+//!   duplicate), so the flood stopped short of hops the TTL allowed;
+//! - **lost**: a live holder was within reach and no hit came, and nothing was shadowed —
+//!   the Query or its QueryHit was dropped on the way (a full queue, a peer that died, a
+//!   connection cut).
 //!
 //! Paths are walked on the overlay the servents reported at the phase's start
 //! ([`crate::overlay`]), through the peers that were up (and on the searcher's side of a
@@ -50,7 +55,9 @@ pub enum Cause {
         /// Its distance.
         hops: u32,
     },
-    /// A live holder within the TTL, and no hit.
+    /// A live holder within the TTL, no hit, and a copy of the flood was shadowed.
+    Shadowed,
+    /// A live holder within the TTL, no hit, and nothing shadowed.
     Lost,
 }
 
@@ -70,6 +77,12 @@ impl Miss {
         match nearest {
             u32::MAX => Cause::OtherComponent,
             hops if hops > u32::from(ttl) => Cause::BeyondHorizon { hops },
+            _ if self
+                .searcher
+                .is_some_and(|a| reported.shadowed(a, &self.query)) =>
+            {
+                Cause::Shadowed
+            }
             _ => Cause::Lost,
         }
     }
@@ -86,7 +99,10 @@ pub struct MissCauses {
     pub beyond_horizon: u64,
     /// Of those, how many had their nearest live holder how many hops away.
     pub beyond_horizon_hops: BTreeMap<u32, u64>,
-    /// A holder within reach, no hit.
+    /// A holder within reach, no hit, the flood shadowed on its way.
+    #[serde(default)]
+    pub shadowed: u64,
+    /// A holder within reach, no hit, nothing shadowed.
     pub lost: u64,
 }
 
@@ -102,6 +118,7 @@ impl MissCauses {
                     c.beyond_horizon += 1;
                     *c.beyond_horizon_hops.entry(hops).or_default() += 1;
                 }
+                Cause::Shadowed => c.shadowed += 1,
                 Cause::Lost => c.lost += 1,
             }
         }
@@ -110,7 +127,7 @@ impl MissCauses {
 
     /// All of them: the phase's false "not found"s.
     pub fn total(&self) -> u64 {
-        self.after_window + self.other_component + self.beyond_horizon + self.lost
+        self.after_window + self.other_component + self.beyond_horizon + self.shadowed + self.lost
     }
 }
 
@@ -119,6 +136,7 @@ mod tests {
     use std::collections::{BTreeSet, HashMap};
 
     use super::*;
+    use crate::overlay::Closed;
 
     /// A line 0 - 1 - 2 - 3 - 4, and 5 - 6 apart.
     fn graph() -> Graph {
@@ -157,11 +175,33 @@ mod tests {
             miss(&[4], &without_2).cause(&g, 7, &none),
             Cause::OtherComponent
         );
-        let mut late = Reported::default();
         let searcher = "127.0.0.1:9".parse().unwrap();
-        late.late_hits
-            .insert(searcher, HashMap::from([("q".to_owned(), 1)]));
-        assert_eq!(miss(&[4], &all).cause(&g, 3, &late), Cause::AfterWindow);
+        let searched = |late_hits| {
+            let closed = Closed {
+                guids: vec!["G".into()],
+                late_hits,
+            };
+            let mut r = Reported::default();
+            r.closed
+                .insert(searcher, HashMap::from([("q".to_owned(), closed)]));
+            r
+        };
+        assert_eq!(
+            miss(&[4], &all).cause(&g, 3, &searched(1)),
+            Cause::AfterWindow
+        );
+        // Its flood was shadowed somewhere: within the TTL that is the cause, beyond it the
+        // horizon still is.
+        let mut shadowed = searched(0);
+        shadowed.shadowed.insert("G".into());
+        assert_eq!(miss(&[4], &all).cause(&g, 4, &shadowed), Cause::Shadowed);
+        assert_eq!(
+            miss(&[4], &all).cause(&g, 3, &shadowed),
+            Cause::BeyondHorizon { hops: 4 }
+        );
+        let mut another = searched(0);
+        another.shadowed.insert("another flood".into());
+        assert_eq!(miss(&[4], &all).cause(&g, 4, &another), Cause::Lost);
         let misses = [miss(&[4], &all), miss(&[6], &all), miss(&[1, 4], &all)];
         let causes = MissCauses::of(&misses, &g, 3, &none);
         assert_eq!(
@@ -170,5 +210,7 @@ mod tests {
         );
         assert_eq!(causes.beyond_horizon_hops, BTreeMap::from([(4, 1)]));
         assert_eq!(causes.total(), 3);
+        let causes = MissCauses::of(&misses, &g, 3, &shadowed);
+        assert_eq!((causes.shadowed, causes.lost, causes.total()), (1, 0, 3));
     }
 }

@@ -6,7 +6,7 @@
 //! (a dial can fail, a full servent refuses, a servent short of neighbours dials more); in
 //! the simulator it reads the same lists from the cores.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::SocketAddr;
 
 use p2plab_peer_protocol::control::NodeStats;
@@ -23,9 +23,21 @@ pub const MAX_PATH_SOURCES: usize = 1_000;
 pub struct Reported {
     /// Each servent's neighbours.
     pub neighbours: BTreeMap<SocketAddr, Vec<SocketAddr>>,
-    /// Each servent's lately closed searches that got QueryHits after their window: query
-    /// text → late QueryHits.
-    pub late_hits: BTreeMap<SocketAddr, HashMap<String, u32>>,
+    /// Each servent's lately closed searches, by query text: their descriptor IDs and the
+    /// QueryHits that came after their window.
+    pub closed: BTreeMap<SocketAddr, HashMap<String, Closed>>,
+    /// The descriptor IDs of the floods any servent saw shadowed (a duplicate with more TTL
+    /// than its first copy).
+    pub shadowed: HashSet<String>,
+}
+
+/// A servent's lately closed searches of one query text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Closed {
+    /// Their Query descriptor IDs.
+    pub guids: Vec<String>,
+    /// QueryHits that came after their windows, together.
+    pub late_hits: u32,
 }
 
 impl Reported {
@@ -37,10 +49,20 @@ impl Reported {
                 let ns = serde_json::from_value(ns.clone()).unwrap_or_default();
                 r.neighbours.insert(s.addr, ns);
             }
-            if let Some(late) = s.state.get("late_hits") {
-                let pairs: Vec<(String, u32)> =
-                    serde_json::from_value(late.clone()).unwrap_or_default();
-                r.late_hits.insert(s.addr, pairs.into_iter().collect());
+            if let Some(closed) = s.state.get("closed_searches") {
+                let searches: Vec<(String, String, u32)> =
+                    serde_json::from_value(closed.clone()).unwrap_or_default();
+                let by_query = r.closed.entry(s.addr).or_default();
+                for (query, guid, late_hits) in searches {
+                    let c = by_query.entry(query).or_default();
+                    c.guids.push(guid);
+                    c.late_hits = c.late_hits.saturating_add(late_hits);
+                }
+            }
+            if let Some(shadowed) = s.state.get("shadowed") {
+                let guids: Vec<String> =
+                    serde_json::from_value(shadowed.clone()).unwrap_or_default();
+                r.shadowed.extend(guids);
             }
         }
         r
@@ -65,10 +87,20 @@ impl Reported {
         Graph::from_adjacency(adj)
     }
 
+    /// The searcher's lately closed searches for `query`.
+    fn closed(&self, searcher: SocketAddr, query: &str) -> Option<&Closed> {
+        self.closed.get(&searcher)?.get(query)
+    }
+
     /// QueryHits that came late for `query`, asked from the servent at `searcher`.
     pub fn late(&self, searcher: SocketAddr, query: &str) -> u32 {
-        let searches = self.late_hits.get(&searcher);
-        searches.and_then(|s| s.get(query)).copied().unwrap_or(0)
+        self.closed(searcher, query).map_or(0, |c| c.late_hits)
+    }
+
+    /// True if a flood of `query` from `searcher` was shadowed somewhere on its way.
+    pub fn shadowed(&self, searcher: SocketAddr, query: &str) -> bool {
+        self.closed(searcher, query)
+            .is_some_and(|c| c.guids.iter().any(|g| self.shadowed.contains(g)))
     }
 }
 
@@ -149,7 +181,12 @@ mod tests {
             addr: addr(i),
             files: 0,
             metrics: Default::default(),
-            state: serde_json::json!({ "neighbours": ns, "late_hits": [["abc", 2]] }),
+            state: serde_json::json!({
+                "neighbours": ns,
+                "closed_searches": [["abc", format!("G{i}"), 2], ["def", format!("H{i}"), 0]],
+                // 0 and 1 each shadowed the next one's flood.
+                "shadowed": if i < 2 { vec![format!("H{}", i + 1)] } else { vec![] },
+            }),
             problem: None,
         }
     }
@@ -184,5 +221,9 @@ mod tests {
         assert_eq!(shape.mean_path, Some(8.0 / 6.0));
         assert_eq!(reported.late(addr(1), "abc"), 2);
         assert_eq!(reported.late(addr(1), "other"), 0);
+        // 0 shadowed 1's flood of "def", 1 shadowed 2's; 3's was shadowed by nobody, and
+        // no flood of "abc" was.
+        assert!(reported.shadowed(addr(1), "def") && reported.shadowed(addr(2), "def"));
+        assert!(!reported.shadowed(addr(3), "def") && !reported.shadowed(addr(1), "abc"));
     }
 }

@@ -9,7 +9,9 @@
 //!   the live peers' files are filed under (entries are published after a join completes).
 //!
 //! An engine reads what the condition needs into a [`Census`]; [`missing`] judges it, for
-//! both engines alike.
+//! both engines alike. A network that is not ready says why in the nodes' own words too:
+//! the census carries the problems nodes report (an index server or a bootstrap they cannot
+//! reach, with the reason), and a few of them are quoted.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -17,11 +19,16 @@ use std::time::Duration;
 
 use p2plab_chord::RingView;
 use p2plab_peer_protocol::keywords::{normalize_name, words};
+use p2plab_peer_protocol::reach::Problem;
 
 use crate::plan::Plan;
 
 /// How many misplaced successors a readiness report describes.
 const MISPLACED_EXAMPLES: usize = 3;
+
+/// How many nodes' problems a readiness report quotes: enough to show whether they agree
+/// (every peer refused by one server) or differ.
+const PROBLEM_EXAMPLES: usize = 2;
 
 /// How often readiness is checked, at the least.
 const POLL: Duration = Duration::from_millis(100);
@@ -36,9 +43,66 @@ pub fn poll_interval(nodes: usize) -> Duration {
     POLL + POLL_PER_NODE * nodes.min(crate::spec::MAX_NODES) as u32
 }
 
-/// What a network's readiness condition is judged on, as an engine read it.
+/// What a network's readiness is judged on, as an engine read it: the condition's facts
+/// and the problems the nodes report.
 #[derive(Debug, Clone)]
-pub enum Census {
+pub struct Census {
+    /// What the network's condition needs.
+    pub condition: Condition,
+    /// The problems the live nodes report.
+    pub problems: Problems,
+}
+
+/// The problems nodes report while they cannot reach their network: how many nodes, and
+/// the first few, each with its node's address.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Problems {
+    /// Nodes that report a problem.
+    pub count: usize,
+    /// The first [`PROBLEM_EXAMPLES`] of them, in words.
+    pub examples: Vec<(SocketAddr, String)>,
+}
+
+impl Problems {
+    /// The problems among `nodes`' reports (a node with none is left out).
+    pub fn of<'a>(nodes: impl IntoIterator<Item = (SocketAddr, Option<&'a Problem>)>) -> Self {
+        let mut problems = Problems::default();
+        for (addr, problem) in nodes {
+            let Some(problem) = problem else { continue };
+            problems.count += 1;
+            if problems.examples.len() < PROBLEM_EXAMPLES {
+                problems.examples.push((addr, problem.to_string()));
+            }
+        }
+        problems
+    }
+
+    /// `"; N nodes report a problem, e.g. ADDR: TEXT; ADDR: TEXT"`, or nothing if none does.
+    fn quoted(&self) -> String {
+        if self.count == 0 {
+            return String::new();
+        }
+        let examples: Vec<String> = self
+            .examples
+            .iter()
+            .map(|(addr, text)| format!("{addr}: {text}"))
+            .collect();
+        let nodes = if self.count == 1 {
+            "node reports"
+        } else {
+            "nodes report"
+        };
+        format!(
+            "; {} {nodes} a problem, e.g. {}",
+            self.count,
+            examples.join("; ")
+        )
+    }
+}
+
+/// What a network's readiness condition is judged on.
+#[derive(Debug, Clone)]
+pub enum Condition {
     /// Napster: the users and files the index server lists; `None` if there is no server
     /// (or it did not answer): then there is nothing to wait for.
     Napster(Option<(u64, u64)>),
@@ -56,20 +120,20 @@ pub enum Census {
 /// What the network still lacks before it is ready, or `None` when it is ready: `live`
 /// are the peers up, `replicas` the copies of each Chord index entry.
 pub fn missing(census: &Census, plan: &Plan, live: &[usize], replicas: usize) -> Option<String> {
-    match census {
-        Census::Napster(None) => None,
-        Census::Napster(Some((users, files))) => {
-            (!index_is_full(plan, live, *users, *files)).then(|| {
+    let lacking = match &census.condition {
+        Condition::Napster(None) => None,
+        Condition::Napster(Some((users, files))) => (!index_is_full(plan, live, *users, *files))
+            .then(|| {
                 format!(
                     "the index lists {users} of {} users, {files} files",
                     live.len()
                 )
-            })
-        }
-        Census::Gnutella { alone, silent } => (*alone > 0)
+            }),
+        Condition::Gnutella { alone, silent } => (*alone > 0)
             .then(|| format!("{alone} servents without a neighbour ({silent} not answering)")),
-        Census::Chord(views) => chord_missing(views, plan, live, replicas),
-    }
+        Condition::Chord(views) => chord_missing(views, plan, live, replicas),
+    };
+    lacking.map(|what| what + &census.problems.quoted())
 }
 
 /// Napster's condition: the index server lists every live peer as a user and every copy
@@ -204,6 +268,64 @@ mod tests {
             fingers: Vec::new(),
             stored_keys: 0,
         }
+    }
+
+    #[test]
+    fn a_network_not_ready_quotes_the_first_problems_its_nodes_report() {
+        use p2plab_peer_protocol::reach::Failure;
+        use p2plab_peer_protocol::{CloseReason, Instant};
+
+        let server = SocketAddr::from(([127, 0, 0, 1], 8888));
+        let refused = Problem::one(
+            "index server",
+            server,
+            Failure::Closed(CloseReason::Refused),
+            Instant::ZERO,
+        );
+        let nodes = (0..3u16).map(|i| {
+            let addr = SocketAddr::from(([127, 0, 0, 1], 7000 + i));
+            (addr, (i != 1).then_some(&refused))
+        });
+        let problems = Problems::of(nodes);
+        assert_eq!(problems.count, 2);
+        let census = Census {
+            condition: Condition::Gnutella {
+                alone: 3,
+                silent: 0,
+            },
+            problems,
+        };
+        let files = crate::spec::FilesSpec {
+            count: 3,
+            copies: 1,
+            min_size: 10,
+            max_size: 10,
+        };
+        let plan = Plan::new(1, 3, &files);
+        let text = missing(&census, &plan, &[0, 1, 2], 1).expect("not ready");
+        assert_eq!(
+            text,
+            format!(
+                "3 servents without a neighbour (0 not answering); 2 nodes report a problem, \
+                 e.g. 127.0.0.1:7000: {refused}; 127.0.0.1:7002: {refused}"
+            )
+        );
+        assert!(
+            text.contains("cannot reach index server 127.0.0.1:8888"),
+            "{text}"
+        );
+        let ready = Census {
+            condition: Condition::Gnutella {
+                alone: 0,
+                silent: 0,
+            },
+            problems: census.problems,
+        };
+        assert_eq!(
+            missing(&ready, &plan, &[0, 1, 2], 1),
+            None,
+            "ready is ready"
+        );
     }
 
     #[test]

@@ -51,9 +51,11 @@ pub fn gnutella(report: &Report) -> String {
          degrees (min / median / mean / max), components, diameter and mean shortest path \
          (hops). Each false not found by cause ({basis}): a hit came *after the window*; \
          no path to a live holder (*other component*); the nearest live holder *beyond the \
-         horizon* (more hops than the TTL; hops: count); or *lost* on the way.\n\n\
-         | N | phase | servents | degree | components | diameter | mean path | false not found | after window | other component | beyond horizon | lost |\n\
-         |---|---|---|---|---|---|---|---|---|---|---|---|\n"
+         horizon* (more hops than the TTL; hops: count); a holder within the TTL and the \
+         flood *shadowed* on its way (a servent met it first by a longer path, with less TTL \
+         left, and dropped the copy that came by a shorter one); or *lost* on the way.\n\n\
+         | N | phase | servents | degree | components | diameter | mean path | false not found | after window | other component | beyond horizon | shadowed | lost |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
     );
     each_phase(report, |n, _, p| {
         let (Some(o), Some(m)) = (&p.overlay, &p.miss_causes) else {
@@ -71,7 +73,7 @@ pub fn gnutella(report: &Report) -> String {
         };
         let _ = writeln!(
             out,
-            "| {n} | {} | {} | {} / {} / {:.2} / {} | {} | {}{} | {} | {} | {} | {} | {} | {} |",
+            "| {n} | {} | {} | {} / {} / {:.2} / {} | {} | {}{} | {} | {} | {} | {} | {} | {} | {} |",
             p.label,
             o.servents,
             o.degree_min,
@@ -86,6 +88,7 @@ pub fn gnutella(report: &Report) -> String {
             m.after_window,
             m.other_component,
             beyond,
+            m.shadowed,
             m.lost,
         );
     });

@@ -19,11 +19,17 @@ fn three_replicas_fail_less_than_one_when_a_fifth_of_the_ring_dies() {
         ring: RingParams::default(),
     };
     let report = failures::run(&spec).expect("the rings settle");
+    assert_eq!(report.columns[4], "failed");
+    assert!(
+        report.rows.iter().all(|r| r[3].starts_with("exact in ")),
+        "a fifth of 64 nodes leaves every survivor a live successor: {:?}",
+        report.rows
+    );
     let failed: Vec<f64> = report
         .rows
         .iter()
         .filter(|r| r[0] == "p2plab")
-        .map(|r| r[3].parse().expect("a number"))
+        .map(|r| r[4].parse().expect("a number"))
         .collect();
     let (one, three) = (failed[0], failed[1]);
     assert!(

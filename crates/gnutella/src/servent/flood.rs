@@ -94,6 +94,7 @@ impl Servent {
         let first_ttl = self.routes.get(now, &key).map_or(u8::MAX, |s| s.ttl);
         if matches!(d.payload, Payload::Query(_)) && d.ttl > first_ttl {
             self.shadowed_queries += 1;
+            self.shadowed.note(d.guid);
         }
         false
     }

@@ -20,6 +20,7 @@ mod overlay;
 mod reach;
 mod route_table;
 mod search;
+mod shadowed;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -41,6 +42,7 @@ use crate::{HOST_CACHE_SIZE, ROUTE_EXPIRY, ROUTE_TABLE_CAPACITY};
 use connection::{handshake_under_way, Conn, Handshakes};
 pub use search::LateHits;
 use search::{Closed, Search};
+use shadowed::Shadowed;
 
 /// The servent's rounds, each a slot of its [`TimerTable`].
 #[derive(Clone, Copy, Debug)]
@@ -95,6 +97,8 @@ pub struct Servent {
     queries_handled: u64,
     /// Duplicate Queries that came with more TTL left than their first copy.
     shadowed_queries: u64,
+    /// The floods those duplicates belonged to, lately.
+    shadowed: Shadowed,
 }
 
 impl Servent {
@@ -132,6 +136,7 @@ impl Servent {
             metrics: Metrics::default(),
             queries_handled: 0,
             shadowed_queries: 0,
+            shadowed: Shadowed::default(),
         }
     }
 
@@ -186,6 +191,15 @@ impl Servent {
     /// all the same, as rule 6 says; counted so that a miss can be told from a loss.
     pub fn shadowed_queries(&self) -> u64 {
         self.shadowed_queries
+    }
+
+    /// The descriptor IDs of the floods lately shadowed here, each once, oldest first (at
+    /// most [`MAX_SHADOWED_REMEMBERED`]): matched against a searcher's closed searches
+    /// ([`LateHits::guid`]), they tell which misses a shadowed copy may have caused.
+    ///
+    /// [`MAX_SHADOWED_REMEMBERED`]: crate::MAX_SHADOWED_REMEMBERED
+    pub fn shadowed(&self) -> impl Iterator<Item = &Guid> {
+        self.shadowed.iter()
     }
 
     fn command(&mut self, now: Instant, command: Command, out: &mut Outbox) {

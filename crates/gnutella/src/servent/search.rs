@@ -58,6 +58,14 @@ pub struct LateHits {
     guid: Guid,
 }
 
+impl LateHits {
+    /// The search's Query descriptor ID: the flood's name wherever it went, so a
+    /// servent's [`Servent::shadowed`] floods can be matched to this search.
+    pub fn guid(&self) -> Guid {
+        self.guid
+    }
+}
+
 /// The searches that closed lately, newest last, at most [`MAX_CLOSED_SEARCHES`].
 #[derive(Debug, Default)]
 pub(super) struct Closed(VecDeque<LateHits>);

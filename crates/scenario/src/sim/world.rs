@@ -18,7 +18,7 @@ use p2plab_runtime::launch::describe_servent;
 use super::cores::{self, SimNode};
 use crate::node_spec::NodeSpec;
 use crate::plan::Plan;
-use crate::ready::Census;
+use crate::ready::{Census, Condition, Problems};
 use crate::spec::{Network, Scenario};
 use crate::stats::Snapshot;
 use crate::timeline::Who;
@@ -130,22 +130,25 @@ impl SimCluster {
 
     /// What the network's readiness condition needs, read from the cores.
     pub fn census(&self) -> Census {
+        let live = self.peers.iter().flatten();
+        let problems =
+            Problems::of(live.map(|&idx| (self.net.addr(idx), self.net.node(idx).problem())));
         let nodes = self.peers.iter().flatten().map(|&idx| self.net.node(idx));
-        match self.network {
-            Network::Napster => Census::Napster(self.server.and_then(|s| {
+        let condition = match self.network {
+            Network::Napster => Condition::Napster(self.server.and_then(|s| {
                 let SimNode::Napster(n) = self.net.node(s) else {
                     return None;
                 };
                 let s = n.as_server()?;
                 Some((s.user_count() as u64, s.file_count() as u64))
             })),
-            Network::Gnutella => Census::Gnutella {
+            Network::Gnutella => Condition::Gnutella {
                 alone: nodes
                     .filter(|n| !matches!(n, SimNode::Gnutella(s) if !s.neighbours().is_empty()))
                     .count(),
                 silent: 0,
             },
-            Network::Chord => Census::Chord(
+            Network::Chord => Condition::Chord(
                 nodes
                     .filter_map(|n| match n {
                         SimNode::Chord(c) => Some(c.ring_view()),
@@ -153,6 +156,10 @@ impl SimCluster {
                     })
                     .collect::<Vec<RingView>>(),
             ),
+        };
+        Census {
+            condition,
+            problems,
         }
     }
 }

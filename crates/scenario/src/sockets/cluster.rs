@@ -21,7 +21,7 @@ use super::process::ProcessLauncher;
 use crate::memory::memory_kib;
 use crate::node_spec::{ChildSpec, NodeSpec};
 use crate::plan::Plan;
-use crate::ready::Census;
+use crate::ready::{Census, Condition, Problems};
 use crate::spec::Network;
 use crate::stats::Snapshot;
 use crate::timeline::Who;
@@ -255,21 +255,24 @@ impl Cluster {
         }
     }
 
-    /// What the network's readiness condition needs, read from the nodes' stats.
+    /// What the network's readiness condition needs, and the problems the live peers
+    /// report, read from the nodes' stats.
     pub async fn census(&self) -> Census {
-        match self.network {
+        let stats = gather(self.peers.iter().flatten()).await;
+        let problems = Problems::of(stats.iter().map(|s| (s.addr, s.problem.as_ref())));
+        let condition = match self.network {
             Network::Napster => {
-                let Some(server) = &self.server else {
-                    return Census::Napster(None);
+                let listed = match &self.server {
+                    Some(server) => server.stats().await.ok().and_then(|stats| {
+                        let field =
+                            |k: &str| stats.state.get(k).and_then(serde_json::Value::as_u64);
+                        Some((field("users")?, field("files")?))
+                    }),
+                    None => None,
                 };
-                let listed = server.stats().await.ok().and_then(|stats| {
-                    let field = |k: &str| stats.state.get(k).and_then(serde_json::Value::as_u64);
-                    Some((field("users")?, field("files")?))
-                });
-                Census::Napster(listed)
+                Condition::Napster(listed)
             }
             Network::Gnutella => {
-                let stats = gather(self.peers.iter().flatten()).await;
                 let alone = stats
                     .iter()
                     .filter(|s| {
@@ -280,20 +283,21 @@ impl Cluster {
                     })
                     .count();
                 let live = self.peers.iter().flatten().count();
-                Census::Gnutella {
+                Condition::Gnutella {
                     alone,
                     silent: live.saturating_sub(stats.len()),
                 }
             }
-            Network::Chord => {
-                let stats = gather(self.peers.iter().flatten()).await;
-                Census::Chord(
-                    stats
-                        .into_iter()
-                        .filter_map(|s| serde_json::from_value(s.state).ok())
-                        .collect(),
-                )
-            }
+            Network::Chord => Condition::Chord(
+                stats
+                    .into_iter()
+                    .filter_map(|s| serde_json::from_value(s.state).ok())
+                    .collect(),
+            ),
+        };
+        Census {
+            condition,
+            problems,
         }
     }
 }

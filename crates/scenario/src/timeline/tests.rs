@@ -9,7 +9,7 @@ use std::time::Duration;
 use p2plab_peer_protocol::{Hit, Holder, Instant, Query};
 
 use super::*;
-use crate::ready::Census;
+use crate::ready::{Census, Condition, Problems};
 use crate::spec::parse;
 
 /// How long every scripted search takes.
@@ -146,9 +146,12 @@ impl Scripted {
                 Reply::Done
             }
             Action::Heal => Reply::Done,
-            Action::Census => Reply::Census(Census::Gnutella {
-                alone: 0,
-                silent: 0,
+            Action::Census => Reply::Census(Census {
+                condition: Condition::Gnutella {
+                    alone: 0,
+                    silent: 0,
+                },
+                problems: Problems::default(),
             }),
             Action::Snapshot { .. } => Reply::Snapshot {
                 snapshot: Snapshot::default(),

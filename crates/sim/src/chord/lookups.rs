@@ -85,19 +85,35 @@ pub fn publish(ring: &mut SimRing, count: usize, limit: Duration) -> Vec<Publish
     published
 }
 
-/// True when every name's record is at its true owner.
+/// True when every name's record is at each of its holders: its true owner and, with `r`
+/// replicas, the next `r - 1` nodes — so that a failure right after publication loses only
+/// the names whose every holder died, as the paper's count of lost keys assumes.
 fn all_stored(ring: &SimRing, published: &[Published]) -> bool {
     let members = ring.members();
-    published.iter().all(|p| stored_at_owner(ring, &members, p))
+    let holders = ring.params.replicas.clamp(1, members.len().max(1));
+    published
+        .iter()
+        .all(|p| (0..holders).all(|k| stored_at(ring, &members, p, k)))
 }
 
 /// True when successor(`p.key`) on the true ring `members` holds `p`'s record.
 fn stored_at_owner(ring: &SimRing, members: &[NodeRef], p: &Published) -> bool {
+    stored_at(ring, members, p, 0)
+}
+
+/// True when the `k`-th node from successor(`p.key`) on the true ring `members` (0: the
+/// owner) holds `p`'s record.
+fn stored_at(ring: &SimRing, members: &[NodeRef], p: &Published, k: usize) -> bool {
     if members.is_empty() {
         return false;
     }
     let owner = true_successor(members, p.key);
-    let Some(idx) = ring.net.idx_of(owner.addr) else {
+    let first = members
+        .iter()
+        .position(|m| m.addr == owner.addr)
+        .unwrap_or(0);
+    let holder = members[(first + k) % members.len()];
+    let Some(idx) = ring.net.idx_of(holder.addr) else {
         return false;
     };
     let query = Query::parse(&p.name);

@@ -17,5 +17,7 @@ pub mod scale;
 pub mod stats;
 
 pub use lookups::{publish, run_batches, LookupStats, Lookups, Published};
-pub use ring::{true_successor, ChordNet, FingerCount, Formation, RingParams, SimRing};
+pub use ring::{
+    true_successor, ChordNet, FingerCount, Formation, RingParams, SimRing, MAX_WAVE_PERIODS,
+};
 pub use stats::Summary;

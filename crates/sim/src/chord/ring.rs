@@ -36,7 +36,7 @@ pub type ChordNet = TestNet<ChordNode>;
 
 /// How long one wave may take to become exact before the build is declared stuck.
 /// A healthy wave settles in a handful of stabilize periods; a hundred is a broken ring.
-const MAX_WAVE_PERIODS: u32 = 100;
+pub const MAX_WAVE_PERIODS: u32 = 100;
 
 /// How many `fix_fingers` periods an exact ring may take until every finger is right. A
 /// cycle over the table takes about log2 N + 1 calls (a lookup answer fills every finger
@@ -260,6 +260,22 @@ impl SimRing {
                 let pred = members[(pos + len - 1) % len];
                 node.successor() == succ && (len == 1 || node.predecessor() == Some(pred))
             })
+    }
+
+    /// How many live, joined nodes do not have the true successor: how far from exact a
+    /// ring that [`SimRing::settle`] gave up on still is.
+    pub fn wrong_successors(&self) -> usize {
+        let members = self.members();
+        let len = members.len();
+        members
+            .iter()
+            .enumerate()
+            .filter(|(pos, m)| {
+                self.net
+                    .idx_of(m.addr)
+                    .is_none_or(|idx| self.net.node(idx).successor() != members[(pos + 1) % len])
+            })
+            .count()
     }
 
     /// How many fingers, over all live nodes, point at the true successor of their start:

@@ -13,7 +13,12 @@
 //! predecessor are right again, then `settle_periods` more periods — then search for
 //! random published names from random live nodes. **A lookup fails** when its search
 //! returns no hit naming the publisher — whether routing went astray or every copy of the
-//! record died. Nothing re-publishes during the run, as in the paper.
+//! record died. Nothing re-publishes during the run, as in the paper. When the failure
+//! took all of some node's successors (likely once p^s · N ≥ 1, for successor lists of s),
+//! stabilization alone cannot mend the ring: after [`MAX_WAVE_PERIODS`] periods the
+//! lookups run on the ring as it is, and the table says how many successors were wrong.
+//!
+//! [`MAX_WAVE_PERIODS`]: crate::chord::MAX_WAVE_PERIODS
 //!
 //! The paper's 10^6 keys are placed by hashing alone ([`lost_fraction`]): which of them
 //! lost every copy follows from the ids, no message needed. Publishing and looking up
@@ -48,6 +53,9 @@ struct Point {
     lost: u64,
     /// Fraction of the hashed keys whose `r` holders were all among the crashed.
     keys_lost: f64,
+    /// How the ring came out of stabilizing: the periods it took to be exact, or the
+    /// survivors whose successor was still wrong when it stopped trying.
+    ring: Result<u32, usize>,
     /// Fraction of a second batch of lookups that failed once `fix_fingers` had also made
     /// every finger right again (the paper's simulator refreshed every finger at each
     /// stabilization), or why the fingers did not all become right.
@@ -93,7 +101,11 @@ fn point(
     let names: Vec<Id> = published.iter().map(|n| n.key).collect();
     let keys = if keys.is_empty() { &names } else { keys };
     let keys_lost = lost_fraction(&before, keys, replicas, &crashed);
-    ring.settle()?;
+    let stabilize = ring.params.stabilize();
+    let settled = match ring.settle() {
+        Ok(took) => Ok((took.as_millis() / stabilize.as_millis().max(1)) as u32),
+        Err(_) => Err(ring.wrong_successors()),
+    };
     for _ in 0..spec.settle_periods {
         ring.advance(ring.params.stabilize());
     }
@@ -107,6 +119,7 @@ fn point(
         routing: stats.routing_failures,
         lost: stats.lost,
         keys_lost,
+        ring: settled,
         converged,
     })
 }
@@ -121,7 +134,8 @@ fn series_of(spec: &FailuresSpec) -> Vec<(LookupRules, usize)> {
 /// Runs the experiment.
 ///
 /// # Errors
-/// When a ring does not become exact before the failure.
+/// When a ring does not become exact before the failure (after it, the table says how far
+/// from exact it stayed).
 pub fn run(spec: &FailuresSpec) -> anyhow::Result<Report> {
     let keys: Vec<Id> = (0..spec.keys)
         .map(|k| Id::of_key(&format!("key{k}"), M))
@@ -137,6 +151,14 @@ pub fn run(spec: &FailuresSpec) -> anyhow::Result<Report> {
                 rules::name(rules).into(),
                 format!("{r}"),
                 format!("{p:.2}"),
+                match pt.ring {
+                    Ok(periods) => format!("exact in {periods}"),
+                    Err(wrong) => format!(
+                        "not exact in {}: {wrong} of {} wrong",
+                        crate::chord::MAX_WAVE_PERIODS,
+                        spec.nodes - (spec.nodes as f64 * p).round() as usize
+                    ),
+                },
                 format!("{:.4}", pt.failed),
                 match &pt.converged {
                     Ok(f) => format!("{f:.4}"),
@@ -189,8 +211,16 @@ fn report(spec: &FailuresSpec, rows: Vec<Vec<String>>, series: Vec<Series>) -> R
                 "Seed {}. {} names published, then p of the nodes crash at once; once the \
                  ring is exact again and {} stabilize periods more have passed, {} lookups \
                  from random live nodes. Failed = no hit naming the publisher (routing \
-                 failures and lost names are counted apart, and both count as failed).",
-                spec.seed, spec.names, spec.settle_periods, spec.lookups
+                 failures and lost names are counted apart, and both count as failed). \
+                 'ring': the stabilize periods the survivors took to have every successor \
+                 and predecessor right; a ring not exact after {} periods (a node whose \
+                 whole successor list crashed cannot find the ring again by stabilizing) is \
+                 measured as it is, with the survivors whose successor is wrong.",
+                spec.seed,
+                spec.names,
+                spec.settle_periods,
+                spec.lookups,
+                crate::chord::MAX_WAVE_PERIODS
             ),
             format!(
                 "'keys lost': the fraction of {counted} whose r holders (the key's \
@@ -215,6 +245,7 @@ fn report(spec: &FailuresSpec, rows: Vec<Vec<String>>, series: Vec<Series>) -> R
             "rules",
             "replicas",
             "p",
+            "ring",
             "failed",
             "failed, fingers converged",
             "routing failures",
