@@ -20,13 +20,29 @@
 # headless binary's `--shell`; without it the search of (b) is reported as SKIP. Its download
 # in (b) is started from its shell as a magnet whose source is the hit's address and index.
 #
+# Usage: scripts/interop-gtk-gnutella.sh
+#        scripts/interop-gtk-gnutella.sh --install <gtk-gnutella source: a bare git dir or a tree>
+#   e.g. scripts/interop-gtk-gnutella.sh --install /work/.mirror/gtk-gnutella+gtk-gnutella/repo
+#
+# --install prepares a machine once, then exits: it installs the build and run dependencies
+# with apt-get (faketime, xvfb, xauth, libgtk2.0-dev and those INTEROP.md lists), exports the
+# source twice, builds the headless gtk-gnutella in GTKG_SRC (default /opt/gtkg/headless) and
+# installs it as GTKG, and builds the GTK2 one in place as GTKG_GUI (its tree is the folder
+# above src/). Both are "unofficial" builds, which read their data files from their source
+# tree: keep both trees. A source snapshot may lack the blobs of its largest data files
+# (extra_files/geo-ip.txt, geo-ipv6.txt, spam_sha1.txt), and `git archive HEAD` stops at the
+# first absent blob, so the export takes the files whose blobs are there and puts placeholders
+# in for the others (spam_sha1.txt needs one line of 32 `A`s, or gtk-gnutella aborts at start).
+# A binary already in place is not built again.
+#
 # Prints PASS / FAIL / SKIP per step with the reason; exits 0 only when every step passed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 GTKG=${GTKG:-/usr/local/bin/gtk-gnutella}
 GTKG_GUI=${GTKG_GUI:-/opt/gtkg/gtk2/src/gtk-gnutella}
-# Within two years of the build (Oct 2024 for 1.2.3), so it stays an ultrapeer.
+# Within two years of the build's date (1.2.3 calls itself of 2024-03-03), so it stays an
+# ultrapeer.
 FAKE_DATE=${FAKE_DATE:-2025-06-01 12:00:00}
 # The longest any one wait may take, in seconds.
 WAIT=${WAIT:-60}
@@ -36,6 +52,90 @@ if [ "$(id -u)" != 0 ]; then
     echo "interop-gtk-gnutella: needs root (for unshare -n and to run gtk-gnutella as uid $NOBODY)" >&2
     exit 2
 fi
+
+# --- --install: gtk-gnutella from its source, headless and GTK2 -------------------------------
+GTKG_SRC=${GTKG_SRC:-/opt/gtkg/headless}
+APT_PACKAGES=(build-essential zlib1g-dev libglib2.0-dev bison gettext libgnutls28-dev pkg-config
+    libgtk2.0-dev xvfb xauth faketime iproute2 util-linux)
+
+# Exports the source $1 (a bare git dir or a source tree) into the folder $2 (new or empty).
+export_source() {
+    local src=$1 dir=$2 path
+    local -a present
+    if [ -n "$(ls -A "$dir" 2>/dev/null)" ]; then
+        echo "interop-gtk-gnutella: $dir is not empty; remove it, or name another folder" >&2
+        exit 2
+    fi
+    mkdir -p "$dir"
+    if git --git-dir="$src" rev-parse --git-dir >/dev/null 2>&1; then
+        # The paths of HEAD whose blobs the snapshot holds (cat-file answers "missing" for
+        # the others).
+        mapfile -t present < <(git --git-dir="$src" ls-tree -r --format='%(objectname) %(path)' HEAD |
+            git --git-dir="$src" cat-file --batch-check='%(objecttype) %(rest)' | sed -n 's/^blob //p')
+        # git archive still names each absent blob on stderr, though it leaves them out.
+        git --git-dir="$src" archive HEAD -- "${present[@]}" 2>/dev/null | tar -x -C "$dir"
+        while IFS= read -r path; do
+            [ -e "$dir/$path" ] && continue
+            echo "   placeholder for $path (its blob is not in the snapshot)"
+            if [ "$(basename "$path")" = spam_sha1.txt ]; then
+                printf '%032d\n' 0 | tr 0 A >"$dir/$path"
+            else
+                : >"$dir/$path"
+            fi
+        done < <(git --git-dir="$src" ls-tree -r --name-only HEAD)
+    elif [ -x "$src/build.sh" ]; then
+        cp -r "$src/." "$dir"
+        for path in geo-ip.txt geo-ipv6.txt; do
+            [ -e "$dir/extra_files/$path" ] || : >"$dir/extra_files/$path"
+        done
+        [ -e "$dir/extra_files/spam_sha1.txt" ] ||
+            printf '%032d\n' 0 | tr 0 A >"$dir/extra_files/spam_sha1.txt"
+    else
+        echo "interop-gtk-gnutella: $src is neither a git dir nor a gtk-gnutella source tree" >&2
+        exit 2
+    fi
+}
+
+# Runs `build.sh $2...` in the folder $1, its output in $1/build.txt.
+build_in() {
+    local dir=$1
+    shift
+    echo "== building gtk-gnutella in $dir: ./build.sh $*"
+    (cd "$dir" && ./build.sh "$@") >"$dir/build.txt" 2>&1 ||
+        { tail -n 20 "$dir/build.txt"; echo "interop-gtk-gnutella: the build in $dir failed" >&2; exit 1; }
+}
+
+install_gtkg() {
+    local src=$1 prefix=${GTKG%/bin/gtk-gnutella} gui_tree=${GTKG_GUI%/src/gtk-gnutella}
+    if [ "$prefix" = "$GTKG" ] || [ "$gui_tree" = "$GTKG_GUI" ]; then
+        echo "interop-gtk-gnutella: --install needs GTKG to end in /bin/gtk-gnutella and GTKG_GUI in /src/gtk-gnutella" >&2
+        exit 2
+    fi
+    echo "== installing ${APT_PACKAGES[*]}"
+    apt-get update -q >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${APT_PACKAGES[@]}" >/dev/null
+    if [ -x "$GTKG" ]; then
+        echo "== $GTKG is there already"
+    else
+        export_source "$src" "$GTKG_SRC"
+        build_in "$GTKG_SRC" --prefix="$prefix" --topless --unofficial --disable-dbus --disable-nls
+        (cd "$GTKG_SRC" && make install) >>"$GTKG_SRC/build.txt" 2>&1 ||
+            { tail -n 20 "$GTKG_SRC/build.txt"; echo "interop-gtk-gnutella: make install failed" >&2; exit 1; }
+    fi
+    if [ -x "$GTKG_GUI" ]; then
+        echo "== $GTKG_GUI is there already"
+    else
+        export_source "$src" "$gui_tree"
+        build_in "$gui_tree" --gtk2 --unofficial --disable-dbus --disable-nls
+    fi
+    echo "== gtk-gnutella: $GTKG (headless), $GTKG_GUI (GTK2)"
+}
+
+if [ "${1:-}" = --install ]; then
+    install_gtkg "${2:?usage: $0 --install <gtk-gnutella source: a bare git dir or a source tree>}"
+    exit 0
+fi
+
 if [ "${1:-}" != --inside ]; then
     export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
     cargo build --release --quiet --bin p2plab

@@ -109,12 +109,17 @@ make_share() {
     done
 }
 
+# Starts $1's peer in the background; `started` waits for it.
 start_peer() {
     local nick=$1 control=$2
     "$bin" napster peer --server "127.0.0.1:$server_port" --share "$work/share-$nick" \
         --nick "$nick" --control "127.0.0.1:$control" >"$work/$nick.log" 2>&1 &
     pids+=($!)
-    wait_for 20 grep -q "^control token in" "$work/$nick.log" || fail "$nick's peer did not start"
+}
+
+# Waits until $1's peer has written its control token.
+started() {
+    wait_for 20 grep -q "^control token in" "$work/$1.log" || fail "$1's peer did not start"
 }
 
 # $1 downloads "$2 song $i.mp3" for each i from $2's peer, checking the bytes.
@@ -146,8 +151,11 @@ make_share alice "$ROUNDS"
 make_share bob "$ROUNDS"
 alice_control=$(free_port)
 bob_control=$(free_port)
+# Both at once, as a user starting two peers would: each writes its own token file.
 start_peer alice "$alice_control"
 start_peer bob "$bob_control"
+started alice
+started bob
 wait_for 30 "$bin" search --control "127.0.0.1:$alice_control" bob song "$ROUNDS" ||
     fail "alice never found bob's files through OpenNap"
 wait_for 30 "$bin" search --control "127.0.0.1:$bob_control" alice song "$ROUNDS" ||
