@@ -476,7 +476,7 @@ fn garbled_messages_get_404s_and_the_client_stays_and_can_still_search() {
 }
 
 #[test]
-fn an_oversized_frame_drops_only_that_client() {
+fn an_oversized_frame_drops_the_client() {
     let mut lab = Lab::new();
     let (_, _, c) = three_peers(&mut lab);
     let mut script = login_bytes("mallory");

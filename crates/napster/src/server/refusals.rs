@@ -16,11 +16,14 @@
 //! framing itself (a length past [`MAX_DATA_LEN`](crate::MAX_DATA_LEN)) still drops the
 //! connection: after it the stream cannot be read.
 //!
-//! Garbage costs the server no more than reading it: each message is at most
-//! [`MAX_DATA_LEN`](crate::MAX_DATA_LEN) bytes and buffered one at a time, and earns at
-//! most two short replies, whose text is cut at [`MAX_REASON_LEN`](crate::MAX_REASON_LEN).
-//! A client that sends faster than it reads those replies fills its connection's send
-//! queue, and the driver closes it (the runtime's `MAX_QUEUED_BYTES`).
+//! Garbage costs the server work in proportion to its bytes, and no memory that outlives
+//! them: a message is at most [`MAX_DATA_LEN`](crate::MAX_DATA_LEN) bytes, buffered one
+//! at a time, and earns at most two replies — a 404 whose text is cut at
+//! [`MAX_REASON_LEN`](crate::MAX_REASON_LEN) and an end marker (or, for a hotlist nick no
+//! one can log in with, the 302 that gives the nick back). The replies can outweigh the
+//! garbage — an empty 100, four bytes, earns a 404 of some fifty — but they go back to
+//! the sender alone, and a sender that does not read them as fast fills its connection's
+//! send queue and is closed by the driver (the runtime's `MAX_QUEUED_BYTES`).
 
 use p2plab_peer_protocol::{ConnId, Outbox};
 
