@@ -25,7 +25,7 @@
 //! A 600 about a user who is not online is answered with a 404, `User is not currently
 //! online.`, OpenNap's text. napster.txt notes that Napster 2.0b5a puts its nick in the
 //! 750 it sends; the server reads nothing from the data and answers with an empty 750,
-//! as napster.txt says.
+//! as napster.txt says (OpenNap's `ping_server` sends the client's data back instead).
 
 use std::fmt::Write as _;
 
