@@ -235,6 +235,15 @@ fn limits() -> Vec<(&'static str, String)> {
             "MAX_REQUEST_LEN",
             napster::transfer::MAX_REQUEST_LEN.to_string(),
         ),
+        ("MAX_REASON_LEN", napster::MAX_REASON_LEN.to_string()),
+        (
+            "MAX_HOTLIST_PER_USER",
+            napster::MAX_HOTLIST_PER_USER.to_string(),
+        ),
+        (
+            "MAX_HOTLIST_ENTRIES",
+            napster::MAX_HOTLIST_ENTRIES.to_string(),
+        ),
         (
             "MAX_PENDING_HANDSHAKES",
             gnutella::MAX_PENDING_HANDSHAKES.to_string(),

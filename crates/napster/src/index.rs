@@ -19,6 +19,10 @@
 //!   same network gives the same answers.
 //! - Each user's files are kept together, so a user who leaves is removed at once: each of
 //!   its files leaves the postings of its own words and nothing else is touched.
+//! - A side map finds files by md5 and size, for resume requests (215), in one lookup: a
+//!   file with a real md5 (32 hex digits, not all `0`) is in it once, so it holds no more
+//!   than the index does. A file shared with [`NO_MD5`](crate::NO_MD5), or with
+//!   anything that is not an md5, says nothing about its content and is not in it.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::Hash;
@@ -74,6 +78,8 @@ pub struct Index<U> {
     postings: HashMap<String, BTreeSet<FileId>>,
     /// Each user's files, by normalised name.
     by_user: HashMap<U, BTreeMap<String, FileId>>,
+    /// The files with a real md5, by md5 and size: what a resume request asks for.
+    by_hash: HashMap<(u128, u64), BTreeSet<FileId>>,
     limits: Limits,
     next_id: FileId,
     /// The indexed files' sizes added up; never more than `limits.bytes`, so it cannot wrap.
@@ -87,6 +93,7 @@ impl<U: Copy + Eq + Hash> Index<U> {
             files: HashMap::new(),
             postings: HashMap::new(),
             by_user: HashMap::new(),
+            by_hash: HashMap::new(),
             limits,
             next_id: 0,
             total_bytes: 0,
@@ -133,6 +140,9 @@ impl<U: Copy + Eq + Hash> Index<U> {
         let name_words = words(&info.name);
         for w in &name_words {
             self.postings.entry(w.clone()).or_default().insert(id);
+        }
+        if let Some(md5) = md5_value(&info.md5) {
+            self.by_hash.entry((md5, info.size)).or_default().insert(id);
         }
         self.total_bytes = total_bytes;
         self.files.insert(
@@ -212,6 +222,29 @@ impl<U: Copy + Eq + Hash> Index<U> {
                 }
             }
         }
+        if let Some(md5) = md5_value(&entry.info.md5) {
+            let key = (md5, entry.info.size);
+            if let Some(same) = self.by_hash.get_mut(&key) {
+                same.remove(&id);
+                if same.is_empty() {
+                    self.by_hash.remove(&key);
+                }
+            }
+        }
+    }
+
+    /// Up to `limit` files whose md5 is `md5` (in either case) and whose size is `size`,
+    /// in sharing order, with who shares them: the matches of a resume request. An md5
+    /// that is not 32 hex digits, or is all `0`s, finds nothing.
+    pub fn with_hash(&self, md5: &str, size: u64, limit: usize) -> Vec<(U, &FileInfo)> {
+        let Some(same) = md5_value(md5).and_then(|md5| self.by_hash.get(&(md5, size))) else {
+            return Vec::new();
+        };
+        same.iter()
+            .filter_map(|id| self.files.get(id))
+            .take(limit)
+            .map(|e| (e.user, &e.info))
+            .collect()
     }
 
     /// Up to `limit` files whose names hold every word of `query` and that pass `admit`,
@@ -242,6 +275,15 @@ impl<U: Copy + Eq + Hash> Index<U> {
             .map(|e| (e.user, &e.info))
             .collect()
     }
+}
+
+/// The md5 field as a number, if it is a real md5: 32 hex digits, not all `0`. Kept as
+/// a number, the side map's key costs no allocation and ignores the digits' case.
+fn md5_value(md5: &str) -> Option<u128> {
+    if md5.len() != 32 || !md5.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    u128::from_str_radix(md5, 16).ok().filter(|&v| v != 0)
 }
 
 #[cfg(test)]
@@ -352,6 +394,39 @@ mod tests {
         assert_eq!(idx.remove_user(1), 1);
         idx.add(3, file("three.mp3", 60)).unwrap();
         assert_eq!(idx.total_bytes(), 100);
+    }
+
+    fn hashed(name: &str, md5: &str, size: u64) -> FileInfo {
+        FileInfo {
+            md5: md5.into(),
+            ..file(name, size)
+        }
+    }
+
+    const MD5: &str = "b92870e0d41bc8e698cf2f0a1ddfeac7";
+
+    #[test]
+    fn files_are_found_by_md5_and_size_and_leave_the_map_with_their_user() {
+        let mut idx = Index::new(limits(10));
+        idx.add(1, hashed("a.mp3", MD5, 5)).unwrap();
+        idx.add(2, hashed("b.mp3", &MD5.to_uppercase(), 5)).unwrap();
+        idx.add(2, hashed("c.mp3", MD5, 6)).unwrap();
+        idx.add(3, hashed("d.mp3", "not an md5", 5)).unwrap();
+        idx.add(3, hashed("e.mp3", crate::NO_MD5, 5)).unwrap();
+        assert_eq!(
+            names(&idx.with_hash(MD5, 5, 100)),
+            [(1, "a.mp3"), (2, "b.mp3")]
+        );
+        assert_eq!(names(&idx.with_hash(MD5, 5, 1)), [(1, "a.mp3")]);
+        assert_eq!(names(&idx.with_hash(MD5, 6, 100)), [(2, "c.mp3")]);
+        assert!(idx.with_hash("not an md5", 5, 100).is_empty());
+        assert!(idx.with_hash(crate::NO_MD5, 5, 100).is_empty());
+        assert!(idx.with_hash(&format!("+{}", &MD5[1..]), 5, 100).is_empty());
+        assert_eq!(idx.remove_user(1), 1);
+        assert!(idx.remove(2, "c.mp3"));
+        assert_eq!(names(&idx.with_hash(MD5, 5, 100)), [(2, "b.mp3")]);
+        assert!(idx.with_hash(MD5, 6, 100).is_empty());
+        assert_eq!(idx.by_hash.len(), 1, "emptied keys are gone");
     }
 
     #[test]

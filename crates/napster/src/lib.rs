@@ -73,9 +73,12 @@ pub const MAX_FILES_PER_USER: usize = p2plab_peer_protocol::library::MAX_FILES;
 /// release build), a file costs about 0.7 KB with the scenarios' names (`t000123 quiet fox`)
 /// and 1.1 KB with typical MP3 names (`Artist 12 - Red Song Track 00012.mp3`): the postings
 /// of its words, its entry, its name twice (as shared and normalised). A name of 255 bytes
-/// made of words no other file has costs about 7.9 KB. So the full index takes about 270 MB
-/// for ordinary names and at most about 2 GB for the worst. The busiest scenario indexes
-/// 4,000 files; 250,000 is also two and a half users at [`MAX_FILES_PER_USER`].
+/// made of words no other file has costs about 7.9 KB. The map that finds files by md5 and
+/// size for resume requests adds, for a file with a real md5, a hash-table slot and a
+/// one-entry set: about 170 bytes more, reckoned from their layouts. So the full index
+/// takes about 320 MB for ordinary names and at most about 2 GB for the worst. The busiest
+/// scenario indexes 4,000 files; 250,000 is also two and a half users at
+/// [`MAX_FILES_PER_USER`].
 pub const MAX_INDEXED_FILES: usize = 250_000;
 
 /// The most bytes the indexed files may add up to, for all users together; a share that
@@ -170,6 +173,31 @@ pub const MAX_RELAYED_PER_USER: usize = 16;
 /// 2 MB; it takes 256 users asking at their [`MAX_RELAYED_PER_USER`] to fill it.
 pub const MAX_RELAYED_REQUESTS: usize = 4096;
 
+/// The most entries one user's hotlist holds (207/208); one more is refused with 302.
+///
+/// OpenNap's `max_hotlist` defaults to 32. A hotlist is the friends a user wants told
+/// about, which the clients of the time showed in one short panel, so no honest list
+/// comes near it; the bound keeps one user from making every login and logout on the
+/// server a broadcast to it of unbounded cost in memory.
+pub const MAX_HOTLIST_PER_USER: usize = 32;
+
+/// The most hotlist entries the server keeps, for all users together; an entry past it
+/// is refused with 302.
+///
+/// Every user of a server at [`MAX_USERS`] can fill its list. An entry costs a nick
+/// (at most [`MAX_NICK_LEN`] bytes) twice — in the user's list and in the list of who
+/// watches that nick — with the slots and tree nodes of the maps holding them: at most
+/// about 250 bytes, reckoned from their layouts, so a full table takes about 80 MB.
+pub const MAX_HOTLIST_ENTRIES: usize = MAX_USERS * MAX_HOTLIST_PER_USER;
+
+/// The longest text of a 404 the server sends about a client message it cannot read.
+///
+/// A reason may quote the field that broke the layout, escaped, and that field may be
+/// the whole message: escaping can make it several times [`MAX_DATA_LEN`], more than a
+/// client reads in one message. 200 bytes names what was wrong and keeps every such
+/// reply under a tenth of the largest message a client may send.
+pub const MAX_REASON_LEN: usize = 200;
+
 /// The message type numbers, with OpenNap's names for them (opennap.h).
 pub mod types {
     /// 0, S: error during login (`MSG_SERVER_ERROR`).
@@ -231,4 +259,33 @@ pub mod types {
     pub const ACCEPT_FAILED: u16 = 609;
     /// 621, S: a line of the message of the day; C: send the motd (`MSG_SERVER_MOTD`).
     pub const MOTD: u16 = 621;
+
+    // Hotlist, resume, link speed and server ping.
+    /// 207, C: add a user to my hotlist (`MSG_CLIENT_ADD_HOTLIST`).
+    pub const HOTLIST_ADD: u16 = 207;
+    /// 208, C: one entry of the hotlist sent after login (`MSG_CLIENT_ADD_HOTLIST_SEQ`).
+    pub const HOTLIST_INIT: u16 = 208;
+    /// 209, S: a user on your hotlist signed on (`MSG_SERVER_USER_SIGNON`).
+    pub const USER_SIGNON: u16 = 209;
+    /// 210, S: a user on your hotlist signed off (`MSG_SERVER_USER_SIGNOFF`).
+    pub const USER_SIGNOFF: u16 = 210;
+    /// 215, C: who shares a file with this md5 and size? (`MSG_CLIENT_RESUME_REQUEST`).
+    pub const RESUME_REQUEST: u16 = 215;
+    /// 216, S: this user does (`MSG_SERVER_RESUME_MATCH`).
+    pub const RESUME_MATCH: u16 = 216;
+    /// 217, S: end of the resume matches (`MSG_SERVER_RESUME_MATCH_END`).
+    pub const RESUME_END: u16 = 217;
+    /// 301, S: the user is on your hotlist now (`MSG_SERVER_HOTLIST_ACK`).
+    pub const HOTLIST_ACK: u16 = 301;
+    /// 302, S: the user could not be added to your hotlist (napster.txt's "hotlist
+    /// error"; OpenNap 0.36 has no name for it and answers with a 404 alone).
+    pub const HOTLIST_ERROR: u16 = 302;
+    /// 303, C: take a user off my hotlist (`MSG_CLIENT_REMOVE_HOTLIST`).
+    pub const HOTLIST_REMOVE: u16 = 303;
+    /// 600, C: what is this user's link type? (`MSG_CLIENT_USERSPEED`).
+    pub const LINK_SPEED_REQUEST: u16 = 600;
+    /// 601, S: this (`MSG_SERVER_USER_SPEED`).
+    pub const LINK_SPEED: u16 = 601;
+    /// 750, C/S: server ping, answered with an empty 750 (`MSG_CLIENT_PING_SERVER`).
+    pub const SERVER_PING: u16 = 750;
 }

@@ -273,14 +273,342 @@ fn a_push_request_is_asked_of_the_firewalled_holder_whose_608_gets_it_the_501() 
 fn unknown_types_after_login_are_skipped() {
     let mut desk = Desk::new();
     let a = desk.user("10.0.0.1", "foo", 6699);
-    // 205 private message, unknown to p2plab, then 214 stats in the same chunk.
-    let effects = desk.feed(a, b"\x04\x00\xcd\x00x hi\x00\x00\xd6\x00");
+    // Type 4660, unknown to p2plab (and to OpenNap), then 214 stats in the same chunk:
+    // OpenNap's 404, and the stats.
+    let effects = desk.feed(a, b"\x04\x00\x34\x12x hi\x00\x00\xd6\x00");
     assert_eq!(
         effects,
-        [Effect::Send {
-            conn: a,
-            bytes: b"\x05\x00\xd6\x001 0 0".to_vec()
-        }]
+        [
+            send(a, 404, b"Unknown command code 4660"),
+            Effect::Send {
+                conn: a,
+                bytes: b"\x05\x00\xd6\x001 0 0".to_vec()
+            }
+        ]
     );
     assert_eq!(desk.server.metrics().dropped["unknown_type"], 1);
+}
+
+// Hotlist, resume, link speed, server ping, and the 404s for messages the server cannot
+// act on.
+
+/// What a client that just logged in as `nick` is sent: the ack, three motd lines, stats.
+const GREETING_LEN: usize = 5;
+
+impl Desk {
+    /// A client logs in as `nick` from `ip`; returns its connection and what the server
+    /// sent to others at its login (the greeting to it is dropped).
+    fn user_announced(&mut self, ip: &str, nick: &str) -> (ConnId, Vec<Effect>) {
+        let conn = self.accept(ip);
+        let mut effects = self.feed(conn, &login(nick, 6699));
+        let greeting: Vec<Effect> = effects.drain(..GREETING_LEN).collect();
+        assert!(greeting
+            .iter()
+            .all(|e| matches!(e, Effect::Send { conn: c, .. } if *c == conn)));
+        (conn, effects)
+    }
+
+    /// `conn` shares `name` with md5 `md5` and `size` bytes; the server says nothing.
+    fn share(&mut self, conn: ConnId, name: &str, md5: &str, size: u64) {
+        let data = format!("\"{name}\" {md5} {size} 128 44100 60");
+        assert!(self.feed(conn, &framed(100, data.as_bytes())).is_empty());
+    }
+
+    fn close(&mut self, conn: ConnId) -> Vec<Effect> {
+        self.input(Input::Closed {
+            conn,
+            reason: CloseReason::PeerClosed,
+        })
+    }
+}
+
+#[test]
+fn a_hotlisted_user_who_logs_in_later_gets_209_and_then_210_when_it_leaves() {
+    let mut desk = Desk::new();
+    let mred = desk.user("10.0.0.2", "mred", 6699);
+    // lefty is not online: only the ack.
+    assert_eq!(
+        desk.feed(mred, &framed(207, b"lefty")),
+        [send(mred, 301, b"lefty")]
+    );
+    let (lefty, told) = desk.user_announced("205.254.222.204", "lefty");
+    assert_eq!(told, [send(mred, 209, b"lefty 3")]);
+    assert_eq!(desk.close(lefty), [send(mred, 210, b"lefty")]);
+    // The entry stays for the next login under that nick.
+    let (_, told) = desk.user_announced("10.0.0.3", "lefty");
+    assert_eq!(told, [send(mred, 209, b"lefty 3")]);
+    assert_eq!(desk.server.hotlist_entries(), 1);
+    desk.close(mred);
+    assert_eq!(desk.server.hotlist_entries(), 0, "the list left with mred");
+}
+
+#[test]
+fn an_entry_for_a_user_online_is_acked_then_announced_at_once() {
+    let mut desk = Desk::new();
+    desk.user("205.254.222.204", "lefty", 6699);
+    let mred = desk.user("10.0.0.2", "mred", 6699);
+    // 208, the list sent after login, is answered as 207 is.
+    assert_eq!(
+        desk.feed(mred, &framed(208, b"lefty")),
+        [send(mred, 301, b"lefty"), send(mred, 209, b"lefty 3")]
+    );
+    // Listed already: OpenNap says nothing, and neither does p2plab.
+    assert_eq!(desk.feed(mred, &framed(207, b"lefty")), []);
+    assert_eq!(desk.server.hotlist_entries(), 1);
+}
+
+#[test]
+fn removing_an_entry_stops_the_notices() {
+    let mut desk = Desk::new();
+    let mred = desk.user("10.0.0.2", "mred", 6699);
+    let other = desk.user("10.0.0.3", "other", 6699);
+    desk.feed(mred, &framed(207, b"lefty"));
+    desk.feed(other, &framed(207, b"lefty"));
+    assert_eq!(desk.feed(mred, &framed(303, b"lefty")), [], "no reply");
+    let (lefty, told) = desk.user_announced("205.254.222.204", "lefty");
+    assert_eq!(told, [send(other, 209, b"lefty 3")], "only other is told");
+    assert_eq!(desk.close(lefty), [send(other, 210, b"lefty")]);
+    assert_eq!(
+        desk.feed(mred, &framed(303, b"lefty")),
+        [send(mred, 404, b"user is not in your hotlist")]
+    );
+}
+
+#[test]
+fn a_full_hotlist_or_a_bad_nick_gets_302_then_a_404_saying_why() {
+    let mut desk = Desk::new();
+    let mred = desk.user("10.0.0.2", "mred", 6699);
+    for i in 0..p2plab_napster::MAX_HOTLIST_PER_USER {
+        let nick = format!("friend{i}");
+        assert_eq!(
+            desk.feed(mred, &framed(207, nick.as_bytes())),
+            [send(mred, 301, nick.as_bytes())]
+        );
+    }
+    assert_eq!(
+        desk.feed(mred, &framed(207, b"onemore")),
+        [
+            send(mred, 302, b"onemore"),
+            send(mred, 404, b"hotlist is limited to 32 entries")
+        ]
+    );
+    // A nick no one can log in with: too long, or with a quote.
+    for bad in [&b"twentycharacterslong"[..], b"a\"b"] {
+        assert_eq!(
+            desk.feed(mred, &framed(207, bad)),
+            [send(mred, 302, bad), send(mred, 404, b"invalid nickname")]
+        );
+    }
+    assert_eq!(desk.server.metrics().dropped["hotlist_refused"], 3);
+    // Making room lets the next one in.
+    desk.feed(mred, &framed(303, b"friend0"));
+    assert_eq!(
+        desk.feed(mred, &framed(207, b"onemore")),
+        [send(mred, 301, b"onemore")]
+    );
+}
+
+const SONG_MD5: &str = "b92870e0d41bc8e698cf2f0a1ddfeac7";
+const OTHER_MD5: &str = "10fe9e623b1962da85eea61df7ac1f69";
+
+#[test]
+fn a_resume_request_finds_exactly_the_files_with_that_md5_and_size() {
+    let mut desk = Desk::new();
+    let lefty = desk.user("205.254.222.204", "lefty", 6699);
+    let mred = desk.user("10.0.0.2", "mred", 0);
+    let asker = desk.user("10.0.0.3", "asker", 6699);
+    desk.share(lefty, "song.mp3", SONG_MD5, 443_332);
+    desk.share(lefty, "song (short).mp3", SONG_MD5, 1_000);
+    desk.share(lefty, "other.mp3", OTHER_MD5, 443_332);
+    desk.share(
+        lefty,
+        "unhashed.mp3",
+        "00000000000000000000000000000000",
+        443_332,
+    );
+    desk.share(mred, "same song, renamed.mp3", SONG_MD5, 443_332);
+
+    let ask = format!("{SONG_MD5} 443332");
+    let found = [
+        send(
+            asker,
+            216,
+            b"lefty 3437166285 6699 \"song.mp3\" b92870e0d41bc8e698cf2f0a1ddfeac7 443332 3",
+        ),
+        send(
+            asker,
+            216,
+            b"mred 33554442 0 \"same song, renamed.mp3\" b92870e0d41bc8e698cf2f0a1ddfeac7 443332 3",
+        ),
+        send(asker, 217, b""),
+    ];
+    assert_eq!(desk.feed(asker, &framed(215, ask.as_bytes())), found);
+    // The md5's digits in capitals name the same file.
+    let upper = format!("{} 443332", SONG_MD5.to_uppercase());
+    assert_eq!(desk.feed(asker, &framed(215, upper.as_bytes())), found);
+    // "No md5" names no file, whatever shares it.
+    assert_eq!(
+        desk.feed(
+            asker,
+            &framed(215, b"00000000000000000000000000000000 443332")
+        ),
+        [send(asker, 217, b"")]
+    );
+    // Size 0: OpenNap's refusal, then the end.
+    let empty = format!("{SONG_MD5} 0");
+    assert_eq!(
+        desk.feed(asker, &framed(215, empty.as_bytes())),
+        [
+            send(asker, 404, b"invalid file size"),
+            send(asker, 217, b"")
+        ]
+    );
+    // lefty's files leave the map with lefty.
+    desk.close(lefty);
+    let only_mred = desk.feed(asker, &framed(215, ask.as_bytes()));
+    assert_eq!(only_mred, found[1..]);
+}
+
+#[test]
+fn resume_matches_are_capped_like_search_results() {
+    let mut desk = Desk {
+        server: Server::new(ServerConfig {
+            max_results: 2,
+            ..ServerConfig::default()
+        }),
+        ..Desk::new()
+    };
+    let lefty = desk.user("10.0.0.1", "lefty", 6699);
+    for i in 0..5 {
+        desk.share(lefty, &format!("copy {i}.mp3"), SONG_MD5, 10);
+    }
+    let ask = format!("{SONG_MD5} 10");
+    let types: Vec<u16> = desk
+        .feed(lefty, &framed(215, ask.as_bytes()))
+        .iter()
+        .map(|e| match e {
+            Effect::Send { bytes, .. } => u16::from_le_bytes([bytes[2], bytes[3]]),
+            other => panic!("not a send: {other:?}"),
+        })
+        .collect();
+    assert_eq!(types, [216, 216, 217]);
+}
+
+#[test]
+fn link_speed_is_told_for_a_user_online_and_404_for_one_who_is_not() {
+    let mut desk = Desk::new();
+    desk.user("205.254.222.204", "lefty", 6699);
+    let mred = desk.user("10.0.0.2", "mred", 6699);
+    assert_eq!(
+        desk.feed(mred, &framed(600, b"lefty")),
+        [send(mred, 601, b"lefty 3")]
+    );
+    assert_eq!(
+        desk.feed(mred, &framed(600, b"nobody")),
+        [send(mred, 404, b"User is not currently online.")]
+    );
+}
+
+#[test]
+fn a_server_ping_is_answered_with_an_empty_750() {
+    let mut desk = Desk::new();
+    let mred = desk.user("10.0.0.2", "mred", 6699);
+    assert_eq!(desk.feed(mred, &framed(750, b"")), [send(mred, 750, b"")]);
+    assert_eq!(
+        desk.feed(mred, &framed(750, b"mred")),
+        [send(mred, 750, b"")]
+    );
+}
+
+#[test]
+fn each_garbled_message_gets_a_404_that_says_what_was_wrong_and_the_client_stays() {
+    let mut desk = Desk::new();
+    let mred = desk.user("10.0.0.2", "mred", 6699);
+    let unparsable = |why: &str| format!("parameters are unparsable: {why}").into_bytes();
+    let cases: [(u16, &[u8], Vec<u8>); 8] = [
+        (100, b"", unparsable("file name is not quoted")),
+        (
+            100,
+            b"\"x.mp3\" md5 big 128 44100 60",
+            unparsable("size is not a number"),
+        ),
+        (100, b"\"x.mp3\" \xff\xfe", unparsable("data is not text")),
+        (102, b"", unparsable("empty file name")),
+        (203, b"lefty", unparsable("file name is not quoted")),
+        (203, b"", unparsable("missing nick")),
+        (214, b"1 2 3", unparsable("a stats request has no data")),
+        (214, b"junk", unparsable("a stats request has no data")),
+    ];
+    for (ty, data, want) in &cases {
+        assert_eq!(
+            desk.feed(mred, &framed(*ty, data)),
+            [send(mred, 404, want)],
+            "type {ty} data {data:?}"
+        );
+    }
+    // A garbled 215 ends its (empty) list of matches, as a garbled 200 ends its results.
+    assert_eq!(
+        desk.feed(mred, &framed(215, b"b92870e0d41bc8e698cf2f0a1ddfeac7")),
+        [
+            send(mred, 404, &unparsable("missing size")),
+            send(mred, 217, b"")
+        ]
+    );
+    assert_eq!(
+        desk.feed(mred, &framed(200, b"FILENAME CONTAINS \"x\" COLOR \"red\"")),
+        [
+            send(mred, 404, b"invalid search request"),
+            send(mred, 202, b"")
+        ]
+    );
+    assert_eq!(desk.server.metrics().dropped["unparsable"], 10);
+    // Still logged in, and still served.
+    assert_eq!(desk.server.user("mred").map(|u| u.data_port), Some(6699));
+    assert_eq!(
+        desk.feed(mred, &framed(214, b"")),
+        [send(mred, 214, b"1 0 0")]
+    );
+}
+
+#[test]
+fn a_reason_that_quotes_a_long_field_is_cut_to_max_reason_len() {
+    let mut desk = Desk::new();
+    let mred = desk.user("10.0.0.2", "mred", 6699);
+    // Control characters come back escaped, six bytes for each: the reason would be far
+    // longer than the message.
+    let mut data = b"\"x.mp3\" md5 1 128 44100 60 ".to_vec();
+    data.extend([0x01; 1_500]);
+    let effects = desk.feed(mred, &framed(100, &data));
+    let [Effect::Send { conn, bytes }] = &effects[..] else {
+        panic!("one reply: {effects:?}")
+    };
+    assert_eq!(*conn, mred);
+    assert_eq!(bytes[2..4], [0x94, 0x01], "a 404");
+    assert_eq!(bytes.len() - 4, p2plab_napster::MAX_REASON_LEN);
+    assert!(bytes[4..].starts_with(b"parameters are unparsable: unexpected trailing fields"));
+}
+
+#[test]
+fn types_the_server_does_not_take_get_404_unknown_command_code() {
+    let mut desk = Desk::new();
+    let mred = desk.user("10.0.0.2", "mred", 6699);
+    for (ty, data) in [
+        (1001u16, &b"anything"[..]),
+        (10_000, b""),
+        (0xffff, b"x"),
+        // Types only a server sends.
+        (202, b""),
+        (209, b"lefty 3"),
+    ] {
+        let want = format!("Unknown command code {ty}");
+        assert_eq!(
+            desk.feed(mred, &framed(ty, data)),
+            [send(mred, 404, want.as_bytes())],
+            "type {ty}"
+        );
+    }
+    assert_eq!(desk.server.metrics().dropped["unknown_type"], 5);
+    // A client's own 404 is only counted: answering it could start an endless exchange.
+    assert_eq!(desk.feed(mred, &framed(404, b"whatever")), []);
+    assert_eq!(desk.server.metrics().dropped["client_error"], 1);
 }

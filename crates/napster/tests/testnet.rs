@@ -164,6 +164,14 @@ fn share_bytes(name: &str, size: u64) -> Vec<u8> {
     }))
 }
 
+/// `len LE, type LE, data`, written out by hand.
+fn frame_of(ty: u16, data: &[u8]) -> Vec<u8> {
+    let mut out = (data.len() as u16).to_le_bytes().to_vec();
+    out.extend_from_slice(&ty.to_le_bytes());
+    out.extend_from_slice(data);
+    out
+}
+
 fn login_bytes(nick: &str) -> Vec<u8> {
     let mut login = format!("{nick} pass 6699 \"raw\" 3").into_bytes();
     let mut out = vec![login.len() as u8, 0, 2, 0];
@@ -435,12 +443,44 @@ fn without_the_server_searches_fail_and_peers_come_back_when_it_does() {
 }
 
 #[test]
-fn a_malformed_frame_drops_only_that_client() {
+fn garbled_messages_get_404s_and_the_client_stays_and_can_still_search() {
+    let mut lab = Lab::new();
+    three_peers(&mut lab);
+    let mut script = login_bytes("mallory");
+    for (ty, data) in [
+        (100u16, &b""[..]),
+        (100, b"\"x\" y z w"),
+        (102, b""),
+        (203, b"alice"),
+        (214, b"1 2 3"),
+        (1001, b"what is this"),
+    ] {
+        script.extend(frame_of(ty, data));
+    }
+    script.extend(frame_of(200, b"FILENAME CONTAINS \"daft\""));
+    let m = lab.raw(script);
+    let raw = lab.raw_node(m);
+    assert!(!raw.closed, "the server kept the client");
+    let replies = raw.replies();
+    let types: Vec<u16> = replies.iter().map(|f| f.ty).collect();
+    assert_eq!(types, [404, 404, 404, 404, 404, 404, 201, 201, 202]);
+    assert_eq!(
+        replies[1].data,
+        b"parameters are unparsable: size is not a number"
+    );
+    assert_eq!(replies[5].data, b"Unknown command code 1001");
+    let server = lab.server().metrics();
+    assert_eq!(server.dropped["unparsable"], 5);
+    assert_eq!(server.dropped["unknown_type"], 1);
+    assert_eq!(lab.server().user_count(), 4);
+}
+
+#[test]
+fn an_oversized_frame_drops_the_client() {
     let mut lab = Lab::new();
     let (_, _, c) = three_peers(&mut lab);
     let mut script = login_bytes("mallory");
-    script.extend_from_slice(&[9, 0, 100, 0]);
-    script.extend_from_slice(b"\"x\" y z w");
+    script.extend_from_slice(&[0xff, 0xff, 200, 0, b'F']);
     let m = lab.raw(script);
     assert!(lab.raw_node(m).closed, "the server closed the bad client");
     let server = lab.server().metrics();
@@ -451,13 +491,22 @@ fn a_malformed_frame_drops_only_that_client() {
 }
 
 #[test]
-fn an_oversized_frame_drops_the_client() {
+fn a_hotlist_follows_a_real_peer_signing_on_and_crashing() {
     let mut lab = Lab::new();
-    let mut script = login_bytes("mallory");
-    script.extend_from_slice(&[0xff, 0xff, 200, 0, b'F']);
-    let m = lab.raw(script);
-    assert!(lab.raw_node(m).closed);
-    assert_eq!(lab.server().user_count(), 0);
+    let mut script = login_bytes("watcher");
+    script.extend(frame_of(207, b"bob"));
+    let w = lab.raw(script);
+    let bob = lab.peer("bob", &[("bob's song.mp3", 100)]);
+    lab.net.crash(bob);
+    lab.net.run_for(ms(100));
+    let replies = lab.raw_node(w).replies();
+    let seen: Vec<(u16, &[u8])> = replies.iter().map(|f| (f.ty, &f.data[..])).collect();
+    assert_eq!(
+        seen,
+        [(301, &b"bob"[..]), (209, b"bob 7"), (210, b"bob")],
+        "ack, signed on with its link type, signed off"
+    );
+    assert_eq!(lab.server().hotlist_entries(), 1);
 }
 
 #[test]

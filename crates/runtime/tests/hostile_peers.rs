@@ -16,15 +16,6 @@ use p2plab_peer_protocol::Library;
 use p2plab_runtime::limits::{MAX_UNIDENTIFIED, MAX_UPLOADS};
 use p2plab_runtime::{launch, NodeHandle};
 
-/// A Napster frame as napster.txt gives it: length and type, little-endian, then the data.
-fn napster_frame(kind: u16, data: &str) -> Vec<u8> {
-    let len = u16::try_from(data.len()).unwrap();
-    let mut frame = len.to_le_bytes().to_vec();
-    frame.extend_from_slice(&kind.to_le_bytes());
-    frame.extend_from_slice(data.as_bytes());
-    frame
-}
-
 /// A connection whose receive buffer is tiny, so what the other side sends piles up there.
 async fn connect_small_window(addr: std::net::SocketAddr) -> TcpStream {
     let socket = TcpSocket::new_v4().unwrap();
@@ -67,9 +58,9 @@ async fn a_napster_client_that_never_reads_is_disconnected_and_others_go_on() {
 
     // Mallory logs in and asks for 100 results at a time, and reads none of them.
     let mut mallory = connect_small_window(server.addr()).await;
-    let login = napster_frame(2, "mallory secret 0 \"hostile 1.0\" 0");
+    let login = common::napster_frame(2, "mallory secret 0 \"hostile 1.0\" 0");
     mallory.write_all(&login).await.unwrap();
-    let search = napster_frame(200, "FILENAME CONTAINS \"popular\" MAX_RESULTS 100");
+    let search = common::napster_frame(200, "FILENAME CONTAINS \"popular\" MAX_RESULTS 100");
     // Each search makes the server queue ~8 KB of results; 20,000 of them (160 MB) would
     // have to wait somewhere if the server never gave up on Mallory.
     for _ in 0..20_000 {

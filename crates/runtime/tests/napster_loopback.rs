@@ -9,6 +9,9 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
+use tokio::io::AsyncWriteExt;
+
+use p2plab_napster::peer::DEFAULT_LINK_TYPE;
 use p2plab_peer_protocol::{Hit, Library};
 use p2plab_runtime::{launch, NodeError, NodeHandle};
 
@@ -151,4 +154,48 @@ async fn the_data_port_serves_only_shared_files() {
         data_port_reply(alice.addr(), r#"bob "song.mp3" 11"#).await,
         b"INVALID REQUEST"
     );
+}
+
+/// Reads `n` Napster frames from `stream`, as (type, data as text).
+async fn frames(stream: &mut tokio::net::TcpStream, n: usize) -> Vec<(u16, String)> {
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let (kind, data) = common::read_napster_frame(stream).await;
+        out.push((kind, String::from_utf8(data).unwrap()));
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_raw_client_keeps_a_hotlist_pings_the_server_and_is_told_what_is_wrong() {
+    let server = launch::napster_server(common::any_port(), Default::default())
+        .await
+        .unwrap();
+    let mut raw = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+    let login = common::napster_frame(2, "watcher secret 0 \"raw 1.0\" 0");
+    raw.write_all(&login).await.unwrap();
+    let greeting: Vec<u16> = frames(&mut raw, 5).await.iter().map(|f| f.0).collect();
+    assert_eq!(greeting, [3, 621, 621, 621, 214]);
+
+    let mut script = common::napster_frame(207, "dave");
+    script.extend(common::napster_frame(100, ""));
+    script.extend(common::napster_frame(750, "watcher"));
+    raw.write_all(&script).await.unwrap();
+    let unparsable = "parameters are unparsable: file name is not quoted";
+    assert_eq!(
+        frames(&mut raw, 3).await,
+        [
+            (301, "dave".to_owned()),
+            (404, unparsable.to_owned()),
+            (750, String::new())
+        ]
+    );
+
+    // dave signs on, and then its machine dies.
+    let dir = folder(&[]);
+    let dave = peer(server.addr(), "dave", dir.path()).await;
+    let signon = format!("dave {DEFAULT_LINK_TYPE}");
+    assert_eq!(frames(&mut raw, 1).await, [(209, signon)]);
+    dave.crash();
+    assert_eq!(frames(&mut raw, 1).await, [(210, "dave".to_owned())]);
 }

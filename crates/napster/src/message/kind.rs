@@ -67,6 +67,34 @@ pub enum Kind {
     AcceptFailed,
     /// 621, S: a line of the message of the day (C: a request for it).
     Motd,
+
+    // Hotlist, resume, link speed and server ping.
+    /// 207, C: add this user to my hotlist.
+    HotlistAdd,
+    /// 208, C: one entry of the hotlist sent after login.
+    HotlistInit,
+    /// 209, S: a user on your hotlist signed on.
+    UserSignon,
+    /// 210, S: a user on your hotlist signed off.
+    UserSignoff,
+    /// 215, C: who shares a file with this md5 and size?
+    ResumeRequest,
+    /// 216, S: this holder does.
+    ResumeMatch,
+    /// 217, S: no more holders.
+    ResumeEnd,
+    /// 301, S: the user is on your hotlist now.
+    HotlistAck,
+    /// 302, S: the user could not be added to your hotlist.
+    HotlistError,
+    /// 303, C: take this user off my hotlist.
+    HotlistRemove,
+    /// 600, C: what link does this user have?
+    LinkSpeedRequest,
+    /// 601, S: this link type.
+    LinkSpeed,
+    /// 750, C/S: server ping and its answer.
+    ServerPing,
 }
 
 impl MessageKind for Kind {
@@ -102,14 +130,29 @@ impl MessageKind for Kind {
             Kind::UploadAccept => "upload_accept",
             Kind::AcceptFailed => "accept_failed",
             Kind::Motd => "motd",
+
+            Kind::HotlistAdd => "hotlist_add",
+            Kind::HotlistInit => "hotlist_init",
+            Kind::UserSignon => "user_signon",
+            Kind::UserSignoff => "user_signoff",
+            Kind::ResumeRequest => "resume_request",
+            Kind::ResumeMatch => "resume_match",
+            Kind::ResumeEnd => "resume_end",
+            Kind::HotlistAck => "hotlist_ack",
+            Kind::HotlistError => "hotlist_error",
+            Kind::HotlistRemove => "hotlist_remove",
+            Kind::LinkSpeedRequest => "link_speed_request",
+            Kind::LinkSpeed => "link_speed",
+            Kind::ServerPing => "server_ping",
         }
     }
 
     /// A Napster message says by its type what it serves, so its sender charges it: a
-    /// search, its results and their end serve a search; a download request, its answer or
-    /// refusal, the holder's asking and accepting (607, 608, 609), a push request and the
-    /// transfer notices serve a fetch; the rest (logging in and the motd, sharing, stats,
-    /// errors) is upkeep.
+    /// search, its results and their end serve a search, and so does a resume request (a
+    /// search by md5 and size) with its matches and their end; a download request, its
+    /// answer or refusal, the holder's asking and accepting (607, 608, 609), a push request
+    /// and the transfer notices serve a fetch; the rest (logging in and the motd, sharing,
+    /// stats, errors, the hotlist, link speeds, server pings) is upkeep.
     fn cause(self) -> Option<Cause> {
         Some(match self {
             Kind::Search | Kind::SearchResult | Kind::SearchEnd => Cause::Search,
@@ -140,6 +183,18 @@ impl MessageKind for Kind {
             | Kind::Stats
             | Kind::NoSuch
             | Kind::Motd => Cause::Upkeep,
+
+            Kind::ResumeRequest | Kind::ResumeMatch | Kind::ResumeEnd => Cause::Search,
+            Kind::HotlistAdd
+            | Kind::HotlistInit
+            | Kind::UserSignon
+            | Kind::UserSignoff
+            | Kind::HotlistAck
+            | Kind::HotlistError
+            | Kind::HotlistRemove
+            | Kind::LinkSpeedRequest
+            | Kind::LinkSpeed
+            | Kind::ServerPing => Cause::Upkeep,
         })
     }
 }

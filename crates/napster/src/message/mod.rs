@@ -10,7 +10,9 @@ pub mod download;
 pub mod frame;
 pub mod kind;
 pub mod login;
+pub mod presence;
 pub mod result;
+pub mod resume;
 pub mod share;
 pub mod upload;
 
@@ -22,7 +24,9 @@ pub use download::{Endpoint, NickFile};
 pub use frame::{Frame, HEADER_LEN};
 pub use kind::Kind;
 pub use login::Login;
+pub use presence::NickLink;
 pub use result::SearchResult;
+pub use resume::{ResumeMatch, ResumeRequest};
 pub use share::FileInfo;
 pub use upload::UploadRequest;
 
@@ -120,6 +124,56 @@ pub enum Message {
     /// 621, S: one line of the message of the day; C: send me the motd (the server ignores
     /// the text). A blank motd line is an empty 621, so one variant serves both.
     Motd(String),
+
+    // Hotlist, resume, link speed and server ping (`presence.rs`, `resume.rs`).
+    /// 207, C: add this user to my hotlist.
+    HotlistAdd {
+        /// The user to be told about.
+        nick: String,
+    },
+    /// 208, C: one entry of the hotlist a client sends after login.
+    HotlistInit {
+        /// The user to be told about.
+        nick: String,
+    },
+    /// 209, S: a user on your hotlist signed on, with this link type.
+    UserSignon(NickLink),
+    /// 210, S: a user on your hotlist signed off.
+    UserSignoff {
+        /// The user who left.
+        nick: String,
+    },
+    /// 215, C: who shares a file with this md5 and size?
+    ResumeRequest(ResumeRequest),
+    /// 216, S: this holder does, here.
+    ResumeMatch(ResumeMatch),
+    /// 217, S: no more holders for the oldest resume request.
+    ResumeEnd,
+    /// 301, S: the user is on your hotlist now.
+    HotlistAck {
+        /// The user added.
+        nick: String,
+    },
+    /// 302, S: the user could not be added to your hotlist.
+    HotlistError {
+        /// The user refused.
+        nick: String,
+    },
+    /// 303, C: take this user off my hotlist.
+    HotlistRemove {
+        /// The user no longer to be told about.
+        nick: String,
+    },
+    /// 600, C: what link does this user have?
+    LinkSpeedRequest {
+        /// The user asked about.
+        nick: String,
+    },
+    /// 601, S: this user has this link type.
+    LinkSpeed(NickLink),
+    /// 750, C/S: server ping. The client's data is anything (Napster 2.0b5a sends its
+    /// nick); the server's answer is empty.
+    ServerPing(String),
 }
 
 impl Message {
@@ -155,6 +209,20 @@ impl Message {
             Message::UploadAccept(_) => t::UPLOAD_ACCEPT,
             Message::AcceptFailed(_) => t::ACCEPT_FAILED,
             Message::Motd(_) => t::MOTD,
+
+            Message::HotlistAdd { .. } => t::HOTLIST_ADD,
+            Message::HotlistInit { .. } => t::HOTLIST_INIT,
+            Message::UserSignon(_) => t::USER_SIGNON,
+            Message::UserSignoff { .. } => t::USER_SIGNOFF,
+            Message::ResumeRequest(_) => t::RESUME_REQUEST,
+            Message::ResumeMatch(_) => t::RESUME_MATCH,
+            Message::ResumeEnd => t::RESUME_END,
+            Message::HotlistAck { .. } => t::HOTLIST_ACK,
+            Message::HotlistError { .. } => t::HOTLIST_ERROR,
+            Message::HotlistRemove { .. } => t::HOTLIST_REMOVE,
+            Message::LinkSpeedRequest { .. } => t::LINK_SPEED_REQUEST,
+            Message::LinkSpeed(_) => t::LINK_SPEED,
+            Message::ServerPing(_) => t::SERVER_PING,
         }
     }
 
@@ -197,6 +265,20 @@ impl Message {
             t::UPLOAD_ACCEPT => NickFile::parse(data).map(Message::UploadAccept),
             t::ACCEPT_FAILED => upload::parse_accept_failed(data).map(Message::AcceptFailed),
             t::MOTD => Ok(Message::Motd(data.to_owned())),
+
+            t::HOTLIST_ADD => nick(data).map(|nick| Message::HotlistAdd { nick }),
+            t::HOTLIST_INIT => nick(data).map(|nick| Message::HotlistInit { nick }),
+            t::USER_SIGNON => NickLink::parse(data).map(Message::UserSignon),
+            t::USER_SIGNOFF => nick(data).map(|nick| Message::UserSignoff { nick }),
+            t::RESUME_REQUEST => ResumeRequest::parse(data).map(Message::ResumeRequest),
+            t::RESUME_MATCH => ResumeMatch::parse(data).map(Message::ResumeMatch),
+            t::HOTLIST_ACK => nick(data).map(|nick| Message::HotlistAck { nick }),
+            t::HOTLIST_ERROR => nick(data).map(|nick| Message::HotlistError { nick }),
+            t::HOTLIST_REMOVE => nick(data).map(|nick| Message::HotlistRemove { nick }),
+            t::LINK_SPEED_REQUEST => nick(data).map(|nick| Message::LinkSpeedRequest { nick }),
+            t::LINK_SPEED => NickLink::parse(data).map(Message::LinkSpeed),
+            t::SERVER_PING => Ok(Message::ServerPing(data.to_owned())),
+
             ty => empty_message(ty, data),
         }
     }
@@ -248,6 +330,19 @@ impl Message {
             | Message::DownloadDone
             | Message::Uploading
             | Message::UploadDone => {}
+
+            Message::HotlistAdd { nick }
+            | Message::HotlistInit { nick }
+            | Message::UserSignoff { nick }
+            | Message::HotlistAck { nick }
+            | Message::HotlistError { nick }
+            | Message::HotlistRemove { nick }
+            | Message::LinkSpeedRequest { nick } => out.push_str(nick),
+            Message::UserSignon(nl) | Message::LinkSpeed(nl) => nl.write(&mut out),
+            Message::ResumeRequest(request) => request.write(&mut out),
+            Message::ResumeMatch(found) => found.write(&mut out),
+            Message::ResumeEnd => {}
+            Message::ServerPing(text) => out.push_str(text),
         }
         out
     }
@@ -273,6 +368,7 @@ fn empty_message(ty: u16, data: &str) -> Result<Message, CodecError> {
         t::DOWNLOAD_DONE => Message::DownloadDone,
         t::UPLOADING => Message::Uploading,
         t::UPLOAD_DONE => Message::UploadDone,
+        t::RESUME_END => Message::ResumeEnd,
         other => return Err(CodecError::UnknownType(u32::from(other))),
     };
     if data.is_empty() {
@@ -280,6 +376,11 @@ fn empty_message(ty: u16, data: &str) -> Result<Message, CodecError> {
     } else {
         Err(CodecError::malformed(format!("type {ty} carries no data")))
     }
+}
+
+/// Reads a message whose data is one nick (207, 208, 210, 301, 302, 303, 600).
+fn nick(data: &str) -> Result<String, CodecError> {
+    login::parse_word(data, "nick")
 }
 
 /// Reads a server's 214: `<users> <files> <GB>`.
@@ -342,6 +443,20 @@ impl WireMessage for Message {
             Message::UploadAccept(_) => Kind::UploadAccept,
             Message::AcceptFailed(_) => Kind::AcceptFailed,
             Message::Motd(_) => Kind::Motd,
+
+            Message::HotlistAdd { .. } => Kind::HotlistAdd,
+            Message::HotlistInit { .. } => Kind::HotlistInit,
+            Message::UserSignon(_) => Kind::UserSignon,
+            Message::UserSignoff { .. } => Kind::UserSignoff,
+            Message::ResumeRequest(_) => Kind::ResumeRequest,
+            Message::ResumeMatch(_) => Kind::ResumeMatch,
+            Message::ResumeEnd => Kind::ResumeEnd,
+            Message::HotlistAck { .. } => Kind::HotlistAck,
+            Message::HotlistError { .. } => Kind::HotlistError,
+            Message::HotlistRemove { .. } => Kind::HotlistRemove,
+            Message::LinkSpeedRequest { .. } => Kind::LinkSpeedRequest,
+            Message::LinkSpeed(_) => Kind::LinkSpeed,
+            Message::ServerPing(_) => Kind::ServerPing,
         }
     }
 }

@@ -440,3 +440,166 @@ proptest! {
         let _ = Message::decode(&bytes);
     }
 }
+
+// Hotlist, resume, link speed and server ping, from napster.txt and OpenNap.
+
+#[test]
+fn hotlist_messages_are_framed_as_napster_txt_shows() {
+    let lefty = || "lefty".to_owned();
+    // 207 = 0xcf, 208 = 0xd0: `<user>`.
+    decodes_to(
+        &[0x05, 0x00, 0xcf, 0x00, b'l', b'e', b'f', b't', b'y'],
+        Message::HotlistAdd { nick: lefty() },
+    );
+    decodes_to(
+        &[0x05, 0x00, 0xd0, 0x00, b'l', b'e', b'f', b't', b'y'],
+        Message::HotlistInit { nick: lefty() },
+    );
+    // 209 = 0xd1: `<user> <speed>`; 210 = 0xd2: `<user>`.
+    decodes_to(
+        &[
+            0x07, 0x00, 0xd1, 0x00, b'l', b'e', b'f', b't', b'y', b' ', b'4',
+        ],
+        Message::UserSignon(NickLink {
+            nick: lefty(),
+            link_type: 4,
+        }),
+    );
+    decodes_to(
+        &[0x05, 0x00, 0xd2, 0x00, b'l', b'e', b'f', b't', b'y'],
+        Message::UserSignoff { nick: lefty() },
+    );
+    // 301 = 0x12d, 302 = 0x12e, 303 = 0x12f: `<user>`.
+    decodes_to(
+        &[0x05, 0x00, 0x2d, 0x01, b'l', b'e', b'f', b't', b'y'],
+        Message::HotlistAck { nick: lefty() },
+    );
+    decodes_to(
+        &[0x05, 0x00, 0x2e, 0x01, b'l', b'e', b'f', b't', b'y'],
+        Message::HotlistError { nick: lefty() },
+    );
+    decodes_to(
+        &[0x05, 0x00, 0x2f, 0x01, b'l', b'e', b'f', b't', b'y'],
+        Message::HotlistRemove { nick: lefty() },
+    );
+}
+
+#[test]
+fn resume_request_matches_and_end() {
+    // 215 = 0xd7: `<checksum> <filesize>`.
+    let mut bytes = vec![0x27, 0x00, 0xd7, 0x00];
+    bytes.extend_from_slice(b"b92870e0d41bc8e698cf2f0a1ddfeac7 443332");
+    decodes_to(
+        &bytes,
+        Message::ResumeRequest(ResumeRequest {
+            md5: "b92870e0d41bc8e698cf2f0a1ddfeac7".into(),
+            size: 443_332,
+        }),
+    );
+    // 216 = 0xd8: `<user> <ip> <port> "<filename>" <checksum> <size> <speed>`, the name
+    // quoted as OpenNap's resume.c writes it.
+    let data = b"lefty 3437166285 6699 \"generic band - generic song.mp3\" 10fe9e623b1962da85eea61df7ac1f69 443332 3";
+    let mut bytes = vec![data.len() as u8, 0x00, 0xd8, 0x00];
+    bytes.extend_from_slice(data);
+    decodes_to(
+        &bytes,
+        Message::ResumeMatch(ResumeMatch {
+            holder: lefty_ack(),
+            size: 443_332,
+        }),
+    );
+    // 217 = 0xd9: no data.
+    decodes_to(&[0x00, 0x00, 0xd9, 0x00], Message::ResumeEnd);
+}
+
+#[test]
+fn link_speed_and_server_ping() {
+    // 600 = 0x258: `<nick>`; 601 = 0x259: `<nick> <linespeed>`.
+    decodes_to(
+        &[0x05, 0x00, 0x58, 0x02, b'l', b'e', b'f', b't', b'y'],
+        Message::LinkSpeedRequest {
+            nick: "lefty".into(),
+        },
+    );
+    decodes_to(
+        &[
+            0x08, 0x00, 0x59, 0x02, b'l', b'e', b'f', b't', b'y', b' ', b'1', b'0',
+        ],
+        Message::LinkSpeed(NickLink {
+            nick: "lefty".into(),
+            link_type: 10,
+        }),
+    );
+    // 750 = 0x2ee: empty from the server; Napster 2.0b5a sends its nick.
+    decodes_to(
+        &[0x00, 0x00, 0xee, 0x02],
+        Message::ServerPing(String::new()),
+    );
+    decodes_to(
+        &[0x05, 0x00, 0xee, 0x02, b'l', b'e', b'f', b't', b'y'],
+        Message::ServerPing("lefty".into()),
+    );
+}
+
+#[test]
+fn broken_hotlist_resume_and_speed_messages_are_errors() {
+    for (ty, data) in [
+        (207u16, &b""[..]),
+        (208, b"two nicks"),
+        (209, b"lefty"),
+        (209, b"lefty fast"),
+        (209, b"lefty 256"),
+        (210, b""),
+        (215, b"b92870e0d41bc8e698cf2f0a1ddfeac7"),
+        (215, b"b92870e0d41bc8e698cf2f0a1ddfeac7 -1"),
+        (215, b"b92870e0d41bc8e698cf2f0a1ddfeac7 1 2"),
+        (216, b"lefty 1 6699 unquoted.mp3 md5 1 3"),
+        (216, b"lefty 1 6699 \"x.mp3\" md5 1"),
+        (217, b"junk"),
+        (301, b""),
+        (303, b""),
+        (600, b""),
+        (601, b"lefty"),
+    ] {
+        assert!(
+            matches!(
+                Message::decode(&framed(ty, data)),
+                Err(CodecError::Malformed(_))
+            ),
+            "type {ty} data {data:?}"
+        );
+    }
+}
+
+fn nick_link() -> impl Strategy<Value = NickLink> {
+    (word(), any::<u8>()).prop_map(|(nick, link_type)| NickLink { nick, link_type })
+}
+
+fn presence_or_resume_message() -> impl Strategy<Value = Message> {
+    prop_oneof![
+        word().prop_map(|nick| Message::HotlistAdd { nick }),
+        word().prop_map(|nick| Message::HotlistInit { nick }),
+        nick_link().prop_map(Message::UserSignon),
+        word().prop_map(|nick| Message::UserSignoff { nick }),
+        (word(), any::<u64>())
+            .prop_map(|(md5, size)| Message::ResumeRequest(ResumeRequest { md5, size })),
+        (endpoint(), any::<u64>())
+            .prop_map(|(holder, size)| Message::ResumeMatch(ResumeMatch { holder, size })),
+        Just(Message::ResumeEnd),
+        word().prop_map(|nick| Message::HotlistAck { nick }),
+        word().prop_map(|nick| Message::HotlistError { nick }),
+        word().prop_map(|nick| Message::HotlistRemove { nick }),
+        word().prop_map(|nick| Message::LinkSpeedRequest { nick }),
+        nick_link().prop_map(Message::LinkSpeed),
+        "[ -~]{0,40}".prop_map(Message::ServerPing),
+    ]
+}
+
+proptest! {
+    #[test]
+    fn every_presence_and_resume_message_round_trips(msg in presence_or_resume_message()) {
+        let bytes = msg.to_bytes();
+        prop_assert_eq!(bytes.len(), msg.encoded_len());
+        prop_assert_eq!(Message::decode(&bytes), Ok((msg, bytes.len())));
+    }
+}

@@ -29,7 +29,7 @@ pub const NOT_SHARING: &str = "Not sharing that file";
 
 /// `holder`'s address and data port, with the file as named and its md5 field: the data of
 /// a 204 about the holder (or of a 501 about the downloader).
-fn endpoint(user: &User, ip: Ipv4Addr, name: &str, md5: &str) -> Endpoint {
+pub(super) fn endpoint(user: &User, ip: Ipv4Addr, name: &str, md5: &str) -> Endpoint {
     Endpoint {
         nick: user.nick.clone(),
         ip,

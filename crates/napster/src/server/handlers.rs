@@ -10,8 +10,8 @@ use crate::message::{FileInfo, Login, Message, SearchResult};
 use crate::search::SearchRequest;
 
 impl Server {
-    /// 2 / 6: checks the fields and the nick, then acks with 3 — or refuses with 0 and
-    /// closes.
+    /// 2 / 6: checks the fields and the nick, then acks with 3, greets, and tells everyone
+    /// with the nick on their hotlist (209) — or refuses with 0 and closes.
     pub(super) fn login(&mut self, conn: ConnId, login: &Login, email: &str, out: &mut Outbox) {
         let refusal = match User::from_login(login) {
             Err(why) => Some(why),
@@ -37,6 +37,7 @@ impl Server {
                 self.send(conn, &ack, out);
                 self.motd(conn, out);
                 self.stats(conn, out);
+                self.announce_signon(conn, out);
             }
             Some(why) => {
                 self.metrics.record_drop("login_refused");

@@ -10,6 +10,11 @@
 //! (200 → 201… 202), asks for a file (203, or 500 for a firewalled holder) and reports its
 //! transfers (218–221). When its connection closes, all its files leave the index at once.
 //!
+//! A user may also keep a hotlist (207/208 → 301 or 302; 303), and is then told when those
+//! users sign on (209) and off (210); ask who else shares a file by md5 and size, to resume
+//! a download from them (215 → 216… 217); ask a user's link speed (600 → 601); and ping
+//! the server (750 → 750). See `presence.rs` and `resume.rs`.
+//!
 //! A download is asked of the holder first, as OpenNap does (`relay.rs`): on 203 the server
 //! sends the holder 607, and only the holder's 608 gets the downloader its 204 (or, for a
 //! 500, the firewalled holder its 501). A holder that does not accept within
@@ -20,10 +25,11 @@
 //! The index is bounded per user ([`MAX_FILES_PER_USER`]) and in all ([`MAX_INDEXED_FILES`],
 //! [`MAX_INDEXED_BYTES`]); a share past a bound is refused with a 404 that names it.
 //!
-//! Peer input never stops the server: a client whose frame is malformed or oversized is
-//! dropped (and counted in [`Metrics::dropped`]), and every other client goes on. A search
-//! whose syntax is invalid is answered, as by OpenNap, with 404 "invalid search request"
-//! (and a 202, so the client's result stream stays in step).
+//! Peer input never stops the server: a client whose frame is oversized is dropped (and
+//! counted in [`Metrics::dropped`]), and every other client goes on. A logged-in client
+//! whose message does not fit its type's layout, or whose type the server does not take,
+//! is answered with a 404 that says so, as OpenNap answers it, and stays (`refusals.rs`);
+//! one that has not logged in gets a type 0 error and is closed.
 //!
 //! Method kinds, as in every p2plab core: getters take `&self`; [`Node::handle`] takes one
 //! input at a time with a `now` that never goes backwards; [`Node::poll_timeout`] tells the
@@ -31,8 +37,12 @@
 
 mod downloads;
 mod handlers;
+mod hotlist;
 mod pending;
+mod presence;
+mod refusals;
 mod relay;
+mod resume;
 mod session;
 mod welcome;
 
@@ -50,12 +60,14 @@ use p2plab_peer_protocol::{
 use crate::index::{Index, Limits};
 use crate::message::{Frame, Kind, Message};
 use crate::{
-    types, LOGIN_TIMEOUT, MAX_FILES_PER_USER, MAX_INDEXED_BYTES, MAX_INDEXED_FILES,
-    MAX_PENDING_LOGINS, MAX_PENDING_LOGINS_PER_ADDRESS, MAX_RELAYED_PER_USER, MAX_RELAYED_REQUESTS,
-    MAX_RESULTS, MAX_USERS, UPLOAD_ACCEPT_TIMEOUT,
+    types, LOGIN_TIMEOUT, MAX_FILES_PER_USER, MAX_HOTLIST_ENTRIES, MAX_HOTLIST_PER_USER,
+    MAX_INDEXED_BYTES, MAX_INDEXED_FILES, MAX_PENDING_LOGINS, MAX_PENDING_LOGINS_PER_ADDRESS,
+    MAX_RELAYED_PER_USER, MAX_RELAYED_REQUESTS, MAX_RESULTS, MAX_USERS, UPLOAD_ACCEPT_TIMEOUT,
 };
 
+use hotlist::Hotlists;
 use pending::PendingLogins;
+use refusals::STATS_HAVE_NO_DATA;
 use relay::Relays;
 use session::Session;
 pub use session::{valid_nick, User};
@@ -152,6 +164,8 @@ pub struct Server {
     pending: PendingLogins,
     /// Upload requests relayed to holders, waiting for their 608.
     relays: Relays,
+    /// Who wants to be told when whom signs on or off.
+    hotlists: Hotlists,
     metrics: Metrics,
 }
 
@@ -166,6 +180,7 @@ impl Server {
             }),
             pending: PendingLogins::new(config.max_pending_logins, config.max_pending_per_address),
             relays: Relays::new(MAX_RELAYED_REQUESTS, MAX_RELAYED_PER_USER),
+            hotlists: Hotlists::new(MAX_HOTLIST_PER_USER, MAX_HOTLIST_ENTRIES),
             config,
             sessions: HashMap::new(),
             nicks: HashMap::new(),
@@ -197,6 +212,11 @@ impl Server {
     /// The index, to inspect.
     pub fn index(&self) -> &Index<ConnId> {
         &self.index
+    }
+
+    /// Hotlist entries, for all users together.
+    pub fn hotlist_entries(&self) -> usize {
+        self.hotlists.len()
     }
 
     /// A new connection: it has `login_timeout` to log in, and may displace the oldest
@@ -256,15 +276,15 @@ impl Server {
                     self.on_message_before_login(conn, msg, out);
                 }
             }
-            Err(CodecError::UnknownType(ty)) if logged_in => {
-                tracing::debug!(%conn, ty, "ignoring a message type p2plab does not speak");
-                self.metrics.record_drop("unknown_type");
+            Err(CodecError::UnknownType(_)) if logged_in => {
+                self.unknown_command(conn, frame.ty, out);
             }
-            Err(CodecError::Malformed(why)) if logged_in && frame.ty == types::SEARCH => {
-                tracing::debug!(%conn, why, "invalid search");
-                self.metrics.record_in(Kind::Search, len);
-                self.send(conn, &Message::NoSuch("invalid search request".into()), out);
-                self.send(conn, &Message::SearchEnd, out);
+            Err(CodecError::Malformed(why)) if logged_in => {
+                if frame.ty == types::SEARCH {
+                    // Still a search served: its 404 and 202 are charged to it.
+                    self.metrics.record_in(Kind::Search, len);
+                }
+                self.unparsable(conn, frame.ty, &why, out);
             }
             Err(e) => {
                 tracing::debug!(%conn, error = %e, "dropping client: bad message");
@@ -298,10 +318,23 @@ impl Server {
             Message::Login { .. } | Message::Register { .. } => {
                 self.send(conn, &Message::NoSuch("already logged in".into()), out);
             }
-            other => {
-                tracing::debug!(%conn, ?other, "a client sent a server's message");
-                self.metrics.record_drop("unexpected");
+
+            Message::HotlistAdd { nick } | Message::HotlistInit { nick } => {
+                self.hotlist_add(conn, nick, out);
             }
+            Message::HotlistRemove { nick } => self.hotlist_remove(conn, &nick, out),
+            Message::ResumeRequest(req) => self.resume(conn, &req, out),
+            Message::LinkSpeedRequest { nick } => self.link_speed(conn, &nick, out),
+            Message::ServerPing(_) => self.server_ping(conn, out),
+
+            Message::Stats { .. } => {
+                self.unparsable(conn, types::STATS, STATS_HAVE_NO_DATA, out);
+            }
+            Message::NoSuch(text) => {
+                tracing::debug!(%conn, text, "a client reported an error");
+                self.metrics.record_drop("client_error");
+            }
+            other => self.unknown_command(conn, other.type_number(), out),
         }
     }
 
@@ -344,6 +377,8 @@ impl Server {
         if let Some(user) = session.user {
             self.nicks.remove(&user.nick);
             let files = self.index.remove_user(conn);
+            self.hotlists.remove_user(conn);
+            self.announce_signoff(&user.nick, out);
             tracing::debug!(%conn, nick = user.nick, files, "user left");
         }
     }

@@ -53,3 +53,20 @@ pub async fn exchange(stream: &mut TcpStream, writes: &[&[u8]]) -> Vec<u8> {
         .unwrap();
     reply
 }
+
+/// A Napster frame as napster.txt gives it: length and type, little-endian, then the data.
+pub fn napster_frame(kind: u16, data: &str) -> Vec<u8> {
+    let len = u16::try_from(data.len()).unwrap();
+    let mut frame = len.to_le_bytes().to_vec();
+    frame.extend_from_slice(&kind.to_le_bytes());
+    frame.extend_from_slice(data.as_bytes());
+    frame
+}
+
+/// Reads one Napster frame: its type and its data.
+pub async fn read_napster_frame(stream: &mut TcpStream) -> (u16, Vec<u8>) {
+    let header = read_exact(stream, 4).await;
+    let len = usize::from(u16::from_le_bytes([header[0], header[1]]));
+    let kind = u16::from_le_bytes([header[2], header[3]]);
+    (kind, read_exact(stream, len).await)
+}
