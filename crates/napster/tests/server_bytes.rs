@@ -273,8 +273,8 @@ fn a_push_request_is_asked_of_the_firewalled_holder_whose_608_gets_it_the_501() 
 fn unknown_types_after_login_are_skipped() {
     let mut desk = Desk::new();
     let a = desk.user("10.0.0.1", "foo", 6699);
-    // 205 private message, unknown to p2plab, then 214 stats in the same chunk.
-    let effects = desk.feed(a, b"\x04\x00\xcd\x00x hi\x00\x00\xd6\x00");
+    // 640 direct browse (Napster 2.0b8), unknown to p2plab, then 214 stats in the same chunk.
+    let effects = desk.feed(a, b"\x01\x00\x80\x02x\x00\x00\xd6\x00");
     assert_eq!(
         effects,
         [Effect::Send {

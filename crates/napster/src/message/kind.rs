@@ -67,6 +67,26 @@ pub enum Kind {
     AcceptFailed,
     /// 621, S: a line of the message of the day (C: a request for it).
     Motd,
+    /// 205, C/S: a private message.
+    PrivateMessage,
+    /// 210, S: that user signed off, or is not online.
+    UserSignoff,
+    /// 211, C: list that user's files.
+    Browse,
+    /// 212, S: one of the browsed user's files.
+    BrowseEntry,
+    /// 213, S: no more files of that user.
+    BrowseEnd,
+    /// 603, C: who is that user?
+    Whois,
+    /// 604, S: that user, online.
+    WhoisReply,
+    /// 605, S: that user, offline.
+    Whowas,
+    /// 751, C/S: ping a user.
+    PingUser,
+    /// 752, C/S: a user's answer to a ping.
+    PongUser,
 }
 
 impl MessageKind for Kind {
@@ -102,13 +122,24 @@ impl MessageKind for Kind {
             Kind::UploadAccept => "upload_accept",
             Kind::AcceptFailed => "accept_failed",
             Kind::Motd => "motd",
+            Kind::PrivateMessage => "private_message",
+            Kind::UserSignoff => "user_signoff",
+            Kind::Browse => "browse",
+            Kind::BrowseEntry => "browse_entry",
+            Kind::BrowseEnd => "browse_end",
+            Kind::Whois => "whois",
+            Kind::WhoisReply => "whois_reply",
+            Kind::Whowas => "whowas",
+            Kind::PingUser => "ping_user",
+            Kind::PongUser => "pong_user",
         }
     }
 
     /// A Napster message says by its type what it serves, so its sender charges it: a
     /// search, its results and their end serve a search; a download request, its answer or
     /// refusal, the holder's asking and accepting (607, 608, 609), a push request and the
-    /// transfer notices serve a fetch; the rest (logging in and the motd, sharing, stats,
+    /// transfer notices serve a fetch; a browse and its entries serve a search too (they
+    /// list files to fetch, as results do); the rest (logging in and the motd, sharing, stats,
     /// errors) is upkeep.
     fn cause(self) -> Option<Cause> {
         Some(match self {
@@ -140,6 +171,14 @@ impl MessageKind for Kind {
             | Kind::Stats
             | Kind::NoSuch
             | Kind::Motd => Cause::Upkeep,
+            Kind::Browse | Kind::BrowseEntry | Kind::BrowseEnd => Cause::Search,
+            Kind::PrivateMessage
+            | Kind::UserSignoff
+            | Kind::Whois
+            | Kind::WhoisReply
+            | Kind::Whowas
+            | Kind::PingUser
+            | Kind::PongUser => Cause::Upkeep,
         })
     }
 }
