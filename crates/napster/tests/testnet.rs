@@ -1293,3 +1293,60 @@ fn raw_pings_and_private_messages_reach_their_target_under_the_senders_nick() {
     );
     assert_eq!(lab.net.node(a).metrics().received["ping_user"].messages, 1);
 }
+
+#[test]
+fn a_peer_pongs_a_ping_and_takes_no_unasked_answer_for_a_later_question() {
+    let mut net: TestNet<TestNode> = TestNet::new(Latency::Constant(ms(2)), 1);
+    let mut script = frame(&Message::LoginAck {
+        email: "x@y".into(),
+    });
+    script.extend(frame(&Message::PingUser { nick: "sam".into() }));
+    script.extend(frame(&Message::PongUser { nick: "bob".into() }));
+    script.extend(frame(&Message::Whowas {
+        nick: "alice".into(),
+        level: "User".into(),
+        last_seen: 1,
+    }));
+    let server = net.add(TestNode::Raw(Box::new(Raw {
+        script,
+        ..Raw::default()
+    })));
+    let cfg = PeerConfig {
+        search_timeout: TIMEOUT,
+        ..PeerConfig::new(net.addr(server), "lefty", 6699, Arc::new(Library::empty()))
+    };
+    let p = net.add(napster(Peer::new(cfg)));
+    net.run_for(ms(50));
+    let TestNode::Raw(raw) = net.node(server) else {
+        panic!("the raw server")
+    };
+    let pongs: Vec<Vec<u8>> = raw
+        .frames()
+        .into_iter()
+        .filter(|f| f.ty == 752)
+        .map(|f| f.data)
+        .collect();
+    assert_eq!(
+        pongs,
+        [b"sam".to_vec()],
+        "the ping is answered with the pinger's nick"
+    );
+    assert_eq!(net.node(p).metrics().dropped["late_answer"], 2);
+
+    net.command(
+        p,
+        Command::Ask {
+            request: RequestId(1),
+            question: whois("alice"),
+        },
+    );
+    net.run_for(TIMEOUT + ms(1));
+    assert_eq!(
+        net.take_events(p),
+        [Event::Answered {
+            request: RequestId(1),
+            result: Err(SearchError::Timeout(5_000)),
+        }],
+        "the whowas that came unasked answers nothing; the question times out"
+    );
+}

@@ -140,7 +140,7 @@ impl MessageKind for Kind {
     /// refusal, the holder's asking and accepting (607, 608, 609), a push request and the
     /// transfer notices serve a fetch; a browse and its entries serve a search too (they
     /// list files to fetch, as results do); the rest (logging in and the motd, sharing, stats,
-    /// errors) is upkeep.
+    /// errors, whois, pings and private messages) is upkeep.
     fn cause(self) -> Option<Cause> {
         Some(match self {
             Kind::Search | Kind::SearchResult | Kind::SearchEnd => Cause::Search,

@@ -8,7 +8,10 @@
 //! slots logged-in users need. A logged-in user is greeted as OpenNap greets it (3, the
 //! motd in 621 lines, 214 stats), tells the server its files (100, 102, 110), searches
 //! (200 → 201… 202), asks for a file (203, or 500 for a firewalled holder) and reports its
-//! transfers (218–221). When its connection closes, all its files leave the index at once.
+//! transfers (218–221). It may ask about other users — browse their files (211), whois them
+//! (603), ping them (751) — and message them (205), as OpenNap answers (`users.rs`). When
+//! its connection closes, all its files leave the index at once, and its nick and the time
+//! are remembered for whowas (605, `whowas.rs`).
 //!
 //! A download is asked of the holder first, as OpenNap does (`relay.rs`): on 203 the server
 //! sends the holder 607, and only the holder's 608 gets the downloader its 204 (or, for a
