@@ -192,7 +192,9 @@ pub const MAX_PRIVATE_MESSAGE_LEN: usize = 180;
 ///
 /// OpenNap keeps a whowas entry for each registered nick in its user database; p2plab has
 /// no registration, so the table is bounded instead: [`MAX_USERS`], so that a full
-/// server's worth of users can all leave and still be found, at about 40 bytes each.
+/// server's worth of users can all leave and still be found. An entry holds a nick of at
+/// most [`MAX_NICK_LEN`] bytes twice (in the table and in its age order) and an instant,
+/// under 200 bytes with the collections' overhead: the full table stays under 2 MB.
 pub const MAX_WHOWAS: usize = MAX_USERS;
 
 /// The message type numbers, with OpenNap's names for them (opennap.h).

@@ -699,6 +699,7 @@ fn leaving_closes_the_connection_and_unshares() {
     assert_eq!(lab.server().user_count(), 2);
     assert!(lab.search(c, "cello").unwrap().is_empty());
     assert_eq!(lab.search(a, "daft"), Err(SearchError::Left));
+    assert_eq!(lab.ask(a, whois("bob")), Err(SearchError::Left));
 }
 
 #[test]
