@@ -441,3 +441,30 @@ fn a_crashed_holders_records_leave_the_hits_within_seconds_and_live_ones_stay() 
         }
     }
 }
+
+#[test]
+fn a_question_about_a_user_is_refused_at_once_by_a_ring() {
+    let (mut net, ids, _) = ring_with_files(4, 1, 3);
+    let question = p2plab_peer_protocol::Question::Whois {
+        nick: "alice".into(),
+    };
+    net.command(
+        ids[0],
+        Command::Ask {
+            request: RequestId(4),
+            question,
+        },
+    );
+    let events = net.take_events(ids[0]);
+    let [Event::Answered {
+        request: RequestId(4),
+        result: Err(SearchError::Refused(why)),
+    }] = events.as_slice()
+    else {
+        panic!("refused at once: {events:?}")
+    };
+    assert_eq!(
+        why,
+        "Chord keeps no directory of users: whois is not supported by this network"
+    );
+}

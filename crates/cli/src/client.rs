@@ -3,13 +3,13 @@
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{anyhow, bail, Context};
 
 use p2plab_chord::ring::{PeerView, RingView};
 use p2plab_peer_protocol::control::{ControlReply, ControlRequest, NodeStats};
-use p2plab_peer_protocol::Problem;
+use p2plab_peer_protocol::{Answer, Hit, Problem, Question, UserInfo};
 use p2plab_runtime::control::{token, ControlClient};
 
 /// How long a command waits for its node's answer. A search ends in seconds; a download of a
@@ -42,9 +42,7 @@ pub async fn search(control: SocketAddr, query: &str) -> anyhow::Result<ExitCode
             Ok(ExitCode::from(1))
         }
         ControlReply::Hits { hits } => {
-            for hit in hits {
-                println!("{}\t{}\t{}", hit.name, hit.size, hit.holder);
-            }
+            print!("{}", hits_text(&hits));
             Ok(ExitCode::SUCCESS)
         }
         ControlReply::NotReady { message } => {
@@ -53,6 +51,85 @@ pub async fn search(control: SocketAddr, query: &str) -> anyhow::Result<ExitCode
         ControlReply::Error { message } => bail!("search failed: {message}"),
         other => bail!("unexpected reply: {other:?}"),
     }
+}
+
+/// One hit a line: name, size, holder, tab-separated.
+fn hits_text(hits: &[Hit]) -> String {
+    hits.iter()
+        .map(|hit| format!("{}\t{}\t{}\n", hit.name, hit.size, hit.holder))
+        .collect()
+}
+
+/// `p2plab napster browse|whois|ping`: asks the network about a user and prints the
+/// answer; a browse of a user who shares nothing exits with 1, as a search that finds
+/// nothing does.
+pub async fn ask_about(control: SocketAddr, question: Question) -> anyhow::Result<ExitCode> {
+    let what = match &question {
+        Question::Browse { .. } => "browse",
+        Question::Whois { .. } => "whois",
+        Question::Ping { .. } => "ping",
+    };
+    let nick = question.nick().to_owned();
+    match ask(control, &ControlRequest::Ask { question }).await? {
+        ControlReply::Answer {
+            answer: Answer::Files { hits },
+        } if hits.is_empty() => {
+            eprintln!("{nick} shares no files");
+            Ok(ExitCode::from(1))
+        }
+        ControlReply::Answer { answer } => {
+            print!("{}", answer_text(&answer, SystemTime::now()));
+            Ok(ExitCode::SUCCESS)
+        }
+        ControlReply::Error { message } => bail!("{what} {nick} failed: {message}"),
+        other => bail!("unexpected reply: {other:?}"),
+    }
+}
+
+/// An answer as a person reads it: a browse's files as a search's hits, a whois one field
+/// a line, a ping's time; `now` dates a last-seen time.
+fn answer_text(answer: &Answer, now: SystemTime) -> String {
+    match answer {
+        Answer::Files { hits } => hits_text(hits),
+        Answer::Online(user) => user_text(user),
+        Answer::Offline {
+            nick,
+            level,
+            last_seen_unix,
+        } => {
+            let now = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+            let ago = now.saturating_sub(*last_seen_unix);
+            format!(
+                "{nick} is offline ({level}); last seen at UNIX time {last_seen_unix}, {ago} s ago\n"
+            )
+        }
+        Answer::Pong { nick, round_trip } => {
+            let ms = round_trip.as_secs_f64() * 1000.0;
+            format!("{nick} answered in {ms:.1} ms\n")
+        }
+    }
+}
+
+/// A whois of a user online, one field a line.
+fn user_text(user: &UserInfo) -> String {
+    let channels = if user.channels.is_empty() {
+        "none".to_owned()
+    } else {
+        user.channels.join(" ")
+    };
+    format!(
+        "nick      {}\nlevel     {}\nonline    {} s\nchannels  {channels}\nstatus    {}\n\
+         shared    {} files\ntransfers {} down, {} up\nlink type {}\nclient    {}\n",
+        user.nick,
+        user.level,
+        user.online_secs,
+        user.status,
+        user.shared,
+        user.downloads,
+        user.uploads,
+        user.link_type,
+        user.client
+    )
 }
 
 /// `p2plab get`: locate, then download into `out` (replacing a file there only if `force`).
@@ -165,6 +242,43 @@ mod tests {
     use p2plab_peer_protocol::{CloseReason, Failure, Instant};
 
     use super::*;
+
+    #[test]
+    fn whois_and_ping_answers_read_one_field_a_line() {
+        let user = UserInfo {
+            nick: "alice".into(),
+            level: "User".into(),
+            online_secs: 75,
+            channels: Vec::new(),
+            status: "Active".into(),
+            shared: 2,
+            downloads: 0,
+            uploads: 1,
+            link_type: 10,
+            client: "p2plab 0.1".into(),
+        };
+        let now = UNIX_EPOCH + Duration::from_secs(1_000);
+        assert_eq!(
+            answer_text(&Answer::Online(user), now),
+            "nick      alice\nlevel     User\nonline    75 s\nchannels  none\n\
+             status    Active\nshared    2 files\ntransfers 0 down, 1 up\n\
+             link type 10\nclient    p2plab 0.1\n"
+        );
+        let gone = Answer::Offline {
+            nick: "alice".into(),
+            level: "User".into(),
+            last_seen_unix: 940,
+        };
+        assert_eq!(
+            answer_text(&gone, now),
+            "alice is offline (User); last seen at UNIX time 940, 60 s ago\n"
+        );
+        let pong = Answer::Pong {
+            nick: "bob".into(),
+            round_trip: Duration::from_micros(2_345),
+        };
+        assert_eq!(answer_text(&pong, now), "bob answered in 2.3 ms\n");
+    }
 
     #[test]
     fn a_problem_reads_as_one_line_with_its_start() {

@@ -13,10 +13,12 @@ use clap::{Args, Subcommand};
 use p2plab_chord::{config as chord, ChordConfig};
 use p2plab_gnutella::{config as gnutella, ServentConfig};
 use p2plab_peer_protocol::settings::{millis, CHECK_ADDR};
-use p2plab_peer_protocol::{Library, SettingError};
+use p2plab_peer_protocol::{Library, Question, SettingError};
 use p2plab_runtime::control::{self, token, ControlOptions};
 use p2plab_runtime::{launch, NodeHandle};
 use p2plab_scenario::node_spec::ChildSpec;
+
+use crate::client;
 
 /// Who may reach a node's control port.
 #[derive(Debug, Args)]
@@ -61,6 +63,24 @@ pub enum NapsterCmd {
         #[command(flatten)]
         access: ControlAccess,
     },
+    /// List the files a user shares (211 browse), asked through a peer's control port;
+    /// prints one file a line (name, size, holder), as `search` does.
+    Browse(AboutUser),
+    /// Tell who a user is (603 whois): online since when, sharing what, with which client;
+    /// or, for a user who left, when it was last seen.
+    Whois(AboutUser),
+    /// Ping a user through the index server (751) and print how long its answer (752) took.
+    Ping(AboutUser),
+}
+
+/// Whom a client command asks about, and through which peer.
+#[derive(Debug, Args)]
+pub struct AboutUser {
+    /// The control address of the Napster peer that asks.
+    #[arg(long, value_parser = crate::address::parse)]
+    control: SocketAddr,
+    /// The user's nick on the index server.
+    nick: String,
 }
 
 fn share(dir: &Path) -> anyhow::Result<Library> {
@@ -94,6 +114,15 @@ pub async fn napster(cmd: NapsterCmd) -> anyhow::Result<ExitCode> {
                 .await
                 .with_context(|| format!("cannot listen on {listen}"))?;
             run_until_stopped(node, Some(control), &access).await
+        }
+        NapsterCmd::Browse(AboutUser { control, nick }) => {
+            client::ask_about(control, Question::Browse { nick }).await
+        }
+        NapsterCmd::Whois(AboutUser { control, nick }) => {
+            client::ask_about(control, Question::Whois { nick }).await
+        }
+        NapsterCmd::Ping(AboutUser { control, nick }) => {
+            client::ask_about(control, Question::Ping { nick }).await
         }
     }
 }

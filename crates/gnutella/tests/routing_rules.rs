@@ -373,3 +373,25 @@ fn leaving_closes_everything_and_refuses_newcomers() {
         "answered at once, not as a servent that lost its neighbours"
     );
 }
+
+#[test]
+fn a_question_about_a_user_is_refused_at_once() {
+    let mut b = Bench::new(|_| {});
+    let effects = b.input(Input::Command(Command::Ask {
+        request: RequestId(5),
+        question: p2plab_peer_protocol::Question::Browse {
+            nick: "alice".into(),
+        },
+    }));
+    let [Effect::Report(Event::Answered {
+        request: RequestId(5),
+        result: Err(SearchError::Refused(why)),
+    })] = effects.as_slice()
+    else {
+        panic!("refused at once: {effects:?}")
+    };
+    assert_eq!(
+        why,
+        "Gnutella keeps no directory of users: browse is not supported by this network"
+    );
+}

@@ -181,6 +181,16 @@ impl<U: Copy + Eq + Hash> Index<U> {
         self.files.get(id).map(|e| &e.info)
     }
 
+    /// The files `user` shares, in the order of their normalised names (a browse's order:
+    /// the same on every run).
+    pub fn files_by(&self, user: U) -> impl Iterator<Item = &FileInfo> {
+        self.by_user
+            .get(&user)
+            .into_iter()
+            .flat_map(BTreeMap::values)
+            .filter_map(|id| self.files.get(id).map(|e| &e.info))
+    }
+
     /// Stops indexing `user`'s file `name`. Returns whether it was there.
     pub fn remove(&mut self, user: U, name: &str) -> bool {
         let Some(mine) = self.by_user.get_mut(&user) else {

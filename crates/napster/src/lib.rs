@@ -198,6 +198,33 @@ pub const MAX_HOTLIST_ENTRIES: usize = MAX_USERS * MAX_HOTLIST_PER_USER;
 /// reply under a tenth of the largest message a client may send.
 pub const MAX_REASON_LEN: usize = 200;
 
+/// The most 212 entries one browse (211) returns: OpenNap's `max_browse_result` default.
+///
+/// A user may share up to [`MAX_FILES_PER_USER`] files, and a reply of that many frames
+/// would be one user's request filling another's send queue; OpenNap stops at 500 "to
+/// avoid flooding the client", and so does p2plab's server. A client may ask for fewer
+/// (211's optional `<max>`); the peer keeps no more than this of a reply either.
+pub const MAX_BROWSE_RESULTS: usize = 500;
+
+/// The most bytes of text a private message (205) carries on to its recipient; longer
+/// text is cut there, at a character boundary.
+///
+/// OpenNap cuts at 180 bytes "to prevent DoS attack against windows napster client"
+/// (privmsg.c), whose message window broke on longer lines; p2plab keeps the same cut so
+/// that a client written for OpenNap never sees more.
+pub const MAX_PRIVATE_MESSAGE_LEN: usize = 180;
+
+/// The most users who left the server remembers for whowas (605): their nick, level and
+/// when they were last seen. Past it the one seen longest ago is forgotten and a whois of
+/// it gets a 404, as a never-seen nick does.
+///
+/// OpenNap keeps a whowas entry for each registered nick in its user database; p2plab has
+/// no registration, so the table is bounded instead: [`MAX_USERS`], so that a full
+/// server's worth of users can all leave and still be found. An entry holds a nick of at
+/// most [`MAX_NICK_LEN`] bytes twice (in the table and in its age order) and an instant,
+/// under 200 bytes with the collections' overhead: the full table stays under 2 MB.
+pub const MAX_WHOWAS: usize = MAX_USERS;
+
 /// The message type numbers, with OpenNap's names for them (opennap.h).
 pub mod types {
     /// 0, S: error during login (`MSG_SERVER_ERROR`).
@@ -234,6 +261,26 @@ pub mod types {
     pub const DOWNLOAD_ACK: u16 = 204;
     /// 206, S: that user or file is unavailable (`MSG_SERVER_SEND_ERROR`).
     pub const GET_ERROR: u16 = 206;
+    /// 205, C/S: a private message to or from another user (`MSG_CLIENT_PRIVMSG`).
+    pub const PRIVATE_MESSAGE: u16 = 205;
+    /// 210, S: that user signed off, or is not online (`MSG_SERVER_USER_SIGNOFF`).
+    pub const USER_SIGNOFF: u16 = 210;
+    /// 211, C: list a user's files (`MSG_CLIENT_BROWSE`).
+    pub const BROWSE: u16 = 211;
+    /// 212, S: one of the browsed user's files (`MSG_SERVER_BROWSE_RESPONSE`).
+    pub const BROWSE_ENTRY: u16 = 212;
+    /// 213, S: end of the browse list (`MSG_SERVER_BROWSE_END`).
+    pub const BROWSE_END: u16 = 213;
+    /// 603, C: who is this user? (`MSG_CLIENT_WHOIS`).
+    pub const WHOIS: u16 = 603;
+    /// 604, S: this user, online (`MSG_SERVER_WHOIS_RESPONSE`).
+    pub const WHOIS_REPLY: u16 = 604;
+    /// 605, S: this user, offline: when last seen (`MSG_SERVER_WHOWAS`).
+    pub const WHOWAS: u16 = 605;
+    /// 751, C/S: is this user's connection alive? (`MSG_CLIENT_PING`).
+    pub const PING_USER: u16 = 751;
+    /// 752, C/S: the pinged user's answer (`MSG_CLIENT_PONG`).
+    pub const PONG_USER: u16 = 752;
     /// 214, C/S: server statistics.
     pub const STATS: u16 = 214;
     /// 218, C: I started a download.

@@ -12,8 +12,8 @@ use p2plab_napster::{
 };
 use p2plab_netsim::{Latency, NodeIdx, TestNet};
 use p2plab_peer_protocol::{
-    Command, Download, Event, Hit, Holder, Input, Instant, Library, Metrics, Node, Outbox,
-    RequestId, SearchError, TransferNotice, WireMessage,
+    Answer, Command, Download, Event, Hit, Holder, Input, Instant, Library, Metrics, Node, Outbox,
+    Question, RequestId, SearchError, TransferNotice, UserInfo, WireMessage,
 };
 
 /// A scripted client or server: writes `script` when connected (or on the first bytes it
@@ -266,7 +266,8 @@ impl Lab {
                 let id = match &e {
                     Event::SearchDone { request, .. }
                     | Event::Located { request, .. }
-                    | Event::Left { request } => *request,
+                    | Event::Left { request }
+                    | Event::Answered { request, .. } => *request,
                 };
                 if id == request {
                     found = Some(e);
@@ -283,6 +284,15 @@ impl Lab {
         self.net.command(idx, Command::Search { request, query });
         match self.answer(idx, request) {
             Event::SearchDone { result, .. } => result,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    fn ask(&mut self, idx: NodeIdx, question: Question) -> Result<Answer, SearchError> {
+        let request = self.request();
+        self.net.command(idx, Command::Ask { request, question });
+        match self.answer(idx, request) {
+            Event::Answered { result, .. } => result,
             other => panic!("unexpected {other:?}"),
         }
     }
@@ -738,6 +748,7 @@ fn leaving_closes_the_connection_and_unshares() {
     assert_eq!(lab.server().user_count(), 2);
     assert!(lab.search(c, "cello").unwrap().is_empty());
     assert_eq!(lab.search(a, "daft"), Err(SearchError::Left));
+    assert_eq!(lab.ask(a, whois("bob")), Err(SearchError::Left));
 }
 
 #[test]
@@ -1096,5 +1107,296 @@ fn an_unanswered_locate_expires_and_its_late_reply_is_taken_for_no_other() {
     assert_eq!(
         fetch(&mut lab, c, &download, size),
         shared_bytes(&lab, a, name)
+    );
+}
+
+fn browse(nick: &str) -> Question {
+    Question::Browse { nick: nick.into() }
+}
+
+fn whois(nick: &str) -> Question {
+    Question::Whois { nick: nick.into() }
+}
+
+fn ping(nick: &str) -> Question {
+    Question::Ping { nick: nick.into() }
+}
+
+#[test]
+fn a_browse_lists_a_users_files_as_hits_on_its_address() {
+    let mut lab = Lab::new();
+    let (a, _, c) = three_peers(&mut lab);
+    let Ok(Answer::Files { hits }) = lab.ask(c, browse("alice")) else {
+        panic!("alice's files")
+    };
+    let alice_ip = ipv4_of(&lab, a);
+    let listed: Vec<(&str, u64, &Holder)> = hits
+        .iter()
+        .map(|h| (h.name.as_str(), h.size, &h.holder))
+        .collect();
+    let holder = Holder::Napster {
+        nick: "alice".into(),
+        ip: alice_ip,
+    };
+    assert_eq!(
+        listed,
+        [
+            ("Bach - Cello Suite 1.ogg", 9_000, &holder),
+            ("Daft Punk - One More Time.mp3", 4_000, &holder),
+        ],
+        "in name order, on the address the 213 gave"
+    );
+    assert_eq!(
+        lab.ask(c, browse("carol")),
+        Ok(Answer::Files { hits: Vec::new() })
+    );
+    let located = lab.locate(c, hits[0].clone());
+    assert!(
+        matches!(located, Ok(Download::Napster { .. })),
+        "{located:?}"
+    );
+}
+
+#[test]
+fn a_browse_of_a_user_not_online_is_210_then_213_and_fails() {
+    let mut lab = Lab::new();
+    let (a, _, c) = three_peers(&mut lab);
+    assert_eq!(
+        lab.ask(c, browse("nobody")),
+        Err(SearchError::Refused("nobody is not online".into()))
+    );
+    let mut script = login_bytes("eve");
+    script.extend(frame(&Message::Browse {
+        nick: "nobody".into(),
+        max: None,
+    }));
+    script.extend(frame(&Message::Browse {
+        nick: "alice".into(),
+        max: Some(1),
+    }));
+    script.extend(frame(&Message::Browse {
+        nick: "carol".into(),
+        max: None,
+    }));
+    let m = lab.raw(script);
+    let replies: Vec<(u16, String)> = lab
+        .raw_node(m)
+        .replies()
+        .into_iter()
+        .map(|f| (f.ty, String::from_utf8(f.data).unwrap()))
+        .collect();
+    let alice_ip = p2plab_napster::ip::to_wire(ipv4_of(&lab, a));
+    let bach = "Bach - Cello Suite 1.ogg";
+    assert_eq!(
+        replies,
+        [
+            (210, "nobody".to_owned()),
+            (213, "nobody".to_owned()),
+            (
+                212,
+                format!("alice \"{bach}\" {} 9000 0 0 0", md5_of(&lab, a, bach)),
+            ),
+            (213, format!("alice {alice_ip}")),
+            (213, "carol 0".to_owned()),
+        ],
+        "a max of 1 sends one entry; a user who shares nothing ends with ip 0"
+    );
+}
+
+/// The md5 field `peer` shares `name` with.
+fn md5_of(lab: &Lab, peer: NodeIdx, name: &str) -> String {
+    let file = lab.peer_node(peer).library().by_name(name).expect("shared");
+    FileInfo::from_shared(file).md5
+}
+
+/// The IPv4 address `idx` has on the lab's network.
+fn ipv4_of(lab: &Lab, idx: NodeIdx) -> Ipv4Addr {
+    match lab.net.addr(idx).ip() {
+        std::net::IpAddr::V4(ip) => ip,
+        other => panic!("not IPv4: {other}"),
+    }
+}
+
+#[test]
+fn a_whois_tells_what_the_server_knows_and_a_whowas_when_the_user_left() {
+    let mut lab = Lab::new();
+    let (a, _, c) = three_peers(&mut lab);
+    lab.net
+        .command(a, Command::Transfer(TransferNotice::UploadStarted));
+    let Ok(Answer::Online(first)) = lab.ask(c, whois("alice")) else {
+        panic!("alice is online")
+    };
+    assert_eq!(
+        first,
+        UserInfo {
+            nick: "alice".into(),
+            level: "User".into(),
+            online_secs: first.online_secs,
+            channels: Vec::new(),
+            status: "Active".into(),
+            shared: 2,
+            downloads: 0,
+            uploads: 1,
+            link_type: 7,
+            client: "p2plab 0.1".into(),
+        }
+    );
+    lab.net.run_for(Duration::from_secs(30));
+    let Ok(Answer::Online(later)) = lab.ask(c, whois("alice")) else {
+        panic!("alice is still online")
+    };
+    let waited = later.online_secs - first.online_secs;
+    assert!((30..=31).contains(&waited), "online {waited} s more");
+
+    lab.net.crash(a);
+    lab.net.run_for(ms(20));
+    let left = lab.net.now().saturating_since(Instant::ZERO).as_secs();
+    assert_eq!(
+        lab.ask(c, whois("alice")),
+        Ok(Answer::Offline {
+            nick: "alice".into(),
+            level: "User".into(),
+            last_seen_unix: left,
+        }),
+        "the server's clock origin is 0 here: last seen counts from the start"
+    );
+    assert_eq!(
+        lab.ask(c, whois("zed")),
+        Err(SearchError::Refused("User is not currently online.".into())),
+        "a nick never seen"
+    );
+}
+
+#[test]
+fn a_ping_is_relayed_both_ways_and_fails_for_a_user_not_online() {
+    let mut lab = Lab::new();
+    let (a, _, c) = three_peers(&mut lab);
+    let Ok(Answer::Pong { nick, round_trip }) = lab.ask(c, ping("alice")) else {
+        panic!("alice answers")
+    };
+    assert_eq!(nick, "alice");
+    assert!(round_trip >= ms(4), "two hops each way: {round_trip:?}");
+    assert_eq!(lab.net.node(a).metrics().sent["pong_user"].messages, 1);
+    assert_eq!(
+        lab.ask(c, ping("zed")),
+        Err(SearchError::Refused(
+            "ping failed, zed is not online".into()
+        ))
+    );
+}
+
+#[test]
+fn raw_pings_and_private_messages_reach_their_target_under_the_senders_nick() {
+    let mut lab = Lab::new();
+    let a = lab.peer("alice", &[]);
+    let target = lab.raw(login_bytes("rita"));
+    let long = "x".repeat(200);
+    let mut script = login_bytes("sam");
+    for msg in [
+        Message::PingUser {
+            nick: "alice".into(),
+        },
+        Message::PingUser {
+            nick: "rita".into(),
+        },
+        Message::PingUser { nick: "zed".into() },
+        Message::PrivateMessage {
+            nick: "rita".into(),
+            text: "hello there".into(),
+        },
+        Message::PrivateMessage {
+            nick: "rita".into(),
+            text: long.clone(),
+        },
+        Message::PrivateMessage {
+            nick: "zed".into(),
+            text: "anyone?".into(),
+        },
+    ] {
+        script.extend(frame(&msg));
+    }
+    let sender = lab.raw(script);
+    let texts = |idx| -> Vec<(u16, String)> {
+        lab.raw_node(idx)
+            .replies()
+            .into_iter()
+            .map(|f| (f.ty, String::from_utf8(f.data).unwrap()))
+            .collect()
+    };
+    assert_eq!(
+        texts(sender),
+        [
+            (404, "ping failed, zed is not online".to_owned()),
+            (404, "User is not currently online.".to_owned()),
+            (752, "alice".to_owned()),
+        ],
+        "the errors come at once, the peer's answer a round trip later; the raw client never answers"
+    );
+    assert_eq!(
+        texts(target),
+        [
+            (751, "sam".to_owned()),
+            (205, "sam hello there".to_owned()),
+            (205, format!("sam {}", &long[..180])),
+        ],
+        "text past 180 bytes is cut, as OpenNap cuts it"
+    );
+    assert_eq!(lab.net.node(a).metrics().received["ping_user"].messages, 1);
+}
+
+#[test]
+fn a_peer_pongs_a_ping_and_takes_no_unasked_answer_for_a_later_question() {
+    let mut net: TestNet<TestNode> = TestNet::new(Latency::Constant(ms(2)), 1);
+    let mut script = frame(&Message::LoginAck {
+        email: "x@y".into(),
+    });
+    script.extend(frame(&Message::PingUser { nick: "sam".into() }));
+    script.extend(frame(&Message::PongUser { nick: "bob".into() }));
+    script.extend(frame(&Message::Whowas {
+        nick: "alice".into(),
+        level: "User".into(),
+        last_seen: 1,
+    }));
+    let server = net.add(TestNode::Raw(Box::new(Raw {
+        script,
+        ..Raw::default()
+    })));
+    let cfg = PeerConfig {
+        search_timeout: TIMEOUT,
+        ..PeerConfig::new(net.addr(server), "lefty", 6699, Arc::new(Library::empty()))
+    };
+    let p = net.add(napster(Peer::new(cfg)));
+    net.run_for(ms(50));
+    let TestNode::Raw(raw) = net.node(server) else {
+        panic!("the raw server")
+    };
+    let pongs: Vec<Vec<u8>> = raw
+        .frames()
+        .into_iter()
+        .filter(|f| f.ty == 752)
+        .map(|f| f.data)
+        .collect();
+    assert_eq!(
+        pongs,
+        [b"sam".to_vec()],
+        "the ping is answered with the pinger's nick"
+    );
+    assert_eq!(net.node(p).metrics().dropped["late_answer"], 2);
+
+    net.command(
+        p,
+        Command::Ask {
+            request: RequestId(1),
+            question: whois("alice"),
+        },
+    );
+    net.run_for(TIMEOUT + ms(1));
+    assert_eq!(
+        net.take_events(p),
+        [Event::Answered {
+            request: RequestId(1),
+            result: Err(SearchError::Timeout(5_000)),
+        }],
+        "the whowas that came unasked answers nothing; the question times out"
     );
 }

@@ -30,7 +30,7 @@ use thiserror::Error;
 
 use crate::latency::Latency;
 use crate::metrics::Metrics;
-use crate::node::Hit;
+use crate::node::{Answer, Hit, Question};
 use crate::reach::Problem;
 
 /// The longest request line a control server reads; longer lines close the connection.
@@ -207,6 +207,12 @@ pub enum ControlRequest {
         /// The folder.
         dir: PathBuf,
     },
+    /// Ask the network about another user (Napster: browse, whois, ping); the reply is
+    /// an `answer`, or an `error` with the network's words.
+    Ask {
+        /// What is asked, and about whom.
+        question: Question,
+    },
     /// Counters and the node's view of its network.
     Stats,
     /// Leave the network politely, then stop.
@@ -250,6 +256,11 @@ pub enum ControlReply {
     },
     /// Counters and state.
     Stats(Box<NodeStats>),
+    /// The answer to an `ask`.
+    Answer {
+        /// What the network said.
+        answer: Answer,
+    },
     /// The request was carried out.
     Done,
     /// A search the node cannot answer yet ([`crate::SearchError::NotReady`]): not a
@@ -417,6 +428,33 @@ mod tests {
             }),
             "nothing given: an open fabric"
         );
+    }
+
+    #[test]
+    fn an_ask_names_the_question_and_its_user() {
+        let line = format!(
+            r#"{{"token":"{}","cmd":"ask","question":{{"whois":{{"nick":"lefty"}}}}}}"#,
+            token().as_str()
+        );
+        let whois = ControlRequest::Ask {
+            question: Question::Whois {
+                nick: "lefty".into(),
+            },
+        };
+        assert_eq!(parse_line(&line, &token()), Ok(whois.clone()));
+        assert_eq!(RequestLine::encode(&token(), &whois), format!("{line}\n"));
+        let reply = ControlReply::Answer {
+            answer: Answer::Pong {
+                nick: "lefty".into(),
+                round_trip: Duration::from_millis(3),
+            },
+        };
+        let text = serde_json::to_string(&reply).unwrap();
+        assert_eq!(
+            text,
+            r#"{"reply":"answer","answer":{"pong":{"nick":"lefty","round_trip":{"secs":0,"nanos":3000000}}}}"#
+        );
+        assert_eq!(serde_json::from_str::<ControlReply>(&text).unwrap(), reply);
     }
 
     #[test]

@@ -51,8 +51,8 @@ pub use library::{Library, SharedFile};
 pub use metadata::{Audio, FileMeta};
 pub use metrics::{Cause, MessageKind, Metrics, Tally, Traffic};
 pub use node::{
-    Command, ConnId, Download, Event, Hit, Holder, Input, Node, RequestId, SearchError,
-    TransferNotice, CALL_TIMEOUT,
+    Answer, Command, ConnId, Download, Event, Hit, Holder, Input, Node, Question, RequestId,
+    SearchError, TransferNotice, UserInfo, CALL_TIMEOUT,
 };
 pub use outbox::{ConnIds, Effect, Effects, Outbox};
 pub use reach::{CloseReason, Failure, Problem, Reach};

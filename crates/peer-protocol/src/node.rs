@@ -125,11 +125,19 @@ pub enum Command {
         /// Echoed in [`Event::Left`].
         request: RequestId,
     },
+    /// Ask the network about another user. Only a network that keeps a directory of users
+    /// (Napster's index server) can answer; the others answer at once that they cannot.
+    Ask {
+        /// Echoed in [`Event::Answered`].
+        request: RequestId,
+        /// What is asked, and about whom.
+        question: Question,
+    },
 }
 
 impl Command {
-    /// The one rule all three networks follow once a node has left: a search, a locate or
-    /// another leave is answered at once — [`SearchError::Left`] for the first two, the
+    /// The one rule all three networks follow once a node has left: a search, a locate, a
+    /// question or another leave is answered at once — [`SearchError::Left`] for the first three, the
     /// leave is done already — instead of waiting out the caller's timeout. Reports that
     /// answer into `out` and returns true; returns false for a command that needs no
     /// network ([`Command::Share`], [`Command::Transfer`]), which the node then takes as
@@ -145,11 +153,113 @@ impl Command {
                 result: Err(SearchError::Left),
             },
             Command::Leave { request } => Event::Left { request: *request },
+            Command::Ask { request, .. } => Event::Answered {
+                request: *request,
+                result: Err(SearchError::Left),
+            },
             Command::Share { .. } | Command::Transfer(_) => return false,
         };
         out.report(event);
         true
     }
+}
+
+/// A question about another user of the network ([`Command::Ask`]), named by the nick it
+/// logged in with. The Napster names of each are in brackets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Question {
+    /// Which files does this user share? (browse, 211)
+    Browse {
+        /// The user.
+        nick: String,
+    },
+    /// Who is this user: online since when, sharing what, with which client? (whois, 603)
+    Whois {
+        /// The user.
+        nick: String,
+    },
+    /// Is this user's connection alive, and how long does its answer take? (ping, 751)
+    Ping {
+        /// The user.
+        nick: String,
+    },
+}
+
+impl Question {
+    /// The user asked about.
+    pub fn nick(&self) -> &str {
+        match self {
+            Question::Browse { nick } | Question::Whois { nick } | Question::Ping { nick } => nick,
+        }
+    }
+
+    /// The answer of a network that keeps no directory of users (Gnutella, Chord): a
+    /// [`SearchError::Refused`] that names the network and the question.
+    pub fn unsupported(&self, network: &str) -> SearchError {
+        let what = match self {
+            Question::Browse { .. } => "browse",
+            Question::Whois { .. } => "whois",
+            Question::Ping { .. } => "ping",
+        };
+        SearchError::Refused(format!(
+            "{network} keeps no directory of users: {what} is not supported by this network"
+        ))
+    }
+}
+
+/// The answer to a [`Question`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Answer {
+    /// A browse: the user's files, each a hit a `fetch` can download.
+    Files {
+        /// The files, in the order the network listed them.
+        hits: Vec<Hit>,
+    },
+    /// A whois of a user online.
+    Online(UserInfo),
+    /// A whois of a user who is not online but was seen before.
+    Offline {
+        /// The user.
+        nick: String,
+        /// Its level when last seen (`User`, `Moderator`, …).
+        level: String,
+        /// When it was last seen, in seconds since 1970 (UNIX time).
+        last_seen_unix: u64,
+    },
+    /// A ping: the user answered.
+    Pong {
+        /// The user.
+        nick: String,
+        /// From the ping leaving this node to the answer reaching it.
+        round_trip: Duration,
+    },
+}
+
+/// What a whois tells of a user online.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserInfo {
+    /// The user.
+    pub nick: String,
+    /// `User`, `Moderator`, `Admin` or `Elite`.
+    pub level: String,
+    /// Seconds since it logged in.
+    pub online_secs: u64,
+    /// The channels it is in.
+    pub channels: Vec<String>,
+    /// `Active`, or what else the server says.
+    pub status: String,
+    /// Files it shares.
+    pub shared: u64,
+    /// Downloads in progress.
+    pub downloads: u32,
+    /// Uploads in progress.
+    pub uploads: u32,
+    /// Its link-type code (Napster's 0 unknown … 10 T3).
+    pub link_type: u8,
+    /// The client it logged in with.
+    pub client: String,
 }
 
 /// Transfer bookkeeping a node may report to its network.
@@ -186,6 +296,13 @@ pub enum Event {
     Left {
         /// The [`Command::Leave`] this answers.
         request: RequestId,
+    },
+    /// A [`Command::Ask`] has been answered.
+    Answered {
+        /// The command this answers.
+        request: RequestId,
+        /// The answer, or why there is none (the network's error text, for one).
+        result: Result<Answer, SearchError>,
     },
 }
 

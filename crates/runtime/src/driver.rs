@@ -19,7 +19,7 @@ use tracing::{debug, info_span, Instrument};
 use p2plab_peer_protocol::control::NodeStats;
 use p2plab_peer_protocol::{
     CloseReason, Command, ConnId, ConnIds, Effect, Effects, Event, Hit, Input, Instant, Library,
-    Node, Outbox, RequestId, TransferNotice,
+    Node, Outbox, Question, RequestId, TransferNotice,
 };
 
 use crate::clock::Clock;
@@ -34,6 +34,7 @@ use crate::limits::{CONNECT_TIMEOUT, MAX_CONNECTIONS, MAX_INBOX_CHUNKS};
 pub(crate) enum Call {
     Search(String),
     Locate(Hit),
+    Ask(Question),
     Leave,
 }
 
@@ -261,6 +262,7 @@ impl<N: Node> Driver<N> {
         let command = match call {
             Call::Search(query) => Command::Search { request, query },
             Call::Locate(hit) => Command::Locate { request, hit },
+            Call::Ask(question) => Command::Ask { request, question },
             Call::Leave => Command::Leave { request },
         };
         self.handle(Input::Command(command));
@@ -365,7 +367,8 @@ impl<N: Node> Driver<N> {
         let request = match &event {
             Event::SearchDone { request, .. }
             | Event::Located { request, .. }
-            | Event::Left { request } => *request,
+            | Event::Left { request }
+            | Event::Answered { request, .. } => *request,
         };
         if let Some(reply) = self.calls.remove(&request) {
             let _ = reply.send(event);

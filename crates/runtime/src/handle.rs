@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use p2plab_peer_protocol::control::NodeStats;
 use p2plab_peer_protocol::keywords::normalize_name;
 use p2plab_peer_protocol::{
-    Download, Event, Hit, Library, SearchError, TransferNotice, CALL_TIMEOUT,
+    Answer, Download, Event, Hit, Library, Question, SearchError, TransferNotice, CALL_TIMEOUT,
 };
 
 use crate::download::Target;
@@ -184,6 +184,18 @@ impl NodeHandle {
     pub async fn locate(&self, hit: Hit) -> Result<Download, NodeError> {
         match self.call(Call::Locate(hit)).await? {
             Event::Located { result, .. } => Ok(result?),
+            other => unreachable_event(other),
+        }
+    }
+
+    /// Asks the network about another user (a Napster browse, whois or ping).
+    ///
+    /// # Errors
+    /// The network's [`SearchError`] — its own words for a user it does not know, or that
+    /// it cannot answer such questions — or [`NodeError::Stopped`].
+    pub async fn ask(&self, question: Question) -> Result<Answer, NodeError> {
+        match self.call(Call::Ask(question)).await? {
+            Event::Answered { result, .. } => Ok(result?),
             other => unreachable_event(other),
         }
     }

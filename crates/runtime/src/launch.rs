@@ -8,6 +8,7 @@
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use tokio::net::TcpListener;
 
@@ -66,7 +67,8 @@ impl Launcher {
         &self.fabric
     }
 
-    /// Starts a Napster index server listening on `listen`.
+    /// Starts a Napster index server listening on `listen`. Its
+    /// [`ServerConfig::clock_origin_unix`] is set to now, when its clock starts.
     ///
     /// # Errors
     /// If the address cannot be bound.
@@ -82,7 +84,16 @@ impl Launcher {
                 "connections": server.connection_count(),
             })
         };
-        let build = |_, _| Server::new(config);
+        // The driver's clock starts as the core is built: now is its origin.
+        let origin = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let build = move |_, _| {
+            Server::new(ServerConfig {
+                clock_origin_unix: origin,
+                ..config
+            })
+        };
         start(
             &self.fabric,
             listen,

@@ -1,5 +1,6 @@
 //! Napster end to end on real loopback sockets: an index server, peers sharing real folders,
-//! a search, a download, and what happens when the holder and then the server die.
+//! a search, a download, and what happens when the holder and then the server die; and the
+//! questions about users (browse, whois, ping) asked through a peer's control port.
 
 #![allow(clippy::unwrap_used)] // a test fails by panicking
 
@@ -13,6 +14,9 @@ use tokio::io::AsyncWriteExt;
 
 use p2plab_napster::peer::DEFAULT_LINK_TYPE;
 use p2plab_peer_protocol::{Hit, Library};
+use p2plab_peer_protocol::control::{ControlReply, ControlRequest};
+use p2plab_peer_protocol::{Answer, Hit, Holder, Library, Question};
+use p2plab_runtime::control::{self, ControlClient, ControlOptions};
 use p2plab_runtime::{launch, NodeError, NodeHandle};
 
 fn folder(files: &[(&str, &[u8])]) -> tempfile::TempDir {
@@ -198,4 +202,136 @@ async fn a_raw_client_keeps_a_hotlist_pings_the_server_and_is_told_what_is_wrong
     assert_eq!(frames(&mut raw, 1).await, [(209, signon)]);
     dave.crash();
     assert_eq!(frames(&mut raw, 1).await, [(210, "dave".to_owned())]);
+}
+
+/// Asks `question` through the control port until `done` holds for the reply (peers log
+/// in, share and leave asynchronously), at most a bounded number of times.
+async fn ask_until(
+    client: &ControlClient,
+    question: &Question,
+    done: impl Fn(&ControlReply) -> bool,
+) -> ControlReply {
+    let request = ControlRequest::Ask {
+        question: question.clone(),
+    };
+    for _ in 0..200 {
+        let reply = client.ask(&request, Duration::from_secs(20)).await.unwrap();
+        if done(&reply) {
+            return reply;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("{question:?} never got the expected reply");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browse_whois_and_ping_through_a_peers_control_port() {
+    let started = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let server = launch::napster_server(common::any_port(), Default::default())
+        .await
+        .unwrap();
+    let a = folder(&[("Air - Sexy Boy.mp3", b"sexy"), ("notes.txt", b"hello")]);
+    let empty = folder(&[]);
+    let alice = peer(server.addr(), "alice", a.path()).await;
+    let dave = peer(server.addr(), "dave", empty.path()).await;
+    let run = empty.path().join("run");
+    let served = control::serve(&dave, common::any_port(), &ControlOptions::new(run.clone()))
+        .await
+        .unwrap();
+    let client = ControlClient::find(served.addr, &run).unwrap();
+
+    let browse = Question::Browse {
+        nick: "alice".into(),
+    };
+    let files = ask_until(
+        &client,
+        &browse,
+        |r| matches!(r, ControlReply::Answer { answer: Answer::Files { hits } } if hits.len() == 2),
+    )
+    .await;
+    let ControlReply::Answer {
+        answer: Answer::Files { hits },
+    } = files
+    else {
+        unreachable!("ask_until checked it")
+    };
+    let listed: Vec<(&str, u64, String)> = hits
+        .iter()
+        .map(|h| (h.name.as_str(), h.size, h.holder.to_string()))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("Air - Sexy Boy.mp3", 4, "alice@127.0.0.1".to_owned()),
+            ("notes.txt", 5, "alice@127.0.0.1".to_owned()),
+        ]
+    );
+    assert!(matches!(&hits[0].holder, Holder::Napster { nick, .. } if nick == "alice"));
+
+    let whois = Question::Whois {
+        nick: "alice".into(),
+    };
+    let reply = ask_until(&client, &whois, |_| true).await;
+    let ControlReply::Answer {
+        answer: Answer::Online(info),
+    } = reply
+    else {
+        panic!("alice is online: {reply:?}")
+    };
+    assert_eq!(
+        (info.shared, info.client.as_str(), info.status.as_str()),
+        (2, "p2plab 0.1", "Active")
+    );
+
+    let ping = Question::Ping {
+        nick: "alice".into(),
+    };
+    let reply = ask_until(&client, &ping, |_| true).await;
+    assert!(
+        matches!(&reply, ControlReply::Answer { answer: Answer::Pong { nick, .. } } if nick == "alice"),
+        "{reply:?}"
+    );
+
+    let never = Question::Whois { nick: "zed".into() };
+    assert_eq!(
+        ask_until(&client, &never, |_| true).await,
+        ControlReply::Error {
+            message: "the network refused: User is not currently online.".into()
+        }
+    );
+
+    alice.crash();
+    let gone = ask_until(&client, &whois, |r| {
+        matches!(
+            r,
+            ControlReply::Answer {
+                answer: Answer::Offline { .. }
+            }
+        )
+    })
+    .await;
+    let ControlReply::Answer {
+        answer: Answer::Offline { last_seen_unix, .. },
+    } = gone
+    else {
+        unreachable!("ask_until checked it")
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    assert!(
+        (started..=now).contains(&last_seen_unix),
+        "last seen {last_seen_unix} is a calendar time within the test ({started}..={now})"
+    );
+    let reply = ask_until(&client, &ping, |_| true).await;
+    assert_eq!(
+        reply,
+        ControlReply::Error {
+            message: "the network refused: ping failed, alice is not online".into()
+        }
+    );
 }

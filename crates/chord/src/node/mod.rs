@@ -402,6 +402,10 @@ impl ChordNode {
             }
             Command::Transfer(_) => {}
             Command::Leave { request } => self.leave(now, request, out),
+            Command::Ask { request, question } => out.report(Event::Answered {
+                request,
+                result: Err(question.unsupported("Chord")),
+            }),
         }
     }
 }

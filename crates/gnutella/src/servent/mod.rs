@@ -218,6 +218,10 @@ impl Servent {
             }
             Command::Transfer(_) => {}
             Command::Leave { request } => self.leave(request, out),
+            Command::Ask { request, question } => out.report(Event::Answered {
+                request,
+                result: Err(question.unsupported("Gnutella")),
+            }),
         }
     }
 

@@ -75,7 +75,7 @@ pub enum Kind {
     HotlistInit,
     /// 209, S: a user on your hotlist signed on.
     UserSignon,
-    /// 210, S: a user on your hotlist signed off.
+    /// 210, S: a user on your hotlist signed off, or (answering a 211) is not online.
     UserSignoff,
     /// 215, C: who shares a file with this md5 and size?
     ResumeRequest,
@@ -95,6 +95,24 @@ pub enum Kind {
     LinkSpeed,
     /// 750, C/S: server ping and its answer.
     ServerPing,
+    /// 205, C/S: a private message.
+    PrivateMessage,
+    /// 211, C: list that user's files.
+    Browse,
+    /// 212, S: one of the browsed user's files.
+    BrowseEntry,
+    /// 213, S: no more files of that user.
+    BrowseEnd,
+    /// 603, C: who is that user?
+    Whois,
+    /// 604, S: that user, online.
+    WhoisReply,
+    /// 605, S: that user, offline.
+    Whowas,
+    /// 751, C/S: ping a user.
+    PingUser,
+    /// 752, C/S: a user's answer to a ping.
+    PongUser,
 }
 
 impl MessageKind for Kind {
@@ -144,15 +162,26 @@ impl MessageKind for Kind {
             Kind::LinkSpeedRequest => "link_speed_request",
             Kind::LinkSpeed => "link_speed",
             Kind::ServerPing => "server_ping",
+            Kind::PrivateMessage => "private_message",
+            Kind::Browse => "browse",
+            Kind::BrowseEntry => "browse_entry",
+            Kind::BrowseEnd => "browse_end",
+            Kind::Whois => "whois",
+            Kind::WhoisReply => "whois_reply",
+            Kind::Whowas => "whowas",
+            Kind::PingUser => "ping_user",
+            Kind::PongUser => "pong_user",
         }
     }
 
     /// A Napster message says by its type what it serves, so its sender charges it: a
     /// search, its results and their end serve a search, and so does a resume request (a
-    /// search by md5 and size) with its matches and their end; a download request, its
-    /// answer or refusal, the holder's asking and accepting (607, 608, 609), a push request
-    /// and the transfer notices serve a fetch; the rest (logging in and the motd, sharing,
-    /// stats, errors, the hotlist, link speeds, server pings) is upkeep.
+    /// search by md5 and size) with its matches and their end, and a browse with its entries
+    /// (they list files to fetch, as results do); a download request, its answer or
+    /// refusal, the holder's asking and accepting (607, 608, 609), a push request and the
+    /// transfer notices serve a fetch; the rest (logging in and the motd, sharing, stats,
+    /// errors, the hotlist, link speeds, server pings, whois, user pings and private
+    /// messages) is upkeep.
     fn cause(self) -> Option<Cause> {
         Some(match self {
             Kind::Search | Kind::SearchResult | Kind::SearchEnd => Cause::Search,
@@ -195,6 +224,13 @@ impl MessageKind for Kind {
             | Kind::LinkSpeedRequest
             | Kind::LinkSpeed
             | Kind::ServerPing => Cause::Upkeep,
+            Kind::Browse | Kind::BrowseEntry | Kind::BrowseEnd => Cause::Search,
+            Kind::PrivateMessage
+            | Kind::Whois
+            | Kind::WhoisReply
+            | Kind::Whowas
+            | Kind::PingUser
+            | Kind::PongUser => Cause::Upkeep,
         })
     }
 }

@@ -15,8 +15,10 @@ pub mod result;
 pub mod resume;
 pub mod share;
 pub mod upload;
+pub mod user;
 
 use std::fmt::Write as _;
+use std::net::Ipv4Addr;
 
 use p2plab_peer_protocol::{CodecError, WireMessage};
 
@@ -29,6 +31,7 @@ pub use result::SearchResult;
 pub use resume::{ResumeMatch, ResumeRequest};
 pub use share::FileInfo;
 pub use upload::UploadRequest;
+pub use user::WhoisInfo;
 
 use crate::fields::Fields;
 use crate::search::SearchRequest;
@@ -138,7 +141,7 @@ pub enum Message {
     },
     /// 209, S: a user on your hotlist signed on, with this link type.
     UserSignon(NickLink),
-    /// 210, S: a user on your hotlist signed off.
+    /// 210, S: a user on your hotlist signed off, or (answering a 211) is not online.
     UserSignoff {
         /// The user who left.
         nick: String,
@@ -174,6 +177,60 @@ pub enum Message {
     /// 750, C/S: server ping. The client's data is anything (Napster 2.0b5a sends its
     /// nick); the server's answer is empty.
     ServerPing(String),
+    /// 205, C: send this text to that user; S: that user sent you this text.
+    PrivateMessage {
+        /// C: the recipient; S: the sender.
+        nick: String,
+        /// The message, the rest of the data.
+        text: String,
+    },
+    /// 211, C: list that user's files.
+    Browse {
+        /// The user.
+        nick: String,
+        /// At most this many, if given.
+        max: Option<u32>,
+    },
+    /// 212, S: one of the browsed user's files.
+    BrowseEntry {
+        /// The user who shares it.
+        nick: String,
+        /// The file, as its share (100) described it.
+        file: FileInfo,
+    },
+    /// 213, S: no more files of that user.
+    BrowseEnd {
+        /// The user.
+        nick: String,
+        /// Its address, if the server says (0.0.0.0 for one that shares nothing).
+        ip: Option<Ipv4Addr>,
+    },
+    /// 603, C: who is that user?
+    Whois {
+        /// The user.
+        nick: String,
+    },
+    /// 604, S: that user, online.
+    WhoisReply(WhoisInfo),
+    /// 605, S: that user, offline.
+    Whowas {
+        /// The user.
+        nick: String,
+        /// Its level when last seen.
+        level: String,
+        /// When it was last seen, in seconds since 1970 (UNIX time).
+        last_seen: u64,
+    },
+    /// 751, C: ping that user; S: that user pings you.
+    PingUser {
+        /// C: the user to ping; S: who pings.
+        nick: String,
+    },
+    /// 752, C: answer that user's ping; S: that user answered yours.
+    PongUser {
+        /// C: who pinged; S: who answered.
+        nick: String,
+    },
 }
 
 impl Message {
@@ -223,6 +280,15 @@ impl Message {
             Message::LinkSpeedRequest { .. } => t::LINK_SPEED_REQUEST,
             Message::LinkSpeed(_) => t::LINK_SPEED,
             Message::ServerPing(_) => t::SERVER_PING,
+            Message::PrivateMessage { .. } => t::PRIVATE_MESSAGE,
+            Message::Browse { .. } => t::BROWSE,
+            Message::BrowseEntry { .. } => t::BROWSE_ENTRY,
+            Message::BrowseEnd { .. } => t::BROWSE_END,
+            Message::Whois { .. } => t::WHOIS,
+            Message::WhoisReply(_) => t::WHOIS_REPLY,
+            Message::Whowas { .. } => t::WHOWAS,
+            Message::PingUser { .. } => t::PING_USER,
+            Message::PongUser { .. } => t::PONG_USER,
         }
     }
 
@@ -279,6 +345,30 @@ impl Message {
             t::LINK_SPEED => NickLink::parse(data).map(Message::LinkSpeed),
             t::SERVER_PING => Ok(Message::ServerPing(data.to_owned())),
 
+            t::PRIVATE_MESSAGE => {
+                user::parse_private(data).map(|(nick, text)| Message::PrivateMessage { nick, text })
+            }
+            t::BROWSE => user::parse_browse(data).map(|(nick, max)| Message::Browse { nick, max }),
+            t::BROWSE_ENTRY => user::parse_browse_entry(data)
+                .map(|(nick, file)| Message::BrowseEntry { nick, file }),
+            t::BROWSE_END => {
+                user::parse_browse_end(data).map(|(nick, ip)| Message::BrowseEnd { nick, ip })
+            }
+            t::WHOIS => Ok(Message::Whois {
+                nick: login::parse_word(data, "nick")?,
+            }),
+            t::WHOIS_REPLY => WhoisInfo::parse(data).map(Message::WhoisReply),
+            t::WHOWAS => user::parse_whowas(data).map(|(nick, level, last_seen)| Message::Whowas {
+                nick,
+                level,
+                last_seen,
+            }),
+            t::PING_USER => Ok(Message::PingUser {
+                nick: login::parse_word(data, "nick")?,
+            }),
+            t::PONG_USER => Ok(Message::PongUser {
+                nick: login::parse_word(data, "nick")?,
+            }),
             ty => empty_message(ty, data),
         }
     }
@@ -343,6 +433,36 @@ impl Message {
             Message::ResumeMatch(found) => found.write(&mut out),
             Message::ResumeEnd => {}
             Message::ServerPing(text) => out.push_str(text),
+            Message::PrivateMessage { nick, text } => {
+                let _ = write!(out, "{nick} {text}");
+            }
+            Message::Whois { nick }
+            | Message::PingUser { nick }
+            | Message::PongUser { nick } => out.push_str(nick),
+            Message::Browse { nick, max } => {
+                out.push_str(nick);
+                if let Some(max) = max {
+                    let _ = write!(out, " {max}");
+                }
+            }
+            Message::BrowseEntry { nick, file } => {
+                let _ = write!(out, "{nick} ");
+                file.write(&mut out);
+            }
+            Message::BrowseEnd { nick, ip } => {
+                out.push_str(nick);
+                if let Some(ip) = ip {
+                    let _ = write!(out, " {}", crate::ip::to_wire(*ip));
+                }
+            }
+            Message::WhoisReply(info) => info.write(&mut out),
+            Message::Whowas {
+                nick,
+                level,
+                last_seen,
+            } => {
+                let _ = write!(out, "{nick} \"{level}\" {last_seen}");
+            }
         }
         out
     }
@@ -457,6 +577,15 @@ impl WireMessage for Message {
             Message::LinkSpeedRequest { .. } => Kind::LinkSpeedRequest,
             Message::LinkSpeed(_) => Kind::LinkSpeed,
             Message::ServerPing(_) => Kind::ServerPing,
+            Message::PrivateMessage { .. } => Kind::PrivateMessage,
+            Message::Browse { .. } => Kind::Browse,
+            Message::BrowseEntry { .. } => Kind::BrowseEntry,
+            Message::BrowseEnd { .. } => Kind::BrowseEnd,
+            Message::Whois { .. } => Kind::Whois,
+            Message::WhoisReply(_) => Kind::WhoisReply,
+            Message::Whowas { .. } => Kind::Whowas,
+            Message::PingUser { .. } => Kind::PingUser,
+            Message::PongUser { .. } => Kind::PongUser,
         }
     }
 }

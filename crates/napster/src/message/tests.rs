@@ -297,8 +297,8 @@ fn broken_frames_are_errors() {
         Err(CodecError::UnknownType(4))
     );
     assert_eq!(
-        Message::decode(&framed(205, b"x hi")),
-        Err(CodecError::UnknownType(205))
+        Message::decode(&framed(640, b"x")),
+        Err(CodecError::UnknownType(640))
     );
     for (ty, data) in [
         (2u16, &b"foo badpass notaport \"nap\" 3"[..]),
@@ -422,6 +422,21 @@ fn message() -> impl Strategy<Value = Message> {
         (word(), name()).prop_map(|(nick, name)| Message::UploadAccept(NickFile { nick, name })),
         (word(), name()).prop_map(|(nick, name)| Message::AcceptFailed(NickFile { nick, name })),
         "[ -~]{0,40}".prop_map(Message::Motd),
+        (word(), "[!-~][ -~]{0,40}")
+            .prop_map(|(nick, text)| Message::PrivateMessage { nick, text }),
+        (word(), proptest::option::of(any::<u32>()))
+            .prop_map(|(nick, max)| Message::Browse { nick, max }),
+        (word(), file_info()).prop_map(|(nick, file)| Message::BrowseEntry { nick, file }),
+        (word(), proptest::option::of(any::<u32>())).prop_map(|(nick, ip)| Message::BrowseEnd {
+            nick,
+            ip: ip.map(crate::ip::from_wire),
+        }),
+        (word(), word(), any::<u64>()).prop_map(|(nick, level, last_seen)| Message::Whowas {
+            nick,
+            level,
+            last_seen
+        }),
+        word().prop_map(|nick| Message::PingUser { nick }),
         Just(Message::SearchEnd),
         Just(Message::StatsRequest),
     ]
@@ -542,6 +557,70 @@ fn link_speed_and_server_ping() {
 }
 
 #[test]
+fn private_messages_carry_a_nick_and_the_rest_as_text() {
+    // 205 = 0xcd; the text runs to the end of the data, spaces and all.
+    let mut bytes = vec![0x0f, 0x00, 0xcd, 0x00];
+    bytes.extend_from_slice(b"lefty hello you");
+    decodes_to(
+        &bytes,
+        Message::PrivateMessage {
+            nick: "lefty".into(),
+            text: "hello you".into(),
+        },
+    );
+}
+
+#[test]
+fn browse_request_entries_and_end_are_framed_as_napster_txt_shows() {
+    // 211 = 0xd3, with OpenNap's optional max.
+    decodes_to(
+        &[0x05, 0x00, 0xd3, 0x00, b'l', b'e', b'f', b't', b'y'],
+        Message::Browse {
+            nick: "lefty".into(),
+            max: None,
+        },
+    );
+    decodes_to(
+        &framed(0xd3, b"lefty 10"),
+        Message::Browse {
+            nick: "lefty".into(),
+            max: Some(10),
+        },
+    );
+    // 212 = 0xd4, napster.txt's example.
+    let data = b"foouser \"generic band - generic song.mp3\" b92870e0d41bc8e698cf2f0a1ddfeac7 443332 128 44100 60";
+    let mut bytes = vec![0x5e, 0x00, 0xd4, 0x00];
+    bytes.extend_from_slice(data);
+    decodes_to(
+        &bytes,
+        Message::BrowseEntry {
+            nick: "foouser".into(),
+            file: song(),
+        },
+    );
+    // 213 = 0xd5: the Aug 2000 edition's `<nick>`, the Dec 2000 one's `<nick> [ip]`.
+    decodes_to(
+        &framed(0xd5, b"foouser"),
+        Message::BrowseEnd {
+            nick: "foouser".into(),
+            ip: None,
+        },
+    );
+    decodes_to(
+        &framed(0xd5, b"foouser 3437166285"),
+        Message::BrowseEnd {
+            nick: "foouser".into(),
+            ip: Some(Ipv4Addr::new(205, 254, 222, 204)),
+        },
+    );
+    // 210 = 0xd2: what answers a browse of a user not online.
+    decodes_to(
+        &[0x03, 0x00, 0xd2, 0x00, b'b', b'o', b'b'],
+        Message::UserSignoff { nick: "bob".into() },
+    );
+}
+
+#[test]
 fn broken_hotlist_resume_and_speed_messages_are_errors() {
     for (ty, data) in [
         (207u16, &b""[..]),
@@ -560,6 +639,87 @@ fn broken_hotlist_resume_and_speed_messages_are_errors() {
         (303, b""),
         (600, b""),
         (601, b"lefty"),
+    ] {
+        assert!(
+            matches!(
+                Message::decode(&framed(ty, data)),
+                Err(CodecError::Malformed(_))
+            ),
+            "type {ty} data {data:?}"
+        );
+    }
+}
+
+#[test]
+fn whois_and_its_two_answers_are_framed_as_opennap_sends_them() {
+    // 603 = 0x25b.
+    decodes_to(
+        &[0x05, 0x00, 0x5b, 0x02, b'l', b'e', b'f', b't', b'y'],
+        Message::Whois {
+            nick: "lefty".into(),
+        },
+    );
+    // 604 = 0x25c, OpenNap's `%s "%s" %d "%s" "Active" %d %d %d %d "%s"` for a user in no
+    // channel (its list is written `" "`).
+    let data = br#"lefty "User" 1203 " " "Active" 3 0 1 10 "p2plab 0.1""#;
+    let mut bytes = vec![0x34, 0x00, 0x5c, 0x02];
+    bytes.extend_from_slice(data);
+    decodes_to(
+        &bytes,
+        Message::WhoisReply(WhoisInfo {
+            nick: "lefty".into(),
+            level: "User".into(),
+            online_secs: 1203,
+            channels: " ".into(),
+            status: "Active".into(),
+            shared: 3,
+            downloads: 0,
+            uploads: 1,
+            link_type: 10,
+            client_info: "p2plab 0.1".into(),
+        }),
+    );
+    // 605 = 0x25d: OpenNap quotes the level; napster.txt shows it bare, which reads too.
+    let whowas = Message::Whowas {
+        nick: "lefty".into(),
+        level: "User".into(),
+        last_seen: 966_000_000,
+    };
+    decodes_to(&framed(0x25d, br#"lefty "User" 966000000"#), whowas.clone());
+    assert_eq!(
+        Message::decode(&framed(0x25d, b"lefty User 966000000")),
+        Ok((whowas, 4 + 20))
+    );
+}
+
+#[test]
+fn ping_and_pong_name_one_user() {
+    // 751 = 0x2ef, 752 = 0x2f0.
+    decodes_to(
+        &[0x03, 0x00, 0xef, 0x02, b'b', b'o', b'b'],
+        Message::PingUser { nick: "bob".into() },
+    );
+    decodes_to(
+        &[0x03, 0x00, 0xf0, 0x02, b'b', b'o', b'b'],
+        Message::PongUser { nick: "bob".into() },
+    );
+}
+
+#[test]
+fn broken_user_messages_are_malformed() {
+    for (ty, data) in [
+        (205u16, &b"lefty"[..]),
+        (205, b"lefty "),
+        (210, b""),
+        (211, b"lefty many"),
+        (211, b"lefty 1 2"),
+        (212, b"lefty \"x\" md5 1 2 3"),
+        (213, b"lefty notanip"),
+        (603, b"two nicks"),
+        (604, br#"lefty "User" 1 " " "Active" 3 0 1 10"#),
+        (605, br#"lefty "User""#),
+        (751, b""),
+        (752, b"a b"),
     ] {
         assert!(
             matches!(

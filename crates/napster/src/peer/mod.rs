@@ -15,6 +15,11 @@
 //!   downloader (609) when no 608 comes;
 //! - [`Command::Share`] sends the difference with what was shared: 102s, then 100s;
 //! - [`Command::Transfer`] tells the server 218/219/220/221;
+//! - [`Command::Ask`] browses a user (211 → 212… 213, or 210 for one not online), asks who
+//!   it is (603 → 604, 605 or 404) or pings it (751 → 752 or 404), and reports the answer
+//!   as an [`Event::Answered`], matched by the nick the replies name;
+//! - a 751 (another user pings this one) is answered with 752 at once, as a Napster client
+//!   does, and a 205 (a private message) is logged;
 //! - [`Command::Leave`] closes the connection; from then on a search or locate fails at
 //!   once with [`SearchError::Left`] (the rule all three networks follow).
 //!
@@ -43,13 +48,15 @@ use p2plab_peer_protocol::time::random_phase;
 use p2plab_peer_protocol::Failure;
 use p2plab_peer_protocol::{
     Command, ConnId, Event, FrameReader, Hit, Holder, Input, Instant, Library, Metrics, Node,
-    Outbox, Problem, Query, Reach, RequestId, SearchError, TimerKind, TimerTable, TransferNotice,
+    Outbox, Problem, Query, Question, Reach, RequestId, SearchError, TimerKind, TimerTable,
+    TransferNotice,
 };
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::message::{FileInfo, Login, Message, NickFile, HEADER_LEN};
 use crate::search::SearchRequest;
+use crate::server::valid_nick;
 use crate::{MAX_DATA_LEN, MAX_LINK_TYPE};
 use pending::Pending;
 
@@ -395,6 +402,32 @@ impl Peer {
         }
     }
 
+    /// Sends the question's message (211, 603 or 751) and waits for its answer; a nick
+    /// that is not one (empty, spaced, too long) is refused without asking.
+    fn ask(&mut self, now: Instant, request: RequestId, question: &Question, out: &mut Outbox) {
+        let sent = self.online_conn().and_then(|conn| {
+            let nick = question.nick().to_owned();
+            if !valid_nick(&nick) {
+                return Err(SearchError::Refused(format!("{nick:?} is not a nick")));
+            }
+            let msg = match question {
+                Question::Browse { .. } => Message::Browse { nick, max: None },
+                Question::Whois { .. } => Message::Whois { nick },
+                Question::Ping { .. } => Message::PingUser { nick },
+            };
+            let deadline = now + self.config.search_timeout;
+            self.pending.push_ask(request, now, deadline, question)?;
+            self.send(conn, &msg, out);
+            Ok(())
+        });
+        if let Err(e) = sent {
+            out.report(Event::Answered {
+                request,
+                result: Err(e),
+            });
+        }
+    }
+
     fn transfer(&mut self, notice: TransferNotice, out: &mut Outbox) {
         let Link::Online(conn) = self.link else {
             return;
@@ -431,6 +464,7 @@ impl Peer {
             Command::Share { library } => self.share(library, out),
             Command::Transfer(notice) => self.transfer(notice, out),
             Command::Leave { request } => self.leave(request, out),
+            Command::Ask { request, question } => self.ask(now, request, &question, out),
         }
     }
 

@@ -3,11 +3,13 @@
 use std::net::SocketAddr;
 
 use p2plab_peer_protocol::{
-    CodecError, ConnId, Download, Failure, Hit, Holder, Instant, Outbox, SearchError, WireMessage,
+    Answer, CodecError, ConnId, Download, Event, Failure, Hit, Holder, Instant, Outbox,
+    SearchError, UserInfo, WireMessage,
 };
 
+use super::pending::Topic;
 use super::{Link, Peer};
-use crate::message::{Endpoint, Frame, Message, NickFile};
+use crate::message::{Endpoint, Frame, Message, NickFile, WhoisInfo};
 use crate::FIREWALL_ERROR;
 
 impl Peer {
@@ -98,9 +100,71 @@ impl Peer {
                 self.metrics.record_drop("push_unsupported");
             }
             Message::Stats { .. } | Message::Motd(_) => {}
+            Message::PingUser { nick } => self.send(conn, &Message::PongUser { nick }, out),
+            Message::PrivateMessage { nick, text } => {
+                tracing::info!(me = self.config.nick, from = nick, text, "private message");
+            }
+            Message::BrowseEntry { nick, file } => {
+                if !self.pending.on_browse_entry(&nick, file) {
+                    self.metrics.record_drop("unasked_browse_entry");
+                }
+            }
+            Message::UserSignoff { nick } => {
+                if !self.pending.on_signoff(&nick) {
+                    tracing::debug!(nick, "a signoff no browse waits for");
+                }
+            }
+            Message::BrowseEnd { nick, ip } => {
+                let answered = self.pending.on_browse_end(&nick, ip);
+                self.answered(answered, &nick, out);
+            }
+            Message::WhoisReply(info) => {
+                let nick = info.nick.clone();
+                let answered = self
+                    .pending
+                    .on_answer(Topic::Whois, &nick, |_| Answer::Online(user_info(info)));
+                self.answered(answered, &nick, out);
+            }
+            Message::Whowas {
+                nick,
+                level,
+                last_seen,
+            } => {
+                let answered = self
+                    .pending
+                    .on_answer(Topic::Whois, &nick, |_| Answer::Offline {
+                        nick: nick.clone(),
+                        level,
+                        last_seen_unix: last_seen,
+                    });
+                self.answered(answered, &nick, out);
+            }
+            Message::PongUser { nick } => {
+                let answered = self
+                    .pending
+                    .on_answer(Topic::Ping, &nick, |asked| Answer::Pong {
+                        nick: nick.clone(),
+                        round_trip: now.saturating_since(asked),
+                    });
+                self.answered(answered, &nick, out);
+            }
             other => {
                 tracing::debug!(?other, "unexpected message from the server");
                 self.metrics.record_drop("unexpected");
+            }
+        }
+    }
+
+    /// Reports the answer to a question, or counts a reply no question waits for.
+    fn answered(&mut self, event: Option<Event>, nick: &str, out: &mut Outbox) {
+        match event {
+            Some(event) => out.report(event),
+            None => {
+                tracing::debug!(
+                    nick,
+                    "ignoring an answer no question waits for (late, or never asked)"
+                );
+                self.metrics.record_drop("late_answer");
             }
         }
     }
@@ -113,7 +177,7 @@ impl Peer {
             self.metrics
                 .record_lookup(1, now.saturating_since(done.started));
         }
-        out.report(p2plab_peer_protocol::Event::SearchDone {
+        out.report(Event::SearchDone {
             request: done.id,
             result: done.result,
         });
@@ -167,5 +231,25 @@ impl Peer {
             my_nick: self.config.nick.clone(),
             name: ep.name,
         })
+    }
+}
+
+/// A 604 as the shared answer says it: the channels split into names.
+fn user_info(info: WhoisInfo) -> UserInfo {
+    UserInfo {
+        channels: info
+            .channels
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect(),
+        nick: info.nick,
+        level: info.level,
+        online_secs: info.online_secs,
+        status: info.status,
+        shared: info.shared,
+        downloads: info.downloads,
+        uploads: info.uploads,
+        link_type: info.link_type,
+        client: info.client_info,
     }
 }

@@ -42,7 +42,7 @@ pub(super) fn endpoint(user: &User, ip: Ipv4Addr, name: &str, md5: &str) -> Endp
 
 impl Server {
     /// The logged-in user on `conn` and the address it connected from.
-    fn requester(&self, conn: ConnId) -> Option<(&User, Ipv4Addr)> {
+    pub(super) fn requester(&self, conn: ConnId) -> Option<(&User, Ipv4Addr)> {
         let session = self.sessions.get(&conn)?;
         Some((session.user.as_ref()?, session.ip))
     }

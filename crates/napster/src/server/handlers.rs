@@ -1,8 +1,9 @@
 //! What the server does with each message of a client: login, sharing, search, transfer
-//! counts and statistics. Download requests are in `downloads.rs`.
+//! counts and statistics. Download requests are in `downloads.rs`, questions about
+//! other users in `users.rs`.
 
 use p2plab_peer_protocol::library::MAX_NAME_LEN;
-use p2plab_peer_protocol::{ConnId, Outbox};
+use p2plab_peer_protocol::{ConnId, Instant, Outbox};
 
 use super::{Server, User};
 use crate::index::IndexError;
@@ -12,8 +13,15 @@ use crate::search::SearchRequest;
 impl Server {
     /// 2 / 6: checks the fields and the nick, then acks with 3, greets, and tells everyone
     /// with the nick on their hotlist (209) — or refuses with 0 and closes.
-    pub(super) fn login(&mut self, conn: ConnId, login: &Login, email: &str, out: &mut Outbox) {
-        let refusal = match User::from_login(login) {
+    pub(super) fn login(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        login: &Login,
+        email: &str,
+        out: &mut Outbox,
+    ) {
+        let refusal = match User::from_login(login, now) {
             Err(why) => Some(why),
             Ok(_) if self.nicks.contains_key(&login.nick) => {
                 Some(format!("{} is already active", login.nick))
@@ -42,7 +50,7 @@ impl Server {
             Some(why) => {
                 self.metrics.record_drop("login_refused");
                 self.send(conn, &Message::Error(why), out);
-                self.drop_client(conn, out);
+                self.drop_client(now, conn, out);
             }
         }
     }

@@ -8,7 +8,10 @@
 //! slots logged-in users need. A logged-in user is greeted as OpenNap greets it (3, the
 //! motd in 621 lines, 214 stats), tells the server its files (100, 102, 110), searches
 //! (200 → 201… 202), asks for a file (203, or 500 for a firewalled holder) and reports its
-//! transfers (218–221). When its connection closes, all its files leave the index at once.
+//! transfers (218–221). It may ask about other users — browse their files (211), whois them
+//! (603), ping them (751) — and message them (205), as OpenNap answers (`users.rs`). When
+//! its connection closes, all its files leave the index at once, and its nick and the time
+//! are remembered for whowas (605, `whowas.rs`).
 //!
 //! A user may also keep a hotlist (207/208 → 301 or 302; 303), and is then told when those
 //! users sign on (209) and off (210); ask who else shares a file by md5 and size, to resume
@@ -44,7 +47,9 @@ mod refusals;
 mod relay;
 mod resume;
 mod session;
+mod users;
 mod welcome;
+mod whowas;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -62,15 +67,19 @@ use crate::message::{Frame, Kind, Message};
 use crate::{
     types, LOGIN_TIMEOUT, MAX_FILES_PER_USER, MAX_HOTLIST_ENTRIES, MAX_HOTLIST_PER_USER,
     MAX_INDEXED_BYTES, MAX_INDEXED_FILES, MAX_PENDING_LOGINS, MAX_PENDING_LOGINS_PER_ADDRESS,
-    MAX_RELAYED_PER_USER, MAX_RELAYED_REQUESTS, MAX_RESULTS, MAX_USERS, UPLOAD_ACCEPT_TIMEOUT,
+    MAX_RELAYED_PER_USER, MAX_RELAYED_REQUESTS, MAX_RESULTS, MAX_USERS, MAX_WHOWAS,
+    UPLOAD_ACCEPT_TIMEOUT,
 };
 
+pub use downloads::NO_SUCH_USER;
 use hotlist::Hotlists;
 use pending::PendingLogins;
 use refusals::STATS_HAVE_NO_DATA;
 use relay::Relays;
 use session::Session;
 pub use session::{valid_nick, User};
+use users::Ping;
+use whowas::Whowas;
 
 /// How a server is set up.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,6 +103,11 @@ pub struct ServerConfig {
     /// How long a relayed upload request (607) waits for the holder's 608 before the
     /// downloader is told 609.
     pub upload_accept_timeout: Duration,
+    /// The UNIX time, in seconds, at the instant the server's clock counts from
+    /// ([`Instant::ZERO`]): a core reads no clock, so this is how a whowas (605) can say
+    /// when, in calendar time, a user was last seen. The runtime sets it when it starts the
+    /// server; 0 (the default) makes last-seen times count from the start of the run.
+    pub clock_origin_unix: u64,
 }
 
 impl Default for ServerConfig {
@@ -108,6 +122,7 @@ impl Default for ServerConfig {
             max_pending_logins: MAX_PENDING_LOGINS,
             max_pending_per_address: MAX_PENDING_LOGINS_PER_ADDRESS,
             upload_accept_timeout: UPLOAD_ACCEPT_TIMEOUT,
+            clock_origin_unix: 0,
         }
     }
 }
@@ -166,6 +181,8 @@ pub struct Server {
     relays: Relays,
     /// Who wants to be told when whom signs on or off.
     hotlists: Hotlists,
+    /// The users who left, for whowas (605).
+    whowas: Whowas,
     metrics: Metrics,
 }
 
@@ -181,6 +198,7 @@ impl Server {
             pending: PendingLogins::new(config.max_pending_logins, config.max_pending_per_address),
             relays: Relays::new(MAX_RELAYED_REQUESTS, MAX_RELAYED_PER_USER),
             hotlists: Hotlists::new(MAX_HOTLIST_PER_USER, MAX_HOTLIST_ENTRIES),
+            whowas: Whowas::new(MAX_WHOWAS),
             config,
             sessions: HashMap::new(),
             nicks: HashMap::new(),
@@ -230,7 +248,7 @@ impl Server {
         if let Some(oldest) = self.pending.add(conn, remote.ip(), deadline) {
             tracing::debug!(%oldest, %conn, "too many connections waiting to log in: closing the oldest");
             self.metrics.record_drop("login_evicted");
-            self.drop_client(oldest, out);
+            self.drop_client(now, oldest, out);
         }
         self.sessions.insert(conn, Session::new(ip));
     }
@@ -252,7 +270,7 @@ impl Server {
                 Err(e) => {
                     tracing::debug!(%conn, error = %e, "dropping client: broken stream");
                     self.metrics.record_drop("malformed");
-                    self.drop_client(conn, out);
+                    self.drop_client(now, conn, out);
                 }
             }
         }
@@ -273,7 +291,7 @@ impl Server {
                 if logged_in {
                     self.on_message(now, conn, msg, out);
                 } else {
-                    self.on_message_before_login(conn, msg, out);
+                    self.on_message_before_login(now, conn, msg, out);
                 }
             }
             Err(CodecError::UnknownType(_)) if logged_in => {
@@ -292,7 +310,7 @@ impl Server {
                 if !logged_in {
                     self.send(conn, &Message::Error("invalid message".into()), out);
                 }
-                self.drop_client(conn, out);
+                self.drop_client(now, conn, out);
             }
         }
     }
@@ -315,6 +333,13 @@ impl Server {
             | Message::Uploading
             | Message::UploadDone => self.transfer(conn, &msg),
             Message::NickCheck { nick } => self.nick_check(conn, &nick, out),
+            Message::Browse { nick, max } => self.browse(conn, &nick, max, out),
+            Message::Whois { nick } => self.whois(now, conn, &nick, out),
+            Message::PingUser { nick } => self.relay_ping(conn, &nick, Ping::Ping, out),
+            Message::PongUser { nick } => self.relay_ping(conn, &nick, Ping::Pong, out),
+            Message::PrivateMessage { nick, text } => {
+                self.private_message(conn, &nick, &text, out);
+            }
             Message::Login { .. } | Message::Register { .. } => {
                 self.send(conn, &Message::NoSuch("already logged in".into()), out);
             }
@@ -338,15 +363,21 @@ impl Server {
         }
     }
 
-    fn on_message_before_login(&mut self, conn: ConnId, msg: Message, out: &mut Outbox) {
+    fn on_message_before_login(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        msg: Message,
+        out: &mut Outbox,
+    ) {
         match msg {
-            Message::Login { login, .. } => self.login(conn, &login, DUMMY_EMAIL, out),
-            Message::Register { login, email } => self.login(conn, &login, &email, out),
+            Message::Login { login, .. } => self.login(now, conn, &login, DUMMY_EMAIL, out),
+            Message::Register { login, email } => self.login(now, conn, &login, &email, out),
             Message::NickCheck { nick } => self.nick_check(conn, &nick, out),
             _ => {
                 self.metrics.record_drop("before_login");
                 self.send(conn, &Message::Error("you must log in first".into()), out);
-                self.drop_client(conn, out);
+                self.drop_client(now, conn, out);
             }
         }
     }
@@ -357,14 +388,15 @@ impl Server {
     }
 
     /// Closes `conn` and forgets it: its user logs out and its files leave the index.
-    fn drop_client(&mut self, conn: ConnId, out: &mut Outbox) {
+    fn drop_client(&mut self, now: Instant, conn: ConnId, out: &mut Outbox) {
         out.close(conn);
-        self.forget(conn, out);
+        self.forget(now, conn, out);
     }
 
-    /// Forgets a connection that is gone. The uploads it was asked for fail (609 to their
-    /// downloaders); those it asked for are dropped.
-    fn forget(&mut self, conn: ConnId, out: &mut Outbox) {
+    /// Forgets a connection that is gone at `now`. The uploads it was asked for fail (609
+    /// to their downloaders); those it asked for are dropped; its user, if it logged in,
+    /// is remembered for whowas.
+    fn forget(&mut self, now: Instant, conn: ConnId, out: &mut Outbox) {
         let Some(session) = self.sessions.remove(&conn) else {
             return;
         };
@@ -376,6 +408,7 @@ impl Server {
         }
         if let Some(user) = session.user {
             self.nicks.remove(&user.nick);
+            self.whowas.record(&user.nick, now);
             let files = self.index.remove_user(conn);
             self.hotlists.remove_user(conn);
             self.announce_signoff(&user.nick, out);
@@ -388,7 +421,7 @@ impl Server {
         for conn in self.pending.take_due(now) {
             tracing::debug!(%conn, "closing a connection that never logged in");
             self.metrics.record_drop("login_timeout");
-            self.drop_client(conn, out);
+            self.drop_client(now, conn, out);
         }
     }
 
@@ -404,7 +437,7 @@ impl Server {
         }
     }
 
-    fn command(&mut self, cmd: Command, out: &mut Outbox) {
+    fn command(&mut self, now: Instant, cmd: Command, out: &mut Outbox) {
         let refused = || SearchError::NotConnected("this node is the index server".into());
         match cmd {
             Command::Search { request, .. } => out.report(Event::SearchDone {
@@ -415,12 +448,16 @@ impl Server {
                 request,
                 result: Err(refused()),
             }),
+            Command::Ask { request, .. } => out.report(Event::Answered {
+                request,
+                result: Err(refused()),
+            }),
             Command::Leave { request } => {
                 // In connection order, not the map's: a run must not depend on hashing.
                 let mut conns: Vec<ConnId> = self.sessions.keys().copied().collect();
                 conns.sort_unstable();
                 for conn in conns {
-                    self.drop_client(conn, out);
+                    self.drop_client(now, conn, out);
                 }
                 out.report(Event::Left { request });
             }
@@ -437,12 +474,12 @@ impl Node for Server {
             Input::Start | Input::Connected { .. } => {}
             Input::Accepted { conn, remote } => self.accept(now, conn, remote, out),
             Input::Received { conn, bytes } => self.receive(now, conn, bytes, out),
-            Input::Closed { conn, .. } => self.forget(conn, out),
+            Input::Closed { conn, .. } => self.forget(now, conn, out),
             Input::Timeout => {
                 self.expire_logins(now, out);
                 self.expire_relays(now, out);
             }
-            Input::Command(cmd) => self.command(cmd, out),
+            Input::Command(cmd) => self.command(now, cmd, out),
         }
     }
 

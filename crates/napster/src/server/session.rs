@@ -2,7 +2,7 @@
 
 use std::net::Ipv4Addr;
 
-use p2plab_peer_protocol::FrameReader;
+use p2plab_peer_protocol::{FrameReader, Instant};
 
 use crate::message::{Login, HEADER_LEN};
 use crate::{MAX_DATA_LEN, MAX_LINK_TYPE, MAX_NICK_LEN};
@@ -41,12 +41,16 @@ pub struct User {
     pub downloads: u32,
     /// Uploads in progress, from 220/221.
     pub uploads: u32,
+    /// The client-info string it logged in with, for whois (604).
+    pub client_info: String,
+    /// When it logged in: whois tells how long it has been online.
+    pub since: Instant,
 }
 
 impl User {
     /// Checks a login's fields; the error is the text of the type 0 refusal, worded as
-    /// OpenNap's login.c words it.
-    pub fn from_login(login: &Login) -> Result<Self, String> {
+    /// OpenNap's login.c words it. `now` is when it logs in.
+    pub fn from_login(login: &Login, now: Instant) -> Result<Self, String> {
         if !valid_nick(&login.nick) {
             return Err(format!("invalid nick {:?}", login.nick));
         }
@@ -59,6 +63,8 @@ impl User {
             link_type: login.link_type,
             downloads: 0,
             uploads: 0,
+            client_info: login.client_info.clone(),
+            since: now,
         })
     }
 }

@@ -204,6 +204,10 @@ pub async fn execute(node: &NodeHandle, req: ControlRequest) -> ControlReply {
             }
             Err(e) => error(&e),
         },
+        ControlRequest::Ask { question } => match node.ask(question).await {
+            Ok(answer) => ControlReply::Answer { answer },
+            Err(e) => error(&e),
+        },
         ControlRequest::Stats => match node.stats().await {
             Ok(stats) => ControlReply::Stats(Box::new(stats)),
             Err(e) => error(&e),

@@ -131,6 +131,8 @@ impl Book {
                         progressed = true;
                     }
                 }
+                // A scenario asks no questions about users.
+                Event::Answered { .. } => {}
                 Event::Left { .. } => {
                     self.unwatch(node);
                     self.left.insert(node);
