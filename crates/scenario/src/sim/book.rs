@@ -150,6 +150,8 @@ impl Book {
                         }
                     }
                 }
+                // Scenario peers all listen on a data port; the simulator carries no pushes.
+                Event::PushUpload { .. } => {}
             }
         }
         progressed
