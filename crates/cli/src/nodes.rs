@@ -102,6 +102,12 @@ pub async fn napster(cmd: NapsterCmd) -> anyhow::Result<ExitCode> {
                 launch::napster_peer(server, listen, &nick, library).await
             }
             .with_context(|| format!("cannot listen on {listen}"))?;
+            if firewalled {
+                println!(
+                    "firewalled: logged in with data port 0, accepts no connections \
+                     (the address below only names the node)"
+                );
+            }
             run_until_stopped(node, Some(control), &access).await
         }
     }

@@ -626,3 +626,20 @@ fn a_push_nobody_connects_for_times_out() {
         Some(DownloadStep::Done(Err(DownloadError::Stalled)))
     );
 }
+
+#[test]
+fn a_file_unshared_before_the_offset_comes_is_not_pushed() {
+    let mut pair = Pair::pushing(library(), "small.ogg");
+    pair.library = Library::synthetic([("small.ogg", 299)], 7);
+    pair.download(&push("alice", "small.ogg"), 300, 0)
+        .run_for(MINUTE);
+    assert_eq!(
+        pair.result(),
+        Err(DownloadError::Truncated {
+            received: 0,
+            expected: 300
+        })
+    );
+    assert!(pair.notices.is_empty(), "nothing was uploaded");
+    assert!(pair.up_closed.is_some());
+}
