@@ -239,6 +239,10 @@ fn limits() -> Vec<(&'static str, String)> {
             napster::transfer::MAX_REQUEST_LEN.to_string(),
         ),
         (
+            "MAX_OFFSET_LEN",
+            napster::transfer::MAX_OFFSET_LEN.to_string(),
+        ),
+        (
             "MAX_PENDING_HANDSHAKES",
             gnutella::MAX_PENDING_HANDSHAKES.to_string(),
         ),
