@@ -6,7 +6,9 @@
 #
 # OpenNap answers a download request (203) by asking the holder (607) and tells the
 # downloader where to connect (204) only after the holder accepts (608); it greets each
-# login with its motd (621) and stats (214). This checks p2plab's peers against that.
+# login with its motd (621) and stats (214). A third peer runs firewalled (data port 0):
+# its files go out by push, which OpenNap relays as 500, 607/608, then 501 to the holder.
+# This checks p2plab's peers against all of that.
 #
 # Usage: scripts/interop-opennap.sh <opennap source: a bare git dir or a source tree>
 #   e.g. scripts/interop-opennap.sh /work/.mirror/sbcas+opennap/repo
@@ -109,11 +111,13 @@ make_share() {
     done
 }
 
-# Starts $1's peer in the background; `started` waits for it.
+# Starts $1's peer with control port $2, and any further flags (--firewalled), in the
+# background; `started` waits for it.
 start_peer() {
     local nick=$1 control=$2
+    shift 2
     "$bin" napster peer --server "127.0.0.1:$server_port" --share "$work/share-$nick" \
-        --nick "$nick" --control "127.0.0.1:$control" >"$work/$nick.log" 2>&1 &
+        --nick "$nick" --control "127.0.0.1:$control" "$@" >"$work/$nick.log" 2>&1 &
     pids+=($!)
 }
 
@@ -149,28 +153,36 @@ echo "== OpenNap $(git --git-dir="$src" log -1 --format=%h 2>/dev/null || echo t
 
 make_share alice "$ROUNDS"
 make_share bob "$ROUNDS"
+make_share carol "$ROUNDS"
 alice_control=$(free_port)
 bob_control=$(free_port)
-# Both at once, as a user starting two peers would: each writes its own token file.
+# All at once, as a user starting peers would: each writes its own token file.
+carol_control=$(free_port)
 start_peer alice "$alice_control"
 start_peer bob "$bob_control"
+start_peer carol "$carol_control" --firewalled
 started alice
 started bob
+started carol
 wait_for 30 "$bin" search --control "127.0.0.1:$alice_control" bob song "$ROUNDS" ||
     fail "alice never found bob's files through OpenNap"
 wait_for 30 "$bin" search --control "127.0.0.1:$bob_control" alice song "$ROUNDS" ||
     fail "bob never found alice's files through OpenNap"
-echo "== both peers logged in and found each other's files"
+wait_for 30 "$bin" search --control "127.0.0.1:$alice_control" carol song "$ROUNDS" ||
+    fail "alice never found carol's files through OpenNap"
+echo "== all three peers logged in and found each other's files"
 
 for round in 1 2; do
     echo "== round $round"
     fetch_all alice bob "$alice_control"
     fetch_all bob alice "$bob_control"
+    fetch_all alice carol "$alice_control"
 done
 
 # What each peer heard from OpenNap: every upload was asked (607) and accepted (608), and
-# the login greeting (621, 214) came and was taken in stride.
-for nick in alice bob; do
+# the login greeting (621, 214) came and was taken in stride; every one of carol's came
+# as a push (501).
+for nick in alice bob carol; do
     control=${nick}_control
     "$bin" stats --control "127.0.0.1:${!control}" >"$work/stats-$nick.json" ||
         fail "no stats from $nick"
@@ -179,11 +191,14 @@ import json, sys
 metrics = json.load(open(sys.argv[1]))["metrics"]
 count = lambda side, kind: metrics[side].get(kind, {}).get("messages", 0)
 asked, accepted = count("received", "upload_request"), count("sent", "upload_accept")
+pushes = count("received", "upload_firewall")
 print(f"   {sys.argv[2]}: received 607 x{asked}, sent 608 x{accepted}, "
-      f"received 204 x{count('received', 'download_ack')}, "
+      f"received 204 x{count('received', 'download_ack')}, 501 x{pushes}, "
+      f"sent 500 x{count('sent', 'download_firewall')}, "
       f"621 x{count('received', 'motd')}, 214 x{count('received', 'stats')}; "
       f"dropped {metrics.get('dropped', {})}")
-sys.exit(0 if asked == accepted == int(sys.argv[3]) else 1)
+pushed = sys.argv[2] == "carol"
+sys.exit(0 if asked == accepted == int(sys.argv[3]) and (pushes == asked) == pushed else 1)
 PY
 done
-echo "PASS: $((2 * 2 * ROUNDS)) downloads through OpenNap, both ways, all bytes identical"
+echo "PASS: $((3 * 2 * ROUNDS)) downloads through OpenNap, $((2 * ROUNDS)) of them pushed by a firewalled peer, all bytes identical"

@@ -60,6 +60,11 @@ pub enum NapsterCmd {
         /// The nick to log in with (default: derived from the data port).
         #[arg(long)]
         nick: Option<String>,
+        /// Run behind a firewall: log in with data port 0 and accept no connections, so the
+        /// files go out by push (the server's 501: connect out to the downloader). The
+        /// --listen address then only names the node.
+        #[arg(long)]
+        firewalled: bool,
         #[command(flatten)]
         access: ControlAccess,
     },
@@ -106,13 +111,23 @@ pub async fn napster(cmd: NapsterCmd) -> anyhow::Result<ExitCode> {
             listen,
             control,
             nick,
+            firewalled,
             access,
         } => {
             let library = share(&dir)?;
             let nick = nick.unwrap_or_else(|| format!("peer{}", std::process::id()));
-            let node = launch::napster_peer(server, listen, &nick, library)
-                .await
-                .with_context(|| format!("cannot listen on {listen}"))?;
+            let node = if firewalled {
+                launch::napster_firewalled_peer(server, listen, &nick, library).await
+            } else {
+                launch::napster_peer(server, listen, &nick, library).await
+            }
+            .with_context(|| format!("cannot listen on {listen}"))?;
+            if firewalled {
+                println!(
+                    "firewalled: logged in with data port 0, accepts no connections \
+                     (the address below only names the node)"
+                );
+            }
             run_until_stopped(node, Some(control), &access).await
         }
         NapsterCmd::Browse(AboutUser { control, nick }) => {

@@ -210,6 +210,9 @@ fn limits() -> Vec<(&'static str, String)> {
         ("WRITE_TIMEOUT", secs(limits::WRITE_TIMEOUT)),
         ("MAX_INBOX_CHUNKS", limits::MAX_INBOX_CHUNKS.to_string()),
         ("MAX_UPLOADS", limits::MAX_UPLOADS.to_string()),
+        ("MAX_PUSHES", limits::MAX_PUSHES.to_string()),
+        ("MAX_PUSH_WAITS", limits::MAX_PUSH_WAITS.to_string()),
+        ("CONNECT_TIMEOUT", secs(limits::CONNECT_TIMEOUT)),
         ("MAX_LATENCY", secs(limits::MAX_LATENCY)),
         ("MAX_SESSIONS", control::MAX_SESSIONS.to_string()),
         ("IDLE_TIMEOUT", secs(control::IDLE_TIMEOUT)),
@@ -243,6 +246,10 @@ fn limits() -> Vec<(&'static str, String)> {
         (
             "MAX_HOTLIST_ENTRIES",
             napster::MAX_HOTLIST_ENTRIES.to_string(),
+        ),
+        (
+            "MAX_OFFSET_LEN",
+            napster::transfer::MAX_OFFSET_LEN.to_string(),
         ),
         (
             "MAX_PENDING_HANDSHAKES",

@@ -18,9 +18,10 @@
 //! - [`index`] — the server's inverted keyword index: word → postings of (user, file).
 //! - [`server`] — [`Server`], the central index.
 //! - [`peer`] — [`Peer`], a user that shares a library and searches.
-//! - [`transfer`] — the peer-to-peer data-port transfer (`1`, `GET`, size, bytes). Every
-//!   transfer lives in `p2plab-peer-protocol` beside the HTTP one, so that one pair of
-//!   upload and download cores speaks both; this is its wire, under its Napster name.
+//! - [`transfer`] — the peer-to-peer data-port transfer (`1`, `GET`, size, bytes), and its
+//!   firewalled push (`1`, `SEND`, header, offset, bytes). Every transfer lives in
+//!   `p2plab-peer-protocol` beside the HTTP one, so that one pair of upload and download
+//!   cores speaks both; this is its wire, under its Napster name.
 //! - [`node`] — [`NapsterNode`], either of the two, for drivers that hold one node type.
 //!
 //! ## Wire format in one paragraph

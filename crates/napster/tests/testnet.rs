@@ -5,7 +5,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use p2plab_napster::message::Frame;
+use p2plab_napster::message::{Endpoint, Frame};
 use p2plab_napster::{
     FileInfo, Message, NapsterNode, Peer, PeerConfig, Server, ServerConfig,
     MAX_PENDING_LOGINS_PER_ADDRESS, NO_MD5,
@@ -268,6 +268,7 @@ impl Lab {
                     | Event::Located { request, .. }
                     | Event::Left { request }
                     | Event::Answered { request, .. } => *request,
+                    Event::PushUpload { .. } => continue,
                 };
                 if id == request {
                     found = Some(e);
@@ -725,16 +726,111 @@ fn transfers_are_counted_by_the_server() {
     assert_eq!((user.downloads, user.uploads), (1, 1));
 }
 
+/// napster.txt §4.2 through the server: the 204 names a holder with data port 0, so the
+/// downloader's locate becomes a push and it sends 500; the server asks the holder (607,
+/// 608) and gives it the downloader's address in a 501; the holder asks its driver to
+/// connect out.
 #[test]
-fn a_firewalled_holder_cannot_be_located_directly() {
+fn a_firewalled_holder_is_asked_to_push_to_the_downloader() {
     let mut lab = Lab::new();
     let cfg = lab.peer_config("walled", &[("secret song.mp3", 10)], 0);
-    lab.net.add(napster(Peer::new(cfg)));
+    let walled = lab.net.add(napster(Peer::new(cfg)));
     let c = lab.peer("carol", &[]);
     let hit = lab.search(c, "secret").unwrap().remove(0);
-    assert!(
-        matches!(lab.locate(c, hit), Err(SearchError::Refused(why)) if why.contains("firewalled"))
+    assert_eq!(
+        lab.locate(c, hit),
+        Ok(Download::NapsterPush {
+            holder: "walled".into(),
+            name: "secret song.mp3".into(),
+        })
     );
+    lab.net.run_for(ms(100));
+    assert_eq!(
+        lab.net.take_events(walled),
+        [Event::PushUpload {
+            to: SocketAddr::new(lab.net.addr(c).ip(), 6699),
+            my_nick: "walled".into(),
+            name: "secret song.mp3".into(),
+        }]
+    );
+    assert_eq!(
+        lab.peer_node(c).metrics().sent["download_firewall"].messages,
+        1
+    );
+    let server = lab.server().metrics();
+    assert_eq!(server.received["download_firewall"].messages, 1);
+    assert_eq!(server.sent["upload_firewall"].messages, 1);
+    assert_eq!(
+        lab.peer_node(walled).metrics().received["upload_firewall"].messages,
+        1
+    );
+}
+
+#[test]
+fn two_firewalled_peers_cannot_reach_each_other() {
+    let mut lab = Lab::new();
+    let cfg = lab.peer_config("walled", &[("secret song.mp3", 10)], 0);
+    let walled = lab.net.add(napster(Peer::new(cfg)));
+    let cfg = lab.peer_config("hidden", &[], 0);
+    let hidden = lab.net.add(napster(Peer::new(cfg)));
+    lab.net.run_for(ms(100));
+    let hit = lab.search(hidden, "secret").unwrap().remove(0);
+    assert!(
+        matches!(lab.locate(hidden, hit), Err(SearchError::Refused(why)) if why.contains("both firewalled"))
+    );
+    lab.net.run_for(ms(100));
+    assert!(
+        lab.net.take_events(walled).is_empty(),
+        "no push was asked for"
+    );
+    assert!(!lab
+        .peer_node(hidden)
+        .metrics()
+        .sent
+        .contains_key("download_firewall"));
+}
+
+/// A 501 from a server (here a scripted one) moves the holder only for a file it shares,
+/// to a downloader with a data port; any other is dropped and counted.
+#[test]
+fn a_holder_pushes_only_files_it_shares() {
+    let mut net: TestNet<TestNode> = TestNet::new(Latency::Constant(ms(2)), 1);
+    let push = |name: &str, port| {
+        frame(&Message::UploadFirewall(Endpoint {
+            nick: "bob".into(),
+            ip: Ipv4Addr::new(10, 0, 0, 9),
+            port,
+            name: name.into(),
+            md5: NO_MD5.into(),
+            link_type: 7,
+        }))
+    };
+    let mut script = frame(&Message::LoginAck {
+        email: "x@y".into(),
+    });
+    script.extend(push("../secret.txt", 6699));
+    script.extend(push("other song.mp3", 6699));
+    script.extend(push("song.mp3", 0));
+    script.extend(push("SONG.mp3", 6699));
+    let server = net.add(TestNode::Raw(Box::new(Raw {
+        script,
+        ..Raw::default()
+    })));
+    let library = Arc::new(Library::synthetic([("song.mp3", 10)], 1));
+    let cfg = PeerConfig::new(net.addr(server), "walled", 0, library);
+    let walled = net.add(napster(Peer::new(cfg)));
+    net.run_for(ms(100));
+    assert_eq!(
+        net.take_events(walled),
+        [Event::PushUpload {
+            to: "10.0.0.9:6699".parse().unwrap(),
+            my_nick: "walled".into(),
+            name: "SONG.mp3".into(),
+        }]
+    );
+    let drops = &net.node(walled).metrics().dropped;
+    assert_eq!(drops.get("push_unshared"), Some(&2));
+    assert_eq!(drops.get("push_no_port"), Some(&1));
 }
 
 #[test]

@@ -304,6 +304,18 @@ pub enum Event {
         /// The answer, or why there is none (the network's error text, for one).
         result: Result<Answer, SearchError>,
     },
+    /// A firewalled Napster peer's server asked it (501) to push a file it shares to a
+    /// downloader that cannot connect to it: the driver connects out to `to` and serves
+    /// `name` there as napster.txt §4.2 says (`1`, `SEND`, the header, the offset, the
+    /// bytes). No command asked for it; the core has checked that the file is shared.
+    PushUpload {
+        /// The downloader's data port.
+        to: SocketAddr,
+        /// This peer's nick, which the downloader expects in the header.
+        my_nick: String,
+        /// The file to push, as the downloader named it.
+        name: String,
+    },
 }
 
 /// Why a search or locate failed. `Display` gives the sentence a user sees.
@@ -420,13 +432,23 @@ pub enum Download {
         /// The file's name as the holder shares it.
         name: String,
     },
+    /// Napster's firewalled download: the holder (data port 0) was asked, through the
+    /// server (500 → 501), to connect to this peer's data port and push the file.
+    NapsterPush {
+        /// The holder's nick, which its `SEND` header must carry.
+        holder: String,
+        /// The file's name as the holder shares it, which the header must carry too.
+        name: String,
+    },
 }
 
 impl Download {
-    /// Where to connect: the holder's HTTP address or Napster data port.
-    pub fn addr(&self) -> SocketAddr {
+    /// Where to connect: the holder's HTTP address or Napster data port; `None` for a push,
+    /// where the holder connects instead.
+    pub fn addr(&self) -> Option<SocketAddr> {
         match self {
-            Download::Http { addr, .. } | Download::Napster { addr, .. } => *addr,
+            Download::Http { addr, .. } | Download::Napster { addr, .. } => Some(*addr),
+            Download::NapsterPush { .. } => None,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The downloader's side of both transfers: Gnutella 0.4's HTTP `GET` (used by Gnutella and
-//! Chord) and Napster's data-port transfer. What to send and what to accept is the
-//! [`Downloader`] core's; this loop connects, moves bytes between it and the socket, and
+//! Chord) and Napster's data-port transfer, dialled or pushed. What to send and what to
+//! accept is the [`Downloader`] core's; this loop connects (or, for a push, waits for the
+//! holder's connection to the data port), moves bytes between it and the socket, and
 //! writes what it delivers into the [`Target`]'s part file.
 
 use std::io;
@@ -13,6 +14,7 @@ use p2plab_peer_protocol::transfer::{DownloadError, DownloadStep, Downloader};
 use p2plab_peer_protocol::Download;
 
 use crate::clock::Clock;
+use crate::push::Waiter;
 
 /// Bytes read from the socket at a time: big enough that a file arrives in few reads.
 const RECV_BUF: usize = 64 * 1024;
@@ -96,32 +98,36 @@ impl Target {
 }
 
 /// Downloads `download` (a file of `size` bytes) into `target`'s part file; returns the
-/// bytes written. On failure, the part file is removed.
+/// bytes written. A push comes through `push`, the place the download took among those
+/// waiting for one. On failure, the part file is removed.
 ///
 /// # Errors
 /// I/O errors, a stalled or refused transfer, or a reply that breaks the protocol.
-pub async fn fetch(download: &Download, size: u64, target: &Target) -> io::Result<u64> {
+pub async fn fetch(
+    download: &Download,
+    size: u64,
+    target: &Target,
+    push: Option<Waiter>,
+) -> io::Result<u64> {
     // Created first, so a part file that is not ours (another download's) is never touched.
     let part = target.create_part().await?;
-    let fetched = pump(download, size, part).await;
+    let fetched = pump(download, size, part, push).await;
     if fetched.is_err() {
         let _ = tokio::fs::remove_file(&target.part).await;
     }
     fetched
 }
 
-/// Pumps a [`Downloader`] over a connection to the holder, writing what it delivers.
-async fn pump(download: &Download, size: u64, mut part: tokio::fs::File) -> io::Result<u64> {
+/// Pumps a [`Downloader`] over a connection with the holder, writing what it delivers.
+async fn pump(
+    download: &Download,
+    size: u64,
+    mut part: tokio::fs::File,
+    push: Option<Waiter>,
+) -> io::Result<u64> {
     let clock = Clock::start();
     let mut core = Downloader::new(clock.now(), download, size, 0);
-    let connect = TcpStream::connect(download.addr());
-    // The core's deadline bounds the connect as it bounds every later wait.
-    let Some(stream) = clock.until(core.poll_timeout(), connect).await else {
-        return Err(io_error(DownloadError::Stalled));
-    };
-    let mut stream = stream?;
-    stream.set_nodelay(true)?;
-    core.handle_connected(clock.now());
+    let mut stream = connect(&mut core, &clock, download, push).await?;
     let mut buf = vec![0u8; RECV_BUF];
     loop {
         while let Some(step) = core.poll_output() {
@@ -146,6 +152,37 @@ async fn pump(download: &Download, size: u64, mut part: tokio::fs::File) -> io::
             },
         }
     }
+}
+
+/// The connection with the holder: dialled, or (a push) the holder's, handed over by the
+/// data port that greeted it. The core's deadline bounds the wait for either, as it bounds
+/// every later one.
+async fn connect(
+    core: &mut Downloader,
+    clock: &Clock,
+    download: &Download,
+    push: Option<Waiter>,
+) -> io::Result<TcpStream> {
+    let stalled = || io_error(DownloadError::Stalled);
+    if let Some(addr) = download.addr() {
+        let dial = TcpStream::connect(addr);
+        let stream = clock
+            .until(core.poll_timeout(), dial)
+            .await
+            .ok_or_else(stalled)??;
+        stream.set_nodelay(true)?;
+        core.handle_connected(clock.now());
+        return Ok(stream);
+    }
+    let Some(mut push) = push else {
+        let why = "too many downloads wait for a push already";
+        return Err(io::Error::other(why));
+    };
+    let arrived = clock.until(core.poll_timeout(), push.arrival());
+    let pushed = arrived.await.ok_or_else(stalled)??;
+    core.handle_greeted(clock.now());
+    core.handle_received(clock.now(), &pushed.first);
+    Ok(pushed.stream)
 }
 
 /// A download's failure as the I/O error callers see, of the kind that fits it.

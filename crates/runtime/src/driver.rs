@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info_span, Instrument};
@@ -27,7 +27,8 @@ use crate::close::close_reason;
 use crate::connection::SendQueue;
 use crate::fabric::{Fabric, FabricView};
 use crate::handle::{NodeHandle, SharedLibrary};
-use crate::limits::{CONNECT_TIMEOUT, MAX_CONNECTIONS, MAX_INBOX_CHUNKS};
+use crate::limits::{CONNECT_TIMEOUT, MAX_CONNECTIONS, MAX_INBOX_CHUNKS, MAX_PUSHES};
+use crate::upload;
 
 /// A request from a handle that expects an answering [`Event`].
 #[derive(Debug)]
@@ -108,6 +109,10 @@ struct Driver<N> {
     calls: HashMap<RequestId, oneshot::Sender<Event>>,
     next_request: u64,
     tasks: JoinSet<()>,
+    /// The pushes under way (a firewalled Napster peer's uploads), at most [`MAX_PUSHES`].
+    pushes: Arc<Semaphore>,
+    /// The node's own handle, which its pushes serve the library through.
+    node: NodeHandle,
     tx: mpsc::UnboundedSender<ToDriver>,
     inbox: mpsc::Sender<ToDriver>,
     spec: DriverSpec<N>,
@@ -141,6 +146,8 @@ pub(crate) fn spawn<N: Node + Send + 'static>(core: N, spec: DriverSpec<N>) -> N
         calls: HashMap::new(),
         next_request: 0,
         tasks: JoinSet::new(),
+        pushes: Arc::new(Semaphore::new(MAX_PUSHES)),
+        node: handle.clone(),
         tx,
         inbox,
         spec,
@@ -364,15 +371,36 @@ impl<N: Node> Driver<N> {
     }
 
     fn report(&mut self, event: Event) {
-        let request = match &event {
+        let request = match event {
             Event::SearchDone { request, .. }
             | Event::Located { request, .. }
             | Event::Left { request }
-            | Event::Answered { request, .. } => *request,
+            | Event::Answered { request, .. } => request,
+            Event::PushUpload { to, my_nick, name } => return self.push(to, my_nick, name),
         };
         if let Some(reply) = self.calls.remove(&request) {
             let _ = reply.send(event);
         }
+    }
+
+    /// Starts pushing `name` to `to`, as the core asked: unless the fabric cuts the way
+    /// there, or [`MAX_PUSHES`] are under way. The push ends with the node, as its
+    /// connections do.
+    fn push(&mut self, to: SocketAddr, my_nick: String, name: String) {
+        if !self.fabric.allows(to) {
+            debug!(%to, "no push across a cut");
+            return;
+        }
+        let Ok(slot) = self.pushes.clone().try_acquire_owned() else {
+            debug!(%to, "no push: {MAX_PUSHES} under way already");
+            return;
+        };
+        let node = self.node.clone();
+        self.tasks.spawn(async move {
+            if let Err(e) = upload::push(node, to, my_nick, name, slot).await {
+                debug!(%to, "push ended: {e}");
+            }
+        });
     }
 
     fn open(&mut self, conn: ConnId, stream: TcpStream) {

@@ -14,12 +14,14 @@ use tokio_util::sync::CancellationToken;
 use p2plab_peer_protocol::control::NodeStats;
 use p2plab_peer_protocol::keywords::normalize_name;
 use p2plab_peer_protocol::{
-    Answer, Download, Event, Hit, Library, Question, SearchError, TransferNotice, CALL_TIMEOUT,
+    Answer, Download, Event, Hit, Holder, Library, Question, SearchError, TransferNotice,
+    CALL_TIMEOUT,
 };
 
 use crate::download::Target;
 use crate::driver::{Call, ToDriver};
 use crate::fabric::Fabric;
+use crate::push::PushWaits;
 
 /// The library a node shares, readable by its upload servers and replaceable by `share`.
 #[derive(Debug, Clone, Default)]
@@ -86,6 +88,8 @@ pub struct NodeHandle {
     library: SharedLibrary,
     fabric: Fabric,
     cancel: CancellationToken,
+    /// This node's downloads waiting for a firewalled holder to connect.
+    pushes: PushWaits,
 }
 
 impl NodeHandle {
@@ -104,6 +108,7 @@ impl NodeHandle {
             library,
             fabric,
             cancel,
+            pushes: PushWaits::default(),
         }
     }
 
@@ -129,6 +134,11 @@ impl NodeHandle {
 
     pub(crate) fn library(&self) -> &SharedLibrary {
         &self.library
+    }
+
+    /// The downloads waiting for a push, which the data port hands pushes to.
+    pub(crate) fn pushes(&self) -> &PushWaits {
+        &self.pushes
     }
 
     /// Hands an accepted connection to the core, with the bytes already read from it.
@@ -242,20 +252,30 @@ impl NodeHandle {
     }
 
     /// Locates `hit` and downloads it into `target`; a failure names the holder.
+    ///
+    /// A Napster holder may turn out to be firewalled, and the locate then asks it to
+    /// connect here: the push is expected before the locate begins, so that it cannot
+    /// arrive unexpected, and no longer expected once this download is over.
     async fn fetch_into(&self, hit: Hit, target: &Target) -> Result<Fetched, NodeError> {
         let (size, holder) = (hit.size, hit.holder.to_string());
+        let push = match &hit.holder {
+            Holder::Napster { nick, .. } => self.pushes.expect(nick, &hit.name),
+            Holder::Http { .. } => None,
+        };
         let download = self
             .locate(hit)
             .await
             .map_err(|e| NodeError::Transfer(format!("{holder}: {e}")))?;
-        let (Download::Http { addr, .. } | Download::Napster { addr, .. }) = &download;
-        if !self.fabric.allows(self.addr, *addr) {
-            // Across a cut: refused, as the holder's port would refuse it.
-            let refused = io::Error::from(ErrorKind::ConnectionRefused);
-            return Err(NodeError::Transfer(format!("{holder}: {refused}")));
+        let push = push.filter(|_| matches!(download, Download::NapsterPush { .. }));
+        if let Some(addr) = download.addr() {
+            if !self.fabric.allows(self.addr, addr) {
+                // Across a cut: refused, as the holder's port would refuse it.
+                let refused = io::Error::from(ErrorKind::ConnectionRefused);
+                return Err(NodeError::Transfer(format!("{holder}: {refused}")));
+            }
         }
         self.notify(TransferNotice::DownloadStarted);
-        let fetched = crate::download::fetch(&download, size, target).await;
+        let fetched = crate::download::fetch(&download, size, target, push).await;
         self.notify(TransferNotice::DownloadFinished);
         let bytes = fetched.map_err(|e| NodeError::Transfer(format!("{holder}: {e}")))?;
         target.finish().map_err(NodeError::Output)?;

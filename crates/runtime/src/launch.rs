@@ -23,12 +23,13 @@ use crate::handle::{NodeHandle, SharedLibrary};
 use crate::listen::{self, Serves};
 
 /// Binds `listen`, builds the core from the bound address and the library, and runs both.
+/// With nothing to serve (a firewalled peer), the listener only names the node, and closes.
 async fn start<N: Node + Send + 'static>(
     fabric: &Fabric,
     listen: SocketAddr,
     library: Library,
     kind: &'static str,
-    serves: Serves,
+    serves: Option<Serves>,
     build: impl FnOnce(SocketAddr, Arc<Library>) -> N,
     describe: fn(&N) -> serde_json::Value,
 ) -> io::Result<NodeHandle> {
@@ -46,8 +47,19 @@ async fn start<N: Node + Send + 'static>(
             fabric: fabric.clone(),
         },
     );
-    listen::spawn(listener, node.clone(), serves);
+    if let Some(serves) = serves {
+        listen::spawn(listener, node.clone(), serves);
+    }
     Ok(node)
+}
+
+/// Whether a Napster peer can be connected to.
+#[derive(Debug, Clone, Copy)]
+enum Reach {
+    /// It listens on its data port.
+    Listening,
+    /// It announces data port 0 and pushes.
+    Firewalled,
 }
 
 /// Starts nodes that all see one [`Fabric`].
@@ -99,7 +111,7 @@ impl Launcher {
             listen,
             Library::empty(),
             "napster-server",
-            Serves::Core,
+            Some(Serves::Core),
             build,
             describe,
         )
@@ -118,17 +130,56 @@ impl Launcher {
         nick: &str,
         library: Library,
     ) -> io::Result<NodeHandle> {
+        self.napster_peer_serving(server, data_listen, nick, library, Reach::Listening)
+            .await
+    }
+
+    /// Starts a firewalled Napster peer (napster.txt §4.2): it logs in to `server` with data
+    /// port 0 and accepts no connections, so its files go out by push, to downloaders the
+    /// server names in 501s. `address` only names the node (in `stats`, and to the fabric):
+    /// it is bound to find a free one, then closed. Such a peer can still download from a
+    /// peer that is not firewalled.
+    ///
+    /// # Errors
+    /// If `address` cannot be bound.
+    pub async fn napster_firewalled_peer(
+        &self,
+        server: SocketAddr,
+        address: SocketAddr,
+        nick: &str,
+        library: Library,
+    ) -> io::Result<NodeHandle> {
+        self.napster_peer_serving(server, address, nick, library, Reach::Firewalled)
+            .await
+    }
+
+    async fn napster_peer_serving(
+        &self,
+        server: SocketAddr,
+        data_listen: SocketAddr,
+        nick: &str,
+        library: Library,
+        reach: Reach,
+    ) -> io::Result<NodeHandle> {
         let describe =
             |peer: &Peer| serde_json::json!({ "nick": peer.nick(), "online": peer.is_online() });
         let build = |addr: SocketAddr, library| {
-            Peer::new(PeerConfig::new(server, nick, addr.port(), library))
+            let port = match reach {
+                Reach::Listening => addr.port(),
+                Reach::Firewalled => 0,
+            };
+            Peer::new(PeerConfig::new(server, nick, port, library))
+        };
+        let serves = match reach {
+            Reach::Listening => Some(Serves::NapsterData),
+            Reach::Firewalled => None,
         };
         start(
             &self.fabric,
             data_listen,
             library,
             "napster-peer",
-            Serves::NapsterData,
+            serves,
             build,
             describe,
         )
@@ -156,7 +207,7 @@ impl Launcher {
             listen,
             library,
             "gnutella",
-            Serves::CoreAndHttp,
+            Some(Serves::CoreAndHttp),
             build,
             describe_servent,
         )
@@ -186,7 +237,7 @@ impl Launcher {
             listen,
             library,
             "chord",
-            Serves::CoreAndHttp,
+            Some(Serves::CoreAndHttp),
             build,
             describe,
         )
@@ -214,6 +265,21 @@ pub async fn napster_peer(
 ) -> io::Result<NodeHandle> {
     Launcher::default()
         .napster_peer(server, data_listen, nick, library)
+        .await
+}
+
+/// [`Launcher::napster_firewalled_peer`] on an open fabric of its own.
+///
+/// # Errors
+/// If `address` cannot be bound.
+pub async fn napster_firewalled_peer(
+    server: SocketAddr,
+    address: SocketAddr,
+    nick: &str,
+    library: Library,
+) -> io::Result<NodeHandle> {
+    Launcher::default()
+        .napster_firewalled_peer(server, address, nick, library)
         .await
 }
 

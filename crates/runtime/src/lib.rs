@@ -17,6 +17,8 @@
 //! - `listen` — accept loops; peeks `GET ` to split HTTP downloads from protocol traffic.
 //! - `upload`, `download` — both sides of the HTTP and Napster data-port transfers: thin
 //!   loops that pump the transfer cores of `p2plab_peer_protocol::transfer` over a socket.
+//! - `push` — the downloads waiting for a firewalled Napster holder to connect, and the
+//!   data port's hand-over of each push to its download.
 //! - [`clock`] — the instants cores are handed, on tokio's clock.
 
 pub mod control;
@@ -31,6 +33,7 @@ mod close;
 mod connection;
 mod driver;
 mod listen;
+mod push;
 mod upload;
 
 pub use fabric::Fabric;

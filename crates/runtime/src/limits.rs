@@ -54,3 +54,16 @@ pub const MAX_UPLOADS: usize = 32;
 /// draw in fifty million goes further — so the cap changes a model only in a tail no
 /// scenario measures.
 pub const MAX_LATENCY: Duration = Duration::from_secs(10);
+
+/// Pushes a firewalled Napster peer makes at once (501: connect out to a downloader and
+/// send it a file); a 501 beyond them is dropped. A push is an upload that cannot be
+/// refused with a busy text (the downloader would take it for the file's bytes), so it is
+/// bounded before it dials, by the same count as the uploads a data port serves.
+pub const MAX_PUSHES: usize = MAX_UPLOADS;
+
+/// Firewalled Napster downloads that may wait at once for their holder to connect; a
+/// download beyond them fails at once. Each waits at most
+/// [`PUSH_TIMEOUT`](p2plab_peer_protocol::transfer::PUSH_TIMEOUT); a user asks for a few
+/// files at a time, and the table is searched on every push that arrives, so it is kept
+/// to as many as the connections a data port lets identify themselves.
+pub const MAX_PUSH_WAITS: usize = MAX_UNIDENTIFIED;

@@ -4,6 +4,12 @@
 //! Gnutella 0.4 does. The listener reads the first bytes of each connection: `GET ` or
 //! `HEAD ` goes to the HTTP uploader, anything else to the protocol core, with the bytes already read.
 //!
+//! A Napster peer's data port takes two kinds of connection, and both wait for it to speak
+//! first: a downloader's, and a firewalled holder's that pushes a file this node asked for
+//! (napster.txt §4.1, §4.2). So it greets every connection with `1`, then reads `GET`
+//! (to the Napster uploader) or `SEND` (to the download waiting for that push, see
+//! [`crate::push`]).
+//!
 //! Until a connection has said what it is (for HTTP: until its whole request head is in),
 //! it holds one of [`MAX_UNIDENTIFIED`] places, for at most [`IDENTIFY_TIMEOUT`]; a newcomer
 //! that finds them all taken pushes out the oldest. Uploads then take one of
@@ -21,11 +27,11 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tracing::debug;
 
-use p2plab_peer_protocol::transfer::Dialect;
+use p2plab_peer_protocol::transfer::{napster, Dialect};
 
 use crate::handle::NodeHandle;
 use crate::limits::{IDENTIFY_TIMEOUT, MAX_UNIDENTIFIED, MAX_UPLOADS};
-use crate::upload;
+use crate::{push, upload};
 
 /// How long a listener waits after a failed accept before it tries again.
 pub const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
@@ -37,7 +43,8 @@ pub(crate) enum Serves {
     Core,
     /// The protocol core, and HTTP downloads for connections that begin with `GET `.
     CoreAndHttp,
-    /// Only Napster's data-port transfer (a Napster peer's data port).
+    /// Only Napster's data-port transfers (a Napster peer's data port): downloads from
+    /// this node, and pushes to it.
     NapsterData,
 }
 
@@ -93,7 +100,7 @@ pub(crate) fn spawn(listener: TcpListener, node: NodeHandle, serves: Serves) {
             Serves::Core => node.accepted(stream, remote, Vec::new()),
             Serves::CoreAndHttp => spawn_guarded(node.clone(), async move {
                 let place = gate.unidentified.admit();
-                let first = place.identify(sniff(&mut stream)).await?;
+                let first = place.identify(sniff(&mut stream, &HTTP_METHODS)).await?;
                 if HTTP_METHODS.contains(&first.as_slice()) {
                     upload::serve(stream, node, Dialect::Http, first, place, &gate).await
                 } else {
@@ -104,7 +111,14 @@ pub(crate) fn spawn(listener: TcpListener, node: NodeHandle, serves: Serves) {
             }),
             Serves::NapsterData => spawn_guarded(node.clone(), async move {
                 let place = gate.unidentified.admit();
-                upload::serve(stream, node, Dialect::Napster, Vec::new(), place, &gate).await
+                upload::write(&mut stream, napster::GREETING).await?;
+                let first = place.identify(sniff(&mut stream, &NAPSTER_OPENERS)).await?;
+                if first == napster::SEND {
+                    push::accept(stream, first, place, node.pushes()).await
+                } else {
+                    // `GET`, or what the uploader refuses as not a request.
+                    upload::serve(stream, node, Dialect::Napster, first, place, &gate).await
+                }
             }),
         }
     });
@@ -127,15 +141,19 @@ where
 /// The starts of the HTTP requests the uploader serves: a download, and its head alone.
 const HTTP_METHODS: [&[u8]; 2] = [b"GET ", b"HEAD "];
 
-/// Reads until the first bytes either are one of [`HTTP_METHODS`] or cannot become one;
-/// returns them.
-async fn sniff(stream: &mut TcpStream) -> io::Result<Vec<u8>> {
+/// The first writes a Napster data port answers after its `1`: a download request, and a
+/// firewalled holder's push.
+const NAPSTER_OPENERS: [&[u8]; 2] = [napster::GET, napster::SEND];
+
+/// Reads until the first bytes either are one of `openers` or cannot become one; returns
+/// them. Never reads past an opener: what follows it is the server's to read.
+async fn sniff(stream: &mut TcpStream, openers: &[&[u8]]) -> io::Result<Vec<u8>> {
     let mut first = Vec::with_capacity(5);
     let mut buf = [0u8; 5];
-    // The method that the bytes so far could still become, if any.
+    // The opener that the bytes so far could still become, if any.
     let growing = |first: &[u8]| {
-        HTTP_METHODS
-            .into_iter()
+        openers
+            .iter()
             .find(|m| m.len() > first.len() && m.starts_with(first))
     };
     while let Some(method) = growing(&first) {

@@ -158,6 +158,184 @@ async fn the_data_port_serves_only_shared_files() {
         data_port_reply(alice.addr(), r#"bob "song.mp3" 11"#).await,
         b"INVALID REQUEST"
     );
+
+    // A push nobody asked for is refused as napster.txt §4.2 lets a downloader refuse.
+    let mut s = tokio::net::TcpStream::connect(alice.addr()).await.unwrap();
+    assert_eq!(common::read_exact(&mut s, 1).await, b"1");
+    let unasked = common::exchange(&mut s, &[b"SEND", br#"mallory "song.mp3" 10"#]).await;
+    assert_eq!(unasked, b"INVALID REQUEST");
+}
+
+/// Reads one client↔server frame: its type and its data.
+async fn read_frame(s: &mut tokio::net::TcpStream) -> (u16, Vec<u8>) {
+    let head = common::read_exact(s, 4).await;
+    let len = usize::from(u16::from_le_bytes([head[0], head[1]]));
+    let ty = u16::from_le_bytes([head[2], head[3]]);
+    (ty, common::read_exact(s, len).await)
+}
+
+/// Accepts one push on `data` and speaks the downloader's part by hand (napster.txt §4.2):
+/// `1`, then the holder's `SEND` and header, checked to be `header`; then `offset`, and
+/// what follows until the holder closes.
+async fn take_push(data: &tokio::net::TcpListener, header: &str, offset: &str) -> Vec<u8> {
+    use tokio::io::AsyncWriteExt;
+    let accepted = tokio::time::timeout(Duration::from_secs(10), data.accept());
+    let (mut s, _) = accepted.await.unwrap().unwrap();
+    s.write_all(b"1").await.unwrap();
+    let want = format!("SEND{header}");
+    let got = common::read_exact(&mut s, want.len()).await;
+    assert_eq!(String::from_utf8_lossy(&got), want);
+    common::exchange(&mut s, &[offset.as_bytes()]).await
+}
+
+/// Frames a message as a client or server writes it.
+fn frame(msg: &p2plab_napster::Message) -> Vec<u8> {
+    use p2plab_peer_protocol::WireMessage;
+    msg.to_bytes()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_firewalled_peer_serves_its_files_by_push_through_the_server() {
+    use p2plab_napster::message::{Login, NickFile};
+    use p2plab_napster::Message;
+    use tokio::io::AsyncWriteExt;
+
+    let server = launch::napster_server(common::any_port(), Default::default())
+        .await
+        .unwrap();
+    let song: Vec<u8> = (0..150_000u32).map(|i| (i * 13 % 251) as u8).collect();
+    let w = folder(&[("Air - Kelly Watch the Stars.mp3", &song)]);
+    let empty = folder(&[]);
+    let walled = launch::napster_firewalled_peer(
+        server.addr(),
+        common::any_port(),
+        "walled",
+        Library::from_dir(w.path()).unwrap(),
+    )
+    .await
+    .unwrap();
+    let dave = peer(server.addr(), "dave", empty.path()).await;
+
+    // Nobody can connect to it.
+    assert!(tokio::net::TcpStream::connect(walled.addr()).await.is_err());
+
+    // A p2plab downloader: 203, a 204 with port 0, 500, and the holder's connection.
+    let name = "Air - Kelly Watch the Stars.mp3";
+    search_until(&dave, "kelly", |h| h.len() == 1).await;
+    let out = empty.path().join("kelly.mp3");
+    let fetched = dave.get(name, &out, false).await.unwrap();
+    assert_eq!(fetched.bytes, song.len() as u64);
+    assert_eq!(fetched.from, "walled@127.0.0.1");
+    assert_eq!(std::fs::read(&out).unwrap(), song);
+
+    // A hand-made downloader resumes at byte 100,000: it logs in with a data port of its
+    // own, sends 500, and answers the holder's header with its offset.
+    let data = tokio::net::TcpListener::bind(common::any_port())
+        .await
+        .unwrap();
+    let mut me = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+    let login = Message::Login {
+        login: Login {
+            nick: "raw".into(),
+            password: "x".into(),
+            port: data.local_addr().unwrap().port(),
+            client_info: "raw".into(),
+            link_type: 7,
+        },
+        build: None,
+    };
+    me.write_all(&frame(&login)).await.unwrap();
+    assert_eq!(read_frame(&mut me).await.0, 3, "login ack");
+    let ask = NickFile {
+        nick: "walled".into(),
+        name: name.into(),
+    };
+    me.write_all(&frame(&Message::DownloadFirewall(ask)))
+        .await
+        .unwrap();
+    let header = format!("walled \"{name}\" {}", song.len());
+    let rest = take_push(&data, &header, "100000").await;
+    assert_eq!(rest, song[100_000..]);
+
+    // Both transfers went out as uploads, each reported to the server (220, 221).
+    let sent = walled.stats().await.unwrap().metrics.sent;
+    assert_eq!(sent["uploading"].messages, 2);
+    let mut done = 0;
+    for _ in 0..200 {
+        done = walled
+            .stats()
+            .await
+            .unwrap()
+            .metrics
+            .sent
+            .get("upload_done")
+            .map_or(0, |t| t.messages);
+        if done == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(done, 2);
+}
+
+/// A 501 from a server (here a hand-made one) for a file the holder does not share moves
+/// nothing; one for a file it shares brings exactly that file.
+#[tokio::test]
+async fn a_firewalled_peer_pushes_only_what_it_shares() {
+    use p2plab_napster::message::Endpoint;
+    use p2plab_napster::{Message, NO_MD5};
+    use tokio::io::AsyncWriteExt;
+
+    let index = tokio::net::TcpListener::bind(common::any_port())
+        .await
+        .unwrap();
+    let data = tokio::net::TcpListener::bind(common::any_port())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let shared = dir.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::write(shared.join("song.mp3"), b"0123456789").unwrap();
+    std::fs::write(dir.path().join("secret.txt"), b"top secret").unwrap();
+    let walled = launch::napster_firewalled_peer(
+        index.local_addr().unwrap(),
+        common::any_port(),
+        "walled",
+        Library::from_dir(&shared).unwrap(),
+    )
+    .await
+    .unwrap();
+
+    let (mut conn, _) = index.accept().await.unwrap();
+    let (ty, login) = read_frame(&mut conn).await;
+    assert_eq!(ty, 2);
+    assert!(
+        String::from_utf8_lossy(&login).starts_with("walled p2plab 0 "),
+        "logs in with data port 0"
+    );
+    let push = |name: &str| {
+        frame(&Message::UploadFirewall(Endpoint {
+            nick: "bob".into(),
+            ip: std::net::Ipv4Addr::LOCALHOST,
+            port: data.local_addr().unwrap().port(),
+            name: name.into(),
+            md5: NO_MD5.into(),
+            link_type: 7,
+        }))
+    };
+    let mut script = frame(&Message::LoginAck {
+        email: "x@y".into(),
+    });
+    for name in ["../secret.txt", "secret.txt", "song.mp3"] {
+        script.extend(push(name));
+    }
+    conn.write_all(&script).await.unwrap();
+
+    // The one connection that comes is for the shared file, and it resumes at byte 4.
+    let rest = take_push(&data, "walled \"song.mp3\" 10", "4").await;
+    assert_eq!(rest, b"456789");
+    let dropped = walled.stats().await.unwrap().metrics.dropped;
+    assert_eq!(dropped.get("push_unshared"), Some(&2));
 }
 
 /// Reads `n` Napster frames from `stream`, as (type, data as text).

@@ -30,9 +30,13 @@
 //! come back spread out. Until it is logged in again the peer reports why it cannot reach
 //! the server — refused, timed out, closed — as its [`Node::problem`].
 //!
-//! Firewalled uploads (501: connect out to a downloader) need the runtime to dial a data
-//! connection for the core; p2plab peers listen on a data port instead, so a 501 is logged
-//! and counted, and a 204 naming a firewalled holder (port 0) is reported as a refusal.
+//! A peer whose data port is 0 is firewalled (napster.txt §4.2): nobody can connect to it,
+//! so its files travel by push. A downloader whose 204 names such a holder answers its
+//! locate with a [`Download::NapsterPush`](p2plab_peer_protocol::Download::NapsterPush) and
+//! sends 500; the server asks the holder (607/608) and sends it 501, the downloader's
+//! address; the holder's core checks that it shares the file and reports
+//! [`Event::PushUpload`], and its driver connects out and serves the file. The transfer
+//! bytes themselves, both ways, are the driver's (`p2plab_peer_protocol::transfer`).
 
 mod pending;
 mod replies;

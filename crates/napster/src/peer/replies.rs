@@ -73,14 +73,7 @@ impl Peer {
                 }
             }
             Message::SearchEnd => self.search_end(now, out),
-            Message::DownloadAck(ep) => {
-                let about = NickFile {
-                    nick: ep.nick.clone(),
-                    name: ep.name.clone(),
-                };
-                let result = self.download_from(ep);
-                self.locate_reply(&about, result, out);
-            }
+            Message::DownloadAck(ep) => self.download_ack(conn, ep, out),
             Message::GetError(nf) => {
                 let why = format!("{} does not share {:?}", nf.nick, nf.name);
                 self.locate_reply(&nf, Err(SearchError::Refused(why)), out);
@@ -95,10 +88,7 @@ impl Peer {
                     out.report(event);
                 }
             }
-            Message::UploadFirewall(ep) => {
-                tracing::debug!(to = ep.nick, "push uploads are not supported");
-                self.metrics.record_drop("push_unsupported");
-            }
+            Message::UploadFirewall(ep) => self.push_upload(ep, out),
             Message::Stats { .. } | Message::Motd(_) => {}
             Message::PingUser { nick } => self.send(conn, &Message::PongUser { nick }, out),
             Message::PrivateMessage { nick, text } => {
@@ -183,14 +173,18 @@ impl Peer {
         });
     }
 
+    /// Answers the locate waiting for `about`; false if none waits (the reply is dropped).
     fn locate_reply(
         &mut self,
         about: &NickFile,
         result: Result<Download, SearchError>,
         out: &mut Outbox,
-    ) {
+    ) -> bool {
         match self.pending.on_locate_reply(about, result) {
-            Some(event) => out.report(event),
+            Some(event) => {
+                out.report(event);
+                true
+            }
             None => {
                 tracing::debug!(
                     nick = about.nick,
@@ -198,7 +192,24 @@ impl Peer {
                     "ignoring a download reply no request waits for (late, or never asked)"
                 );
                 self.metrics.record_drop("late_download_reply");
+                false
             }
+        }
+    }
+
+    /// A 204: where to download from. A holder with data port 0 is firewalled: the locate
+    /// is answered with a push download, and only then is the holder asked, through the
+    /// server, to connect here (500). In that order, so that a driver learns to expect the
+    /// holder's connection before the request for it leaves.
+    fn download_ack(&mut self, conn: ConnId, ep: Endpoint, out: &mut Outbox) {
+        let about = NickFile {
+            nick: ep.nick.clone(),
+            name: ep.name.clone(),
+        };
+        let push = ep.port == 0 && ep.md5 != FIREWALL_ERROR;
+        let result = self.download_from(ep);
+        if self.locate_reply(&about, result, out) && push {
+            self.send(conn, &Message::DownloadFirewall(about), out);
         }
     }
 
@@ -218,13 +229,40 @@ impl Peer {
         }
     }
 
-    /// A 204 becomes a download address, unless the holder is firewalled.
+    /// A 501: the server asks this (firewalled) peer to connect out to a downloader and
+    /// push it a file. The driver does it ([`Event::PushUpload`]) for a file the library
+    /// shares and a downloader with a data port; any other 501 is dropped and counted.
+    fn push_upload(&mut self, ep: Endpoint, out: &mut Outbox) {
+        if self.config.library.by_name(&ep.name).is_none() {
+            tracing::debug!(to = ep.nick, name = ep.name, "no push of an unshared file");
+            return self.metrics.record_drop("push_unshared");
+        }
+        if ep.port == 0 {
+            tracing::debug!(to = ep.nick, "no push to a downloader without a data port");
+            return self.metrics.record_drop("push_no_port");
+        }
+        out.report(Event::PushUpload {
+            to: SocketAddr::new(ep.ip.into(), ep.port),
+            my_nick: self.config.nick.clone(),
+            name: ep.name,
+        });
+    }
+
+    /// A 204 becomes a download address, or a push from a firewalled holder; nothing, if
+    /// this peer is firewalled too (the server says so with `firewallerror`), as neither
+    /// end can then reach the other.
     fn download_from(&self, ep: Endpoint) -> Result<Download, SearchError> {
-        if ep.md5 == FIREWALL_ERROR || ep.port == 0 {
+        if ep.md5 == FIREWALL_ERROR {
             return Err(SearchError::Refused(format!(
-                "{} is firewalled and cannot be downloaded from directly",
+                "{} and this peer are both firewalled: neither can connect to the other",
                 ep.nick
             )));
+        }
+        if ep.port == 0 {
+            return Ok(Download::NapsterPush {
+                holder: ep.nick,
+                name: ep.name,
+            });
         }
         Ok(Download::Napster {
             addr: SocketAddr::new(ep.ip.into(), ep.port),

@@ -22,7 +22,8 @@
 //! - Upload slots are always granted: the simulator models no busy holder.
 //!
 //! The holder serves its [`Node::library`]; a node without one shares nothing, and every
-//! request to it is refused as unshared.
+//! request to it is refused as unshared. A Napster push (a firewalled holder connecting
+//! out) is not modelled: such a download never reaches a holder.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -292,6 +293,9 @@ impl<N: Node> TestNet<N> {
                 let on_host = (0..self.slots.len()).find(|&i| self.slots[i].addr.ip() == addr.ip());
                 (on_host, Dialect::Napster)
             }
+            // The simulator carries no pushes: a firewalled holder is never reached, and the
+            // download stalls out as one whose holder never connects.
+            Download::NapsterPush { .. } => (None, Dialect::Napster),
         };
         let mut running = Running {
             from,

@@ -11,7 +11,14 @@
 //! ```text
 //! Connecting ─ handle_connected ─▶ (Napster: Greeting ─ "1" ─▶) Reply ─ head/size ─▶ Body ─▶ Done
 //!            HTTP: Write(GET …)              Write("GET"), Write(line)
+//!            push: Write("1")                        SEND header ─▶ Write(offset)
 //! ```
+//!
+//! A Napster push ([`Download::NapsterPush`]) turns the connection around: the holder
+//! connects to us, so "connected" is the driver handing over the holder's connection, and
+//! it waits for it [`PUSH_TIMEOUT`] instead of [`STALL_TIMEOUT`]. We greet; the holder's
+//! header must name the holder and the file asked for, with the hit's size, or it is
+//! answered `INVALID REQUEST` and the download fails; our offset follows, then the bytes.
 //!
 //! Nothing it receives is kept beyond the reply being read: at most [`MAX_HEAD_LEN`](super::MAX_HEAD_LEN) for
 //! an HTTP head and [`napster::MAX_ERROR_LEN`] for a Napster refusal; file bytes are passed
@@ -22,10 +29,11 @@ use std::collections::VecDeque;
 
 use thiserror::Error;
 
+use crate::keywords::normalize_name;
 use crate::node::Download;
 use crate::time::Instant;
 
-use super::{http, napster, STALL_TIMEOUT};
+use super::{http, napster, PUSH_TIMEOUT, STALL_TIMEOUT};
 
 /// What a [`Downloader`] asks its driver to do, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,6 +96,7 @@ pub enum DownloadError {
 enum Ask {
     Http { index: u32, name: String },
     Napster { my_nick: String, name: String },
+    Push { holder: String, name: String },
 }
 
 /// Where the download stands.
@@ -97,7 +106,7 @@ enum Phase {
     Connecting,
     /// Napster: waiting for the uploader's `1`.
     Greeting,
-    /// Waiting for the response head or size reply.
+    /// Waiting for the response head, size reply or push header.
     Reply,
     /// Receiving the file; `next` is the offset of the next byte.
     Body { next: u64 },
@@ -138,6 +147,14 @@ impl Downloader {
                 my_nick: my_nick.clone(),
                 name: name.clone(),
             },
+            Download::NapsterPush { holder, name } => Ask::Push {
+                holder: holder.clone(),
+                name: name.clone(),
+            },
+        };
+        let wait = match ask {
+            Ask::Push { .. } => PUSH_TIMEOUT,
+            Ask::Http { .. } | Ask::Napster { .. } => STALL_TIMEOUT,
         };
         let mut downloader = Downloader {
             ask,
@@ -146,7 +163,7 @@ impl Downloader {
             phase: Phase::Connecting,
             buf: Vec::new(),
             out: VecDeque::new(),
-            deadline: Some(now + STALL_TIMEOUT),
+            deadline: Some(now + wait),
         };
         if start > size {
             downloader.fail(DownloadError::Refused(format!(
@@ -156,19 +173,38 @@ impl Downloader {
         downloader
     }
 
-    /// The connection is up: HTTP asks at once, Napster waits for the greeting.
+    /// The connection is up: HTTP asks at once, Napster waits for the greeting, and a push
+    /// (the holder's connection, handed over) is greeted.
     pub fn handle_connected(&mut self, now: Instant) {
         if self.phase != Phase::Connecting {
             return;
         }
-        self.progress(now);
         match &self.ask {
             Ask::Http { index, name } => {
                 let request = http::encode_request(*index, name, self.start);
                 self.out.push_back(DownloadStep::Write(request));
+                self.progress(now);
                 self.phase = Phase::Reply;
             }
-            Ask::Napster { .. } => self.phase = Phase::Greeting,
+            Ask::Napster { .. } => {
+                self.progress(now);
+                self.phase = Phase::Greeting;
+            }
+            Ask::Push { .. } => {
+                self.out
+                    .push_back(DownloadStep::Write(napster::GREETING.to_vec()));
+                self.handle_greeted(now);
+            }
+        }
+    }
+
+    /// A push's connection is up and the driver has greeted it already: a data port writes
+    /// the `1` to every connection it accepts, before it can tell a push from a download.
+    /// Only a push waits for the header next; any other download ignores this.
+    pub fn handle_greeted(&mut self, now: Instant) {
+        if self.phase == Phase::Connecting && matches!(self.ask, Ask::Push { .. }) {
+            self.progress(now);
+            self.phase = Phase::Reply;
         }
     }
 
@@ -257,13 +293,15 @@ impl Downloader {
         self.phase = Phase::Reply;
     }
 
-    /// The response head or size reply, once it can be told; then the bytes after it.
+    /// The response head, size reply or push header, once it can be told; then the bytes
+    /// after it.
     fn take_reply(&mut self) {
         let used = match self.ask {
             Ask::Http { .. } => self.take_http_head(),
             Ask::Napster { .. } => napster::parse_size_reply(&self.buf, self.size)
                 .map_err(|e| self.size_error(e))
                 .map(|reply| reply.map(|(_, used)| used)),
+            Ask::Push { .. } => self.take_push_header(),
         };
         match used {
             Ok(None) => {}
@@ -297,6 +335,43 @@ impl Downloader {
             });
         }
         Ok(Some(used))
+    }
+
+    /// Push: the header must be the holder and the file asked for, with the hit's size.
+    /// Answers it: the offset to start at, or `INVALID REQUEST`.
+    fn take_push_header(&mut self) -> Result<Option<usize>, DownloadError> {
+        let Ask::Push { holder, name } = &self.ask else {
+            return Ok(None);
+        };
+        let parsed = napster::parse_push_header(&self.buf)
+            .map_err(|e| DownloadError::Refused(e.to_string()));
+        let checked = parsed.and_then(|parsed| {
+            let Some((header, used)) = parsed else {
+                return Ok(None);
+            };
+            if !header.nick.eq_ignore_ascii_case(holder)
+                || normalize_name(&header.name) != normalize_name(name)
+            {
+                return Err(DownloadError::Refused(format!(
+                    "{} pushed {:?}, not {name:?} from {holder}",
+                    header.nick, header.name
+                )));
+            }
+            if header.size != self.size {
+                return Err(DownloadError::SizeMismatch {
+                    announced: header.size.to_string(),
+                    expected: self.size,
+                });
+            }
+            Ok(Some(used))
+        });
+        let answer = match &checked {
+            Ok(None) => return checked,
+            Ok(Some(_)) => napster::offset_reply(self.start),
+            Err(_) => napster::INVALID_REQUEST.to_vec(),
+        };
+        self.out.push_back(DownloadStep::Write(answer));
+        checked
     }
 
     fn size_error(&self, e: napster::TransferError) -> DownloadError {

@@ -8,7 +8,8 @@
 //!
 //! - [`http`] — the HTTP download's wire: request, response head, errors, [`resolve`].
 //! - [`napster`] — Napster's data-port wire: the `1` greeting, `GET`, `nick "name" offset`,
-//!   the size reply.
+//!   the size reply; and the firewalled holder's push: `SEND`, `nick "name" size`, the
+//!   offset.
 //! - [`upload`] — [`Uploader`], the holder's side of one connection.
 //! - [`download`] — [`Downloader`], the fetching side of one download.
 //!
@@ -65,3 +66,11 @@ pub const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a download may make no progress (no connection yet, or no byte for this long)
 /// before it is abandoned. A holder that stops sending holds a download for this at most.
 pub const STALL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a firewalled download waits for the holder to connect (Napster's push). The
+/// holder hears of the request only after two hops through the server (500, then 607 and
+/// its 608, then 501), which an OpenNap-like server lets take up to its 5-second accept
+/// timeout, and then dials, which may take a runtime's 5-second connect timeout: 20 s
+/// covers both with [`STALL_TIMEOUT`] to spare, and bounds how long a holder that never
+/// comes holds the download.
+pub const PUSH_TIMEOUT: Duration = Duration::from_secs(20);

@@ -1,5 +1,6 @@
-//! The wire of Napster's peer-to-peer transfer on the sharer's data port (napster.txt §4.1,
-//! PROTOCOLS.md §2.4): what each side writes and how it reads what came.
+//! The wire of Napster's peer-to-peer transfer on a data port (napster.txt §4.1 and
+//! "firewalled downloading", PROTOCOLS.md §2.4): what each side writes and how it reads what
+//! came. Whoever *accepted* the connection greets with `1`; a data port accepts two kinds.
 //!
 //! ```text
 //! downloader                                uploader (listening on its data port)
@@ -12,12 +13,28 @@
 //!     or ◀───────────── "FILE NOT SHARED" / "INVALID REQUEST", then close
 //! ```
 //!
+//! A firewalled holder (data port 0) cannot be reached, so on the server's 501 it connects
+//! out to the downloader's data port, and the roles of the two writes turn around:
+//!
+//! ```text
+//! downloader (listening on its data port)   firewalled holder
+//!     ◀───────────────────────────────────── TCP connect
+//!     ── "1" ─────────────────────────────▶                      GREETING
+//!     ◀──────────────────────────────── "SEND"                   push_header(): first write
+//!     ◀─────────────── alice "song.mp3" 443332                   push_header(): second write
+//!   parse_push_header(), checked against what was asked
+//!     ── "0" ─────────────────────────────▶                      offset_reply() / parse_offset()
+//!     ◀──────────────────────── file bytes from the offset
+//!     or ── "INVALID REQUEST" ────────────▶, then close
+//! ```
+//!
 //! Two quirks of the protocol shape the parsers:
 //!
 //! - The request has **no terminator**. The uploader takes it as complete once the whole
 //!   pattern `GET<nick> "<name>" <digits>` is there. That holds because the downloader
 //!   writes `<nick> "<name>" <offset>` in one write, as napster.txt prescribes and
-//!   [`request`] returns it; the uploader sends nothing until it answered.
+//!   [`request`] returns it; the uploader sends nothing until it answered. The push header
+//!   (`SEND<nick> "<name>" <size>`) and the offset that answers it are read the same way.
 //! - The size reply has no terminator either, and file bytes follow at once — and may
 //!   begin with a digit. The downloader knows the size from the search result, so
 //!   [`parse_size_reply`] reads exactly its digits. The size is the **whole** file's size
@@ -34,6 +51,9 @@ pub const GREETING: &[u8] = b"1";
 
 /// The first write of a download request.
 pub const GET: &[u8] = b"GET";
+
+/// The first write of a firewalled holder that connected out to the downloader (a push).
+pub const SEND: &[u8] = b"SEND";
 
 /// The uploader's answer to a request for a file it does not share.
 pub const FILE_NOT_SHARED: &[u8] = b"FILE NOT SHARED";
@@ -52,6 +72,10 @@ pub const MAX_REQUEST_LEN: usize = 1024;
 /// The longest error text a downloader reads before giving up on it.
 pub const MAX_ERROR_LEN: usize = 256;
 
+/// The most digits an offset has: `u64::MAX` is 20 digits long. A pusher that reads more
+/// before the downloader stops is being sent something else.
+pub const MAX_OFFSET_LEN: usize = 20;
+
 /// A download request, as the uploader read it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TransferRequest {
@@ -61,6 +85,18 @@ pub struct TransferRequest {
     pub name: String,
     /// Where to start, in bytes; 0 for the whole file.
     pub offset: u64,
+}
+
+/// What a firewalled holder announces when it connects out: who it is and the file it
+/// will send, as the downloader read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushHeader {
+    /// The holder's nick.
+    pub nick: String,
+    /// The file it pushes.
+    pub name: String,
+    /// The whole file's size, in bytes.
+    pub size: u64,
 }
 
 /// Why a transfer cannot go on. The runtime closes the data connection on any of these.
@@ -102,26 +138,98 @@ pub fn request(my_nick: &str, name: &str, offset: u64) -> (Vec<u8>, Vec<u8>) {
 /// [`TransferError::Malformed`] for bytes that cannot start a request (not `GET`, no quoted
 /// name, an offset out of range); [`TransferError::TooLong`] past [`MAX_REQUEST_LEN`].
 pub fn parse_request(buf: &[u8]) -> Result<Option<(TransferRequest, usize)>, TransferError> {
-    if buf.len() < GET.len() {
-        return if GET.starts_with(buf) {
+    Ok(parse_tagged(GET, buf)?.map(|(line, used)| {
+        let request = TransferRequest {
+            nick: line.nick,
+            name: line.name,
+            offset: line.number,
+        };
+        (request, used)
+    }))
+}
+
+/// The firewalled holder's two writes: `SEND`, then `<nick> "<name>" <size>`.
+pub fn push_header(my_nick: &str, name: &str, size: u64) -> (Vec<u8>, Vec<u8>) {
+    (
+        SEND.to_vec(),
+        format!("{my_nick} \"{name}\" {size}").into_bytes(),
+    )
+}
+
+/// The downloader reads a push header from `buf` (what arrived after it sent
+/// [`GREETING`] to the holder that connected to it), as [`parse_request`] reads a request.
+///
+/// # Errors
+/// As [`parse_request`], with `SEND` in place of `GET` and the size in place of the offset.
+pub fn parse_push_header(buf: &[u8]) -> Result<Option<(PushHeader, usize)>, TransferError> {
+    Ok(parse_tagged(SEND, buf)?.map(|(line, used)| {
+        let header = PushHeader {
+            nick: line.nick,
+            name: line.name,
+            size: line.number,
+        };
+        (header, used)
+    }))
+}
+
+/// The downloader's answer to a push header it accepts: where to start, in ASCII decimal,
+/// as its own write.
+pub fn offset_reply(offset: u64) -> Vec<u8> {
+    offset.to_string().into_bytes()
+}
+
+/// The firewalled holder reads the downloader's answer to its header: the offset and the
+/// bytes it took, once digits are there (the downloader sends nothing more until the file
+/// comes, so the digits of one write are the whole offset).
+///
+/// # Errors
+/// [`TransferError::Refused`] for [`INVALID_REQUEST`] or any other text;
+/// [`TransferError::Malformed`] for more than [`MAX_OFFSET_LEN`] digits, or digits
+/// followed by something else.
+pub fn parse_offset(buf: &[u8]) -> Result<Option<(u64, usize)>, TransferError> {
+    let Some(&first) = buf.first() else {
+        return Ok(None);
+    };
+    if !first.is_ascii_digit() {
+        return parse_error_text(buf).map(|()| None);
+    }
+    if buf.len() > MAX_OFFSET_LEN || !buf.iter().all(u8::is_ascii_digit) {
+        return Err(TransferError::Malformed("offset is not a number".into()));
+    }
+    let offset = parse_number(buf)?;
+    Ok(Some((offset, buf.len())))
+}
+
+/// `<nick> "<name>" <number>`, the one line both a request and a push header carry.
+struct Line {
+    nick: String,
+    name: String,
+    number: u64,
+}
+
+/// Reads `tag` and then a [`Line`] from `buf`, bounded by [`MAX_REQUEST_LEN`].
+fn parse_tagged(tag: &[u8], buf: &[u8]) -> Result<Option<(Line, usize)>, TransferError> {
+    let expected =
+        || TransferError::Malformed(format!("expected {}", String::from_utf8_lossy(tag)));
+    if buf.len() < tag.len() {
+        return if tag.starts_with(buf) {
             Ok(None)
         } else {
-            Err(TransferError::Malformed("expected GET".into()))
+            Err(expected())
         };
     }
-    if !buf.starts_with(GET) {
-        return Err(TransferError::Malformed("expected GET".into()));
+    if !buf.starts_with(tag) {
+        return Err(expected());
     }
-    let parsed = parse_request_line(&buf[GET.len()..])?;
-    match parsed {
-        Some(req) => Ok(Some((req, buf.len()))),
+    match parse_line(&buf[tag.len()..])? {
+        Some(line) => Ok(Some((line, buf.len()))),
         None if buf.len() > MAX_REQUEST_LEN => Err(TransferError::TooLong(MAX_REQUEST_LEN)),
         None => Ok(None),
     }
 }
 
 /// Reads `<nick> "<name>" <digits>` making up all of `line`.
-fn parse_request_line(line: &[u8]) -> Result<Option<TransferRequest>, TransferError> {
+fn parse_line(line: &[u8]) -> Result<Option<Line>, TransferError> {
     let Some(space) = line.iter().position(|&b| b == b' ') else {
         return Ok(None);
     };
@@ -138,7 +246,7 @@ fn parse_request_line(line: &[u8]) -> Result<Option<TransferRequest>, TransferEr
             Err(TransferError::Malformed("file name is not quoted".into()))
         };
     };
-    // The name ends at the last quote; after it come a space and the offset's digits.
+    // The name ends at the last quote; after it come a space and the number's digits.
     let Some(close) = body.iter().rposition(|&b| b == b'"') else {
         return Ok(None);
     };
@@ -150,15 +258,19 @@ fn parse_request_line(line: &[u8]) -> Result<Option<TransferRequest>, TransferEr
     }
     let name = std::str::from_utf8(&body[..close])
         .map_err(|_| TransferError::Malformed("file name is not text".into()))?;
-    let offset = std::str::from_utf8(digits)
-        .ok()
-        .and_then(|d| d.parse().ok())
-        .ok_or_else(|| TransferError::Malformed("offset out of range".into()))?;
-    Ok(Some(TransferRequest {
+    Ok(Some(Line {
         nick: nick.to_owned(),
         name: name.to_owned(),
-        offset,
+        number: parse_number(digits)?,
     }))
+}
+
+/// ASCII digits as a u64.
+fn parse_number(digits: &[u8]) -> Result<u64, TransferError> {
+    std::str::from_utf8(digits)
+        .ok()
+        .and_then(|d| d.parse().ok())
+        .ok_or_else(|| TransferError::Malformed("number out of range".into()))
 }
 
 /// The uploader decides: the file and the size reply to write before its bytes, or the
@@ -255,6 +367,61 @@ mod tests {
         let (a, b) = request("bob", "song one.mp3", 0);
         assert_eq!(a, b"GET");
         assert_eq!(b, b"bob \"song one.mp3\" 0");
+    }
+
+    /// napster.txt §4.2: "The uploader should then send the string "SEND" in a single
+    /// packet, and then the information: <mynick> "<filename>" <size>".
+    #[test]
+    fn a_firewalled_holder_writes_send_then_the_header_line() {
+        let (a, b) = push_header("alice", "song one.mp3", 443_332);
+        assert_eq!(a, b"SEND");
+        assert_eq!(b, b"alice \"song one.mp3\" 443332");
+    }
+
+    #[test]
+    fn the_downloader_reads_a_push_header_only_once_whole() {
+        let wire = b"SENDalice \"song one.mp3\" 443332";
+        for cut in 0..wire.len() - 6 {
+            assert_eq!(parse_push_header(&wire[..cut]), Ok(None), "cut {cut}");
+        }
+        let want = PushHeader {
+            nick: "alice".into(),
+            name: "song one.mp3".into(),
+            size: 443_332,
+        };
+        assert_eq!(parse_push_header(wire), Ok(Some((want, wire.len()))));
+        assert!(
+            parse_push_header(b"GETalice \"a\" 1").is_err(),
+            "not a push"
+        );
+        assert!(
+            parse_push_header(b"SENDalice a 1").is_err(),
+            "unquoted name"
+        );
+        let mut long = b"SENDalice \"".to_vec();
+        long.extend(std::iter::repeat_n(b'a', MAX_REQUEST_LEN));
+        assert_eq!(
+            parse_push_header(&long),
+            Err(TransferError::TooLong(MAX_REQUEST_LEN))
+        );
+    }
+
+    /// napster.txt §4.2: "The byte offset should be sent as a single packet in plain ASCII
+    /// digits", or "an error message such as "INVALID REQUEST"".
+    #[test]
+    fn the_offset_is_plain_ascii_digits_or_a_refusal() {
+        assert_eq!(offset_reply(0), b"0");
+        assert_eq!(offset_reply(1024), b"1024");
+        assert_eq!(parse_offset(b""), Ok(None));
+        assert_eq!(parse_offset(b"1024"), Ok(Some((1024, 4))));
+        assert_eq!(parse_offset(b"INVALID REQ"), Ok(None));
+        assert_eq!(
+            parse_offset(b"INVALID REQUEST"),
+            Err(TransferError::Refused("INVALID REQUEST".into()))
+        );
+        assert!(parse_offset(b"12x").is_err());
+        assert!(parse_offset(b"123456789012345678901").is_err(), "21 digits");
+        assert!(parse_offset(b"99999999999999999999").is_err(), "past u64");
     }
 
     #[test]

@@ -42,6 +42,8 @@ struct Pair {
     file: Vec<u8>,
     /// What reached the downloader's end, raw (for tests without a downloader).
     raw: Vec<u8>,
+    /// What reached the holder's end, raw.
+    to_holder: Vec<u8>,
     done: Option<(Instant, Result<u64, DownloadError>)>,
     /// When the uploader closed, if it did.
     up_closed: Option<Instant>,
@@ -61,8 +63,21 @@ impl Pair {
             start: 0,
             file: Vec::new(),
             raw: Vec::new(),
+            to_holder: Vec::new(),
             done: None,
             up_closed: None,
+        }
+    }
+
+    /// A firewalled holder, `alice`, that has connected out to push `name` of `library`.
+    fn pushing(library: Library, name: &str) -> Self {
+        let file = library
+            .by_name(name)
+            .expect("the pushed file is shared")
+            .clone();
+        Pair {
+            up: Uploader::push(Instant::ZERO, "alice", &file),
+            ..Pair::new(Dialect::Napster, library)
         }
     }
 
@@ -126,6 +141,7 @@ impl Pair {
             let (_, arrival) = self.wire.pop_front().expect("front was just seen");
             return match arrival {
                 Arrival::AtHolder(bytes) => {
+                    self.to_holder.extend_from_slice(&bytes);
                     self.up.handle_received(self.now, &bytes, &self.library)
                 }
                 Arrival::AtDownloader(bytes) => {
@@ -207,6 +223,13 @@ fn napster(name: &str) -> Download {
     Download::Napster {
         addr: holder(),
         my_nick: "bob".into(),
+        name: name.into(),
+    }
+}
+
+fn push(holder: &str, name: &str) -> Download {
+    Download::NapsterPush {
+        holder: holder.into(),
         name: name.into(),
     }
 }
@@ -527,4 +550,96 @@ fn a_holder_that_closes_mid_file_truncates_the_download() {
             expected: size
         })
     );
+}
+
+/// napster.txt §4.2, both ends' bytes: the downloader greets with `1` and answers the
+/// holder's `SEND` and header with its offset; the file's bytes follow, with no size reply.
+#[test]
+fn a_push_greets_announces_and_sends_from_the_offset_asked() {
+    let lib = library();
+    let want = bytes_of(&lib, 2);
+    for start in [0, 120] {
+        let mut pair = Pair::pushing(lib.clone(), "small.ogg");
+        pair.download(&push("ALICE", "small.ogg"), 300, start)
+            .run_for(MINUTE);
+        assert_eq!(pair.result(), Ok(300 - start));
+        assert_eq!(pair.file, want[start as usize..]);
+        assert_eq!(pair.to_holder, format!("1{start}").as_bytes());
+        let mut wire = b"SENDalice \"small.ogg\" 300".to_vec();
+        wire.extend_from_slice(&want[start as usize..]);
+        assert_eq!(pair.raw, wire, "start {start}");
+        assert_eq!(
+            pair.notices,
+            [
+                TransferNotice::UploadStarted,
+                TransferNotice::UploadFinished
+            ]
+        );
+        assert!(pair.up_closed.is_some(), "one file per push");
+    }
+}
+
+#[test]
+fn a_push_of_another_file_or_size_is_answered_invalid_request() {
+    for (download, size) in [
+        (push("alice", "big song.mp3"), 300),
+        (push("mallory", "small.ogg"), 300),
+        (push("alice", "small.ogg"), 301),
+    ] {
+        let mut pair = Pair::pushing(library(), "small.ogg");
+        pair.download(&download, size, 0).run_for(MINUTE);
+        assert!(pair.result().is_err(), "{download:?} {size}");
+        assert_eq!(pair.to_holder, b"1INVALID REQUEST");
+        assert!(pair.file.is_empty());
+        assert!(pair.notices.is_empty(), "nothing was uploaded");
+        assert!(pair.up_closed.is_some());
+    }
+}
+
+#[test]
+fn a_pusher_never_greeted_or_never_answered_gives_up() {
+    let mut silent = Pair::pushing(library(), "small.ogg");
+    silent.run_for(MINUTE);
+    assert!(silent.up_closed.is_some(), "no `1` within the head timeout");
+    assert!(
+        silent.raw.is_empty(),
+        "nothing announced before the greeting"
+    );
+
+    let mut pair = Pair::pushing(library(), "small.ogg");
+    pair.send_raw(b"1").run_for(MINUTE);
+    assert_eq!(pair.raw, b"SENDalice \"small.ogg\" 300");
+    assert!(
+        pair.up_closed.is_some(),
+        "no offset within the head timeout"
+    );
+    assert!(pair.notices.is_empty());
+}
+
+#[test]
+fn a_push_nobody_connects_for_times_out() {
+    let mut down = Downloader::new(Instant::ZERO, &push("alice", "small.ogg"), 300, 0);
+    assert_eq!(down.poll_timeout(), Some(Instant::ZERO + PUSH_TIMEOUT));
+    down.handle_timeout(Instant::ZERO + PUSH_TIMEOUT);
+    assert_eq!(
+        down.poll_output(),
+        Some(DownloadStep::Done(Err(DownloadError::Stalled)))
+    );
+}
+
+#[test]
+fn a_file_unshared_before_the_offset_comes_is_not_pushed() {
+    let mut pair = Pair::pushing(library(), "small.ogg");
+    pair.library = Library::synthetic([("small.ogg", 299)], 7);
+    pair.download(&push("alice", "small.ogg"), 300, 0)
+        .run_for(MINUTE);
+    assert_eq!(
+        pair.result(),
+        Err(DownloadError::Truncated {
+            received: 0,
+            expected: 300
+        })
+    );
+    assert!(pair.notices.is_empty(), "nothing was uploaded");
+    assert!(pair.up_closed.is_some());
 }

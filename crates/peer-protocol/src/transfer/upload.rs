@@ -21,6 +21,12 @@
 //! dialect's bound ([`MAX_HEAD_LEN`], [`napster::MAX_REQUEST_LEN`]); bytes that come while a
 //! response is being sent wait in the same bounded buffer for their turn.
 //!
+//! A firewalled Napster holder pushes instead ([`Uploader::push`]): it has connected out to
+//! the downloader, waits for the downloader's `1`, writes `SEND` and its header, and reads
+//! the offset in place of a request. From there on it serves as above, with no size reply
+//! (the header carried the size) and no error text (the downloader would take any byte for
+//! the file's): a bad offset, or a file no longer shared as announced, just closes.
+//!
 //! Upload slots are the driver's to count: the core only asks ([`UploadStep::Claim`]) once
 //! it knows what it would serve, and holds the slot it got until the connection ends.
 
@@ -63,6 +69,14 @@ pub enum UploadStep {
     Notice(TransferNotice),
     /// Send what was written, then close the connection. Nothing follows.
     Close,
+}
+
+/// The file a push announced: it is served only while the library still shares it so.
+struct Pushed {
+    name: String,
+    size: u64,
+    /// `SEND` and the header line, written once the downloader has greeted.
+    header: Option<(Vec<u8>, Vec<u8>)>,
 }
 
 /// A request understood and checked against the library: what to send.
@@ -159,8 +173,34 @@ impl Dialect {
     }
 }
 
+impl Pushed {
+    /// Reads the downloader's offset from the front of `buf`, and checks that `library`
+    /// still shares the announced file with the announced size.
+    fn parse(&self, buf: &[u8], library: &Library) -> Parsed {
+        match napster::parse_offset(buf) {
+            Ok(None) => Parsed::Incomplete,
+            Err(_) => Parsed::Refuse(Vec::new()),
+            Ok(Some((offset, used))) => match library.by_name(&self.name) {
+                Some(file) if file.size == self.size && offset <= file.size => Parsed::Serve(
+                    Serve {
+                        file: file.clone(),
+                        start: offset,
+                        end: file.size,
+                        reply: Vec::new(),
+                        keep_alive: false,
+                    },
+                    used,
+                ),
+                _ => Parsed::Refuse(Vec::new()),
+            },
+        }
+    }
+}
+
 /// Where the connection stands.
 enum State {
+    /// Push: waiting for the downloader's `1` until the deadline.
+    Greeting,
     /// Waiting for a request head until the deadline.
     Request,
     /// A request is resolved; the driver is asked for a slot.
@@ -185,6 +225,8 @@ enum State {
 /// stops being shared is not served on a connection opened before.
 pub struct Uploader {
     dialect: Dialect,
+    /// What a push announces, for a push; `None` for a connection the downloader made.
+    push: Option<Pushed>,
     /// Bytes received and not yet taken by a request, at most the dialect's bound.
     buf: Vec<u8>,
     state: State,
@@ -198,17 +240,42 @@ pub struct Uploader {
 impl Uploader {
     /// A connection accepted at `now`; the dialect's greeting is the first thing written.
     pub fn new(dialect: Dialect, now: Instant) -> Self {
-        let mut out = VecDeque::new();
+        let mut uploader = Uploader::greeted(dialect, now);
         if !dialect.greeting().is_empty() {
-            out.push_back(UploadStep::Write(dialect.greeting().to_vec()));
+            let greeting = UploadStep::Write(dialect.greeting().to_vec());
+            uploader.out.push_back(greeting);
         }
+        uploader
+    }
+
+    /// A connection accepted at `now` whose greeting the driver wrote already: a Napster
+    /// data port writes the `1` to every connection before it can tell a download from a
+    /// push.
+    pub fn greeted(dialect: Dialect, now: Instant) -> Self {
         Uploader {
             dialect,
+            push: None,
             buf: Vec::new(),
             state: State::Request,
             has_slot: false,
-            out,
+            out: VecDeque::new(),
             deadline: Some(now + HEAD_TIMEOUT),
+        }
+    }
+
+    /// A push of `file` as `my_nick`, on a connection this holder made at `now` to the
+    /// downloader (Napster's firewalled upload). The downloader's `1` must come within
+    /// [`HEAD_TIMEOUT`], and so must its offset after the header.
+    pub fn push(now: Instant, my_nick: &str, file: &SharedFile) -> Self {
+        let header = napster::push_header(my_nick, &file.name, file.size);
+        Uploader {
+            push: Some(Pushed {
+                name: file.name.clone(),
+                size: file.size,
+                header: Some(header),
+            }),
+            state: State::Greeting,
+            ..Uploader::greeted(Dialect::Napster, now)
         }
     }
 
@@ -219,6 +286,7 @@ impl Uploader {
         }
         self.buf.extend_from_slice(bytes);
         match self.state {
+            State::Greeting => self.take_greeting(now, library),
             State::Request => self.take_request(now, library),
             // A request sent ahead waits its turn, within the same bound as any head.
             _ if self.buf.len() > self.dialect.max_request() => self.close(),
@@ -232,7 +300,9 @@ impl Uploader {
             return;
         }
         if !granted {
-            self.out.push_back(UploadStep::Write(self.dialect.busy()));
+            if self.push.is_none() {
+                self.out.push_back(UploadStep::Write(self.dialect.busy()));
+            }
             return self.close();
         }
         self.has_slot = true;
@@ -278,7 +348,7 @@ impl Uploader {
                     .push_back(UploadStep::Notice(TransferNotice::UploadFinished));
                 self.close();
             }
-            State::Request | State::Claiming(_) => self.close(),
+            State::Greeting | State::Request | State::Claiming(_) => self.close(),
         }
     }
 
@@ -301,12 +371,35 @@ impl Uploader {
         self.deadline
     }
 
+    /// Push: the downloader's `1`, then `SEND` and the header; its offset comes next.
+    fn take_greeting(&mut self, now: Instant, library: &Library) {
+        let greeting = napster::GREETING;
+        if self.buf.len() < greeting.len() {
+            return;
+        }
+        if !self.buf.starts_with(greeting) {
+            return self.close();
+        }
+        self.buf.drain(..greeting.len());
+        if let Some((send, line)) = self.push.as_mut().and_then(|p| p.header.take()) {
+            self.out.push_back(UploadStep::Write(send));
+            self.out.push_back(UploadStep::Write(line));
+        }
+        self.state = State::Request;
+        self.deadline = Some(now + HEAD_TIMEOUT);
+        self.take_request(now, library);
+    }
+
     /// Serves the request at the front of the buffer, once it is whole.
     fn take_request(&mut self, now: Instant, library: &Library) {
-        match self.dialect.parse(&self.buf, library) {
+        let parsed = match &self.push {
+            Some(pushed) => pushed.parse(&self.buf, library),
+            None => self.dialect.parse(&self.buf, library),
+        };
+        match parsed {
             Parsed::Incomplete => {}
             Parsed::Refuse(reply) => {
-                self.out.push_back(UploadStep::Write(reply));
+                self.write(reply);
                 self.close();
             }
             Parsed::Serve(serve, used) => {
@@ -324,7 +417,7 @@ impl Uploader {
 
     /// Writes the reply and asks for the first chunk.
     fn begin(&mut self, now: Instant, serve: Serve, library: &Library) {
-        self.out.push_back(UploadStep::Write(serve.reply));
+        self.write(serve.reply);
         self.out
             .push_back(UploadStep::Notice(TransferNotice::UploadStarted));
         self.state = State::Sending {
@@ -366,6 +459,13 @@ impl Uploader {
         self.state = State::Request;
         self.deadline = Some(now + HEAD_TIMEOUT);
         self.take_request(now, library);
+    }
+
+    /// Writes `bytes`, unless there are none (a push has no size reply and no error text).
+    fn write(&mut self, bytes: Vec<u8>) {
+        if !bytes.is_empty() {
+            self.out.push_back(UploadStep::Write(bytes));
+        }
     }
 
     fn close(&mut self) {

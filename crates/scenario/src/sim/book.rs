@@ -152,6 +152,8 @@ impl Book {
                         }
                     }
                 }
+                // Scenario peers all listen on a data port; the simulator carries no pushes.
+                Event::PushUpload { .. } => {}
             }
         }
         progressed
