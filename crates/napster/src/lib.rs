@@ -315,8 +315,6 @@ pub mod types {
     pub const HOTLIST_INIT: u16 = 208;
     /// 209, S: a user on your hotlist signed on (`MSG_SERVER_USER_SIGNON`).
     pub const USER_SIGNON: u16 = 209;
-    /// 210, S: a user on your hotlist signed off (`MSG_SERVER_USER_SIGNOFF`).
-    pub const USER_SIGNOFF: u16 = 210;
     /// 215, C: who shares a file with this md5 and size? (`MSG_CLIENT_RESUME_REQUEST`).
     pub const RESUME_REQUEST: u16 = 215;
     /// 216, S: this user does (`MSG_SERVER_RESUME_MATCH`).

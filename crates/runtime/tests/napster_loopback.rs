@@ -13,7 +13,6 @@ use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 
 use p2plab_napster::peer::DEFAULT_LINK_TYPE;
-use p2plab_peer_protocol::{Hit, Library};
 use p2plab_peer_protocol::control::{ControlReply, ControlRequest};
 use p2plab_peer_protocol::{Answer, Hit, Holder, Library, Question};
 use p2plab_runtime::control::{self, ControlClient, ControlOptions};

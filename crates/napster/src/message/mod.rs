@@ -436,9 +436,9 @@ impl Message {
             Message::PrivateMessage { nick, text } => {
                 let _ = write!(out, "{nick} {text}");
             }
-            Message::Whois { nick }
-            | Message::PingUser { nick }
-            | Message::PongUser { nick } => out.push_str(nick),
+            Message::Whois { nick } | Message::PingUser { nick } | Message::PongUser { nick } => {
+                out.push_str(nick)
+            }
             Message::Browse { nick, max } => {
                 out.push_str(nick);
                 if let Some(max) = max {
