@@ -156,8 +156,8 @@ make_share bob "$ROUNDS"
 make_share carol "$ROUNDS"
 alice_control=$(free_port)
 bob_control=$(free_port)
-# All at once, as a user starting peers would: each writes its own token file.
 carol_control=$(free_port)
+# All at once, as a user starting peers would: each writes its own token file.
 start_peer alice "$alice_control"
 start_peer bob "$bob_control"
 start_peer carol "$carol_control" --firewalled
@@ -178,6 +178,27 @@ for round in 1 2; do
     fetch_all bob alice "$bob_control"
     fetch_all alice carol "$alice_control"
 done
+
+# The user commands, answered by OpenNap itself: alice browses bob's files (211 → 212… 213),
+# asks who he is (603 → 604) and pings him (751, relayed to bob, whose 752 comes back); a
+# nick OpenNap never saw is refused with its 404.
+echo "== browse, whois and ping through OpenNap"
+"$bin" napster browse --control "127.0.0.1:$alice_control" bob >"$work/browse.txt" ||
+    fail "alice could not browse bob: $(cat "$work/browse.txt")"
+listed=$(grep -c "bob song" "$work/browse.txt" || true)
+[ "$listed" -eq "$ROUNDS" ] || fail "browse listed $listed of bob's $ROUNDS files: $(cat "$work/browse.txt")"
+echo "   alice browsed bob: $listed files"
+"$bin" napster whois --control "127.0.0.1:$alice_control" bob >"$work/whois.txt" ||
+    fail "alice could not whois bob: $(cat "$work/whois.txt")"
+grep -q "$ROUNDS" "$work/whois.txt" || fail "whois bob does not say he shares $ROUNDS files: $(cat "$work/whois.txt")"
+echo "   alice whois bob: $(tr '\n' ' ' <"$work/whois.txt")"
+"$bin" napster ping --control "127.0.0.1:$alice_control" bob >"$work/ping.txt" 2>&1 ||
+    fail "alice's ping of bob was not answered: $(cat "$work/ping.txt")"
+echo "   $(cat "$work/ping.txt")"
+if "$bin" napster whois --control "127.0.0.1:$alice_control" nobodyhere >"$work/whois-none.txt" 2>&1; then
+    fail "whois of a nick OpenNap never saw succeeded: $(cat "$work/whois-none.txt")"
+fi
+echo "   whois nobodyhere: $(cat "$work/whois-none.txt")"
 
 # What each peer heard from OpenNap: every upload was asked (607) and accepted (608), and
 # the login greeting (621, 214) came and was taken in stride; every one of carol's came
@@ -201,4 +222,4 @@ pushed = sys.argv[2] == "carol"
 sys.exit(0 if asked == accepted == int(sys.argv[3]) and (pushes == asked) == pushed else 1)
 PY
 done
-echo "PASS: $((3 * 2 * ROUNDS)) downloads through OpenNap, $((2 * ROUNDS)) of them pushed by a firewalled peer, all bytes identical"
+echo "PASS: $((3 * 2 * ROUNDS)) downloads through OpenNap, $((2 * ROUNDS)) of them pushed by a firewalled peer, all bytes identical; browse, whois and ping answered"
