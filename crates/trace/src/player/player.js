@@ -186,7 +186,7 @@
     $("path").replaceChildren(...asked.map((m) => {
       const li = document.createElement("li");
       li.dataset.node = label(m.to);
-      li.textContent = `${label(m.to)} — ${m.why}`;
+      li.textContent = m.why;
       return li;
     }));
     nodeOf.forEach((g) => g.classList.remove("on-path"));
