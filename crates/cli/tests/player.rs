@@ -90,12 +90,27 @@ impl Page {
         tab.add_event_listener(Arc::new(move |event: &Event| {
             let error = match event {
                 Event::RuntimeExceptionThrown(e) => {
-                    Some(format!("{:?}", e.params.exception_details))
+                    let details = &e.params.exception_details;
+                    let thrown = details.exception.as_ref();
+                    Some(
+                        thrown
+                            .and_then(|x| x.description.clone())
+                            .unwrap_or_else(|| {
+                                format!("{} at line {}", details.text, details.line_number + 1)
+                            }),
+                    )
                 }
                 Event::RuntimeConsoleAPICalled(e)
                     if e.params.Type == ConsoleAPICalledEventTypeOption::Error =>
                 {
-                    Some(format!("console.error {:?}", e.params.args))
+                    let args = e.params.args.iter().map(|a| match &a.value {
+                        Some(v) => v.to_string(),
+                        None => a.description.clone().unwrap_or_default(),
+                    });
+                    Some(format!(
+                        "console.error: {}",
+                        args.collect::<Vec<_>>().join(" ")
+                    ))
                 }
                 Event::LogEntryAdded(e) if e.params.entry.level == LogEntryLevel::Error => {
                     Some(e.params.entry.text.clone())
