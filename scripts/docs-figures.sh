@@ -9,6 +9,7 @@
 #
 #   docs/src/generated/*.txt, *.md   text: traces, hex dumps, scenario reports
 #   docs/src/figures/*.svg           pictures: traces and scenario charts
+#   docs/src/players/*.html          step-through players of the traces
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,13 +17,16 @@ cargo build --release --bin p2plab
 P="${CARGO_TARGET_DIR:-target}/release/p2plab"
 GEN=docs/src/generated
 FIG=docs/src/figures
-mkdir -p "$GEN" "$FIG"
+PLAY=docs/src/players
+mkdir -p "$GEN" "$FIG" "$PLAY"
 
-# One search through each network: the text, the picture, and the bytes of its messages.
+# One search through each network: the text, the picture, the player, and the bytes of its
+# messages.
 grep -v '^#' scripts/traces.list | while read -r text args; do
     [ -n "$text" ] || continue
+    args=${args/--svg /--svg $FIG/}
     # shellcheck disable=SC2086 # the arguments are words, split on purpose
-    "$P" trace ${args/--svg /--svg $FIG/} > "$GEN/$text"
+    "$P" trace ${args/--html /--html $PLAY/} > "$GEN/$text"
 done
 
 # Summaries: the last lines of each trace, for the chapters' prose.

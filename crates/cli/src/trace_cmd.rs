@@ -1,6 +1,6 @@
 //! `p2plab trace`: follow one search through a small in-memory network of the chosen kind and
 //! print every message it caused, with the reason each was sent; optionally draw it as SVG or
-//! dump one message's bytes field by field.
+//! dump one message's bytes field by field, or write an HTML player that replays it.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -51,6 +51,10 @@ pub struct TraceArgs {
     /// Also draw the trace as an SVG picture into this file.
     #[arg(long)]
     svg: Option<PathBuf>,
+    /// Also write a step-through player into this file: one self-contained HTML page that
+    /// replays the search message by message, with each message's bytes and reason.
+    #[arg(long)]
+    html: Option<PathBuf>,
     /// Print only an annotated hex dump of the first message of this kind (e.g. query,
     /// query_hit, search, login, find_successor); `--hex list` names the kinds available.
     #[arg(long)]
@@ -84,6 +88,10 @@ pub fn run(args: &TraceArgs) -> anyhow::Result<ExitCode> {
         std::fs::write(path, p2plab_trace::svg::render(&trace))
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
+    if let Some(path) = &args.html {
+        std::fs::write(path, p2plab_trace::player::render(&trace))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
     match args.hex.as_deref() {
         None => print!("{}", p2plab_trace::text::render(&trace)),
         Some("list") => println!("{}", trace.kinds().join(" ")),
@@ -94,11 +102,7 @@ pub fn run(args: &TraceArgs) -> anyhow::Result<ExitCode> {
                     trace.kinds().join(" ")
                 )
             })?;
-            let fields = match config.network {
-                Network::Napster => p2plab_trace::napster::fields(bytes),
-                Network::Gnutella => p2plab_trace::gnutella::fields(bytes),
-                Network::Chord => p2plab_trace::chord::fields(bytes),
-            };
+            let fields = p2plab_trace::fields(config.network, bytes);
             println!(
                 "{kind}, {} bytes, {} -> {}:",
                 bytes.len(),

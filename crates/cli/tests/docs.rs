@@ -355,8 +355,8 @@ fn the_threat_model_gives_the_limits_the_code_has_and_names_real_tests() {
     );
 }
 
-/// Every trace in `scripts/traces.list` (the list `scripts/docs-figures.sh` runs) printed
-/// and drawn again, byte for byte as committed: the traces run on virtual time with fixed
+/// Every trace in `scripts/traces.list` (the list `scripts/docs-figures.sh` runs) printed,
+/// drawn and made into a player again, byte for byte as committed: the traces run on virtual time with fixed
 /// seeds, so a change to a core, a message or a picture that the book would show
 /// differently fails here until the figures are regenerated.
 #[test]
@@ -373,14 +373,18 @@ fn the_committed_traces_are_what_the_code_prints() {
         let mut words = line.split_whitespace();
         let text = words.next().expect("a file name");
         let mut args = vec!["trace".to_owned()];
-        let mut picture = None;
+        // The files this line draws, each with the folder of docs/src it is committed in.
+        let mut drawn = Vec::new();
         while let Some(w) = words.next() {
             args.push(w.to_owned());
-            if w == "--svg" {
-                let name = words.next().expect("--svg names a picture");
-                picture = Some(name);
-                args.push(scratch.join(name).display().to_string());
-            }
+            let folder = match w {
+                "--svg" => "figures",
+                "--html" => "players",
+                _ => continue,
+            };
+            let name = words.next().expect("--svg and --html name a file");
+            drawn.push((folder, name));
+            args.push(scratch.join(name).display().to_string());
         }
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_p2plab"))
             .args(&args)
@@ -391,9 +395,9 @@ fn the_committed_traces_are_what_the_code_prints() {
         if out.stdout != committed {
             stale.push(text.to_owned());
         }
-        if let Some(name) = picture {
-            let drawn = std::fs::read(scratch.join(name)).expect("the picture was drawn");
-            if drawn != std::fs::read(book().join("figures").join(name)).expect(name) {
+        for (folder, name) in drawn {
+            let fresh = std::fs::read(scratch.join(name)).expect("the file was written");
+            if fresh != std::fs::read(book().join(folder).join(name)).expect(name) {
                 stale.push(name.to_owned());
             }
         }

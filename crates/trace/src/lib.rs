@@ -22,6 +22,7 @@
 //! - [`text`] — the terminal rendering.
 //! - [`hexdump`] — an annotated hex dump of one message, field by field.
 //! - [`svg`] — the pictures: the Napster star, the Gnutella flood wave, the Chord ring.
+//! - [`player`] — one HTML file that replays the trace message by message in a browser.
 //!
 //! ## Example
 //!
@@ -45,12 +46,14 @@ mod harness;
 pub mod hexdump;
 pub mod model;
 pub mod napster;
+pub mod player;
 pub mod svg;
 pub mod text;
 
 use std::time::Duration;
 
 pub use config::{Network, TraceConfig};
+use hexdump::Field;
 pub use model::{Figure, Role, Trace, TraceError, TracedMessage};
 
 /// Every message takes exactly this long on every link. With one constant latency a flood
@@ -79,5 +82,14 @@ pub fn run(config: &TraceConfig) -> Result<Trace, TraceError> {
         Network::Napster => napster::trace(config),
         Network::Gnutella => gnutella::trace(config),
         Network::Chord => chord::trace(config),
+    }
+}
+
+/// Where the fields of one message of `network` lie, for [`hexdump::render`].
+pub fn fields(network: Network, bytes: &[u8]) -> Vec<Field> {
+    match network {
+        Network::Napster => napster::fields(bytes),
+        Network::Gnutella => gnutella::fields(bytes),
+        Network::Chord => chord::fields(bytes),
     }
 }

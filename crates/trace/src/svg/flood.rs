@@ -11,7 +11,7 @@ use std::f64::consts::TAU;
 
 use p2plab_netsim::NodeIdx;
 
-use super::{offset, pull_back, Canvas, Point, ANSWER, ASK, FAINT, HOLDER, INK, WASTE};
+use super::{offset, pull_back, Canvas, Layout, Point, ANSWER, ASK, FAINT, HOLDER, INK, WASTE};
 use crate::model::{Flood, Trace};
 
 const SIZE: u32 = 820;
@@ -52,13 +52,36 @@ fn subtree_sizes(flood: &Flood) -> Vec<usize> {
     size
 }
 
+/// The distance between two rings.
+fn ring_step(rings: &[Vec<NodeIdx>]) -> f64 {
+    OUTER / (rings.len().max(2) - 1) as f64
+}
+
+/// The servents placed by [`radial_tree`], and a guide circle for every ring but the
+/// searcher's.
+pub fn layout(flood: &Flood) -> Layout {
+    let place = radial_tree(flood);
+    let rings = rings(flood);
+    let step = ring_step(&rings);
+    Layout {
+        width: SIZE,
+        height: SIZE + 60,
+        centre: CENTRE,
+        nodes: (0..flood.hop.len())
+            .map(|n| place.get(&n).copied().unwrap_or(CENTRE))
+            .collect(),
+        node_radius: NODE,
+        guides: (1..rings.len()).map(|r| step * r as f64).collect(),
+    }
+}
+
 /// A radial tree: each servent gets a wedge of the circle in proportion to the servents the
 /// flood reached through it, and sits in the middle of its wedge on the ring of its hop; so
 /// the tree's branches never cross. Servents never reached share the outer ring, evenly
 /// spaced.
-fn layout(flood: &Flood) -> BTreeMap<NodeIdx, Point> {
+fn radial_tree(flood: &Flood) -> BTreeMap<NodeIdx, Point> {
     let rings = rings(flood);
-    let step = OUTER / (rings.len().max(2) - 1) as f64;
+    let step = ring_step(&rings);
     let size = subtree_sizes(flood);
     let mut wedge: BTreeMap<NodeIdx, (f64, f64)> = BTreeMap::new();
     let mut place = BTreeMap::new();
@@ -94,14 +117,14 @@ fn layout(flood: &Flood) -> BTreeMap<NodeIdx, Point> {
 
 /// Draws the flood.
 pub fn draw(trace: &Trace, flood: &Flood) -> String {
-    let mut c = Canvas::new(SIZE, SIZE + 60);
+    let layout = layout(flood);
+    let mut c = Canvas::new(layout.width, layout.height);
     c.heading(
         &trace.title,
         "rings: the hop at which each servent first got the Query",
     );
-    let place = layout(flood);
-    let at = |n: NodeIdx| place.get(&n).copied().unwrap_or(CENTRE);
-    guides(&mut c, flood);
+    let at = |n: NodeIdx| layout.nodes[n];
+    guides(&mut c, flood, &layout.guides);
     for &(a, b) in &flood.edges {
         c.line(at(a), at(b), FAINT, 1.0, None, false);
     }
@@ -157,11 +180,9 @@ pub fn draw(trace: &Trace, flood: &Flood) -> String {
     c.finish()
 }
 
-fn guides(c: &mut Canvas, flood: &Flood) {
+fn guides(c: &mut Canvas, flood: &Flood, radii: &[f64]) {
     let rings = rings(flood);
-    let step = OUTER / (rings.len().max(2) - 1) as f64;
-    for (r, ring) in rings.iter().enumerate().skip(1) {
-        let radius = step * r as f64;
+    for ((r, ring), &radius) in rings.iter().enumerate().skip(1).zip(radii) {
         c.circle(CENTRE, radius, "none", FAINT, Some("6 4"));
         c.text(
             (CENTRE.0 + 3.0, CENTRE.1 - radius - 3.0),

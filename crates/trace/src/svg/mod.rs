@@ -43,6 +43,33 @@ pub fn render(trace: &Trace) -> String {
 /// A point.
 pub type Point = (f64, f64);
 
+/// Where a trace's picture puts the network: the canvas, and every node's centre. The SVG
+/// drawings and the HTML player both place nodes from here, so the two pictures agree.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Layout {
+    /// Canvas width.
+    pub width: u32,
+    /// Canvas height.
+    pub height: u32,
+    /// The middle of the picture: the server, the searcher, the ring's centre.
+    pub centre: Point,
+    /// Every node's centre, by node index.
+    pub nodes: Vec<Point>,
+    /// The radius of a node's disc.
+    pub node_radius: f64,
+    /// Guide circles around `centre`, by radius: Gnutella's hop rings, Chord's circle.
+    pub guides: Vec<f64>,
+}
+
+/// The layout of a trace's picture.
+pub fn layout(trace: &Trace) -> Layout {
+    match &trace.figure {
+        Figure::Star(star) => star::layout(trace, star),
+        Figure::Flood(flood) => flood::layout(flood),
+        Figure::Ring(ring) => ring::layout(ring),
+    }
+}
+
 /// An SVG document being drawn.
 #[derive(Debug)]
 pub struct Canvas {

@@ -10,7 +10,7 @@
 
 use std::f64::consts::TAU;
 
-use super::{side_anchor, step_mark, Canvas, Point, ANSWER, ASK, FAINT, HOLDER, INK};
+use super::{side_anchor, step_mark, Canvas, Layout, Point, ANSWER, ASK, FAINT, HOLDER, INK};
 use crate::model::{RingFigure, Trace};
 
 const SIZE: u32 = 800;
@@ -18,10 +18,30 @@ const CENTRE: Point = (400.0, 430.0);
 const RADIUS: f64 = 300.0;
 const NODE: f64 = 7.0;
 
-fn point(id: u64, bits: u32, radius: f64) -> Point {
+/// Where identifier `id` of an m-bit ring lies on a circle of `radius`.
+pub fn point(id: u64, bits: u32, radius: f64) -> Point {
     let a = TAU * id as f64 / (1u64 << bits) as f64;
     (CENTRE.0 + radius * a.sin(), CENTRE.1 - radius * a.cos())
 }
+
+/// Every node at its identifier on the one circle.
+pub fn layout(ring: &RingFigure) -> Layout {
+    Layout {
+        width: SIZE,
+        height: SIZE + 60,
+        centre: CENTRE,
+        nodes: ring
+            .nodes
+            .iter()
+            .map(|n| point(n.id, ring.bits, RADIUS))
+            .collect(),
+        node_radius: NODE,
+        guides: vec![RADIUS],
+    }
+}
+
+/// How far outside the ring the key's label sits.
+pub const KEY_LABEL_OUT: f64 = 40.0;
 
 /// How far a request's curve bows from the straight chord towards the centre.
 const ASK_BOW: f64 = 0.35;
@@ -49,10 +69,11 @@ fn chord_curve(
 
 /// Draws the ring.
 pub fn draw(trace: &Trace, ring: &RingFigure) -> String {
-    let mut c = Canvas::new(SIZE, SIZE + 60);
+    let layout = layout(ring);
+    let mut c = Canvas::new(layout.width, layout.height);
     c.heading(&trace.title, "0 at the top, ids grow clockwise");
     c.circle(CENTRE, RADIUS, "none", FAINT, None);
-    let at = |i: usize| point(ring.nodes[i].id, ring.bits, RADIUS);
+    let at = |i: usize| layout.nodes[i];
     let origin = &ring.nodes[trace.origin];
     let mut fingers: Vec<u64> = origin.fingers.iter().flatten().copied().collect();
     fingers.dedup();
@@ -152,7 +173,7 @@ pub fn draw(trace: &Trace, ring: &RingFigure) -> String {
         None,
         false,
     );
-    let key_label = point(ring.key, ring.bits, RADIUS + 40.0);
+    let key_label = point(ring.key, ring.bits, RADIUS + KEY_LABEL_OUT);
     c.text(
         key_label,
         12,

@@ -6,7 +6,9 @@
 
 use std::f64::consts::TAU;
 
-use super::{offset, pull_back, side_anchor, Canvas, Point, ANSWER, ASK, FAINT, HOLDER, INK};
+use super::{
+    offset, pull_back, side_anchor, Canvas, Layout, Point, ANSWER, ASK, FAINT, HOLDER, INK,
+};
 use crate::model::{Star, Trace};
 
 const SIZE: u32 = 720;
@@ -14,17 +16,34 @@ const CENTRE: Point = (360.0, 380.0);
 const RADIUS: f64 = 260.0;
 const NODE: f64 = 14.0;
 
+/// The server in the middle, the peers evenly round it in the order they logged in.
+pub fn layout(trace: &Trace, star: &Star) -> Layout {
+    let mut nodes = vec![CENTRE; trace.labels.len()];
+    for (k, &p) in star.peers.iter().enumerate() {
+        let a = TAU * k as f64 / star.peers.len() as f64;
+        if let Some(at) = nodes.get_mut(p) {
+            *at = (CENTRE.0 + RADIUS * a.sin(), CENTRE.1 - RADIUS * a.cos());
+        }
+    }
+    Layout {
+        width: SIZE,
+        height: SIZE + 40,
+        centre: CENTRE,
+        nodes,
+        node_radius: NODE,
+        guides: Vec::new(),
+    }
+}
+
 /// Draws the star.
 pub fn draw(trace: &Trace, star: &Star) -> String {
-    let mut c = Canvas::new(SIZE, SIZE + 40);
+    let layout = layout(trace, star);
+    let mut c = Canvas::new(layout.width, layout.height);
     c.heading(
         &trace.title,
         "every search is one round trip to the central index",
     );
-    let place = |k: usize| -> Point {
-        let a = TAU * k as f64 / star.peers.len() as f64;
-        (CENTRE.0 + RADIUS * a.sin(), CENTRE.1 - RADIUS * a.cos())
-    };
+    let place = |k: usize| -> Point { layout.nodes[star.peers[k]] };
     for (k, &p) in star.peers.iter().enumerate() {
         let at = place(k);
         let dash = star.holders.contains(&p).then_some("5 4");
