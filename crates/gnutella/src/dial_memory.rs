@@ -74,6 +74,20 @@ impl DialMemory {
         version: Version,
         retry_after: Option<Duration>,
     ) {
+        let asked = retry_after.map_or(Duration::ZERO, |d| d.min(MAX_RETRY_AFTER));
+        self.back_off(now, addr, asked).legacy = version == Version::V06;
+    }
+
+    /// `addr` could not be reached at all: nothing listens there (yet), or no route. The
+    /// dial waits as after a refusal, but no handshake was heard, so none is to blame: the
+    /// next dial speaks the same version (a servent started a moment before its peer is
+    /// not taken for a 0.4 one).
+    pub fn unreachable(&mut self, now: Instant, addr: SocketAddr) {
+        self.back_off(now, addr, Duration::ZERO);
+    }
+
+    /// Counts one more failed dial of `addr` and waits before the next (at least `asked`).
+    fn back_off(&mut self, now: Instant, addr: SocketAddr, asked: Duration) -> &mut Entry {
         if !self.entries.contains_key(&addr) && self.entries.len() >= MAX_DIAL_MEMORY {
             self.evict();
         }
@@ -83,9 +97,8 @@ impl DialMemory {
             not_before: now,
         });
         entry.refusals = entry.refusals.saturating_add(1);
-        entry.legacy = version == Version::V06;
-        let asked = retry_after.map_or(Duration::ZERO, |d| d.min(MAX_RETRY_AFTER));
         entry.not_before = now + backoff(entry.refusals).max(asked);
+        entry
     }
 
     /// A handshake with `addr` speaking `version` succeeded: its failures are forgotten, and
@@ -162,6 +175,19 @@ mod tests {
         assert_eq!(m.version(addr(2)), Version::V04, "a 0.4 servent stays 0.4");
         m.succeeded(t0, addr(1), Version::V06);
         assert!(m.may_dial(addr(1), t0) && m.version(addr(1)) == Version::V06);
+    }
+
+    #[test]
+    fn an_address_where_nothing_listens_is_waited_for_and_keeps_its_version() {
+        let mut m = DialMemory::default();
+        let t0 = Instant::ZERO;
+        m.unreachable(t0, addr(1));
+        assert_eq!(m.version(addr(1)), Version::V06, "no handshake was refused");
+        assert!(!m.may_dial(addr(1), t0 + Duration::from_secs(1)));
+        assert!(m.may_dial(addr(1), t0 + DIAL_RETRY));
+        m.refused(t0, addr(2), Version::V06, None);
+        m.unreachable(t0 + DIAL_RETRY, addr(2));
+        assert_eq!(m.version(addr(2)), Version::V04, "a 0.4 fallback stays");
     }
 
     #[test]

@@ -303,8 +303,12 @@ impl Servent {
         reason: CloseReason,
         out: &mut Outbox,
     ) {
-        // Closed before it answered our handshake: a refusal without a word.
-        self.note_refusal(now, conn, None);
+        match reason {
+            // Never connected: nothing listens there (yet); no handshake is to blame.
+            CloseReason::Refused | CloseReason::Unreachable => self.note_unreachable(now, conn),
+            // Closed before it answered our handshake: a refusal without a word.
+            _ => self.note_refusal(now, conn, None),
+        }
         if let Some(c) = self.conns.remove(&conn) {
             self.forget(now, c, Failure::Closed(reason), out);
         }
@@ -316,6 +320,13 @@ impl Servent {
         self.note_refusal(now, conn, None);
         let ms = u64::try_from(self.config.handshake_timeout.as_millis()).unwrap_or(u64::MAX);
         self.end_conn(now, conn, Failure::NoAnswer(ms), out);
+    }
+
+    /// Remembers that the address we dialled on `conn` could not be reached.
+    fn note_unreachable(&mut self, now: Instant, conn: ConnId) {
+        if let Some((addr, _)) = self.conns.get(&conn).and_then(Conn::awaiting_answer) {
+            self.dial_memory.unreachable(now, addr);
+        }
     }
 
     /// Remembers that the peer we dialled on `conn` refused the handshake we spoke.
