@@ -17,7 +17,9 @@ use crate::hexdump;
 use crate::model::{Figure, Role, Trace, TracedMessage};
 use crate::svg::{self, Point};
 
-/// The page around the data: placeholders `{{title}}`, `{{style}}`, `{{script}}`, `{{data}}`.
+/// The page around the data, a template whose four slots — `{{title}}`, `{{style}}`,
+/// `{{script}}` and `{{data}}` — [`render`] fills with the trace's title, [`STYLE`], [`SCRIPT`] and
+/// the JSON of [`Data`].
 const PAGE: &str = include_str!("player.html");
 /// How the page looks.
 pub const STYLE: &str = include_str!("player.css");
