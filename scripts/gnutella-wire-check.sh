@@ -64,13 +64,26 @@ PORT=${A##*:}
 
 tshark -i lo -f "tcp port $PORT" -w "$WORK/capture.pcapng" >"$WORK/tshark.log" 2>&1 &
 PIDS+=($!)
-for _ in $(seq 100); do grep -q "Capturing on" "$WORK/tshark.log" && break; sleep 0.1; done
+# tshark can take seconds to start on a loaded machine; a servent dialled before it
+# captures would hide the handshake, so nothing dials until it says it is capturing.
+for _ in $(seq 600); do grep -q "Capturing on" "$WORK/tshark.log" && break; sleep 0.1; done
+grep -q "Capturing on" "$WORK/tshark.log" || {
+    echo "gnutella-wire-check: tshark did not start capturing within 60 s" >&2
+    exit 1
+}
 
 "$BIN" gnutella node --listen 127.0.0.1:0 --connect "$A" --share "$WORK/b" \
     --control 127.0.0.1:0 >"$WORK/b.log" 2>&1 &
 PIDS+=($!)
 B_CONTROL=$(address_in "$WORK/b.log" "control port")
-sleep 1
+# The search waits until b has its neighbour (its stats list one), at most 30 s.
+for _ in $(seq 300); do
+    stats=$("$BIN" stats --control "$B_CONTROL" 2>/dev/null | tr -d ' \n') || stats=
+    case $stats in
+        *'"neighbours":[]'* | '') sleep 0.1 ;;
+        *) break ;;
+    esac
+done
 "$BIN" search --control "$B_CONTROL" wire song
 sleep 1
 kill -INT "${PIDS[0]}"

@@ -19,6 +19,8 @@
 //! - [`finger`] — the finger table and `fix_fingers`'s cycling index.
 //! - [`successor_list`] — the r successors that keep the ring whole through failures.
 //! - [`suspects`] — nodes that just failed us, not taken back from stale reports.
+//! - [`lost`] — successors lost to failure: asked again now and then, so that rings split
+//!   by a partition merge when it heals.
 //! - [`lookup`] — the iterative `find_successor` as a state machine ([`Lookup`]).
 //! - [`rpc`] — requests in flight, with ids and deadlines.
 //! - [`store`] — index entries with expiry, within bounds.
@@ -43,6 +45,7 @@ pub mod finger;
 pub mod id;
 pub mod kind;
 pub mod lookup;
+pub mod lost;
 pub mod message;
 pub mod node;
 pub mod node_ref;
@@ -167,6 +170,12 @@ pub const SUSPECT_PERIODS: u32 = 2;
 
 /// Most suspect nodes remembered at once (a crash of many nodes at once still fits).
 pub const MAX_SUSPECTS: usize = 256;
+
+/// The longest wait, in stabilize periods, before a lost successor is asked again (see
+/// [`lost`]): a healed partition is noticed within this long, and a successor that really
+/// crashed costs one request per such wait while it stays on the list. With the default
+/// one-second period, half a minute.
+pub const LOST_PROBE_MAX_PERIODS: u32 = 32;
 
 /// A dialled connection unused for this many stabilize periods is closed (an accepted one
 /// after twice as many). The successor and predecessor are talked to every period, so their

@@ -1,4 +1,5 @@
-//! Failures: a fifth of the ring crashing at once, a node that hangs, a polite leave.
+//! Failures: a fifth of the ring crashing at once, a node that hangs, a polite leave, a
+//! partition.
 
 mod common;
 
@@ -409,6 +410,36 @@ fn cut_off_and_heal(lone: usize) {
     assert!(
         net.run_until_cond(secs(120), |n| ring_is_exact(n)),
         "the ring takes the lone node back"
+    );
+}
+
+/// A partition into two interleaved halves, long enough that every node drops each
+/// successor on the far side: each half closes into a ring of its own, and each ring is
+/// consistent, so `stabilize` alone would keep two rings for good once the cut heals.
+#[test]
+fn two_rings_left_by_a_long_partition_merge_into_one_when_it_heals() {
+    let mut net = net(33);
+    let ids = ring(&mut net, 12, |_| {});
+    assert!(net.run_until_cond(secs(600), |n| ring_is_exact(n)));
+    let members = membership(&net);
+    let half: Vec<NodeIdx> = members
+        .iter()
+        .step_by(2)
+        .map(|m| net.idx_of(m.addr).expect("member"))
+        .collect();
+    net.partition(std::slice::from_ref(&half));
+    net.run_for(secs(60));
+    let side = |i: &NodeIdx| half.contains(i);
+    for i in &ids {
+        let succ = node(&net, *i).successor();
+        let succ_idx = net.idx_of(succ.addr).expect("a member");
+        assert_eq!(side(i), side(&succ_idx), "two rings during the cut");
+    }
+
+    net.heal();
+    assert!(
+        net.run_until_cond(secs(120), |n| ring_is_exact(n)),
+        "one ring again after the cut heals"
     );
 }
 

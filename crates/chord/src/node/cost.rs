@@ -43,7 +43,10 @@ impl ChordNode {
         match purpose {
             Purpose::Ask { lookup } | Purpose::Recursive { lookup } => self.lookup_cause(*lookup),
             Purpose::Get(_) => Cause::Search,
-            Purpose::Stabilize | Purpose::CheckPredecessor | Purpose::CheckHolder => Cause::Upkeep,
+            Purpose::Stabilize
+            | Purpose::CheckPredecessor
+            | Purpose::CheckHolder
+            | Purpose::Unify => Cause::Upkeep,
         }
     }
 

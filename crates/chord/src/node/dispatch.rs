@@ -101,6 +101,13 @@ impl ChordNode {
                     successors,
                 },
             ) => self.on_neighbours(now, p.peer, predecessor, &successors, out),
+            (
+                Purpose::Unify,
+                Message::Neighbours {
+                    predecessor,
+                    successors,
+                },
+            ) => self.on_lost_answered(now, p.peer, predecessor, &successors, out),
             (Purpose::CheckPredecessor | Purpose::CheckHolder, Message::Pong) => {}
             (Purpose::Get(run), Message::Values { records }) => {
                 let run = run.clone();
@@ -131,7 +138,11 @@ impl ChordNode {
             // `store`, so a peer may have made it up, and it must not reach the successor
             // list, the fingers or the suspects (ring upkeep judges ring members).
             Purpose::CheckHolder if peer_failed => self.drop_holder(p.peer.addr),
-            Purpose::Stabilize | Purpose::CheckPredecessor | Purpose::CheckHolder => {}
+            // A lost successor that still does not answer stays lost; nothing else changes.
+            Purpose::Stabilize
+            | Purpose::CheckPredecessor
+            | Purpose::CheckHolder
+            | Purpose::Unify => {}
             Purpose::Get(run) => {
                 let ms = u64::try_from(self.config.rpc_timeout.as_millis()).unwrap_or(u64::MAX);
                 out.report(Event::SearchDone {
@@ -145,13 +156,10 @@ impl ChordNode {
     /// Drops a failed node from the successor list, the fingers and the predecessor, and
     /// suspects it for a while (see [`crate::suspects`]).
     pub(super) fn forget(&mut self, now: Instant, addr: std::net::SocketAddr) {
-        let until = now + self.config.stabilize_every * crate::SUSPECT_PERIODS;
-        self.suspects.mark(addr, until);
+        let suspicion = self.config.stabilize_every * crate::SUSPECT_PERIODS;
+        self.suspects.mark(addr, now + suspicion);
         if let Some(lost) = self.successors.remove(addr) {
-            if self.lost_successors.len() == crate::MAX_SUCCESSORS {
-                self.lost_successors.pop_front();
-            }
-            self.lost_successors.push_back(lost);
+            self.lost_successors.push(lost, now, suspicion);
         }
         self.fingers.forget(addr);
         if self.predecessor.is_some_and(|p| p.addr == addr) {

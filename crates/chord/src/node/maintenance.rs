@@ -110,7 +110,7 @@ impl ChordNode {
         bootstrap
             .map(|a| NodeRef::at(a, self.ring))
             .into_iter()
-            .chain(self.lost_successors.iter().rev().copied())
+            .chain(self.lost_successors.newest_first())
     }
 
     /// True while a lookup of our own successor is under way.
@@ -171,6 +171,7 @@ impl ChordNode {
                     }
                 } else {
                     self.request(now, succ, Message::GetPredecessor, Purpose::Stabilize, out);
+                    self.ask_lost_successor(now, out);
                 }
             }
             Phase::Fresh | Phase::Left => {}
@@ -204,6 +205,50 @@ impl ChordNode {
         if closer.is_some() {
             // Walk on at once: after many joins at one spot, the true successor may be
             // several predecessor hops away, and one hop per period would take long.
+            self.stabilize(now, out);
+        }
+    }
+
+    /// Ring unification (see [`crate::lost`]): puts `stabilize`'s question to the first
+    /// lost successor due to be asked again, unless it is a successor again already.
+    fn ask_lost_successor(&mut self, now: Instant, out: &mut Outbox) {
+        let max_gap = self.config.stabilize_every * crate::LOST_PROBE_MAX_PERIODS;
+        while let Some(lost) = self.lost_successors.next_due(now, max_gap) {
+            if self.successors.as_slice().contains(&lost) {
+                self.lost_successors.remove(lost.addr);
+                continue;
+            }
+            if !self.suspects.contains(lost.addr, now) {
+                self.request(now, lost, Message::GetPredecessor, Purpose::Unify, out);
+            }
+            return;
+        }
+    }
+
+    /// A lost successor answered: it is alive. If it, or a node it names, lies between us
+    /// and our successor — the ring it is on is not ours, or ours missed it — the nearest
+    /// such node becomes our successor, and `stabilize` walks on from there at once.
+    pub(super) fn on_lost_answered(
+        &mut self,
+        now: Instant,
+        lost: NodeRef,
+        predecessor: Option<NodeRef>,
+        successors: &[NodeRef],
+        out: &mut Outbox,
+    ) {
+        self.lost_successors.remove(lost.addr);
+        self.suspects.clear(lost.addr);
+        let succ = self.successor();
+        let closer = std::iter::once(lost)
+            .chain(predecessor)
+            .chain(successors.iter().copied())
+            .filter(|n| !self.suspects.contains(n.addr, now))
+            .filter(|n| self.ring.in_open(n.id, self.me.id, succ.id))
+            .min_by_key(|n| self.ring.distance(self.me.id, n.id));
+        if let Some(x) = closer {
+            tracing::debug!(node = %x.addr, "a lost successor's ring meets ours again");
+            self.successors.set_successor(x);
+            self.fingers.fill(1, x);
             self.stabilize(now, out);
         }
     }

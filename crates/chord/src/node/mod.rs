@@ -46,6 +46,7 @@ use crate::config::ChordConfig;
 use crate::finger::FingerTable;
 use crate::id::{Id, Ring};
 use crate::lookup::Lookup;
+use crate::lost::LostSuccessors;
 use crate::node_ref::NodeRef;
 use crate::record::Record;
 use crate::ring::{id_text, FingerView, PeerView, RingView};
@@ -84,6 +85,8 @@ enum Purpose {
     CheckPredecessor,
     /// A ping to a holder our records name (see `check_holders`).
     CheckHolder,
+    /// The question `stabilize` asks, put to a lost successor (see [`crate::lost`]).
+    Unify,
     /// A search's read of the records under `key` from their owner.
     Get(SearchRun),
 }
@@ -147,9 +150,10 @@ pub struct ChordNode {
     phase: Phase,
     predecessor: Option<NodeRef>,
     successors: SuccessorList,
-    /// Successors dropped as failed, newest last, at most [`MAX_SUCCESSORS`]: where to look
-    /// for the ring again should every neighbour be lost (see [`maintenance`]).
-    lost_successors: VecDeque<NodeRef>,
+    /// Successors dropped as failed: where to look for the ring again should every
+    /// neighbour be lost, and whom to ask whether a partition has healed (see
+    /// [`crate::lost`]).
+    lost_successors: LostSuccessors,
     /// The last holder `check_holders` pinged: the next round goes on after it.
     holder_cursor: Option<SocketAddr>,
     /// Nodes that just failed a request (see [`crate::suspects`]).
@@ -190,7 +194,7 @@ impl ChordNode {
             phase: Phase::Fresh,
             predecessor: None,
             successors: SuccessorList::new(me, config.successors),
-            lost_successors: VecDeque::new(),
+            lost_successors: LostSuccessors::default(),
             holder_cursor: None,
             suspects: Suspects::default(),
             fingers: FingerTable::new(me.id, ring),
