@@ -197,6 +197,7 @@ async fn on_sockets(spec: &Scenario, out: &Path, processes: bool) -> anyhow::Res
         scratch: out.join("scratch"),
         processes: exe,
         progress: true,
+        events: None,
     };
     let report = tokio::select! {
         r = run(spec, &opts) => r?,
