@@ -8,6 +8,7 @@ mod nodes;
 mod scenario_cmd;
 mod sim_cmd;
 mod trace_cmd;
+mod view;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -120,6 +121,9 @@ enum Cmd {
     /// The deterministic simulator: the unchanged cores on virtual time, at scale.
     #[command(subcommand)]
     Sim(sim_cmd::SimCmd),
+    /// A web page on this machine that shows a network: a traced search replayed step by
+    /// step, or a scenario on real sockets with its counters live. Prints the page's URL.
+    View(view::ViewArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -214,6 +218,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => scenario_cmd::compare(scenario.as_deref(), &out, processes, sim).await,
         Cmd::Trace(args) => trace_cmd::run(&args),
         Cmd::Sim(cmd) => sim_cmd::run(cmd),
+        Cmd::View(args) => view::run(args).await,
         Cmd::Bench(BenchCmd::Napster(args)) => bench::napster(args).await,
         Cmd::Bench(BenchCmd::Chord(args)) => bench::chord(args).await,
     }

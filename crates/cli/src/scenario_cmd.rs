@@ -55,7 +55,7 @@ pub async fn run_file(
             seeds == 1,
             "--seeds plays the simulator, where a run costs seconds: add --sim"
         );
-        on_sockets(&spec, out, processes).await?
+        on_sockets(&spec, out, processes, None).await?
     };
     print_report(&report, out)?;
     Ok(ExitCode::SUCCESS)
@@ -86,7 +86,7 @@ pub async fn compare(
     let (mut report, digests) = if sim || spec.engine == Engine::Sim {
         simulate(&spec, 1)?
     } else {
-        (on_sockets(&spec, out, processes).await?, Vec::new())
+        (on_sockets(&spec, out, processes, None).await?, Vec::new())
     };
     let sweep = sweep_of(&spec)?;
     let say = Say::new();
@@ -174,7 +174,7 @@ impl Say {
 
 /// Reads `scenario` (none: the built-in default) and checks that a report can be written
 /// into `out` — before a run of a minute or more, not after it.
-fn read(scenario: Option<&Path>, out: &Path) -> anyhow::Result<Scenario> {
+pub(crate) fn read(scenario: Option<&Path>, out: &Path) -> anyhow::Result<Scenario> {
     let spec = match scenario {
         Some(path) => load(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
         None => parse(DEFAULT_SCENARIO)
@@ -185,8 +185,14 @@ fn read(scenario: Option<&Path>, out: &Path) -> anyhow::Result<Scenario> {
     Ok(spec)
 }
 
-/// Plays the scenario on real sockets, its scratch files under `out`.
-async fn on_sockets(spec: &Scenario, out: &Path, processes: bool) -> anyhow::Result<Report> {
+/// Plays the scenario on real sockets, its scratch files under `out`, telling `events` (if
+/// given) what happens as it happens.
+pub(crate) async fn on_sockets(
+    spec: &Scenario,
+    out: &Path,
+    processes: bool,
+    events: Option<tokio::sync::broadcast::Sender<p2plab_scenario::live::Event>>,
+) -> anyhow::Result<Report> {
     check_fd_limit(spec, processes)?;
     let exe = if processes {
         Some(std::env::current_exe().context("cannot find the p2plab binary to start nodes")?)
@@ -197,6 +203,7 @@ async fn on_sockets(spec: &Scenario, out: &Path, processes: bool) -> anyhow::Res
         scratch: out.join("scratch"),
         processes: exe,
         progress: true,
+        events,
     };
     let report = tokio::select! {
         r = run(spec, &opts) => r?,
@@ -246,7 +253,7 @@ fn simulate(spec: &Scenario, seeds: u64) -> anyhow::Result<(Report, Vec<String>)
 }
 
 /// Writes the report into `out` and prints its tables and where it went.
-fn print_report(report: &Report, out: &Path) -> anyhow::Result<()> {
+pub(crate) fn print_report(report: &Report, out: &Path) -> anyhow::Result<()> {
     let (_, charts) = write_report(report, out)?;
     println!("{}", markdown::tables(report));
     println!(

@@ -21,9 +21,10 @@ pub enum NetworkArg {
     Chord,
 }
 
-/// `p2plab trace` options. Unset numbers take the defaults of each network.
+/// The traced network and search: what `p2plab trace` and `p2plab view trace` build. Unset
+/// numbers take the defaults of each network.
 #[derive(Debug, Args)]
-pub struct TraceArgs {
+pub struct TraceNetwork {
     /// The network to build and search.
     #[arg(value_enum)]
     network: NetworkArg,
@@ -48,6 +49,13 @@ pub struct TraceArgs {
     /// The keywords to search for.
     #[arg(long, default_value = p2plab_trace::config::DEFAULT_QUERY)]
     query: String,
+}
+
+/// `p2plab trace` options: the traced search, and what to make of it.
+#[derive(Debug, Args)]
+pub struct TraceArgs {
+    #[command(flatten)]
+    traced: TraceNetwork,
     /// Also draw the trace as an SVG picture into this file.
     #[arg(long)]
     svg: Option<PathBuf>,
@@ -61,8 +69,9 @@ pub struct TraceArgs {
     hex: Option<String>,
 }
 
-impl TraceArgs {
-    fn config(&self) -> TraceConfig {
+impl TraceNetwork {
+    /// The tracer's configuration.
+    pub fn config(&self) -> TraceConfig {
         let network = match self.network {
             NetworkArg::Napster => Network::Napster,
             NetworkArg::Gnutella => Network::Gnutella,
@@ -82,7 +91,7 @@ impl TraceArgs {
 
 /// Runs `p2plab trace`.
 pub fn run(args: &TraceArgs) -> anyhow::Result<ExitCode> {
-    let config = args.config();
+    let config = args.traced.config();
     let trace = p2plab_trace::run(&config)?;
     if let Some(path) = &args.svg {
         std::fs::write(path, p2plab_trace::svg::render(&trace))

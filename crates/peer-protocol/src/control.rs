@@ -86,7 +86,7 @@ impl ControlToken {
 
     /// Compares in time that does not depend on where the two differ, so a caller who
     /// guesses cannot learn the token a digit at a time.
-    fn matches(&self, other: &str) -> bool {
+    pub fn matches(&self, other: &str) -> bool {
         use subtle::ConstantTimeEq;
         bool::from(self.0.as_bytes().ct_eq(other.as_bytes()))
     }

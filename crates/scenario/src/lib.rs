@@ -29,6 +29,8 @@
 //!   node from, and the JSON document a child process reads.
 //! - [`timeline`] — the scenario's steps as a sans-IO state machine: it emits actions and
 //!   takes back what happened; every pick, verdict and number is made there, once.
+//! - [`live`] — what a run on real sockets tells a watcher as it goes: phase reports and
+//!   nodes joining, leaving, crashing, over a channel that never holds the run up.
 //! - [`sockets`] — the engine of real nodes on loopback TCP (in this process or as child
 //!   processes) that plays the timeline.
 //! - [`sim`] — the engine of the same cores on the simulator's virtual network and clock.
@@ -44,6 +46,7 @@
 pub(crate) mod charts;
 pub(crate) mod churn;
 pub mod hit_times;
+pub mod live;
 pub mod machine;
 pub mod markdown;
 pub(crate) mod memory;

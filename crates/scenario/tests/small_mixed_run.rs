@@ -38,6 +38,7 @@ async fn ten_peers_per_network_side_by_side() {
         scratch: scratch.path().join("scratch"),
         processes: None,
         progress: false,
+        events: None,
     };
     let report = run(&scenario, &opts).await.unwrap();
     assert_eq!(report.runs.len(), 1);

@@ -27,6 +27,7 @@ async fn a_network_that_fails_to_start_is_reported_not_fatal() {
         scratch: scratch.path().join("scratch"),
         processes: Some(missing.clone()),
         progress: false,
+        events: None,
     };
     let report = run(&scenario, &opts).await.unwrap();
     let networks = &report.runs[0].networks;

@@ -27,7 +27,7 @@ use futures_util::future::join_all;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use p2plab_peer_protocol::Hit;
 use p2plab_runtime::clock::Clock;
-use tokio::sync::mpsc;
+use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinSet;
 
 pub use cluster::{Cluster, Hosting};
@@ -35,6 +35,7 @@ pub use peer::Peer;
 use probe::Probe;
 use process::ProcessLauncher;
 
+use crate::live::{node_name, Event};
 use crate::memory::memory_kib;
 use crate::plan::Plan;
 use crate::report::{Memory, NetworkReport, Report, RunReport, Versions};
@@ -51,6 +52,9 @@ pub struct RunOptions {
     pub processes: Option<PathBuf>,
     /// Show progress on stderr: a bar at a terminal, a line per step elsewhere.
     pub progress: bool,
+    /// Where to tell a watcher what happens as it happens ([`crate::live`]), if anyone
+    /// watches.
+    pub events: Option<broadcast::Sender<Event>>,
 }
 
 /// Runs a scenario on real sockets and returns its report.
@@ -68,6 +72,10 @@ pub async fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<Repor
         runs.push(run_one(&scenario, n, opts, &bar).await?);
     }
     bar.bar.finish_and_clear();
+    if let Some(events) = &opts.events {
+        // Nobody listening is no error: the run does not need a watcher.
+        let _ = events.send(Event::Done);
+    }
     Ok(Report {
         scenario: (*scenario).clone(),
         versions: Versions::default(),
@@ -104,7 +112,7 @@ async fn run_one(
     for group in groups {
         let engines = group
             .iter()
-            .map(|&network| Engine::new(s, &plan, network, opts, &scratch))
+            .map(|&network| Engine::new(s, &plan, network, opts, &scratch, n))
             .collect();
         reports.extend(play(engines, s, n, bar).await);
     }
@@ -157,6 +165,10 @@ struct Engine {
     scratch: PathBuf,
     /// The report, once the timeline is over.
     report: Option<NetworkReport>,
+    /// Peers per network in this run, as the events say it.
+    nodes: usize,
+    /// Where a watcher hears what happens ([`RunOptions::events`]).
+    events: Option<broadcast::Sender<Event>>,
 }
 
 impl Engine {
@@ -166,6 +178,7 @@ impl Engine {
         network: Network,
         opts: &RunOptions,
         scratch: &std::path::Path,
+        nodes: usize,
     ) -> Self {
         let hosting = match &opts.processes {
             None => Hosting::InProcess,
@@ -187,6 +200,29 @@ impl Engine {
             inbox,
             scratch: scratch.join(format!("{network}-downloads")),
             report: None,
+            nodes,
+            events: opts.events.clone(),
+        }
+    }
+
+    /// Tells the watcher, if there is one, what `event` makes of this network.
+    fn tell(&self, event: impl FnOnce(Network) -> Event) {
+        if let Some(events) = &self.events {
+            // A send fails only when no page is listening; the run goes on all the same.
+            let _ = events.send(event(self.timeline.network()));
+        }
+    }
+
+    /// Tells the watcher that step `index` ended, with its report.
+    fn tell_phase(&self, index: usize) {
+        if let Some(phase) = self.timeline.phases().last() {
+            let (nodes, report) = (self.nodes, Box::new(phase.clone()));
+            self.tell(|network| Event::Phase {
+                nodes,
+                network,
+                index,
+                report,
+            });
         }
     }
 
@@ -204,7 +240,10 @@ impl Engine {
                         () = tokio::time::sleep_until(self.clock.at(until)) => {}
                     }
                 }
-                Poll::Stepped(_) => return,
+                Poll::Stepped(k) => {
+                    self.tell_phase(k);
+                    return;
+                }
                 Poll::Done(report) => {
                     self.tasks.shutdown().await;
                     self.cluster.shutdown().await;
@@ -229,16 +268,32 @@ impl Engine {
         let reply = match action {
             Action::Start { who, spec } => {
                 let result = self.cluster.start(who, &spec).await;
+                if result.is_ok() {
+                    let node = node_name(who);
+                    self.tell(|network| Event::Joined { network, node });
+                }
                 Reply::Started { who, result }
             }
             Action::Stop { peer, crash } => {
                 self.cluster.stop(peer, crash).await;
+                let node = node_name(Who::Peer(peer));
+                self.tell(|network| Event::Left {
+                    network,
+                    node,
+                    crashed: crash,
+                });
                 Reply::Stopped {
                     who: Who::Peer(peer),
                 }
             }
             Action::KillServer => {
                 self.cluster.kill_server().await;
+                let node = node_name(Who::Server);
+                self.tell(|network| Event::Left {
+                    network,
+                    node,
+                    crashed: true,
+                });
                 Reply::Stopped { who: Who::Server }
             }
             Action::Cut { sides } => {

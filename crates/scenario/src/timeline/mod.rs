@@ -227,6 +227,11 @@ impl Timeline {
         self.network
     }
 
+    /// The reports of the steps played so far, the last one the step just ended.
+    pub fn phases(&self) -> &[PhaseReport] {
+        &self.report.phases
+    }
+
     /// The scenario's steps.
     pub fn steps(&self) -> &[Step] {
         &self.scenario.timeline

@@ -34,5 +34,6 @@ pub fn in_process(scratch: &Path) -> RunOptions {
         scratch: scratch.to_owned(),
         processes: None,
         progress: false,
+        events: None,
     }
 }

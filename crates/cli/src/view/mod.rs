@@ -1,0 +1,132 @@
+//! `p2plab view`: a web page on this machine that shows a network — a traced search replayed
+//! message by message, or a scenario running on real sockets with its counters live.
+//!
+//! The server listens on 127.0.0.1 only and prints one URL, which carries a fresh token; every
+//! request without it is refused ([`guard`]). Every byte of every page is built into the
+//! binary: nothing is fetched from anywhere else.
+//!
+//! ## Layout
+//!
+//! - [`guard`] — who is answered: the page's own origin, with the token; nobody else.
+//! - [`live`] — the live source: the run's events folded into what the page shows, streamed
+//!   as server-sent events.
+//!
+//! The replay source needs no module of its own: it serves the trace player's page
+//! ([`p2plab_trace::player`]), the very page `p2plab trace --html` writes, so the same seed
+//! shows the same film in both.
+
+pub mod guard;
+pub mod live;
+
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use axum::response::Html;
+use axum::routing::get;
+use axum::Router;
+use clap::{Args, Subcommand};
+use tokio::net::TcpListener;
+
+use crate::scenario_cmd;
+use crate::trace_cmd::TraceNetwork;
+use guard::{Guard, TOKEN_PARAM};
+use live::Live;
+
+/// `p2plab view` options.
+#[derive(Debug, Args)]
+pub struct ViewArgs {
+    /// The port on 127.0.0.1 (0: one the system picks).
+    #[arg(long, default_value_t = 0, global = true)]
+    port: u16,
+    /// What the page shows.
+    #[command(subcommand)]
+    source: Source,
+}
+
+/// What the page shows.
+#[derive(Debug, Subcommand)]
+enum Source {
+    /// Replay one traced search step by step, as `p2plab trace` follows it (the same options,
+    /// the same seed, the same film).
+    Trace(TraceNetwork),
+    /// Run a scenario on real sockets and watch each network's counters and nodes as they
+    /// change; the run begins when the page opens.
+    Scenario {
+        /// The scenario file (default: scenarios/default.json, built into the binary).
+        file: Option<PathBuf>,
+        /// Where the report goes when the run is over.
+        #[arg(long, default_value = "out/view")]
+        out: PathBuf,
+    },
+}
+
+/// Runs `p2plab view` until it is interrupted.
+pub async fn run(args: ViewArgs) -> anyhow::Result<ExitCode> {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, args.port))
+        .await
+        .with_context(|| format!("cannot listen on 127.0.0.1:{}", args.port))?;
+    let addr = listener.local_addr()?;
+    let token = p2plab_runtime::control::token::generate()?;
+    let url = format!("http://{addr}/?{TOKEN_PARAM}={}", token.as_str());
+    let guard = Arc::new(Guard::new(addr, token));
+    match args.source {
+        Source::Trace(traced) => {
+            let trace = p2plab_trace::run(&traced.config())?;
+            let page = Arc::new(p2plab_trace::player::render(&trace));
+            let router =
+                Router::new().route("/", get(move || async move { Html((*page).clone()) }));
+            say_where(&url, "replays the trace");
+            serve(listener, router, guard).await?;
+        }
+        Source::Scenario { file, out } => {
+            let spec = scenario_cmd::read(file.as_deref(), &out)?;
+            let live = Arc::new(Live::new(&spec.name, &spec.networks));
+            let router = Router::new()
+                .route("/", get(live::page))
+                .route("/events", get(live::events))
+                .with_state(Arc::clone(&live));
+            say_where(&url, "runs the scenario once it opens");
+            let server = tokio::spawn(serve(listener, router, guard));
+            live.watched.notified().await;
+            live.update(|s| s.started = true);
+            let (events, heard) = p2plab_scenario::live::channel();
+            let listening = tokio::spawn({
+                let live = Arc::clone(&live);
+                async move { live.listen(heard).await }
+            });
+            let outcome = match scenario_cmd::on_sockets(&spec, &out, false, Some(events)).await {
+                Ok(report) => scenario_cmd::print_report(&report, &out)
+                    .map(|()| format!("report in {}", out.display())),
+                Err(e) => Err(e),
+            };
+            // The run dropped its sender: the listener ends once it has told the page all.
+            let _ = listening.await;
+            let outcome = outcome.unwrap_or_else(|e| format!("the run failed: {e:#}"));
+            eprintln!("{outcome}; the page stays until Ctrl-C");
+            live.update(|s| s.outcome = Some(outcome));
+            server.await??;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints the page's URL alone on standard output (for a script to read) and what it shows
+/// on standard error.
+fn say_where(url: &str, what: &str) {
+    println!("{url}");
+    eprintln!("p2plab view: open the URL above in a browser on this machine; the page {what}");
+}
+
+/// Serves `router` behind `guard` on `listener` until Ctrl-C.
+async fn serve(listener: TcpListener, router: Router, guard: Arc<Guard>) -> anyhow::Result<()> {
+    let app = router.layer(axum::middleware::from_fn_with_state(guard, guard::check));
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .context("the view's server stopped")
+}

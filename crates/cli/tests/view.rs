@@ -1,0 +1,326 @@
+//! `p2plab view` on loopback: the server answers only its own page, with its token; the
+//! replay page steps through the messages `p2plab trace` prints; the live page's counters go
+//! from nothing to the run's own report. The browser tests drive headless Chromium; with
+//! P2PLAB_SCREENSHOTS set they save docs/src/figures/view-replay.png and view-live.png.
+
+// Each test file uses its own share of the helpers.
+#[allow(dead_code)]
+mod browser;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use browser::{chromium, message_lines, Page};
+use serde_json::Value;
+
+/// A small scenario for the live view: three networks of four peers, a query phase, a crash.
+const SCENARIO: &str = r#"{
+  "name": "live view test",
+  "networks": ["napster", "gnutella", "chord"],
+  "nodes": 4,
+  "seed": 5,
+  "files": { "count": 8, "copies": 2, "min_size": 100, "max_size": 1000 },
+  "workload": { "rate": 100, "zipf": 0.8, "missing_share": 0.2, "download_share": 0.0, "concurrency": 8 },
+  "settings": {
+    "gnutella": { "degree": 2, "max_peers": 4, "ttl": 7, "ping_ttl": 2, "ping_interval_s": 30, "search_window_ms": 300 },
+    "chord": { "successors": 3, "replicas": 2, "stabilize_ms": 100, "fix_fingers_ms": 50, "join_batch": 2 }
+  },
+  "timeline": [
+    { "start": { "label": "start", "settle_s": 1.0 } },
+    { "queries": { "label": "ask", "count": 12 } },
+    { "kill_peers": { "label": "crash", "fraction": 0.25 } }
+  ]
+}"#;
+
+/// How often a test looks again at a page or a socket while it waits.
+const POLL: Duration = Duration::from_millis(100);
+
+/// The most looks a test takes before it gives up on what it waits for (a minute of them):
+/// the live run takes a few seconds; a run that never ends fails the test.
+const MAX_POLLS: usize = 600;
+
+/// A running `p2plab view`, killed when dropped.
+struct View {
+    child: Child,
+    /// The URL it printed, with its token.
+    url: String,
+    /// `127.0.0.1:<port>`.
+    addr: String,
+}
+
+impl View {
+    fn start(args: &[&str]) -> View {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_p2plab"))
+            .arg("view")
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("p2plab view starts");
+        let mut stdout = BufReader::new(child.stdout.take().expect("its output"));
+        let mut url = String::new();
+        stdout.read_line(&mut url).expect("the URL line");
+        // The rest (the report's tables) is read and dropped, so the child never blocks on
+        // a full pipe.
+        std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+        let url = url.trim().to_owned();
+        let addr = url
+            .strip_prefix("http://")
+            .and_then(|rest| rest.split_once('/'))
+            .map(|(addr, _)| addr.to_owned())
+            .unwrap_or_else(|| panic!("not a URL: {url:?}"));
+        View { child, url, addr }
+    }
+
+    fn token(&self) -> &str {
+        self.url.split_once("token=").map_or("", |(_, t)| t)
+    }
+
+    /// Sends a GET for `path` with `headers` (Host is the server's unless given) and returns
+    /// the answer's status and the rest of it; an event stream is read up to its first event.
+    fn get(&self, path: &str, headers: &[&str]) -> (u16, String) {
+        let mut stream = TcpStream::connect(&self.addr).expect("the view listens");
+        stream
+            .set_read_timeout(Some(POLL * MAX_POLLS as u32 / 10))
+            .expect("a read timeout");
+        let host = if headers.iter().any(|h| h.starts_with("Host:")) {
+            String::new()
+        } else {
+            format!("Host: {}\r\n", self.addr)
+        };
+        let extra: String = headers.iter().map(|h| format!("{h}\r\n")).collect();
+        let request = format!("GET {path} HTTP/1.1\r\n{host}{extra}Connection: close\r\n\r\n");
+        stream
+            .write_all(request.as_bytes())
+            .expect("the request goes");
+        let mut answer = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = stream.read(&mut buf).expect("the answer comes");
+            answer.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&answer);
+            // An event ends with a blank line (inside the chunked body's framing).
+            let streaming = text.contains("content-type: text/event-stream");
+            let event = text
+                .split_once("\ndata:")
+                .is_some_and(|(_, rest)| rest.contains("\n\n"));
+            if n == 0 || (streaming && event) {
+                break;
+            }
+        }
+        let text = String::from_utf8(answer).expect("a text answer");
+        let status = text
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("no status line: {text:?}"));
+        (status, text)
+    }
+}
+
+impl Drop for View {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Writes the live test's scenario into `dir`.
+fn scenario_file(dir: &Path) -> String {
+    let file = dir.join("live.json");
+    std::fs::write(&file, SCENARIO).expect("the scenario is written");
+    file.display().to_string()
+}
+
+fn scratch(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("p2plab-view-{name}-"))
+        .tempdir()
+        .expect("a scratch folder")
+}
+
+#[test]
+fn the_server_answers_only_its_own_page_with_its_token() {
+    let view = View::start(&["trace", "napster"]);
+    let token = view.token().to_owned();
+    let with_token = format!("/?token={token}");
+    let (status, page) = view.get(&with_token, &[]);
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("\"network\":\"napster\""), "the trace's data");
+    assert!(
+        !page.to_ascii_lowercase().contains("access-control-"),
+        "no CORS header"
+    );
+
+    let refused = [
+        (String::from("/"), vec![]),
+        (format!("/?token={}", "0".repeat(token.len())), vec![]),
+        (
+            String::from("/"),
+            vec![String::from("Authorization: Bearer nope")],
+        ),
+    ];
+    for (path, headers) in &refused {
+        let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+        let (status, answer) = view.get(path, &headers);
+        assert_eq!(status, 401, "{path} {headers:?}: {answer}");
+        assert!(!answer.contains("\"network\""), "no data without the token");
+    }
+    let bearer = format!("Authorization: Bearer {token}");
+    assert_eq!(view.get("/", &[&bearer]).0, 200, "the token as a header");
+
+    let port = view.addr.rsplit(':').next().expect("a port");
+    let rebound = format!("Host: attacker.example:{port}");
+    let foreign = ["Origin: http://attacker.example", "Origin: null"];
+    let (status, answer) = view.get(&with_token, &[&rebound]);
+    assert_eq!(status, 403, "a name that is not the view's: {answer}");
+    assert!(!answer.contains("\"network\""));
+    for origin in foreign {
+        let (status, answer) = view.get(&with_token, &[origin]);
+        assert_eq!(status, 403, "{origin}: {answer}");
+        assert!(!answer.contains("\"network\""));
+    }
+    let own = format!("Origin: http://{}", view.addr);
+    assert_eq!(view.get(&with_token, &[&own]).0, 200, "its own origin");
+}
+
+#[test]
+fn the_live_stream_needs_the_token_and_takes_a_bounded_number_of_pages() {
+    let dir = scratch("stream");
+    let out = dir.path().join("out").display().to_string();
+    let view = View::start(&["scenario", &scenario_file(dir.path()), "--out", &out]);
+    let (status, answer) = view.get("/events", &[]);
+    assert_eq!(status, 401, "{answer}");
+    assert!(!answer.contains("\"title\""), "no data without the token");
+    let events = format!("/events?token={}", view.token());
+    let (status, first) = view.get(&events, &[]);
+    assert_eq!(status, 200, "{first}");
+    assert!(first.contains("\"title\":\"live view test\""), "{first}");
+    // Streams held open until the view refuses one: it must, well before this many.
+    let mut held = Vec::new();
+    let refused = loop {
+        assert!(held.len() < NO_LIMIT, "the view took {NO_LIMIT} streams");
+        let mut s = TcpStream::connect(&view.addr).expect("the view listens");
+        let request = format!("GET {events} HTTP/1.1\r\nHost: {}\r\n\r\n", view.addr);
+        s.write_all(request.as_bytes()).expect("the request goes");
+        let mut line = String::new();
+        BufReader::new(s.try_clone().expect("a second handle"))
+            .read_line(&mut line)
+            .expect("a status line");
+        if !line.contains(" 200 ") {
+            break line;
+        }
+        held.push(s);
+    };
+    assert!(refused.contains(" 503 "), "{refused}");
+    assert!(!held.is_empty(), "a page may watch");
+    drop(held);
+    // The server finds a page gone at its next write to it (the run's next change, or the
+    // stream's keep-alive), and frees its place.
+    let freed = (0..MAX_POLLS).any(|_| {
+        let ok = view.get(&events, &[]).0 == 200;
+        if !ok {
+            std::thread::sleep(POLL);
+        }
+        ok
+    });
+    assert!(freed, "a page that goes frees its place");
+}
+
+/// More event streams than any view should take at once.
+const NO_LIMIT: usize = 100;
+
+#[test]
+fn the_replay_page_steps_through_the_trace_s_messages_in_order() {
+    let Some(browser) = chromium() else { return };
+    let printed = Command::new(env!("CARGO_BIN_EXE_p2plab"))
+        .args(["trace", "gnutella", "--ttl", "3"])
+        .output()
+        .expect("p2plab trace runs");
+    let expected = message_lines(&String::from_utf8(printed.stdout).expect("text"));
+    assert!(expected.len() > 10, "the flood has messages");
+    let view = View::start(&["trace", "gnutella", "--ttl", "3"]);
+    let page = Page::open(browser, &view.url);
+    page.assert_no_errors();
+    assert_eq!(page.message_count(), expected.len());
+    assert_eq!(page.step_through(), expected);
+    page.assert_no_errors();
+    page.screenshot("view-replay.png");
+}
+
+/// The text of the live page's counter `counter` in the row `phase` of `network`.
+fn counter(page: &Page, network: &str, phase: &str, counter: &str) -> String {
+    page.text(&format!(
+        "document.querySelector('section[data-network=\"{network}\"] \
+         tr[data-phase=\"{phase}\"] td[data-counter=\"{counter}\"]')?.textContent"
+    ))
+}
+
+/// Looks at the page until `done` holds for its status line; returns the line.
+fn wait_for(page: &Page, what: &str, done: impl Fn(&str) -> bool) -> String {
+    for _ in 0..MAX_POLLS {
+        let status = page.text("document.getElementById('status').textContent");
+        if done(&status) {
+            return status;
+        }
+        std::thread::sleep(POLL);
+    }
+    panic!("the page never showed {what}");
+}
+
+#[test]
+fn the_live_page_shows_the_run_s_counters_as_they_come() {
+    let Some(browser) = chromium() else { return };
+    let dir = scratch("live");
+    let out = dir.path().join("out");
+    let out_arg = out.display().to_string();
+    let view = View::start(&["scenario", &scenario_file(dir.path()), "--out", &out_arg]);
+    let page = Page::open(browser, &view.url);
+    wait_for(&page, "the first event", |s| s != "connecting");
+    let networks = ["napster", "gnutella", "chord"];
+    for network in networks {
+        let before = counter(&page, network, "overall", "queries");
+        assert_eq!(before, "0", "{network}: nothing asked yet");
+    }
+    let status = wait_for(&page, "the run's end", |s| s.starts_with("over: report"));
+    let report: Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("report.json")).expect("the run wrote its report"),
+    )
+    .expect("the report is JSON");
+    let runs = &report["runs"][0]["networks"];
+    for (k, network) in networks.iter().enumerate() {
+        let made = &runs[k];
+        assert_eq!(made["network"], *network, "{status}");
+        let phases = made["phases"].as_array().expect("phases");
+        let mut queries = 0;
+        for phase in phases {
+            let label = phase["label"].as_str().expect("a label");
+            let number = |key: &str| phase[key].as_u64().expect("a count");
+            let shown = |name: &str| counter(&page, network, label, name);
+            assert_eq!(
+                shown("queries"),
+                number("queries").to_string(),
+                "{network} {label}"
+            );
+            let found = format!("{}/{}", number("found"), number("findable"));
+            assert_eq!(shown("found"), found, "{network} {label}");
+            let upkeep = number("upkeep_messages").to_string();
+            assert_eq!(shown("upkeep"), upkeep, "{network} {label}");
+            let peers = number("live_peers").to_string();
+            assert_eq!(shown("peers"), peers, "{network} {label}");
+            queries += number("queries");
+        }
+        assert!(queries > 0, "{network}: the run asked");
+        let overall = counter(&page, network, "overall", "queries");
+        assert_eq!(overall, queries.to_string(), "{network}: overall");
+        let members = page.text(&format!(
+            "document.querySelector('section[data-network=\"{network}\"] .members').textContent"
+        ));
+        assert!(members.contains("crashed 1"), "{network}: {members}");
+    }
+    page.assert_no_errors();
+    page.screenshot("view-live.png");
+}
