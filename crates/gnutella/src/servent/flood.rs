@@ -23,6 +23,7 @@ use p2plab_peer_protocol::{ConnId, Instant, Outbox};
 use tracing::{debug, trace};
 
 use super::Servent;
+use crate::config::Role;
 use crate::descriptor::{Descriptor, Payload};
 use crate::header::{PayloadType, BYE};
 use crate::message::{Pong, Push, Query, QueryHit};
@@ -227,7 +228,7 @@ impl Servent {
             self.metrics.record_drop("ttl");
             return;
         }
-        if self.config.leaf {
+        if self.config.role == Role::Leaf {
             // A leaf answers what reaches it and passes nothing on: its ultrapeer floods.
             return;
         }

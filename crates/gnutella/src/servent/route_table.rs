@@ -14,6 +14,7 @@ use p2plab_peer_protocol::{ConnId, Outbox};
 use tracing::debug;
 
 use super::Servent;
+use crate::config::Role;
 use crate::descriptor::{Descriptor, Payload};
 use crate::guid::Guid;
 use crate::qrp::{Compressor, QrpMessage, RouteTable, QRP_TYPE};
@@ -34,7 +35,7 @@ impl Servent {
 
     /// The library changed: as a leaf, every neighbour gets the new table.
     pub(super) fn library_changed(&mut self, out: &mut Outbox) {
-        if self.config.leaf {
+        if self.config.role == Role::Leaf {
             for conn in self.open_conns() {
                 self.send_route_table(conn, out);
             }
