@@ -3,10 +3,12 @@
 //! - As a leaf, the servent sends each neighbour its table when the link opens, and again to
 //!   every neighbour when its library changes: a RESET, then the PATCH sequence, each a
 //!   `0x30` descriptor with hops 0 and TTL 1 (never forwarded).
-//! - From a leaf, it reads the table within the bounds of [`TableReceiver`] and keeps it
-//!   ([`Servent::route_table_from`]). It still floods every Query to every neighbour, as 0.4
-//!   does: the table is read, not used. A table that breaks the rules is dropped with its
-//!   message (counted as `qrp`); the link stays.
+//! - From a neighbour, it reads the table within the bounds of [`TableReceiver`] and keeps it
+//!   ([`Servent::route_table_from`]). An ultrapeer routes Queries to its leaves by these
+//!   tables (`flood.rs`); a flooding servent keeps them but floods every Query as 0.4 does.
+//!   A message that breaks the rules is dropped with the sender's table (counted as `qrp`):
+//!   the sender gets no Query routed by table until it sends a whole new one; the link
+//!   stays.
 
 use std::net::SocketAddr;
 
