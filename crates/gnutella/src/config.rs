@@ -98,7 +98,10 @@ pub enum Role {
     /// A 0.6 ultrapeer: it says `X-Ultrapeer: True`, keeps up to `max_peers` links to other
     /// ultrapeers (its degree, announced as `X-Degree`) and up to [`MAX_LEAVES`] leaves,
     /// floods Queries over its ultrapeer links and passes each to the leaves whose tables
-    /// match it.
+    /// match it. When its ultrapeer links are full it guides a dialling ultrapeer to join as
+    /// a leaf (`X-Ultrapeer-Needed: False`); dialling with no neighbour yet and guided so,
+    /// it becomes a leaf itself, and [`Servent::config`](crate::Servent::config) then says
+    /// [`Role::Leaf`].
     Ultrapeer,
 }
 

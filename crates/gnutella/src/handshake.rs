@@ -122,6 +122,19 @@ impl Block {
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
     }
 
+    /// True when the peer says it is no ultrapeer (`X-Ultrapeer: False`); a peer that says
+    /// nothing is neither this nor [`Block::is_ultrapeer`].
+    pub fn is_leaf(&self) -> bool {
+        self.header("X-Ultrapeer")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("false"))
+    }
+
+    /// True when the peer gives leaf guidance (`X-Ultrapeer-Needed: False`).
+    pub fn guides_to_leaf(&self) -> bool {
+        self.header("X-Ultrapeer-Needed")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("false"))
+    }
+
     /// How long a refusing peer asks us to wait (`Retry-After: <seconds>`), if it says.
     pub fn retry_after(&self) -> Option<Duration> {
         let secs: u64 = self.header("Retry-After")?.trim().parse().ok()?;
@@ -200,6 +213,10 @@ fn block_end(buf: &[u8]) -> Option<usize> {
 /// - `X-Query-Routing: 0.1` — a leaf sends its QRP 0.1 table; an ultrapeer reads its leaves'.
 /// - `X-Degree` — how many ultrapeer links an ultrapeer keeps; `X-Max-TTL` — the TTL + Hops
 ///   above which it lowers a Query's TTL, so a searcher knows no larger TTL goes further.
+/// - `X-Ultrapeer-Needed: False` — *leaf guidance*: an ultrapeer with all the ultrapeer
+///   links it wants but room for leaves tells a dialling ultrapeer to join as its leaf
+///   instead ([`ok_06`]). One that has no neighbour yet takes it, and says `X-Ultrapeer:
+///   False` in its closing block ([`client_ok_06`]); one that declines is closed.
 /// - `Pong-Caching: 0.1`, `GGEP: 0.5` — a leaf takes Pongs an ultrapeer answers from its
 ///   cache, and skips GGEP blocks it cannot read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -258,30 +275,42 @@ pub fn connect_06(listen: SocketAddr, stance: Stance) -> Vec<u8> {
 /// The 0.6 client's confirmation, the third block, after the server's `200`.
 pub const CLIENT_OK_06: &[u8] = b"GNUTELLA/0.6 200 OK\r\n\r\n";
 
-/// The 0.6 server's acceptance: the mandatory `User-Agent`, our listening address and the
-/// headers of our role. To a client that offered deflate (`Accept-Encoding: deflate`) it
-/// says it will compress (`Content-Encoding`) and can read compressed bytes
-/// (`Accept-Encoding`).
-pub fn ok_06(listen: SocketAddr, stance: Stance, deflate: bool) -> Vec<u8> {
+/// The header of leaf guidance: join as a leaf, no ultrapeer is needed here.
+pub const LEAF_GUIDANCE: &str = "X-Ultrapeer-Needed: False\r\n";
+
+/// The 0.6 server's acceptance: the mandatory `User-Agent`, our listening address, the
+/// headers of our role and, if `guide`, [`LEAF_GUIDANCE`]. To a client that offered
+/// deflate (`Accept-Encoding: deflate`) it says it will compress (`Content-Encoding`) and
+/// can read compressed bytes (`Accept-Encoding`).
+pub fn ok_06(listen: SocketAddr, stance: Stance, deflate: bool, guide: bool) -> Vec<u8> {
     let encoding = if deflate {
         "Accept-Encoding: deflate\r\nContent-Encoding: deflate\r\n"
     } else {
         ""
     };
+    let guidance = if guide { LEAF_GUIDANCE } else { "" };
     format!(
-        "GNUTELLA/0.6 200 OK\r\nUser-Agent: {USER_AGENT}\r\nListen-IP: {listen}\r\n{}{encoding}\r\n",
+        "GNUTELLA/0.6 200 OK\r\nUser-Agent: {USER_AGENT}\r\nListen-IP: {listen}\r\n{}{guidance}\
+         {encoding}\r\n",
         stance.lines()
     )
     .into_bytes()
 }
 
-/// The client's closing `200 OK`, saying it will compress when the server reads deflate.
-pub fn client_ok_06(deflate: bool) -> &'static [u8] {
-    if deflate {
-        b"GNUTELLA/0.6 200 OK\r\nContent-Encoding: deflate\r\n\r\n"
+/// The client's closing `200 OK`, saying it will compress when the server reads deflate,
+/// and `X-Ultrapeer: False` when it takes the server's leaf guidance.
+pub fn client_ok_06(deflate: bool, as_leaf: bool) -> Vec<u8> {
+    let leaf = if as_leaf {
+        "X-Ultrapeer: False\r\n"
     } else {
-        CLIENT_OK_06
-    }
+        ""
+    };
+    let encoding = if deflate {
+        "Content-Encoding: deflate\r\n"
+    } else {
+        ""
+    };
+    format!("GNUTELLA/0.6 200 OK\r\n{leaf}{encoding}\r\n").into_bytes()
 }
 
 /// A 0.6 refusal: the servent has all the neighbours it wants.
@@ -357,17 +386,19 @@ mod tests {
             )
         );
         assert_eq!(
-            client_ok_06(true),
+            client_ok_06(true, false),
             b"GNUTELLA/0.6 200 OK\r\nContent-Encoding: deflate\r\n\r\n"
         );
-        assert_eq!(client_ok_06(false), b"GNUTELLA/0.6 200 OK\r\n\r\n");
-        let ok = String::from_utf8(ok_06(listen, Stance::Flooding, true)).expect("text");
+        assert_eq!(client_ok_06(false, false), CLIENT_OK_06);
+        let ok = String::from_utf8(ok_06(listen, Stance::Flooding, true, false)).expect("text");
         assert!(ok.ends_with(
             "X-Ultrapeer: False\r\nAccept-Encoding: deflate\r\nContent-Encoding: deflate\r\n\r\n"
         ));
-        assert!(String::from_utf8(ok_06(listen, Stance::Flooding, false))
-            .expect("text")
-            .ends_with("X-Ultrapeer: False\r\n\r\n"));
+        assert!(
+            String::from_utf8(ok_06(listen, Stance::Flooding, false, false))
+                .expect("text")
+                .ends_with("X-Ultrapeer: False\r\n\r\n")
+        );
     }
 
     /// An ultrapeer's blocks, line by line: its role, its degree and TTL ceiling, deflate;
@@ -398,10 +429,29 @@ mod tests {
             .expect("text")
             .expect("complete");
         assert!(block.is_ultrapeer());
-        let ok = String::from_utf8(ok_06(listen, stance, false)).expect("text");
+        let ok = String::from_utf8(ok_06(listen, stance, false, false)).expect("text");
         assert!(ok.ends_with(
             "X-Ultrapeer: True\r\nX-Query-Routing: 0.1\r\nX-Degree: 8\r\nX-Max-TTL: 4\r\n\r\n"
         ));
+        let guiding = ok_06(listen, stance, true, true);
+        let (block, _) = read_block(&guiding).expect("text").expect("complete");
+        assert!(block.guides_to_leaf() && block.accepts_deflate());
+        assert!(String::from_utf8(guiding)
+            .expect("text")
+            .contains("X-Max-TTL: 4\r\nX-Ultrapeer-Needed: False\r\nAccept-Encoding"));
+        assert_eq!(
+            client_ok_06(true, true),
+            b"GNUTELLA/0.6 200 OK\r\nX-Ultrapeer: False\r\nContent-Encoding: deflate\r\n\r\n"
+        );
+        let (taken, _) = read_block(&client_ok_06(false, true))
+            .expect("text")
+            .expect("complete");
+        assert!(taken.is_leaf() && !taken.is_ultrapeer() && !taken.guides_to_leaf());
+        assert!(!read_block(CLIENT_OK_06)
+            .expect("text")
+            .expect("complete")
+            .0
+            .is_leaf());
         let leaf = connect_06(listen, Stance::Leaf);
         let (block, _) = read_block(&leaf).expect("text").expect("complete");
         assert!(!block.is_ultrapeer());

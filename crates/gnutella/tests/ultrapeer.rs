@@ -24,8 +24,8 @@ fn ultrapeer(degree: usize) -> Bench {
     })
 }
 
-/// A peer connects, saying it is an ultrapeer or not, and confirms a `200`: the servent's
-/// answer, and whether it closed the connection with it.
+/// A peer connects, saying it is an ultrapeer or not, and confirms a `200` plainly: the
+/// servent's answer, and whether it closed the connection.
 fn join(b: &mut Bench, ultrapeer: bool) -> (String, bool) {
     let (_, answer, closed) = join_as(b, ultrapeer);
     (answer, closed)
@@ -38,10 +38,10 @@ fn join_as(b: &mut Bench, ultrapeer: bool) -> (ConnId, String, bool) {
         "GNUTELLA CONNECT/0.6\r\nUser-Agent: t/1\r\nX-Ultrapeer: {}\r\n\r\n",
         if ultrapeer { "True" } else { "False" }
     );
-    let effects = b.recv(conn, hello.as_bytes());
+    let mut effects = b.recv(conn, hello.as_bytes());
     let answer = String::from_utf8(sent_bytes(&effects, conn)).expect("text");
     if answer.starts_with("GNUTELLA/0.6 200") {
-        b.recv(conn, b"GNUTELLA/0.6 200 OK\r\n\r\n");
+        effects.extend(b.recv(conn, b"GNUTELLA/0.6 200 OK\r\n\r\n"));
     }
     (conn, answer, closed(&effects, conn))
 }
@@ -66,13 +66,12 @@ fn ultrapeer_links_are_refused_past_the_degree_and_leaves_past_max_leaves() {
     for _ in 0..2 {
         assert!(join(&mut b, true).0.starts_with("GNUTELLA/0.6 200"));
     }
-    assert_eq!(
-        join(&mut b, true),
-        (
-            "GNUTELLA/0.6 503 Too many ultra connections (2 max)\r\n\r\n".to_owned(),
-            true
-        )
+    let (guidance, closed) = join(&mut b, true);
+    assert!(
+        guidance.contains("\r\nX-Ultrapeer-Needed: False\r\n"),
+        "{guidance}"
     );
+    assert!(closed, "an ultrapeer that declines leaf guidance is closed");
     assert_eq!(b.servent.neighbour_count(), 2);
     for _ in 0..MAX_LEAVES {
         assert!(
@@ -89,6 +88,32 @@ fn ultrapeer_links_are_refused_past_the_degree_and_leaves_past_max_leaves() {
         )
     );
     assert_eq!(b.servent.neighbour_count(), 2 + MAX_LEAVES);
+    assert_eq!(
+        join(&mut b, true),
+        (
+            "GNUTELLA/0.6 503 Too many ultra connections (2 max)\r\n\r\n".to_owned(),
+            true
+        ),
+        "no leaf slot left to guide it to"
+    );
+}
+
+#[test]
+fn an_ultrapeer_that_takes_leaf_guidance_is_kept_as_a_leaf() {
+    let mut b = ultrapeer(1);
+    let (up, ..) = join_as(&mut b, true);
+    let conn = b.accept();
+    let hello = b"GNUTELLA CONNECT/0.6\r\nUser-Agent: t/1\r\nX-Ultrapeer: True\r\n\r\n";
+    let answer = String::from_utf8(sent_bytes(&b.recv(conn, hello), conn)).expect("text");
+    assert!(answer.contains("\r\nX-Ultrapeer-Needed: False\r\n"));
+    let effects = b.recv(conn, b"GNUTELLA/0.6 200 OK\r\nX-Ultrapeer: False\r\n\r\n");
+    assert!(!closed(&effects, conn));
+    assert_eq!(b.servent.neighbour_count(), 2);
+    let effects = b.recv(up, &ping(4, 3));
+    assert!(
+        descriptors(&effects, conn).is_empty(),
+        "a leaf now: the ultrapeer floods it no Ping"
+    );
 }
 
 #[test]
@@ -182,9 +207,10 @@ fn a_query_goes_to_the_leaves_whose_table_matches_and_a_broken_table_gets_none()
     );
 }
 
-/// Servent `i` plays `nodes[i].0`, dials the earlier servents `nodes[i].1` and shares one
-/// file named `nodes[i].2` (none if empty); handshakes and tables settle before return.
-fn overlay(nodes: &[(Role, &[usize], &str)]) -> TestNet<Servent> {
+/// Servent `i` plays `nodes[i].0`, dials the earlier servents `nodes[i].1`, shares one
+/// file named `nodes[i].2` (none if empty) and keeps at most `degree` ultrapeer links (or
+/// neighbours); handshakes and tables settle before return.
+fn overlay(nodes: &[(Role, &[usize], &str)], degree: usize) -> TestNet<Servent> {
     let mut net = TestNet::new(Latency::Constant(LINK), 7);
     for (i, (role, dials, file)) in nodes.iter().enumerate() {
         let library = if file.is_empty() {
@@ -194,6 +220,7 @@ fn overlay(nodes: &[(Role, &[usize], &str)]) -> TestNet<Servent> {
         };
         let mut config = quiet_config(i, 4, library);
         config.role = *role;
+        config.max_peers = degree;
         config.bootstrap = dials
             .iter()
             .map(|&j| TestNet::<Servent>::addr_for(j))
@@ -210,14 +237,17 @@ const U1: usize = 1;
 /// Two linked ultrapeers, two leaves each: the searcher and the "Requiem" leaf under U0,
 /// the "Goldberg" and "Punk" leaves under U1; every servent playing `leaf` or `ultrapeer`.
 fn two_ultrapeers(ultrapeer: Role, leaf: Role) -> TestNet<Servent> {
-    overlay(&[
-        (ultrapeer, &[], ""),
-        (ultrapeer, &[U0], ""),
-        (leaf, &[U0], ""),
-        (leaf, &[U0], "Mozart Requiem.ogg"),
-        (leaf, &[U1], "Bach Goldberg Variations.flac"),
-        (leaf, &[U1], "Daft Punk One More Time.mp3"),
-    ])
+    overlay(
+        &[
+            (ultrapeer, &[], ""),
+            (ultrapeer, &[U0], ""),
+            (leaf, &[U0], ""),
+            (leaf, &[U0], "Mozart Requiem.ogg"),
+            (leaf, &[U1], "Bach Goldberg Variations.flac"),
+            (leaf, &[U1], "Daft Punk One More Time.mp3"),
+        ],
+        8,
+    )
 }
 const SEARCHER: usize = 2;
 const REQUIEM: usize = 3;
@@ -269,13 +299,16 @@ fn the_same_overlay_of_flooding_servents_sends_every_servent_the_query() {
 fn a_leaf_between_two_ultrapeers_is_no_bridge() {
     // U0 and U1 are not linked; the only path between them is the leaf that dialled both.
     let bridge = 2;
-    let mut net = overlay(&[
-        (Role::Ultrapeer, &[], ""),
-        (Role::Ultrapeer, &[], ""),
-        (Role::Leaf, &[U0, U1], "Goldberg Variations, a copy.mp3"),
-        (Role::Leaf, &[U0], ""),
-        (Role::Leaf, &[U1], "Bach Goldberg Variations.flac"),
-    ]);
+    let mut net = overlay(
+        &[
+            (Role::Ultrapeer, &[], ""),
+            (Role::Ultrapeer, &[], ""),
+            (Role::Leaf, &[U0, U1], "Goldberg Variations, a copy.mp3"),
+            (Role::Leaf, &[U0], ""),
+            (Role::Leaf, &[U1], "Bach Goldberg Variations.flac"),
+        ],
+        8,
+    );
     assert_eq!(net.node(bridge).neighbour_count(), 2);
     let hits = search(&mut net, 3, "goldberg").expect("search");
     let names: Vec<&str> = hits.iter().map(|h| h.name.as_str()).collect();
@@ -296,4 +329,28 @@ fn a_leaf_between_two_ultrapeers_is_no_bridge() {
         ),
         (0, 0)
     );
+}
+
+#[test]
+fn an_ultrapeer_joining_a_full_ultrapeer_is_guided_to_become_its_leaf() {
+    let mut net = overlay(
+        &[
+            (Role::Ultrapeer, &[], ""),
+            (Role::Ultrapeer, &[U0], ""),
+            (Role::Ultrapeer, &[U0], "Bach Goldberg Variations.flac"),
+        ],
+        1,
+    );
+    let guided = 2;
+    assert_eq!(
+        net.node(guided).config().role,
+        Role::Leaf,
+        "it took the guidance"
+    );
+    assert_eq!(net.node(U0).neighbour_count(), 2);
+    assert!(net
+        .node(U0)
+        .route_table_from(TestNet::<Servent>::addr_for(guided))
+        .is_some_and(|t| t.contains("goldberg")));
+    assert_eq!(search(&mut net, U1, "goldberg").expect("search").len(), 1);
 }

@@ -15,7 +15,10 @@
 //! (a leaf, a flooding servent, a 0.4 servent) one of its [`MAX_LEAVES`] leaf links; when the
 //! kind asked for is full it answers `503 Too many ultra connections (8 max)` or `503 Too
 //! many leaf connections (30 max)`, as gtk-gnutella does, and a 0.4 peer is closed without a
-//! word (0.4 has no refusal).
+//! word (0.4 has no refusal). An ultrapeer asking for a full ultrapeer slot while a leaf
+//! slot is free gets *leaf guidance* instead: a `200` with `X-Ultrapeer-Needed: False`; it
+//! stays only if its closing block says `X-Ultrapeer: False`. A link holds its slot from
+//! our `200` on, so peers answered at once cannot overfill a kind.
 //!
 //! In the 0.6 handshake, a side that offered `Accept-Encoding: deflate` is answered with
 //! `Content-Encoding: deflate`, and from the end of the handshake on that direction is
@@ -52,6 +55,17 @@ use crate::{
     MAX_QUERIES_FORWARDED_PER_WINDOW, MAX_QUERIES_PER_WINDOW, PING_WINDOW, QUERY_WINDOW,
 };
 
+/// What an ultrapeer (or any servent) makes of a peer asking to open a link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Admission {
+    /// Room for it, as what it says it is.
+    Open,
+    /// An ultrapeer with no ultrapeer link to spare but room for a leaf: leaf guidance.
+    Guide,
+    /// No room: the 0.6 refusal to send it.
+    Refuse(Vec<u8>),
+}
+
 /// Where a connection is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
@@ -83,6 +97,8 @@ pub(super) struct Conn {
     /// The neighbour said `X-Ultrapeer: True` in its handshake: to an ultrapeer, a link in
     /// the flood rather than a leaf it shields.
     ultrapeer: bool,
+    /// We gave the neighbour leaf guidance and wait for its closing block to take it.
+    guided: bool,
     reader: FrameReader,
     /// Plain or deflated, each way, as the handshake settled it.
     link: Link,
@@ -104,6 +120,7 @@ impl Conn {
             version,
             listen: None,
             ultrapeer: false,
+            guided: false,
             reader: FrameReader::new(MAX_HANDSHAKE_LEN.max(HEADER_LEN + MAX_PAYLOAD)),
             link: Link::default(),
             table: TableReceiver::default(),
@@ -116,6 +133,12 @@ impl Conn {
     /// True once the handshake is done.
     pub(super) fn is_open(&self) -> bool {
         self.phase == Phase::Open
+    }
+
+    /// True once open, or accepted and waiting for the client's closing block: the
+    /// connection holds a slot of its kind.
+    fn holds_slot(&self) -> bool {
+        matches!(self.phase, Phase::Open | Phase::AwaitClientOk)
     }
 
     /// True once the handshake is done with a peer that said it is an ultrapeer.
@@ -411,44 +434,54 @@ impl Servent {
     }
 
     /// Whether a peer that says it is an ultrapeer (`ultrapeer`) or not may open a link
-    /// now; if not, the 0.6 refusal to send it.
-    fn admit(&self, ultrapeer: bool) -> Result<(), Vec<u8>> {
+    /// now, and as what.
+    fn admit(&self, ultrapeer: bool) -> Admission {
         if self.config.role != Role::Ultrapeer {
             return if self.neighbour_count() < self.config.peer_cap() {
-                Ok(())
+                Admission::Open
             } else {
-                Err(REFUSE_06.to_vec())
+                Admission::Refuse(REFUSE_06.to_vec())
             };
         }
-        let (slot, max) = if ultrapeer {
-            (Slot::Ultra, self.config.max_peers)
-        } else {
-            (Slot::Leaf, MAX_LEAVES)
+        // Links we accepted count from our `200` on, so two peers answered at once cannot
+        // both take the last slot.
+        let held = |ultrapeer: bool| {
+            self.conns
+                .values()
+                .filter(|c| c.holds_slot() && c.ultrapeer == ultrapeer)
+                .count()
         };
-        let taken = self
-            .conns
-            .values()
-            .filter(|c| {
-                if ultrapeer {
-                    c.is_ultrapeer()
-                } else {
-                    c.is_leaf()
-                }
-            })
-            .count();
-        if taken < max {
-            Ok(())
-        } else {
-            Err(handshake::refuse_full(slot, max))
+        let (ultras, leaves) = (held(true), held(false));
+        match (
+            ultrapeer,
+            ultras < self.config.max_peers,
+            leaves < MAX_LEAVES,
+        ) {
+            (true, true, _) | (false, _, true) => Admission::Open,
+            (true, false, true) => Admission::Guide,
+            (true, false, false) => {
+                Admission::Refuse(handshake::refuse_full(Slot::Ultra, self.config.max_peers))
+            }
+            (false, _, false) => Admission::Refuse(handshake::refuse_full(Slot::Leaf, MAX_LEAVES)),
         }
     }
 
     /// Our closing `200` to a 0.6 server that accepted us, settling deflate both ways: its
-    /// bytes from now on are compressed if it said so, ours if it reads deflate.
+    /// bytes from now on are compressed if it said so, ours if it reads deflate. An
+    /// ultrapeer with no neighbour yet takes the server's leaf guidance: it becomes a leaf,
+    /// this server its ultrapeer. One with neighbours keeps its role (they count on it) and
+    /// declines, and the server closes the link.
     fn confirm_06(&mut self, conn: ConnId, block: &Block, out: &mut Outbox) {
         self.inflate_if(conn, block.sends_deflate());
         let deflate = block.accepts_deflate();
-        self.send_text(conn, handshake::client_ok_06(deflate), out);
+        let as_leaf = self.config.role == Role::Ultrapeer
+            && block.guides_to_leaf()
+            && self.neighbour_count() == 0;
+        if as_leaf {
+            debug!(%conn, "taking leaf guidance: a leaf from now on");
+            self.config.role = Role::Leaf;
+        }
+        self.send_text(conn, &handshake::client_ok_06(deflate, as_leaf), out);
         if let Some(c) = self.conns.get_mut(&conn).filter(|_| deflate) {
             c.link.deflate_from_now();
         }
@@ -487,18 +520,26 @@ impl Servent {
             return self.on_server_reply(now, conn, phase, block, out);
         }
         match (phase, block.greeting()) {
-            (Phase::AwaitConnect, Greeting::Connect04) if self.admit(false).is_ok() => {
+            (Phase::AwaitConnect, Greeting::Connect04) if self.admit(false) == Admission::Open => {
                 self.send_text(conn, OK_04, out);
                 self.open(now, conn, out);
             }
             (Phase::AwaitConnect, Greeting::Connect06) => match self.admit(block.is_ultrapeer()) {
-                Ok(()) => self.answer_06(conn, block, out),
-                Err(refusal) => {
+                Admission::Open => self.answer_06(conn, block, false, out),
+                Admission::Guide => self.answer_06(conn, block, true, out),
+                Admission::Refuse(refusal) => {
                     self.send_text(conn, &refusal, out);
                     self.drop_conn(now, conn, "full", out);
                 }
             },
             (Phase::AwaitClientOk, Greeting::Status06(200)) => {
+                let Some(c) = self.conns.get_mut(&conn) else {
+                    return;
+                };
+                if c.guided && !block.is_leaf() {
+                    // gtk-gnutella too closes an ultrapeer that would not be guided.
+                    return self.drop_conn(now, conn, "declined leaf guidance", out);
+                }
                 self.inflate_if(conn, block.sends_deflate());
                 self.open(now, conn, out);
             }
@@ -506,15 +547,17 @@ impl Servent {
         }
     }
 
-    /// Accepts a 0.6 `CONNECT`: our `200` with the headers of our role, and deflate each way
-    /// the client asked.
-    fn answer_06(&mut self, conn: ConnId, block: &Block, out: &mut Outbox) {
+    /// Accepts a 0.6 `CONNECT`: our `200` with the headers of our role, leaf guidance if
+    /// `guide`, and deflate each way the client asked.
+    fn answer_06(&mut self, conn: ConnId, block: &Block, guide: bool, out: &mut Outbox) {
         let deflate = block.accepts_deflate();
-        let ok = handshake::ok_06(self.config.advertise, self.stance(), deflate);
+        let ok = handshake::ok_06(self.config.advertise, self.stance(), deflate, guide);
         self.send_text(conn, &ok, out);
         if let Some(c) = self.conns.get_mut(&conn) {
             c.listen = block.listen_addr();
-            c.ultrapeer = block.is_ultrapeer();
+            // Guided, it takes a leaf slot from now on, or closes.
+            c.ultrapeer = block.is_ultrapeer() && !guide;
+            c.guided = guide;
             c.phase = Phase::AwaitClientOk;
             if deflate {
                 c.link.deflate_from_now();
@@ -539,7 +582,7 @@ impl Servent {
         };
         let addr = self.conns.get(&conn).and_then(|c| c.dialled);
         match (accepted, addr) {
-            (Some(version), Some(addr)) if self.admit(block.is_ultrapeer()).is_ok() => {
+            (Some(version), Some(addr)) if self.admit(block.is_ultrapeer()) == Admission::Open => {
                 if let Some(c) = self.conns.get_mut(&conn) {
                     c.ultrapeer = block.is_ultrapeer();
                 }
