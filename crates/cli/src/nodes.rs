@@ -242,7 +242,9 @@ impl ServentFlags {
         c.ping_ttl = self.ping_ttl;
         c.ping_interval = Duration::from_millis(self.ping_interval_ms);
         c.search_window = Duration::from_millis(self.search_window_ms);
-        c.leaf = self.leaf;
+        if self.leaf {
+            c.role = gnutella::Role::Leaf;
+        }
     }
 
     /// Checks the flags as a servent would take them, naming a bad one by its flag.

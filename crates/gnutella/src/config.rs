@@ -71,6 +71,40 @@ pub const MIN_PEERS: RangeInclusive<usize> = 0..=MAX_NEIGHBOURS;
 /// spares, and more would only multiply the Queries it sends.
 pub const MAX_ULTRAPEERS: usize = 4;
 
+/// The most leaves an ultrapeer keeps, beside its ultrapeer links: 30, what LimeWire's
+/// ultrapeers took. Each leaf costs the ultrapeer its query routing table (up to 256 KiB,
+/// [`MAX_TABLE_BITS`](crate::qrp::MAX_TABLE_BITS)) and a table lookup per Query; a leaf
+/// past it is refused with `503 Too many leaf connections`.
+pub const MAX_LEAVES: usize = 30;
+
+/// The part a servent plays in the overlay, and so what its handshake says of it.
+///
+/// Gnutella 0.4 has one kind of servent: every one floods every Query to every neighbour.
+/// Gnutella 0.6 splits the work. *Leaves* (most servents, on slow or firewalled links) hold a
+/// few connections, each to an *ultrapeer*, send each a query routing table (`qrp`) and pass
+/// nothing on. Ultrapeers flood Queries among themselves as 0.4 servents do, and shield their
+/// leaves: a Query goes to a leaf only if the leaf's table says it may answer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Role {
+    /// A 0.4 servent, the flooding node of the comparison: it forwards every Query to every
+    /// other neighbour. It dials in 0.6 (saying `X-Ultrapeer: False`) and speaks 0.4 to a
+    /// peer that refuses that.
+    #[default]
+    Flooding,
+    /// A 0.6 leaf: it dials with `X-Ultrapeer: False`, offers deflate, sends each neighbour
+    /// its query routing table, forwards nothing, and keeps at most [`MAX_ULTRAPEERS`]
+    /// neighbours.
+    Leaf,
+    /// A 0.6 ultrapeer: it says `X-Ultrapeer: True`, keeps up to `max_peers` links to other
+    /// ultrapeers (its degree, announced as `X-Degree`) and up to [`MAX_LEAVES`] leaves,
+    /// floods Queries over its ultrapeer links and passes each to the leaves whose tables
+    /// match it. When its ultrapeer links are full it guides a dialling ultrapeer to join as
+    /// a leaf (`X-Ultrapeer-Needed: False`); dialling with no neighbour yet and guided so,
+    /// it becomes a leaf itself, and [`Servent::config`](crate::Servent::config) then says
+    /// [`Role::Leaf`].
+    Ultrapeer,
+}
+
 /// How often a servent pings its neighbours, to keep its host cache fresh: the interval of
 /// the classic servents, for lone servents and clusters alike.
 pub const DEFAULT_PING_INTERVAL: Duration = Duration::from_secs(30);
@@ -125,10 +159,8 @@ pub struct ServentConfig {
     pub seed: u64,
     /// The speed this servent claims in QueryHits, kbit/s; Queries asking more get no answer.
     pub speed_kbps: u32,
-    /// Run as a Gnutella 0.6 *leaf*: dial with `X-Ultrapeer: False`, offer deflate, send
-    /// each neighbour a query routing table (`qrp`), forward nothing, and keep at most
-    /// [`MAX_ULTRAPEERS`] neighbours. Off, the servent floods as a 0.4 servent does.
-    pub leaf: bool,
+    /// Flooding 0.4 servent, 0.6 leaf or 0.6 ultrapeer ([`Role`]).
+    pub role: Role,
 }
 
 impl ServentConfig {
@@ -151,17 +183,17 @@ impl ServentConfig {
             handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
             seed: seed_from(advertise),
             speed_kbps: DEFAULT_SPEED_KBPS,
-            leaf: false,
+            role: Role::Flooding,
         }
     }
 
-    /// The most neighbours it keeps: `max_peers`, and for a leaf no more than
-    /// [`MAX_ULTRAPEERS`].
+    /// The most neighbours it keeps: `max_peers`; for a leaf no more than
+    /// [`MAX_ULTRAPEERS`]; for an ultrapeer `max_peers` ultrapeers and [`MAX_LEAVES`] leaves.
     pub fn peer_cap(&self) -> usize {
-        if self.leaf {
-            self.max_peers.min(MAX_ULTRAPEERS)
-        } else {
-            self.max_peers
+        match self.role {
+            Role::Flooding => self.max_peers,
+            Role::Leaf => self.max_peers.min(MAX_ULTRAPEERS),
+            Role::Ultrapeer => self.max_peers + MAX_LEAVES,
         }
     }
 

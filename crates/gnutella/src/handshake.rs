@@ -115,6 +115,26 @@ impl Block {
             .is_some_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
     }
 
+    /// True when the peer says it is an ultrapeer (`X-Ultrapeer: True`). A peer that says
+    /// `False`, or nothing (a 0.4 servent), is taken for a leaf.
+    pub fn is_ultrapeer(&self) -> bool {
+        self.header("X-Ultrapeer")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+    }
+
+    /// True when the peer says it is no ultrapeer (`X-Ultrapeer: False`); a peer that says
+    /// nothing is neither this nor [`Block::is_ultrapeer`].
+    pub fn is_leaf(&self) -> bool {
+        self.header("X-Ultrapeer")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("false"))
+    }
+
+    /// True when the peer gives leaf guidance (`X-Ultrapeer-Needed: False`).
+    pub fn guides_to_leaf(&self) -> bool {
+        self.header("X-Ultrapeer-Needed")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("false"))
+    }
+
     /// How long a refusing peer asks us to wait (`Retry-After: <seconds>`), if it says.
     pub fn retry_after(&self) -> Option<Duration> {
         let secs: u64 = self.header("Retry-After")?.trim().parse().ok()?;
@@ -182,13 +202,72 @@ fn block_end(buf: &[u8]) -> Option<usize> {
     })
 }
 
-/// The 0.6 client's `CONNECT`, with the mandatory `User-Agent`, our listening address, and
-/// `X-Ultrapeer: False`: a servent that sends no ultrapeer header is a "normal node", which
-/// gtk-gnutella refuses (`403 Normal nodes refused`).
-pub fn connect_06(listen: SocketAddr) -> Vec<u8> {
+/// What a servent says of itself in its 0.6 blocks: the headers of its role
+/// ([`Role`](crate::config::Role)).
+///
+/// Each header promises a behaviour, and says nothing the servent does not do:
+///
+/// - `X-Ultrapeer: True` — it takes leaves and shields them, routing Queries to them by their
+///   tables; `False` — it is a leaf, or a flooding servent that takes no leaves. A servent
+///   that sends neither is a "normal node", which gtk-gnutella refuses.
+/// - `X-Query-Routing: 0.1` — a leaf sends its QRP 0.1 table; an ultrapeer reads its leaves'.
+/// - `X-Degree` — how many ultrapeer links an ultrapeer keeps; `X-Max-TTL` — the TTL + Hops
+///   above which it lowers a Query's TTL, so a searcher knows no larger TTL goes further.
+/// - `X-Ultrapeer-Needed: False` — *leaf guidance*: an ultrapeer with all the ultrapeer
+///   links it wants but room for leaves tells a dialling ultrapeer to join as its leaf
+///   instead ([`ok_06`]). One that has no neighbour yet takes it, and says `X-Ultrapeer:
+///   False` in its closing block ([`client_ok_06`]); one that declines is closed.
+/// - `Pong-Caching: 0.1`, `GGEP: 0.5` — a leaf takes Pongs an ultrapeer answers from its
+///   cache, and skips GGEP blocks it cannot read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stance {
+    /// A 0.4 flooding servent speaking 0.6.
+    Flooding,
+    /// A leaf.
+    Leaf,
+    /// An ultrapeer keeping `degree` ultrapeer links and lowering TTLs above `max_ttl`.
+    Ultrapeer {
+        /// Its ultrapeer-link target, `max_peers`.
+        degree: usize,
+        /// Its ceiling on TTL + Hops.
+        max_ttl: u8,
+    },
+}
+
+impl Stance {
+    /// The role's header lines, each ended by `\r\n`.
+    fn lines(self) -> String {
+        match self {
+            Stance::Flooding => "X-Ultrapeer: False\r\n".to_owned(),
+            Stance::Leaf => "X-Ultrapeer: False\r\nX-Query-Routing: 0.1\r\n\
+                             Pong-Caching: 0.1\r\nGGEP: 0.5\r\n"
+                .to_owned(),
+            Stance::Ultrapeer { degree, max_ttl } => format!(
+                "X-Ultrapeer: True\r\nX-Query-Routing: 0.1\r\nX-Degree: {degree}\r\n\
+                 X-Max-TTL: {max_ttl}\r\n"
+            ),
+        }
+    }
+
+    /// True when it offers deflate as it dials. A leaf must (gtk-gnutella refuses a leaf
+    /// without it) and an ultrapeer gains most from it, its links carrying every flood; a
+    /// flooding servent compresses only for a client that asks.
+    fn dials_deflate(self) -> bool {
+        !matches!(self, Stance::Flooding)
+    }
+}
+
+/// The 0.6 client's `CONNECT`: the mandatory `User-Agent`, our listening address, the
+/// headers of our role, and `Accept-Encoding: deflate` if the role offers it.
+pub fn connect_06(listen: SocketAddr, stance: Stance) -> Vec<u8> {
+    let deflate = if stance.dials_deflate() {
+        "Accept-Encoding: deflate\r\n"
+    } else {
+        ""
+    };
     format!(
-        "GNUTELLA CONNECT/0.6\r\nUser-Agent: {USER_AGENT}\r\nListen-IP: {listen}\r\n\
-         X-Ultrapeer: False\r\n\r\n"
+        "GNUTELLA CONNECT/0.6\r\nUser-Agent: {USER_AGENT}\r\nListen-IP: {listen}\r\n{}{deflate}\r\n",
+        stance.lines()
     )
     .into_bytes()
 }
@@ -196,45 +275,65 @@ pub fn connect_06(listen: SocketAddr) -> Vec<u8> {
 /// The 0.6 client's confirmation, the third block, after the server's `200`.
 pub const CLIENT_OK_06: &[u8] = b"GNUTELLA/0.6 200 OK\r\n\r\n";
 
-/// The 0.6 server's acceptance, with the mandatory `User-Agent` and our listening address.
-/// To a client that offered deflate (`Accept-Encoding: deflate`) it says it will compress
-/// (`Content-Encoding`) and can read compressed bytes (`Accept-Encoding`).
-pub fn ok_06(listen: SocketAddr, deflate: bool) -> Vec<u8> {
+/// The header of leaf guidance: join as a leaf, no ultrapeer is needed here.
+pub const LEAF_GUIDANCE: &str = "X-Ultrapeer-Needed: False\r\n";
+
+/// The 0.6 server's acceptance: the mandatory `User-Agent`, our listening address, the
+/// headers of our role and, if `guide`, [`LEAF_GUIDANCE`]. To a client that offered
+/// deflate (`Accept-Encoding: deflate`) it says it will compress (`Content-Encoding`) and
+/// can read compressed bytes (`Accept-Encoding`).
+pub fn ok_06(listen: SocketAddr, stance: Stance, deflate: bool, guide: bool) -> Vec<u8> {
     let encoding = if deflate {
         "Accept-Encoding: deflate\r\nContent-Encoding: deflate\r\n"
     } else {
         ""
     };
+    let guidance = if guide { LEAF_GUIDANCE } else { "" };
     format!(
-        "GNUTELLA/0.6 200 OK\r\nUser-Agent: {USER_AGENT}\r\nListen-IP: {listen}\r\n\
-         X-Ultrapeer: False\r\n{encoding}\r\n"
+        "GNUTELLA/0.6 200 OK\r\nUser-Agent: {USER_AGENT}\r\nListen-IP: {listen}\r\n{}{guidance}\
+         {encoding}\r\n",
+        stance.lines()
     )
     .into_bytes()
 }
 
-/// What a leaf sends to dial an ultrapeer: it is no ultrapeer itself, it will send a QRP 0.1
-/// table, it reads deflate, takes cached Pongs, and reads GGEP blocks (it skips them). These
-/// are the headers gtk-gnutella looks for in a leaf; it refuses one without deflate.
-pub fn connect_06_leaf(listen: SocketAddr) -> Vec<u8> {
-    format!(
-        "GNUTELLA CONNECT/0.6\r\nUser-Agent: {USER_AGENT}\r\nListen-IP: {listen}\r\n\
-         X-Ultrapeer: False\r\nX-Query-Routing: 0.1\r\nAccept-Encoding: deflate\r\n\
-         Pong-Caching: 0.1\r\nGGEP: 0.5\r\n\r\n"
-    )
-    .into_bytes()
-}
-
-/// The client's closing `200 OK`, saying it will compress when the server reads deflate.
-pub fn client_ok_06(deflate: bool) -> &'static [u8] {
-    if deflate {
-        b"GNUTELLA/0.6 200 OK\r\nContent-Encoding: deflate\r\n\r\n"
+/// The client's closing `200 OK`, saying it will compress when the server reads deflate,
+/// and `X-Ultrapeer: False` when it takes the server's leaf guidance.
+pub fn client_ok_06(deflate: bool, as_leaf: bool) -> Vec<u8> {
+    let leaf = if as_leaf {
+        "X-Ultrapeer: False\r\n"
     } else {
-        CLIENT_OK_06
-    }
+        ""
+    };
+    let encoding = if deflate {
+        "Content-Encoding: deflate\r\n"
+    } else {
+        ""
+    };
+    format!("GNUTELLA/0.6 200 OK\r\n{leaf}{encoding}\r\n").into_bytes()
 }
 
 /// A 0.6 refusal: the servent has all the neighbours it wants.
 pub const REFUSE_06: &[u8] = b"GNUTELLA/0.6 503 Too many connections\r\n\r\n";
+
+/// The kinds of link an ultrapeer counts apart, each with its own ceiling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slot {
+    /// A link to another ultrapeer.
+    Ultra,
+    /// A link to a leaf.
+    Leaf,
+}
+
+/// An ultrapeer's refusal when it has `max` links of the `slot` asked for, worded as
+/// gtk-gnutella words it: `503 Too many leaf connections (30 max)`.
+pub fn refuse_full(slot: Slot, max: usize) -> Vec<u8> {
+    let what = match slot {
+        Slot::Ultra => "ultra",
+        Slot::Leaf => "leaf",
+    };
+    format!("GNUTELLA/0.6 503 Too many {what} connections ({max} max)\r\n\r\n").into_bytes()
+}
 
 #[cfg(test)]
 mod tests {
@@ -276,28 +375,94 @@ mod tests {
     #[test]
     fn the_leaf_dial_says_leaf_qrp_and_deflate() {
         let listen = "127.0.0.1:6346".parse().expect("addr");
-        let hello = String::from_utf8(connect_06_leaf(listen)).expect("text");
+        let hello = String::from_utf8(connect_06(listen, Stance::Leaf)).expect("text");
         assert_eq!(
             hello,
             format!(
                 "GNUTELLA CONNECT/0.6\r\nUser-Agent: {USER_AGENT}\r\n\
                  Listen-IP: 127.0.0.1:6346\r\nX-Ultrapeer: False\r\n\
-                 X-Query-Routing: 0.1\r\nAccept-Encoding: deflate\r\n\
-                 Pong-Caching: 0.1\r\nGGEP: 0.5\r\n\r\n"
+                 X-Query-Routing: 0.1\r\nPong-Caching: 0.1\r\nGGEP: 0.5\r\n\
+                 Accept-Encoding: deflate\r\n\r\n"
             )
         );
         assert_eq!(
-            client_ok_06(true),
+            client_ok_06(true, false),
             b"GNUTELLA/0.6 200 OK\r\nContent-Encoding: deflate\r\n\r\n"
         );
-        assert_eq!(client_ok_06(false), b"GNUTELLA/0.6 200 OK\r\n\r\n");
-        let ok = String::from_utf8(ok_06(listen, true)).expect("text");
+        assert_eq!(client_ok_06(false, false), CLIENT_OK_06);
+        let ok = String::from_utf8(ok_06(listen, Stance::Flooding, true, false)).expect("text");
         assert!(ok.ends_with(
             "X-Ultrapeer: False\r\nAccept-Encoding: deflate\r\nContent-Encoding: deflate\r\n\r\n"
         ));
-        assert!(String::from_utf8(ok_06(listen, false))
+        assert!(
+            String::from_utf8(ok_06(listen, Stance::Flooding, false, false))
+                .expect("text")
+                .ends_with("X-Ultrapeer: False\r\n\r\n")
+        );
+    }
+
+    /// An ultrapeer's blocks, line by line: its role, its degree and TTL ceiling, deflate;
+    /// and its refusals, in gtk-gnutella's words.
+    #[test]
+    fn the_ultrapeer_blocks_and_refusals() {
+        let listen = "10.0.0.2:6346".parse().expect("addr");
+        let stance = Stance::Ultrapeer {
+            degree: 8,
+            max_ttl: 4,
+        };
+        let hello = String::from_utf8(connect_06(listen, stance)).expect("text");
+        let lines: Vec<&str> = hello.split("\r\n").collect();
+        assert_eq!(
+            lines[2..],
+            [
+                "Listen-IP: 10.0.0.2:6346",
+                "X-Ultrapeer: True",
+                "X-Query-Routing: 0.1",
+                "X-Degree: 8",
+                "X-Max-TTL: 4",
+                "Accept-Encoding: deflate",
+                "",
+                ""
+            ]
+        );
+        let (block, _) = read_block(hello.as_bytes())
             .expect("text")
-            .ends_with("X-Ultrapeer: False\r\n\r\n"));
+            .expect("complete");
+        assert!(block.is_ultrapeer());
+        let ok = String::from_utf8(ok_06(listen, stance, false, false)).expect("text");
+        assert!(ok.ends_with(
+            "X-Ultrapeer: True\r\nX-Query-Routing: 0.1\r\nX-Degree: 8\r\nX-Max-TTL: 4\r\n\r\n"
+        ));
+        let guiding = ok_06(listen, stance, true, true);
+        let (block, _) = read_block(&guiding).expect("text").expect("complete");
+        assert!(block.guides_to_leaf() && block.accepts_deflate());
+        assert!(String::from_utf8(guiding)
+            .expect("text")
+            .contains("X-Max-TTL: 4\r\nX-Ultrapeer-Needed: False\r\nAccept-Encoding"));
+        assert_eq!(
+            client_ok_06(true, true),
+            b"GNUTELLA/0.6 200 OK\r\nX-Ultrapeer: False\r\nContent-Encoding: deflate\r\n\r\n"
+        );
+        let (taken, _) = read_block(&client_ok_06(false, true))
+            .expect("text")
+            .expect("complete");
+        assert!(taken.is_leaf() && !taken.is_ultrapeer() && !taken.guides_to_leaf());
+        assert!(!read_block(CLIENT_OK_06)
+            .expect("text")
+            .expect("complete")
+            .0
+            .is_leaf());
+        let leaf = connect_06(listen, Stance::Leaf);
+        let (block, _) = read_block(&leaf).expect("text").expect("complete");
+        assert!(!block.is_ultrapeer());
+        assert_eq!(
+            refuse_full(Slot::Leaf, 30),
+            b"GNUTELLA/0.6 503 Too many leaf connections (30 max)\r\n\r\n"
+        );
+        assert_eq!(
+            refuse_full(Slot::Ultra, 8),
+            b"GNUTELLA/0.6 503 Too many ultra connections (8 max)\r\n\r\n"
+        );
     }
 
     #[test]
@@ -318,7 +483,7 @@ mod tests {
     /// What this servent writes when it dials, line by line, as the 0.6 handshake lays out.
     #[test]
     fn the_06_dial_lines() {
-        let hello = connect_06("10.0.0.1:6346".parse().expect("addr"));
+        let hello = connect_06("10.0.0.1:6346".parse().expect("addr"), Stance::Flooding);
         let text = String::from_utf8(hello.clone()).expect("text");
         let lines: Vec<&str> = text.split("\r\n").collect();
         assert_eq!(

@@ -21,7 +21,7 @@
 //! - [`descriptor`] — header + payload, the [`WireMessage`] the servent reads and writes.
 //! - [`kind`] — [`Kind`], what the metrics count: each descriptor type, and handshakes.
 //! - [`handshake`] — the text handshake: `GNUTELLA CONNECT/0.6` dialled (0.4 as a fallback),
-//!   both accepted; a leaf dials with the leaf's headers.
+//!   both accepted; each role (flooding, leaf, ultrapeer) says its own headers.
 //! - [`qrp`] — the Query Routing Protocol: the hash, the table a leaf sends, RESET and PATCH.
 //! - [`routing`] — the seen table and the reverse-path tables, bounded and expiring.
 //! - [`host_cache`] — addresses of servents learned from Pongs, for (re)connecting.
@@ -56,7 +56,7 @@ pub mod routing;
 pub mod servent;
 pub mod topology;
 
-pub use config::{ServentConfig, DEFAULT_TTL, MAX_TTL, MAX_ULTRAPEERS};
+pub use config::{Role, ServentConfig, DEFAULT_TTL, MAX_LEAVES, MAX_TTL, MAX_ULTRAPEERS};
 pub use descriptor::{Descriptor, Payload};
 pub use guid::Guid;
 pub use header::{Header, PayloadType};

@@ -89,8 +89,8 @@ pub fn hash(word: &str, bits: u32) -> u32 {
         .unwrap_or(0)
 }
 
-/// Why a QRP message was refused. The message is dropped and the table being received is
-/// discarded; the link stays up.
+/// Why a QRP message was refused. The message is dropped and the sender's table with it
+/// ([`TableReceiver::handle`]); the link stays up.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum QrpError {
     /// Fewer bytes than the variant's fixed fields.
@@ -389,11 +389,15 @@ impl TableReceiver {
         self.complete.as_ref()
     }
 
-    /// Takes one QRP message.
+    /// Takes one QRP message. A RESET starts a new table; the last complete one stays in use
+    /// until the PATCH sequence that follows it is whole, so a leaf updating its table is
+    /// not cut off meanwhile.
     ///
     /// # Errors
-    /// A [`QrpError`] for a message that breaks the rules; the table under way is dropped
-    /// (the last complete one is kept).
+    /// A [`QrpError`] for a message that breaks the rules. Both the table under way and the
+    /// last complete one are dropped: what the sender's table now holds is unknown, and a
+    /// stale one would send it Queries for files it no longer shares. An ultrapeer routes
+    /// nothing to the sender until it sends a whole table again.
     pub fn handle(&mut self, msg: QrpMessage) -> Result<(), QrpError> {
         let result = match msg {
             QrpMessage::Reset {
@@ -404,6 +408,7 @@ impl TableReceiver {
         };
         if result.is_err() {
             self.incoming = None;
+            self.complete = None;
         }
         result
     }

@@ -1,4 +1,4 @@
-//! A servent as a 0.6 leaf (`ServentConfig::leaf`), on the in-memory network: the leaf
+//! A servent as a 0.6 leaf (`Role::Leaf`), on the in-memory network: the leaf
 //! handshake, deflate both ways, the query routing table it sends, and that a leaf answers
 //! but never forwards.
 
@@ -9,9 +9,9 @@ use std::time::Duration;
 use common::bench::{closed, descriptors, ping, sent_bytes, Bench};
 use common::{one_file, quiet_config, search, LINK};
 use p2plab_gnutella::compress::{Deflater, Inflater};
-use p2plab_gnutella::handshake::connect_06_leaf;
+use p2plab_gnutella::handshake::{connect_06, Stance};
 use p2plab_gnutella::qrp::{QrpMessage, RouteTable, QRP_TYPE};
-use p2plab_gnutella::{Descriptor, Payload, Servent};
+use p2plab_gnutella::{Descriptor, Payload, Role, Servent};
 use p2plab_netsim::{Latency, TestNet, Transmission};
 use p2plab_peer_protocol::{Library, Node, WireMessage};
 
@@ -37,7 +37,7 @@ fn leaf_between_two() -> (TestNet<Servent>, Vec<Transmission>) {
         // Added in index order: the leaf last, so both servents are up when it dials.
         let mut config = quiet_config(i, 4, library(i));
         if i == LEAF {
-            config.leaf = true;
+            config.role = Role::Leaf;
             config.bootstrap = vec![
                 TestNet::<Servent>::addr_for(A),
                 TestNet::<Servent>::addr_for(B),
@@ -87,7 +87,7 @@ fn the_leaf_dials_06_and_both_directions_deflate() {
     let up = chunks(&trace, LEAF, A);
     assert_eq!(
         up[0],
-        connect_06_leaf(TestNet::<Servent>::addr_for(LEAF)).as_slice()
+        connect_06(TestNet::<Servent>::addr_for(LEAF), Stance::Leaf).as_slice()
     );
     let down = chunks(&trace, A, LEAF);
     let reply = String::from_utf8_lossy(down[0]);

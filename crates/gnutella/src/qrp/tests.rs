@@ -143,7 +143,7 @@ fn a_big_table_is_cut_into_a_numbered_sequence() {
 }
 
 #[test]
-fn bad_messages_are_refused_and_the_last_table_kept() {
+fn bad_messages_are_refused_and_drop_the_table() {
     assert_eq!(QrpMessage::decode(&[]), Err(QrpError::Truncated));
     assert_eq!(QrpMessage::decode(&[0x00, 1, 0]), Err(QrpError::Truncated));
     assert_eq!(
@@ -179,13 +179,18 @@ fn bad_messages_are_refused_and_the_last_table_kept() {
     r.handle(reset(8)).expect("reset");
     r.handle(patch(1, &[0xA0, 0])).expect("first half");
     r.handle(patch(2, &[0, 0x0A])).expect("second half");
-    let kept = r.table().cloned().expect("complete");
+    let whole = r.table().cloned().expect("complete");
     r.handle(reset(8)).expect("reset");
+    assert_eq!(r.table(), Some(&whole), "kept while its successor arrives");
     assert_eq!(
         r.handle(patch(1, &[0; 5])),
         Err(QrpError::Data("more entries than slots"))
     );
-    assert_eq!(r.table(), Some(&kept), "the last whole table stays");
+    assert_eq!(
+        r.table(),
+        None,
+        "a broken update drops the table it was to replace"
+    );
 }
 
 /// 64 KiB of zeros deflate to a few hundred bytes; a table of 1,024 slots holds 512 bytes

@@ -2,12 +2,23 @@
 //!
 //! ```text
 //! dialled:   Dialling --Connected / send CONNECT/0.6--> Sent06 --200 / send 200-------> Open
-//!                        (a leaf's CONNECT carries the leaf's headers: `handshake`)
+//!                        (the CONNECT carries the headers of our role: `handshake::Stance`)
 //!            Dialling --Connected / send CONNECT/0.4--> Sent04 --"GNUTELLA OK"-------> Open
 //!                        (0.4 only to a peer that refused 0.6: `dial_memory`)
 //! accepted:  AwaitConnect --CONNECT/0.4 / send OK--------------------------------> Open
 //!            AwaitConnect --CONNECT/0.6 / send 0.6 200--> AwaitClientOk --200-----> Open
 //! ```
+//!
+//! Who may open: a flooding servent or a leaf takes any peer while it has fewer neighbours
+//! than its cap ([`ServentConfig::peer_cap`]). An ultrapeer counts two kinds of link apart: a
+//! peer that says `X-Ultrapeer: True` takes one of its `max_peers` ultrapeer links, any other
+//! (a leaf, a flooding servent, a 0.4 servent) one of its [`MAX_LEAVES`] leaf links; when the
+//! kind asked for is full it answers `503 Too many ultra connections (8 max)` or `503 Too
+//! many leaf connections (30 max)`, as gtk-gnutella does, and a 0.4 peer is closed without a
+//! word (0.4 has no refusal). An ultrapeer asking for a full ultrapeer slot while a leaf
+//! slot is free gets *leaf guidance* instead: a `200` with `X-Ultrapeer-Needed: False`; it
+//! stays only if its closing block says `X-Ultrapeer: False`. A link holds its slot from
+//! our `200` on, so peers answered at once cannot overfill a kind.
 //!
 //! In the 0.6 handshake, a side that offered `Accept-Encoding: deflate` is answered with
 //! `Content-Encoding: deflate`, and from the end of the handshake on that direction is
@@ -32,9 +43,10 @@ use tracing::debug;
 use super::Servent;
 use crate::budget::WindowCount;
 use crate::compress::Link;
+use crate::config::{Role, MAX_LEAVES};
 use crate::descriptor::Descriptor;
 use crate::dial_memory::Version;
-use crate::handshake::{self, Block, Greeting, CONNECT_04, OK_04, REFUSE_06};
+use crate::handshake::{self, Block, Greeting, Slot, Stance, CONNECT_04, OK_04, REFUSE_06};
 use crate::header::Header;
 use crate::kind::Kind;
 use crate::qrp::TableReceiver;
@@ -42,6 +54,17 @@ use crate::{
     HEADER_LEN, MAX_HANDSHAKE_LEN, MAX_PAYLOAD, MAX_PENDING_HANDSHAKES, MAX_PINGS_PER_WINDOW,
     MAX_QUERIES_FORWARDED_PER_WINDOW, MAX_QUERIES_PER_WINDOW, PING_WINDOW, QUERY_WINDOW,
 };
+
+/// What an ultrapeer (or any servent) makes of a peer asking to open a link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Admission {
+    /// Room for it, as what it says it is.
+    Open,
+    /// An ultrapeer with no ultrapeer link to spare but room for a leaf: leaf guidance.
+    Guide,
+    /// No room: the 0.6 refusal to send it.
+    Refuse(Vec<u8>),
+}
 
 /// Where a connection is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +94,11 @@ pub(super) struct Conn {
     version: Version,
     /// The neighbour's listening address, once it told us.
     listen: Option<SocketAddr>,
+    /// The neighbour said `X-Ultrapeer: True` in its handshake: to an ultrapeer, a link in
+    /// the flood rather than a leaf it shields.
+    ultrapeer: bool,
+    /// We gave the neighbour leaf guidance and wait for its closing block to take it.
+    guided: bool,
     reader: FrameReader,
     /// Plain or deflated, each way, as the handshake settled it.
     link: Link,
@@ -91,6 +119,8 @@ impl Conn {
             dialled,
             version,
             listen: None,
+            ultrapeer: false,
+            guided: false,
             reader: FrameReader::new(MAX_HANDSHAKE_LEN.max(HEADER_LEN + MAX_PAYLOAD)),
             link: Link::default(),
             table: TableReceiver::default(),
@@ -103,6 +133,22 @@ impl Conn {
     /// True once the handshake is done.
     pub(super) fn is_open(&self) -> bool {
         self.phase == Phase::Open
+    }
+
+    /// True once open, or accepted and waiting for the client's closing block: the
+    /// connection holds a slot of its kind.
+    fn holds_slot(&self) -> bool {
+        matches!(self.phase, Phase::Open | Phase::AwaitClientOk)
+    }
+
+    /// True once the handshake is done with a peer that said it is an ultrapeer.
+    pub(super) fn is_ultrapeer(&self) -> bool {
+        self.is_open() && self.ultrapeer
+    }
+
+    /// True once the handshake is done with a peer that did not say it is an ultrapeer.
+    pub(super) fn is_leaf(&self) -> bool {
+        self.is_open() && !self.ultrapeer
     }
 
     /// The address we dialled and the handshake we spoke, while we wait for its answer.
@@ -225,7 +271,7 @@ impl Servent {
     }
 
     pub(super) fn accepted(&mut self, now: Instant, conn: ConnId, out: &mut Outbox) {
-        if self.left || self.conns.len() >= self.config.max_peers + MAX_PENDING_HANDSHAKES {
+        if self.left || self.conns.len() >= self.config.peer_cap() + MAX_PENDING_HANDSHAKES {
             out.close(conn);
             return;
         }
@@ -239,11 +285,7 @@ impl Servent {
             Some(c) if c.phase == Phase::Dialling && !self.left => match c.version {
                 Version::V06 => {
                     c.phase = Phase::Sent06;
-                    if self.config.leaf {
-                        handshake::connect_06_leaf(self.config.advertise)
-                    } else {
-                        handshake::connect_06(self.config.advertise)
-                    }
+                    handshake::connect_06(self.config.advertise, self.stance())
                 }
                 Version::V04 => {
                     c.phase = Phase::Sent04;
@@ -379,16 +421,67 @@ impl Servent {
         out.send(conn, text.to_vec());
     }
 
-    fn has_room(&self) -> bool {
-        self.neighbour_count() < self.config.peer_cap()
+    /// What our handshake says of us.
+    fn stance(&self) -> Stance {
+        match self.config.role {
+            Role::Flooding => Stance::Flooding,
+            Role::Leaf => Stance::Leaf,
+            Role::Ultrapeer => Stance::Ultrapeer {
+                degree: self.config.max_peers,
+                max_ttl: self.config.max_ttl,
+            },
+        }
+    }
+
+    /// Whether a peer that says it is an ultrapeer (`ultrapeer`) or not may open a link
+    /// now, and as what.
+    fn admit(&self, ultrapeer: bool) -> Admission {
+        if self.config.role != Role::Ultrapeer {
+            return if self.neighbour_count() < self.config.peer_cap() {
+                Admission::Open
+            } else {
+                Admission::Refuse(REFUSE_06.to_vec())
+            };
+        }
+        // Links we accepted count from our `200` on, so two peers answered at once cannot
+        // both take the last slot.
+        let held = |ultrapeer: bool| {
+            self.conns
+                .values()
+                .filter(|c| c.holds_slot() && c.ultrapeer == ultrapeer)
+                .count()
+        };
+        let (ultras, leaves) = (held(true), held(false));
+        match (
+            ultrapeer,
+            ultras < self.config.max_peers,
+            leaves < MAX_LEAVES,
+        ) {
+            (true, true, _) | (false, _, true) => Admission::Open,
+            (true, false, true) => Admission::Guide,
+            (true, false, false) => {
+                Admission::Refuse(handshake::refuse_full(Slot::Ultra, self.config.max_peers))
+            }
+            (false, _, false) => Admission::Refuse(handshake::refuse_full(Slot::Leaf, MAX_LEAVES)),
+        }
     }
 
     /// Our closing `200` to a 0.6 server that accepted us, settling deflate both ways: its
-    /// bytes from now on are compressed if it said so, ours if it reads deflate.
+    /// bytes from now on are compressed if it said so, ours if it reads deflate. An
+    /// ultrapeer with no neighbour yet takes the server's leaf guidance: it becomes a leaf,
+    /// this server its ultrapeer. One with neighbours keeps its role (they count on it) and
+    /// declines, and the server closes the link.
     fn confirm_06(&mut self, conn: ConnId, block: &Block, out: &mut Outbox) {
         self.inflate_if(conn, block.sends_deflate());
         let deflate = block.accepts_deflate();
-        self.send_text(conn, handshake::client_ok_06(deflate), out);
+        let as_leaf = self.config.role == Role::Ultrapeer
+            && block.guides_to_leaf()
+            && self.neighbour_count() == 0;
+        if as_leaf {
+            debug!(%conn, "taking leaf guidance: a leaf from now on");
+            self.config.role = Role::Leaf;
+        }
+        self.send_text(conn, &handshake::client_ok_06(deflate, as_leaf), out);
         if let Some(c) = self.conns.get_mut(&conn).filter(|_| deflate) {
             c.link.deflate_from_now();
         }
@@ -427,31 +520,48 @@ impl Servent {
             return self.on_server_reply(now, conn, phase, block, out);
         }
         match (phase, block.greeting()) {
-            (Phase::AwaitConnect, Greeting::Connect04) if self.has_room() => {
+            (Phase::AwaitConnect, Greeting::Connect04) if self.admit(false) == Admission::Open => {
                 self.send_text(conn, OK_04, out);
                 self.open(now, conn, out);
             }
-            (Phase::AwaitConnect, Greeting::Connect06) if self.has_room() => {
-                let deflate = block.accepts_deflate();
-                let ok = handshake::ok_06(self.config.advertise, deflate);
-                self.send_text(conn, &ok, out);
-                if let Some(c) = self.conns.get_mut(&conn) {
-                    c.listen = block.listen_addr();
-                    c.phase = Phase::AwaitClientOk;
-                    if deflate {
-                        c.link.deflate_from_now();
-                    }
+            (Phase::AwaitConnect, Greeting::Connect06) => match self.admit(block.is_ultrapeer()) {
+                Admission::Open => self.answer_06(conn, block, false, out),
+                Admission::Guide => self.answer_06(conn, block, true, out),
+                Admission::Refuse(refusal) => {
+                    self.send_text(conn, &refusal, out);
+                    self.drop_conn(now, conn, "full", out);
                 }
-            }
-            (Phase::AwaitConnect, Greeting::Connect06) => {
-                self.send_text(conn, REFUSE_06, out);
-                self.drop_conn(now, conn, "full", out);
-            }
+            },
             (Phase::AwaitClientOk, Greeting::Status06(200)) => {
+                let Some(c) = self.conns.get_mut(&conn) else {
+                    return;
+                };
+                if c.guided && !block.is_leaf() {
+                    // gtk-gnutella too closes an ultrapeer that would not be guided.
+                    return self.drop_conn(now, conn, "declined leaf guidance", out);
+                }
                 self.inflate_if(conn, block.sends_deflate());
                 self.open(now, conn, out);
             }
             _ => self.drop_conn(now, conn, "handshake refused or unexpected", out),
+        }
+    }
+
+    /// Accepts a 0.6 `CONNECT`: our `200` with the headers of our role, leaf guidance if
+    /// `guide`, and deflate each way the client asked.
+    fn answer_06(&mut self, conn: ConnId, block: &Block, guide: bool, out: &mut Outbox) {
+        let deflate = block.accepts_deflate();
+        let ok = handshake::ok_06(self.config.advertise, self.stance(), deflate, guide);
+        self.send_text(conn, &ok, out);
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.listen = block.listen_addr();
+            // Guided, it takes a leaf slot from now on, or closes.
+            c.ultrapeer = block.is_ultrapeer() && !guide;
+            c.guided = guide;
+            c.phase = Phase::AwaitClientOk;
+            if deflate {
+                c.link.deflate_from_now();
+            }
         }
     }
 
@@ -472,7 +582,10 @@ impl Servent {
         };
         let addr = self.conns.get(&conn).and_then(|c| c.dialled);
         match (accepted, addr) {
-            (Some(version), Some(addr)) if self.has_room() => {
+            (Some(version), Some(addr)) if self.admit(block.is_ultrapeer()) == Admission::Open => {
+                if let Some(c) = self.conns.get_mut(&conn) {
+                    c.ultrapeer = block.is_ultrapeer();
+                }
                 if version == Version::V06 {
                     self.confirm_06(conn, block, out);
                 }
@@ -503,7 +616,7 @@ impl Servent {
             Err(e) => return self.drop_conn(now, conn, &e.to_string(), out),
         }
         self.ping(now, &[conn], out);
-        if self.config.leaf {
+        if self.config.role == Role::Leaf {
             self.send_route_table(conn, out);
         }
         self.drop_duplicate_link(now, conn, out);

@@ -12,6 +12,10 @@
 //! - Bye: the neighbour is leaving; close the connection, as the Bye spec asks of its receiver.
 //!   Other extension descriptors are read whole and dropped.
 //!
+//! - As an ultrapeer (0.6): Pings go to the ultrapeer links only; a Query goes to them as
+//!   above and, by query routing, to the leaves whose tables match it, even on its last hop
+//!   ([`Servent::route_query`]). A leaf's own Query thus leaves through its ultrapeer.
+//!
 //! Before any of this, TTL + Hops above `max_ttl` is lowered to fit (a TTL may be lowered,
 //! never raised), and TTL 0 with Hops 0 — an impossible descriptor — is dropped.
 //!
@@ -19,10 +23,11 @@
 //! [`MAX_QUERIES_PER_WINDOW`]: crate::MAX_QUERIES_PER_WINDOW
 //! [`MAX_QUERIES_FORWARDED_PER_WINDOW`]: crate::MAX_QUERIES_FORWARDED_PER_WINDOW
 
-use p2plab_peer_protocol::{ConnId, Instant, Outbox};
+use p2plab_peer_protocol::{keywords, ConnId, Instant, Outbox};
 use tracing::{debug, trace};
 
 use super::Servent;
+use crate::config::Role;
 use crate::descriptor::{Descriptor, Payload};
 use crate::header::{PayloadType, BYE};
 use crate::message::{Pong, Push, Query, QueryHit};
@@ -221,25 +226,80 @@ impl Servent {
         }
     }
 
-    /// Forwards a Ping or Query to every open neighbour except `from` (rules 4 and 5).
+    /// Forwards a Ping or Query to every open neighbour except `from` (rules 4 and 5); as an
+    /// ultrapeer, Pings to its ultrapeer links only, Queries by [`Servent::route_query`].
     fn flood(&mut self, from: ConnId, d: &Descriptor, out: &mut Outbox) {
+        if let (Role::Ultrapeer, Payload::Query(query)) = (self.config.role, &d.payload) {
+            return self.route_query(Some(from), &d.forwarded(), query, out);
+        }
         if d.ttl <= 1 {
             self.metrics.record_drop("ttl");
             return;
         }
-        if self.config.leaf {
+        if self.config.role == Role::Leaf {
             // A leaf answers what reaches it and passes nothing on: its ultrapeer floods.
             return;
         }
+        let ultrapeer = self.config.role == Role::Ultrapeer;
         let targets: Vec<ConnId> = self
             .conns
             .iter()
-            .filter(|(id, c)| **id != from && c.is_open())
+            .filter(|(id, c)| **id != from && c.is_open() && !(ultrapeer && c.is_leaf()))
             .map(|(id, _)| *id)
             .collect();
         let forwarded = d.forwarded();
         for conn in targets {
             self.send(conn, &forwarded, out);
+        }
+    }
+
+    /// An ultrapeer sends Query `next` (TTL and Hops as it leaves here) on, except back to
+    /// `from`: to every ultrapeer link while TTL is left, as a 0.4 servent floods; and to
+    /// each leaf whose query routing table has the slot of every query word, whatever TTL
+    /// is left. A leaf that sent no table, or a broken one, gets nothing.
+    ///
+    /// A leaf's copy carries TTL 1: it reaches the leaf and goes no further (a leaf passes
+    /// nothing on, and must not be made a bridge), and a Query whose TTL runs out here still
+    /// reaches the leaves, this last hop being where QRP spares them the flood. Leaves
+    /// spared are counted as `qrp_spared`.
+    pub(super) fn route_query(
+        &mut self,
+        from: Option<ConnId>,
+        next: &Descriptor,
+        query: &Query,
+        out: &mut Outbox,
+    ) {
+        let words = keywords::Query::parse(&query.text());
+        let mut ultrapeers = Vec::new();
+        let mut leaves = Vec::new();
+        let mut spared = 0;
+        for (id, c) in self.conns.iter().filter(|(id, _)| Some(**id) != from) {
+            if c.is_ultrapeer() {
+                ultrapeers.push(*id);
+            } else if c.is_leaf() {
+                if c.table.table().is_some_and(|t| t.may_match(&words)) {
+                    leaves.push(*id);
+                } else {
+                    spared += 1;
+                }
+            }
+        }
+        for _ in 0..spared {
+            self.metrics.record_drop("qrp_spared");
+        }
+        if next.ttl == 0 {
+            self.metrics.record_drop("ttl");
+        } else {
+            for conn in ultrapeers {
+                self.send(conn, next, out);
+            }
+        }
+        let last_hop = Descriptor {
+            ttl: 1,
+            ..next.clone()
+        };
+        for conn in leaves {
+            self.send(conn, &last_hop, out);
         }
     }
 

@@ -1,4 +1,5 @@
-//! [`Servent`]: a Gnutella 0.4 servent as a sans-IO state machine.
+//! [`Servent`]: a Gnutella servent as a sans-IO state machine, in one of three roles
+//! ([`Role`](crate::config::Role)): the 0.4 flooding servent, a 0.6 leaf, a 0.6 ultrapeer.
 //!
 //! The servent is driven through [`Node::handle`] and never touches a socket or a clock:
 //!
@@ -61,7 +62,8 @@ impl TimerKind for Timer {
     }
 }
 
-/// A Gnutella 0.4 servent. Build it with [`Servent::new`], drive it through [`Node`].
+/// A Gnutella servent, flooding, leaf or ultrapeer as its [`ServentConfig`] says. Build it
+/// with [`Servent::new`], drive it through [`Node`].
 #[derive(Debug)]
 pub struct Servent {
     config: ServentConfig,

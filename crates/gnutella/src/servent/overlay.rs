@@ -15,6 +15,7 @@ use p2plab_peer_protocol::{ConnId, Instant, Outbox};
 
 use super::connection::Conn;
 use super::{Servent, Timer};
+use crate::config::Role;
 use crate::descriptor::{Descriptor, Payload};
 use crate::guid::Guid;
 use crate::header::PayloadType;
@@ -46,7 +47,8 @@ impl Servent {
     /// At most one round of dials per [`DIAL_RETRY`]: a dial that fails soon after a round waits
     /// for the next one instead of hammering the next address (or a dead bootstrap servent).
     pub(super) fn maintain(&mut self, now: Instant, out: &mut Outbox) {
-        if self.left || self.conns.len() >= self.config.min_peers {
+        let links = self.dialling_links();
+        if self.left || links >= self.config.min_peers {
             self.timers.stop(Timer::Dial);
             return;
         }
@@ -54,7 +56,7 @@ impl Servent {
             self.timers.set(Timer::Dial, next);
             return;
         }
-        let want = self.config.min_peers - self.conns.len();
+        let want = self.config.min_peers - links;
         let mut picks = self.host_cache.pick(want, |a| self.dialable(now, a));
         if picks.is_empty() {
             picks = self
@@ -71,6 +73,16 @@ impl Servent {
         }
         self.last_dial = Some(now);
         self.timers.set(Timer::Dial, now + DIAL_RETRY);
+    }
+
+    /// The connections open or opening that count against `min_peers`: all of them, but an
+    /// ultrapeer's leaves, which come to it and link it to no other ultrapeer.
+    fn dialling_links(&self) -> usize {
+        let leaves = match self.config.role {
+            Role::Ultrapeer => self.conns.values().filter(|c| c.is_leaf()).count(),
+            Role::Flooding | Role::Leaf => 0,
+        };
+        self.conns.len() - leaves
     }
 
     /// Not ourselves, not someone we are already connected or connecting to, and not an

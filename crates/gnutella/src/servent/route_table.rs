@@ -3,10 +3,12 @@
 //! - As a leaf, the servent sends each neighbour its table when the link opens, and again to
 //!   every neighbour when its library changes: a RESET, then the PATCH sequence, each a
 //!   `0x30` descriptor with hops 0 and TTL 1 (never forwarded).
-//! - From a leaf, it reads the table within the bounds of [`TableReceiver`] and keeps it
-//!   ([`Servent::route_table_from`]). It still floods every Query to every neighbour, as 0.4
-//!   does: the table is read, not used. A table that breaks the rules is dropped with its
-//!   message (counted as `qrp`); the link stays.
+//! - From a neighbour, it reads the table within the bounds of [`TableReceiver`] and keeps it
+//!   ([`Servent::route_table_from`]). An ultrapeer routes Queries to its leaves by these
+//!   tables (`flood.rs`); a flooding servent keeps them but floods every Query as 0.4 does.
+//!   A message that breaks the rules is dropped with the sender's table (counted as `qrp`):
+//!   the sender gets no Query routed by table until it sends a whole new one; the link
+//!   stays.
 
 use std::net::SocketAddr;
 
@@ -14,6 +16,7 @@ use p2plab_peer_protocol::{ConnId, Outbox};
 use tracing::debug;
 
 use super::Servent;
+use crate::config::Role;
 use crate::descriptor::{Descriptor, Payload};
 use crate::guid::Guid;
 use crate::qrp::{Compressor, QrpMessage, RouteTable, QRP_TYPE};
@@ -34,7 +37,7 @@ impl Servent {
 
     /// The library changed: as a leaf, every neighbour gets the new table.
     pub(super) fn library_changed(&mut self, out: &mut Outbox) {
-        if self.config.leaf {
+        if self.config.role == Role::Leaf {
             for conn in self.open_conns() {
                 self.send_route_table(conn, out);
             }

@@ -1,7 +1,7 @@
 //! Searching: starting a Query, answering others' Queries, collecting QueryHits.
 //!
 //! A search sends one Query (minimum speed 0, the query text as criteria) to every neighbour
-//! and then waits `search_window`: QueryHits trickle back from servents at different
+//! (an ultrapeer: to its ultrapeer links and its matching leaves) and then waits `search_window`: QueryHits trickle back from servents at different
 //! distances, and there is no way to know when the last has come. Hits are reported together
 //! when the window closes, one per (holder address, file index), each stamped with when it
 //! arrived ([`Hit::arrived`]): the first and the last of them tell how the answer grew
@@ -27,6 +27,7 @@ use p2plab_peer_protocol::{
 };
 
 use super::Servent;
+use crate::config::Role;
 use crate::descriptor::{Descriptor, Payload};
 use crate::guid::Guid;
 use crate::header::PayloadType;
@@ -119,9 +120,14 @@ impl Servent {
         let guid = Guid::random(&mut self.rng);
         self.routes
             .put(now, (PayloadType::Query.code(), guid), Seen::local());
-        let query = Descriptor::new(guid, self.config.ttl, Payload::Query(Query::new(text)));
-        for conn in open {
-            self.send(conn, &query, out);
+        let query = Query::new(text);
+        let d = Descriptor::new(guid, self.config.ttl, Payload::Query(query.clone()));
+        if self.config.role == Role::Ultrapeer {
+            self.route_query(None, &d, &query, out);
+        } else {
+            for conn in open {
+                self.send(conn, &d, out);
+            }
         }
         let search = Search {
             request,
