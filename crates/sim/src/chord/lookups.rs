@@ -14,6 +14,10 @@
 //! still had its record at its true owner. If not, the key was **lost** — every copy died
 //! with its nodes — and no routing could have found it; if so, routing itself failed.
 //! The paper's failure experiment counts both; its churn experiment counts only the second.
+//!
+//! A lookup asks only for names whose publisher is alive at that moment ([`askable`]): a
+//! publisher that crashed or left has its entries withdrawn by design, so asking for its
+//! names would measure that choice, not the ring.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
@@ -124,6 +128,34 @@ fn stored_at(ring: &SimRing, members: &[NodeRef], p: &Published, k: usize) -> bo
         .any(|r| r.holder == p.holder)
 }
 
+/// The names a lookup may ask for at one moment, split from those it may not.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Askable {
+    /// The names whose publisher is alive.
+    pub names: Vec<Published>,
+    /// How many names were left out because their publisher is dead. Its entries are
+    /// withdrawn by design — its file can no longer be fetched, and p2plab drops a dead
+    /// holder's entries within seconds — so every lookup of them would read as a lost
+    /// name whatever the owner and its replicas did.
+    pub withdrawn: usize,
+}
+
+/// Splits `published` by whether each name's publisher is alive on `ring` now. Every
+/// lookup the drivers here issue draws its name from the first part, so none asks for a
+/// name whose publisher is dead when it is asked.
+pub fn askable(ring: &SimRing, published: &[Published]) -> Askable {
+    let (names, dead): (Vec<Published>, Vec<Published>) =
+        published.iter().cloned().partition(|p| {
+            ring.net
+                .idx_of(p.holder)
+                .is_some_and(|i| ring.net.is_alive(i))
+        });
+    Askable {
+        names,
+        withdrawn: dead.len(),
+    }
+}
+
 /// What became of the lookups a [`Lookups`] driver issued.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LookupStats {
@@ -139,6 +171,10 @@ pub struct LookupStats {
     pub abandoned: u64,
     /// Hops of each successful lookup.
     pub hops: Vec<u32>,
+    /// Published names left out of the last draw because their publisher was dead
+    /// ([`Askable::withdrawn`]). Publishers never come back, so this is every name left
+    /// out over the run.
+    pub withdrawn: u64,
 }
 
 impl LookupStats {
@@ -208,9 +244,12 @@ impl Lookups {
         ring.net.command(origin, Command::Search { request, query });
     }
 
-    /// Starts a search for a random name of `published` at a random live node.
+    /// Starts a search at a random live node for a random name of `published` whose
+    /// publisher is alive now ([`askable`]).
     pub fn issue_random(&mut self, ring: &mut SimRing, published: &[Published]) {
-        let (Some(origin), Some(target)) = (ring.random_live(), published.choose(&mut ring.rng))
+        let ask = askable(ring, published);
+        self.stats.withdrawn = ask.withdrawn as u64;
+        let (Some(origin), Some(target)) = (ring.random_live(), ask.names.choose(&mut ring.rng))
         else {
             return;
         };
@@ -277,8 +316,8 @@ fn hop_to(hits: &[Hit], target: &Published) -> Option<u32> {
         .map(|h| h.hops.unwrap_or(0))
 }
 
-/// Runs `count` lookups of random published names from random live nodes, `batch` at a
-/// time, each batch drained before the next is issued.
+/// Runs `count` lookups from random live nodes of random published names whose publisher
+/// is alive ([`askable`]), `batch` at a time, each batch drained before the next is issued.
 pub fn run_batches(
     ring: &mut SimRing,
     published: &[Published],
@@ -293,9 +332,11 @@ pub fn run_batches(
         // batch, not once per lookup (on 10^5 nodes that is the difference between a
         // second and an hour).
         let live: Vec<NodeIdx> = ring.net.alive().collect();
+        let ask = askable(ring, published);
+        lookups.stats.withdrawn = ask.withdrawn as u64;
         for _ in 0..n {
             let (Some(&origin), Some(target)) =
-                (live.choose(&mut ring.rng), published.choose(&mut ring.rng))
+                (live.choose(&mut ring.rng), ask.names.choose(&mut ring.rng))
             else {
                 break;
             };
@@ -305,4 +346,51 @@ pub fn run_batches(
         lookups.drain(ring);
     }
     lookups.stats
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chord::RingParams;
+
+    /// Nodes in the test ring: enough that a crash now and then leaves most publishers up.
+    const NODES: usize = 16;
+
+    #[test]
+    fn no_lookup_asks_for_a_name_whose_publisher_is_dead_when_it_is_asked() {
+        let (mut ring, _) = SimRing::build(RingParams::default(), 11, NODES).expect("settles");
+        let published = publish(&mut ring, 60, Duration::from_secs(30));
+        let mut lookups = Lookups::new();
+        let mut crashed = BTreeSet::new();
+        for round in 0..NODES / 2 {
+            // A node fails between two lookups, as under churn.
+            if let Some(victim) = ring.random_live() {
+                crashed.insert(ring.net.addr(victim));
+                ring.net.crash(victim);
+            }
+            let before: BTreeSet<RequestId> = lookups.pending.keys().copied().collect();
+            lookups.issue_random(&mut ring, &published);
+            let asked: Vec<&Pending> = lookups
+                .pending
+                .iter()
+                .filter(|(r, _)| !before.contains(r))
+                .map(|(_, p)| p)
+                .collect();
+            assert_eq!(asked.len(), 1, "round {round}: one lookup issued");
+            assert!(
+                !crashed.contains(&asked[0].target.holder),
+                "round {round}: asked for {:?}, whose publisher is dead",
+                asked[0].target
+            );
+            let dead = published
+                .iter()
+                .filter(|p| crashed.contains(&p.holder))
+                .count();
+            assert_eq!(lookups.stats.withdrawn, dead as u64, "round {round}");
+        }
+        assert!(
+            lookups.stats.withdrawn > 0,
+            "half the ring crashed, and with it some publishers"
+        );
+    }
 }

@@ -16,8 +16,9 @@ pub mod ring;
 pub mod scale;
 pub mod stats;
 
-pub use lookups::{publish, run_batches, LookupStats, Lookups, Published};
+pub use lookups::{askable, publish, run_batches, Askable, LookupStats, Lookups, Published};
 pub use ring::{
-    true_successor, ChordNet, FingerCount, Formation, RingParams, SimRing, MAX_WAVE_PERIODS,
+    true_successor, ChordNet, FingerCount, FingersWrong, Formation, RingParams, SimRing,
+    MAX_WAVE_PERIODS,
 };
 pub use stats::Summary;

@@ -311,23 +311,30 @@ impl SimRing {
     /// # Errors
     /// When they are not all right after [`MAX_FINGER_PERIODS`] periods.
     pub fn converge_fingers(&mut self) -> anyhow::Result<Duration> {
+        Ok(self.converge_fingers_within(MAX_FINGER_PERIODS)?)
+    }
+
+    /// Runs `fix_fingers` periods until every finger of every live node is right, for at
+    /// most `periods` of them (checked every [`FINGER_CHECK_PERIODS`]). Returns the virtual
+    /// time it took.
+    ///
+    /// # Errors
+    /// When they are not all right in time: how long it waited, and the fingers then.
+    pub fn converge_fingers_within(&mut self, periods: u32) -> Result<Duration, FingersWrong> {
         let start = self.net.now();
         let chunk = Duration::from_millis(self.params.fix_fingers_ms) * FINGER_CHECK_PERIODS;
-        for _ in 0..MAX_FINGER_PERIODS / FINGER_CHECK_PERIODS {
+        for _ in 0..periods.div_ceil(FINGER_CHECK_PERIODS) {
             if self.finger_count().all_right() {
                 return Ok(self.net.now().saturating_since(start));
             }
             self.advance(chunk);
         }
-        let c = self.finger_count();
-        if c.all_right() {
-            return Ok(self.net.now().saturating_since(start));
+        let count = self.finger_count();
+        let after = self.net.now().saturating_since(start);
+        if count.all_right() {
+            return Ok(after);
         }
-        bail!(
-            "{} of {} distinct fingers still wrong after {MAX_FINGER_PERIODS} fix_fingers periods",
-            c.distinct - c.distinct_right,
-            c.distinct
-        )
+        Err(FingersWrong { after, count })
     }
 
     /// A random live node.
@@ -421,6 +428,29 @@ impl FingerCount {
         }
     }
 }
+
+/// Fingers that [`SimRing::converge_fingers_within`] stopped waiting for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FingersWrong {
+    /// The virtual time it waited.
+    pub after: Duration,
+    /// The fingers when it stopped.
+    pub count: FingerCount,
+}
+
+impl std::fmt::Display for FingersWrong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} of {} distinct fingers still wrong after {} s",
+            self.count.distinct - self.count.distinct_right,
+            self.count.distinct,
+            self.after.as_secs()
+        )
+    }
+}
+
+impl std::error::Error for FingersWrong {}
 
 /// successor(`key`) on the true ring `members` (sorted by id).
 pub fn true_successor(members: &[NodeRef], key: Id) -> NodeRef {
