@@ -10,12 +10,14 @@
 //! - [`guard`] — who is answered: the page's own origin, with the token; nobody else.
 //! - [`live`] — the live source: the run's events folded into what the page shows, streamed
 //!   as server-sent events.
+//! - [`listener`] — the listening socket, with a bound on the connections open at once.
 //!
 //! The replay source needs no module of its own: it serves the trace player's page
 //! ([`p2plab_trace::player`]), the very page `p2plab trace --html` writes, so the same seed
 //! shows the same film in both.
 
 pub mod guard;
+pub mod listener;
 pub mod live;
 
 use std::net::Ipv4Addr;
@@ -33,6 +35,7 @@ use tokio::net::TcpListener;
 use crate::scenario_cmd;
 use crate::trace_cmd::TraceNetwork;
 use guard::{Guard, TOKEN_PARAM};
+use listener::Bounded;
 use live::Live;
 
 /// `p2plab view` options.
@@ -123,7 +126,7 @@ fn say_where(url: &str, what: &str) {
 /// Serves `router` behind `guard` on `listener` until Ctrl-C.
 async fn serve(listener: TcpListener, router: Router, guard: Arc<Guard>) -> anyhow::Result<()> {
     let app = router.layer(axum::middleware::from_fn_with_state(guard, guard::check));
-    axum::serve(listener, app)
+    axum::serve(Bounded::new(listener), app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })
