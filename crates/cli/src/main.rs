@@ -134,6 +134,19 @@ enum BenchCmd {
     Chord(bench::ChordBench),
 }
 
+/// The log filter of a command that runs many nodes in one process, when `RUST_LOG` does not
+/// say otherwise: the nodes log only errors. A scenario kills an index server or a fifth of
+/// the peers on purpose, and every node that loses its server would warn about it: a
+/// thousand lines and more in one `compare`, burying the runner's progress. The report already names each
+/// node's problem (from its `stats`), so nothing is lost; `RUST_LOG=info` brings the lines
+/// back.
+const MANY_NODES_LOG_FILTER: &str = "info,p2plab_peer_protocol=error,p2plab_napster=error,\
+    p2plab_gnutella=error,p2plab_chord=error,p2plab_runtime=error,p2plab_netsim=error";
+
+/// The log filter of a command that runs one node or talks to one: everything at info, as a
+/// person watching that node wants.
+const ONE_NODE_LOG_FILTER: &str = "info";
+
 /// When this variable is set, `p2plab` only checks its command line: it exits with 0 if the
 /// line parses and with 2 and clap's message if not, and runs nothing. The docs test uses it
 /// to check every command the book quotes.
@@ -141,16 +154,16 @@ const CHECK_ARGS_ENV: &str = "P2PLAB_CHECK_ARGS";
 
 fn main() -> ExitCode {
     p2plab_alloc::keep_freed_memory();
+    let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(cli.command.log_filter())),
         )
         .with_writer(std::io::stderr)
         // Colour codes only for a person at a terminal, never into a file or a pipe.
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    let cli = Cli::parse();
     if let Err(message) = cli.command.check() {
         Cli::command()
             .error(clap::error::ErrorKind::ValueValidation, message)
@@ -184,6 +197,19 @@ impl Cmd {
             Cmd::Gnutella(cmd) => cmd.check(),
             Cmd::Chord(cmd) => cmd.check(),
             _ => Ok(()),
+        }
+    }
+
+    /// The default log filter for this command (see [`MANY_NODES_LOG_FILTER`]).
+    fn log_filter(&self) -> &'static str {
+        match self {
+            Cmd::Run { .. }
+            | Cmd::Compare { .. }
+            | Cmd::Sim(_)
+            | Cmd::Bench(_)
+            | Cmd::Trace(_)
+            | Cmd::View(_) => MANY_NODES_LOG_FILTER,
+            _ => ONE_NODE_LOG_FILTER,
         }
     }
 }
