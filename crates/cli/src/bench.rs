@@ -175,6 +175,9 @@ async fn spawn_server() -> anyhow::Result<(Child, SocketAddr, SocketAddr)> {
             control = Some(c.parse()?);
         }
     }
+    // The server goes on printing (where its control token is, then whatever it logs to
+    // stdout); a pipe closed under it would make its next line fail, so it is read to the end.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     Ok((
         child,
         addr.context("no address")?,

@@ -15,18 +15,27 @@
 //!
 //! - Intersection starts from the **rarest** word: the cost is the length of the shortest
 //!   posting list times the number of words, not the number of files.
-//! - Posting lists are ordered sets and ids grow, so results come in sharing order and the
-//!   same network gives the same answers.
-//! - Each user's files are kept together, so a user who leaves is removed at once: each of
-//!   its files leaves the postings of its own words and nothing else is touched.
-//! - A side map finds files by md5 and size, for resume requests (215), in one lookup: a
-//!   file with a real md5 (32 hex digits, not all `0`) is in it once, so it holds no more
-//!   than the index does. A file shared with [`NO_MD5`](crate::NO_MD5), or with
-//!   anything that is not an md5, says nothing about its content and is not in it.
+//! - Ids grow, so a posting list is a sorted vector that a new file only appends to, and
+//!   results come in sharing order: the same network gives the same answers. Most words of
+//!   real file names are rare (a track number, a title word), so a list of one id is kept
+//!   without a vector ([`Postings::One`]).
+//! - The index is the server's memory (everything else is per user), so a file costs its
+//!   record and a few words of ids, nothing more (`tests/index_memory.rs` counts it):
+//!   - the words of a name are not stored but read again from the name when it leaves;
+//!   - the two side maps hold only file ids, in [`HashTable`]s that hash the id's file: by
+//!     user and normalised name (a user shares a name once; a peer removes a file by name),
+//!     and by md5 and size (a resume request, 215). A file with a real md5 (32 hex digits,
+//!     not all `0`) is in the second; one shared with [`NO_MD5`](crate::NO_MD5), or with
+//!     anything that is not an md5, says nothing about its content and is not.
+//!   - Each user's files are a sorted vector of ids, so a user who leaves is removed at once,
+//!     each posting list it touched scanned once.
+//! - The side maps hash names that come off the network, with std's randomly keyed SipHash
+//!   ([`RandomState`]): a client cannot choose names that collide.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::hash::Hash;
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hash, RandomState};
 
+use hashbrown::HashTable;
 use p2plab_peer_protocol::keywords::{normalize_name, words};
 use p2plab_peer_protocol::Query;
 
@@ -68,18 +77,76 @@ pub enum IndexError {
 struct Entry<U> {
     user: U,
     info: FileInfo,
-    words: Vec<String>,
+}
+
+/// The files whose names hold one word, in sharing order.
+#[derive(Debug, Clone)]
+enum Postings {
+    /// The one file with this word: most words are this rare.
+    One(FileId),
+    /// Two files or more, ids ascending.
+    Many(Vec<FileId>),
+}
+
+impl Postings {
+    fn len(&self) -> usize {
+        match self {
+            Postings::One(_) => 1,
+            Postings::Many(ids) => ids.len(),
+        }
+    }
+
+    fn ids(&self) -> &[FileId] {
+        match self {
+            Postings::One(id) => std::slice::from_ref(id),
+            Postings::Many(ids) => ids,
+        }
+    }
+
+    fn contains(&self, id: FileId) -> bool {
+        self.ids().binary_search(&id).is_ok()
+    }
+
+    /// Adds `id`, newer than every id in the list.
+    fn push(&mut self, id: FileId) {
+        match self {
+            Postings::One(first) => *self = Postings::Many(vec![*first, id]),
+            Postings::Many(ids) => ids.push(id),
+        }
+    }
+
+    /// Keeps the ids `keep` says; returns whether any is left.
+    fn retain(&mut self, mut keep: impl FnMut(FileId) -> bool) -> bool {
+        match self {
+            Postings::One(id) => keep(*id),
+            Postings::Many(ids) => {
+                ids.retain(|&id| keep(id));
+                match ids[..] {
+                    [] => false,
+                    [only] => {
+                        *self = Postings::One(only);
+                        true
+                    }
+                    _ => true,
+                }
+            }
+        }
+    }
 }
 
 /// The inverted index, generic over how users are named (the server uses connection ids).
 #[derive(Debug, Clone)]
 pub struct Index<U> {
     files: HashMap<FileId, Entry<U>>,
-    postings: HashMap<String, BTreeSet<FileId>>,
-    /// Each user's files, by normalised name.
-    by_user: HashMap<U, BTreeMap<String, FileId>>,
-    /// The files with a real md5, by md5 and size: what a resume request asks for.
-    by_hash: HashMap<(u128, u64), BTreeSet<FileId>>,
+    postings: HashMap<Box<str>, Postings>,
+    /// Each user's files, ids ascending.
+    by_user: HashMap<U, Vec<FileId>>,
+    /// Every file, found by its user and normalised name.
+    by_name: HashTable<FileId>,
+    /// The files with a real md5, found by md5 and size: what a resume request asks for.
+    by_hash: HashTable<FileId>,
+    /// Keys the hashes of the two side maps.
+    hasher: RandomState,
     limits: Limits,
     next_id: FileId,
     /// The indexed files' sizes added up; never more than `limits.bytes`, so it cannot wrap.
@@ -93,7 +160,9 @@ impl<U: Copy + Eq + Hash> Index<U> {
             files: HashMap::new(),
             postings: HashMap::new(),
             by_user: HashMap::new(),
-            by_hash: HashMap::new(),
+            by_name: HashTable::new(),
+            by_hash: HashTable::new(),
+            hasher: RandomState::new(),
             limits,
             next_id: 0,
             total_bytes: 0,
@@ -122,7 +191,7 @@ impl<U: Copy + Eq + Hash> Index<U> {
 
     /// How many files `user` shares.
     pub fn files_of(&self, user: U) -> usize {
-        self.by_user.get(&user).map_or(0, BTreeMap::len)
+        self.by_user.get(&user).map_or(0, Vec::len)
     }
 
     /// Indexes a file shared by `user`.
@@ -133,37 +202,46 @@ impl<U: Copy + Eq + Hash> Index<U> {
     /// [`IndexError::TooManyBytes`] past the [`Limits`].
     pub fn add(&mut self, user: U, info: FileInfo) -> Result<FileId, IndexError> {
         let key = normalize_name(&info.name);
-        let total_bytes = self.room_for(user, &key, &info)?;
+        let name_hash = name_hash(&self.hasher, &user, &key);
+        let total_bytes = self.room_for(user, &key, name_hash, &info)?;
         let id = self.next_id;
         self.next_id += 1;
-        self.by_user.entry(user).or_default().insert(key, id);
-        let name_words = words(&info.name);
-        for w in &name_words {
-            self.postings.entry(w.clone()).or_default().insert(id);
+        self.by_user.entry(user).or_default().push(id);
+        for w in words(&info.name) {
+            match self.postings.get_mut(w.as_str()) {
+                Some(list) => list.push(id),
+                None => {
+                    self.postings.insert(w.into_boxed_str(), Postings::One(id));
+                }
+            }
         }
-        if let Some(md5) = md5_value(&info.md5) {
-            self.by_hash.entry((md5, info.size)).or_default().insert(id);
-        }
+        let md5_hash = md5_value(&info.md5).map(|md5| md5_hash(&self.hasher, md5, info.size));
         self.total_bytes = total_bytes;
-        self.files.insert(
-            id,
-            Entry {
-                user,
-                info,
-                words: name_words,
-            },
-        );
+        self.files.insert(id, Entry { user, info });
+        let (files, hasher) = (&self.files, &self.hasher);
+        self.by_name
+            .insert_unique(name_hash, id, |id| name_hash_of(hasher, &files[id]));
+        if let Some(hash) = md5_hash {
+            self.by_hash.insert_unique(hash, id, |id| {
+                md5_hash_of(hasher, &files[id]).unwrap_or_default()
+            });
+        }
         Ok(id)
     }
 
-    /// Checks that `user` may add a file of normalised name `key`; returns the byte total
-    /// with it.
-    fn room_for(&self, user: U, key: &str, info: &FileInfo) -> Result<u64, IndexError> {
-        let mine = self.by_user.get(&user);
-        if mine.is_some_and(|m| m.contains_key(key)) {
+    /// Checks that `user` may add a file of normalised name `key` (hashed `name_hash`);
+    /// returns the byte total with it.
+    fn room_for(
+        &self,
+        user: U,
+        key: &str,
+        name_hash: u64,
+        info: &FileInfo,
+    ) -> Result<u64, IndexError> {
+        if self.find_by_name(user, key, name_hash).is_some() {
             return Err(IndexError::Duplicate(info.name.clone()));
         }
-        if mine.map_or(0, BTreeMap::len) >= self.limits.files_per_user {
+        if self.files_of(user) >= self.limits.files_per_user {
             return Err(IndexError::TooManyFiles(self.limits.files_per_user));
         }
         if self.files.len() >= self.limits.files {
@@ -175,34 +253,56 @@ impl<U: Copy + Eq + Hash> Index<U> {
             .ok_or(IndexError::TooManyBytes(self.limits.bytes))
     }
 
+    /// The id of the file `user` shares under the normalised name `key`.
+    fn find_by_name(&self, user: U, key: &str, name_hash: u64) -> Option<FileId> {
+        self.by_name
+            .find(name_hash, |id| self.is_named(*id, user, key))
+            .copied()
+    }
+
+    /// True when file `id` is `user`'s and its normalised name is `key`.
+    fn is_named(&self, id: FileId, user: U, key: &str) -> bool {
+        self.files
+            .get(&id)
+            .is_some_and(|e| e.user == user && normalize_name(&e.info.name) == key)
+    }
+
     /// The file `user` shares under `name` (compared normalised).
     pub fn lookup(&self, user: U, name: &str) -> Option<&FileInfo> {
-        let id = self.by_user.get(&user)?.get(&normalize_name(name))?;
-        self.files.get(id).map(|e| &e.info)
+        let key = normalize_name(name);
+        let id = self.find_by_name(user, &key, name_hash(&self.hasher, &user, &key))?;
+        self.files.get(&id).map(|e| &e.info)
     }
 
     /// The files `user` shares, in the order of their normalised names (a browse's order:
     /// the same on every run).
     pub fn files_by(&self, user: U) -> impl Iterator<Item = &FileInfo> {
-        self.by_user
+        let mut mine: Vec<&FileInfo> = self
+            .by_user
             .get(&user)
             .into_iter()
-            .flat_map(BTreeMap::values)
+            .flatten()
             .filter_map(|id| self.files.get(id).map(|e| &e.info))
+            .collect();
+        mine.sort_by_cached_key(|info| normalize_name(&info.name));
+        mine.into_iter()
     }
 
     /// Stops indexing `user`'s file `name`. Returns whether it was there.
     pub fn remove(&mut self, user: U, name: &str) -> bool {
-        let Some(mine) = self.by_user.get_mut(&user) else {
+        let key = normalize_name(name);
+        let Some(id) = self.find_by_name(user, &key, name_hash(&self.hasher, &user, &key)) else {
             return false;
         };
-        let Some(id) = mine.remove(&normalize_name(name)) else {
-            return false;
-        };
-        if mine.is_empty() {
-            self.by_user.remove(&user);
+        if let Some(mine) = self.by_user.get_mut(&user) {
+            if let Ok(at) = mine.binary_search(&id) {
+                mine.remove(at);
+            }
+            if mine.is_empty() {
+                self.by_user.remove(&user);
+            }
         }
-        self.drop_file(id);
+        self.drop_files(&[id]);
         true
     }
 
@@ -211,34 +311,45 @@ impl<U: Copy + Eq + Hash> Index<U> {
         let Some(mine) = self.by_user.remove(&user) else {
             return 0;
         };
-        for id in mine.values() {
-            self.drop_file(*id);
-        }
+        self.drop_files(&mine);
         mine.len()
     }
 
-    fn drop_file(&mut self, id: FileId) {
-        let Some(entry) = self.files.remove(&id) else {
-            return;
-        };
-        // The size was added when the file was; saturating only documents that it cannot
-        // go below zero.
-        self.total_bytes = self.total_bytes.saturating_sub(entry.info.size);
-        for w in &entry.words {
-            if let Some(list) = self.postings.get_mut(w) {
-                list.remove(&id);
-                if list.is_empty() {
-                    self.postings.remove(w);
+    /// Takes the files `ids` (ascending) out of the posting lists, the side maps and the
+    /// byte total. Each posting list they touch is scanned once, however many of them it
+    /// holds: a user of 10,000 files leaving costs the lists' lengths, not 10,000 times.
+    fn drop_files(&mut self, ids: &[FileId]) {
+        let leaving = |id: FileId| ids.binary_search(&id).is_ok();
+        let mut touched: Vec<String> = Vec::new();
+        for id in ids {
+            let Some(entry) = self.files.get(id) else {
+                continue;
+            };
+            touched.extend(words(&entry.info.name));
+            let hash = name_hash_of(&self.hasher, entry);
+            if let Ok(found) = self.by_name.find_entry(hash, |other| other == id) {
+                found.remove();
+            }
+            if let Some(hash) = md5_hash_of(&self.hasher, entry) {
+                if let Ok(found) = self.by_hash.find_entry(hash, |other| other == id) {
+                    found.remove();
                 }
             }
         }
-        if let Some(md5) = md5_value(&entry.info.md5) {
-            let key = (md5, entry.info.size);
-            if let Some(same) = self.by_hash.get_mut(&key) {
-                same.remove(&id);
-                if same.is_empty() {
-                    self.by_hash.remove(&key);
+        touched.sort_unstable();
+        touched.dedup();
+        for w in touched {
+            if let Some(list) = self.postings.get_mut(w.as_str()) {
+                if !list.retain(|id| !leaving(id)) {
+                    self.postings.remove(w.as_str());
                 }
+            }
+        }
+        for id in ids {
+            if let Some(entry) = self.files.remove(id) {
+                // The size was added when the file was; saturating only documents that it
+                // cannot go below zero.
+                self.total_bytes = self.total_bytes.saturating_sub(entry.info.size);
             }
         }
     }
@@ -247,9 +358,20 @@ impl<U: Copy + Eq + Hash> Index<U> {
     /// in sharing order, with who shares them: the matches of a resume request. An md5
     /// that is not 32 hex digits, or is all `0`s, finds nothing.
     pub fn with_hash(&self, md5: &str, size: u64, limit: usize) -> Vec<(U, &FileInfo)> {
-        let Some(same) = md5_value(md5).and_then(|md5| self.by_hash.get(&(md5, size))) else {
+        let Some(value) = md5_value(md5) else {
             return Vec::new();
         };
+        let mut same: Vec<FileId> = self
+            .by_hash
+            .iter_hash(md5_hash(&self.hasher, value, size))
+            .copied()
+            .filter(|id| {
+                self.files
+                    .get(id)
+                    .is_some_and(|e| e.info.size == size && md5_value(&e.info.md5) == Some(value))
+            })
+            .collect();
+        same.sort_unstable();
         same.iter()
             .filter_map(|id| self.files.get(id))
             .take(limit)
@@ -267,7 +389,7 @@ impl<U: Copy + Eq + Hash> Index<U> {
     ) -> Vec<(U, &FileInfo)> {
         let mut lists = Vec::with_capacity(query.words().len());
         for w in query.words() {
-            match self.postings.get(w) {
+            match self.postings.get(w.as_str()) {
                 Some(list) => lists.push(list),
                 None => return Vec::new(),
             }
@@ -277,14 +399,36 @@ impl<U: Copy + Eq + Hash> Index<U> {
             return Vec::new();
         };
         rarest
+            .ids()
             .iter()
-            .filter(|id| others.iter().all(|list| list.contains(id)))
+            .filter(|id| others.iter().all(|list| list.contains(**id)))
             .filter_map(|id| self.files.get(id))
             .filter(|e| admit(e.user, &e.info))
             .take(limit)
             .map(|e| (e.user, &e.info))
             .collect()
     }
+}
+
+/// Where the by-name side map files `user`'s file of normalised name `key`.
+fn name_hash<U: Hash>(hasher: &RandomState, user: &U, key: &str) -> u64 {
+    hasher.hash_one((user, key))
+}
+
+/// Where the by-name side map files an indexed file.
+fn name_hash_of<U: Hash>(hasher: &RandomState, entry: &Entry<U>) -> u64 {
+    name_hash(hasher, &entry.user, &normalize_name(&entry.info.name))
+}
+
+/// Where the by-md5 side map files a file of md5 value `md5` and `size` bytes.
+fn md5_hash(hasher: &RandomState, md5: u128, size: u64) -> u64 {
+    hasher.hash_one((md5, size))
+}
+
+/// Where the by-md5 side map files an indexed file; `None` when it has no real md5 and is
+/// not in that map.
+fn md5_hash_of<U>(hasher: &RandomState, entry: &Entry<U>) -> Option<u64> {
+    md5_value(&entry.info.md5).map(|md5| md5_hash(hasher, md5, entry.info.size))
 }
 
 /// The md5 field as a number, if it is a real md5: 32 hex digits, not all `0`. Kept as
@@ -451,5 +595,78 @@ mod tests {
         assert_eq!(idx.total_bytes(), u64::MAX);
         assert!(idx.remove(1, "huge.mp3"));
         assert_eq!(idx.total_bytes(), 1);
+    }
+    /// One step of the model test: user `0..3` adds, removes or leaves, with a name made of
+    /// words of a 4-word vocabulary (so names collide, lists grow and shrink).
+    #[derive(Debug, Clone)]
+    enum Step {
+        Add(u32, Vec<u8>),
+        Remove(u32, Vec<u8>),
+        Leave(u32),
+    }
+
+    fn name_of(words: &[u8]) -> String {
+        let mut name: Vec<String> = words.iter().map(|w| format!("w{w}")).collect();
+        name.push("mp3".into());
+        name.join(" ")
+    }
+
+    fn step() -> impl proptest::strategy::Strategy<Value = Step> {
+        use proptest::prelude::*;
+        let name = proptest::collection::vec(0u8..4, 1..4);
+        prop_oneof![
+            6 => (0u32..3, name.clone()).prop_map(|(u, n)| Step::Add(u, n)),
+            3 => (0u32..3, name).prop_map(|(u, n)| Step::Remove(u, n)),
+            1 => (0u32..3).prop_map(Step::Leave),
+        ]
+    }
+
+    proptest::proptest! {
+        /// After any sequence of adds and removals, every one-word and two-word search
+        /// answers exactly what a scan of the files still shared answers, in sharing order.
+        #[test]
+        fn searches_answer_what_a_scan_of_the_shared_files_does(
+            steps in proptest::collection::vec(step(), 1..60)
+        ) {
+            let mut idx = Index::new(limits(usize::MAX));
+            // The model: (id order, user, normalised name) of the files shared now.
+            let mut model: Vec<(u32, String)> = Vec::new();
+            for s in steps {
+                match s {
+                    Step::Add(u, n) => {
+                        let name = name_of(&n);
+                        let dup = model.iter().any(|(mu, mn)| *mu == u && *mn == name);
+                        proptest::prop_assert_eq!(idx.add(u, file(&name, 1)).is_ok(), !dup);
+                        if !dup {
+                            model.push((u, name));
+                        }
+                    }
+                    Step::Remove(u, n) => {
+                        let name = name_of(&n);
+                        let at = model.iter().position(|(mu, mn)| *mu == u && *mn == name);
+                        proptest::prop_assert_eq!(idx.remove(u, &name), at.is_some());
+                        if let Some(at) = at {
+                            model.remove(at);
+                        }
+                    }
+                    Step::Leave(u) => {
+                        let mine = model.iter().filter(|(mu, _)| *mu == u).count();
+                        proptest::prop_assert_eq!(idx.remove_user(u), mine);
+                        model.retain(|(mu, _)| *mu != u);
+                    }
+                }
+            }
+            proptest::prop_assert_eq!(idx.len(), model.len());
+            for query in ["w0", "w1", "w2", "w3", "w0 w1", "w2 w3", "mp3", "w1 mp3"] {
+                let q = Query::parse(query);
+                let want: Vec<(u32, &str)> = model
+                    .iter()
+                    .filter(|(_, n)| q.words().iter().all(|w| words(n).contains(w)))
+                    .map(|(u, n)| (*u, n.as_str()))
+                    .collect();
+                let hits = idx.search(&q, usize::MAX, |_, _| true);
+                proptest::prop_assert_eq!(names(&hits), want);
+            }
+        }
     }
 }
