@@ -70,3 +70,9 @@ if [ -f out/docs/default/report.json ]; then
     python3 scripts/side-by-side.py out/docs/default/report.json \
         out/docs/default-sim/report.json > "$GEN/side-by-side-default.md"
 fi
+
+# The classroom in miniature, on network namespaces, for the classroom section (as root
+# only: it creates them; otherwise the last recorded run stays).
+if [ "$(id -u)" = 0 ] && command -v ip > /dev/null; then
+    P2PLAB_BIN="$P" scripts/multihost.sh > "$GEN/multihost.txt"
+fi

@@ -73,10 +73,8 @@ pub async fn napster(args: NapsterBench) -> anyhow::Result<ExitCode> {
             .map(|i| (file_name(&mut rng, s, i), 1_000))
             .collect();
         let library = Library::synthetic(names, args.seed);
-        sharers.push(
-            launch::napster_peer(addr, "127.0.0.1:0".parse()?, &format!("sharer{s}"), library)
-                .await?,
-        );
+        let data_port: SocketAddr = "127.0.0.1:0".parse()?;
+        sharers.push(launch::napster_peer(addr, data_port, &format!("sharer{s}"), library).await?);
     }
     wait_until_indexed(control, args.files).await?;
     let after = rss_bytes(pid)?;
@@ -305,7 +303,7 @@ pub async fn chord(args: ChordBench) -> anyhow::Result<ExitCode> {
         let library = Library::synthetic([(format!("f{i}.bin"), 100u64)], args.seed);
         let join = nodes.first().map(p2plab_runtime::NodeHandle::addr);
         nodes.push(
-            launch::chord_node("127.0.0.1:0".parse()?, library, |c| {
+            launch::chord_node("127.0.0.1:0".parse::<SocketAddr>()?, library, |c| {
                 c.join = join;
                 c.stabilize_every = Duration::from_millis(args.stabilize_ms);
                 c.fix_fingers_every = Duration::from_millis(args.fix_fingers_ms);

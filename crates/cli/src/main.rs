@@ -190,10 +190,12 @@ fn main() -> ExitCode {
 }
 
 impl Cmd {
-    /// Checks a node's settings with its config's own `validate()`, which clap's per-flag
-    /// parsing cannot do (some settings bound others).
+    /// Checks a node's settings with its config's own `validate()`, and the address it
+    /// would advertise, which clap's per-flag parsing cannot do (some settings bound
+    /// others).
     fn check(&self) -> Result<(), String> {
         match self {
+            Cmd::Napster(cmd) => cmd.check(),
             Cmd::Gnutella(cmd) => cmd.check(),
             Cmd::Chord(cmd) => cmd.check(),
             _ => Ok(()),

@@ -1,7 +1,7 @@
 //! Subcommands that start a node and keep it running until Ctrl-C (or a `crash`/`leave`
 //! through its control port).
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -13,7 +13,7 @@ use clap::{Args, Subcommand};
 use p2plab_chord::{config as chord, ChordConfig};
 use p2plab_gnutella::{config as gnutella, ServentConfig};
 use p2plab_peer_protocol::settings::{millis, CHECK_ADDR};
-use p2plab_peer_protocol::{Library, Question, SettingError};
+use p2plab_peer_protocol::{Library, Listen, Question, SettingError};
 use p2plab_runtime::control::{self, token, ControlOptions};
 use p2plab_runtime::{launch, NodeHandle};
 use p2plab_scenario::node_spec::ChildSpec;
@@ -29,6 +29,29 @@ pub struct ControlAccess {
     control_allow_remote: bool,
 }
 
+/// The address a node tells its peers, beside its `--listen` (the rule is
+/// `p2plab_peer_protocol::advertise`'s, the same for every kind of node).
+#[derive(Debug, Args)]
+pub struct Advertise {
+    /// The address peers reach this node at, needed when --listen is every interface
+    /// (0.0.0.0 or ::): this host's address on their network, such as its LAN address.
+    /// The port is the one --listen binds.
+    #[arg(long, value_name = "IP")]
+    advertise: Option<IpAddr>,
+}
+
+impl Advertise {
+    /// Where to listen, with what to advertise.
+    fn listen(&self, addr: SocketAddr) -> Listen {
+        Listen::new(addr, self.advertise)
+    }
+
+    /// Checks the rule before anything starts, naming the flag to change.
+    fn check(&self, addr: SocketAddr) -> Result<(), String> {
+        self.listen(addr).check().map_err(|e| e.to_string())
+    }
+}
+
 /// `p2plab napster ...`
 #[derive(Debug, Subcommand)]
 pub enum NapsterCmd {
@@ -37,6 +60,8 @@ pub enum NapsterCmd {
         /// Where clients connect (OpenNap's usual port is 8888).
         #[arg(long, value_parser = crate::address::parse, default_value = "127.0.0.1:8888")]
         listen: SocketAddr,
+        #[command(flatten)]
+        advertise: Advertise,
         /// Control port for `p2plab stats`.
         #[arg(long, value_parser = crate::address::parse)]
         control: Option<SocketAddr>,
@@ -54,6 +79,8 @@ pub enum NapsterCmd {
         /// The data port other peers download from (Napster's usual one is 6699).
         #[arg(long, value_parser = crate::address::parse, default_value = "127.0.0.1:0")]
         listen: SocketAddr,
+        #[command(flatten)]
+        advertise: Advertise,
         /// Control port for `p2plab search`, `get`, `stats`.
         #[arg(long, value_parser = crate::address::parse, default_value = "127.0.0.1:0")]
         control: SocketAddr,
@@ -97,18 +124,21 @@ pub async fn napster(cmd: NapsterCmd) -> anyhow::Result<ExitCode> {
     match cmd {
         NapsterCmd::Server {
             listen,
+            advertise,
             control,
             access,
         } => {
-            let node = launch::napster_server(listen, Default::default())
+            let at = advertise.listen(listen);
+            let node = launch::napster_server(at, Default::default())
                 .await
                 .with_context(|| format!("cannot listen on {listen}"))?;
-            run_until_stopped(node, control, &access).await
+            run_until_stopped(node, &at, control, &access).await
         }
         NapsterCmd::Peer {
             server,
             share: dir,
             listen,
+            advertise,
             control,
             nick,
             firewalled,
@@ -116,10 +146,11 @@ pub async fn napster(cmd: NapsterCmd) -> anyhow::Result<ExitCode> {
         } => {
             let library = share(&dir)?;
             let nick = nick.unwrap_or_else(|| format!("peer{}", std::process::id()));
+            let at = advertise.listen(listen);
             let node = if firewalled {
-                launch::napster_firewalled_peer(server, listen, &nick, library).await
+                launch::napster_firewalled_peer(server, at, &nick, library).await
             } else {
-                launch::napster_peer(server, listen, &nick, library).await
+                launch::napster_peer(server, at, &nick, library).await
             }
             .with_context(|| format!("cannot listen on {listen}"))?;
             if firewalled {
@@ -128,7 +159,7 @@ pub async fn napster(cmd: NapsterCmd) -> anyhow::Result<ExitCode> {
                      (the address below only names the node)"
                 );
             }
-            run_until_stopped(node, Some(control), &access).await
+            run_until_stopped(node, &at, Some(control), &access).await
         }
         NapsterCmd::Browse(AboutUser { control, nick }) => {
             client::ask_about(control, Question::Browse { nick }).await
@@ -151,6 +182,8 @@ pub enum GnutellaCmd {
         /// Where to listen (Gnutella's usual port is 6346).
         #[arg(long, value_parser = crate::address::parse, default_value = "127.0.0.1:6346")]
         listen: SocketAddr,
+        #[command(flatten)]
+        advertise: Advertise,
         /// A servent to connect to at start (repeat for several).
         #[arg(long, value_parser = crate::address::parse)]
         connect: Vec<SocketAddr>,
@@ -179,6 +212,8 @@ pub enum ChordCmd {
         /// Where to listen.
         #[arg(long, value_parser = crate::address::parse, default_value = "127.0.0.1:7400")]
         listen: SocketAddr,
+        #[command(flatten)]
+        advertise: Advertise,
         /// A ring member to join through (omit to create a new ring).
         #[arg(long, value_parser = crate::address::parse)]
         join: Option<SocketAddr>,
@@ -313,13 +348,37 @@ fn flag_error(e: &SettingError, flag_field: fn(&str) -> &str) -> String {
     format!("{flag} {message}")
 }
 
+impl NapsterCmd {
+    /// Checks what a server or peer would advertise before anything starts.
+    ///
+    /// # Errors
+    /// The flag that is wrong, and why.
+    pub fn check(&self) -> Result<(), String> {
+        match self {
+            NapsterCmd::Server {
+                listen, advertise, ..
+            }
+            | NapsterCmd::Peer {
+                listen, advertise, ..
+            } => advertise.check(*listen),
+            NapsterCmd::Browse(_) | NapsterCmd::Whois(_) | NapsterCmd::Ping(_) => Ok(()),
+        }
+    }
+}
+
 impl GnutellaCmd {
     /// Checks the servent's settings before anything starts.
     ///
     /// # Errors
     /// The flag that is wrong and the range it must be in.
     pub fn check(&self) -> Result<(), String> {
-        let GnutellaCmd::Node { settings, .. } = self;
+        let GnutellaCmd::Node {
+            settings,
+            listen,
+            advertise,
+            ..
+        } = self;
+        advertise.check(*listen)?;
         settings.check()
     }
 }
@@ -331,7 +390,15 @@ impl ChordCmd {
     /// The flag that is wrong and the range it must be in.
     pub fn check(&self) -> Result<(), String> {
         match self {
-            ChordCmd::Node { settings, .. } => settings.check(),
+            ChordCmd::Node {
+                settings,
+                listen,
+                advertise,
+                ..
+            } => {
+                advertise.check(*listen)?;
+                settings.check()
+            }
             ChordCmd::Ring { .. } => Ok(()),
         }
     }
@@ -341,6 +408,7 @@ impl ChordCmd {
 pub async fn gnutella(cmd: GnutellaCmd) -> anyhow::Result<ExitCode> {
     let GnutellaCmd::Node {
         listen,
+        advertise,
         connect,
         share: dir,
         control,
@@ -349,7 +417,8 @@ pub async fn gnutella(cmd: GnutellaCmd) -> anyhow::Result<ExitCode> {
         access,
     } = cmd;
     let library = share(&dir)?;
-    let node = launch::gnutella_servent(listen, library, |c| {
+    let at = advertise.listen(listen);
+    let node = launch::gnutella_servent(at, library, |c| {
         settings.apply(c);
         c.bootstrap = connect;
         if let Some(seed) = seed {
@@ -358,13 +427,14 @@ pub async fn gnutella(cmd: GnutellaCmd) -> anyhow::Result<ExitCode> {
     })
     .await
     .with_context(|| format!("cannot listen on {listen}"))?;
-    run_until_stopped(node, Some(control), &access).await
+    run_until_stopped(node, &at, Some(control), &access).await
 }
 
 /// Runs a Chord node until it stops.
 pub async fn chord(cmd: ChordCmd) -> anyhow::Result<ExitCode> {
     let ChordCmd::Node {
         listen,
+        advertise,
         join,
         share: dir,
         control,
@@ -376,7 +446,8 @@ pub async fn chord(cmd: ChordCmd) -> anyhow::Result<ExitCode> {
         unreachable!("`chord ring` is a client command, handled in main");
     };
     let library = share(&dir)?;
-    let node = launch::chord_node(listen, library, |c| {
+    let at = advertise.listen(listen);
+    let node = launch::chord_node(at, library, |c| {
         settings.apply(c);
         c.join = join;
         if let Some(seed) = seed {
@@ -385,7 +456,7 @@ pub async fn chord(cmd: ChordCmd) -> anyhow::Result<ExitCode> {
     })
     .await
     .with_context(|| format!("cannot listen on {listen}"))?;
-    run_until_stopped(node, Some(control), &access).await
+    run_until_stopped(node, &at, Some(control), &access).await
 }
 
 /// Runs the node a child document describes until it stops: the one way the scenario runner
@@ -404,25 +475,35 @@ pub async fn from_spec(path: &Path) -> anyhow::Result<ExitCode> {
         Some(dir) => share(dir)?,
         None => Library::empty(),
     };
+    let listen = Listen::new(child.listen, child.advertise);
     let node = child
         .node
-        .launch(&launch::Launcher::default(), child.listen, library)
+        .launch(&launch::Launcher::default(), listen, library)
         .await
         .with_context(|| format!("cannot listen on {}", child.listen))?;
     let access = ControlAccess {
         control_allow_remote: false,
     };
-    run_until_stopped(node, Some(child.control), &access).await
+    run_until_stopped(node, &listen, Some(child.control), &access).await
 }
 
-/// Prints where the node listens, serves its control port (and leaves its token file, removed
-/// again when the node stops), and waits for Ctrl-C or a stop.
+/// Prints where the node listens (the address it advertises, which is what peers and the
+/// scenario runner read, then where it is bound if that differs), serves its control port
+/// (and leaves its token file, removed again when the node stops), and waits for Ctrl-C or
+/// a stop.
 async fn run_until_stopped(
     node: NodeHandle,
+    listen: &Listen,
     control: Option<SocketAddr>,
     access: &ControlAccess,
 ) -> anyhow::Result<ExitCode> {
     println!("{} listening on {}", node.kind(), node.addr());
+    if listen.addr.ip() != node.addr().ip() {
+        println!(
+            "bound on {}",
+            SocketAddr::new(listen.addr.ip(), node.addr().port())
+        );
+    }
     let mut _served = None;
     if let Some(addr) = control {
         let options = ControlOptions {

@@ -64,3 +64,32 @@ fn the_defaults_and_their_bounds_are_accepted() {
         assert_eq!(parses(&args), Ok(()), "`{line}`");
     }
 }
+
+/// Every node command takes `--advertise`, and every one refuses to listen on every
+/// interface without it, naming the flag, before anything starts.
+#[test]
+fn every_interface_needs_advertise_on_every_node_command() {
+    for node in [
+        "napster server",
+        "napster peer --server 127.0.0.1:8888 --share .",
+        "gnutella node --share .",
+        "chord node --share .",
+    ] {
+        let bare = format!("{node} --listen 0.0.0.0:7400");
+        let message = refusal(&bare);
+        assert!(
+            message.contains("--listen 0.0.0.0:7400 is every interface")
+                && message.contains("--advertise"),
+            "`{bare}`: {message}"
+        );
+        let told = format!("{bare} --advertise 192.168.1.23");
+        let args: Vec<String> = told.split_whitespace().map(str::to_owned).collect();
+        assert_eq!(parses(&args), Ok(()), "`{told}`");
+        let hidden = format!("{node} --listen 127.0.0.1:7400 --advertise 192.168.1.23");
+        let message = refusal(&hidden);
+        assert!(
+            message.contains("reached only from this machine"),
+            "`{hidden}`: {message}"
+        );
+    }
+}

@@ -6,6 +6,8 @@
 //! ## Layout
 //!
 //! - [`node`] — the sans-IO contract: [`Input`]s in, effects out, [`Node::poll_timeout`].
+//! - [`advertise`] — the address a node tells its peers ([`Listen`]): the one it listens on,
+//!   or `--advertise` when it listens on every interface; never loopback to a peer off it.
 //! - `outbox` — the effects a core asks for (send, connect, close, report), and the
 //!   per-node [`ConnIds`] the driver names connections from.
 //! - [`time`] — the [`Instant`] a core is handed; cores never read a clock.
@@ -28,6 +30,7 @@
 //! - [`reach`] — why a connection ended ([`CloseReason`]) and the [`Problem`] a node reports
 //!   while it cannot reach its server or bootstrap.
 
+pub mod advertise;
 mod codec;
 pub mod control;
 pub mod keywords;
@@ -44,6 +47,7 @@ pub mod time;
 pub mod timer;
 pub mod transfer;
 
+pub use advertise::Listen;
 pub use codec::{CodecError, FrameReader, WireMessage};
 pub use keywords::Query;
 pub use latency::Latency;

@@ -53,6 +53,11 @@ pub enum CloseReason {
     /// The peer stopped reading and this node's send queue for it filled: the driver hung
     /// up.
     Stalled,
+    /// The driver refused it before any byte went out: this node advertises a loopback
+    /// address, and the peer is off loopback, so it would be told an address that leads
+    /// back to its own machine (see [`crate::advertise::may_tell`]). Only real sockets
+    /// give it: the simulator's nodes all advertise addresses they can be reached at.
+    LoopbackOnly,
     /// Any other I/O error.
     Other,
 }
@@ -66,6 +71,9 @@ impl fmt::Display for CloseReason {
             CloseReason::PeerClosed => "closed by the peer",
             CloseReason::Unreachable => "no route to host",
             CloseReason::Stalled => "hung up: the peer stopped reading",
+            CloseReason::LoopbackOnly => {
+                "refused: this node advertises a loopback address, which that peer cannot reach"
+            }
             CloseReason::Other => "connection failed",
         })
     }

@@ -5,17 +5,28 @@
 //! then wait for the next input or for the core's deadline, whichever comes first.
 //! Everything that happens to the node reaches the loop as a [`ToDriver`] message on one
 //! channel, so the core is only ever touched by this one task.
+//!
+//! The driver also keeps the node from telling a peer an address that leads nowhere
+//! (`p2plab_peer_protocol::advertise`): a node that advertises a loopback address would
+//! say it in every Pong, QueryHit, node reference or login it sends, and none of the
+//! driver's business is which bytes those are. So a connection to or from a peer off
+//! loopback is refused as a whole, before the core sees it: an accepted one is dropped
+//! unread, and a dial fails at once with [`CloseReason::LoopbackOnly`], which the core
+//! reports as the reason it cannot reach that peer (and `stats` shows). The first refusal
+//! logs a warning that names the fix; later ones only a debug line, since a Gnutella
+//! servent may meet many such peers.
 
 use std::collections::{HashMap, HashSet};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, info_span, Instrument};
+use tracing::{debug, info_span, warn, Instrument};
 
+use p2plab_peer_protocol::advertise::may_tell;
 use p2plab_peer_protocol::control::NodeStats;
 use p2plab_peer_protocol::{
     CloseReason, Command, ConnId, ConnIds, Effect, Effects, Event, Hit, Input, Instant, Library,
@@ -87,6 +98,10 @@ pub(crate) struct DriverSpec<N> {
     pub describe: fn(&N) -> serde_json::Value,
     /// The network between this node and the others.
     pub fabric: Fabric,
+    /// The IP this node's dials leave from, for a node whose peer learns its address
+    /// from the connection rather than from a message (a Napster peer: its server
+    /// records the connection's IP); `None` lets the kernel choose.
+    pub dial_from: Option<IpAddr>,
 }
 
 struct Driver<N> {
@@ -109,6 +124,8 @@ struct Driver<N> {
     calls: HashMap<RequestId, oneshot::Sender<Event>>,
     next_request: u64,
     tasks: JoinSet<()>,
+    /// Whether the warning about a refused peer off loopback was logged already.
+    warned_loopback: bool,
     /// The pushes under way (a firewalled Napster peer's uploads), at most [`MAX_PUSHES`].
     pushes: Arc<Semaphore>,
     /// The node's own handle, which its pushes serve the library through.
@@ -146,6 +163,7 @@ pub(crate) fn spawn<N: Node + Send + 'static>(core: N, spec: DriverSpec<N>) -> N
         calls: HashMap::new(),
         next_request: 0,
         tasks: JoinSet::new(),
+        warned_loopback: false,
         pushes: Arc::new(Semaphore::new(MAX_PUSHES)),
         node: handle.clone(),
         tx,
@@ -196,6 +214,10 @@ impl<N: Node> Driver<N> {
             } => {
                 if self.conns.len() >= MAX_CONNECTIONS {
                     debug!(%remote, "refused: connection limit");
+                    return;
+                }
+                if !self.may_tell(remote) {
+                    // Dropping the stream closes it before the core says anything.
                     return;
                 }
                 let conn = self.conn_ids.next_id();
@@ -312,6 +334,11 @@ impl<N: Node> Driver<N> {
                 self.dialing.insert(conn);
                 self.dialled.insert(conn, addr);
                 let tx = self.tx.clone();
+                if !self.may_tell(addr) {
+                    let reason = CloseReason::LoopbackOnly;
+                    let _ = tx.send(ToDriver::ConnectFailed { conn, reason });
+                    return;
+                }
                 if !self.fabric.allows(addr) {
                     // Across a cut: the core hears that the dial failed, later, as it
                     // would from the socket; a partition drops the SYN, so it timed out.
@@ -319,10 +346,10 @@ impl<N: Node> Driver<N> {
                     let _ = tx.send(ToDriver::ConnectFailed { conn, reason });
                     return;
                 }
+                let from = self.spec.dial_from;
                 self.tasks.spawn(async move {
-                    let dial =
-                        tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr)).await;
-                    let msg = match dial {
+                    let outcome = tokio::time::timeout(CONNECT_TIMEOUT, dial(addr, from)).await;
+                    let msg = match outcome {
                         Ok(Ok(stream)) => {
                             let _ = stream.set_nodelay(true);
                             ToDriver::Connected { conn, stream }
@@ -370,6 +397,28 @@ impl<N: Node> Driver<N> {
         }
     }
 
+    /// Whether this node may tell its advertised address to `peer`; logs why not, the
+    /// first time with the fix.
+    fn may_tell(&mut self, peer: SocketAddr) -> bool {
+        let advertised = self.spec.addr;
+        if may_tell(advertised, peer.ip()) {
+            return true;
+        }
+        if self.warned_loopback {
+            debug!(%peer, "refused a peer off loopback");
+        } else {
+            self.warned_loopback = true;
+            warn!(
+                %peer,
+                %advertised,
+                "refused a peer off loopback: this node advertises a loopback address, which \
+                 would lead that peer back to its own machine; listen on this host's address \
+                 on its peers' network, or on every interface with --advertise IP"
+            );
+        }
+        false
+    }
+
     fn report(&mut self, event: Event) {
         let request = match event {
             Event::SearchDone { request, .. }
@@ -406,6 +455,28 @@ impl<N: Node> Driver<N> {
     fn open(&mut self, conn: ConnId, stream: TcpStream) {
         let queue = SendQueue::open(conn, stream, self.inbox.clone(), &mut self.tasks);
         self.conns.insert(conn, queue);
+    }
+}
+
+/// Dials `addr`, from `from` if given, of `addr`'s family, and this host's (an advertised
+/// address that a router forwards to this host is not: then the kernel chooses, and the
+/// router rewrites it on the way out as it should).
+async fn dial(addr: SocketAddr, from: Option<IpAddr>) -> std::io::Result<TcpStream> {
+    let Some(from) = from.filter(|f| f.is_ipv4() == addr.is_ipv4()) else {
+        return TcpStream::connect(addr).await;
+    };
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    match socket.bind(SocketAddr::new(from, 0)) {
+        Ok(()) => socket.connect(addr).await,
+        Err(e) if e.kind() == std::io::ErrorKind::AddrNotAvailable => {
+            debug!(%from, "not this host's address: dialling from the kernel's choice");
+            TcpStream::connect(addr).await
+        }
+        Err(e) => Err(e),
     }
 }
 

@@ -1,6 +1,11 @@
 //! Starting nodes: bind the listener, build the core with the address it must advertise,
 //! and hand both to a driver.
 //!
+//! Every function takes where to listen as a [`Listen`] (a bare `SocketAddr` is one that
+//! advertises itself): the one rule of `p2plab_peer_protocol::advertise` decides, for
+//! every kind of node alike, the address its core puts in what it sends, and refuses to
+//! start a node that would advertise no address its peers can reach.
+//!
 //! A [`Launcher`] starts nodes on a [`Fabric`] — the network they see, which the scenario
 //! runner cuts, heals and slows. The free functions start a node on an open fabric of its
 //! own (what `p2plab nodes` runs; its control port can still change that fabric).
@@ -15,39 +20,57 @@ use tokio::net::TcpListener;
 use p2plab_chord::{ChordConfig, ChordNode};
 use p2plab_gnutella::{Servent, ServentConfig};
 use p2plab_napster::{Peer, PeerConfig, Server, ServerConfig};
-use p2plab_peer_protocol::{Library, Node};
+use p2plab_peer_protocol::{Library, Listen, Node};
 
 use crate::driver::{self, DriverSpec};
 use crate::fabric::Fabric;
 use crate::handle::{NodeHandle, SharedLibrary};
 use crate::listen::{self, Serves};
 
-/// Binds `listen`, builds the core from the bound address and the library, and runs both.
-/// With nothing to serve (a firewalled peer), the listener only names the node, and closes.
+/// What kind of node [`start`] starts, and what its listener and dials do.
+struct Role {
+    /// `napster-server`, `napster-peer`, `gnutella`, `chord`.
+    kind: &'static str,
+    /// What the listener serves; `None` (a firewalled peer): it only names the node.
+    serves: Option<Serves>,
+    /// Whether the node's dials leave from its advertised IP: for a node whose address a
+    /// peer learns from the connection (a Napster peer's server records the IP it logged in
+    /// from), so the address it records is the one the node advertises.
+    dials_from_advertised: bool,
+}
+
+/// Checks what `listen` would advertise (see [`p2plab_peer_protocol::advertise`]), binds
+/// it, builds the core with the advertised address and the library, and runs both.
+///
+/// # Errors
+/// `InvalidInput` naming the flag when the node would have no address its peers can reach;
+/// the bind's error.
 async fn start<N: Node + Send + 'static>(
     fabric: &Fabric,
-    listen: SocketAddr,
+    listen: Listen,
     library: Library,
-    kind: &'static str,
-    serves: Option<Serves>,
+    role: Role,
     build: impl FnOnce(SocketAddr, Arc<Library>) -> N,
     describe: fn(&N) -> serde_json::Value,
 ) -> io::Result<NodeHandle> {
-    let listener = TcpListener::bind(listen).await?;
-    let addr = listener.local_addr()?;
+    let refused = |e| io::Error::new(io::ErrorKind::InvalidInput, e);
+    listen.check().map_err(refused)?;
+    let listener = TcpListener::bind(listen.addr).await?;
+    let addr = listen.advertised(listener.local_addr()?).map_err(refused)?;
     let library = SharedLibrary::new(library);
     let core = build(addr, library.get());
     let node = driver::spawn(
         core,
         DriverSpec {
-            kind,
+            kind: role.kind,
             addr,
             library,
             describe,
             fabric: fabric.clone(),
+            dial_from: role.dials_from_advertised.then_some(addr.ip()),
         },
     );
-    if let Some(serves) = serves {
+    if let Some(serves) = role.serves {
         listen::spawn(listener, node.clone(), serves);
     }
     Ok(node)
@@ -86,7 +109,7 @@ impl Launcher {
     /// If the address cannot be bound.
     pub async fn napster_server(
         &self,
-        listen: SocketAddr,
+        listen: impl Into<Listen>,
         config: ServerConfig,
     ) -> io::Result<NodeHandle> {
         let describe = |server: &Server| {
@@ -106,12 +129,17 @@ impl Launcher {
                 ..config
             })
         };
+        let role = Role {
+            kind: "napster-server",
+            serves: Some(Serves::Core),
+            dials_from_advertised: false,
+        };
+        let listen = listen.into();
         start(
             &self.fabric,
             listen,
             Library::empty(),
-            "napster-server",
-            Some(Serves::Core),
+            role,
             build,
             describe,
         )
@@ -126,7 +154,7 @@ impl Launcher {
     pub async fn napster_peer(
         &self,
         server: SocketAddr,
-        data_listen: SocketAddr,
+        data_listen: impl Into<Listen>,
         nick: &str,
         library: Library,
     ) -> io::Result<NodeHandle> {
@@ -145,7 +173,7 @@ impl Launcher {
     pub async fn napster_firewalled_peer(
         &self,
         server: SocketAddr,
-        address: SocketAddr,
+        address: impl Into<Listen>,
         nick: &str,
         library: Library,
     ) -> io::Result<NodeHandle> {
@@ -156,7 +184,7 @@ impl Launcher {
     async fn napster_peer_serving(
         &self,
         server: SocketAddr,
-        data_listen: SocketAddr,
+        data_listen: impl Into<Listen>,
         nick: &str,
         library: Library,
         reach: Reach,
@@ -170,16 +198,21 @@ impl Launcher {
             };
             Peer::new(PeerConfig::new(server, nick, port, library))
         };
-        let serves = match reach {
-            Reach::Listening => Some(Serves::NapsterData),
-            Reach::Firewalled => None,
+        let role = Role {
+            kind: "napster-peer",
+            serves: match reach {
+                Reach::Listening => Some(Serves::NapsterData),
+                Reach::Firewalled => None,
+            },
+            // The server records the IP of the connection a peer logs in on (as OpenNap
+            // does) and gives it out as the peer's address: it must be the advertised one.
+            dials_from_advertised: true,
         };
         start(
             &self.fabric,
-            data_listen,
+            data_listen.into(),
             library,
-            "napster-peer",
-            serves,
+            role,
             build,
             describe,
         )
@@ -193,7 +226,7 @@ impl Launcher {
     /// If the address cannot be bound.
     pub async fn gnutella_servent(
         &self,
-        listen: SocketAddr,
+        listen: impl Into<Listen>,
         library: Library,
         configure: impl FnOnce(&mut ServentConfig),
     ) -> io::Result<NodeHandle> {
@@ -202,12 +235,16 @@ impl Launcher {
             configure(&mut config);
             Servent::new(config)
         };
+        let role = Role {
+            kind: "gnutella",
+            serves: Some(Serves::CoreAndHttp),
+            dials_from_advertised: false,
+        };
         start(
             &self.fabric,
-            listen,
+            listen.into(),
             library,
-            "gnutella",
-            Some(Serves::CoreAndHttp),
+            role,
             build,
             describe_servent,
         )
@@ -221,7 +258,7 @@ impl Launcher {
     /// If the address cannot be bound.
     pub async fn chord_node(
         &self,
-        listen: SocketAddr,
+        listen: impl Into<Listen>,
         library: Library,
         configure: impl FnOnce(&mut ChordConfig),
     ) -> io::Result<NodeHandle> {
@@ -232,16 +269,12 @@ impl Launcher {
             configure(&mut config);
             ChordNode::new(config)
         };
-        start(
-            &self.fabric,
-            listen,
-            library,
-            "chord",
-            Some(Serves::CoreAndHttp),
-            build,
-            describe,
-        )
-        .await
+        let role = Role {
+            kind: "chord",
+            serves: Some(Serves::CoreAndHttp),
+            dials_from_advertised: false,
+        };
+        start(&self.fabric, listen.into(), library, role, build, describe).await
     }
 }
 
@@ -249,7 +282,10 @@ impl Launcher {
 ///
 /// # Errors
 /// If the address cannot be bound.
-pub async fn napster_server(listen: SocketAddr, config: ServerConfig) -> io::Result<NodeHandle> {
+pub async fn napster_server(
+    listen: impl Into<Listen>,
+    config: ServerConfig,
+) -> io::Result<NodeHandle> {
     Launcher::default().napster_server(listen, config).await
 }
 
@@ -259,7 +295,7 @@ pub async fn napster_server(listen: SocketAddr, config: ServerConfig) -> io::Res
 /// If the data port cannot be bound.
 pub async fn napster_peer(
     server: SocketAddr,
-    data_listen: SocketAddr,
+    data_listen: impl Into<Listen>,
     nick: &str,
     library: Library,
 ) -> io::Result<NodeHandle> {
@@ -274,7 +310,7 @@ pub async fn napster_peer(
 /// If `address` cannot be bound.
 pub async fn napster_firewalled_peer(
     server: SocketAddr,
-    address: SocketAddr,
+    address: impl Into<Listen>,
     nick: &str,
     library: Library,
 ) -> io::Result<NodeHandle> {
@@ -288,7 +324,7 @@ pub async fn napster_firewalled_peer(
 /// # Errors
 /// If the address cannot be bound.
 pub async fn gnutella_servent(
-    listen: SocketAddr,
+    listen: impl Into<Listen>,
     library: Library,
     configure: impl FnOnce(&mut ServentConfig),
 ) -> io::Result<NodeHandle> {
@@ -302,7 +338,7 @@ pub async fn gnutella_servent(
 /// # Errors
 /// If the address cannot be bound.
 pub async fn chord_node(
-    listen: SocketAddr,
+    listen: impl Into<Listen>,
     library: Library,
     configure: impl FnOnce(&mut ChordConfig),
 ) -> io::Result<NodeHandle> {

@@ -7,10 +7,10 @@
 //! (`p2plab node --spec FILE`), checked by the same [`ChildSpec::parse`], so no setting is
 //! re-encoded as command-line flags and checked a second time with other literals.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
-use p2plab_peer_protocol::Library;
+use p2plab_peer_protocol::{Library, Listen};
 use p2plab_runtime::launch::Launcher;
 use p2plab_runtime::NodeHandle;
 use serde::{Deserialize, Serialize};
@@ -87,13 +87,14 @@ impl NodeSpec {
     /// sees), listening on `listen` and sharing `library`.
     ///
     /// # Errors
-    /// If the address cannot be bound.
+    /// If the address cannot be bound, or would advertise nothing peers can reach.
     pub async fn launch(
         &self,
         launcher: &Launcher,
-        listen: SocketAddr,
+        listen: impl Into<Listen>,
         library: Library,
     ) -> std::io::Result<NodeHandle> {
+        let listen = listen.into();
         match self {
             NodeSpec::NapsterServer { .. } => {
                 launcher.napster_server(listen, Default::default()).await
@@ -134,8 +135,8 @@ impl NodeSpec {
     }
 }
 
-/// The document a child process is started with: the node, where it listens, its control
-/// port and the folder it shares.
+/// The document a child process is started with: the node, where it listens and what it
+/// advertises, its control port and the folder it shares.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChildSpec {
@@ -143,6 +144,10 @@ pub struct ChildSpec {
     pub node: NodeSpec,
     /// Where it listens (a Napster peer's data port).
     pub listen: SocketAddr,
+    /// The IP it advertises instead of `listen`'s, as `--advertise` gives it (needed when
+    /// `listen` is every interface; see `p2plab_peer_protocol::advertise`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub advertise: Option<IpAddr>,
     /// Its control port.
     pub control: SocketAddr,
     /// The folder it shares (none for Napster's index server).
@@ -192,7 +197,8 @@ mod tests {
                 bootstrap: vec![SocketAddr::from(([127, 0, 0, 1], 6346))],
                 seed: 7,
             },
-            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            listen: SocketAddr::from(([0, 0, 0, 0], 0)),
+            advertise: Some(IpAddr::from([127, 0, 0, 1])),
             control: SocketAddr::from(([127, 0, 0, 1], 0)),
             share: Some("/tmp/p3".into()),
         };

@@ -148,6 +148,8 @@ impl Cluster {
                 let child = ChildSpec {
                     node: spec.clone(),
                     listen,
+                    // The runner's nodes listen on loopback, which advertises itself.
+                    advertise: None,
                     control: any_port(),
                     share,
                 };
