@@ -14,7 +14,9 @@
 //!
 //! - As an ultrapeer (0.6): Pings go to the ultrapeer links only; a Query goes to them as
 //!   above and, by query routing, to the leaves whose tables match it, even on its last hop
-//!   ([`Servent::route_query`]). A leaf's own Query thus leaves through its ultrapeer.
+//!   ([`Servent::route_query`]). A leaf's own Query (hops 0) is not flooded but queried
+//!   for dynamically (`dynamic.rs`), the results routed back to the leaf counted; a
+//!   vendor message (`0x31`) may be a leaf's Query Status Response about such a search.
 //!
 //! Before any of this, TTL + Hops above `max_ttl` is lowered to fit (a TTL may be lowered,
 //! never raised), and TTL 0 with Hops 0 — an impossible descriptor — is dropped.
@@ -26,10 +28,11 @@
 use p2plab_peer_protocol::{keywords, ConnId, Instant, Outbox};
 use tracing::{debug, trace};
 
-use super::Servent;
+use super::{dynamic, Servent};
 use crate::config::Role;
 use crate::descriptor::{Descriptor, Payload};
 use crate::header::{PayloadType, BYE};
+use crate::message::query_status::VENDOR_MESSAGE;
 use crate::message::{Pong, Push, Query, QueryHit};
 use crate::qrp::QRP_TYPE;
 use crate::routing::{Route, Seen};
@@ -60,6 +63,10 @@ impl Servent {
                 code: QRP_TYPE,
                 data,
             } => self.on_route_table(from, data),
+            Payload::Extension {
+                code: VENDOR_MESSAGE,
+                data,
+            } => self.on_vendor_message(from, d.guid, data, out),
             Payload::Extension { code, .. } => {
                 trace!(code, "ignoring an extension descriptor");
                 self.metrics.record_drop("ignored");
@@ -170,7 +177,14 @@ impl Servent {
             return;
         }
         self.queries_handled += 1;
-        self.answer_query(from, d, query, out);
+        let answered = self.answer_query(from, d, query, out);
+        if self.is_leaf_search(from, d) {
+            let searcher = dynamic::Searcher::Leaf(from);
+            if !self.start_dynamic(now, searcher, d, query, answered, out) {
+                self.metrics.record_drop("dq_busy");
+            }
+            return;
+        }
         // A Query whose TTL runs out here spends none of its link's share of the others.
         let over_share = d.ttl > 1
             && !self
@@ -198,8 +212,11 @@ impl Servent {
             .get(now, &(PayloadType::Query.code(), d.guid))
             .map(|s| s.route)
         {
-            Some(Route::Local) => self.collect_hits(now, d, hit),
-            Some(Route::Conn(back)) => self.route_back(back, d, out),
+            Some(Route::Local) => self.collect_hits(now, d, hit, out),
+            Some(Route::Conn(back)) => {
+                self.count_routed_results(d.guid, back, hit.results.len());
+                self.route_back(back, d, out);
+            }
             None => self.metrics.record_drop("unroutable"),
         }
     }
@@ -270,29 +287,45 @@ impl Servent {
         out: &mut Outbox,
     ) {
         let words = keywords::Query::parse(&query.text());
-        let mut ultrapeers = Vec::new();
+        if next.ttl == 0 {
+            self.metrics.record_drop("ttl");
+        } else {
+            let ultrapeers: Vec<ConnId> = self
+                .conns
+                .iter()
+                .filter(|(id, c)| Some(**id) != from && c.is_ultrapeer())
+                .map(|(id, _)| *id)
+                .collect();
+            for conn in ultrapeers {
+                self.send(conn, next, out);
+            }
+        }
+        self.route_to_leaves(from, next, &words, out);
+    }
+
+    /// Sends Query `next` with TTL 1 to each leaf but `from` whose query routing table has
+    /// the slot of every one of `words`; the others are counted as `qrp_spared`.
+    pub(super) fn route_to_leaves(
+        &mut self,
+        from: Option<ConnId>,
+        next: &Descriptor,
+        words: &keywords::Query,
+        out: &mut Outbox,
+    ) {
         let mut leaves = Vec::new();
         let mut spared = 0;
         for (id, c) in self.conns.iter().filter(|(id, _)| Some(**id) != from) {
-            if c.is_ultrapeer() {
-                ultrapeers.push(*id);
-            } else if c.is_leaf() {
-                if c.table.table().is_some_and(|t| t.may_match(&words)) {
-                    leaves.push(*id);
-                } else {
-                    spared += 1;
-                }
+            if !c.is_leaf() {
+                continue;
+            }
+            if c.table.table().is_some_and(|t| t.may_match(words)) {
+                leaves.push(*id);
+            } else {
+                spared += 1;
             }
         }
         for _ in 0..spared {
             self.metrics.record_drop("qrp_spared");
-        }
-        if next.ttl == 0 {
-            self.metrics.record_drop("ttl");
-        } else {
-            for conn in ultrapeers {
-                self.send(conn, next, out);
-            }
         }
         let last_hop = Descriptor {
             ttl: 1,
