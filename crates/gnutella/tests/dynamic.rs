@@ -52,6 +52,10 @@ fn join(b: &mut Bench, headers: &str) -> ConnId {
 const ULTRAPEER: &str =
     "X-Ultrapeer: True\r\nX-Degree: 8\r\nX-Max-TTL: 4\r\nX-Dynamic-Querying: 0.1\r\n";
 
+/// [`ULTRAPEER`], which also passes on a Query it saw when a copy comes deeper.
+const DEEPER: &str = "X-Ultrapeer: True\r\nX-Degree: 8\r\nX-Max-TTL: 4\r\n\
+                      X-Dynamic-Querying: 0.1\r\nX-Ext-Probes: 0.1\r\n";
+
 /// A leaf.
 const LEAF: &str = "X-Ultrapeer: False\r\nX-Query-Routing: 0.1\r\n";
 
@@ -134,6 +138,45 @@ fn a_leafs_query_is_probed_then_widened_one_link_per_wait() {
     assert!(outcome.for_leaf);
     let reached = 3.0 * horizon(8, 2) + 3.0 * horizon(8, 4);
     assert!((outcome.horizon - reached).abs() < 1e-9);
+}
+
+#[test]
+fn with_every_link_probed_the_widening_queries_probed_links_again_deeper() {
+    let mut b = ultrapeer();
+    let links: Vec<ConnId> = (0..PROBE_LINKS).map(|_| join(&mut b, DEEPER)).collect();
+    let leaf = join(&mut b, LEAF);
+    let query = Descriptor::new(
+        Guid([2; 16]),
+        DEFAULT_TTL,
+        Payload::Query(Query::new("zebra")),
+    );
+    let probe = queries(&b.recv(leaf, &query.to_bytes()), &links);
+    assert_eq!(probe.len(), PROBE_LINKS);
+    let mut when = HOP * u32::from(PROBE_TTL);
+    let mut again = BTreeSet::new();
+    for _ in 0..PROBE_LINKS {
+        let step = queries(&at(&mut b, when), &links);
+        assert_eq!(step.len(), 1, "{step:?}");
+        assert_eq!((step[0].1, step[0].2), (4, 1), "deeper than the probe's 2");
+        assert!(again.insert(step[0].0), "each probed link once more");
+        when += HOP * 4;
+    }
+    assert!(queries(&at(&mut b, when), &links).is_empty());
+    let outcome = b
+        .servent
+        .dynamic_outcomes()
+        .last()
+        .expect("stopped")
+        .clone();
+    assert_eq!(
+        (outcome.stop, outcome.ttls),
+        (Stop::LinksUsed, vec![2, 2, 2, 4, 4, 4])
+    );
+    let reached = 3.0 * horizon(8, 4);
+    assert!(
+        (outcome.horizon - reached).abs() < 1e-9,
+        "each link counted once, at its deepest"
+    );
 }
 
 /// A QueryHit for Query `guid` holding `n` results, as a probed ultrapeer passes it back.
@@ -392,8 +435,8 @@ fn a_rare_file_five_hops_away_is_found_by_widening() {
         .clone();
     assert_eq!(
         outcome.ttls,
-        [2, 2, 2, 5],
-        "probed, then the fourth link as far as allowed"
+        [2, 2, 2, 5, 5, 5, 5],
+        "probed, the fourth link as far as allowed, then the probed ones again as far"
     );
     assert_eq!((outcome.stop, outcome.results), (Stop::LinksUsed, 1));
 }
@@ -411,17 +454,17 @@ fn with_no_holder_the_search_ends_not_found_once_every_link_had_it() {
         .clone();
     assert_eq!(
         (outcome.stop, outcome.ttls),
-        (Stop::LinksUsed, vec![2, 2, 2, 5])
+        (Stop::LinksUsed, vec![2, 2, 2, 5, 5, 5, 5])
     );
     assert_eq!(
         net.now().saturating_since(started),
-        NET_HOP * (2 + 5),
+        NET_HOP * (2 + 4 * 5),
         "reported when the last step's wait ended"
     );
     assert_eq!(
         net.node(0).metrics().sent["query"].messages,
-        4,
-        "one per link"
+        7,
+        "one per link, and again deeper on each probed one"
     );
 }
 
@@ -445,7 +488,7 @@ fn leaf_under_chains(window: Duration) -> TestNet<Servent> {
 
 #[test]
 fn a_leaf_whose_search_closes_stops_its_ultrapeer() {
-    let mut patient = leaf_under_chains(NET_HOP * 10);
+    let mut patient = leaf_under_chains(NET_HOP * 30);
     assert_eq!(patient.node(18).config().role, Role::Leaf);
     assert_eq!(
         search(&mut patient, 18, "bootleg").expect("search").len(),
@@ -460,7 +503,7 @@ fn a_leaf_whose_search_closes_stops_its_ultrapeer() {
     assert!(widened.for_leaf);
     assert_eq!(
         (widened.stop, widened.ttls),
-        (Stop::LinksUsed, vec![2, 2, 2, 5])
+        (Stop::LinksUsed, vec![2, 2, 2, 5, 5, 5, 5])
     );
     // A leaf that gives up before the probe's wait ends tells its ultrapeer to stop.
     let mut hasty = leaf_under_chains(NET_HOP);
@@ -476,4 +519,34 @@ fn a_leaf_whose_search_closes_stops_its_ultrapeer() {
         .clone();
     assert_eq!((stopped.stop, stopped.ttls), (Stop::Told, vec![2, 2, 2]));
     assert_eq!(hasty.node(0).metrics().sent["query"].messages, 3);
+}
+
+#[test]
+fn a_copy_with_more_ttl_left_goes_on_unanswered_and_a_shallower_one_is_dropped() {
+    let mut b = ultrapeer();
+    let links: Vec<ConnId> = (0..3).map(|_| join(&mut b, ULTRAPEER)).collect();
+    let copy =
+        |ttl| Descriptor::new(Guid([4; 16]), ttl, Payload::Query(Query::new("abba"))).to_bytes();
+    let first = b.recv(links[0], &copy(1));
+    assert_eq!(
+        descriptors(&first, links[0]).len(),
+        1,
+        "answered: abba gold.mp3"
+    );
+    assert!(queries(&first, &links).is_empty(), "TTL 1: no further");
+    let deeper = b.recv(links[1], &copy(3));
+    assert_eq!(
+        queries(&deeper, &links),
+        [(0, 2, 1), (2, 2, 1)],
+        "on, as TTL 3 allows"
+    );
+    assert!(
+        descriptors(&deeper, links[1]).is_empty(),
+        "not answered twice"
+    );
+    assert!(
+        b.recv(links[2], &copy(3)).is_empty(),
+        "no more TTL than before: dropped"
+    );
+    assert_eq!(b.servent.queries_handled(), 1);
 }

@@ -101,10 +101,12 @@ pub(super) struct Conn {
     guided: bool,
     /// What the neighbour's handshake said for dynamic querying: its ultrapeer links
     /// (`X-Degree`), the highest TTL it takes on a fresh Query (`X-Max-TTL`), and whether it
-    /// queries dynamically (`X-Dynamic-Querying`), so reads Query Status Responses.
+    /// queries dynamically (`X-Dynamic-Querying`), so reads Query Status Responses; and
+    /// whether it passes on a Query it saw if a copy comes deeper (`X-Ext-Probes`).
     pub(super) degree: Option<u32>,
     pub(super) max_ttl: Option<u8>,
     pub(super) dynamic: bool,
+    pub(super) ext_probes: bool,
     reader: FrameReader,
     /// Plain or deflated, each way, as the handshake settled it.
     link: Link,
@@ -130,6 +132,7 @@ impl Conn {
             degree: None,
             max_ttl: None,
             dynamic: false,
+            ext_probes: false,
             reader: FrameReader::new(MAX_HANDSHAKE_LEN.max(HEADER_LEN + MAX_PAYLOAD)),
             link: Link::default(),
             table: TableReceiver::default(),
@@ -173,6 +176,7 @@ impl Conn {
         self.degree = block.degree();
         self.max_ttl = block.max_ttl();
         self.dynamic = block.dynamic_querying();
+        self.ext_probes = block.ext_probes();
     }
 
     /// True if we dialled it.

@@ -12,7 +12,10 @@
 //! 2. **Widen.** While fewer than the target came back — [`LEAF_RESULTS`] for a leaf's
 //!    search, [`OWN_RESULTS`] for its own — it sends the Query over *one* more ultrapeer
 //!    link, with the TTL the results so far call for, and waits again, `hop_wait` per hop
-//!    of that TTL. The TTL (Fisk §2.5.2.1): the results so far per ultrapeer reached give
+//!    of that TTL. Once the unprobed links are used, the probed ones that said
+//!    `X-Ext-Probes` are queried again, when the TTL called for is above their probe's (as
+//!    gtk-gnutella re-queries probed links): a servent with three links would otherwise
+//!    never search further than its probe. The TTL (Fisk §2.5.2.1): the results so far per ultrapeer reached give
 //!    how many more ultrapeers must be reached; shared among the links left, that is each
 //!    link's share, and the TTL is the highest whose [`horizon`] through that link stays
 //!    within the share — rounding down, because one TTL more multiplies the reach by the
@@ -178,7 +181,8 @@ pub struct DynamicOutcome {
     pub guid: Guid,
     /// True when it searched for a leaf, false for the ultrapeer's own user.
     pub for_leaf: bool,
-    /// The TTL sent on each ultrapeer link, in order: the probe's first.
+    /// The TTL of each send over an ultrapeer link, in order: the probe's first, a probed
+    /// link queried again counted again.
     pub ttls: Vec<u8>,
     /// The results it counted when it stopped.
     pub results: u32,
@@ -196,8 +200,10 @@ struct DynamicQuery {
     query: Descriptor,
     /// Results wanted: [`LEAF_RESULTS`] or [`OWN_RESULTS`].
     wanted: u32,
-    /// Ultrapeer links not yet queried, in the order they will be (shuffled at start).
-    links: VecDeque<ConnId>,
+    /// Ultrapeer links still to query, in the order they will be (shuffled at start), each
+    /// with the TTL it already had (0: none yet). A probed link that takes deeper copies
+    /// (`X-Ext-Probes`) waits at the back, to be queried again with a higher TTL.
+    links: VecDeque<(ConnId, u8)>,
     /// The TTL sent on each link so far.
     ttls: Vec<u8>,
     /// Ultrapeers reached in theory.
@@ -319,11 +325,11 @@ impl Servent {
         };
         let words = keywords::Query::parse(&query.text());
         self.route_to_leaves(from, &next, &words, out);
-        let mut links: Vec<ConnId> = self
+        let mut links: Vec<(ConnId, u8)> = self
             .conns
             .iter()
             .filter(|(id, c)| Some(**id) != from && c.is_ultrapeer())
-            .map(|(id, _)| *id)
+            .map(|(id, _)| (*id, 0))
             .collect();
         links.shuffle(&mut self.rng);
         let lifetime = self.config.hop_wait * MAX_LIFETIME_HOPS;
@@ -339,12 +345,15 @@ impl Servent {
             next_step: now,
             ends: now + lifetime,
         };
-        for _ in 0..PROBE_LINKS {
-            let Some(link) = q.links.pop_front() else {
+        for _ in 0..PROBE_LINKS.min(q.links.len()) {
+            let Some((link, _)) = q.links.pop_front() else {
                 break;
             };
             let ttl = PROBE_TTL.min(self.link_max_ttl(link));
-            self.send_step(&mut q, link, ttl, out);
+            self.send_step(&mut q, link, 0, ttl, out);
+            if self.conns.get(&link).is_some_and(|c| c.ext_probes) {
+                q.links.push_back((link, ttl));
+            }
         }
         // With no ultrapeer link, the wait is for the leaves' answers: one hop.
         let waited = q.ttls.iter().copied().max().unwrap_or(1);
@@ -392,40 +401,53 @@ impl Servent {
         if q.horizon >= MAX_HORIZON {
             return Some(Stop::Horizon);
         }
-        let link = loop {
-            let Some(link) = q.links.pop_front() else {
+        // The next open link whose TTL now would be higher than the one it already had.
+        let (link, had, ttl) = loop {
+            let Some((link, had)) = q.links.pop_front() else {
                 return Some(Stop::LinksUsed);
             };
-            if self.conns.get(&link).is_some_and(|c| c.is_ultrapeer()) {
-                break link;
+            if !self.conns.get(&link).is_some_and(|c| c.is_ultrapeer()) {
+                continue;
+            }
+            let ttl = next_ttl(
+                q.counted(),
+                q.wanted,
+                q.horizon,
+                q.links.len() + 1,
+                self.link_degree(link),
+                self.link_max_ttl(link),
+            );
+            if ttl > had {
+                break (link, had, ttl);
             }
         };
-        let ttl = next_ttl(
-            q.counted(),
-            q.wanted,
-            q.horizon,
-            q.links.len() + 1,
-            self.link_degree(link),
-            self.link_max_ttl(link),
-        );
         let ends = now + self.config.hop_wait * u32::from(ttl);
         if ends > q.ends {
             return Some(Stop::Lifetime);
         }
-        self.send_step(q, link, ttl, out);
+        self.send_step(q, link, had, ttl, out);
         q.next_step = ends;
         None
     }
 
-    /// Sends `q` over `link` with `ttl`, adding what it reaches to the horizon.
-    fn send_step(&mut self, q: &mut DynamicQuery, link: ConnId, ttl: u8, out: &mut Outbox) {
+    /// Sends `q` over `link` with `ttl`, adding what it reaches beyond the TTL the link
+    /// `had` to the horizon.
+    fn send_step(
+        &mut self,
+        q: &mut DynamicQuery,
+        link: ConnId,
+        had: u8,
+        ttl: u8,
+        out: &mut Outbox,
+    ) {
         let step = Descriptor {
             ttl,
             ..q.query.clone()
         };
         self.send(link, &step, out);
         q.ttls.push(ttl);
-        q.horizon += horizon(self.link_degree(link), ttl);
+        let degree = self.link_degree(link);
+        q.horizon += horizon(degree, ttl) - horizon(degree, had);
     }
 
     /// Stops query `guid`: our own search reports now.

@@ -17,6 +17,9 @@
 //!   ([`Servent::route_query`]). A leaf's own Query (hops 0) is not flooded but queried
 //!   for dynamically (`dynamic.rs`), the results routed back to the leaf counted; a
 //!   vendor message (`0x31`) may be a leaf's Query Status Response about such a search.
+//!   A Query seen before that comes with more TTL left than its first copy is passed on
+//!   again, unanswered ([`Servent::passes_deeper`]), so a dynamic query's wider steps get
+//!   past the servents its probe reached.
 //!
 //! Before any of this, TTL + Hops above `max_ttl` is lowered to fit (a TTL may be lowered,
 //! never raised), and TTL 0 with Hops 0 — an impossible descriptor — is dropped.
@@ -173,6 +176,9 @@ impl Servent {
             self.metrics.record_drop("query_rate");
             return;
         }
+        if self.config.role == Role::Ultrapeer && self.passes_deeper(now, from, d, out) {
+            return;
+        }
         if !self.first_sighting(now, from, d) {
             return;
         }
@@ -196,6 +202,47 @@ impl Servent {
             return;
         }
         self.flood(from, d, out);
+    }
+
+    /// As an ultrapeer, a Query seen before that comes with more TTL left than its first
+    /// copy (a later, wider step of a dynamic query, or a flood that came the long way
+    /// first) goes on over the ultrapeer links with that TTL: the `X-Ext-Probes`
+    /// behaviour of LimeWire's ultrapeers, without which a dynamic query's wider step would
+    /// stop wherever its probe had been. It is not answered again (the first copy was,
+    /// and the leaves had it), and each servent passes a Query on at most once per TTL it
+    /// rises to. Answers go back the way this copy came from now on: the QueryHits of the
+    /// servents it reaches carry a TTL for the path it took. True if `d` was such a copy
+    /// and is dealt with.
+    fn passes_deeper(
+        &mut self,
+        now: Instant,
+        from: ConnId,
+        d: &Descriptor,
+        out: &mut Outbox,
+    ) -> bool {
+        let key = (d.payload.code(), d.guid);
+        let Some(seen) = self.routes.get(now, &key) else {
+            return false;
+        };
+        if d.ttl <= seen.ttl {
+            return false;
+        }
+        let deeper = Seen {
+            route: Route::Conn(from),
+            ttl: d.ttl,
+        };
+        self.routes.put(now, key, deeper);
+        let over_share = d.ttl > 1
+            && !self
+                .conns
+                .get_mut(&from)
+                .is_some_and(|c| c.allow_forward(now));
+        if over_share {
+            self.metrics.record_drop("forward_rate");
+        } else {
+            self.send_to_ultrapeers(Some(from), &d.forwarded(), out);
+        }
+        true
     }
 
     fn on_query_hit(
@@ -287,20 +334,25 @@ impl Servent {
         out: &mut Outbox,
     ) {
         let words = keywords::Query::parse(&query.text());
+        self.send_to_ultrapeers(from, next, out);
+        self.route_to_leaves(from, next, &words, out);
+    }
+
+    /// Sends Query `next` to every ultrapeer link but `from`, unless its TTL ran out.
+    fn send_to_ultrapeers(&mut self, from: Option<ConnId>, next: &Descriptor, out: &mut Outbox) {
         if next.ttl == 0 {
             self.metrics.record_drop("ttl");
-        } else {
-            let ultrapeers: Vec<ConnId> = self
-                .conns
-                .iter()
-                .filter(|(id, c)| Some(**id) != from && c.is_ultrapeer())
-                .map(|(id, _)| *id)
-                .collect();
-            for conn in ultrapeers {
-                self.send(conn, next, out);
-            }
+            return;
         }
-        self.route_to_leaves(from, next, &words, out);
+        let ultrapeers: Vec<ConnId> = self
+            .conns
+            .iter()
+            .filter(|(id, c)| Some(**id) != from && c.is_ultrapeer())
+            .map(|(id, _)| *id)
+            .collect();
+        for conn in ultrapeers {
+            self.send(conn, next, out);
+        }
     }
 
     /// Sends Query `next` with TTL 1 to each leaf but `from` whose query routing table has
