@@ -12,22 +12,25 @@
 //! 2. **Widen.** While fewer than the target came back — [`LEAF_RESULTS`] for a leaf's
 //!    search, [`OWN_RESULTS`] for its own — it sends the Query over *one* more ultrapeer
 //!    link, with the TTL the results so far call for, and waits again, `hop_wait` per hop
-//!    of that TTL. Once the unprobed links are used, the probed ones that said
-//!    `X-Ext-Probes` are queried again, when the TTL called for is above their probe's (as
-//!    gtk-gnutella re-queries probed links): a servent with three links would otherwise
-//!    never search further than its probe. The TTL (Fisk §2.5.2.1): the results so far per ultrapeer reached give
+//!    of that TTL. The TTL (Fisk §2.5.2.1): the results so far per ultrapeer reached give
 //!    how many more ultrapeers must be reached; shared among the links left, that is each
 //!    link's share, and the TTL is the highest whose [`horizon`] through that link stays
 //!    within the share — rounding down, because one TTL more multiplies the reach by the
-//!    degree. No result yet gives the highest TTL allowed.
-//! 3. **Stop** ([`Stop`]) once enough results came back, every link has the Query, the
-//!    theoretical horizon passed [`MAX_HORIZON`], the searcher is gone or said stop, or
-//!    the next step would outlive [`MAX_LIFETIME_HOPS`] waits.
+//!    degree. No result yet gives the highest TTL allowed. Once the unprobed links are
+//!    used, the probed ones that said `X-Ext-Probes` are queried again when the TTL called
+//!    for is above their probe's, as gtk-gnutella re-queries probed links: a servent with
+//!    three links would otherwise never search further than its probe.
+//! 3. **Stop** ([`Stop`]) once enough results came back, every link has had the Query as
+//!    deep as it is called for, the theoretical horizon passed [`MAX_HORIZON`], the
+//!    searcher is gone or said stop, or the next step would outlive [`MAX_LIFETIME_HOPS`]
+//!    waits.
 //!
-//! Every link gets the Query once, all with the same descriptor ID, so a servent reached
-//! by two steps answers once and drops the second copy: a step costs little more than the
-//! servents it adds. The ultrapeers further on flood each copy as they flood any Query;
-//! only the searcher's own ultrapeer queries dynamically.
+//! Every send carries the same descriptor ID, so a servent reached by two steps answers
+//! once. Further on, the ultrapeers flood each copy as they flood any Query, and pass a
+//! copy on again, unanswered, only if it comes with more TTL left than the one they saw
+//! first (`X-Ext-Probes`, `flood.rs`): a wider step gets past the servents the probe
+//! reached, and a step costs little more than the servents it adds. Only the searcher's
+//! own ultrapeer queries dynamically.
 //!
 //! **Counting results.** For its own search the ultrapeer counts the distinct hits the
 //! search kept. For a leaf's, it counts the results it routed back to the leaf (its own
