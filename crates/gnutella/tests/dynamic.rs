@@ -550,3 +550,22 @@ fn a_copy_with_more_ttl_left_goes_on_unanswered_and_a_shallower_one_is_dropped()
     );
     assert_eq!(b.servent.queries_handled(), 1);
 }
+
+#[test]
+fn a_leafs_query_already_seen_from_another_ultrapeer_is_a_duplicate_not_a_deeper_copy() {
+    let mut b = ultrapeer();
+    let links: Vec<ConnId> = (0..3).map(|_| join(&mut b, DEEPER)).collect();
+    let leaf = join(&mut b, LEAF);
+    let query =
+        |ttl| Descriptor::new(Guid([6; 16]), ttl, Payload::Query(Query::new("zebra"))).to_bytes();
+    // The leaf's other ultrapeer, querying for it, reached us first.
+    let relayed = b.recv(links[0], &query(2));
+    assert_eq!(queries(&relayed, &links).len(), 2, "flooded on with TTL 1");
+    let own = b.recv(leaf, &query(DEFAULT_TTL));
+    assert!(
+        queries(&own, &links).is_empty(),
+        "no second query, no flood at TTL 6"
+    );
+    assert!(b.servent.dynamic_outcomes().next().is_none());
+    assert_eq!(b.servent.metrics().dropped["duplicate"], 1);
+}

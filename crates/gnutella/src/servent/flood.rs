@@ -176,7 +176,10 @@ impl Servent {
             self.metrics.record_drop("query_rate");
             return;
         }
-        if self.config.role == Role::Ultrapeer && self.passes_deeper(now, from, d, out) {
+        // A leaf's own Query is never a deeper copy: seen before, it is a duplicate (the
+        // leaf asked another of its ultrapeers too, which queries for it already).
+        let deeper = self.config.role == Role::Ultrapeer && !self.is_leaf_search(from, d);
+        if deeper && self.passes_deeper(now, from, d, out) {
             return;
         }
         if !self.first_sighting(now, from, d) {
