@@ -34,7 +34,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::gnutella_scale::{build_overlay_with, quiet_config, Totals, LINK};
+use crate::gnutella_scale::{build_overlay_with, graph_name, quiet_config, Totals, LINK};
 use crate::graph::{Graph, GraphKind};
 
 /// How long a dynamic query's step waits per hop of its TTL: a round trip of [`LINK`]s
@@ -257,13 +257,13 @@ fn own_file(i: usize) -> String {
 pub fn markdown(t: &DynamicTable) -> String {
     let p = &t.params;
     let mut md = format!(
-        "### Dynamic querying against the TTL-7 flood: {} servents, {:?}, mean degree {:.2}\n\n\
+        "### Dynamic querying against the TTL-7 flood: {} servents, {} graph, mean degree {:.2}\n\n\
          {} searches per class, seed {}; dynamic queries want {OWN_RESULTS} results and wait \
          {} ms per hop.\n\n\
          | holders | search | Query msgs | of the flood's | QueryHit msgs | reach | found | results | sends / degree | stopped on enough |\n\
          |---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
         p.nodes,
-        p.graph,
+        graph_name(p.graph),
         t.mean_degree,
         p.queries,
         p.seed,

@@ -36,6 +36,7 @@ use serde::{Deserialize, Serialize};
 use crate::graph::{flood_bound, FloodReach, Graph, GraphKind};
 use crate::progress::{Progress, RunStats};
 
+pub(crate) use report::graph_name;
 pub use report::{markdown, write_outputs};
 
 /// Every message takes exactly this long: a flood advances one hop per LINK.
