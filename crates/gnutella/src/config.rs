@@ -118,6 +118,13 @@ pub const DEFAULT_SEARCH_WINDOW: Duration = Duration::from_secs(3);
 /// scenario's concurrency sooner.
 pub const CLUSTER_SEARCH_WINDOW: Duration = Duration::from_secs(1);
 
+/// How long an ultrapeer's dynamic query waits for QueryHits, per hop of the TTL it sent
+/// last, before it takes its next step (`servent/dynamic.rs`): 2.4 s, what Fisk's Dynamic
+/// Query Protocol (LimeWire, 2003) measured per hop on the Internet and requires, so a
+/// TTL-3 step waits 7.2 s. Shorter waits would judge a file rare before its hits are back
+/// and send the next step with too high a TTL.
+pub const DEFAULT_HOP_WAIT: Duration = Duration::from_millis(2_400);
+
 /// How long a connection may take to finish its handshake: a few round trips of text, so a
 /// connection still silent after this is not a servent.
 pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -155,6 +162,9 @@ pub struct ServentConfig {
     pub search_window: Duration,
     /// A connection whose handshake has not finished by then is closed.
     pub handshake_timeout: Duration,
+    /// As an ultrapeer, how long each step of a dynamic query waits per hop of its TTL for
+    /// QueryHits ([`DEFAULT_HOP_WAIT`]): a round trip per hop on the links it runs over.
+    pub hop_wait: Duration,
     /// Seeds the servent's RNG (descriptor IDs, servent ID): same seed, same run.
     pub seed: u64,
     /// The speed this servent claims in QueryHits, kbit/s; Queries asking more get no answer.
@@ -167,7 +177,8 @@ impl ServentConfig {
     /// The defaults of a lone servent: [`DEFAULT_TTL`] for Queries and Pings,
     /// [`DEFAULT_MIN_PEERS`] to [`DEFAULT_MAX_PEERS`] neighbours, a ping every
     /// [`DEFAULT_PING_INTERVAL`], searches that collect for [`DEFAULT_SEARCH_WINDOW`], a
-    /// [`DEFAULT_HANDSHAKE_TIMEOUT`], no bootstrap list.
+    /// [`DEFAULT_HANDSHAKE_TIMEOUT`], dynamic queries waiting [`DEFAULT_HOP_WAIT`] per hop,
+    /// no bootstrap list.
     pub fn new(advertise: SocketAddr, library: Arc<Library>) -> Self {
         ServentConfig {
             advertise,
@@ -181,6 +192,7 @@ impl ServentConfig {
             ping_interval: DEFAULT_PING_INTERVAL,
             search_window: DEFAULT_SEARCH_WINDOW,
             handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+            hop_wait: DEFAULT_HOP_WAIT,
             seed: seed_from(advertise),
             speed_kbps: DEFAULT_SPEED_KBPS,
             role: Role::Flooding,
@@ -218,7 +230,8 @@ impl ServentConfig {
         }
         check_range("ping_interval", self.ping_interval, &PERIODS)?;
         check_range("search_window", self.search_window, &PERIODS)?;
-        check_range("handshake_timeout", self.handshake_timeout, &PERIODS)
+        check_range("handshake_timeout", self.handshake_timeout, &PERIODS)?;
+        check_range("hop_wait", self.hop_wait, &PERIODS)
     }
 }
 

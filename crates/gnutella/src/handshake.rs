@@ -129,6 +129,28 @@ impl Block {
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("false"))
     }
 
+    /// How many ultrapeer links the peer keeps (`X-Degree`), if it says.
+    pub fn degree(&self) -> Option<u32> {
+        self.header("X-Degree")?.trim().parse().ok()
+    }
+
+    /// The highest TTL the peer takes on a fresh Query (`X-Max-TTL`), if it says.
+    pub fn max_ttl(&self) -> Option<u8> {
+        self.header("X-Max-TTL")?.trim().parse().ok()
+    }
+
+    /// True when the peer queries dynamically and reads Query Status Responses
+    /// (`X-Dynamic-Querying`, any version).
+    pub fn dynamic_querying(&self) -> bool {
+        self.header("X-Dynamic-Querying").is_some()
+    }
+
+    /// True when the peer passes on a Query it has seen if a copy comes with more TTL left
+    /// (`X-Ext-Probes`, any version), so it may be queried again deeper.
+    pub fn ext_probes(&self) -> bool {
+        self.header("X-Ext-Probes").is_some()
+    }
+
     /// True when the peer gives leaf guidance (`X-Ultrapeer-Needed: False`).
     pub fn guides_to_leaf(&self) -> bool {
         self.header("X-Ultrapeer-Needed")
@@ -213,6 +235,12 @@ fn block_end(buf: &[u8]) -> Option<usize> {
 /// - `X-Query-Routing: 0.1` — a leaf sends its QRP 0.1 table; an ultrapeer reads its leaves'.
 /// - `X-Degree` — how many ultrapeer links an ultrapeer keeps; `X-Max-TTL` — the TTL + Hops
 ///   above which it lowers a Query's TTL, so a searcher knows no larger TTL goes further.
+/// - `X-Dynamic-Querying: 0.1` — an ultrapeer searches for its leaves and itself a step at a
+///   time (`servent/dynamic.rs`): a probe, then one ultrapeer link more per step with a TTL
+///   chosen from the results so far, until enough came back; it reads its leaves' Query
+///   Status Responses (BEAR 12). A leaf sends those only to ultrapeers that say this.
+/// - `X-Ext-Probes: 0.1` — an ultrapeer passes on a Query it has seen if the new copy has
+///   more TTL left than the first, so another's wider step is not lost where its probe went.
 /// - `X-Ultrapeer-Needed: False` — *leaf guidance*: an ultrapeer with all the ultrapeer
 ///   links it wants but room for leaves tells a dialling ultrapeer to join as its leaf
 ///   instead ([`ok_06`]). One that has no neighbour yet takes it, and says `X-Ultrapeer:
@@ -244,7 +272,7 @@ impl Stance {
                 .to_owned(),
             Stance::Ultrapeer { degree, max_ttl } => format!(
                 "X-Ultrapeer: True\r\nX-Query-Routing: 0.1\r\nX-Degree: {degree}\r\n\
-                 X-Max-TTL: {max_ttl}\r\n"
+                 X-Max-TTL: {max_ttl}\r\nX-Dynamic-Querying: 0.1\r\nX-Ext-Probes: 0.1\r\n"
             ),
         }
     }
@@ -420,6 +448,8 @@ mod tests {
                 "X-Query-Routing: 0.1",
                 "X-Degree: 8",
                 "X-Max-TTL: 4",
+                "X-Dynamic-Querying: 0.1",
+                "X-Ext-Probes: 0.1",
                 "Accept-Encoding: deflate",
                 "",
                 ""
@@ -428,17 +458,19 @@ mod tests {
         let (block, _) = read_block(hello.as_bytes())
             .expect("text")
             .expect("complete");
-        assert!(block.is_ultrapeer());
+        assert!(block.is_ultrapeer() && block.dynamic_querying() && block.ext_probes());
+        assert_eq!((block.degree(), block.max_ttl()), (Some(8), Some(4)));
         let ok = String::from_utf8(ok_06(listen, stance, false, false)).expect("text");
         assert!(ok.ends_with(
-            "X-Ultrapeer: True\r\nX-Query-Routing: 0.1\r\nX-Degree: 8\r\nX-Max-TTL: 4\r\n\r\n"
+            "X-Ultrapeer: True\r\nX-Query-Routing: 0.1\r\nX-Degree: 8\r\nX-Max-TTL: 4\r\n\
+             X-Dynamic-Querying: 0.1\r\nX-Ext-Probes: 0.1\r\n\r\n"
         ));
         let guiding = ok_06(listen, stance, true, true);
         let (block, _) = read_block(&guiding).expect("text").expect("complete");
         assert!(block.guides_to_leaf() && block.accepts_deflate());
         assert!(String::from_utf8(guiding)
             .expect("text")
-            .contains("X-Max-TTL: 4\r\nX-Ultrapeer-Needed: False\r\nAccept-Encoding"));
+            .contains("X-Ext-Probes: 0.1\r\nX-Ultrapeer-Needed: False\r\nAccept-Encoding"));
         assert_eq!(
             client_ok_06(true, true),
             b"GNUTELLA/0.6 200 OK\r\nX-Ultrapeer: False\r\nContent-Encoding: deflate\r\n\r\n"

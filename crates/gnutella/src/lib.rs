@@ -17,7 +17,8 @@
 //! - [`guid`] — the 16-byte descriptor and servent identifiers.
 //! - `budget` — events counted per window of time: each connection's Ping and Query budgets.
 //! - [`header`] — the 23-byte descriptor header.
-//! - [`message`] — one module per payload: [`Ping`], [`Pong`], [`Query`], [`QueryHit`], [`Push`].
+//! - [`message`] — one module per payload: [`Ping`], [`Pong`], [`Query`], [`QueryHit`], [`Push`];
+//!   and the vendor message of dynamic querying, the Query Status Response.
 //! - [`descriptor`] — header + payload, the [`WireMessage`] the servent reads and writes.
 //! - [`kind`] — [`Kind`], what the metrics count: each descriptor type, and handshakes.
 //! - [`handshake`] — the text handshake: `GNUTELLA CONNECT/0.6` dialled (0.4 as a fallback),
@@ -29,7 +30,8 @@
 //! - [`compress`] — deflate on a link, each batch flushed, inflating within a bound.
 //! - [`config`] — [`ServentConfig`], what the runtime chooses, with every setting's
 //!   default and valid range.
-//! - [`servent`] — [`Servent`], the core implementing [`Node`].
+//! - [`servent`] — [`Servent`], the core implementing [`Node`]; as an ultrapeer it searches
+//!   by dynamic querying (probe, then one link more per step until enough results).
 //!
 //! Downloads are not in this crate: a QueryHit names the holder's HTTP address and the file's
 //! index, and the shared HTTP transfer (`GET /get/<index>/<name>`) fetches it. The runtime sniffs
@@ -62,7 +64,7 @@ pub use guid::Guid;
 pub use header::{Header, PayloadType};
 pub use kind::Kind;
 pub use message::{HitRecord, Ping, Pong, Push, Query, QueryHit, SpeedField};
-pub use servent::{LateHits, Servent};
+pub use servent::{DynamicOutcome, LateHits, Servent, Stop};
 
 /// Length of the descriptor header: 16 (GUID) + 1 (type) + 1 (TTL) + 1 (Hops) + 4 (length).
 pub const HEADER_LEN: usize = 23;

@@ -53,7 +53,8 @@ fn an_ultrapeer_answers_with_its_role_degree_and_ttl_ceiling() {
     assert!(answer.starts_with("GNUTELLA/0.6 200 OK\r\n"), "{answer}");
     assert!(
         answer.ends_with(
-            "X-Ultrapeer: True\r\nX-Query-Routing: 0.1\r\nX-Degree: 8\r\nX-Max-TTL: 5\r\n\r\n"
+            "X-Ultrapeer: True\r\nX-Query-Routing: 0.1\r\nX-Degree: 8\r\nX-Max-TTL: 5\r\n\
+             X-Dynamic-Querying: 0.1\r\nX-Ext-Probes: 0.1\r\n\r\n"
         ),
         "{answer}"
     );

@@ -17,6 +17,8 @@
 //!   bound.
 //! - [`gnutella_scale`] — Gnutella reach and messages per query against TTL, on 10^4 and 10^5
 //!   servents.
+//! - [`gnutella_dynamic`] — the 0.6 ultrapeers' dynamic querying against the 0.4 flood:
+//!   messages, reach and results per search, by how common the file is.
 //! - [`relay`] — the engine's own speed: a ring of nodes whose core only passes tokens on.
 //! - [`progress`] — a progress bar over simulated time, with events per second; [`progress::drive`]
 //!   runs a network under it.
@@ -24,6 +26,7 @@
 pub mod chord;
 pub mod chord_paper;
 pub mod churn;
+pub mod gnutella_dynamic;
 pub mod gnutella_scale;
 pub mod graph;
 pub mod progress;

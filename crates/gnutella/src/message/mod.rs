@@ -1,4 +1,5 @@
-//! The five payloads of Gnutella 0.4, one module each.
+//! The five payloads of Gnutella 0.4, one module each, and the one vendor message this
+//! servent reads and writes ([`QueryStatus`]).
 //!
 //! Every payload decodes from exactly the bytes its header announced and encodes back to the
 //! same bytes: extension data a servent does not understand is kept and forwarded untouched,
@@ -9,6 +10,7 @@ pub mod pong;
 pub mod push;
 pub mod query;
 pub mod query_hit;
+pub mod query_status;
 pub mod vendor;
 
 pub use ping::Ping;
@@ -16,6 +18,7 @@ pub use pong::Pong;
 pub use push::Push;
 pub use query::{Query, SpeedField};
 pub use query_hit::{HitRecord, QueryHit};
+pub use query_status::QueryStatus;
 pub use vendor::VendorTrailer;
 
 use std::net::Ipv4Addr;

@@ -99,6 +99,14 @@ pub(super) struct Conn {
     ultrapeer: bool,
     /// We gave the neighbour leaf guidance and wait for its closing block to take it.
     guided: bool,
+    /// What the neighbour's handshake said for dynamic querying: its ultrapeer links
+    /// (`X-Degree`), the highest TTL it takes on a fresh Query (`X-Max-TTL`), and whether it
+    /// queries dynamically (`X-Dynamic-Querying`), so reads Query Status Responses; and
+    /// whether it passes on a Query it saw if a copy comes deeper (`X-Ext-Probes`).
+    pub(super) degree: Option<u32>,
+    pub(super) max_ttl: Option<u8>,
+    pub(super) dynamic: bool,
+    pub(super) ext_probes: bool,
     reader: FrameReader,
     /// Plain or deflated, each way, as the handshake settled it.
     link: Link,
@@ -121,6 +129,10 @@ impl Conn {
             listen: None,
             ultrapeer: false,
             guided: false,
+            degree: None,
+            max_ttl: None,
+            dynamic: false,
+            ext_probes: false,
             reader: FrameReader::new(MAX_HANDSHAKE_LEN.max(HEADER_LEN + MAX_PAYLOAD)),
             link: Link::default(),
             table: TableReceiver::default(),
@@ -157,6 +169,14 @@ impl Conn {
             Phase::Sent06 | Phase::Sent04 => self.dialled.map(|addr| (addr, self.version)),
             _ => None,
         }
+    }
+
+    /// Learns what the neighbour's handshake `block` says for dynamic querying.
+    fn learn_dynamic(&mut self, block: &Block) {
+        self.degree = block.degree();
+        self.max_ttl = block.max_ttl();
+        self.dynamic = block.dynamic_querying();
+        self.ext_probes = block.ext_probes();
     }
 
     /// True if we dialled it.
@@ -558,6 +578,7 @@ impl Servent {
             // Guided, it takes a leaf slot from now on, or closes.
             c.ultrapeer = block.is_ultrapeer() && !guide;
             c.guided = guide;
+            c.learn_dynamic(block);
             c.phase = Phase::AwaitClientOk;
             if deflate {
                 c.link.deflate_from_now();
@@ -585,6 +606,7 @@ impl Servent {
             (Some(version), Some(addr)) if self.admit(block.is_ultrapeer()) == Admission::Open => {
                 if let Some(c) = self.conns.get_mut(&conn) {
                     c.ultrapeer = block.is_ultrapeer();
+                    c.learn_dynamic(block);
                 }
                 if version == Version::V06 {
                     self.confirm_06(conn, block, out);

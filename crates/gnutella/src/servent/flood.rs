@@ -14,7 +14,12 @@
 //!
 //! - As an ultrapeer (0.6): Pings go to the ultrapeer links only; a Query goes to them as
 //!   above and, by query routing, to the leaves whose tables match it, even on its last hop
-//!   ([`Servent::route_query`]). A leaf's own Query thus leaves through its ultrapeer.
+//!   ([`Servent::route_query`]). A leaf's own Query (hops 0) is not flooded but queried
+//!   for dynamically (`dynamic.rs`), the results routed back to the leaf counted; a
+//!   vendor message (`0x31`) may be a leaf's Query Status Response about such a search.
+//!   A Query seen before that comes with more TTL left than its first copy is passed on
+//!   again, unanswered ([`Servent::passes_deeper`]), so a dynamic query's wider steps get
+//!   past the servents its probe reached.
 //!
 //! Before any of this, TTL + Hops above `max_ttl` is lowered to fit (a TTL may be lowered,
 //! never raised), and TTL 0 with Hops 0 — an impossible descriptor — is dropped.
@@ -26,10 +31,11 @@
 use p2plab_peer_protocol::{keywords, ConnId, Instant, Outbox};
 use tracing::{debug, trace};
 
-use super::Servent;
+use super::{dynamic, Servent};
 use crate::config::Role;
 use crate::descriptor::{Descriptor, Payload};
 use crate::header::{PayloadType, BYE};
+use crate::message::query_status::VENDOR_MESSAGE;
 use crate::message::{Pong, Push, Query, QueryHit};
 use crate::qrp::QRP_TYPE;
 use crate::routing::{Route, Seen};
@@ -60,6 +66,10 @@ impl Servent {
                 code: QRP_TYPE,
                 data,
             } => self.on_route_table(from, data),
+            Payload::Extension {
+                code: VENDOR_MESSAGE,
+                data,
+            } => self.on_vendor_message(from, d.guid, data, out),
             Payload::Extension { code, .. } => {
                 trace!(code, "ignoring an extension descriptor");
                 self.metrics.record_drop("ignored");
@@ -166,11 +176,24 @@ impl Servent {
             self.metrics.record_drop("query_rate");
             return;
         }
+        // A leaf's own Query is never a deeper copy: seen before, it is a duplicate (the
+        // leaf asked another of its ultrapeers too, which queries for it already).
+        let deeper = self.config.role == Role::Ultrapeer && !self.is_leaf_search(from, d);
+        if deeper && self.passes_deeper(now, from, d, out) {
+            return;
+        }
         if !self.first_sighting(now, from, d) {
             return;
         }
         self.queries_handled += 1;
-        self.answer_query(from, d, query, out);
+        let answered = self.answer_query(from, d, query, out);
+        if self.is_leaf_search(from, d) {
+            let searcher = dynamic::Searcher::Leaf(from);
+            if !self.start_dynamic(now, searcher, d, query, answered, out) {
+                self.metrics.record_drop("dq_busy");
+            }
+            return;
+        }
         // A Query whose TTL runs out here spends none of its link's share of the others.
         let over_share = d.ttl > 1
             && !self
@@ -182,6 +205,47 @@ impl Servent {
             return;
         }
         self.flood(from, d, out);
+    }
+
+    /// As an ultrapeer, a Query seen before that comes with more TTL left than its first
+    /// copy (a later, wider step of a dynamic query, or a flood that came the long way
+    /// first) goes on over the ultrapeer links with that TTL: the `X-Ext-Probes`
+    /// behaviour of LimeWire's ultrapeers, without which a dynamic query's wider step would
+    /// stop wherever its probe had been. It is not answered again (the first copy was,
+    /// and the leaves had it), and each servent passes a Query on at most once per TTL it
+    /// rises to. Answers go back the way this copy came from now on: the QueryHits of the
+    /// servents it reaches carry a TTL for the path it took. True if `d` was such a copy
+    /// and is dealt with.
+    fn passes_deeper(
+        &mut self,
+        now: Instant,
+        from: ConnId,
+        d: &Descriptor,
+        out: &mut Outbox,
+    ) -> bool {
+        let key = (d.payload.code(), d.guid);
+        let Some(seen) = self.routes.get(now, &key) else {
+            return false;
+        };
+        if d.ttl <= seen.ttl {
+            return false;
+        }
+        let deeper = Seen {
+            route: Route::Conn(from),
+            ttl: d.ttl,
+        };
+        self.routes.put(now, key, deeper);
+        let over_share = d.ttl > 1
+            && !self
+                .conns
+                .get_mut(&from)
+                .is_some_and(|c| c.allow_forward(now));
+        if over_share {
+            self.metrics.record_drop("forward_rate");
+        } else {
+            self.send_to_ultrapeers(Some(from), &d.forwarded(), out);
+        }
+        true
     }
 
     fn on_query_hit(
@@ -198,8 +262,11 @@ impl Servent {
             .get(now, &(PayloadType::Query.code(), d.guid))
             .map(|s| s.route)
         {
-            Some(Route::Local) => self.collect_hits(now, d, hit),
-            Some(Route::Conn(back)) => self.route_back(back, d, out),
+            Some(Route::Local) => self.collect_hits(now, d, hit, out),
+            Some(Route::Conn(back)) => {
+                self.count_routed_results(d.guid, back, hit.results.len());
+                self.route_back(back, d, out);
+            }
             None => self.metrics.record_drop("unroutable"),
         }
     }
@@ -270,29 +337,50 @@ impl Servent {
         out: &mut Outbox,
     ) {
         let words = keywords::Query::parse(&query.text());
-        let mut ultrapeers = Vec::new();
+        self.send_to_ultrapeers(from, next, out);
+        self.route_to_leaves(from, next, &words, out);
+    }
+
+    /// Sends Query `next` to every ultrapeer link but `from`, unless its TTL ran out.
+    fn send_to_ultrapeers(&mut self, from: Option<ConnId>, next: &Descriptor, out: &mut Outbox) {
+        if next.ttl == 0 {
+            self.metrics.record_drop("ttl");
+            return;
+        }
+        let ultrapeers: Vec<ConnId> = self
+            .conns
+            .iter()
+            .filter(|(id, c)| Some(**id) != from && c.is_ultrapeer())
+            .map(|(id, _)| *id)
+            .collect();
+        for conn in ultrapeers {
+            self.send(conn, next, out);
+        }
+    }
+
+    /// Sends Query `next` with TTL 1 to each leaf but `from` whose query routing table has
+    /// the slot of every one of `words`; the others are counted as `qrp_spared`.
+    pub(super) fn route_to_leaves(
+        &mut self,
+        from: Option<ConnId>,
+        next: &Descriptor,
+        words: &keywords::Query,
+        out: &mut Outbox,
+    ) {
         let mut leaves = Vec::new();
         let mut spared = 0;
         for (id, c) in self.conns.iter().filter(|(id, _)| Some(**id) != from) {
-            if c.is_ultrapeer() {
-                ultrapeers.push(*id);
-            } else if c.is_leaf() {
-                if c.table.table().is_some_and(|t| t.may_match(&words)) {
-                    leaves.push(*id);
-                } else {
-                    spared += 1;
-                }
+            if !c.is_leaf() {
+                continue;
+            }
+            if c.table.table().is_some_and(|t| t.may_match(words)) {
+                leaves.push(*id);
+            } else {
+                spared += 1;
             }
         }
         for _ in 0..spared {
             self.metrics.record_drop("qrp_spared");
-        }
-        if next.ttl == 0 {
-            self.metrics.record_drop("ttl");
-        } else {
-            for conn in ultrapeers {
-                self.send(conn, next, out);
-            }
         }
         let last_hop = Descriptor {
             ttl: 1,

@@ -9,13 +9,15 @@
 //! - [`Input::Closed`] forgets a neighbour and dials a replacement if too few are left
 //!   (`overlay.rs`); when none of the servents dialled answered, it says why
 //!   (`reach.rs`, [`Node::problem`]);
-//! - [`Input::Timeout`] closes stalled handshakes, ends searches (`search.rs`), pings, dials;
+//! - [`Input::Timeout`] closes stalled handshakes, takes dynamic queries' next steps
+//!   (`dynamic.rs`), ends searches (`search.rs`), pings, dials;
 //! - [`Input::Command`] searches, locates, shares or leaves.
 //!
 //! `now` must never go backwards. After each input the driver drains the outbox and asks
 //! [`Node::poll_timeout`] when to call again; calling early does nothing.
 
 mod connection;
+mod dynamic;
 mod flood;
 mod overlay;
 mod reach;
@@ -41,6 +43,11 @@ use crate::routing::{ExpiringMap, Seen};
 use crate::{HOST_CACHE_SIZE, ROUTE_EXPIRY, ROUTE_TABLE_CAPACITY};
 
 use connection::{handshake_under_way, Conn, Handshakes};
+use dynamic::Dynamic;
+pub use dynamic::{
+    horizon, next_ttl, DynamicOutcome, Stop, HORIZON_FUZZ, LEAF_RESULTS, MAX_DYNAMIC_TTL,
+    MAX_HORIZON, MAX_LIFETIME_HOPS, MAX_OUTCOMES, OWN_RESULTS, PROBE_LINKS, PROBE_TTL,
+};
 pub use search::LateHits;
 use search::{Closed, Search};
 use shadowed::Shadowed;
@@ -101,6 +108,8 @@ pub struct Servent {
     shadowed_queries: u64,
     /// The floods those duplicates belonged to, lately.
     shadowed: Shadowed,
+    /// As an ultrapeer, the searches it widens a step at a time (`dynamic.rs`).
+    dynamic: Dynamic,
 }
 
 impl Servent {
@@ -139,6 +148,7 @@ impl Servent {
             queries_handled: 0,
             shadowed_queries: 0,
             shadowed: Shadowed::default(),
+            dynamic: Dynamic::default(),
         }
     }
 
@@ -236,6 +246,7 @@ impl Servent {
         for guid in pending {
             self.finish_search(guid, out);
         }
+        self.dynamic.clear();
         self.timers.stop_all();
         out.report(Event::Left { request });
     }
@@ -248,6 +259,8 @@ impl Servent {
         for conn in stalled {
             self.handshake_timed_out(now, conn, out);
         }
+        // Before the searches' deadlines: a dynamic query's last step reports its search.
+        self.dynamic_due(now, out);
         let done: Vec<Guid> = self
             .searches
             .iter()
@@ -286,13 +299,14 @@ impl Node for Servent {
         self.clear_reach();
     }
 
-    /// The earliest of the servent's rounds and of the deadlines its handshakes and searches
-    /// keep with them, one each.
+    /// The earliest of the servent's rounds and of the deadlines its handshakes, searches
+    /// and dynamic queries keep with them, one each.
     fn poll_timeout(&self) -> Option<Instant> {
         let searches = self.searches.values().map(|s| s.deadline);
         let handshake = self.handshakes.next_deadline();
+        let steps = self.dynamic.next_deadline();
         self.timers
-            .next_timeout_with(handshake.into_iter().chain(searches))
+            .next_timeout_with(handshake.into_iter().chain(steps).chain(searches))
     }
 
     fn metrics(&self) -> &Metrics {

@@ -1,8 +1,10 @@
 //! Searching: starting a Query, answering others' Queries, collecting QueryHits.
 //!
 //! A search sends one Query (minimum speed 0, the query text as criteria) to every neighbour
-//! (an ultrapeer: to its ultrapeer links and its matching leaves) and then waits `search_window`: QueryHits trickle back from servents at different
-//! distances, and there is no way to know when the last has come. Hits are reported together
+//! and then waits `search_window`: QueryHits trickle back from servents at different
+//! distances, and there is no way to know when the last has come. An ultrapeer searches
+//! dynamically instead (`dynamic.rs`): its matching leaves and a probe first, then one link
+//! more per step, and the search reports when the dynamic query stops. Hits are reported together
 //! when the window closes, one per (holder address, file index), each stamped with when it
 //! arrived ([`Hit::arrived`]): the first and the last of them tell how the answer grew
 //! inside the window, which the window's own length does not.
@@ -26,12 +28,14 @@ use p2plab_peer_protocol::{
     ConnId, Download, Event, Hit, Holder, Instant, Outbox, RequestId, SearchError, SharedFile,
 };
 
+use super::dynamic::{Searcher, MAX_LIFETIME_HOPS};
 use super::Servent;
 use crate::config::Role;
 use crate::descriptor::{Descriptor, Payload};
 use crate::guid::Guid;
 use crate::header::PayloadType;
-use crate::message::{HitRecord, Query, QueryHit, VendorTrailer};
+use crate::message::query_status::STOP;
+use crate::message::{HitRecord, Query, QueryHit, QueryStatus, VendorTrailer};
 use crate::routing::Seen;
 use crate::{MAX_CLOSED_SEARCHES, MAX_HITS_PER_QUERYHIT, MAX_HITS_PER_SEARCH, MAX_PAYLOAD};
 
@@ -46,6 +50,17 @@ pub(super) struct Search {
     hits: Vec<Hit>,
     /// When the first QueryHit came, and its hops: the lookup's latency and path length.
     first: Option<(Instant, u8)>,
+    /// As a leaf: the ultrapeers it went to that read Query Status Responses, how many
+    /// neighbours it went to in all, and the share last reported to them.
+    status: LeafStatus,
+}
+
+/// What a leaf's search tells the ultrapeers that query for it dynamically (`dynamic.rs`).
+#[derive(Debug, Default)]
+struct LeafStatus {
+    readers: Vec<ConnId>,
+    searched_via: usize,
+    reported: u16,
 }
 
 /// A search whose window has closed, and the QueryHits that came for it since.
@@ -117,39 +132,64 @@ impl Servent {
             });
             return;
         }
+        let ultrapeer = self.config.role == Role::Ultrapeer;
+        if ultrapeer && !self.dynamic_has_room() {
+            let why = SearchError::NotReady("too many searches under way".into());
+            out.report(Event::SearchDone {
+                request,
+                result: Err(why),
+            });
+            return;
+        }
         let guid = Guid::random(&mut self.rng);
         self.routes
             .put(now, (PayloadType::Query.code(), guid), Seen::local());
         let query = Query::new(text);
         let d = Descriptor::new(guid, self.config.ttl, Payload::Query(query.clone()));
-        if self.config.role == Role::Ultrapeer {
-            self.route_query(None, &d, &query, out);
+        // An ultrapeer's search lasts as long as its dynamic query, which reports it; the
+        // deadline is only the backstop of the query's lifetime.
+        let window = if ultrapeer {
+            self.config.hop_wait * MAX_LIFETIME_HOPS
+        } else {
+            self.config.search_window
+        };
+        let status = LeafStatus {
+            readers: self.status_readers(),
+            searched_via: open.len(),
+            reported: 0,
+        };
+        self.searches.insert(
+            guid,
+            Search {
+                request,
+                text: text.to_owned(),
+                started: now,
+                deadline: now + window,
+                hits: Vec::new(),
+                first: None,
+                status,
+            },
+        );
+        if ultrapeer {
+            self.start_dynamic(now, Searcher::Own, &d, &query, 0, out);
         } else {
             for conn in open {
                 self.send(conn, &d, out);
             }
         }
-        let search = Search {
-            request,
-            text: text.to_owned(),
-            started: now,
-            deadline: now + self.config.search_window,
-            hits: Vec::new(),
-            first: None,
-        };
-        self.searches.insert(guid, search);
     }
 
-    /// Answers a Query from our library, back on the connection it came from.
+    /// Answers a Query from our library, back on the connection it came from; how many
+    /// results it sent.
     pub(super) fn answer_query(
         &mut self,
         from: ConnId,
         d: &Descriptor,
         query: &Query,
         out: &mut Outbox,
-    ) {
+    ) -> usize {
         if !query.speed.admits(self.config.speed_kbps) {
-            return;
+            return 0;
         }
         let wanted = keywords::Query::parse(&query.text());
         let records: Vec<HitRecord> = self
@@ -159,11 +199,13 @@ impl Servent {
             .filter_map(record_for)
             .collect();
         let ttl = self.reply_ttl(d.hops);
+        let answered = records.len();
         for results in pack(records) {
             let hit = self.own_query_hit(results);
             let reply = Descriptor::new(d.guid, ttl, Payload::QueryHit(hit));
             self.send(from, &reply, out);
         }
+        answered
     }
 
     fn own_query_hit(&self, results: Vec<HitRecord>) -> QueryHit {
@@ -181,8 +223,16 @@ impl Servent {
         }
     }
 
-    /// Adds a QueryHit's results to the search it answers.
-    pub(super) fn collect_hits(&mut self, now: Instant, d: &Descriptor, qh: &QueryHit) {
+    /// Adds a QueryHit's results to the search it answers, and counts the new ones kept:
+    /// towards an ultrapeer's dynamic query, or, as a leaf, in the status it reports to the
+    /// ultrapeers querying for it.
+    pub(super) fn collect_hits(
+        &mut self,
+        now: Instant,
+        d: &Descriptor,
+        qh: &QueryHit,
+        out: &mut Outbox,
+    ) {
         let Some(search) = self.searches.get_mut(&d.guid) else {
             self.closed.late(d.guid);
             self.metrics.record_drop("late");
@@ -191,6 +241,7 @@ impl Servent {
         search.first.get_or_insert((now, d.hops));
         let addr = SocketAddr::from((qh.ip, qh.port));
         let arrived = now.saturating_since(search.started);
+        let mut kept = 0;
         for record in &qh.results {
             let hit = Hit {
                 name: record.name_text().into_owned(),
@@ -205,15 +256,31 @@ impl Servent {
             let known = search.hits.iter().any(|h| h.holder == hit.holder);
             if !known && search.hits.len() < MAX_HITS_PER_SEARCH {
                 search.hits.push(hit);
+                kept += 1;
             }
         }
+        let share = QueryStatus::share(search.hits.len(), search.status.searched_via);
+        let tell = !search.status.readers.is_empty() && share.kept > search.status.reported;
+        if tell {
+            search.status.reported = share.kept;
+        }
+        let readers = if tell {
+            search.status.readers.clone()
+        } else {
+            Vec::new()
+        };
+        self.count_own_results(d.guid, kept);
+        self.send_status(d.guid, share, &readers, out);
     }
 
-    /// Reports a search's hits and records it as a lookup.
+    /// Reports a search's hits and records it as a lookup; as a leaf, tells the ultrapeers
+    /// querying for it to stop.
     pub(super) fn finish_search(&mut self, guid: Guid, out: &mut Outbox) {
         let Some(search) = self.searches.remove(&guid) else {
             return;
         };
+        let stop = QueryStatus { kept: STOP };
+        self.send_status(guid, stop, &search.status.readers, out);
         self.closed.close(guid, search.text);
         if let Some((at, hops)) = search.first {
             self.metrics

@@ -9,7 +9,8 @@ use std::collections::{BTreeSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
-use p2plab_gnutella::{Servent, ServentConfig};
+use p2plab_gnutella::servent::MAX_LIFETIME_HOPS;
+use p2plab_gnutella::{Role, Servent, ServentConfig};
 use p2plab_netsim::{Latency, NodeIdx, TestNet};
 use p2plab_peer_protocol::{Command, Event, Hit, Library, Node, RequestId};
 
@@ -80,7 +81,9 @@ pub fn one_file(name: &str) -> Library {
     Library::synthetic([(name.to_owned(), 1_000)], 1)
 }
 
-/// Runs a search from `idx` to the end of its window and returns what it reported.
+/// Runs a search from `idx` until it reports, and returns what it reported: a flooding
+/// servent or a leaf reports at the end of its window, an ultrapeer when its dynamic query
+/// stops, within the query's lifetime.
 pub fn search(net: &mut TestNet<Servent>, idx: NodeIdx, query: &str) -> Result<Vec<Hit>, String> {
     let request = RequestId(idx as u64);
     net.command(
@@ -90,25 +93,35 @@ pub fn search(net: &mut TestNet<Servent>, idx: NodeIdx, query: &str) -> Result<V
             query: query.to_owned(),
         },
     );
-    let window = net.node(idx).config().search_window;
+    let config = net.node(idx).config();
+    let window = match config.role {
+        Role::Ultrapeer => config.hop_wait * MAX_LIFETIME_HOPS,
+        Role::Flooding | Role::Leaf => config.search_window,
+    };
     search_outcome(net, idx, request, window)
         .ok_or_else(|| "no SearchDone".to_owned())?
         .map_err(|e| e.to_string())
 }
 
-/// Runs `net` past a search `window`, then returns what search `request` of `idx` reported
-/// (`None` if it reported nothing).
+/// Runs `net` until search `request` of `idx` reports, at most past a search `window`, and
+/// returns what it reported (`None` if it reported nothing).
 pub fn search_outcome<N: Node>(
     net: &mut TestNet<N>,
     idx: NodeIdx,
     request: RequestId,
     window: Duration,
 ) -> Option<Result<Vec<Hit>, p2plab_peer_protocol::SearchError>> {
-    net.run_for(window + Duration::from_millis(1));
-    net.take_events(idx).into_iter().find_map(|e| match e {
-        Event::SearchDone { request: r, result } if r == request => Some(result),
-        _ => None,
-    })
+    let mut outcome = None;
+    net.run_until_cond(window + Duration::from_millis(1), |net| {
+        outcome = outcome.take().or_else(|| {
+            net.take_events(idx).into_iter().find_map(|e| match e {
+                Event::SearchDone { request: r, result } if r == request => Some(result),
+                _ => None,
+            })
+        });
+        outcome.is_some()
+    });
+    outcome
 }
 
 /// Messages of `kind` sent by all servents so far.

@@ -36,6 +36,7 @@ use serde::{Deserialize, Serialize};
 use crate::graph::{flood_bound, FloodReach, Graph, GraphKind};
 use crate::progress::{Progress, RunStats};
 
+pub(crate) use report::graph_name;
 pub use report::{markdown, write_outputs};
 
 /// Every message takes exactly this long: a flood advances one hop per LINK.
@@ -166,14 +167,17 @@ pub fn run(params: ScaleParams) -> anyhow::Result<ScaleTable> {
 
 /// Servent counters summed over the network.
 #[derive(Debug, Clone, Copy)]
-struct Totals {
-    handled: u64,
-    queries: u64,
-    hits: u64,
+pub(crate) struct Totals {
+    /// Distinct Queries handled (each flood once per servent it reached).
+    pub(crate) handled: u64,
+    /// Query transmissions.
+    pub(crate) queries: u64,
+    /// QueryHit transmissions.
+    pub(crate) hits: u64,
 }
 
 impl Totals {
-    fn of(net: &TestNet<Servent>) -> Self {
+    pub(crate) fn of(net: &TestNet<Servent>) -> Self {
         let sent = |s: &Servent, kind: Kind| s.metrics().sent.of(kind).map_or(0, |t| t.messages);
         (0..net.len()).map(|i| net.node(i)).fold(
             Totals {
@@ -260,26 +264,25 @@ fn measure(
     row
 }
 
-/// A quiet servent (no periodic pings, no dialling beyond its bootstrap list) for `ttl`,
-/// sharing one file named after it.
-fn servent(
-    i: usize,
-    ttl: u8,
-    bootstrap: Vec<std::net::SocketAddr>,
-    max_peers: usize,
-    seed: u64,
-) -> Servent {
+/// A quiet servent's configuration (no periodic pings, no dialling beyond its bootstrap
+/// list) for `ttl`, sharing one file named after it.
+fn config(i: usize, ttl: u8, seed: u64) -> ServentConfig {
     let library = Library::synthetic([(file_name(i), 1_000)], 1);
-    let mut c = ServentConfig::new(TestNet::<Servent>::addr_for(i), Arc::new(library));
-    c.bootstrap = bootstrap;
+    quiet_config(i, ttl, seed, Arc::new(library))
+}
+
+/// The configuration of servent `i` of an experiment seeded `seed`: quiet (no periodic
+/// pings, no dialling beyond its bootstrap list), searching with `ttl` and collecting for
+/// a second, sharing `library`.
+pub(crate) fn quiet_config(i: usize, ttl: u8, seed: u64, library: Arc<Library>) -> ServentConfig {
+    let mut c = ServentConfig::new(TestNet::<Servent>::addr_for(i), library);
     c.ttl = ttl;
     c.ping_ttl = 1;
     c.min_peers = 0;
-    c.max_peers = max_peers;
     c.ping_interval = Duration::from_secs(24 * 3_600);
     c.search_window = SEARCH_WINDOW;
     c.seed = seed ^ (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    Servent::new(c)
+    c
 }
 
 fn file_name(i: usize) -> String {
@@ -288,17 +291,31 @@ fn file_name(i: usize) -> String {
 
 /// Builds `graph` out of servents: each dials its earlier neighbours; returns once settled.
 pub fn build_overlay(graph: &Graph, ttl: u8, seed: u64) -> TestNet<Servent> {
+    let max_peers = graph.max_degree() + 1;
+    build_overlay_with(graph, seed, |i| ServentConfig {
+        max_peers,
+        ..config(i, ttl, seed)
+    })
+}
+
+/// Builds `graph` out of the servents `config(i)` describes (which must leave each room
+/// for its neighbours), each dialling its earlier ones; returns once settled.
+pub fn build_overlay_with(
+    graph: &Graph,
+    seed: u64,
+    config: impl Fn(usize) -> ServentConfig,
+) -> TestNet<Servent> {
     let mut net = TestNet::new(Latency::Constant(LINK), seed);
     net.reserve(graph.len());
-    let max_peers = graph.max_degree() + 1;
     for i in 0..graph.len() {
-        let bootstrap = graph
+        let mut c = config(i);
+        c.bootstrap = graph
             .neighbours(i)
             .iter()
             .filter(|&&j| j < i)
             .map(|&j| TestNet::<Servent>::addr_for(j))
             .collect();
-        net.add(servent(i, ttl, bootstrap, max_peers, seed));
+        net.add(Servent::new(c));
     }
     net.run_for(SETTLE);
     net

@@ -22,7 +22,7 @@ const COLOURS: [RGBColor; 6] = [
     RGBColor(23, 190, 207),
 ];
 
-fn graph_name(kind: GraphKind) -> String {
+pub(crate) fn graph_name(kind: GraphKind) -> String {
     match kind {
         GraphKind::Random { links } => format!("random ({links} links per new servent)"),
         GraphKind::BarabasiAlbert { m } => format!("Barabási–Albert (m = {m})"),
