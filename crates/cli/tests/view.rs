@@ -13,7 +13,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use browser::{chromium, message_lines, Page};
+use browser::{assert_lookup_path, chromium, message_lines, Page};
 use serde_json::Value;
 
 /// A small scenario for the live view: three networks of four peers, a query phase, a crash.
@@ -249,6 +249,27 @@ fn the_replay_page_steps_through_the_trace_s_messages_in_order() {
     assert_eq!(page.step_through(), expected);
     page.assert_no_errors();
     page.screenshot("view-replay.png");
+}
+
+#[test]
+fn the_replay_page_highlights_the_chord_lookup_s_path_as_routed() {
+    let Some(browser) = chromium() else { return };
+    for routing in ["iterative", "recursive"] {
+        let args = ["trace", "chord", "--routing", routing];
+        let printed = Command::new(env!("CARGO_BIN_EXE_p2plab"))
+            .args(args)
+            .output()
+            .expect("p2plab trace runs");
+        assert!(printed.status.success(), "{printed:?}");
+        let printed = String::from_utf8(printed.stdout).expect("text");
+        let view = View::start(&args);
+        let page = Page::open(browser, &view.url);
+        assert_lookup_path(&page, &printed, routing);
+        page.assert_no_errors();
+        if routing == "recursive" {
+            page.screenshot("view-chord-recursive.png");
+        }
+    }
 }
 
 /// The text of the live page's counter `counter` in the row `phase` of `network`.

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+pub use p2plab_chord::Routing;
+
 use crate::model::TraceError;
 use crate::MAX_NODES;
 
@@ -61,13 +63,17 @@ pub struct TraceConfig {
     pub id_bits: u32,
     /// Chord: r, the successor-list length.
     pub successors: usize,
+    /// Chord: whether the searcher asks every hop itself (iterative) or each hop passes the
+    /// lookup on to the next (recursive).
+    pub routing: Routing,
     /// The keywords searched for.
     pub query: String,
 }
 
 impl TraceConfig {
     /// The defaults: 12 Napster peers, 30 servents with TTL 7 and mean degree about 4, or 24
-    /// Chord nodes on a 10-bit ring with 3 successors; seed 1; the query "four seasons".
+    /// Chord nodes on a 10-bit ring with 3 successors and iterative lookups; seed 1; the query
+    /// "four seasons".
     pub fn new(network: Network) -> Self {
         TraceConfig {
             network,
@@ -81,6 +87,7 @@ impl TraceConfig {
             degree: 2,
             id_bits: 10,
             successors: 3,
+            routing: Routing::Iterative,
             query: DEFAULT_QUERY.to_owned(),
         }
     }

@@ -78,6 +78,7 @@
     const a = element("line", {
       ...segment(data.nodes[m.from], data.nodes[m.to], side),
       class: `arrow ${m.role}`, "marker-end": `url(#head-${m.role})`,
+      "data-kind": m.kind, "data-from": label(m.from), "data-to": label(m.to),
     }, arrows);
     a.addEventListener("click", () => detail(i));
     return a;
@@ -170,7 +171,7 @@
     if (messages.some((m) => m.role === "duplicate")) rows.push(["duplicates", counts.duplicate]);
     rows.push(["bytes", bytes]);
     if (data.network === "gnutella") rows.push(["deepest hop", front]);
-    if (data.network === "chord") rows.push(["lookup hops", jumps]);
+    if (data.network === "chord") rows.push(["lookup hops", `${jumps} (${data.routing})`]);
     rows.push(["upkeep meanwhile", `${data.upkeep} (not replayed)`]);
     $("counters").replaceChildren(...rows.map(([k, v]) => {
       const tr = document.createElement("tr");
@@ -181,7 +182,8 @@
     }));
   }
 
-  // Chord: the lookup's path so far, one line per node the searcher asked.
+  // Chord: the lookup's path so far, one line per node the searcher asked (iterative) or the
+  // lookup was passed on to (recursive).
   function path(asked) {
     $("path").replaceChildren(...asked.map((m) => {
       const li = document.createElement("li");
