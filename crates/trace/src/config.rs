@@ -95,7 +95,8 @@ impl TraceConfig {
     /// Checks the numbers are ones a trace can run.
     ///
     /// # Errors
-    /// [`TraceError::Config`] naming the field out of range.
+    /// [`TraceError::Config`] naming the field out of range. The identifier bits are Chord's
+    /// alone: a Gnutella or Napster trace of any size ignores them.
     pub fn check(&self) -> Result<(), TraceError> {
         let bad = |why: String| Err(TraceError::Config(why));
         if !(2..=MAX_NODES).contains(&self.nodes) {
@@ -107,7 +108,10 @@ impl TraceConfig {
         if self.degree == 0 {
             return bad("--degree must be at least 1".into());
         }
-        if !(4..=32).contains(&self.id_bits) || (1u64 << self.id_bits) < 4 * self.nodes as u64 {
+        let chord = self.network == Network::Chord;
+        if chord
+            && (!(4..=32).contains(&self.id_bits) || (1u64 << self.id_bits) < 4 * self.nodes as u64)
+        {
             return bad("--id-bits must be 4..=32 and give at least 4 ids per node".into());
         }
         if self.successors == 0 {
@@ -117,5 +121,29 @@ impl TraceConfig {
             return bad("--query needs at least one word".into());
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_thousand_nodes_pass_and_the_id_bits_bind_chord_alone() {
+        for network in [Network::Napster, Network::Gnutella] {
+            let mut config = TraceConfig::new(network);
+            config.nodes = MAX_NODES;
+            assert_eq!(config.check(), Ok(()), "{network}");
+            config.nodes = MAX_NODES + 1;
+            assert!(config.check().is_err(), "{network}");
+        }
+        let mut chord = TraceConfig::new(Network::Chord);
+        chord.nodes = 1_000;
+        let err = chord
+            .check()
+            .expect_err("10 bits hold 1,024 ids, not 4 per node");
+        assert!(err.to_string().contains("--id-bits"), "{err}");
+        chord.id_bits = 12;
+        assert_eq!(chord.check(), Ok(()));
     }
 }

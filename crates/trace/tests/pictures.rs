@@ -59,6 +59,19 @@ fn napster_asks_the_server_once_and_no_peer_at_all() {
     );
 }
 
+/// More peers than the server lets wait for their login at once: the ones it turns away
+/// retry, and the trace waits for every one before it searches.
+#[test]
+fn a_burst_of_logins_beyond_the_servers_bound_all_gets_in() {
+    let peers = p2plab_napster::MAX_PENDING_LOGINS + 100;
+    let (_, trace) = trace(Network::Napster, |c| c.nodes = peers);
+    let Figure::Star(star) = &trace.figure else {
+        panic!("not a star")
+    };
+    assert_eq!(star.peers.len(), peers);
+    assert!(!trace.hits.is_empty());
+}
+
 fn bfs(n: usize, edges: &[(usize, usize)], src: usize) -> Vec<Option<u32>> {
     let mut adj = vec![Vec::new(); n];
     for &(a, b) in edges {

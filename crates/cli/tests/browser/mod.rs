@@ -205,6 +205,54 @@ impl Page {
         (number(0), number(1))
     }
 
+    /// Plays from the start at `speed` messages a second for about `ms` milliseconds, counts
+    /// the frames the browser drew meanwhile (one `requestAnimationFrame` callback a frame),
+    /// and pauses. Returns the frames, the milliseconds they took and the messages shown.
+    pub fn play_for(&self, speed: u32, ms: u32) -> (f64, f64, f64) {
+        self.eval(&format!(
+            "document.getElementById('speed').value = '{speed}'"
+        ));
+        let measured = self.eval(&format!(
+            "new Promise((done) => {{
+               const timeline = document.getElementById('timeline');
+               timeline.value = 0;
+               timeline.dispatchEvent(new Event('input'));
+               const play = document.getElementById('play');
+               play.click();
+               let frames = 0; const start = performance.now();
+               const tick = (t) => {{
+                 if (t - start < {ms} && play.textContent === 'pause') {{
+                   frames++;
+                   requestAnimationFrame(tick);
+                 }} else {{
+                   const took = performance.now() - start;
+                   if (play.textContent === 'pause') play.click();
+                   done([frames, took, Number(timeline.value)]);
+                 }}
+               }};
+               requestAnimationFrame(tick);
+             }})"
+        ));
+        let number = |i: usize| measured[i].as_f64().expect("a number");
+        (number(0), number(1), number(2))
+    }
+
+    /// Counts the frames the browser draws in about `ms` milliseconds with nothing moving:
+    /// the most this page, this browser and this machine can draw.
+    pub fn idle_frames(&self, ms: u32) -> (f64, f64) {
+        let measured = self.eval(&format!(
+            "new Promise((done) => {{
+               let frames = 0; const start = performance.now();
+               const tick = (t) => t - start < {ms}
+                 ? (frames++, requestAnimationFrame(tick))
+                 : done([frames, performance.now() - start]);
+               requestAnimationFrame(tick);
+             }})"
+        ));
+        let number = |i: usize| measured[i].as_f64().expect("a number");
+        (number(0), number(1))
+    }
+
     /// Saves what the page shows as docs/src/figures/<name> when [`SCREENSHOTS_ENV`] is set
     /// (so that an ordinary test run rewrites no file of the book); returns where it went.
     pub fn screenshot(&self, name: &str) -> Option<PathBuf> {

@@ -15,7 +15,9 @@
 
 use std::f64::consts::TAU;
 
-use super::{side_anchor, step_mark, Canvas, Layout, Point, ANSWER, ASK, FAINT, HOLDER, INK};
+use super::{
+    disc_radius, side_anchor, step_mark, Canvas, Layout, Point, ANSWER, ASK, FAINT, HOLDER, INK,
+};
 use p2plab_chord::Routing;
 
 use crate::model::{RingFigure, Trace};
@@ -42,7 +44,7 @@ pub fn layout(ring: &RingFigure) -> Layout {
             .iter()
             .map(|n| point(n.id, ring.bits, RADIUS))
             .collect(),
-        node_radius: NODE,
+        node_radius: disc_radius(NODE, ring.nodes.len(), RADIUS),
         guides: vec![RADIUS],
     }
 }
@@ -202,7 +204,7 @@ pub fn draw(trace: &Trace, ring: &RingFigure) -> String {
         } else {
             "white"
         };
-        c.circle(at(i), NODE, fill, INK, None);
+        c.circle(at(i), layout.node_radius, fill, INK, None);
         let l = point(n.id, ring.bits, RADIUS + 12.0);
         c.text(
             (l.0, l.1 + 4.0),
