@@ -30,7 +30,7 @@ grep -v '^#' scripts/traces.list | while read -r text args; do
 done
 
 # Summaries: the last lines of each trace, for the chapters' prose.
-for t in napster gnutella gnutella-ttl2 gnutella-ttl7 chord chord-64; do
+for t in napster gnutella gnutella-ttl2 gnutella-ttl7 chord chord-recursive chord-64; do
     awk 'BEGIN{RS=""} {last=$0} END{print last}' "$GEN/trace-$t.txt" > "$GEN/summary-$t.txt"
 done
 

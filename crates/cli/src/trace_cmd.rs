@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
+use p2plab_trace::config::Routing;
 use p2plab_trace::hexdump;
 use p2plab_trace::{Network, TraceConfig};
 
@@ -19,6 +20,15 @@ pub enum NetworkArg {
     Gnutella,
     /// Chord nodes on a ring: the finger jumps.
     Chord,
+}
+
+/// How a Chord lookup goes from hop to hop.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RoutingArg {
+    /// The searcher asks every hop itself, and each answers it.
+    Iterative,
+    /// Each hop passes the lookup on; the last one answers the searcher.
+    Recursive,
 }
 
 /// The traced network and search: what `p2plab trace` and `p2plab view trace` build. Unset
@@ -46,6 +56,10 @@ pub struct TraceNetwork {
     /// Chord: successor-list length r.
     #[arg(long, default_value_t = 3)]
     successors: usize,
+    /// Chord: whether the searcher asks every hop (iterative) or each hop passes the lookup on
+    /// (recursive).
+    #[arg(long, value_enum, default_value_t = RoutingArg::Iterative)]
+    routing: RoutingArg,
     /// The keywords to search for.
     #[arg(long, default_value = p2plab_trace::config::DEFAULT_QUERY)]
     query: String,
@@ -84,6 +98,10 @@ impl TraceNetwork {
         c.degree = self.degree;
         c.id_bits = self.id_bits;
         c.successors = self.successors;
+        c.routing = match self.routing {
+            RoutingArg::Iterative => Routing::Iterative,
+            RoutingArg::Recursive => Routing::Recursive,
+        };
         c.query = self.query.clone();
         c
     }

@@ -1,9 +1,10 @@
 //! The trace player in a real browser: `p2plab trace ... --html` writes the page, headless
 //! Chromium opens it from `file://`, and the test presses the page's own buttons. Stepping
 //! through the Gnutella flood must show exactly the messages `p2plab trace gnutella` prints,
-//! in order; the Chord player's lookup path must be the trace's jumps. No console error is
-//! allowed. With P2PLAB_SCREENSHOTS set, each test saves a screenshot for the book:
-//! docs/src/figures/player-<net>.png.
+//! in order; the Chord player's lookup path must be the hops the trace prints, drawn as the
+//! lookup was routed (iterative or recursive). No console error is allowed. With
+//! P2PLAB_SCREENSHOTS set, each test saves a screenshot for the book:
+//! docs/src/figures/player-<net>.png (and player-chord-recursive.png).
 
 // Each test file uses its own share of the helpers.
 #[allow(dead_code)]
@@ -12,8 +13,7 @@ mod browser;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use browser::{chromium, message_lines, Page};
-use p2plab_trace::{run, Figure, Network, TraceConfig};
+use browser::{assert_lookup_path, chromium, message_lines, Page};
 
 /// Runs `p2plab trace <args> --html <scratch>/<name>.html`; returns the page and what the
 /// command printed.
@@ -102,27 +102,19 @@ fn the_gnutella_player_shows_the_trace_s_messages_in_order() {
 }
 
 #[test]
-fn the_chord_player_highlights_the_lookup_s_path() {
+fn the_chord_player_highlights_the_lookup_s_path_as_routed() {
     let Some(browser) = chromium() else { return };
-    let (html, _) = player("chord", &["chord"]);
-    let trace = run(&TraceConfig::new(Network::Chord)).expect("the chord trace");
-    let Figure::Ring(ring) = &trace.figure else {
-        panic!("not a ring")
-    };
-    let hops: Vec<&str> = ring.jumps.iter().map(|j| trace.label(j.to)).collect();
-    assert!(hops.len() >= 2, "the lookup crosses the ring: {hops:?}");
-    let page = Page::open(browser, &file_url(&html));
-    page.step_through();
-    let path = page.eval("[...document.querySelectorAll('#path li')].map((li) => li.dataset.node)");
-    assert_eq!(path, serde_json::json!(hops), "the path the page lists");
-    let marked =
-        page.eval("[...document.querySelectorAll('.node.on-path text')].map((t) => t.textContent)");
-    let mut sorted = hops.clone();
-    sorted.sort_unstable();
-    sorted.dedup();
-    let mut marked: Vec<String> = serde_json::from_value(marked).expect("labels");
-    marked.sort_unstable();
-    assert_eq!(marked, sorted, "the nodes the picture marks");
-    page.assert_no_errors();
-    page.screenshot("player-chord.png");
+    for (routing, shot) in [
+        ("iterative", "player-chord.png"),
+        ("recursive", "player-chord-recursive.png"),
+    ] {
+        let (html, printed) = player(
+            &format!("chord-{routing}"),
+            &["chord", "--routing", routing],
+        );
+        let page = Page::open(browser, &file_url(&html));
+        assert_lookup_path(&page, &printed, routing);
+        page.assert_no_errors();
+        page.screenshot(shot);
+    }
 }

@@ -1,7 +1,8 @@
 //! `p2plab view` on loopback: the server answers only its own page, with its token; the
 //! replay page steps through the messages `p2plab trace` prints; the live page's counters go
 //! from nothing to the run's own report. The browser tests drive headless Chromium; with
-//! P2PLAB_SCREENSHOTS set they save docs/src/figures/view-replay.png and view-live.png.
+//! P2PLAB_SCREENSHOTS set they save docs/src/figures/view-replay.png, view-live.png,
+//! view-chord-recursive.png and view-1000.png.
 
 // Each test file uses its own share of the helpers.
 #[allow(dead_code)]
@@ -13,7 +14,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use browser::{chromium, message_lines, Page};
+use browser::{assert_lookup_path, chromium, message_lines, Page};
 use serde_json::Value;
 
 /// A small scenario for the live view: three networks of four peers, a query phase, a crash.
@@ -249,6 +250,68 @@ fn the_replay_page_steps_through_the_trace_s_messages_in_order() {
     assert_eq!(page.step_through(), expected);
     page.assert_no_errors();
     page.screenshot("view-replay.png");
+}
+
+#[test]
+fn the_replay_page_highlights_the_chord_lookup_s_path_as_routed() {
+    let Some(browser) = chromium() else { return };
+    for routing in ["iterative", "recursive"] {
+        let args = ["trace", "chord", "--routing", routing];
+        let printed = Command::new(env!("CARGO_BIN_EXE_p2plab"))
+            .args(args)
+            .output()
+            .expect("p2plab trace runs");
+        assert!(printed.status.success(), "{printed:?}");
+        let printed = String::from_utf8(printed.stdout).expect("text");
+        let view = View::start(&args);
+        let page = Page::open(browser, &view.url);
+        assert_lookup_path(&page, &printed, routing);
+        page.assert_no_errors();
+        if routing == "recursive" {
+            page.screenshot("view-chord-recursive.png");
+        }
+    }
+}
+
+/// The network the frame-rate test replays: the size at which the page must stay usable.
+const LARGE: usize = 1_000;
+
+/// How long the frame-rate test plays, in ms: long enough for hundreds of frames.
+const FPS_WINDOW_MS: u32 = 5_000;
+
+/// The fastest speed the player offers, in messages a second.
+const FASTEST: u32 = 100;
+
+/// A thousand servents' flood, replayed in the view at the player's fastest speed: the page
+/// loads without error, draws every servent and keeps drawing while it plays. The frame rate
+/// is printed (as one `view-fps` line, for scripts/view-fps.sh), never asserted: it is the
+/// machine's as much as the page's.
+#[test]
+fn a_thousand_servents_flood_keeps_drawing_while_it_plays() {
+    let Some(browser) = chromium() else { return };
+    let nodes = LARGE.to_string();
+    let view = View::start(&["trace", "gnutella", "--nodes", &nodes]);
+    let page = Page::open(browser, &view.url);
+    page.assert_no_errors();
+    let drawn = page.eval("document.querySelectorAll('#picture .node').length");
+    assert_eq!(drawn.as_u64(), Some(LARGE as u64), "every servent drawn");
+    let messages = page.message_count();
+    assert!(
+        messages > LARGE,
+        "the flood crosses every servent: {messages}"
+    );
+    let (idle, idle_ms) = page.idle_frames(FPS_WINDOW_MS / 5);
+    let (frames, ms, shown) = page.play_for(FASTEST, FPS_WINDOW_MS);
+    assert!(frames > 0.0, "the page drew while playing");
+    assert!(shown > 0.0, "the replay moved on");
+    page.assert_no_errors();
+    page.screenshot("view-1000.png");
+    println!(
+        "view-fps nodes={LARGE} messages={messages} speed={FASTEST} frames={frames} ms={ms:.0} \
+         fps={:.1} shown={shown} idle_fps={:.1}",
+        frames * 1000.0 / ms,
+        idle * 1000.0 / idle_ms
+    );
 }
 
 /// The text of the live page's counter `counter` in the row `phase` of `network`.

@@ -132,6 +132,15 @@ impl Descriptor {
         }
     }
 
+    /// The overlay links this descriptor crossed to reach the servent that decoded it. It
+    /// left its first sender with Hops 0 and every servent that passed it on added one, so
+    /// a descriptor that crossed k links arrives with Hops = k − 1: a neighbour's QueryHit
+    /// arrives with Hops 0 from a holder one link away. Every distance p2plab reports (a
+    /// hit's hops, a search's path length) and every reply's TTL counts these links.
+    pub fn links_crossed(&self) -> u32 {
+        u32::from(self.hops) + 1
+    }
+
     /// The copy to forward: TTL one less, Hops one more (routing rule 5).
     pub fn forwarded(&self) -> Self {
         Descriptor {

@@ -424,8 +424,8 @@ fn a_rare_file_five_hops_away_is_found_by_widening() {
     assert_eq!(hits.len(), 1, "found");
     assert_eq!(
         hits[0].hops,
-        Some(4),
-        "the four servents of its chain in between"
+        Some(5),
+        "five links: through the four servents of its chain to the holder"
     );
     let outcome = net
         .node(0)

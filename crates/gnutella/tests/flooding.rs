@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use common::{bfs, build, dropped, one_file, search, sent};
 use p2plab_gnutella::topology::random_overlay as random_graph;
 use p2plab_gnutella::{Descriptor, Payload};
-use p2plab_peer_protocol::{Holder, Library, WireMessage};
+use p2plab_peer_protocol::{Holder, Library, Node, WireMessage};
 
 /// (servents, links per servent, seed): sparse to dense, trees to many cycles.
 const GRAPHS: [(usize, usize, u64); 4] = [(12, 1, 1), (20, 2, 2), (40, 2, 3), (30, 3, 4)];
@@ -92,11 +92,7 @@ fn each_query_hit_retraces_its_querys_path() {
             let d = dist[i].expect("reachable");
             assert_eq!(index, 0);
             assert_eq!(hit.name, format!("common song {i}.mp3"));
-            assert_eq!(
-                hit.hops,
-                Some(d as u32 - 1),
-                "servent {i} is {d} links away"
-            );
+            assert_eq!(hit.hops, Some(d as u32), "servent {i} is {d} links away");
             path_links += d as u64;
         }
         // Each QueryHit crossed exactly the links of its path, once: no flooding of answers.
@@ -105,17 +101,52 @@ fn each_query_hit_retraces_its_querys_path() {
     }
 }
 
-#[test]
-fn a_file_beyond_the_ttl_horizon_is_not_found() {
-    // A path 0 - 1 - 2 - 3 - 4 - 5: the file sits 5 links away.
-    let adj: Vec<BTreeSet<usize>> = (0..6usize)
+/// A path 0 - 1 - ... - (n-1), each servent linked to the one before and the one after.
+fn line(n: usize) -> Vec<BTreeSet<usize>> {
+    (0..n)
         .map(|i| {
-            [i.checked_sub(1), (i < 5).then_some(i + 1)]
+            [i.checked_sub(1), (i + 1 < n).then_some(i + 1)]
                 .into_iter()
                 .flatten()
                 .collect()
         })
+        .collect()
+}
+
+/// A – B – C – D with the file on D alone: D's QueryHit leaves it with Hops 0, C and B each
+/// add one as they pass it back, so A gets it with Hops 2 — and the hit, and the search's
+/// path length, say 3: the links between A and D.
+#[test]
+fn a_hit_three_links_away_arrives_with_hops_2_and_counts_3_links() {
+    let (a, d) = (0, 3);
+    let files = |i: usize| {
+        if i == d {
+            one_file("rare bootleg.ogg")
+        } else {
+            Library::empty()
+        }
+    };
+    let mut net = build(&line(4), 7, files, |_| {});
+    net.record();
+    let hits = search(&mut net, a, "rare bootleg").expect("connected");
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(hits[0].hops, Some(3), "A and D are three links apart");
+    let hit_hops: Vec<u8> = delivered_to(&mut net, a)
+        .into_iter()
+        .filter(|(_, desc)| matches!(desc.payload, Payload::QueryHit(_)))
+        .map(|(from, desc)| {
+            assert_eq!(from, 1, "the hit comes back through B");
+            desc.hops
+        })
         .collect();
+    assert_eq!(hit_hops, [2], "the wire's Hops field on arrival");
+    assert_eq!(net.node(a).metrics().mean_hops(), Some(3.0));
+}
+
+#[test]
+fn a_file_beyond_the_ttl_horizon_is_not_found() {
+    // A path 0 - 1 - 2 - 3 - 4 - 5: the file sits 5 links away.
+    let adj = line(6);
     let files = |i: usize| {
         if i == 5 {
             one_file("rare bootleg.ogg")

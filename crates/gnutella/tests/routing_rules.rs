@@ -321,16 +321,17 @@ fn a_search_collects_distinct_hits_until_its_window_closes() {
     assert_eq!(
         found,
         [
-            ("10.0.0.44:6346 (index 0)".to_owned(), Some(2)),
-            ("10.0.0.44:6346 (index 1)".to_owned(), Some(2)),
-            ("10.0.0.45:6346 (index 0)".to_owned(), Some(0)),
+            // Hops 2 on arrival: three links away; Hops 0: a neighbour's own hit, one link.
+            ("10.0.0.44:6346 (index 0)".to_owned(), Some(3)),
+            ("10.0.0.44:6346 (index 1)".to_owned(), Some(3)),
+            ("10.0.0.45:6346 (index 0)".to_owned(), Some(1)),
         ]
     );
     assert!(matches!(hits[0].holder, Holder::Http { index: 0, .. }));
     let m = b.servent.metrics();
     assert_eq!(
         (m.lookups, m.lookup_micros, m.mean_hops()),
-        (1, 250_000, Some(2.0))
+        (1, 250_000, Some(3.0))
     );
 }
 

@@ -266,7 +266,11 @@ fn a_leaf_whose_table_lacks_a_word_never_sees_the_query() {
         ["Bach Goldberg Variations.flac"],
         "through both ultrapeers"
     );
-    assert_eq!(hits[0].hops, Some(2), "the two ultrapeers in between");
+    assert_eq!(
+        hits[0].hops,
+        Some(3),
+        "three links: the searcher's ultrapeer, the other, its leaf"
+    );
     let handled: Vec<u64> = (0..net.len())
         .map(|i| net.node(i).queries_handled())
         .collect();

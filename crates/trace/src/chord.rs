@@ -3,11 +3,18 @@
 //! The trace puts `nodes` nodes on an m-bit ring (m = `id_bits`, small so the identifiers
 //! read as numbers), lets them join, stabilize and fix their fingers until every successor
 //! and finger is exact, and waits for the file index to be published. Then one node searches.
-//! Its search looks up key = SHA-1(first query word) the iterative way: the searcher picks
-//! from its own table the known node closest before the key, asks it, and is told either
-//! "the key's successor is s" or "ask these closer nodes" — each time from the asked node's
-//! fingers, so each hop at least halves the distance left. The key's successor holds the
-//! records; one `get` fetches those matching the whole query.
+//! Its search looks up key = SHA-1(first query word), in one of the two ways of ToN §IV-C:
+//!
+//! - **iterative** (the default): the searcher picks from its own table the known node
+//!   closest before the key, asks it, and is told either "the key's successor is s" or "ask
+//!   these closer nodes" — each time from the asked node's fingers, so each hop at least
+//!   halves the distance left. Every hop is a question from the searcher and an answer to it.
+//! - **recursive**: the searcher hands the lookup (`route_recursive`) to the same first node,
+//!   which passes it on to the closest node before the key in *its* table, and so on; the
+//!   last one, whose successor owns the key, tells the searcher (`recursive_found`). The hops
+//!   are a chain, and one answer comes back.
+//!
+//! The key's successor holds the records; one `get` fetches those matching the whole query.
 //!
 //! Stabilization and finger repair go on during the search; those messages are counted as
 //! background, not explained.
@@ -17,7 +24,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use p2plab_chord::{ChordConfig, ChordNode, Frame, Id, Message, NodeRef};
+use p2plab_chord::{ChordConfig, ChordNode, Frame, Id, Message, NodeRef, Routing};
 use p2plab_netsim::{Latency, NodeIdx, TestNet};
 use p2plab_peer_protocol::keywords::Query;
 use p2plab_peer_protocol::{Instant, MessageKind};
@@ -71,6 +78,7 @@ fn build(config: &TraceConfig) -> Result<TestNet<ChordNode>, TraceError> {
         c.successors = config.successors;
         c.replicas = c.replicas.min(config.successors + 1);
         c.seed = config.seed ^ i as u64;
+        c.routing = config.routing;
         net.add_at(addr, ChordNode::new(c));
     }
     let deadline = net.now() + CONVERGE_LIMIT;
@@ -145,14 +153,14 @@ pub fn trace(config: &TraceConfig) -> Result<Trace, TraceError> {
     let (start, hits) = run_search(&mut net, origin, &config.query)?;
     let (decoded, _) = decode_all::<Frame>(&net.take_trace());
     let nodes = snapshot(&net);
-    let mut lookup = Following::new(&net, &nodes, origin, key);
+    let mut lookup = Following::new(&net, &nodes, origin, key, config.routing);
     let messages: Vec<TracedMessage> = decoded
         .iter()
         .filter_map(|d| lookup.explain(d, start))
         .collect();
     let labels: Vec<String> = nodes.iter().map(|n| label(n.id)).collect();
     let summary = lookup.summary(&messages, hits.len(), &word);
-    let setup = vec![format!(
+    let mut setup = vec![format!(
         "{} nodes on a {}-bit ring (ids 0..{}), {} successors each; every successor and finger \
          exact, every file published under its name and each of its words.",
         config.nodes,
@@ -160,11 +168,25 @@ pub fn trace(config: &TraceConfig) -> Result<Trace, TraceError> {
         (1u64 << config.id_bits) - 1,
         config.successors
     )];
+    if config.routing == Routing::Recursive {
+        setup.push(
+            "Lookups are recursive: each node passes the lookup on, and the last one answers \
+             the searcher."
+                .to_owned(),
+        );
+    }
     Ok(Trace {
         network: config.network,
         title: format!(
-            "chord: {} nodes, m = {} bits, seed {}, query {:?}",
-            config.nodes, config.id_bits, config.seed, config.query
+            "chord: {} nodes, m = {} bits, seed {}, query {:?}{}",
+            config.nodes,
+            config.id_bits,
+            config.seed,
+            config.query,
+            match config.routing {
+                Routing::Iterative => "",
+                Routing::Recursive => ", recursive lookup",
+            }
         ),
         setup,
         labels,
@@ -177,6 +199,7 @@ pub fn trace(config: &TraceConfig) -> Result<Trace, TraceError> {
         summary,
         figure: Figure::Ring(RingFigure {
             bits: config.id_bits,
+            routing: config.routing,
             nodes: nodes.clone(),
             key: key.low_u64(),
             key_word: word,
@@ -205,6 +228,9 @@ struct Following<'a> {
     origin: NodeIdx,
     key: Id,
     bits: u32,
+    routing: Routing,
+    /// The request id of the recursive lookup, once the searcher has handed it on.
+    route: Option<u64>,
     /// Request ids of our find_successor asks, and whom each asked.
     asks: HashMap<u64, NodeIdx>,
     gets: HashMap<u64, NodeIdx>,
@@ -216,13 +242,21 @@ struct Following<'a> {
 }
 
 impl<'a> Following<'a> {
-    fn new(net: &TestNet<ChordNode>, nodes: &'a [RingNode], origin: NodeIdx, key: Id) -> Self {
+    fn new(
+        net: &TestNet<ChordNode>,
+        nodes: &'a [RingNode],
+        origin: NodeIdx,
+        key: Id,
+        routing: Routing,
+    ) -> Self {
         Following {
             nodes,
             by_addr: (0..net.len()).map(|i| (net.addr(i), i)).collect(),
             origin,
             key,
             bits: net.node(origin).ring().bits(),
+            routing,
+            route: None,
             asks: HashMap::new(),
             gets: HashMap::new(),
             offered_by: HashMap::new(),
@@ -246,6 +280,11 @@ impl<'a> Following<'a> {
         let explained = match &d.msg.msg {
             Message::FindSuccessor { target } if d.from == self.origin && *target == self.key => {
                 Some(self.on_ask(d))
+            }
+            Message::RouteRecursive { origin, target, .. }
+                if *target == self.key && self.idx(origin) == Some(self.origin) =>
+            {
+                self.on_route(d)
             }
             Message::Get { key, query } if d.from == self.origin && *key == self.key => {
                 Some(self.on_get(d, query))
@@ -281,6 +320,46 @@ impl<'a> Following<'a> {
         );
         let summary = format!("find_successor({})", self.key.low_u64());
         (summary, why, Role::Ask)
+    }
+
+    /// A hop of the recursive lookup: the searcher hands it on, or a node passes it on.
+    fn on_route(&mut self, d: &Decoded<Frame>) -> Option<(String, String, Role)> {
+        let request = d.msg.request;
+        if d.from == self.origin && self.route.is_none() {
+            self.route = Some(request);
+        }
+        if self.route != Some(request) {
+            return None;
+        }
+        let entry = via(&self.nodes[d.from], self.nodes[d.to].id, self.bits);
+        self.jumps.push(Jump {
+            from: d.from,
+            to: d.to,
+            via: entry.clone(),
+        });
+        let (key, from, to) = (self.key.low_u64(), self.name(d.from), self.name(d.to));
+        let why = if d.from == self.origin {
+            format!(
+                "{to} is the closest node before key {key} in the searcher {from}'s own table: \
+                 {entry}; the searcher hands it the lookup"
+            )
+        } else {
+            let succ = self.nodes[d.from].successors.first().copied();
+            let succ = succ.map_or_else(|| "?".to_owned(), |s| s.to_string());
+            format!(
+                "{key} is not in ({from}, {succ}]: {from} passes the lookup on to {to}, the \
+                 closest node before the key in its table: {entry}"
+            )
+        };
+        let hops = match d.msg.msg {
+            Message::RouteRecursive { hops, .. } => hops,
+            _ => 0,
+        };
+        Some((
+            format!("route_recursive({key}) hops={hops}"),
+            why,
+            Role::Ask,
+        ))
     }
 
     fn on_get(&mut self, d: &Decoded<Frame>, query: &str) -> (String, String, Role) {
@@ -334,6 +413,20 @@ impl<'a> Following<'a> {
                 );
                 Some((format!("successor_is {name}"), why, Role::Answer))
             }
+            Message::RecursiveFound { node, hops } if self.route == Some(request) => {
+                let owner = self.idx(node);
+                self.owner = owner.or(self.owner);
+                let name = owner.map_or_else(|| "?".to_owned(), |o| self.name(o));
+                let why = format!(
+                    "{key} is in ({replier}, {name}]: {replier}'s successor {name} owns the key; \
+                     {replier} tells the searcher straight, after {hops} node(s) handled the lookup"
+                );
+                Some((
+                    format!("recursive_found {name} hops={hops}"),
+                    why,
+                    Role::Answer,
+                ))
+            }
             Message::Values { records } if self.gets.contains_key(&request) => {
                 let why = format!("{} matching record(s): the search is done", records.len());
                 let mut names: Vec<&str> = records.iter().map(|r| r.name.as_str()).collect();
@@ -362,8 +455,12 @@ impl<'a> Following<'a> {
                 self.owner.map_or_else(|| "?".to_owned(), |o| self.name(o))
             ),
             format!(
-                "The lookup took {hops} hops (the paper's mean is about ½·log2 N = {:.1} for N = \
+                "The lookup took {hops} hops{} (the paper's mean is about ½·log2 N = {:.1} for N = \
                  {}), then one get: {} messages in all, {hits} hits.",
+                match self.routing {
+                    Routing::Iterative => "",
+                    Routing::Recursive => ", passed on from node to node",
+                },
                 0.5 * n.log2(),
                 self.nodes.len(),
                 messages.len()

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+pub use p2plab_chord::Routing;
+
 use crate::model::TraceError;
 use crate::MAX_NODES;
 
@@ -61,13 +63,17 @@ pub struct TraceConfig {
     pub id_bits: u32,
     /// Chord: r, the successor-list length.
     pub successors: usize,
+    /// Chord: whether the searcher asks every hop itself (iterative) or each hop passes the
+    /// lookup on to the next (recursive).
+    pub routing: Routing,
     /// The keywords searched for.
     pub query: String,
 }
 
 impl TraceConfig {
     /// The defaults: 12 Napster peers, 30 servents with TTL 7 and mean degree about 4, or 24
-    /// Chord nodes on a 10-bit ring with 3 successors; seed 1; the query "four seasons".
+    /// Chord nodes on a 10-bit ring with 3 successors and iterative lookups; seed 1; the query
+    /// "four seasons".
     pub fn new(network: Network) -> Self {
         TraceConfig {
             network,
@@ -81,6 +87,7 @@ impl TraceConfig {
             degree: 2,
             id_bits: 10,
             successors: 3,
+            routing: Routing::Iterative,
             query: DEFAULT_QUERY.to_owned(),
         }
     }
@@ -88,7 +95,8 @@ impl TraceConfig {
     /// Checks the numbers are ones a trace can run.
     ///
     /// # Errors
-    /// [`TraceError::Config`] naming the field out of range.
+    /// [`TraceError::Config`] naming the field out of range. The identifier bits are Chord's
+    /// alone: a Gnutella or Napster trace of any size ignores them.
     pub fn check(&self) -> Result<(), TraceError> {
         let bad = |why: String| Err(TraceError::Config(why));
         if !(2..=MAX_NODES).contains(&self.nodes) {
@@ -100,7 +108,10 @@ impl TraceConfig {
         if self.degree == 0 {
             return bad("--degree must be at least 1".into());
         }
-        if !(4..=32).contains(&self.id_bits) || (1u64 << self.id_bits) < 4 * self.nodes as u64 {
+        let chord = self.network == Network::Chord;
+        if chord
+            && (!(4..=32).contains(&self.id_bits) || (1u64 << self.id_bits) < 4 * self.nodes as u64)
+        {
             return bad("--id-bits must be 4..=32 and give at least 4 ids per node".into());
         }
         if self.successors == 0 {
@@ -110,5 +121,29 @@ impl TraceConfig {
             return bad("--query needs at least one word".into());
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_thousand_nodes_pass_and_the_id_bits_bind_chord_alone() {
+        for network in [Network::Napster, Network::Gnutella] {
+            let mut config = TraceConfig::new(network);
+            config.nodes = MAX_NODES;
+            assert_eq!(config.check(), Ok(()), "{network}");
+            config.nodes = MAX_NODES + 1;
+            assert!(config.check().is_err(), "{network}");
+        }
+        let mut chord = TraceConfig::new(Network::Chord);
+        chord.nodes = 1_000;
+        let err = chord
+            .check()
+            .expect_err("10 bits hold 1,024 ids, not 4 per node");
+        assert!(err.to_string().contains("--id-bits"), "{err}");
+        chord.id_bits = 12;
+        assert_eq!(chord.check(), Ok(()));
     }
 }

@@ -185,8 +185,9 @@ pub struct RingNode {
     pub successors: Vec<u64>,
 }
 
-/// One jump of a lookup: `from` told the origin to ask `to` (or, for the first jump, the
-/// origin chose `to` from its own table).
+/// One jump of a lookup. Iterative: `from` told the origin to ask `to` (or, for the first
+/// jump, the origin chose `to` from its own table). Recursive: `from` passed the lookup on to
+/// `to` (the origin, for the first jump).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Jump {
     /// The node whose table named `to`.
@@ -202,6 +203,8 @@ pub struct Jump {
 pub struct RingFigure {
     /// m, the identifier bits.
     pub bits: u32,
+    /// Whether the searcher asked every hop or each hop passed the lookup on.
+    pub routing: p2plab_chord::Routing,
     /// Every node's state, by index.
     pub nodes: Vec<RingNode>,
     /// The key looked up.

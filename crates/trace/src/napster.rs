@@ -20,8 +20,15 @@ use crate::hexdump::{ascii, Field, Fields};
 use crate::model::{Figure, Role, Star, Trace, TraceError, TracedMessage};
 use crate::{TraceConfig, LINK_LATENCY};
 
-/// How long the peers get to log in and share before the search.
+/// How long the peers get to log in and share before the search is given, at the least; the
+/// trace looks again after each such wait until every peer is in.
 pub const SETTLE: Duration = Duration::from_secs(1);
+
+/// The longest the peers may take to log in. The server turns away the part of a burst of
+/// logins beyond [`p2plab_napster::MAX_PENDING_LOGINS`], and those peers retry after a random
+/// delay of a few seconds, so even a trace's largest network is in within seconds; a minute
+/// means something else is wrong.
+pub const LOGIN_LIMIT: Duration = Duration::from_secs(60);
 
 /// The data port peers announce (only its place in the login matters here).
 const DATA_PORT: u16 = 6699;
@@ -47,15 +54,22 @@ pub fn trace(config: &TraceConfig) -> Result<Trace, TraceError> {
             net.add(Peer::new(PeerConfig::new(addr, &nick(i), DATA_PORT, library)).into())
         })
         .collect();
-    net.run_for(SETTLE);
-    let offline = peers
-        .iter()
-        .filter(|&&p| net.node(p).as_peer().is_some_and(|p| !p.is_online()))
-        .count();
-    if offline > 0 {
-        return Err(TraceError::Unsettled(format!(
-            "{offline} peers not logged in"
-        )));
+    let deadline = net.now() + LOGIN_LIMIT;
+    loop {
+        net.run_for(SETTLE);
+        let offline = peers
+            .iter()
+            .filter(|&&p| net.node(p).as_peer().is_some_and(|p| !p.is_online()))
+            .count();
+        if offline == 0 {
+            break;
+        }
+        if net.now() >= deadline {
+            return Err(TraceError::Unsettled(format!(
+                "{offline} peers not logged in after {} s",
+                LOGIN_LIMIT.as_secs()
+            )));
+        }
     }
     let origin = peers[0];
     let (start, hits) = run_search(&mut net, origin, &config.query)?;

@@ -87,3 +87,22 @@ fn a_chord_find_successor_is_head_and_target() {
     let dump = render(&values, &chord::fields(&values));
     assert!(!dump.contains("(unlabelled)"), "{dump}");
 }
+
+#[test]
+fn a_chord_recursive_hand_on_and_its_answer_are_labelled_to_the_last_byte() {
+    let mut config = TraceConfig::new(Network::Chord);
+    config.routing = p2plab_trace::config::Routing::Recursive;
+    let trace = run(&config).expect("trace");
+    for (kind, type_byte, len) in [
+        // head 13, origin (id 20, IPv4 address 7), target 20, hops 1
+        (ChordKind::RouteRecursive, 0x08, 13 + 27 + 20 + 1),
+        // head 13, successor(key) (27), hops 1
+        (ChordKind::RecursiveFound, 0x88, 13 + 27 + 1),
+    ] {
+        let (_, _, bytes) = trace.find(kind.name()).expect("a message of that kind");
+        assert_eq!((bytes[4], bytes.len()), (type_byte, len), "{}", kind.name());
+        let dump = render(bytes, &chord::fields(bytes));
+        assert!(!dump.contains("(unlabelled)"), "{dump}");
+        assert!(dump.contains("hops "), "{dump}");
+    }
+}

@@ -1,7 +1,8 @@
 //! Each network's trace is checked against what the protocol must do, computed here
 //! independently: the Napster search touches only the searcher and the server; the Gnutella
 //! flood reaches each servent at its BFS distance and no further than the TTL; every Chord
-//! jump is the closest preceding node in the previous node's exact finger table.
+//! jump is the closest preceding node in the previous node's exact finger table, whether the
+//! searcher asks each hop (iterative) or each hop passes the lookup on (recursive).
 
 use std::collections::{BTreeSet, VecDeque};
 
@@ -9,6 +10,7 @@ use p2plab_napster::Kind as NapsterKind;
 use p2plab_peer_protocol::{MessageKind, Query};
 use p2plab_trace::catalogue;
 use p2plab_trace::chord::{converged, successor_of};
+use p2plab_trace::config::Routing;
 use p2plab_trace::model::{Flood, RingFigure, RingNode};
 use p2plab_trace::{run, Figure, Network, Role, Trace, TraceConfig};
 
@@ -55,6 +57,19 @@ fn napster_asks_the_server_once_and_no_peer_at_all() {
         trace.find(NapsterKind::Login.name()).is_some(),
         "the logins were recorded"
     );
+}
+
+/// More peers than the server lets wait for their login at once: the ones it turns away
+/// retry, and the trace waits for every one before it searches.
+#[test]
+fn a_burst_of_logins_beyond_the_servers_bound_all_gets_in() {
+    let peers = p2plab_napster::MAX_PENDING_LOGINS + 100;
+    let (_, trace) = trace(Network::Napster, |c| c.nodes = peers);
+    let Figure::Star(star) = &trace.figure else {
+        panic!("not a star")
+    };
+    assert_eq!(star.peers.len(), peers);
+    assert!(!trace.hits.is_empty());
 }
 
 fn bfs(n: usize, edges: &[(usize, usize)], src: usize) -> Vec<Option<u32>> {
@@ -173,10 +188,14 @@ fn closest_preceding(n: &RingNode, key: u64, bits: u32) -> Option<u64> {
 
 #[test]
 fn chord_jumps_follow_the_finger_tables_to_the_keys_successor() {
-    for (seed, bits) in [(1, 10), (2, 12), (3, 8)] {
+    let runs = [(1, 10), (2, 12), (3, 8)]
+        .into_iter()
+        .flat_map(|run| [(run, Routing::Iterative), (run, Routing::Recursive)]);
+    for ((seed, bits), routing) in runs {
         let (_, trace) = trace(Network::Chord, |c| {
             c.seed = seed;
             c.id_bits = bits;
+            c.routing = routing;
         });
         let ring = ring_of(&trace);
         assert!(converged(&ring.nodes, ring.bits), "tables are exact");
@@ -188,7 +207,11 @@ fn chord_jumps_follow_the_finger_tables_to_the_keys_successor() {
         for jump in &ring.jumps {
             assert_eq!(jump.from, at, "each jump starts where the last one led");
             let want = closest_preceding(&ring.nodes[at], ring.key, ring.bits);
-            assert_eq!(Some(ring.nodes[jump.to].id), want, "seed {seed}: {jump:?}");
+            assert_eq!(
+                Some(ring.nodes[jump.to].id),
+                want,
+                "seed {seed}, {routing:?}: {jump:?}"
+            );
             at = jump.to;
         }
         assert_eq!(ring.nodes[at].successors[0], ring.nodes[owner].id);
@@ -199,6 +222,76 @@ fn chord_jumps_follow_the_finger_tables_to_the_keys_successor() {
         );
         assert!(!trace.hits.is_empty());
     }
+}
+
+/// The lookup's messages of a Chord trace, as (kind, from, to).
+fn lookup_messages(trace: &Trace) -> Vec<(&'static str, usize, usize)> {
+    let lookup = [
+        "find_successor",
+        "closer_nodes",
+        "successor_is",
+        "route_recursive",
+        "recursive_found",
+    ];
+    trace
+        .messages
+        .iter()
+        .filter(|m| lookup.contains(&m.kind))
+        .map(|m| (m.kind, m.from, m.to))
+        .collect()
+}
+
+/// On exact tables both routings choose the same hops; they differ in who sends what. The
+/// searcher asks each hop and each answers it (two messages a hop), or the hops pass the
+/// lookup along a chain and the last one answers (one a hop, and one answer).
+#[test]
+fn iterative_asks_every_hop_from_the_searcher_and_recursive_passes_it_along() {
+    let (_, iterative) = trace(Network::Chord, |_| {});
+    let (_, recursive) = trace(Network::Chord, |c| c.routing = Routing::Recursive);
+    let (a, b) = (ring_of(&iterative), ring_of(&recursive));
+    let hops = |r: &RingFigure| r.jumps.iter().map(|j| j.to).collect::<Vec<_>>();
+    assert!(a.jumps.len() >= 2, "the lookup crosses the ring");
+    assert_eq!(hops(a), hops(b), "the same hops");
+    assert_eq!((a.owner, iterative.origin), (b.owner, recursive.origin));
+    let origin = iterative.origin;
+
+    let asked = lookup_messages(&iterative);
+    let mut want = Vec::new();
+    for (k, &hop) in hops(a).iter().enumerate() {
+        let last = k + 1 == a.jumps.len();
+        want.push(("find_successor", origin, hop));
+        want.push((
+            if last { "successor_is" } else { "closer_nodes" },
+            hop,
+            origin,
+        ));
+    }
+    assert_eq!(asked, want, "iterative: question and answer per hop");
+
+    let passed = lookup_messages(&recursive);
+    let mut want = Vec::new();
+    let mut at = origin;
+    for &hop in &hops(b) {
+        want.push(("route_recursive", at, hop));
+        at = hop;
+    }
+    want.push(("recursive_found", at, origin));
+    assert_eq!(passed, want, "recursive: a chain and one answer");
+    let records = |t: &Trace| {
+        let mut r: Vec<String> = t
+            .hits
+            .iter()
+            .map(|h| format!("{} {}", h.name, h.holder))
+            .collect();
+        r.sort_unstable();
+        r
+    };
+    assert!(!iterative.hits.is_empty());
+    assert_eq!(
+        records(&recursive),
+        records(&iterative),
+        "the same records either way"
+    );
 }
 
 #[test]

@@ -170,6 +170,17 @@ impl Page {
             .collect()
     }
 
+    /// The Chord lookup's arrows the picture shows now (shown before or current), in message
+    /// order, as (kind, from, to).
+    pub fn lookup_drawn(&self) -> Vec<(String, String, String)> {
+        let drawn = self.eval(&format!(
+            "[...document.querySelectorAll('.arrow.past, .arrow.current')]
+               .filter((a) => {LOOKUP_KINDS:?}.includes(a.dataset.kind))
+               .map((a) => [a.dataset.kind, a.dataset.from, a.dataset.to])"
+        ));
+        serde_json::from_value(drawn).expect("arrows")
+    }
+
     /// Plays from the start at `speed` messages a second to the end; returns the frames the
     /// browser drew meanwhile and the milliseconds they took.
     pub fn play(&self, speed: u32) -> (f64, f64) {
@@ -190,6 +201,54 @@ impl Page {
                requestAnimationFrame(tick);
              })",
         );
+        let number = |i: usize| measured[i].as_f64().expect("a number");
+        (number(0), number(1))
+    }
+
+    /// Plays from the start at `speed` messages a second for about `ms` milliseconds, counts
+    /// the frames the browser drew meanwhile (one `requestAnimationFrame` callback a frame),
+    /// and pauses. Returns the frames, the milliseconds they took and the messages shown.
+    pub fn play_for(&self, speed: u32, ms: u32) -> (f64, f64, f64) {
+        self.eval(&format!(
+            "document.getElementById('speed').value = '{speed}'"
+        ));
+        let measured = self.eval(&format!(
+            "new Promise((done) => {{
+               const timeline = document.getElementById('timeline');
+               timeline.value = 0;
+               timeline.dispatchEvent(new Event('input'));
+               const play = document.getElementById('play');
+               play.click();
+               let frames = 0; const start = performance.now();
+               const tick = (t) => {{
+                 if (t - start < {ms} && play.textContent === 'pause') {{
+                   frames++;
+                   requestAnimationFrame(tick);
+                 }} else {{
+                   const took = performance.now() - start;
+                   if (play.textContent === 'pause') play.click();
+                   done([frames, took, Number(timeline.value)]);
+                 }}
+               }};
+               requestAnimationFrame(tick);
+             }})"
+        ));
+        let number = |i: usize| measured[i].as_f64().expect("a number");
+        (number(0), number(1), number(2))
+    }
+
+    /// Counts the frames the browser draws in about `ms` milliseconds with nothing moving:
+    /// the most this page, this browser and this machine can draw.
+    pub fn idle_frames(&self, ms: u32) -> (f64, f64) {
+        let measured = self.eval(&format!(
+            "new Promise((done) => {{
+               let frames = 0; const start = performance.now();
+               const tick = (t) => t - start < {ms}
+                 ? (frames++, requestAnimationFrame(tick))
+                 : done([frames, performance.now() - start]);
+               requestAnimationFrame(tick);
+             }})"
+        ));
         let number = |i: usize| measured[i].as_f64().expect("a number");
         (number(0), number(1))
     }
@@ -224,4 +283,97 @@ pub fn message_lines(text: &str) -> Vec<String> {
         })
         .map(words)
         .collect()
+}
+
+/// The kinds of a Chord lookup's messages: iterative questions and answers, recursive hand-ons
+/// and the one answer.
+pub const LOOKUP_KINDS: [&str; 5] = [
+    "find_successor",
+    "closer_nodes",
+    "successor_is",
+    "route_recursive",
+    "recursive_found",
+];
+
+/// The lookup's messages among the message lines of `p2plab trace chord` output, as (kind,
+/// from, to): the kind is the summary's first word, up to its bracket.
+pub fn lookup_lines(text: &str) -> Vec<(String, String, String)> {
+    message_lines(text)
+        .iter()
+        .filter_map(|line| {
+            let w: Vec<&str> = line.split_whitespace().collect();
+            let kind = w[7].split('(').next().unwrap_or_default();
+            LOOKUP_KINDS
+                .contains(&kind)
+                .then(|| (kind.to_owned(), w[4].to_owned(), w[6].to_owned()))
+        })
+        .collect()
+}
+
+/// Steps `page` through a Chord trace that `p2plab trace chord --routing <routing>` printed
+/// as `printed`, and checks what it highlights and draws: the lookup's path lists, node for
+/// node, the hops the text lists (the nodes asked, or passed the lookup); the picture marks
+/// those nodes; and its arrows are the lookup's messages in order, shaped as routed —
+/// iterative: from the searcher to each hop and back; recursive: a chain from the searcher
+/// through the hops, and one answer from the last to the searcher.
+pub fn assert_lookup_path(page: &Page, printed: &str, routing: &str) {
+    let lines = lookup_lines(printed);
+    let asks = ["find_successor", "route_recursive"];
+    let hops: Vec<&str> = lines
+        .iter()
+        .filter(|(kind, _, _)| asks.contains(&kind.as_str()))
+        .map(|(_, _, to)| to.as_str())
+        .collect();
+    assert!(hops.len() >= 2, "the lookup crosses the ring: {printed}");
+    let origin = lines[0].1.clone();
+    page.step_through();
+    let path = page.eval("[...document.querySelectorAll('#path li')].map((li) => li.dataset.node)");
+    assert_eq!(
+        path,
+        serde_json::json!(hops),
+        "{routing}: the path the page lists"
+    );
+    let marked =
+        page.eval("[...document.querySelectorAll('.node.on-path text')].map((t) => t.textContent)");
+    let mut sorted = hops.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut marked: Vec<String> = serde_json::from_value(marked).expect("labels");
+    marked.sort_unstable();
+    assert_eq!(marked, sorted, "{routing}: the nodes the picture marks");
+    let drawn = page.lookup_drawn();
+    assert_eq!(
+        drawn, lines,
+        "{routing}: the arrows are the lookup's messages"
+    );
+    let edge = |kind: &str, from: &str, to: &str| (kind.to_owned(), from.to_owned(), to.to_owned());
+    let mut shape = Vec::new();
+    match routing {
+        "iterative" => {
+            for (k, hop) in hops.iter().enumerate() {
+                let answer = if k + 1 == hops.len() {
+                    "successor_is"
+                } else {
+                    "closer_nodes"
+                };
+                shape.push(edge("find_successor", &origin, hop));
+                shape.push(edge(answer, hop, &origin));
+            }
+        }
+        "recursive" => {
+            let mut at = origin.as_str();
+            for hop in &hops {
+                shape.push(edge("route_recursive", at, hop));
+                at = hop;
+            }
+            shape.push(edge("recursive_found", at, &origin));
+        }
+        other => panic!("no routing {other}"),
+    }
+    assert_eq!(drawn, shape, "{routing}: drawn as routed");
+    let counted = page.text(
+        "[...document.querySelectorAll('#counters tr')]
+           .find((tr) => tr.cells[0].textContent === 'lookup hops')?.cells[1].textContent",
+    );
+    assert_eq!(counted, format!("{} ({routing})", hops.len()));
 }

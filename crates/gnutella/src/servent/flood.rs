@@ -85,12 +85,13 @@ impl Servent {
         d
     }
 
-    /// The TTL of a Pong or QueryHit answering a descriptor that arrived with `hops`: the
-    /// links the request traversed, `hops + 1`, as the spec asks, within `max_ttl`. Each
-    /// servent on the way back takes one off before it forwards, so the answer reaches the
-    /// requester with TTL 1 and goes no further; a direct neighbour's answer starts at 1.
-    pub(super) fn reply_ttl(&self, hops: u8) -> u8 {
-        hops.saturating_add(1).min(self.config.max_ttl.max(1))
+    /// The TTL of a Pong or QueryHit answering `request`: the links the request crossed
+    /// ([`Descriptor::links_crossed`]), as the spec asks, within `max_ttl`. Each servent on
+    /// the way back takes one off before it forwards, so the answer reaches the requester
+    /// with TTL 1 and goes no further; a direct neighbour's answer starts at 1.
+    pub(super) fn reply_ttl(&self, request: &Descriptor) -> u8 {
+        let links = u8::try_from(request.links_crossed()).unwrap_or(u8::MAX);
+        links.min(self.config.max_ttl.max(1))
     }
 
     /// Remembers a Ping or Query's way back and the TTL it came with; false (and counted)
@@ -122,11 +123,7 @@ impl Servent {
         if !self.first_sighting(now, from, d) {
             return;
         }
-        let pong = Descriptor::new(
-            d.guid,
-            self.reply_ttl(d.hops),
-            Payload::Pong(self.own_pong()),
-        );
+        let pong = Descriptor::new(d.guid, self.reply_ttl(d), Payload::Pong(self.own_pong()));
         self.send(from, &pong, out);
         self.flood(from, d, out);
     }

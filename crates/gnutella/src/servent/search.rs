@@ -48,8 +48,9 @@ pub(super) struct Search {
     started: Instant,
     pub(super) deadline: Instant,
     hits: Vec<Hit>,
-    /// When the first QueryHit came, and its hops: the lookup's latency and path length.
-    first: Option<(Instant, u8)>,
+    /// When the first QueryHit came, and the links it crossed: the lookup's latency and path
+    /// length.
+    first: Option<(Instant, u32)>,
     /// As a leaf: the ultrapeers it went to that read Query Status Responses, how many
     /// neighbours it went to in all, and the share last reported to them.
     status: LeafStatus,
@@ -198,7 +199,7 @@ impl Servent {
             .search(&wanted)
             .filter_map(record_for)
             .collect();
-        let ttl = self.reply_ttl(d.hops);
+        let ttl = self.reply_ttl(d);
         let answered = records.len();
         for results in pack(records) {
             let hit = self.own_query_hit(results);
@@ -238,7 +239,8 @@ impl Servent {
             self.metrics.record_drop("late");
             return;
         };
-        search.first.get_or_insert((now, d.hops));
+        let links = d.links_crossed();
+        search.first.get_or_insert((now, links));
         let addr = SocketAddr::from((qh.ip, qh.port));
         let arrived = now.saturating_since(search.started);
         let mut kept = 0;
@@ -250,7 +252,7 @@ impl Servent {
                     addr,
                     index: record.index,
                 },
-                hops: Some(u32::from(d.hops)),
+                hops: Some(links),
                 arrived: Some(arrived),
             };
             let known = search.hits.iter().any(|h| h.holder == hit.holder);
@@ -284,7 +286,7 @@ impl Servent {
         self.closed.close(guid, search.text);
         if let Some((at, hops)) = search.first {
             self.metrics
-                .record_lookup(u32::from(hops), at.saturating_since(search.started));
+                .record_lookup(hops, at.saturating_since(search.started));
         }
         out.report(Event::SearchDone {
             request: search.request,

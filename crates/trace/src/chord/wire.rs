@@ -65,6 +65,28 @@ pub fn fields(bytes: &[u8]) -> Vec<Field> {
                 f.add(1 + r.name.len(), format!("name {name:?} (u8 length first)"));
             }
         }
+        Message::RouteRecursive {
+            origin,
+            target,
+            hops,
+        } => {
+            node_fields(&mut f, origin);
+            f.add(
+                20,
+                format!(
+                    "target id {} (20 bytes; only the low m bits used)",
+                    target.low_u64()
+                ),
+            );
+            f.add(
+                1,
+                format!("hops {hops}: nodes that passed the lookup on so far"),
+            );
+        }
+        Message::RecursiveFound { node, hops } => {
+            node_fields(&mut f, node);
+            f.add(1, format!("hops {hops}: nodes that handled the lookup"));
+        }
         _ => {}
     }
     f.finish()

@@ -9,8 +9,10 @@
 //!
 //! The JSON is [`Data`]; its messages are exactly [`Trace::messages`], in order. Each may
 //! carry a `hop`, taken from the trace's figure: for a Gnutella Query, the hop at which its
-//! receiver first got the Query; for a Chord `find_successor`, which jump of the lookup it is.
+//! receiver first got the Query; for a Chord `find_successor` or `route_recursive`, which jump
+//! of the lookup it is.
 
+use p2plab_chord::Routing;
 use serde::Serialize;
 
 use crate::hexdump;
@@ -45,6 +47,9 @@ pub struct Data<'a> {
     pub fingers: Vec<usize>,
     /// Chord: the key, where it lies on the ring, and its label.
     pub key: Option<KeyData>,
+    /// Chord: `iterative` (the searcher asks each hop) or `recursive` (each hop passes the
+    /// lookup on).
+    pub routing: Option<&'static str>,
     /// The search's messages, in order of arrival.
     pub messages: Vec<MessageData<'a>>,
     /// Messages the network sent meanwhile for its own upkeep (not replayed).
@@ -162,6 +167,7 @@ pub fn data(trace: &Trace) -> Data<'_> {
         links: links(trace),
         fingers: fingers(trace),
         key: key(trace, &layout),
+        routing: routing(trace),
         messages: trace
             .messages
             .iter()
@@ -194,19 +200,39 @@ fn message<'a>(trace: &Trace, m: &'a TracedMessage, hop: Option<u32>) -> Message
 }
 
 /// The hop of every message, from the figure. The Gnutella tracer records one copy per Query
-/// message and the Chord tracer one jump per `find_successor`, both in message order, so the
-/// n-th such message is the n-th copy or jump.
+/// message and the Chord tracer one jump per `find_successor` (iterative) or `route_recursive`
+/// (recursive), all in message order, so the n-th such message is the n-th copy or jump.
 fn hops(trace: &Trace) -> Vec<Option<u32>> {
-    let (kind, mut counted): (&str, Box<dyn Iterator<Item = u32> + '_>) = match &trace.figure {
-        Figure::Flood(f) => ("query", Box::new(f.copies.iter().map(|c| c.2))),
-        Figure::Ring(r) => ("find_successor", Box::new(1..=r.jumps.len() as u32)),
-        Figure::Star(_) => ("", Box::new(std::iter::empty())),
+    let (kinds, mut counted): (&[&str], Box<dyn Iterator<Item = u32> + '_>) = match &trace.figure {
+        Figure::Flood(f) => (&["query"], Box::new(f.copies.iter().map(|c| c.2))),
+        Figure::Ring(r) => (
+            &["find_successor", "route_recursive"],
+            Box::new(1..=r.jumps.len() as u32),
+        ),
+        Figure::Star(_) => (&[], Box::new(std::iter::empty())),
     };
     trace
         .messages
         .iter()
-        .map(|m| if m.kind == kind { counted.next() } else { None })
+        .map(|m| {
+            if kinds.contains(&m.kind) {
+                counted.next()
+            } else {
+                None
+            }
+        })
         .collect()
+}
+
+/// Chord: how the lookup was routed, as the page names it.
+fn routing(trace: &Trace) -> Option<&'static str> {
+    let Figure::Ring(ring) = &trace.figure else {
+        return None;
+    };
+    Some(match ring.routing {
+        Routing::Iterative => "iterative",
+        Routing::Recursive => "recursive",
+    })
 }
 
 fn holders(trace: &Trace) -> Vec<usize> {

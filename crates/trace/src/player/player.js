@@ -46,6 +46,10 @@
   // The picture: guides, links, fingers and key under the arrows, nodes on top.
   const svg = $("picture");
   const { centre } = data.layout;
+  // Past this many nodes their labels would cover each other: only the nodes that matter
+  // now (the searcher, holders, the current message's ends, the lookup's path) keep theirs.
+  const CROWDED = 100;
+  svg.classList.toggle("crowded", data.nodes.length > CROWDED);
   svg.setAttribute("viewBox", frame().join(" "));
   const defs = element("defs", {}, svg);
   for (const role of ["ask", "answer", "duplicate"]) {
@@ -78,6 +82,7 @@
     const a = element("line", {
       ...segment(data.nodes[m.from], data.nodes[m.to], side),
       class: `arrow ${m.role}`, "marker-end": `url(#head-${m.role})`,
+      "data-kind": m.kind, "data-from": label(m.from), "data-to": label(m.to),
     }, arrows);
     a.addEventListener("click", () => detail(i));
     return a;
@@ -117,11 +122,17 @@
     add("p", `sent at ${m.sent} ms, delivered at ${m.delivered} ms, ${m.hex.length / 2} bytes`);
     add("p", m.why, "why");
     add("pre", m.dump, "dump");
-    itemOf.forEach((li, k) => li.classList.toggle("selected", k === i));
+    itemOf[selected]?.classList.remove("selected");
+    itemOf[i].classList.add("selected");
+    selected = i;
   }
 
-  // Redraws everything from `shown`.
-  let shown = 0;
+  // Redraws everything from `shown`. A step touches only what it changes — the arrows and
+  // lines between the last current message and the new one, the nodes whose marks differ —
+  // so a network of a thousand nodes and thousands of messages still plays smoothly.
+  let shown = 0, selected = -1;
+  let drawnNow = messages.length; // the message last drawn as current: all, the first time
+  const nodeMarks = data.nodes.map(() => "");
   function show(n) {
     shown = Math.max(0, Math.min(messages.length, n));
     const now = shown - 1;
@@ -138,20 +149,27 @@
       }
     });
     const front = Math.max(...reached.values());
-    arrowOf.forEach((a, i) => {
-      a.classList.toggle("past", i < now);
-      a.classList.toggle("current", i === now);
-    });
-    itemOf.forEach((li, i) => {
-      li.classList.toggle("future", i > now);
-      li.classList.toggle("current", i === now);
-    });
+    const lo = Math.max(0, Math.min(drawnNow, now)), hi = Math.min(messages.length - 1,
+      Math.max(drawnNow, now));
+    for (let i = lo; i <= hi; i++) {
+      arrowOf[i].classList.toggle("past", i < now);
+      arrowOf[i].classList.toggle("current", i === now);
+      itemOf[i].classList.toggle("future", i > now);
+      itemOf[i].classList.toggle("current", i === now);
+    }
+    drawnNow = now;
     nodeOf.forEach((g, i) => {
       const hop = reached.get(i);
-      g.classList.toggle("reached", hop !== undefined && i !== data.origin);
-      g.classList.toggle("front", hop === front && front > 0);
-      g.classList.toggle("dup", duplicated.has(i));
-      g.classList.toggle("active", now >= 0 && (messages[now].from === i || messages[now].to === i));
+      const marks = {
+        reached: hop !== undefined && i !== data.origin,
+        front: hop === front && front > 0,
+        dup: duplicated.has(i),
+        active: now >= 0 && (messages[now].from === i || messages[now].to === i),
+      };
+      const key = `${Object.values(marks)} ${hop ?? 0}`;
+      if (key === nodeMarks[i]) return;
+      nodeMarks[i] = key;
+      for (const [mark, on] of Object.entries(marks)) g.classList.toggle(mark, on);
       g.style.setProperty("--hop", hop ?? 0);
     });
     counters(counts, bytes, front, asked.length);
@@ -170,7 +188,7 @@
     if (messages.some((m) => m.role === "duplicate")) rows.push(["duplicates", counts.duplicate]);
     rows.push(["bytes", bytes]);
     if (data.network === "gnutella") rows.push(["deepest hop", front]);
-    if (data.network === "chord") rows.push(["lookup hops", jumps]);
+    if (data.network === "chord") rows.push(["lookup hops", `${jumps} (${data.routing})`]);
     rows.push(["upkeep meanwhile", `${data.upkeep} (not replayed)`]);
     $("counters").replaceChildren(...rows.map(([k, v]) => {
       const tr = document.createElement("tr");
@@ -181,7 +199,8 @@
     }));
   }
 
-  // Chord: the lookup's path so far, one line per node the searcher asked.
+  // Chord: the lookup's path so far, one line per node the searcher asked (iterative) or the
+  // lookup was passed on to (recursive).
   function path(asked) {
     $("path").replaceChildren(...asked.map((m) => {
       const li = document.createElement("li");
@@ -189,9 +208,11 @@
       li.textContent = m.why;
       return li;
     }));
-    nodeOf.forEach((g) => g.classList.remove("on-path"));
-    asked.forEach((m) => nodeOf[m.to].classList.add("on-path"));
+    onPath.forEach((i) => nodeOf[i].classList.remove("on-path"));
+    onPath = asked.map((m) => m.to);
+    onPath.forEach((i) => nodeOf[i].classList.add("on-path"));
   }
+  let onPath = [];
 
   // Playing: `speed` messages a second, paced by the browser's frames.
   let playing = false, last = 0, owed = 0;

@@ -1,6 +1,7 @@
 use serde_json::Value;
 
 use super::render;
+use crate::config::Routing;
 use crate::model::{Figure, Trace};
 use crate::{hexdump, run, Network, TraceConfig};
 
@@ -90,7 +91,16 @@ fn the_page_holds_every_gnutella_message_with_the_hop_of_its_receiver() {
 
 #[test]
 fn the_page_numbers_the_chord_lookup_s_jumps_in_order() {
-    let t = trace(Network::Chord, |_| {});
+    for (routing, name) in [
+        (Routing::Iterative, "iterative"),
+        (Routing::Recursive, "recursive"),
+    ] {
+        numbers_the_jumps(routing, name);
+    }
+}
+
+fn numbers_the_jumps(routing: Routing, name: &str) {
+    let t = trace(Network::Chord, |c| c.routing = routing);
     assert_holds_every_message(&t);
     let Figure::Ring(ring) = &t.figure else {
         panic!("not a ring")
@@ -109,7 +119,8 @@ fn the_page_numbers_the_chord_lookup_s_jumps_in_order() {
         .map(|(k, j)| (k as u64 + 1, j.to as u64))
         .collect();
     assert!(!expected.is_empty());
-    assert_eq!(jumps, expected);
+    assert_eq!(jumps, expected, "{name}");
+    assert_eq!(data["routing"], name);
     assert_eq!(
         data["key"]["label"],
         format!("key {} = \"{}\"", ring.key, ring.key_word)

@@ -11,7 +11,9 @@ use std::f64::consts::TAU;
 
 use p2plab_netsim::NodeIdx;
 
-use super::{offset, pull_back, Canvas, Layout, Point, ANSWER, ASK, FAINT, HOLDER, INK, WASTE};
+use super::{
+    disc_radius, offset, pull_back, Canvas, Layout, Point, ANSWER, ASK, FAINT, HOLDER, INK, WASTE,
+};
 use crate::model::{Flood, Trace};
 
 const SIZE: u32 = 820;
@@ -70,7 +72,12 @@ pub fn layout(flood: &Flood) -> Layout {
         nodes: (0..flood.hop.len())
             .map(|n| place.get(&n).copied().unwrap_or(CENTRE))
             .collect(),
-        node_radius: NODE,
+        node_radius: rings
+            .iter()
+            .enumerate()
+            .skip(1)
+            .map(|(r, ring)| disc_radius(NODE, ring.len(), step * r as f64))
+            .fold(NODE, f64::min),
         guides: (1..rings.len()).map(|r| step * r as f64).collect(),
     }
 }
@@ -124,6 +131,7 @@ pub fn draw(trace: &Trace, flood: &Flood) -> String {
         "rings: the hop at which each servent first got the Query",
     );
     let at = |n: NodeIdx| layout.nodes[n];
+    let node = layout.node_radius;
     guides(&mut c, flood, &layout.guides);
     for &(a, b) in &flood.edges {
         c.line(at(a), at(b), FAINT, 1.0, None, false);
@@ -135,8 +143,8 @@ pub fn draw(trace: &Trace, flood: &Flood) -> String {
             (ASK, 2.0, None)
         };
         c.line(
-            pull_back(at(to), at(from), NODE),
-            pull_back(at(from), at(to), NODE + 1.0),
+            pull_back(at(to), at(from), node),
+            pull_back(at(from), at(to), node + 1.0),
             colour,
             width,
             dash,
@@ -146,8 +154,8 @@ pub fn draw(trace: &Trace, flood: &Flood) -> String {
     for &(from, to) in &flood.hit_links {
         let (a, b) = offset(at(from), at(to), 4.0);
         c.line(
-            pull_back(b, a, NODE),
-            pull_back(a, b, NODE + 1.0),
+            pull_back(b, a, node),
+            pull_back(a, b, node + 1.0),
             ANSWER,
             2.5,
             None,
@@ -164,9 +172,9 @@ pub fn draw(trace: &Trace, flood: &Flood) -> String {
         } else {
             "white"
         };
-        c.circle(at(i), NODE, fill, INK, h.is_none().then_some("2 2"));
+        c.circle(at(i), node, fill, INK, h.is_none().then_some("2 2"));
         let p = at(i);
-        c.text((p.0, p.1 - NODE - 3.0), 10, "middle", INK, trace.label(i));
+        c.text((p.0, p.1 - node - 3.0), 10, "middle", INK, trace.label(i));
     }
     c.legend(
         (20.0, f64::from(SIZE) + 0.0),

@@ -70,6 +70,18 @@ pub fn layout(trace: &Trace) -> Layout {
     }
 }
 
+/// The smallest disc a node is drawn as, however crowded its circle: still a dot to see.
+pub const MIN_NODE_RADIUS: f64 = 2.0;
+
+/// The radius of the discs of `count` nodes round a circle of `radius`: `largest`, unless
+/// neighbours would overlap (a disc takes at most 2/5 of the arc between two nodes), but
+/// never below [`MIN_NODE_RADIUS`]. A network of a thousand nodes stays a picture of dots
+/// rather than one blot.
+pub fn disc_radius(largest: f64, count: usize, radius: f64) -> f64 {
+    let arc = std::f64::consts::TAU * radius / count.max(1) as f64;
+    (arc / 2.5).clamp(MIN_NODE_RADIUS, largest)
+}
+
 /// An SVG document being drawn.
 #[derive(Debug)]
 pub struct Canvas {

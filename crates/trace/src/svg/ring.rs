@@ -1,16 +1,25 @@
 //! The Chord ring: the identifier circle, 0 at the top, ids growing clockwise.
 //!
 //! Every node sits at its id. The key is the orange diamond. Faint orange chords are the
-//! searcher's fingers. p2plab's lookups are *iterative* (the paper's §4.3 style): the searcher
-//! itself asks every node on the way, and each answer names the next node to ask. So the blue
-//! arrows all leave the searcher, numbered in order, each labelled with the table entry that
-//! named its target (`finger[i]` of the searcher, or of the node that answered before); the
-//! thin green arrows are the answers coming back, and the dashed green one is the `get` to the
-//! key's owner.
+//! searcher's fingers. The lookup's blue arrows are numbered in order, each labelled with the
+//! table entry that named its target (`finger[i]` or `successor[k]`), and drawn as the run
+//! routed it (ToN §IV-C):
+//!
+//! - *iterative* (the default): the searcher itself asks every node on the way, and each
+//!   answer names the next node to ask. So the blue arrows all leave the searcher, and a thin
+//!   green answer comes back from each.
+//! - *recursive*: each node passes the lookup on to the next, so the blue arrows form a chain
+//!   from the searcher to the key's predecessor, and one green answer comes back from its end.
+//!
+//! The dashed green arrow is the `get` to the key's owner.
 
 use std::f64::consts::TAU;
 
-use super::{side_anchor, step_mark, Canvas, Layout, Point, ANSWER, ASK, FAINT, HOLDER, INK};
+use super::{
+    disc_radius, side_anchor, step_mark, Canvas, Layout, Point, ANSWER, ASK, FAINT, HOLDER, INK,
+};
+use p2plab_chord::Routing;
+
 use crate::model::{RingFigure, Trace};
 
 const SIZE: u32 = 800;
@@ -35,7 +44,7 @@ pub fn layout(ring: &RingFigure) -> Layout {
             .iter()
             .map(|n| point(n.id, ring.bits, RADIUS))
             .collect(),
-        node_radius: NODE,
+        node_radius: disc_radius(NODE, ring.nodes.len(), RADIUS),
         guides: vec![RADIUS],
     }
 }
@@ -87,11 +96,19 @@ pub fn draw(trace: &Trace, ring: &RingFigure) -> String {
             Some("4 3"),
         );
     }
+    let recursive = ring.routing == Routing::Recursive;
     let mut marks = Vec::new();
     for jump in &ring.jumps {
-        let asked = (at(trace.origin), at(jump.to));
+        let sender = if recursive { jump.from } else { trace.origin };
+        let asked = (at(sender), at(jump.to));
         marks.push(chord_curve(&mut c, asked, ASK_BOW, ASK, 2.5, None));
-        chord_curve(&mut c, (asked.1, asked.0), ANSWER_BOW, ANSWER, 1.0, None);
+        if !recursive {
+            chord_curve(&mut c, (asked.1, asked.0), ANSWER_BOW, ANSWER, 1.0, None);
+        }
+    }
+    if let (true, Some(last)) = (recursive, ring.jumps.last()) {
+        let answer = (at(last.to), at(trace.origin));
+        chord_curve(&mut c, answer, ANSWER_BOW, ANSWER, 1.0, None);
     }
     if let Some(owner) = ring.owner {
         chord_curve(
@@ -105,23 +122,21 @@ pub fn draw(trace: &Trace, ring: &RingFigure) -> String {
     }
     for (k, (mark, jump)) in marks.iter().zip(&ring.jumps).enumerate() {
         step_mark(&mut c, *mark, k + 1, ASK);
-        let line = if jump.from == trace.origin {
-            format!(
-                "{}. {} asks {}: its own {}",
+        let (from, to) = (trace.label(jump.from), trace.label(jump.to));
+        let line = match (recursive, jump.from == trace.origin) {
+            (true, true) => format!(
+                "{}. {from} hands {to} the lookup: its own {}",
+                k + 1,
+                jump.via
+            ),
+            (true, false) => format!("{}. {from} passes it on to {to}: its {}", k + 1, jump.via),
+            (false, true) => format!("{}. {from} asks {to}: its own {}", k + 1, jump.via),
+            (false, false) => format!(
+                "{}. {} asks {to}, named by {from}: its {}",
                 k + 1,
                 trace.label(trace.origin),
-                trace.label(jump.to),
                 jump.via
-            )
-        } else {
-            format!(
-                "{}. {} asks {}, named by {}: its {}",
-                k + 1,
-                trace.label(trace.origin),
-                trace.label(jump.to),
-                trace.label(jump.from),
-                jump.via
-            )
+            ),
         };
         c.text(
             (f64::from(SIZE) - 20.0, 76.0 + 16.0 * k as f64),
@@ -189,7 +204,7 @@ pub fn draw(trace: &Trace, ring: &RingFigure) -> String {
         } else {
             "white"
         };
-        c.circle(at(i), NODE, fill, INK, None);
+        c.circle(at(i), layout.node_radius, fill, INK, None);
         let l = point(n.id, ring.bits, RADIUS + 12.0);
         c.text(
             (l.0, l.1 + 4.0),
@@ -199,17 +214,22 @@ pub fn draw(trace: &Trace, ring: &RingFigure) -> String {
             &n.id.to_string(),
         );
     }
+    let (how, answers) = if recursive {
+        (
+            "recursive lookup: each node passes it on to the next, in order",
+            "the last node's answer, straight to the searcher; dashed: get from successor(key)",
+        )
+    } else {
+        (
+            "iterative lookup: the searcher asks each node itself, in order",
+            "answers (closer nodes, or the successor); dashed: get from successor(key)",
+        )
+    };
     c.legend(
         (20.0, f64::from(SIZE) + 0.0),
         &[
-            (
-                ASK,
-                "iterative lookup: the searcher asks each node itself, in order",
-            ),
-            (
-                ANSWER,
-                "answers (closer nodes, or the successor); dashed: get from successor(key)",
-            ),
+            (ASK, how),
+            (ANSWER, answers),
             (HOLDER, "the searcher's fingers; the key"),
         ],
     );
