@@ -191,17 +191,24 @@ impl Servent {
             }
             return;
         }
-        // A Query whose TTL runs out here spends none of its link's share of the others.
-        let over_share = d.ttl > 1
+        if self.over_forward_share(now, from, d) {
+            return;
+        }
+        self.flood(from, d, out);
+    }
+
+    /// True (and the drop counted) when passing `d` on would take its link past its share of
+    /// forwards. A Query whose TTL runs out here spends none of that share.
+    fn over_forward_share(&mut self, now: Instant, from: ConnId, d: &Descriptor) -> bool {
+        let over = d.ttl > 1
             && !self
                 .conns
                 .get_mut(&from)
                 .is_some_and(|c| c.allow_forward(now));
-        if over_share {
+        if over {
             self.metrics.record_drop("forward_rate");
-            return;
         }
-        self.flood(from, d, out);
+        over
     }
 
     /// As an ultrapeer, a Query seen before that comes with more TTL left than its first
@@ -232,14 +239,7 @@ impl Servent {
             ttl: d.ttl,
         };
         self.routes.put(now, key, deeper);
-        let over_share = d.ttl > 1
-            && !self
-                .conns
-                .get_mut(&from)
-                .is_some_and(|c| c.allow_forward(now));
-        if over_share {
-            self.metrics.record_drop("forward_rate");
-        } else {
+        if !self.over_forward_share(now, from, d) {
             self.send_to_ultrapeers(Some(from), &d.forwarded(), out);
         }
         true
