@@ -273,6 +273,14 @@ fn limits() -> Vec<(&'static str, String)> {
         ),
         ("MAX_TTL", gnutella::MAX_TTL.to_string()),
         (
+            "MAX_DYNAMIC_PER_SEARCHER",
+            gnutella::servent::MAX_DYNAMIC_PER_SEARCHER.to_string(),
+        ),
+        (
+            "MAX_DYNAMIC_QUERIES",
+            gnutella::servent::MAX_DYNAMIC_QUERIES.to_string(),
+        ),
+        (
             "ROUTE_TABLE_CAPACITY",
             gnutella::ROUTE_TABLE_CAPACITY.to_string(),
         ),

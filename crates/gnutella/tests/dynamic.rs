@@ -17,7 +17,9 @@ use std::time::Duration;
 use common::bench::{descriptors, sent_bytes, Bench};
 use common::{build, one_file, search, sent};
 use p2plab_gnutella::message::query_status::{QueryStatus, STOP, VENDOR_MESSAGE};
-use p2plab_gnutella::servent::{horizon, MAX_DYNAMIC_TTL, PROBE_LINKS, PROBE_TTL};
+use p2plab_gnutella::servent::{
+    horizon, MAX_DYNAMIC_PER_SEARCHER, MAX_DYNAMIC_TTL, PROBE_LINKS, PROBE_TTL,
+};
 use p2plab_gnutella::topology::random_overlay;
 use p2plab_gnutella::{
     Descriptor, Guid, HitRecord, Payload, Query, QueryHit, Role, Servent, Stop, DEFAULT_TTL,
@@ -568,4 +570,38 @@ fn a_leafs_query_already_seen_from_another_ultrapeer_is_a_duplicate_not_a_deeper
     );
     assert!(b.servent.dynamic_outcomes().next().is_none());
     assert_eq!(b.servent.metrics().dropped["duplicate"], 1);
+}
+
+#[test]
+fn a_leaf_gets_at_most_its_share_of_dynamic_queries_and_the_rest_are_dropped() {
+    let mut b = ultrapeer();
+    let links: Vec<ConnId> = (0..6).map(|_| join(&mut b, ULTRAPEER)).collect();
+    let leaf = join(&mut b, LEAF);
+    let busy = |b: &Bench| {
+        b.servent
+            .metrics()
+            .dropped
+            .get("dq_busy")
+            .copied()
+            .unwrap_or(0)
+    };
+    // Each of the leaf's own Queries, up to its share, starts a dynamic query: a probe.
+    for guid in 1..=MAX_DYNAMIC_PER_SEARCHER {
+        let query = Descriptor::new(
+            Guid([guid as u8; 16]),
+            DEFAULT_TTL,
+            Payload::Query(Query::new("zebra")),
+        );
+        let probe = queries(&b.recv(leaf, &query.to_bytes()), &links);
+        assert_eq!(probe.len(), PROBE_LINKS, "query {guid}: {probe:?}");
+    }
+    assert_eq!(busy(&b), 0);
+    // One more while all of them run goes nowhere, and is counted.
+    let one_more = Descriptor::new(
+        Guid([0xEE; 16]),
+        DEFAULT_TTL,
+        Payload::Query(Query::new("zebra")),
+    );
+    assert!(queries(&b.recv(leaf, &one_more.to_bytes()), &links).is_empty());
+    assert_eq!(busy(&b), 1);
 }

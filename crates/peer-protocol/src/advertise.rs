@@ -221,9 +221,15 @@ mod tests {
             may_tell(on_lan, ip("127.0.0.1")),
             "a LAN address works here too"
         );
-        for nowhere in ["0.0.0.0:6346", "[::]:6346", "[::ffff:0.0.0.0]:6346"] {
-            assert!(!may_tell(addr(nowhere), ip("127.0.0.1")), "{nowhere}");
-            assert!(!may_tell(addr(nowhere), ip("10.77.0.3")), "{nowhere}");
+        for unspecified in ["0.0.0.0:6346", "[::]:6346", "[::ffff:0.0.0.0]:6346"] {
+            assert!(
+                !may_tell(addr(unspecified), ip("127.0.0.1")),
+                "{unspecified}"
+            );
+            assert!(
+                !may_tell(addr(unspecified), ip("10.77.0.3")),
+                "{unspecified}"
+            );
         }
     }
 }

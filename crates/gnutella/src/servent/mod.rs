@@ -45,8 +45,9 @@ use crate::{HOST_CACHE_SIZE, ROUTE_EXPIRY, ROUTE_TABLE_CAPACITY};
 use connection::{handshake_under_way, Conn, Handshakes};
 use dynamic::Dynamic;
 pub use dynamic::{
-    horizon, next_ttl, DynamicOutcome, Stop, HORIZON_FUZZ, LEAF_RESULTS, MAX_DYNAMIC_TTL,
-    MAX_HORIZON, MAX_LIFETIME_HOPS, MAX_OUTCOMES, OWN_RESULTS, PROBE_LINKS, PROBE_TTL,
+    horizon, next_ttl, DynamicOutcome, Stop, HORIZON_FUZZ, LEAF_RESULTS, MAX_DYNAMIC_PER_SEARCHER,
+    MAX_DYNAMIC_QUERIES, MAX_DYNAMIC_TTL, MAX_HORIZON, MAX_LIFETIME_HOPS, MAX_OUTCOMES,
+    OWN_RESULTS, PROBE_LINKS, PROBE_TTL,
 };
 pub use search::LateHits;
 use search::{Closed, Search};
