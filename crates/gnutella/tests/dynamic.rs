@@ -22,7 +22,8 @@ use p2plab_gnutella::servent::{
 };
 use p2plab_gnutella::topology::random_overlay;
 use p2plab_gnutella::{
-    Descriptor, Guid, HitRecord, Payload, Query, QueryHit, Role, Servent, Stop, DEFAULT_TTL,
+    Descriptor, DynamicOutcome, Guid, HitRecord, Payload, Query, QueryHit, Role, Servent, Stop,
+    DEFAULT_TTL,
 };
 use p2plab_netsim::TestNet;
 use p2plab_peer_protocol::{
@@ -81,16 +82,27 @@ fn at(b: &mut Bench, at: Duration) -> Vec<Effect> {
     b.input(Input::Timeout)
 }
 
+/// The dynamic query `servent` ended last.
+fn last_outcome(servent: &Servent) -> DynamicOutcome {
+    servent.dynamic_outcomes().last().expect("stopped").clone()
+}
+
+/// A fresh Query for "zebra" (which the ultrapeer's own library does not hold), with
+/// descriptor ID `guid` repeated.
+fn zebra(guid: u8) -> Descriptor {
+    Descriptor::new(
+        Guid([guid; 16]),
+        DEFAULT_TTL,
+        Payload::Query(Query::new("zebra")),
+    )
+}
+
 /// Six ultrapeer links and a leaf; the leaf's own Query for "zebra" (which the ultrapeer's
 /// own library does not hold) arrives, with descriptor ID `guid`.
 fn leaf_query(b: &mut Bench, guid: u8) -> (Vec<ConnId>, ConnId, Vec<Effect>) {
     let links: Vec<ConnId> = (0..6).map(|_| join(b, ULTRAPEER)).collect();
     let leaf = join(b, LEAF);
-    let query = Descriptor::new(
-        Guid([guid; 16]),
-        DEFAULT_TTL,
-        Payload::Query(Query::new("zebra")),
-    );
+    let query = zebra(guid);
     let effects = b.recv(leaf, &query.to_bytes());
     (links, leaf, effects)
 }
@@ -129,12 +141,7 @@ fn a_leafs_query_is_probed_then_widened_one_link_per_wait() {
         when += HOP * 4;
     }
     assert!(queries(&at(&mut b, when), &links).is_empty());
-    let outcome = b
-        .servent
-        .dynamic_outcomes()
-        .last()
-        .expect("stopped")
-        .clone();
+    let outcome = last_outcome(&b.servent);
     assert_eq!(outcome.stop, Stop::LinksUsed);
     assert_eq!(outcome.ttls, [2, 2, 2, 4, 4, 4]);
     assert!(outcome.for_leaf);
@@ -147,11 +154,7 @@ fn with_every_link_probed_the_widening_queries_probed_links_again_deeper() {
     let mut b = ultrapeer();
     let links: Vec<ConnId> = (0..PROBE_LINKS).map(|_| join(&mut b, DEEPER)).collect();
     let leaf = join(&mut b, LEAF);
-    let query = Descriptor::new(
-        Guid([2; 16]),
-        DEFAULT_TTL,
-        Payload::Query(Query::new("zebra")),
-    );
+    let query = zebra(2);
     let probe = queries(&b.recv(leaf, &query.to_bytes()), &links);
     assert_eq!(probe.len(), PROBE_LINKS);
     let mut when = HOP * u32::from(PROBE_TTL);
@@ -164,12 +167,7 @@ fn with_every_link_probed_the_widening_queries_probed_links_again_deeper() {
         when += HOP * 4;
     }
     assert!(queries(&at(&mut b, when), &links).is_empty());
-    let outcome = b
-        .servent
-        .dynamic_outcomes()
-        .last()
-        .expect("stopped")
-        .clone();
+    let outcome = last_outcome(&b.servent);
     assert_eq!(
         (outcome.stop, outcome.ttls),
         (Stop::LinksUsed, vec![2, 2, 2, 4, 4, 4])
@@ -222,12 +220,7 @@ fn results_routed_to_the_leaf_stop_the_query_at_the_target() {
         queries(&at(&mut b, HOP * 2), &links).is_empty(),
         "50 back: no step"
     );
-    let outcome = b
-        .servent
-        .dynamic_outcomes()
-        .last()
-        .expect("stopped")
-        .clone();
+    let outcome = last_outcome(&b.servent);
     assert_eq!((outcome.stop, outcome.results), (Stop::Enough, 50));
     assert_eq!(outcome.ttls, [2, 2, 2]);
 }
@@ -249,12 +242,7 @@ fn the_leafs_own_count_overrides_what_was_routed_and_its_stop_ends_the_query() {
     b.recv(links[first], &status(1, STOP));
     assert!(b.servent.dynamic_outcomes().next().is_none());
     b.recv(leaf, &status(1, STOP));
-    let outcome = b
-        .servent
-        .dynamic_outcomes()
-        .last()
-        .expect("stopped")
-        .clone();
+    let outcome = last_outcome(&b.servent);
     assert_eq!((outcome.stop, outcome.ttls.len()), (Stop::Told, 4));
     assert!(
         queries(&at(&mut b, HOP * 60), &links).is_empty(),
@@ -356,12 +344,7 @@ fn a_common_file_stops_after_the_probe_at_a_fraction_of_a_flood() {
     );
     let mut net = overlay(&adj, Role::Ultrapeer, DEFAULT_TTL, tunes);
     let found = search(&mut net, searcher, "tune").expect("search").len();
-    let outcome = net
-        .node(searcher)
-        .dynamic_outcomes()
-        .last()
-        .expect("stopped")
-        .clone();
+    let outcome = last_outcome(net.node(searcher));
     assert_eq!(outcome.stop, Stop::Enough);
     assert_eq!(
         outcome.ttls, [PROBE_TTL; PROBE_LINKS],
@@ -429,12 +412,7 @@ fn a_rare_file_five_hops_away_is_found_by_widening() {
         Some(5),
         "five links: through the four servents of its chain to the holder"
     );
-    let outcome = net
-        .node(0)
-        .dynamic_outcomes()
-        .last()
-        .expect("stopped")
-        .clone();
+    let outcome = last_outcome(net.node(0));
     assert_eq!(
         outcome.ttls,
         [2, 2, 2, 5, 5, 5, 5],
@@ -448,12 +426,7 @@ fn with_no_holder_the_search_ends_not_found_once_every_link_had_it() {
     let mut net = overlay(&four_chains(false), Role::Ultrapeer, DEFAULT_TTL, rare);
     let started = net.now();
     assert_eq!(search(&mut net, 0, "bootleg"), Ok(Vec::new()), "not found");
-    let outcome = net
-        .node(0)
-        .dynamic_outcomes()
-        .last()
-        .expect("stopped")
-        .clone();
+    let outcome = last_outcome(net.node(0));
     assert_eq!(
         (outcome.stop, outcome.ttls),
         (Stop::LinksUsed, vec![2, 2, 2, 5, 5, 5, 5])
@@ -496,12 +469,7 @@ fn a_leaf_whose_search_closes_stops_its_ultrapeer() {
         search(&mut patient, 18, "bootleg").expect("search").len(),
         1
     );
-    let widened = patient
-        .node(0)
-        .dynamic_outcomes()
-        .last()
-        .expect("stopped")
-        .clone();
+    let widened = last_outcome(patient.node(0));
     assert!(widened.for_leaf);
     assert_eq!(
         (widened.stop, widened.ttls),
@@ -513,12 +481,7 @@ fn a_leaf_whose_search_closes_stops_its_ultrapeer() {
         .expect("search")
         .is_empty());
     hasty.run_for(NET_HOP * 10);
-    let stopped = hasty
-        .node(0)
-        .dynamic_outcomes()
-        .last()
-        .expect("stopped")
-        .clone();
+    let stopped = last_outcome(hasty.node(0));
     assert_eq!((stopped.stop, stopped.ttls), (Stop::Told, vec![2, 2, 2]));
     assert_eq!(hasty.node(0).metrics().sent["query"].messages, 3);
 }
@@ -587,21 +550,13 @@ fn a_leaf_gets_at_most_its_share_of_dynamic_queries_and_the_rest_are_dropped() {
     };
     // Each of the leaf's own Queries, up to its share, starts a dynamic query: a probe.
     for guid in 1..=MAX_DYNAMIC_PER_SEARCHER {
-        let query = Descriptor::new(
-            Guid([guid as u8; 16]),
-            DEFAULT_TTL,
-            Payload::Query(Query::new("zebra")),
-        );
+        let query = zebra(guid as u8);
         let probe = queries(&b.recv(leaf, &query.to_bytes()), &links);
         assert_eq!(probe.len(), PROBE_LINKS, "query {guid}: {probe:?}");
     }
     assert_eq!(busy(&b), 0);
     // One more while all of them run goes nowhere, and is counted.
-    let one_more = Descriptor::new(
-        Guid([0xEE; 16]),
-        DEFAULT_TTL,
-        Payload::Query(Query::new("zebra")),
-    );
+    let one_more = zebra(0xEE);
     assert!(queries(&b.recv(leaf, &one_more.to_bytes()), &links).is_empty());
     assert_eq!(busy(&b), 1);
 }

@@ -27,12 +27,13 @@
 //!     and by md5 and size (a resume request, 215). A file with a real md5 (32 hex digits,
 //!     not all `0`) is in the second; one shared with [`NO_MD5`](crate::NO_MD5), or with
 //!     anything that is not an md5, says nothing about its content and is not.
-//!   - Each user's files are a sorted vector of ids, so a user who leaves is removed at once,
-//!     each posting list it touched scanned once.
+//!   - Each user's files are an ordered set, by their names' first eight bytes, so a user
+//!     who leaves is removed at once (each posting list it touched scanned once), and a
+//!     browse reads the first files in name order without sorting them all.
 //! - The side maps hash names that come off the network, with std's randomly keyed SipHash
 //!   ([`RandomState`]): a client cannot choose names that collide.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::hash::{BuildHasher, Hash, RandomState};
 
 use hashbrown::HashTable;
@@ -139,8 +140,10 @@ impl Postings {
 pub struct Index<U> {
     files: HashMap<FileId, Entry<U>>,
     postings: HashMap<Box<str>, Postings>,
-    /// Each user's files, ids ascending.
-    by_user: HashMap<U, Vec<FileId>>,
+    /// Each user's files, in the order of their normalised names' first eight bytes
+    /// ([`name_prefix`]), then of their ids: a browse reads them in name order without
+    /// sorting them all.
+    by_user: HashMap<U, BTreeSet<(u64, FileId)>>,
     /// Every file, found by its user and normalised name.
     by_name: HashTable<FileId>,
     /// The files with a real md5, found by md5 and size: what a resume request asks for.
@@ -191,7 +194,7 @@ impl<U: Copy + Eq + Hash> Index<U> {
 
     /// How many files `user` shares.
     pub fn files_of(&self, user: U) -> usize {
-        self.by_user.get(&user).map_or(0, Vec::len)
+        self.by_user.get(&user).map_or(0, BTreeSet::len)
     }
 
     /// Indexes a file shared by `user`.
@@ -206,7 +209,10 @@ impl<U: Copy + Eq + Hash> Index<U> {
         let total_bytes = self.room_for(user, &key, name_hash, &info)?;
         let id = self.next_id;
         self.next_id += 1;
-        self.by_user.entry(user).or_default().push(id);
+        self.by_user
+            .entry(user)
+            .or_default()
+            .insert((name_prefix(&key), id));
         for w in words(&info.name) {
             match self.postings.get_mut(w.as_str()) {
                 Some(list) => list.push(id),
@@ -274,18 +280,31 @@ impl<U: Copy + Eq + Hash> Index<U> {
         self.files.get(&id).map(|e| &e.info)
     }
 
-    /// The files `user` shares, in the order of their normalised names (a browse's order:
-    /// the same on every run).
-    pub fn files_by(&self, user: U) -> impl Iterator<Item = &FileInfo> {
-        let mut mine: Vec<&FileInfo> = self
-            .by_user
-            .get(&user)
-            .into_iter()
-            .flatten()
-            .filter_map(|id| self.files.get(id).map(|e| &e.info))
-            .collect();
-        mine.sort_by_cached_key(|info| normalize_name(&info.name));
-        mine.into_iter()
+    /// The first `limit` files `user` shares, in the order of their normalised names (a
+    /// browse's order: the same on every run). The user's files are kept in the order of
+    /// their names' first eight bytes, so only files whose names begin alike are sorted
+    /// here, and the work is about `limit` files however many the user shares.
+    pub fn files_by(&self, user: U, limit: usize) -> Vec<&FileInfo> {
+        let mut out: Vec<&FileInfo> = Vec::new();
+        let mut alike: Vec<&FileInfo> = Vec::new();
+        let mut prefix = None;
+        for &(p, id) in self.by_user.get(&user).into_iter().flatten() {
+            if prefix != Some(p) {
+                if out.len() >= limit {
+                    break;
+                }
+                alike.sort_by_cached_key(|info| normalize_name(&info.name));
+                out.append(&mut alike);
+                prefix = Some(p);
+            }
+            if let Some(e) = self.files.get(&id) {
+                alike.push(&e.info);
+            }
+        }
+        alike.sort_by_cached_key(|info| normalize_name(&info.name));
+        out.append(&mut alike);
+        out.truncate(limit);
+        out
     }
 
     /// Stops indexing `user`'s file `name`. Returns whether it was there.
@@ -295,9 +314,7 @@ impl<U: Copy + Eq + Hash> Index<U> {
             return false;
         };
         if let Some(mine) = self.by_user.get_mut(&user) {
-            if let Ok(at) = mine.binary_search(&id) {
-                mine.remove(at);
-            }
+            mine.remove(&(name_prefix(&key), id));
             if mine.is_empty() {
                 self.by_user.remove(&user);
             }
@@ -311,8 +328,10 @@ impl<U: Copy + Eq + Hash> Index<U> {
         let Some(mine) = self.by_user.remove(&user) else {
             return 0;
         };
-        self.drop_files(&mine);
-        mine.len()
+        let mut ids: Vec<FileId> = mine.into_iter().map(|(_, id)| id).collect();
+        ids.sort_unstable();
+        self.drop_files(&ids);
+        ids.len()
     }
 
     /// Takes the files `ids` (ascending) out of the posting lists, the side maps and the
@@ -408,6 +427,16 @@ impl<U: Copy + Eq + Hash> Index<U> {
             .map(|e| (e.user, &e.info))
             .collect()
     }
+}
+
+/// The first eight bytes of a normalised name, as a number that orders as the bytes do
+/// (shorter names padded with zeros): names in this order are in name order, except among
+/// names that begin with the same eight bytes.
+fn name_prefix(key: &str) -> u64 {
+    let mut bytes = [0u8; 8];
+    let n = key.len().min(8);
+    bytes[..n].copy_from_slice(&key.as_bytes()[..n]);
+    u64::from_be_bytes(bytes)
 }
 
 /// Where the by-name side map files `user`'s file of normalised name `key`.
@@ -596,6 +625,44 @@ mod tests {
         assert!(idx.remove(1, "huge.mp3"));
         assert_eq!(idx.total_bytes(), 1);
     }
+    #[test]
+    fn a_browse_is_in_name_order_even_where_names_begin_alike_and_stops_at_its_limit() {
+        let mut idx = Index::new(limits(10));
+        for name in [
+            "zz top.mp3",
+            "Same prefix b.mp3",
+            "same",
+            "same prefix a.mp3",
+            "SAME  PREFIX c.mp3",
+            "a.mp3",
+        ] {
+            idx.add(1, file(name, 1)).unwrap();
+        }
+        idx.add(2, file("other.mp3", 1)).unwrap();
+        let all: Vec<&str> = idx
+            .files_by(1, 100)
+            .iter()
+            .map(|f| f.name.as_str())
+            .collect();
+        assert_eq!(
+            all,
+            [
+                "a.mp3",
+                "same",
+                "same prefix a.mp3",
+                "Same prefix b.mp3",
+                "SAME  PREFIX c.mp3",
+                "zz top.mp3"
+            ]
+        );
+        let first: Vec<&str> = idx.files_by(1, 3).iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(first, ["a.mp3", "same", "same prefix a.mp3"]);
+        assert!(idx.files_by(3, 100).is_empty());
+        assert!(idx.remove(1, "same prefix a.mp3"));
+        assert_eq!(idx.files_by(1, 2)[1].name, "same");
+        assert_eq!(idx.files_by(1, 3)[2].name, "Same prefix b.mp3");
+    }
+
     /// One step of the model test: user `0..3` adds, removes or leaves, with a name made of
     /// words of a 4-word vocabulary (so names collide, lists grow and shrink).
     #[derive(Debug, Clone)]

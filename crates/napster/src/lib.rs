@@ -71,13 +71,14 @@ pub const MAX_FILES_PER_USER: usize = p2plab_peer_protocol::library::MAX_FILES;
 /// with a 404, as OpenNap refuses a share past its per-user limit.
 ///
 /// This bounds the index's memory. `tests/index_memory.rs` counts what a file costs, to the
-/// byte, and holds it to a budget of 350 bytes with names like those of `p2plab bench
+/// byte, and holds it to a budget of 375 bytes with names like those of `p2plab bench
 /// napster`: its record (slot, name, md5), one id in the posting list of each of its words,
-/// and one id in each side map. A word no other file has costs a posting list of its own,
-/// about 60 bytes, so a 255-byte name of one-letter words that no other file has costs about
-/// 8 KB. The full index thus takes under 100 MB for ordinary names and at most about 2 GB
-/// for the worst. The busiest scenario indexes 4,000 files; 250,000 is also two and a half
-/// users at [`MAX_FILES_PER_USER`].
+/// one id in each side map, and its place in its user's name-ordered set. A word no other
+/// file has costs a posting list of its own, about 60 bytes, so a 255-byte name of
+/// one-letter words that no other file has costs about 8 KB. The full index thus takes
+/// under 100 MB for ordinary names and at most about 2 GB for the worst. The busiest
+/// scenario indexes 4,000 files; 250,000 is also two and a half users at
+/// [`MAX_FILES_PER_USER`].
 pub const MAX_INDEXED_FILES: usize = 250_000;
 
 /// The most bytes the indexed files may add up to, for all users together; a share that

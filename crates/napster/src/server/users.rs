@@ -66,8 +66,8 @@ impl Server {
         };
         let entries: Vec<Message> = self
             .index
-            .files_by(target)
-            .take(limit)
+            .files_by(target, limit)
+            .into_iter()
             .map(|file| Message::BrowseEntry {
                 nick: holder.clone(),
                 file: file.clone(),
