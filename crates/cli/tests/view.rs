@@ -598,6 +598,7 @@ fn a_simulated_run_replays_to_its_log_s_final_counters_and_zooms_into_a_node() {
         "a joined node has successors"
     );
     page.assert_no_errors();
+    page.eval("window.scrollTo(0, 0)");
     page.screenshot("view-zoom.png");
 }
 

@@ -85,12 +85,12 @@
   // Nodes up at each phase's end, over the run's time.
   function history(n) {
     const points = n.history;
-    const last = Math.max(1, ...points.map(([t]) => t));
+    const first = points[0][0], span = Math.max(1, points[points.length - 1][0] - first);
     const most = Math.max(1, ...points.map(([, up]) => up));
     const picture = svg("svg", { viewBox: "0 0 200 60", width: 200, height: 60 });
-    const xy = points.map(([t, up]) => `${(200 * t) / last},${58 - (54 * up) / most}`);
+    const xy = points.map(([t, up]) => `${(200 * (t - first)) / span},${58 - (54 * up) / most}`);
     picture.appendChild(svg("polyline", { class: "history", points: xy.join(" ") }));
-    return figure(`nodes up at each phase's end (most ${most})`, picture);
+    return figure(`nodes up at each phase's end, ${seconds(first)} to ${seconds(first + span)}`, picture);
   }
 
   // A large network: distributions instead of its nodes, and a node to zoom into.
@@ -171,9 +171,13 @@
     const section = element("section", undefined, "network");
     section.dataset.network = n.network;
     section.appendChild(element("h2", n.network));
-    section.appendChild(element("p",
-      `up ${n.up} · joined ${n.joined} · left ${n.left} · crashed ${n.crashed}`, "members"));
+    // A snapshot alone (a ring the simulator built) has no joins to count: it says its size.
+    const members = n.world && n.joined === 0
+      ? `${n.world.up} of ${n.world.nodes} up in the snapshot`
+      : `up ${n.up} · joined ${n.joined} · left ${n.left} · crashed ${n.crashed}`;
+    section.appendChild(element("p", members, "members"));
     section.appendChild(picture(n));
+    if (n.phases.length === 0 && n.world) return section;
     const table = element("table");
     const head = element("tr");
     for (const [heading] of columns) head.appendChild(element("th", heading));
