@@ -191,7 +191,7 @@ pub(crate) async fn on_sockets(
     spec: &Scenario,
     out: &Path,
     processes: bool,
-    events: Option<tokio::sync::broadcast::Sender<p2plab_scenario::live::Event>>,
+    events: Option<tokio::sync::broadcast::Sender<p2plab_scenario::live::Stamped>>,
 ) -> anyhow::Result<Report> {
     check_fd_limit(spec, processes)?;
     let exe = if processes {

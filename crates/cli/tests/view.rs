@@ -1,8 +1,10 @@
 //! `p2plab view` on loopback: the server answers only its own page, with its token; the
 //! replay page steps through the messages `p2plab trace` prints; the live page's counters go
-//! from nothing to the run's own report. The browser tests drive headless Chromium; with
-//! P2PLAB_SCREENSHOTS set they save docs/src/figures/view-replay.png, view-live.png,
-//! view-chord-recursive.png and view-1000.png.
+//! from nothing to the run's own report; a simulated run's log replays to its final
+//! counters, and zooming into a node shows the links its snapshot holds, at any size. The
+//! browser tests drive headless Chromium; with P2PLAB_SCREENSHOTS set they save
+//! docs/src/figures/view-replay.png, view-live.png, view-chord-recursive.png, view-1000.png,
+//! view-sim-replay.png, view-zoom.png and view-ring.png.
 
 // Each test file uses its own share of the helpers.
 #[allow(dead_code)]
@@ -386,4 +388,320 @@ fn the_live_page_shows_the_run_s_counters_as_they_come() {
     }
     page.assert_no_errors();
     page.screenshot("view-live.png");
+}
+
+/// A simulated run of the live test's scenario, replayed from its log (written to `log`).
+fn simulated(dir: &Path, log: &Path) -> View {
+    let out = dir.join("out").display().to_string();
+    let log = log.display().to_string();
+    let file = scenario_file(dir);
+    View::start(&["scenario", &file, "--sim", "--log", &log, "--out", &out])
+}
+
+/// The log a view wrote, as JSON.
+fn read_log(log: &Path) -> Value {
+    let text = std::fs::read_to_string(log).expect("the view wrote its log");
+    serde_json::from_str(&text).expect("the log is JSON")
+}
+
+/// The body of a `view.get` answer (after its headers).
+fn body(answer: &str) -> &str {
+    answer.split_once("\r\n\r\n").map_or("", |(_, b)| b)
+}
+
+#[test]
+fn the_replay_s_routes_need_the_token_and_its_log_is_the_same_each_run() {
+    let dir = scratch("routes");
+    let (first, second) = (dir.path().join("a.json"), dir.path().join("b.json"));
+    let view = simulated(dir.path(), &first);
+    drop(simulated(dir.path(), &second));
+    let bytes = |p: &Path| std::fs::read(p).expect("a log");
+    assert!(
+        bytes(&first) == bytes(&second),
+        "one seed, one log, byte for byte"
+    );
+    let steps = read_log(&first)["events"].as_array().expect("events").len();
+
+    let token = view.token().to_owned();
+    let end = format!("/shown?step={steps}&token={token}");
+    let node = format!("/node?network=chord&place=0&step={steps}&token={token}");
+    for path in ["/shown?step=1", "/node?network=chord&place=0"] {
+        let (status, answer) = view.get(path, &[]);
+        assert_eq!(status, 401, "{path}: {answer}");
+        assert!(
+            !answer.contains("\"title\"") && !answer.contains("\"roles\""),
+            "{path}"
+        );
+    }
+    for path in [&end, &node] {
+        let (status, answer) = view.get(path, &["Origin: http://attacker.example"]);
+        assert_eq!(status, 403, "{path}: {answer}");
+        assert!(
+            !answer.contains("\"title\"") && !answer.contains("\"roles\""),
+            "{path}"
+        );
+        let (status, answer) = view.get(path, &[]);
+        assert_eq!(status, 200, "{path}: {answer}");
+        assert!(!answer.to_ascii_lowercase().contains("access-control-"));
+    }
+    let (_, shown) = view.get(&end, &[]);
+    let shown = body(&shown).to_owned();
+    assert!(
+        shown.contains(&format!("\"step\":{steps},\"steps\":{steps}")),
+        "{shown}"
+    );
+    let missing = format!("/node?network=chord&place=999&token={token}");
+    assert_eq!(view.get(&missing, &[]).0, 404, "no such node");
+
+    // The file replays as the run did.
+    let file = first.display().to_string();
+    let again = View::start(&["replay", &file]);
+    let end = format!("/shown?step={steps}&token={}", again.token());
+    let (status, replayed) = again.get(&end, &[]);
+    assert_eq!(status, 200);
+    assert_eq!(body(&replayed), shown, "the file replays as the run did");
+}
+
+/// Looks at the page until the status line says the replay shows step `step` of its log.
+fn wait_for_step(page: &Page, step: usize) -> String {
+    wait_for(page, &format!("step {step}"), |s| {
+        s.starts_with(&format!("replay: step {step} of "))
+    })
+}
+
+/// The last report of each phase of `network` in a log, by label.
+fn logged_phases<'a>(log: &'a Value, network: &str) -> Vec<&'a Value> {
+    let events = log["events"].as_array().expect("events");
+    events
+        .iter()
+        .filter(|e| e["event"]["kind"] == "phase" && e["event"]["data"]["network"] == network)
+        .map(|e| &e["event"]["data"]["report"])
+        .collect()
+}
+
+/// The names of the nodes a log's node links to in `role` (the log's field name).
+fn logged_links(world: &Value, place: usize, field: &str) -> Vec<String> {
+    let nodes = world["nodes"].as_array().expect("nodes");
+    let name = |p: &Value| nodes[p.as_u64().expect("a place") as usize]["name"].clone();
+    let links = &nodes[place][field];
+    let places: Vec<Value> = match links {
+        Value::Array(a) => a.clone(),
+        Value::Null => Vec::new(),
+        one => vec![one.clone()],
+    };
+    places
+        .iter()
+        .map(|p| name(p).as_str().expect("a name").to_owned())
+        .collect()
+}
+
+/// The names the zoom panel lists for `role`.
+fn zoomed_links(page: &Page, role: &str) -> Vec<String> {
+    let names = page.eval(&format!(
+        "[...document.querySelectorAll('#zoom li[data-role=\"{role}\"] [data-place]')]
+           .map((s) => s.textContent)"
+    ));
+    serde_json::from_value(names).expect("names")
+}
+
+/// Checks that the zoom panel shows node `place` of `world` with exactly its links.
+fn assert_zoom_shows(page: &Page, world: &Value, place: usize, roles: &[(&str, &str)]) {
+    let name = world["nodes"][place]["name"].as_str().expect("a name");
+    for _ in 0..MAX_POLLS {
+        let title = page.text("document.getElementById('zoom-title').textContent");
+        if title.contains(&format!(": {name},")) {
+            break;
+        }
+        std::thread::sleep(POLL);
+    }
+    for (role, field) in roles {
+        let logged = logged_links(world, place, field);
+        assert_eq!(zoomed_links(page, role), logged, "{name}: {role}");
+    }
+}
+
+#[test]
+fn a_simulated_run_replays_to_its_log_s_final_counters_and_zooms_into_a_node() {
+    let Some(browser) = chromium() else { return };
+    let dir = scratch("sim");
+    let log_file = dir.path().join("log.json");
+    let view = simulated(dir.path(), &log_file);
+    let log = read_log(&log_file);
+    let steps = log["events"].as_array().expect("events").len();
+    let page = Page::open(browser, &view.url);
+    wait_for_step(&page, 0);
+    page.eval("document.getElementById('speed').value = '10000'");
+    page.press("play");
+    wait_for_step(&page, steps);
+    for network in ["napster", "gnutella", "chord"] {
+        let phases = logged_phases(&log, network);
+        assert!(!phases.is_empty(), "{network}: the log has phases");
+        let mut queries = 0;
+        for phase in &phases {
+            let label = phase["label"].as_str().expect("a label");
+            let number = |key: &str| phase[key].as_u64().expect("a count");
+            let shown = |name: &str| counter(&page, network, label, name);
+            assert_eq!(
+                shown("queries"),
+                number("queries").to_string(),
+                "{network} {label}"
+            );
+            let found = format!("{}/{}", number("found"), number("findable"));
+            assert_eq!(shown("found"), found, "{network} {label}");
+            assert_eq!(shown("upkeep"), number("upkeep_messages").to_string());
+            assert_eq!(shown("peers"), number("live_peers").to_string());
+            queries += number("queries");
+        }
+        assert!(queries > 0, "{network}: the run asked");
+        let overall = counter(&page, network, "overall", "queries");
+        assert_eq!(overall, queries.to_string(), "{network}: overall");
+        let members = page.text(&format!(
+            "document.querySelector('section[data-network=\"{network}\"] .members').textContent"
+        ));
+        assert!(members.contains("crashed 1"), "{network}: {members}");
+        let mode = page.text(&format!(
+            "document.querySelector('section[data-network=\"{network}\"] .picture').dataset.mode"
+        ));
+        assert_eq!(
+            mode, "dots",
+            "{network}: a small network is drawn node by node"
+        );
+    }
+    page.assert_no_errors();
+    page.screenshot("view-sim-replay.png");
+
+    // Back to the first phase's end, then into one Chord node's neighbourhood there.
+    let events = log["events"].as_array().expect("events");
+    let world_at = events
+        .iter()
+        .position(|e| e["event"]["kind"] == "world" && e["event"]["data"]["network"] == "chord")
+        .expect("a Chord snapshot");
+    let world = &events[world_at]["event"]["data"];
+    page.eval(&format!(
+        "(() => {{ const t = document.getElementById('timeline');
+           t.value = {}; t.dispatchEvent(new Event('input')); }})()",
+        world_at + 1
+    ));
+    wait_for_step(&page, world_at + 1);
+    let place = 2;
+    page.mouse_click(&format!(
+        "section[data-network=\"chord\"] .dots .node[data-place=\"{place}\"] circle"
+    ));
+    let chord = [
+        ("predecessor", "predecessor"),
+        ("successor", "successors"),
+        ("finger", "fingers"),
+    ];
+    assert_zoom_shows(&page, world, place, &chord);
+    assert!(
+        !zoomed_links(&page, "successor").is_empty(),
+        "a joined node has successors"
+    );
+    page.assert_no_errors();
+    page.eval("window.scrollTo(0, 0)");
+    page.screenshot("view-zoom.png");
+}
+
+/// Nodes in the ring the aggregate test builds, unless `VIEW_RING_NODES_ENV` says otherwise:
+/// past the page's drawing limit (1,000), so it shows distributions, and built in seconds.
+const RING_NODES: usize = 2_000;
+
+/// Set to the ring's size for scripts/view-ring.sh (100000: the size the page must stay
+/// usable at).
+const VIEW_RING_NODES_ENV: &str = "P2PLAB_VIEW_RING_NODES";
+
+/// Zooms the responsiveness test makes, each to the node's first successor.
+const ZOOMS: usize = 20;
+
+/// A simulated Chord ring too large to draw: the page shows distributions whose bars count
+/// every node, zooms into the busiest node with exactly the links its snapshot holds, and
+/// walks the ring successor by successor. How long the server took to build the ring, to
+/// show the end, and each zoom, and the frames drawn meanwhile, are printed (one
+/// `view-ring` line for scripts/view-ring.sh), never asserted.
+#[test]
+fn a_large_ring_shows_distributions_and_zooms_into_a_node_s_real_links() {
+    let Some(browser) = chromium() else { return };
+    let nodes: usize = std::env::var(VIEW_RING_NODES_ENV)
+        .ok()
+        .map_or(RING_NODES, |n| n.parse().expect("a number of nodes"));
+    let dir = scratch("ring");
+    let log_file = dir.path().join("ring.json");
+    let log_arg = log_file.display().to_string();
+    let started = std::time::Instant::now();
+    let view = View::start(&["ring", "--nodes", &nodes.to_string(), "--log", &log_arg]);
+    let build_s = started.elapsed().as_secs_f64();
+    let log = read_log(&log_file);
+    let world = &log["events"][0]["event"];
+    assert_eq!(world["kind"], "world");
+    let world = &world["data"];
+    let page = Page::open(browser, &view.url);
+    wait_for_step(&page, 0);
+    let end_ms = page.eval(
+        "new Promise((done) => {
+           const t0 = performance.now();
+           document.getElementById('end').click();
+           const look = () => document.querySelector('.picture[data-mode=\"aggregate\"]')
+             ? done(performance.now() - t0) : requestAnimationFrame(look);
+           requestAnimationFrame(look);
+         })",
+    );
+    let bars = page.eval(
+        "[...document.querySelectorAll('svg[data-histogram=\"degree\"] rect')]
+           .reduce((sum, r) => sum + Number(r.dataset.count), 0)",
+    );
+    assert_eq!(
+        bars.as_u64(),
+        Some(nodes as u64),
+        "the bars count every node"
+    );
+    assert_eq!(
+        page.eval("document.querySelectorAll('.dots .node').length")
+            .as_u64(),
+        Some(0),
+        "no node is drawn one by one"
+    );
+    let busiest = page.eval("Number(document.querySelector('input.place').value)");
+    let busiest = busiest.as_u64().expect("a place") as usize;
+    page.eval("document.querySelector('.picture form button').click()");
+    let chord = [
+        ("predecessor", "predecessor"),
+        ("successor", "successors"),
+        ("finger", "fingers"),
+    ];
+    assert_zoom_shows(&page, world, busiest, &chord);
+    let walk = page.eval(&format!(
+        "new Promise(async (done) => {{
+           let frames = 0, counting = true;
+           const tick = () => {{ if (counting) {{ frames++; requestAnimationFrame(tick); }} }};
+           requestAnimationFrame(tick);
+           const title = document.getElementById('zoom-title');
+           const times = [], start = performance.now();
+           for (let k = 0; k < {ZOOMS}; k++) {{
+             const before = title.textContent, t0 = performance.now();
+             document.querySelector('#zoom li[data-role=\"successor\"] [data-place]').click();
+             while (title.textContent === before) await new Promise((r) => requestAnimationFrame(r));
+             times.push(performance.now() - t0);
+           }}
+           counting = false;
+           done([frames, performance.now() - start, times.sort((a, b) => a - b)]);
+         }})"
+    ));
+    let (frames, ms) = (
+        walk[0].as_f64().expect("frames"),
+        walk[1].as_f64().expect("ms"),
+    );
+    let times: Vec<f64> = serde_json::from_value(walk[2].clone()).expect("times");
+    assert_eq!(times.len(), ZOOMS, "every zoom was drawn");
+    let (idle, idle_ms) = page.idle_frames(1_000);
+    page.assert_no_errors();
+    page.screenshot("view-ring.png");
+    println!(
+        "view-ring nodes={nodes} build_s={build_s:.0} end_ms={:.0} zooms={ZOOMS} \
+         zoom_ms_median={:.0} zoom_ms_max={:.0} fps={:.1} idle_fps={:.1}",
+        end_ms.as_f64().unwrap_or(f64::NAN),
+        times[ZOOMS / 2],
+        times[ZOOMS - 1],
+        frames * 1000.0 / ms,
+        idle * 1000.0 / idle_ms
+    );
 }

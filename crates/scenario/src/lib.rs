@@ -29,8 +29,11 @@
 //!   node from, and the JSON document a child process reads.
 //! - [`timeline`] — the scenario's steps as a sans-IO state machine: it emits actions and
 //!   takes back what happened; every pick, verdict and number is made there, once.
-//! - [`live`] — what a run on real sockets tells a watcher as it goes: phase reports and
-//!   nodes joining, leaving, crashing, over a channel that never holds the run up.
+//! - [`neighbours`] — what every simulated node links to, read from its core: the
+//!   snapshots a recorded run keeps for a replay to zoom into.
+//! - [`live`] — what a run tells a watcher as it goes: phase reports and nodes joining,
+//!   leaving, crashing, live over a channel that never holds the run up, or recorded into a
+//!   log to replay.
 //! - [`sockets`] — the engine of real nodes on loopback TCP (in this process or as child
 //!   processes) that plays the timeline.
 //! - [`sim`] — the engine of the same cores on the simulator's virtual network and clock.
@@ -51,6 +54,7 @@ pub mod machine;
 pub mod markdown;
 pub(crate) mod memory;
 pub mod misses;
+pub mod neighbours;
 pub mod node_spec;
 pub mod overlay;
 pub(crate) mod plan;

@@ -40,8 +40,8 @@ async fn a_watcher_hears_the_report_as_it_is_made() {
     };
     let report = run(&scenario, &opts).await.unwrap();
     let mut all = Vec::new();
-    while let Ok(event) = heard.try_recv() {
-        all.push(event);
+    while let Ok(stamped) = heard.try_recv() {
+        all.push(stamped.event);
     }
     assert!(
         matches!(all.last(), Some(Event::Done)),

@@ -107,11 +107,15 @@ fn given_token<'a>(headers: &'a HeaderMap, uri: &'a Uri) -> Option<&'a str> {
         .get(header::AUTHORIZATION)
         .and_then(|h| h.to_str().ok())
         .and_then(|h| h.strip_prefix("Bearer "));
-    bearer.or_else(|| {
-        uri.query()?.split('&').find_map(|pair| {
-            let (name, value) = pair.split_once('=')?;
-            (name == TOKEN_PARAM).then_some(value)
-        })
+    bearer.or_else(|| query_param(uri, TOKEN_PARAM))
+}
+
+/// The value of the query parameter `name` in `uri`, as it is written (the view's own
+/// parameters are digits, names and hex, which need no decoding).
+pub fn query_param<'a>(uri: &'a Uri, name: &str) -> Option<&'a str> {
+    uri.query()?.split('&').find_map(|pair| {
+        let (key, value) = pair.split_once('=')?;
+        (key == name).then_some(value)
     })
 }
 

@@ -1,5 +1,6 @@
 //! The live source: a scenario on real sockets, its counters streamed to the page as they
-//! come.
+//! come — and [`Shown`], what the page draws of a run, which a replay folds from its log
+//! too ([`super::replay`]).
 //!
 //! The run tells its events ([`p2plab_scenario::live`]) to one task here, which folds them
 //! into [`Shown`]: what the page draws, small and bounded. Each page that watches gets the
@@ -17,11 +18,13 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::sse::{self, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
-use p2plab_scenario::live::Event;
+use p2plab_scenario::live::{Event, Stamped};
 use p2plab_scenario::report::PhaseReport;
 use p2plab_scenario::spec::Network;
 use serde::Serialize;
 use tokio::sync::{broadcast, watch, Notify, OwnedSemaphorePermit, Semaphore};
+
+use super::world::WorldShown;
 
 /// Pages that may watch at once. One person opens one or two; each costs a task and a copy
 /// of [`Shown`] per change, so a few suffice, and a runaway script cannot open thousands.
@@ -34,8 +37,18 @@ pub const RECENT: usize = 40;
 /// The page: its markup, with the player's style (the same colours and type) and its own
 /// script.
 const PAGE: &str = include_str!("live.html");
-/// What the page does: listens to the event stream and draws the counters.
+/// What the page does: listens to the event stream (or replays a log) and draws the
+/// counters.
 const SCRIPT: &str = include_str!("live.js");
+
+/// Where the page's pictures come from: its script reads it from the page's `<body>`.
+#[derive(Debug, Clone, Copy)]
+pub enum Source {
+    /// A run on real sockets, streamed as it goes (`/events`).
+    Live,
+    /// A recorded log, replayed step by step (`/shown`, `/node`).
+    Replay,
+}
 
 /// What the page shows of the run.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -53,8 +66,15 @@ pub struct Shown {
     /// The newest joins, leaves and crashes, at most [`RECENT`].
     pub recent: VecDeque<String>,
     /// Events the page's source fell too far behind to hear (see
-    /// [`p2plab_scenario::live::BACKLOG`]).
+    /// [`p2plab_scenario::live::BACKLOG`]), or that the log left out past its bound.
     pub lost: u64,
+    /// Events shown so far.
+    pub step: usize,
+    /// A replay: the events in its log (the timeline's end); 0 for a live run.
+    pub steps: usize,
+    /// When the newest event shown happened, µs of the run's clock (virtual on the
+    /// simulator).
+    pub at_us: u64,
 }
 
 /// One network.
@@ -74,6 +94,10 @@ pub struct NetworkShown {
     pub phases: Vec<Counters>,
     /// All of them together.
     pub overall: Counters,
+    /// Nodes up at each phase's end, with its instant (µs): the network's size over time.
+    pub history: Vec<(u64, u64)>,
+    /// The newest snapshot of its nodes (a simulated run only).
+    pub world: Option<WorldShown>,
 }
 
 /// The counters of a phase, or of several added up. The page divides (success = found /
@@ -162,6 +186,8 @@ impl Shown {
                 label: "overall".to_owned(),
                 ..Counters::default()
             },
+            history: Vec::new(),
+            world: None,
         };
         Shown {
             title: title.to_owned(),
@@ -170,9 +196,12 @@ impl Shown {
         }
     }
 
-    /// What `event` changes.
-    fn apply(&mut self, event: Event) {
-        let line = match &event {
+    /// What `stamped` changes.
+    pub fn apply(&mut self, stamped: &Stamped) {
+        let (at_us, event) = (stamped.at_us, &stamped.event);
+        self.step += 1;
+        self.at_us = self.at_us.max(at_us);
+        let line = match event {
             Event::Joined { network, node } => Some(format!("{network}: {node} joined")),
             Event::Left {
                 network,
@@ -182,7 +211,7 @@ impl Shown {
                 let how = if *crashed { "crashed" } else { "left" };
                 Some(format!("{network}: {node} {how}"))
             }
-            Event::Phase { .. } | Event::Done => None,
+            Event::Phase { .. } | Event::World(_) | Event::Done => None,
         };
         if let Some(line) = line {
             if self.recent.len() == RECENT {
@@ -190,10 +219,11 @@ impl Shown {
             }
             self.recent.push_front(line);
         }
-        let network = match &event {
+        let network = match event {
             Event::Phase { network, .. }
             | Event::Joined { network, .. }
             | Event::Left { network, .. } => *network,
+            Event::World(world) => world.network,
             Event::Done => {
                 self.done = true;
                 return;
@@ -204,16 +234,18 @@ impl Shown {
         };
         match event {
             Event::Phase { nodes, report, .. } => {
-                let counters = Counters::of(nodes, &report);
+                let counters = Counters::of(*nodes, report);
                 shown.overall.add(&counters);
                 shown.phases.push(counters);
+                shown.history.push((at_us, shown.up));
             }
+            Event::World(world) => shown.world = Some(WorldShown::of(at_us, world)),
             Event::Joined { .. } => {
                 shown.joined += 1;
                 shown.up += 1;
             }
             Event::Left { crashed, .. } => {
-                if crashed {
+                if *crashed {
                     shown.crashed += 1;
                 } else {
                     shown.left += 1;
@@ -251,10 +283,10 @@ impl Live {
     }
 
     /// Folds the run's events into what the page shows until the run drops its sender.
-    pub async fn listen(&self, mut events: broadcast::Receiver<Event>) {
+    pub async fn listen(&self, mut events: broadcast::Receiver<Stamped>) {
         loop {
             match events.recv().await {
-                Ok(event) => self.update(|s| s.apply(event)),
+                Ok(stamped) => self.update(|s| s.apply(&stamped)),
                 Err(broadcast::error::RecvError::Lagged(n)) => self.update(|s| s.lost += n),
                 Err(broadcast::error::RecvError::Closed) => return,
             }
@@ -262,10 +294,20 @@ impl Live {
     }
 }
 
-/// `GET /`: the page.
+/// `GET /`: the page, for the live source.
 pub async fn page() -> Html<String> {
+    page_for(Source::Live)
+}
+
+/// The page, for `source`.
+pub fn page_for(source: Source) -> Html<String> {
+    let source = match source {
+        Source::Live => "live",
+        Source::Replay => "replay",
+    };
     Html(
         PAGE.replace("{{style}}", p2plab_trace::player::STYLE)
+            .replace("{{source}}", source)
             .replace("{{script}}", SCRIPT),
     )
 }
@@ -307,8 +349,12 @@ async fn next_event(
 mod tests {
     use super::*;
 
-    fn phase(label: &str, queries: u64, found: u64, share: f64) -> Event {
-        Event::Phase {
+    fn stamped(event: Event) -> Stamped {
+        Stamped { at_us: 0, event }
+    }
+
+    fn phase(label: &str, queries: u64, found: u64, share: f64) -> Stamped {
+        stamped(Event::Phase {
             nodes: 4,
             network: Network::Chord,
             index: 1,
@@ -323,14 +369,14 @@ mod tests {
                 busiest_node: format!("node of {label}"),
                 ..PhaseReport::default()
             }),
-        }
+        })
     }
 
     #[test]
     fn the_overall_row_adds_the_phases_and_keeps_the_busiest_node() {
         let mut shown = Shown::new("t", &[Network::Chord]);
-        shown.apply(phase("a", 10, 9, 0.2));
-        shown.apply(phase("b", 30, 30, 0.1));
+        shown.apply(&phase("a", 10, 9, 0.2));
+        shown.apply(&phase("b", 30, 30, 0.1));
         let chord = &shown.networks[0];
         assert_eq!(chord.phases.len(), 2);
         let all = &chord.overall;
@@ -343,16 +389,16 @@ mod tests {
     fn joins_and_crashes_are_counted_and_the_list_stays_short() {
         let mut shown = Shown::new("t", &[Network::Chord]);
         for i in 0..RECENT + 5 {
-            shown.apply(Event::Joined {
+            shown.apply(&stamped(Event::Joined {
                 network: Network::Chord,
                 node: format!("peer {i}"),
-            });
+            }));
         }
-        shown.apply(Event::Left {
+        shown.apply(&stamped(Event::Left {
             network: Network::Chord,
             node: "peer 3".to_owned(),
             crashed: true,
-        });
+        }));
         let chord = &shown.networks[0];
         assert_eq!(
             (chord.joined, chord.crashed, chord.up),
@@ -360,7 +406,8 @@ mod tests {
         );
         assert_eq!(shown.recent.len(), RECENT);
         assert_eq!(shown.recent[0], "chord: peer 3 crashed");
-        shown.apply(Event::Done);
+        shown.apply(&stamped(Event::Done));
         assert!(shown.done);
+        assert_eq!(shown.step, RECENT + 7);
     }
 }

@@ -1,5 +1,6 @@
 //! `p2plab view`: a web page on this machine that shows a network — a traced search replayed
-//! message by message, or a scenario running on real sockets with its counters live.
+//! message by message, a scenario running on real sockets with its counters live, or a
+//! simulated run replayed from its event log.
 //!
 //! The server listens on 127.0.0.1 only and prints one URL, which carries a fresh token; every
 //! request without it is refused ([`guard`]). Every byte of every page is built into the
@@ -10,15 +11,21 @@
 //! - [`guard`] — who is answered: the page's own origin, with the token; nobody else.
 //! - [`live`] — the live source: the run's events folded into what the page shows, streamed
 //!   as server-sent events.
+//! - [`replay`] — a simulated run's log (a scenario, or a Chord ring's snapshot), folded
+//!   step by step by the same code, on the same page.
+//! - [`world`] — what the page shows of a snapshot: every node, or distributions past
+//!   [`world::DRAW_LIMIT`]; one node's neighbourhood.
 //! - [`listener`] — the listening socket, with a bound on the connections open at once.
 //!
-//! The replay source needs no module of its own: it serves the trace player's page
+//! A traced search needs no module of its own: it serves the trace player's page
 //! ([`p2plab_trace::player`]), the very page `p2plab trace --html` writes, so the same seed
 //! shows the same film in both.
 
 pub mod guard;
 pub mod listener;
 pub mod live;
+pub mod replay;
+pub mod world;
 
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
@@ -37,6 +44,7 @@ use crate::trace_cmd::TraceNetwork;
 use guard::{Guard, TOKEN_PARAM};
 use listener::Bounded;
 use live::Live;
+use replay::Replay;
 
 /// `p2plab view` options.
 #[derive(Debug, Args)]
@@ -56,13 +64,38 @@ enum Source {
     /// the same seed, the same film).
     Trace(TraceNetwork),
     /// Run a scenario on real sockets and watch each network's counters and nodes as they
-    /// change; the run begins when the page opens.
+    /// change; the run begins when the page opens. With --sim, play it on the simulator
+    /// first and replay its event log.
     Scenario {
         /// The scenario file (default: scenarios/default.json, built into the binary).
         file: Option<PathBuf>,
         /// Where the report goes when the run is over.
         #[arg(long, default_value = "out/view")]
         out: PathBuf,
+        /// Play it on the deterministic simulator, then replay its events in virtual time.
+        #[arg(long)]
+        sim: bool,
+        /// With --sim: also write the event log here, for `p2plab view replay`.
+        #[arg(long, requires = "sim")]
+        log: Option<PathBuf>,
+    },
+    /// Replay an event log that `--log` wrote.
+    Replay {
+        /// The log file.
+        log: PathBuf,
+    },
+    /// Build a Chord ring on the simulator and explore its snapshot: distributions of
+    /// links and load, and any node's predecessor, successors and fingers.
+    Ring {
+        /// Nodes in the ring.
+        #[arg(long, default_value_t = 10_000)]
+        nodes: usize,
+        /// Seeds the network and every node: the same seed gives the same ring.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Also write the snapshot's log here, for `p2plab view replay`.
+        #[arg(long)]
+        log: Option<PathBuf>,
     },
 }
 
@@ -84,7 +117,35 @@ pub async fn run(args: ViewArgs) -> anyhow::Result<ExitCode> {
             say_where(&url, "replays the trace");
             serve(listener, router, guard).await?;
         }
-        Source::Scenario { file, out } => {
+        Source::Scenario {
+            file,
+            out,
+            sim: true,
+            log,
+        } => {
+            let spec = scenario_cmd::read(file.as_deref(), &out)?;
+            let (run, recorded) =
+                tokio::task::spawn_blocking(move || p2plab_scenario::sim::run_logged(&spec, true))
+                    .await??;
+            // Standard output is the URL's alone; the report's tables are in its files.
+            p2plab_scenario::write_report(&run.report, &out)?;
+            eprintln!("report in {}", out.display());
+            replay(Replay::new(recorded), log.as_deref(), listener, &url, guard).await?;
+        }
+        Source::Replay { log } => {
+            let recorded = Replay::read(&log)?;
+            replay(recorded, None, listener, &url, guard).await?;
+        }
+        Source::Ring { nodes, seed, log } => {
+            let recorded = tokio::task::spawn_blocking(move || ring_log(nodes, seed)).await??;
+            replay(Replay::new(recorded), log.as_deref(), listener, &url, guard).await?;
+        }
+        Source::Scenario {
+            file,
+            out,
+            sim: false,
+            ..
+        } => {
             let spec = scenario_cmd::read(file.as_deref(), &out)?;
             let live = Arc::new(Live::new(&spec.name, &spec.networks));
             let router = Router::new()
@@ -114,6 +175,64 @@ pub async fn run(args: ViewArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes `recorded`'s log into `file` if asked, then serves its replay until Ctrl-C.
+async fn replay(
+    recorded: Replay,
+    file: Option<&std::path::Path>,
+    listener: TcpListener,
+    url: &str,
+    guard: Arc<Guard>,
+) -> anyhow::Result<()> {
+    if let Some(file) = file {
+        recorded.write(file)?;
+        eprintln!("event log: {}", file.display());
+    }
+    let router = Router::new()
+        .route("/", get(|| async { live::page_for(live::Source::Replay) }))
+        .route("/shown", get(replay::shown))
+        .route("/node", get(replay::node))
+        .with_state(Arc::new(recorded));
+    say_where(url, "replays the log");
+    serve(listener, router, guard).await
+}
+
+/// A Chord ring of `nodes` built on the simulator, as `p2plab sim chord` builds it (every
+/// period one second, so that 10^5 nodes take minutes, not hours), and its snapshot as a
+/// log: the ring's world at the instant it was exact.
+fn ring_log(nodes: usize, seed: u64) -> anyhow::Result<p2plab_scenario::live::Log> {
+    use p2plab_scenario::live::{Event, Log, Stamped, World};
+    use p2plab_sim::chord::ring::{RingParams, SimRing};
+    anyhow::ensure!(
+        nodes >= 2,
+        "--nodes: a ring needs at least 2 nodes, not {nodes}"
+    );
+    let params = RingParams {
+        fix_fingers_ms: 1_000,
+        ..RingParams::default()
+    };
+    let started = std::time::Instant::now();
+    let (ring, formation) = SimRing::build(params, seed, nodes)?;
+    eprintln!(
+        "chord ring of {nodes} nodes: exact after {} waves, {:.1} s virtual, {:.1} s wall",
+        formation.waves,
+        formation.virtual_secs,
+        started.elapsed().as_secs_f64()
+    );
+    let title = format!("a Chord ring of {nodes} simulated nodes, seed {seed}");
+    let mut log = Log::new(&title, &[p2plab_scenario::spec::Network::Chord], seed);
+    let at_us = ring.now().as_micros();
+    let world = Event::World(Box::new(World::of_ring(&ring)));
+    log.push(Stamped {
+        at_us,
+        event: world,
+    });
+    log.push(Stamped {
+        at_us,
+        event: Event::Done,
+    });
+    Ok(log)
 }
 
 /// Prints the page's URL alone on standard output (for a script to read) and what it shows

@@ -30,9 +30,12 @@ pub(crate) mod cores;
 pub(crate) mod player;
 pub(crate) mod world;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant as WallClock;
 
+use p2plab_peer_protocol::Instant;
+
+use crate::live::{Event, Log, Stamped, Teller};
 use crate::plan::Plan;
 use crate::report::{Memory, Report, RunReport, Versions};
 use crate::spec::{Network, Scenario};
@@ -83,18 +86,49 @@ impl SimNetwork {
 /// # Errors
 /// If the timeline does not begin with `start`.
 pub fn run(scenario: &Scenario, progress: bool) -> anyhow::Result<SimRun> {
+    play(scenario, progress, None)
+}
+
+/// Plays `scenario` on the simulator and records its events ([`crate::live`]), each stamped
+/// with its virtual time, with a snapshot of every network at each phase's end: the same
+/// scenario and seed give the same log, byte for byte.
+///
+/// The simulator plays the networks one after another, each on its own clock from zero;
+/// the log puts each node count's events in virtual-time order, so a replay shows its
+/// networks side by side as a run on sockets plays them (node counts one after another).
+///
+/// # Errors
+/// If the timeline does not begin with `start`.
+pub fn run_logged(scenario: &Scenario, progress: bool) -> anyhow::Result<(SimRun, Log)> {
+    let mut log = Log::new(&scenario.name, &scenario.networks, scenario.seed);
+    let run = play(scenario, progress, Some(&mut log))?;
+    Ok((run, log))
+}
+
+/// Plays `scenario`, recording into `log` if given.
+fn play(scenario: &Scenario, progress: bool, mut log: Option<&mut Log>) -> anyhow::Result<SimRun> {
     let started = WallClock::now();
     let scenario = Arc::new(scenario.clone());
     let mut runs = Vec::new();
     let mut networks = Vec::new();
+    // The end is told at the latest instant any network reached.
+    let mut last = Instant::ZERO;
     for n in scenario.nodes.values() {
+        // This node count's events, each network's on its own clock, merged below.
+        let count = Arc::new(Mutex::new(Log::default()));
+        let teller = match log {
+            Some(_) => Teller::recorded(Arc::clone(&count)),
+            None => Teller::default(),
+        };
         let plan = Arc::new(Plan::new(scenario.seed, n, &scenario.files));
         let mut reports = Vec::new();
         for &network in &scenario.networks {
             let wall = WallClock::now();
-            let mut player = Player::new(&scenario, plan.clone(), network, progress);
+            let told = teller.clone();
+            let mut player = Player::new(&scenario, plan.clone(), network, progress, told);
             reports.push(player.play());
             let net = &player.cluster.net;
+            last = last.max(net.now());
             networks.push(SimNetwork {
                 nodes: n,
                 network,
@@ -107,6 +141,20 @@ pub fn run(scenario: &Scenario, progress: bool) -> anyhow::Result<SimRun> {
         runs.push(RunReport {
             nodes: n,
             networks: reports,
+        });
+        if let Some(log) = log.as_deref_mut() {
+            let mut told =
+                std::mem::take(&mut *count.lock().unwrap_or_else(PoisonError::into_inner));
+            // Stable: what one network told at one instant keeps its order.
+            told.events.sort_by_key(|e| e.at_us);
+            log.dropped += told.dropped;
+            told.events.into_iter().for_each(|e| log.push(e));
+        }
+    }
+    if let Some(log) = log {
+        log.push(Stamped {
+            at_us: last.as_micros(),
+            event: Event::Done,
         });
     }
     let report = Report {

@@ -15,6 +15,7 @@ use p2plab_sim::progress::Progress;
 
 use super::book::Book;
 use super::world::SimCluster;
+use crate::live::Teller;
 use crate::plan::Plan;
 use crate::report::NetworkReport;
 use crate::spec::{Network, Scenario};
@@ -37,16 +38,20 @@ pub struct Player {
     rss_before: u64,
     /// Peers in the plan.
     peers: usize,
+    /// Where what happens is told ([`crate::live`]).
+    teller: Teller,
 }
 
 impl Player {
     /// A player for `network` with `plan`'s peers, nothing started yet; `progress` draws a
-    /// bar over each step's simulated time on standard error (when it is a terminal).
+    /// bar over each step's simulated time on standard error (when it is a terminal), and
+    /// `teller` hears what happens.
     pub fn new(
         scenario: &Arc<Scenario>,
         plan: Arc<Plan>,
         network: Network,
         progress: bool,
+        teller: Teller,
     ) -> Self {
         let cluster = SimCluster::new(network, plan.clone(), scenario);
         let peers = plan.peers();
@@ -58,6 +63,7 @@ impl Player {
             show_progress: progress,
             bar: None,
             rss_before: crate::memory::memory_kib("self").map_or(0, |m| m.0),
+            teller,
         }
     }
 
@@ -78,6 +84,9 @@ impl Player {
                 Poll::Wait { until, early } => self.advance(until, early),
                 Poll::Stepped(k) => {
                     self.end();
+                    self.teller.phase(now, &self.timeline, self.peers, k);
+                    let cluster = &self.cluster;
+                    self.teller.world(now, || cluster.world());
                     self.begin(k + 1);
                 }
                 Poll::Done(report) => {
@@ -91,9 +100,11 @@ impl Player {
     /// Carries out one action; a call is answered at once.
     fn act(&mut self, action: Action) {
         let now = self.now();
+        let network = self.cluster.network;
         let reply = match action {
             Action::Start { who, spec } => {
                 let addr = self.cluster.start(who, &spec);
+                self.teller.joined(now, network, who);
                 Reply::Started {
                     who,
                     result: Ok(addr),
@@ -101,12 +112,15 @@ impl Player {
             }
             Action::Stop { peer, crash } => {
                 self.stop_peer(peer, crash);
+                self.teller
+                    .left(self.now(), network, Who::Peer(peer), crash);
                 Reply::Stopped {
                     who: Who::Peer(peer),
                 }
             }
             Action::KillServer => {
                 self.cluster.kill_server();
+                self.teller.left(now, network, Who::Server, true);
                 Reply::Stopped { who: Who::Server }
             }
             Action::Cut { sides } => {

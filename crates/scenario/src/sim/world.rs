@@ -16,6 +16,8 @@ use p2plab_peer_protocol::{Library, Node};
 use p2plab_runtime::launch::describe_servent;
 
 use super::cores::{self, SimNode};
+use crate::live::node_name;
+use crate::neighbours::{self, Links, NodeView, World};
 use crate::node_spec::NodeSpec;
 use crate::plan::Plan;
 use crate::ready::{Census, Condition, Problems};
@@ -33,6 +35,8 @@ pub struct SimCluster {
     server: Option<NodeIdx>,
     /// Peers by index: their node on the net, `None` while down.
     peers: Vec<Option<NodeIdx>>,
+    /// Who each node of the net is, by its place on it.
+    started: Vec<Who>,
     plan: Arc<Plan>,
 }
 
@@ -50,6 +54,7 @@ impl SimCluster {
             net,
             server: None,
             peers: vec![None; plan.peers()],
+            started: Vec::new(),
             plan,
         }
     }
@@ -67,6 +72,7 @@ impl SimCluster {
             Who::Peer(i) => self.plan.library(i),
         };
         let idx = self.net.add_at(addr, cores::core(spec, addr, library));
+        self.started.push(who);
         match who {
             Who::Server => self.server = Some(idx),
             Who::Peer(i) => self.peers[i] = Some(idx),
@@ -126,6 +132,43 @@ impl SimCluster {
             })
             .collect();
         Snapshot::from_stats(&stats)
+    }
+
+    /// What every node links to now, read from the cores ([`World`]).
+    pub fn world(&self) -> World {
+        let net = &self.net;
+        let place = |addr| net.idx_of(addr).and_then(neighbours::place);
+        let server = self.server.and_then(neighbours::place);
+        let mut nodes: Vec<NodeView> = (0..net.len())
+            .map(|idx| {
+                let up = net.is_alive(idx);
+                let links = match net.node(idx) {
+                    SimNode::Chord(c) => Links::chord(c, place),
+                    SimNode::Gnutella(s) => Links::gnutella(s, place),
+                    SimNode::Napster(n) => Links {
+                        server: server.filter(|_| n.as_peer().is_some_and(|p| p.is_online())),
+                        ..Links::default()
+                    },
+                };
+                NodeView {
+                    name: node_name(self.started[idx]),
+                    up,
+                    messages: neighbours::load(net.node(idx).metrics()),
+                    links: if up { links } else { Links::default() },
+                }
+            })
+            .collect();
+        if let Some(s) = self.server {
+            let users = (0..nodes.len())
+                .filter(|&i| nodes[i].links.server.is_some())
+                .filter_map(neighbours::place)
+                .collect();
+            nodes[s].links.users = users;
+        }
+        World {
+            network: self.network,
+            nodes,
+        }
     }
 
     /// What the network's readiness condition needs, read from the cores.

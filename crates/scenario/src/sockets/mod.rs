@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 use futures_util::future::join_all;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use p2plab_peer_protocol::Hit;
+use p2plab_peer_protocol::{Hit, Instant};
 use p2plab_runtime::clock::Clock;
 use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinSet;
@@ -35,7 +35,7 @@ pub use peer::Peer;
 use probe::Probe;
 use process::ProcessLauncher;
 
-use crate::live::{node_name, Event};
+use crate::live::{Stamped, Teller};
 use crate::memory::memory_kib;
 use crate::plan::Plan;
 use crate::report::{Memory, NetworkReport, Report, RunReport, Versions};
@@ -54,7 +54,7 @@ pub struct RunOptions {
     pub progress: bool,
     /// Where to tell a watcher what happens as it happens ([`crate::live`]), if anyone
     /// watches.
-    pub events: Option<broadcast::Sender<Event>>,
+    pub events: Option<broadcast::Sender<Stamped>>,
 }
 
 /// Runs a scenario on real sockets and returns its report.
@@ -72,10 +72,8 @@ pub async fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<Repor
         runs.push(run_one(&scenario, n, opts, &bar).await?);
     }
     bar.bar.finish_and_clear();
-    if let Some(events) = &opts.events {
-        // Nobody listening is no error: the run does not need a watcher.
-        let _ = events.send(Event::Done);
-    }
+    let elapsed = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    Teller::live(opts.events.clone()).done(Instant::from_micros(elapsed));
     Ok(Report {
         scenario: (*scenario).clone(),
         versions: Versions::default(),
@@ -168,7 +166,7 @@ struct Engine {
     /// Peers per network in this run, as the events say it.
     nodes: usize,
     /// Where a watcher hears what happens ([`RunOptions::events`]).
-    events: Option<broadcast::Sender<Event>>,
+    teller: Teller,
 }
 
 impl Engine {
@@ -201,28 +199,7 @@ impl Engine {
             scratch: scratch.join(format!("{network}-downloads")),
             report: None,
             nodes,
-            events: opts.events.clone(),
-        }
-    }
-
-    /// Tells the watcher, if there is one, what `event` makes of this network.
-    fn tell(&self, event: impl FnOnce(Network) -> Event) {
-        if let Some(events) = &self.events {
-            // A send fails only when no page is listening; the run goes on all the same.
-            let _ = events.send(event(self.timeline.network()));
-        }
-    }
-
-    /// Tells the watcher that step `index` ended, with its report.
-    fn tell_phase(&self, index: usize) {
-        if let Some(phase) = self.timeline.phases().last() {
-            let (nodes, report) = (self.nodes, Box::new(phase.clone()));
-            self.tell(|network| Event::Phase {
-                nodes,
-                network,
-                index,
-                report,
-            });
+            teller: Teller::live(opts.events.clone()),
         }
     }
 
@@ -241,7 +218,8 @@ impl Engine {
                     }
                 }
                 Poll::Stepped(k) => {
-                    self.tell_phase(k);
+                    let now = self.clock.now();
+                    self.teller.phase(now, &self.timeline, self.nodes, k);
                     return;
                 }
                 Poll::Done(report) => {
@@ -265,35 +243,25 @@ impl Engine {
     /// Carries out one action: a call is awaited and answered here; a search or a download
     /// becomes a task that answers when it ends.
     async fn act(&mut self, action: Action) {
+        let network = self.timeline.network();
         let reply = match action {
             Action::Start { who, spec } => {
                 let result = self.cluster.start(who, &spec).await;
                 if result.is_ok() {
-                    let node = node_name(who);
-                    self.tell(|network| Event::Joined { network, node });
+                    self.teller.joined(self.clock.now(), network, who);
                 }
                 Reply::Started { who, result }
             }
             Action::Stop { peer, crash } => {
                 self.cluster.stop(peer, crash).await;
-                let node = node_name(Who::Peer(peer));
-                self.tell(|network| Event::Left {
-                    network,
-                    node,
-                    crashed: crash,
-                });
-                Reply::Stopped {
-                    who: Who::Peer(peer),
-                }
+                let who = Who::Peer(peer);
+                self.teller.left(self.clock.now(), network, who, crash);
+                Reply::Stopped { who }
             }
             Action::KillServer => {
                 self.cluster.kill_server().await;
-                let node = node_name(Who::Server);
-                self.tell(|network| Event::Left {
-                    network,
-                    node,
-                    crashed: true,
-                });
+                self.teller
+                    .left(self.clock.now(), network, Who::Server, true);
                 Reply::Stopped { who: Who::Server }
             }
             Action::Cut { sides } => {
