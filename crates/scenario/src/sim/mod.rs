@@ -119,6 +119,7 @@ pub fn run(scenario: &Scenario, progress: bool) -> anyhow::Result<SimRun> {
         wall_s: started.elapsed().as_secs_f64(),
         spread: None,
         scaling: None,
+        placement: Vec::new(),
     };
     Ok(SimRun { report, networks })
 }

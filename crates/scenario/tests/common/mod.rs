@@ -33,6 +33,7 @@ pub fn in_process(scratch: &Path) -> RunOptions {
     RunOptions {
         scratch: scratch.to_owned(),
         processes: None,
+        roster: None,
         progress: false,
         events: None,
     }
