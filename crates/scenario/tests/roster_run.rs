@@ -45,13 +45,26 @@ const SCENARIO: &str = r#"{
   ]
 }"#;
 
+/// Where seats' ports are drawn from: below Linux's ephemeral range (32768 and up), which
+/// port 0 and every outgoing connection draw from, so that no connection of another test
+/// takes a seat's port while its node is down.
+const SEAT_PORTS: std::ops::Range<u16> = 20_000..32_000;
+
 /// A port free on loopback now, for a seat to keep: a seat's nodes listen on the same
 /// address every time they start, so the roster can name it.
 fn free_port() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let span = SEAT_PORTS.end - SEAT_PORTS.start;
+    // Each test process starts elsewhere in the range, and walks on from there.
+    let start = (std::process::id() % u32::from(span)) as u16;
+    loop {
+        let k = NEXT.fetch_add(1, Ordering::Relaxed);
+        let port = SEAT_PORTS.start + ((u32::from(start) + u32::from(k)) % u32::from(span)) as u16;
+        if let Ok(listener) = TcpListener::bind(("127.0.0.1", port)) {
+            return listener.local_addr().unwrap();
+        }
+    }
 }
 
 /// Starts one seat, its token file in `tokens`; returns its roster entry.
