@@ -8,7 +8,9 @@ a holder that does not hold the file. Used by scripts/multihost-roster.sh.
 
 A verdict is what a phase says about a design: it "finds" (at least FINDS of the findable
 files found), is "degraded" (some), or finds "none" (at most NONE). The figures between
-them vary from run to run with the machine's timing; the verdicts do not.
+them vary from run to run with the machine's timing; the verdicts do not, unless the
+machine is saturated (marked ⚠, as the reports mark it): then a search window or a timer
+that fires late turns found files into misses.
 
 usage: roster-vs-loopback.py LOOPBACK/report.json ROSTER/report.json
 """
@@ -43,7 +45,9 @@ def verdict(p):
 
 
 def found(p):
-    return f"{p['found']}/{p['findable']}"
+    """found/findable, marked as the report marks a phase the machine saturated."""
+    busy = " ⚠" if (p.get("machine") or {}).get("saturated") else ""
+    return f"{p['found']}/{p['findable']}{busy}"
 
 
 def main():
@@ -81,6 +85,8 @@ def main():
             problems.append(f"{net}: a node of the roster run listened on loopback")
     if not hosts:
         problems.append("the roster run's report says nowhere where its nodes ran")
+    print("⚠: the machine was saturated in that phase (late timers or every core busy), so "
+          "its figures measure the machine as much as the network")
     if problems:
         for p in problems:
             print(f"FAIL: {p}")
