@@ -71,8 +71,10 @@ if [ -f out/docs/default/report.json ]; then
         out/docs/default-sim/report.json > "$GEN/side-by-side-default.md"
 fi
 
-# The classroom in miniature, on network namespaces, for the classroom section (as root
-# only: it creates them; otherwise the last recorded run stays).
+# The classroom in miniature, on network namespaces, for the classroom section, and the
+# default tour through a roster of seats on them, for the deployment chapter (as root
+# only: it creates them; otherwise the last recorded runs stay).
 if [ "$(id -u)" = 0 ] && command -v ip > /dev/null; then
     P2PLAB_BIN="$P" scripts/multihost.sh > "$GEN/multihost.txt"
+    P2PLAB_BIN="$P" scripts/multihost-roster.sh > "$GEN/multihost-roster.txt"
 fi

@@ -46,6 +46,10 @@ enum Cmd {
     /// Chord: a node of the distributed hash table, and a look at its ring.
     #[command(subcommand)]
     Chord(nodes::ChordCmd),
+    /// A seat for one node of any network, started, crashed and started again by a
+    /// scenario runner through the control port (`p2plab run --roster`): how one run
+    /// spreads its nodes over many machines.
+    Seat(nodes::SeatArgs),
     /// Search the network through a node's control port; prints one hit a line
     /// (name, size, holder). Exits with 1 when nothing is found.
     Search {
@@ -88,10 +92,14 @@ enum Cmd {
         #[arg(long, default_value = "out/run")]
         out: PathBuf,
         /// Start every node as its own `p2plab` process, driven over its control port.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "roster")]
         processes: bool,
+        /// Start no node here: run every node on the seats (`p2plab seat`) this roster
+        /// lists, on whatever hosts they are (see `p2plab_scenario::hosts` for the format).
+        #[arg(long, value_name = "FILE")]
+        roster: Option<PathBuf>,
         /// Play it on the deterministic simulator instead of real sockets.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "roster")]
         sim: bool,
         /// With --sim: play it over this many seeds (the scenario's, then the next ones)
         /// and add the mean and 95% interval of each headline figure.
@@ -198,6 +206,7 @@ impl Cmd {
             Cmd::Napster(cmd) => cmd.check(),
             Cmd::Gnutella(cmd) => cmd.check(),
             Cmd::Chord(cmd) => cmd.check(),
+            Cmd::Seat(args) => args.check(),
             _ => Ok(()),
         }
     }
@@ -223,6 +232,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Cmd::Gnutella(cmd) => nodes::gnutella(cmd).await,
         Cmd::Chord(nodes::ChordCmd::Ring { control }) => client::ring(control).await,
         Cmd::Chord(cmd) => nodes::chord(cmd).await,
+        Cmd::Seat(args) => nodes::seat(args).await,
         Cmd::Search { control, words } => client::search(control, &words.join(" ")).await,
         Cmd::Get {
             control,
@@ -235,15 +245,22 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             scenario,
             out,
             processes,
+            roster,
             sim,
             seeds,
-        } => scenario_cmd::run_file(Some(&scenario), &out, processes, sim, seeds).await,
+        } => {
+            let hosting = scenario_cmd::Hosting::of(processes, roster.as_deref())?;
+            scenario_cmd::run_file(Some(&scenario), &out, &hosting, sim, seeds).await
+        }
         Cmd::Compare {
             scenario,
             out,
             processes,
             sim,
-        } => scenario_cmd::compare(scenario.as_deref(), &out, processes, sim).await,
+        } => {
+            let hosting = scenario_cmd::Hosting::of(processes, None)?;
+            scenario_cmd::compare(scenario.as_deref(), &out, &hosting, sim).await
+        }
         Cmd::Trace(args) => trace_cmd::run(&args),
         Cmd::Sim(cmd) => sim_cmd::run(cmd),
         Cmd::View(args) => view::run(args).await,

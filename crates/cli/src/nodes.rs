@@ -17,6 +17,8 @@ use p2plab_peer_protocol::{Library, Listen, Question, SettingError};
 use p2plab_runtime::control::{self, token, ControlOptions};
 use p2plab_runtime::{launch, NodeHandle};
 use p2plab_scenario::node_spec::ChildSpec;
+use p2plab_scenario::seat::Seat;
+use tokio_util::sync::CancellationToken;
 
 use crate::client;
 
@@ -27,6 +29,108 @@ pub struct ControlAccess {
     /// (they still need the token from the node's token file).
     #[arg(long)]
     control_allow_remote: bool,
+}
+
+/// `p2plab seat`: places for nodes that a scenario runner fills through their control
+/// ports (see `p2plab_scenario::seat`).
+#[derive(Debug, Args)]
+pub struct SeatArgs {
+    /// Where every node started on the (first) seat listens: a fixed port, which the
+    /// roster names; with --seats N, seat k listens on the port k after it.
+    #[arg(long, value_parser = crate::address::parse)]
+    listen: SocketAddr,
+    #[command(flatten)]
+    advertise: Advertise,
+    /// The (first) seat's control port, which the runner drives it through; with
+    /// --seats N, seat k's is the port k after it (port 0: any free ones).
+    #[arg(long, value_parser = crate::address::parse, default_value = "127.0.0.1:0")]
+    control: SocketAddr,
+    /// How many seats this process holds, on consecutive ports: one host's share of a
+    /// network, in one process instead of one each.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=MAX_SEATS))]
+    seats: u16,
+    #[command(flatten)]
+    access: ControlAccess,
+    /// Obey the token in this file (64 hex digits, such as a mounted Kubernetes Secret)
+    /// instead of drawing a fresh one per seat; the runner's roster then names the same
+    /// file or token.
+    #[arg(long, value_name = "FILE")]
+    token_file: Option<PathBuf>,
+}
+
+/// The most seats one `p2plab seat` holds: a control port and a listener each, with the
+/// node's links, well inside a process's usual 1024 open files at a few hundred.
+const MAX_SEATS: i64 = 256;
+
+impl SeatArgs {
+    /// Checks what the seats' nodes would advertise before anything starts.
+    ///
+    /// # Errors
+    /// The flag that is wrong, and why.
+    pub fn check(&self) -> Result<(), String> {
+        if self.listen.port() == 0 {
+            return Err(
+                "--listen needs a fixed port: the roster names it, and a node \
+                        started again on a seat must come back at the same address"
+                    .to_owned(),
+            );
+        }
+        let last = u32::from(self.listen.port()) + u32::from(self.seats) - 1;
+        let control_last = u32::from(self.control.port()) + u32::from(self.seats) - 1;
+        if last > u32::from(u16::MAX) || (self.control.port() != 0 && control_last > 65_535) {
+            return Err(format!("--seats {} runs past port 65535", self.seats));
+        }
+        self.advertise.check(self.listen)
+    }
+
+    /// Seat `k`'s listen and control addresses.
+    fn addresses(&self, k: u16) -> (SocketAddr, SocketAddr) {
+        let next = |addr: SocketAddr| match addr.port() {
+            0 => addr,
+            port => SocketAddr::new(addr.ip(), port + k),
+        };
+        (next(self.listen), next(self.control))
+    }
+}
+
+/// Serves the seats until Ctrl-C: prints, for each, where its nodes listen and its control
+/// port, as a node does, and starts whatever node the runner sends.
+pub async fn seat(args: SeatArgs) -> anyhow::Result<ExitCode> {
+    let token = match &args.token_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the token in {}", path.display()))?;
+            let token = p2plab_peer_protocol::control::ControlToken::parse(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            Some(token)
+        }
+        None => None,
+    };
+    let options = ControlOptions {
+        allow_remote: args.access.control_allow_remote,
+        token,
+        ..ControlOptions::new(token::control_dir()?)
+    };
+    let stop = CancellationToken::new();
+    let mut served = Vec::new();
+    for k in 0..args.seats {
+        let (addr, control) = args.addresses(k);
+        let listen = args.advertise.listen(addr);
+        let advertised = listen
+            .advertised(addr)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let server = std::sync::Arc::new(Seat::new(listen))
+            .serve(control, &options, stop.clone())
+            .await
+            .with_context(|| format!("cannot serve the control port on {control}"))?;
+        println!("seat listening on {advertised}");
+        println!("control port {}", server.addr);
+        println!("control token in {}", server.token_file.path().display());
+        served.push(server);
+    }
+    tokio::signal::ctrl_c().await?;
+    stop.cancel();
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The address a node tells its peers, beside its `--listen` (the rule is

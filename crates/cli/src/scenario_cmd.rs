@@ -1,12 +1,15 @@
 //! `p2plab run` and `p2plab compare`: read a scenario, run it on every network at once,
-//! write the report and print its tables — on real sockets, or with `--sim` (or
-//! `"engine": "sim"` in the file) on the deterministic simulator.
+//! write the report and print its tables — on real sockets (nodes in this process, as child
+//! processes, or on a roster's seats), or with `--sim` (or `"engine": "sim"` in the file)
+//! on the deterministic simulator.
 
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 
+use p2plab_scenario::hosts::Roster;
 use p2plab_scenario::report::Report;
 use p2plab_scenario::spec::{Engine, Network, NodeCount, Step};
 use p2plab_scenario::spread::SeedSpread;
@@ -30,21 +33,49 @@ fn fds_per_node(network: Network, spec: &Scenario) -> u64 {
 /// the interval narrows only as one over the square root of their number.
 pub const MAX_SEEDS: u64 = 64;
 
-/// Runs `scenario` (none: the built-in default) into `out` and prints the tables;
-/// `processes` runs each node as its own child process, `sim` (or the file's
-/// `"engine": "sim"`) runs it on the simulator, over `seeds` seeds.
+/// Where a run on real sockets puts its nodes.
+#[derive(Debug)]
+pub enum Hosting {
+    /// Every node a set of tasks of this process.
+    InProcess,
+    /// Every node its own `p2plab` child process.
+    Processes,
+    /// Every node on a seat of the roster, wherever the seats are.
+    Roster(Arc<Roster>),
+}
+
+impl Hosting {
+    /// From the flags: `--processes`, or `--roster FILE` (read and checked now, before
+    /// anything starts).
+    ///
+    /// # Errors
+    /// The roster's bad field, with its line.
+    pub fn of(processes: bool, roster: Option<&Path>) -> anyhow::Result<Hosting> {
+        Ok(match roster {
+            Some(path) => Hosting::Roster(Arc::new(
+                Roster::load(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+            )),
+            None if processes => Hosting::Processes,
+            None => Hosting::InProcess,
+        })
+    }
+}
+
+/// Runs `scenario` (none: the built-in default) into `out` and prints the tables, its nodes
+/// placed as `hosting` says; `sim` (or the file's `"engine": "sim"`) runs it on the
+/// simulator instead, over `seeds` seeds.
 pub async fn run_file(
     scenario: Option<&Path>,
     out: &Path,
-    processes: bool,
+    hosting: &Hosting,
     sim: bool,
     seeds: u64,
 ) -> anyhow::Result<ExitCode> {
     let spec = read(scenario, out)?;
     let report = if sim || spec.engine == Engine::Sim {
         anyhow::ensure!(
-            !processes,
-            "--processes runs real nodes; the simulator has no processes to start"
+            matches!(hosting, Hosting::InProcess),
+            "--processes and --roster run real nodes; the simulator has none to start"
         );
         let (report, digests) = simulate(&spec, seeds)?;
         print_report(&report, out)?;
@@ -55,7 +86,7 @@ pub async fn run_file(
             seeds == 1,
             "--seeds plays the simulator, where a run costs seconds: add --sim"
         );
-        on_sockets(&spec, out, processes, None).await?
+        on_hosts(&spec, out, hosting, None).await?
     };
     print_report(&report, out)?;
     Ok(ExitCode::SUCCESS)
@@ -79,14 +110,14 @@ const SWEEP_IDLE_S: f64 = 3.0;
 pub async fn compare(
     scenario: Option<&Path>,
     out: &Path,
-    processes: bool,
+    hosting: &Hosting,
     sim: bool,
 ) -> anyhow::Result<ExitCode> {
     let spec = read(scenario, out)?;
     let (mut report, digests) = if sim || spec.engine == Engine::Sim {
         simulate(&spec, 1)?
     } else {
-        (on_sockets(&spec, out, processes, None).await?, Vec::new())
+        (on_hosts(&spec, out, hosting, None).await?, Vec::new())
     };
     let sweep = sweep_of(&spec)?;
     let say = Say::new();
@@ -186,22 +217,43 @@ pub(crate) fn read(scenario: Option<&Path>, out: &Path) -> anyhow::Result<Scenar
 }
 
 /// Plays the scenario on real sockets, its scratch files under `out`, telling `events` (if
-/// given) what happens as it happens.
+/// given) what happens as it happens; `processes` starts each node as a child process.
 pub(crate) async fn on_sockets(
     spec: &Scenario,
     out: &Path,
     processes: bool,
     events: Option<tokio::sync::broadcast::Sender<p2plab_scenario::live::Stamped>>,
 ) -> anyhow::Result<Report> {
-    check_fd_limit(spec, processes)?;
-    let exe = if processes {
-        Some(std::env::current_exe().context("cannot find the p2plab binary to start nodes")?)
+    let hosting = if processes {
+        Hosting::Processes
     } else {
-        None
+        Hosting::InProcess
+    };
+    on_hosts(spec, out, &hosting, events).await
+}
+
+/// [`on_sockets`], the nodes placed as `hosting` says.
+async fn on_hosts(
+    spec: &Scenario,
+    out: &Path,
+    hosting: &Hosting,
+    events: Option<tokio::sync::broadcast::Sender<p2plab_scenario::live::Event>>,
+) -> anyhow::Result<Report> {
+    let (processes, roster) = match hosting {
+        Hosting::InProcess => {
+            check_fd_limit(spec)?;
+            (None, None)
+        }
+        Hosting::Processes => (
+            Some(std::env::current_exe().context("cannot find the p2plab binary to start nodes")?),
+            None,
+        ),
+        Hosting::Roster(roster) => (None, Some(roster.clone())),
     };
     let opts = RunOptions {
         scratch: out.join("scratch"),
-        processes: exe,
+        processes,
+        roster,
         progress: true,
         events,
     };
@@ -266,12 +318,9 @@ pub(crate) fn print_report(report: &Report, out: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Refuses a run that would exhaust the open-file limit, with advice, after trying to raise
-/// the limit with `prlimit` (util-linux).
-fn check_fd_limit(spec: &Scenario, processes: bool) -> anyhow::Result<()> {
-    if processes {
-        return Ok(());
-    }
+/// Refuses a run of nodes in this process that would exhaust the open-file limit, with
+/// advice, after trying to raise the limit with `prlimit` (util-linux).
+fn check_fd_limit(spec: &Scenario) -> anyhow::Result<()> {
     let nodes = spec.nodes.values().into_iter().max().unwrap_or(0) as u64;
     let per_network = spec.networks.iter().map(|&n| nodes * fds_per_node(n, spec));
     let needed = if spec.one_at_a_time {

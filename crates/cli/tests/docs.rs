@@ -217,6 +217,10 @@ fn limits() -> Vec<(&'static str, String)> {
         ("MAX_SESSIONS", control::MAX_SESSIONS.to_string()),
         ("IDLE_TIMEOUT", secs(control::IDLE_TIMEOUT)),
         ("MAX_LINE_LEN", control::MAX_LINE_LEN.to_string()),
+        (
+            "MAX_BYTES_BACK",
+            p2plab_scenario::seat::MAX_BYTES_BACK.to_string(),
+        ),
         ("LOGIN_TIMEOUT", secs(napster::LOGIN_TIMEOUT)),
         (
             "MAX_PENDING_LOGINS",

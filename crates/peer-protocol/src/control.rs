@@ -234,6 +234,31 @@ pub enum ControlRequest {
         #[serde(default)]
         seed: u64,
     },
+    /// Download the file one search hit names, as `fetch` does, and send its bytes back
+    /// in the reply instead of keeping them: a seat's (`p2plab seat`) answer to a runner on
+    /// another machine, which checks the bytes against what the holder shares. A running
+    /// node that is no seat refuses it.
+    FetchBytes {
+        /// The hit, as a `search` reply gave it.
+        hit: Hit,
+    },
+    /// Start a node on a seat (`p2plab seat`: a control port with no node of its own, at
+    /// an address fixed in advance), replacing the one it ran, if any. This is how the
+    /// scenario runner starts a node it did not launch — on another machine, in another
+    /// pod — and starts it again where its timeline rejoins it after a crash. A node that
+    /// is already running refuses it.
+    Start {
+        /// The node and its settings, as the scenario runner describes it
+        /// (`p2plab_scenario::node_spec::NodeSpec`); the seat checks it.
+        node: serde_json::Value,
+        /// The files it shares, as names and sizes: their bytes are drawn from
+        /// `content_seed`, so both ends know the content without sending it.
+        #[serde(default)]
+        files: Vec<(String, u64)>,
+        /// Seeds the files' content (`Library::synthetic`).
+        #[serde(default)]
+        content_seed: u64,
+    },
 }
 
 /// A node's reply.
@@ -263,6 +288,18 @@ pub enum ControlReply {
     },
     /// The request was carried out.
     Done,
+    /// A downloaded file's bytes (the answer to `fetch_bytes`).
+    Bytes {
+        /// Who it came from.
+        from: String,
+        /// The bytes, as lowercase hex.
+        hex: String,
+    },
+    /// A seat started its node, which advertises `addr`.
+    Started {
+        /// What the node tells its peers (its listen address, or its `--advertise`).
+        addr: SocketAddr,
+    },
     /// A search the node cannot answer yet ([`crate::SearchError::NotReady`]): not a
     /// "no file matches", and not a failure of the network either; `message` says what the
     /// node still lacks.

@@ -52,9 +52,17 @@ pub(crate) enum Serves {
 pub(crate) fn accept_until_stopped(
     listener: TcpListener,
     node: &NodeHandle,
+    on_accept: impl FnMut(TcpStream, SocketAddr) + Send + 'static,
+) {
+    accept_until(listener, node.cancel_token(), on_accept);
+}
+
+/// Accepts connections until `cancel` is cancelled, handing each to `on_accept`.
+pub(crate) fn accept_until(
+    listener: TcpListener,
+    cancel: CancellationToken,
     mut on_accept: impl FnMut(TcpStream, SocketAddr) + Send + 'static,
 ) {
-    let cancel = node.cancel_token();
     tokio::spawn(async move {
         loop {
             let accepted = tokio::select! {

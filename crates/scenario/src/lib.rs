@@ -34,8 +34,11 @@
 //! - [`live`] — what a run tells a watcher as it goes: phase reports and nodes joining,
 //!   leaving, crashing, live over a channel that never holds the run up, or recorded into a
 //!   log to replay.
+//! - [`seat`] — [`seat::Seat`]: a control port with no node of its own, that starts the
+//!   node the runner sends (`p2plab seat`), for nodes the runner does not launch.
+//! - [`hosts`] — the roster file: each network's seats, their addresses and tokens.
 //! - [`sockets`] — the engine of real nodes on loopback TCP (in this process or as child
-//!   processes) that plays the timeline.
+//!   processes), or on a roster's seats, that plays the timeline.
 //! - [`sim`] — the engine of the same cores on the simulator's virtual network and clock.
 //!
 //! ## Measuring honestly
@@ -49,6 +52,7 @@
 pub(crate) mod charts;
 pub(crate) mod churn;
 pub mod hit_times;
+pub mod hosts;
 pub mod live;
 pub mod machine;
 pub mod markdown;
@@ -62,6 +66,7 @@ pub(crate) mod ready;
 pub mod report;
 pub(crate) mod roster;
 pub(crate) mod search_tables;
+pub mod seat;
 pub mod sim;
 pub(crate) mod sockets;
 pub mod spec;

@@ -7,9 +7,11 @@
 //! (`search msgs/query`), shown beside what upkeep cost each node meanwhile
 //! (`upkeep msgs/node/s`); see [`crate::stats`].
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use crate::report::{PhaseReport, Report};
+use crate::spec::Network;
 
 fn pct(x: Option<f64>) -> String {
     x.map_or_else(|| "–".to_owned(), |v| format!("{:.1}%", v * 100.0))
@@ -81,12 +83,42 @@ pub fn render(report: &Report) -> String {
     out.push_str("\n<details><summary>Every table: outcomes, cost, timing, overlay, background traffic, start-up</summary>\n\n");
     out.push_str(&every_table(report));
     out.push_str("\n</details>\n");
+    out.push_str(&placement(report));
     if let Some(m) = report.runner_memory {
         let _ = writeln!(
             out,
             "\nRunner memory at the end: {} MiB resident, {} MiB peak.",
             m.rss_kib / 1024,
             m.peak_kib / 1024
+        );
+    }
+    out
+}
+
+/// "Where each node ran": per network and host, the nodes a roster placed there (nothing
+/// when the runner started every node itself).
+fn placement(report: &Report) -> String {
+    if report.placement.is_empty() {
+        return String::new();
+    }
+    let mut hosts: BTreeMap<(Network, std::net::IpAddr), Vec<&str>> = BTreeMap::new();
+    for p in &report.placement {
+        hosts
+            .entry((p.network, p.listen.ip()))
+            .or_default()
+            .push(&p.node);
+    }
+    let mut out = String::from(
+        "\n## Where each node ran\n\nEvery node ran on a seat of the roster, driven through \
+         its control port; each listened on its host's address.\n\n\
+         | network | host | nodes | which |\n|---|---|---|---|\n",
+    );
+    for ((network, host), nodes) in &hosts {
+        let _ = writeln!(
+            out,
+            "| {network} | {host} | {} | {} |",
+            nodes.len(),
+            nodes.join(", ")
         );
     }
     out

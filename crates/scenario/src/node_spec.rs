@@ -124,7 +124,7 @@ impl NodeSpec {
     }
 
     /// Checks the settings, naming a bad field by its path under `at`.
-    fn validate(&self, at: &str) -> Result<(), SpecError> {
+    pub(crate) fn validate(&self, at: &str) -> Result<(), SpecError> {
         match self {
             NodeSpec::Gnutella { settings, .. } => {
                 settings.validate(&format!("{at}.gnutella.settings"))

@@ -122,16 +122,22 @@ impl Plan {
     }
 
     /// The seed synthetic contents come from: the same for every copy of a file.
-    fn content_seed(&self) -> u64 {
+    pub fn content_seed(&self) -> u64 {
         self.seed ^ stream::CONTENT
+    }
+
+    /// The names and sizes of the files peer `peer` shares (their bytes come from
+    /// [`Plan::content_seed`]).
+    pub fn library_files(&self, peer: usize) -> Vec<(String, u64)> {
+        self.libraries[peer]
+            .iter()
+            .map(|&f| (self.files[f].name.clone(), self.files[f].size))
+            .collect()
     }
 
     /// The library peer `peer` shares.
     pub fn library(&self, peer: usize) -> Library {
-        let specs = self.libraries[peer]
-            .iter()
-            .map(|&f| (self.files[f].name.clone(), self.files[f].size));
-        Library::synthetic(specs, self.content_seed())
+        Library::synthetic(self.library_files(peer), self.content_seed())
     }
 
     /// The exact bytes of file `index`, to check downloads against.

@@ -40,6 +40,23 @@ pub struct Report {
     /// The same figures at a few network sizes on the simulator (`p2plab compare`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scaling: Option<SeedSpread>,
+    /// Where each node ran, when a roster placed them (mode `roster`); empty when the
+    /// runner started every node itself.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub placement: Vec<Placed>,
+}
+
+/// One node of a roster run, and the seat it ran on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Placed {
+    /// Its network.
+    pub network: Network,
+    /// `server`, or `p<i>` for peer i.
+    pub node: String,
+    /// Where it listened, as its peers reached it.
+    pub listen: std::net::SocketAddr,
+    /// The seat's control port, through which the runner drove it.
+    pub control: std::net::SocketAddr,
 }
 
 impl Report {
@@ -61,7 +78,13 @@ impl Report {
         let held = s
             .latency_ms
             .map_or_else(String::new, |l| format!(" plus {l} held per message"));
-        format!("real loopback TCP on this machine{held}: the machine's scheduling included")
+        if self.placement.is_empty() {
+            format!("real loopback TCP on this machine{held}: the machine's scheduling included")
+        } else {
+            format!(
+                "real TCP between the roster's hosts{held}: their network and scheduling included"
+            )
+        }
     }
 }
 
@@ -320,6 +343,7 @@ impl Report {
             wall_s: 1.0,
             spread: None,
             scaling: None,
+            placement: Vec::new(),
         }
     }
 }

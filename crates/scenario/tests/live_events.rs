@@ -35,6 +35,7 @@ async fn a_watcher_hears_the_report_as_it_is_made() {
     let opts = RunOptions {
         scratch: scratch.path().join("scratch"),
         processes: None,
+        roster: None,
         progress: false,
         events: Some(events),
     };

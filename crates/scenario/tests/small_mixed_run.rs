@@ -37,6 +37,7 @@ async fn ten_peers_per_network_side_by_side() {
     let opts = RunOptions {
         scratch: scratch.path().join("scratch"),
         processes: None,
+        roster: None,
         progress: false,
         events: None,
     };

@@ -26,6 +26,7 @@ async fn a_network_that_fails_to_start_is_reported_not_fatal() {
     let opts = RunOptions {
         scratch: scratch.path().join("scratch"),
         processes: Some(missing.clone()),
+        roster: None,
         progress: false,
         events: None,
     };

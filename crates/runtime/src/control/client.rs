@@ -33,6 +33,12 @@ impl ControlClient {
         })
     }
 
+    /// The client of the control port at `addr`, obeying `token` (given by its owner: a
+    /// roster's token, a shared secret).
+    pub fn new(addr: SocketAddr, token: ControlToken) -> Self {
+        ControlClient { addr, token }
+    }
+
     /// The control port's address.
     pub fn addr(&self) -> SocketAddr {
         self.addr

@@ -1,6 +1,7 @@
 //! The control server: JSON lines on a loopback TCP port, one request and one reply per line
 //! (`p2plab_peer_protocol::control`), obeyed only when they carry the node's token. It turns
-//! each request into a [`NodeHandle`] call.
+//! each request into a [`NodeHandle`] call; [`serve_with`] serves the same sessions for
+//! anything else that obeys requests (a seat, which starts the nodes it is sent).
 //!
 //! - [`token`] — the token file the owner's clients read the token from.
 //! - [`client`] — [`ControlClient`], how the CLI and the scenario runner ask a node.
@@ -12,6 +13,7 @@
 pub mod client;
 pub mod token;
 
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -22,6 +24,7 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio_util::codec::{Framed, LinesCodec};
+use tokio_util::sync::CancellationToken;
 use tracing::debug;
 
 use p2plab_peer_protocol::control::{
@@ -47,6 +50,9 @@ pub struct ControlOptions {
     /// How long a session may wait between requests: [`IDLE_TIMEOUT`] unless a test needs
     /// it shorter.
     pub idle: Duration,
+    /// The token to obey, when the owner gives one (a Kubernetes Secret shared with the
+    /// runner); `None` draws a fresh one, the usual case.
+    pub token: Option<ControlToken>,
 }
 
 impl ControlOptions {
@@ -56,6 +62,7 @@ impl ControlOptions {
             allow_remote: false,
             dir,
             idle: IDLE_TIMEOUT,
+            token: None,
         }
     }
 }
@@ -70,13 +77,44 @@ pub struct ControlServer {
     pub token_file: TokenFile,
 }
 
-/// Starts a control server for `node` on `addr` and writes its token file.
+/// What a control port obeys: a running node, or a seat that starts nodes.
+pub trait Obey: Send + Sync + 'static {
+    /// Carries out one request and says how it went.
+    fn obey(&self, req: ControlRequest) -> impl Future<Output = ControlReply> + Send;
+}
+
+/// A running node obeys through [`execute`].
+struct NodeObeys(NodeHandle);
+
+impl Obey for NodeObeys {
+    async fn obey(&self, req: ControlRequest) -> ControlReply {
+        execute(&self.0, req).await
+    }
+}
+
+/// Starts a control server for `node` on `addr` and writes its token file; it closes when
+/// the node stops.
 ///
 /// # Errors
 /// If `addr` is not loopback and `options.allow_remote` is off, if it cannot be bound, or if
 /// the token file cannot be written privately.
 pub async fn serve(
     node: &NodeHandle,
+    addr: SocketAddr,
+    options: &ControlOptions,
+) -> io::Result<ControlServer> {
+    let obeys = Arc::new(NodeObeys(node.clone()));
+    serve_with(obeys, node.cancel_token(), addr, options).await
+}
+
+/// Starts a control server for anything that obeys on `addr` and writes its token file; it
+/// closes when `stop` is cancelled.
+///
+/// # Errors
+/// As [`serve`].
+pub async fn serve_with<O: Obey>(
+    obeys: Arc<O>,
+    stop: CancellationToken,
     addr: SocketAddr,
     options: &ControlOptions,
 ) -> io::Result<ControlServer> {
@@ -91,19 +129,21 @@ pub async fn serve(
     }
     let listener = TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
-    let token = token::generate()?;
+    let token = match &options.token {
+        Some(given) => given.clone(),
+        None => token::generate()?,
+    };
     let token_file = TokenFile::write(&options.dir, local, &token)?;
     let places = Arc::new(Semaphore::new(MAX_SESSIONS));
-    let session_node = node.clone();
     let idle = options.idle;
-    crate::listen::accept_until_stopped(listener, node, move |stream, remote| {
+    crate::listen::accept_until(listener, stop, move |stream, remote| {
         let Ok(place) = places.clone().try_acquire_owned() else {
             debug!(%remote, "control session refused: {MAX_SESSIONS} already open");
             return;
         };
-        let (node, token) = (session_node.clone(), token.clone());
+        let (obeys, token) = (obeys.clone(), token.clone());
         tokio::spawn(async move {
-            session(stream, &node, &token, idle).await;
+            session(stream, &*obeys, &token, idle).await;
             drop(place);
         });
     });
@@ -115,7 +155,7 @@ pub async fn serve(
 
 /// Serves one session until its client leaves, idles for `idle`, or sends a line that is
 /// not the owner's request.
-async fn session(stream: TcpStream, node: &NodeHandle, token: &ControlToken, idle: Duration) {
+async fn session(stream: TcpStream, obeys: &impl Obey, token: &ControlToken, idle: Duration) {
     let mut lines = Framed::new(stream, LinesCodec::new_with_max_length(MAX_LINE_LEN));
     loop {
         let line = match tokio::time::timeout(idle, lines.next()).await {
@@ -124,7 +164,7 @@ async fn session(stream: TcpStream, node: &NodeHandle, token: &ControlToken, idl
             _ => return,
         };
         let (reply, go_on) = match parse_line(&line, token) {
-            Ok(req) => (execute(node, req).await, true),
+            Ok(req) => (obeys.obey(req).await, true),
             Err(LineError::LooksLikeHttp) => {
                 debug!("control session ended: an HTTP request");
                 return;
@@ -220,6 +260,11 @@ pub async fn execute(node: &NodeHandle, req: ControlRequest) -> ControlReply {
             node.crash();
             ControlReply::Done
         }
+        ControlRequest::Start { .. } | ControlRequest::FetchBytes { .. } => error(&format!(
+            "this {} node is no seat: only a seat (`p2plab seat`) starts nodes and sends \
+             downloads back",
+            node.kind()
+        )),
         ControlRequest::Fabric { cut, latency, seed } => {
             let fabric = node.fabric();
             match cut {

@@ -167,6 +167,7 @@ fn play(scenario: &Scenario, progress: bool, mut log: Option<&mut Log>) -> anyho
         wall_s: started.elapsed().as_secs_f64(),
         spread: None,
         scaling: None,
+        placement: Vec::new(),
     };
     Ok(SimRun { report, networks })
 }

@@ -1,5 +1,6 @@
-//! [`Cluster`]: the nodes of one network on real sockets — in this process or as child
-//! processes — and what the sockets engine carries out on them when the timeline asks.
+//! [`Cluster`]: the nodes of one network on real sockets — in this process, as child
+//! processes, or on a roster's seats — and what the sockets engine carries out on them
+//! when the timeline asks.
 //!
 //! It decides nothing: which node starts with which settings, who dies and what is asked
 //! all come from the timeline. It only knows how to start a node from its
@@ -18,6 +19,8 @@ use futures_util::future::join_all;
 
 use super::peer::Peer;
 use super::process::ProcessLauncher;
+use super::seated;
+use crate::hosts::Seats;
 use crate::memory::memory_kib;
 use crate::node_spec::{ChildSpec, NodeSpec};
 use crate::plan::Plan;
@@ -36,6 +39,9 @@ pub enum Hosting {
     InProcess,
     /// Every node is a `p2plab` child process.
     Processes(ProcessLauncher),
+    /// Every node runs on a seat of a roster: the index server on `server`, peer i on
+    /// `peers[i]`, wherever they are.
+    Roster(Seats),
 }
 
 /// All nodes of one network.
@@ -154,9 +160,19 @@ impl Cluster {
                     share,
                 };
                 let node = p.spawn(&child).await.map_err(|e| format!("{e:#}"))?;
-                if self.links.cut.is_some() || self.links.latency.is_some() {
-                    tell(&node, &self.links.request()).await;
-                }
+                self.tell_links(&node).await;
+                node
+            }
+            Hosting::Roster(seats) => {
+                let (seat, files) = match who {
+                    Who::Server => (seats.server.as_ref(), Vec::new()),
+                    Who::Peer(i) => (seats.peers.get(i), self.plan.library_files(i)),
+                };
+                let seat = seat.ok_or_else(|| {
+                    format!("the roster has no seat for {}", crate::live::node_name(who))
+                })?;
+                let node = seated::start(seat, spec, files, self.plan.content_seed()).await?;
+                self.tell_links(&node).await;
                 node
             }
         };
@@ -166,6 +182,13 @@ impl Cluster {
             Who::Peer(i) => self.peers[i] = Some(node),
         }
         Ok(addr)
+    }
+
+    /// Tells a node the cut and the latency now in force, if there are any.
+    async fn tell_links(&self, node: &Peer) {
+        if self.links.cut.is_some() || self.links.latency.is_some() {
+            tell(node, &self.links.request()).await;
+        }
     }
 
     /// Crashes peer `i`, or makes it leave politely.
@@ -218,7 +241,7 @@ impl Cluster {
                     None => fabric.heal(),
                 }
             }
-            Hosting::Processes(_) => {
+            Hosting::Processes(_) | Hosting::Roster(_) => {
                 let request = self.links.request();
                 join_all(self.nodes().map(|node| tell(node, &request))).await;
             }
@@ -243,6 +266,8 @@ impl Cluster {
 
     fn memory_kib(&self) -> Option<u64> {
         match self.hosting {
+            // Other machines' memory is theirs to tell.
+            Hosting::Roster(_) => None,
             Hosting::Processes(_) => Some(
                 self.nodes()
                     .filter_map(|p| match p {

@@ -1,5 +1,7 @@
 //! The scenario on real sockets: the engine that plays the [`Timeline`] with real nodes,
-//! in this process or as child processes, every message over loopback TCP.
+//! in this process or as child processes, every message over loopback TCP — or on the
+//! seats of a roster ([`crate::hosts`]), nodes on other hosts that it starts, crashes and
+//! asks through their control ports.
 //!
 //! For each node count, the networks of a group start one at a time (each start measures
 //! one network's readiness and memory alone), then play every later step side by side, a
@@ -11,6 +13,7 @@
 //!
 //! - [`peer`] — [`Peer`]: a node in this process or a child process, driven the same way.
 //! - [`process`] — starting `p2plab node --spec -` children and reading their ports.
+//! - [`seated`] — starting a node on a roster's seat, over its control port.
 //! - [`cluster`] — [`Cluster`]: one network's nodes, and what the engine does to them.
 //! - [`probe`] — [`Probe`]: how late the runtime's timers fire and how busy the CPU is,
 //!   per phase.
@@ -19,6 +22,7 @@ pub(crate) mod cluster;
 pub(crate) mod peer;
 pub(crate) mod probe;
 pub(crate) mod process;
+pub(crate) mod seated;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -35,6 +39,7 @@ pub use peer::Peer;
 use probe::Probe;
 use process::ProcessLauncher;
 
+use crate::hosts::Roster;
 use crate::live::{Stamped, Teller};
 use crate::memory::memory_kib;
 use crate::plan::Plan;
@@ -50,6 +55,9 @@ pub struct RunOptions {
     pub scratch: PathBuf,
     /// `Some(p2plab binary)` to run every node as its own process.
     pub processes: Option<PathBuf>,
+    /// `Some(roster)` to run every node on a seat of the roster instead of starting it
+    /// here (see [`crate::seat`]).
+    pub roster: Option<Arc<Roster>>,
     /// Show progress on stderr: a bar at a terminal, a line per step elsewhere.
     pub progress: bool,
     /// Where to tell a watcher what happens as it happens ([`crate::live`]), if anyone
@@ -63,6 +71,9 @@ pub struct RunOptions {
 /// If the timeline cannot be played, or if scratch files cannot be written.
 pub async fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<Report> {
     timeline::playable(scenario)?;
+    if let Some(roster) = &opts.roster {
+        roster.check(scenario)?;
+    }
     let started = std::time::Instant::now();
     std::fs::create_dir_all(&opts.scratch)?;
     let scenario = Arc::new(scenario.clone());
@@ -77,7 +88,9 @@ pub async fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<Repor
     Ok(Report {
         scenario: (*scenario).clone(),
         versions: Versions::default(),
-        mode: if opts.processes.is_some() {
+        mode: if opts.roster.is_some() {
+            "roster"
+        } else if opts.processes.is_some() {
             "processes"
         } else {
             "in-process"
@@ -88,6 +101,10 @@ pub async fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<Repor
         wall_s: started.elapsed().as_secs_f64(),
         spread: None,
         scaling: None,
+        placement: opts
+            .roster
+            .as_ref()
+            .map_or_else(Vec::new, |r| r.placement(&scenario)),
     })
 }
 
@@ -178,9 +195,10 @@ impl Engine {
         scratch: &std::path::Path,
         nodes: usize,
     ) -> Self {
-        let hosting = match &opts.processes {
-            None => Hosting::InProcess,
-            Some(exe) => Hosting::Processes(ProcessLauncher {
+        let hosting = match (&opts.roster, &opts.processes) {
+            (Some(roster), _) => Hosting::Roster(roster.seats(network)),
+            (None, None) => Hosting::InProcess,
+            (None, Some(exe)) => Hosting::Processes(ProcessLauncher {
                 exe: exe.clone(),
                 dir: scratch.join(network.name()),
             }),

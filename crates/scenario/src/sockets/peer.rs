@@ -1,6 +1,6 @@
-//! [`Peer`]: one running node, whether it is a task of this process or a child process
-//! driven over its control port. The measurement code only ever sees this type, so the
-//! numbers mean the same in both modes.
+//! [`Peer`]: one running node, whether it is a task of this process, or a child process or
+//! a seat's node driven over its control port. The measurement code only ever sees this
+//! type, so the numbers mean the same in every mode.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -26,21 +26,24 @@ pub const CONTROL_TIMEOUT: Duration = Duration::from_secs(90);
 pub enum Peer {
     /// A node running as tasks of this process.
     Local(NodeHandle),
-    /// A `p2plab ... node` child process, driven through its control port.
+    /// A `p2plab ... node` child process, or a node on a roster's seat, driven through its
+    /// control port.
     Remote(Arc<RemoteNode>),
 }
 
-/// A child process and the ports it reported on its standard output.
+/// A node driven through its control port: a child process and the ports it reported on
+/// its standard output, or a node a seat started.
 #[derive(Debug)]
 pub struct RemoteNode {
     /// Where the node listens (a Napster peer's data port).
     pub addr: SocketAddr,
-    /// Its control port, with the token the child left for us.
+    /// Its control port, with the token the child left for us (or the roster gave).
     pub control: ControlClient,
-    /// Its process id, to read its memory use.
+    /// Its process id, to read its memory use (a child's only).
     pub pid: Option<u32>,
-    /// The child; killed when dropped (`kill_on_drop`) or crashed.
-    pub child: Mutex<Child>,
+    /// The child; killed when dropped (`kill_on_drop`) or crashed. `None` for a seat's
+    /// node, which crashes when its seat is told to.
+    pub child: Option<Mutex<Child>>,
 }
 
 impl Peer {
@@ -87,7 +90,8 @@ impl Peer {
                 .await
                 .map(|f| f.bytes)
                 .map_err(|e| e.to_string()),
-            Peer::Remote(r) => {
+            // A child shares this machine's disk: it writes the file where the runner reads.
+            Peer::Remote(r) if r.child.is_some() => {
                 let req = ControlRequest::Fetch {
                     hit,
                     out: out.to_owned(),
@@ -98,6 +102,16 @@ impl Peer {
                     other => Err(unexpected(other)),
                 }
             }
+            // A seat's node may be on another machine: its seat sends the bytes back.
+            Peer::Remote(r) => match r.ask(&ControlRequest::FetchBytes { hit }).await? {
+                ControlReply::Bytes { hex, .. } => {
+                    let bytes = hex::decode(&hex).map_err(|e| format!("bytes sent back: {e}"))?;
+                    std::fs::write(out, &bytes)
+                        .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+                    Ok(bytes.len() as u64)
+                }
+                other => Err(unexpected(other)),
+            },
         }
     }
 
@@ -131,7 +145,7 @@ impl Peer {
     pub async fn crash(&self) {
         match self {
             Peer::Local(h) => h.crash(),
-            Peer::Remote(r) => r.kill().await,
+            Peer::Remote(r) => r.crash().await,
         }
     }
 
@@ -147,7 +161,10 @@ impl Peer {
                 if let Err(e) = r.ask(&ControlRequest::Leave).await {
                     tracing::debug!(addr = %r.addr, "leave: {e}");
                 }
-                r.kill().await;
+                // A seat's node stops by itself once it has left; a child is killed.
+                if r.child.is_some() {
+                    r.crash().await;
+                }
             }
         }
     }
@@ -161,11 +178,20 @@ fn unexpected(reply: ControlReply) -> String {
 }
 
 impl RemoteNode {
-    /// Kills the child and reaps it.
-    pub async fn kill(&self) {
-        let mut child = self.child.lock().await;
-        if let Err(e) = child.kill().await {
-            tracing::debug!(pid = ?self.pid, "kill: {e}");
+    /// Stops the node at once: kills the child and reaps it, or tells the seat to crash
+    /// its node (the seat stays, for the node's next start).
+    pub async fn crash(&self) {
+        match &self.child {
+            Some(child) => {
+                if let Err(e) = child.lock().await.kill().await {
+                    tracing::debug!(pid = ?self.pid, "kill: {e}");
+                }
+            }
+            None => {
+                if let Err(e) = self.ask(&ControlRequest::Crash).await {
+                    tracing::debug!(addr = %self.addr, "crash: {e}");
+                }
+            }
         }
     }
 

@@ -95,7 +95,7 @@ impl ProcessLauncher {
             addr,
             control,
             pid: child.id(),
-            child: Mutex::new(child),
+            child: Some(Mutex::new(child)),
         })))
     }
 }

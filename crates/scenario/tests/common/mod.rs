@@ -23,8 +23,12 @@ pub fn phase<'a>(report: &'a Report, net: Network, label: &str) -> &'a PhaseRepo
 
 /// The same, after checking that the network became ready.
 pub fn ready_phase<'a>(report: &'a Report, net: Network, label: &str) -> &'a PhaseReport {
-    let ready = network(report, net).ready;
-    assert!(ready, "{net} never became ready in {} mode", report.mode);
+    let n = network(report, net);
+    assert!(
+        n.ready,
+        "{net} never became ready in {} mode: {:?} {:?}",
+        report.mode, n.not_ready, n.failure
+    );
     phase(report, net, label)
 }
 
@@ -33,6 +37,7 @@ pub fn in_process(scratch: &Path) -> RunOptions {
     RunOptions {
         scratch: scratch.to_owned(),
         processes: None,
+        roster: None,
         progress: false,
         events: None,
     }
