@@ -12,27 +12,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 OUT=docs/src/generated/view-fps.txt
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
-
-cargo test --release -p p2plab --test view a_thousand_servents_flood_keeps_drawing_while_it_plays \
-    -- --exact --nocapture >"$log" 2>&1 || { cat "$log" >&2; exit 1; }
-line=$(grep -m1 '^view-fps ' "$log") || {
-    echo "the test printed no view-fps line (is chromium installed? scripts/install-chromium.sh)" >&2
-    cat "$log" >&2
-    exit 1
-}
-read -r load1 load5 load15 _ < /proc/loadavg
-cores=$(nproc)
-
-# The test's line is key=value words; pick them out by name.
-field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $line"; }
-saturated=$(awk -v l="$load1" -v c="$cores" 'BEGIN { print (l >= c) ? "yes" : "no" }')
+source scripts/lib/browser-figure.sh
+measure a_thousand_servents_flood_keeps_drawing_while_it_plays view-fps
 
 {
     echo "p2plab view, replaying a $(field nodes)-servent Gnutella flood ($(field messages) messages) at $(field speed) messages/s in headless Chromium:"
     echo "  $(field fps) frames/s while playing ($(field frames) requestAnimationFrame callbacks in $(field ms) ms; $(field shown) messages shown)"
     echo "  $(field idle_fps) frames/s on the same page with nothing moving (the browser's own pace)"
-    echo "machine: $cores cores, load average $load1 $load5 $load15 (1, 5, 15 min) at the end; saturated (1-min load >= cores): $saturated"
+    machine_line
 } >"$OUT"
 cat "$OUT"

@@ -14,23 +14,9 @@ cd "$(dirname "$0")/.."
 
 NODES=${NODES:-100000}
 OUT=docs/src/generated/view-ring.txt
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
-
-P2PLAB_VIEW_RING_NODES=$NODES cargo test --release -p p2plab --test view \
-    a_large_ring_shows_distributions_and_zooms_into_a_node_s_real_links \
-    -- --exact --nocapture >"$log" 2>&1 || { cat "$log" >&2; exit 1; }
-line=$(grep -m1 '^view-ring ' "$log") || {
-    echo "the test printed no view-ring line (is chromium installed? scripts/install-chromium.sh)" >&2
-    cat "$log" >&2
-    exit 1
-}
-read -r load1 load5 load15 _ < /proc/loadavg
-cores=$(nproc)
-
-# The test's line is key=value words; pick them out by name.
-field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $line"; }
-saturated=$(awk -v l="$load1" -v c="$cores" 'BEGIN { print (l >= c) ? "yes" : "no" }')
+source scripts/lib/browser-figure.sh
+export P2PLAB_VIEW_RING_NODES=$NODES
+measure a_large_ring_shows_distributions_and_zooms_into_a_node_s_real_links view-ring
 
 {
     echo "p2plab view ring --nodes $(field nodes), in headless Chromium:"
@@ -38,6 +24,6 @@ saturated=$(awk -v l="$load1" -v c="$cores" 'BEGIN { print (l >= c) ? "yes" : "n
     echo "  $(field end_ms) ms from pressing the end to the distributions drawn (degree and load of every node)"
     echo "  $(field zooms) zooms, each to the first successor: median $(field zoom_ms_median) ms, slowest $(field zoom_ms_max) ms to the frame that shows it"
     echo "  $(field fps) frames/s while zooming; $(field idle_fps) frames/s with nothing moving (the browser's own pace)"
-    echo "machine: $cores cores, load average $load1 $load5 $load15 (1, 5, 15 min) at the end; saturated (1-min load >= cores): $saturated"
+    machine_line
 } >"$OUT"
 cat "$OUT"

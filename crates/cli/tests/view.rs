@@ -324,6 +324,41 @@ fn counter(page: &Page, network: &str, phase: &str, counter: &str) -> String {
     ))
 }
 
+/// Checks that `network`'s table on the page shows each of `phases` (phase reports as JSON,
+/// from a report or a log) as the run counted it, that its overall row adds them up, and
+/// that the one peer the scenario crashes is counted as crashed.
+fn assert_counters_show<'a>(
+    page: &Page,
+    network: &str,
+    phases: impl IntoIterator<Item = &'a Value>,
+) {
+    let mut queries = 0;
+    for phase in phases {
+        let label = phase["label"].as_str().expect("a label");
+        let number = |key: &str| phase[key].as_u64().expect("a count");
+        let shown = |name: &str| counter(page, network, label, name);
+        assert_eq!(
+            shown("queries"),
+            number("queries").to_string(),
+            "{network} {label}"
+        );
+        let found = format!("{}/{}", number("found"), number("findable"));
+        assert_eq!(shown("found"), found, "{network} {label}");
+        let upkeep = number("upkeep_messages").to_string();
+        assert_eq!(shown("upkeep"), upkeep, "{network} {label}");
+        let peers = number("live_peers").to_string();
+        assert_eq!(shown("peers"), peers, "{network} {label}");
+        queries += number("queries");
+    }
+    assert!(queries > 0, "{network}: the run asked");
+    let overall = counter(page, network, "overall", "queries");
+    assert_eq!(overall, queries.to_string(), "{network}: overall");
+    let members = page.text(&format!(
+        "document.querySelector('section[data-network=\"{network}\"] .members').textContent"
+    ));
+    assert!(members.contains("crashed 1"), "{network}: {members}");
+}
+
 /// Looks at the page until `done` holds for its status line; returns the line.
 fn wait_for(page: &Page, what: &str, done: impl Fn(&str) -> bool) -> String {
     for _ in 0..MAX_POLLS {
@@ -360,31 +395,7 @@ fn the_live_page_shows_the_run_s_counters_as_they_come() {
         let made = &runs[k];
         assert_eq!(made["network"], *network, "{status}");
         let phases = made["phases"].as_array().expect("phases");
-        let mut queries = 0;
-        for phase in phases {
-            let label = phase["label"].as_str().expect("a label");
-            let number = |key: &str| phase[key].as_u64().expect("a count");
-            let shown = |name: &str| counter(&page, network, label, name);
-            assert_eq!(
-                shown("queries"),
-                number("queries").to_string(),
-                "{network} {label}"
-            );
-            let found = format!("{}/{}", number("found"), number("findable"));
-            assert_eq!(shown("found"), found, "{network} {label}");
-            let upkeep = number("upkeep_messages").to_string();
-            assert_eq!(shown("upkeep"), upkeep, "{network} {label}");
-            let peers = number("live_peers").to_string();
-            assert_eq!(shown("peers"), peers, "{network} {label}");
-            queries += number("queries");
-        }
-        assert!(queries > 0, "{network}: the run asked");
-        let overall = counter(&page, network, "overall", "queries");
-        assert_eq!(overall, queries.to_string(), "{network}: overall");
-        let members = page.text(&format!(
-            "document.querySelector('section[data-network=\"{network}\"] .members').textContent"
-        ));
-        assert!(members.contains("crashed 1"), "{network}: {members}");
+        assert_counters_show(&page, network, phases);
     }
     page.assert_no_errors();
     page.screenshot("view-live.png");
@@ -536,29 +547,7 @@ fn a_simulated_run_replays_to_its_log_s_final_counters_and_zooms_into_a_node() {
     for network in ["napster", "gnutella", "chord"] {
         let phases = logged_phases(&log, network);
         assert!(!phases.is_empty(), "{network}: the log has phases");
-        let mut queries = 0;
-        for phase in &phases {
-            let label = phase["label"].as_str().expect("a label");
-            let number = |key: &str| phase[key].as_u64().expect("a count");
-            let shown = |name: &str| counter(&page, network, label, name);
-            assert_eq!(
-                shown("queries"),
-                number("queries").to_string(),
-                "{network} {label}"
-            );
-            let found = format!("{}/{}", number("found"), number("findable"));
-            assert_eq!(shown("found"), found, "{network} {label}");
-            assert_eq!(shown("upkeep"), number("upkeep_messages").to_string());
-            assert_eq!(shown("peers"), number("live_peers").to_string());
-            queries += number("queries");
-        }
-        assert!(queries > 0, "{network}: the run asked");
-        let overall = counter(&page, network, "overall", "queries");
-        assert_eq!(overall, queries.to_string(), "{network}: overall");
-        let members = page.text(&format!(
-            "document.querySelector('section[data-network=\"{network}\"] .members').textContent"
-        ));
-        assert!(members.contains("crashed 1"), "{network}: {members}");
+        assert_counters_show(&page, network, phases);
         let mode = page.text(&format!(
             "document.querySelector('section[data-network=\"{network}\"] .picture').dataset.mode"
         ));
