@@ -237,7 +237,7 @@ async fn on_hosts(
     spec: &Scenario,
     out: &Path,
     hosting: &Hosting,
-    events: Option<tokio::sync::broadcast::Sender<p2plab_scenario::live::Event>>,
+    events: Option<tokio::sync::broadcast::Sender<p2plab_scenario::live::Stamped>>,
 ) -> anyhow::Result<Report> {
     let (processes, roster) = match hosting {
         Hosting::InProcess => {

@@ -147,7 +147,7 @@ async fn the_timeline_plays_on_seats_it_did_not_start() {
     // Crashed peers started again on their seats where the churn rejoined them.
     let mut joined = std::collections::BTreeMap::<Network, usize>::new();
     while let Ok(event) = heard.try_recv() {
-        if let Event::Joined { network, .. } = event {
+        if let Event::Joined { network, .. } = event.event {
             *joined.entry(network).or_default() += 1;
         }
     }
