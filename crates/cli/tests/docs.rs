@@ -113,6 +113,19 @@ fn every_p2plab_command_in_the_book_parses() {
     assert!(refused.is_empty(), "refused:\n{}", refused.join("\n"));
 }
 
+/// `n` as the book writes it: 1,000 for 1000.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// The defaults the book states in prose, each beside the phrase that states it: when a
 /// default changes, the sentence has to change with it.
 #[test]
@@ -131,6 +144,15 @@ fn the_defaults_the_book_states_are_the_code_s() {
             book().join("05-chord.md"),
             "**stabilize** (every second by default)".to_owned(),
             every_second(chord::STABILIZE_EVERY),
+        ),
+        (
+            book().join("view.md"),
+            format!(
+                "A trace goes up to {} nodes (`--nodes {}`;",
+                thousands(p2plab_trace::MAX_NODES),
+                p2plab_trace::MAX_NODES
+            ),
+            true,
         ),
         (
             book().join("simulator.md"),
